@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+
+import {BatchAnchors} from "./BatchAnchors.sol";
+
+/**
+ * @title CarbonLedger
+ * @notice The zero-carbon ledger's contract: a registry of factories and their signing keys, and
+ * the append-only anchors of their signed monthly measurement batches.
+ * @dev The EIP-712 domain is ("CarbonLedger", "1", chain id, this address); clients read it with
+ * {eip712Domain} (ERC-5267) rather than assume it.
+ */
+contract CarbonLedger is BatchAnchors {
+    /// @dev The admin cannot be the zero address.
+    error InvalidAdmin(address admin);
+
+    /**
+     * @notice Deploys the ledger with `admin` as administrator and first registrar.
+     * @param admin Holder of `DEFAULT_ADMIN_ROLE` (grants and revokes roles) and `REGISTRAR_ROLE`.
+     */
+    constructor(address admin) EIP712("CarbonLedger", "1") {
+        if (admin == address(0)) {
+            revert InvalidAdmin(admin);
+        }
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _grantRole(REGISTRAR_ROLE, admin);
+    }
+}

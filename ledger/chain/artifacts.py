@@ -1,0 +1,42 @@
+"""The committed contract artifacts (ABI and bytecode) that the service deploys and calls."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+ARTIFACTS_DIR = Path(__file__).resolve().parent.parent / "artifacts"
+CONTRACT_NAMES = ("CarbonLedger",)
+
+
+@dataclass(frozen=True)
+class Artifact:
+    name: str
+    abi: list[dict[str, Any]]
+    bytecode: str
+    deployed_bytecode: str
+    compiler_version: str
+    devdoc: dict[str, Any]
+
+
+@cache
+def load_artifact(name: str = "CarbonLedger") -> Artifact:
+    path = ARTIFACTS_DIR / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise FileNotFoundError(
+            f"contract artifact {path} is missing; it is committed, so restore it with git, "
+            "or rebuild it with `zcl contract compile`"
+        ) from None
+    return Artifact(
+        name=data["contractName"],
+        abi=data["abi"],
+        bytecode=data["bytecode"],
+        deployed_bytecode=data["deployedBytecode"],
+        compiler_version=data["compiler"]["version"],
+        devdoc=data.get("devdoc", {}),
+    )

@@ -1,0 +1,281 @@
+"""The CarbonLedger contract client: deploy, register, rotate, commit, read anchors, verify.
+
+Transactions are signed here with eth-account and sent raw, so the node never holds a key (real
+nodes don't unlock accounts, and anvil's unlocked accounts would hide that mistake in tests).
+Every revert comes back as the exception named after the contract's error.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+from web3 import Web3
+from web3.contract.contract import ContractFunction
+from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
+
+from ledger.chain.artifacts import load_artifact
+from ledger.chain.commit import BatchCommit, LedgerDomain
+from ledger.chain.errors import (
+    ChainUnavailable,
+    ContractRevert,
+    LedgerError,
+    TransactionFailed,
+    TransactionTimeout,
+    decode_revert,
+)
+
+REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
+DEFAULT_ADMIN_ROLE = b"\x00" * 32
+GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
+
+
+@dataclass(frozen=True)
+class TxResult:
+    tx_hash: str
+    block_number: int
+    gas_used: int
+
+
+@dataclass(frozen=True)
+class SignerEpoch:
+    signer: str
+    valid_from_block: int
+    valid_from_time: int
+
+
+@dataclass(frozen=True)
+class Anchor:
+    factory_id: str
+    period: str
+    revision: int
+    root: bytes
+    signer: str
+    anchored_at: int
+    anchored_block: int
+    leaf_count: int
+    uri: str
+
+
+class LedgerClient:
+    """One deployed CarbonLedger, read through ``w3`` and written with ``sender``'s key."""
+
+    def __init__(
+        self,
+        w3: Web3,
+        address: str,
+        sender: LocalAccount | None = None,
+        *,
+        receipt_timeout: float = 120.0,
+    ) -> None:
+        self.w3 = w3
+        self.address = to_checksum_address(address)
+        self.sender = sender
+        self.receipt_timeout = receipt_timeout
+        self.contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
+        self._send_lock = threading.Lock()
+        self._chain_id: int | None = None
+
+    # --- deployment -------------------------------------------------------------------------
+
+    @classmethod
+    def deploy(
+        cls, w3: Web3, deployer: LocalAccount, admin: str | None = None, *, receipt_timeout: float = 120.0
+    ) -> tuple[LedgerClient, TxResult]:
+        """Deploy the committed CarbonLedger bytecode; ``admin`` defaults to the deployer."""
+        artifact = load_artifact()
+        factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
+        constructor = factory.constructor(to_checksum_address(admin or deployer.address))
+        sender = _Sender(w3, deployer, receipt_timeout, threading.Lock())
+        receipt = sender.send(constructor)
+        client = cls(w3, receipt["contractAddress"], deployer, receipt_timeout=receipt_timeout)
+        return client, _result(receipt)
+
+    def has_expected_code(self) -> bool:
+        """Whether the address holds exactly the committed CarbonLedger runtime bytecode."""
+        code = self._rpc(lambda: self.w3.eth.get_code(self.address))
+        return bytes(code) == bytes.fromhex(load_artifact().deployed_bytecode[2:])
+
+    @property
+    def chain_id(self) -> int:
+        if self._chain_id is None:
+            self._chain_id = self._rpc(lambda: self.w3.eth.chain_id)
+        return self._chain_id
+
+    def domain(self) -> LedgerDomain:
+        """The EIP-712 domain as the contract reports it (ERC-5267), not as we assume it."""
+        _, name, version, chain_id, verifying_contract, _, _ = self._call(self.contract.functions.eip712Domain())
+        return LedgerDomain(chain_id=chain_id, verifying_contract=verifying_contract, name=name, version=version)
+
+    # --- roles ------------------------------------------------------------------------------
+
+    def grant_registrar(self, account: str) -> TxResult:
+        return self._transact(self.contract.functions.grantRole(REGISTRAR_ROLE, to_checksum_address(account)))
+
+    def is_registrar(self, account: str) -> bool:
+        return self._call(self.contract.functions.hasRole(REGISTRAR_ROLE, to_checksum_address(account)))
+
+    # --- factory registry -------------------------------------------------------------------
+
+    def register_factory(self, factory_id: str, signer: str) -> TxResult:
+        return self._transact(self.contract.functions.registerFactory(factory_id, to_checksum_address(signer)))
+
+    def rotate_signer(self, factory_id: str, new_signer: str) -> TxResult:
+        return self._transact(self.contract.functions.rotateSigner(factory_id, to_checksum_address(new_signer)))
+
+    def is_registered(self, factory_id: str) -> bool:
+        return self._call(self.contract.functions.isRegistered(factory_id))
+
+    def current_signer(self, factory_id: str) -> str:
+        return self._call(self.contract.functions.currentSigner(factory_id))
+
+    def signer_at(self, factory_id: str, block_number: int) -> str | None:
+        signer = self._call(self.contract.functions.signerAt(factory_id, block_number))
+        return None if int(signer, 16) == 0 else signer
+
+    def signer_history(self, factory_id: str) -> list[SignerEpoch]:
+        epochs = self._call(self.contract.functions.signerHistory(factory_id))
+        return [SignerEpoch(signer, from_block, from_time) for signer, from_block, from_time in epochs]
+
+    # --- batch anchors ----------------------------------------------------------------------
+
+    def commit_batch(self, commit: BatchCommit, signature: bytes) -> TxResult:
+        """Relay a factory-signed commit; the contract checks the signature itself."""
+        return self._transact(self.contract.functions.commitBatch(commit.as_tuple(), signature))
+
+    def commit_digest(self, commit: BatchCommit) -> bytes:
+        """The digest the contract expects the factory to have signed."""
+        return bytes(self._call(self.contract.functions.hashBatchCommit(commit.as_tuple())))
+
+    def revision_count(self, factory_id: str, period: str) -> int:
+        return self._call(self.contract.functions.revisionCount(factory_id, period))
+
+    def get_anchor(self, factory_id: str, period: str, revision: int) -> Anchor:
+        root, signer, anchored_at, anchored_block, leaf_count, uri = self._call(
+            self.contract.functions.getAnchor(factory_id, period, revision)
+        )
+        return Anchor(factory_id, period, revision, bytes(root), signer, anchored_at, anchored_block, leaf_count, uri)
+
+    def anchors(self, factory_id: str, period: str) -> list[Anchor]:
+        """Every revision of a period, oldest first."""
+        return [self.get_anchor(factory_id, period, r) for r in range(1, self.revision_count(factory_id, period) + 1)]
+
+    def anchored_events(self, factory_id: str, from_block: int = 0) -> list[dict[str, Any]]:
+        """The factory's ``BatchAnchored`` events (every period), in chain order."""
+        event = self.contract.events.BatchAnchored
+        logs = self._rpc(
+            lambda: event.get_logs(
+                from_block=from_block, argument_filters={"factoryKey": keccak(text=factory_id)}
+            )
+        )
+        return [dict(log["args"]) | {"tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]} for log in logs]
+
+    def is_anchor_signature_valid(self, factory_id: str, period: str, revision: int, signature: bytes) -> bool:
+        return self._call(self.contract.functions.isAnchorSignatureValid(factory_id, period, revision, signature))
+
+    # --- record verification ----------------------------------------------------------------
+
+    def record_leaf(self, record_hash: bytes) -> bytes:
+        return bytes(self._call(self.contract.functions.recordLeaf(record_hash)))
+
+    def verify_record(self, root: bytes, record_hash: bytes, proof: Sequence[bytes]) -> bool:
+        return self._call(self.contract.functions.verifyRecord(root, record_hash, list(proof)))
+
+    def verify_anchored_record(
+        self, factory_id: str, period: str, revision: int, record_hash: bytes, proof: Sequence[bytes]
+    ) -> bool:
+        return self._call(
+            self.contract.functions.verifyAnchoredRecord(factory_id, period, revision, record_hash, list(proof))
+        )
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _call(self, fn: ContractFunction) -> Any:
+        try:
+            return fn.call()
+        except ContractLogicError as exc:
+            raise _revert(exc) from None
+        except Web3Exception as exc:
+            raise ChainUnavailable(f"{fn.fn_name}: {exc}") from exc
+        except OSError as exc:
+            raise ChainUnavailable(f"the chain at {_endpoint(self.w3)} did not answer: {exc}") from exc
+
+    def _transact(self, fn: ContractFunction) -> TxResult:
+        if self.sender is None:
+            raise LedgerError("this client was made without a sender key, so it can only read")
+        return _result(_Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock).send(fn))
+
+    def _rpc(self, thunk: Any) -> Any:
+        try:
+            return thunk()
+        except OSError as exc:
+            raise ChainUnavailable(f"the chain at {_endpoint(self.w3)} did not answer: {exc}") from exc
+
+
+class _Sender:
+    """Builds, signs, sends one transaction and waits for its receipt; nonces under one lock."""
+
+    def __init__(self, w3: Web3, account: LocalAccount, timeout: float, lock: threading.Lock) -> None:
+        self.w3, self.account, self.timeout, self.lock = w3, account, timeout, lock
+
+    def send(self, fn: Any) -> Any:
+        w3, address = self.w3, self.account.address
+        try:
+            with self.lock:
+                try:
+                    gas = fn.estimate_gas({"from": address})
+                    tx = fn.build_transaction(
+                        {
+                            "from": address,
+                            "nonce": w3.eth.get_transaction_count(address, "pending"),
+                            "chainId": w3.eth.chain_id,
+                            "gas": int(gas * GAS_HEADROOM),
+                        }
+                    )
+                except ContractLogicError as exc:
+                    raise _revert(exc) from None
+                signed = self.account.sign_transaction(tx)
+                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout, poll_latency=0.05)
+        except TimeExhausted:
+            raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
+        except OSError as exc:
+            raise ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer: {exc}") from exc
+        except ContractRevert:
+            raise
+        except Web3Exception as exc:
+            raise ChainUnavailable(str(exc)) from exc
+        if receipt["status"] != 1:
+            raise self._failure(tx, receipt)
+        return receipt
+
+    def _failure(self, tx: dict[str, Any], receipt: Any) -> LedgerError:
+        """Why a mined transaction failed: replay it as a call on the state it saw, for the error."""
+        tx_hash = "0x" + receipt["transactionHash"].hex()
+        call = {k: tx[k] for k in ("from", "to", "data", "gas") if k in tx}
+        try:
+            self.w3.eth.call(call, block_identifier=receipt["blockNumber"] - 1)
+        except ContractLogicError as exc:
+            return _revert(exc)
+        except Web3Exception:
+            pass
+        return TransactionFailed(f"transaction {tx_hash} failed on chain and its replay passed", tx_hash)
+
+
+def _revert(exc: ContractLogicError) -> LedgerError:
+    data = exc.data if isinstance(exc.data, str) else None
+    if data and data.startswith("0x") and len(data) >= 10:
+        return decode_revert(data)
+    return ContractRevert("Revert", {}, str(exc.message or exc))
+
+
+def _result(receipt: Any) -> TxResult:
+    return TxResult("0x" + receipt["transactionHash"].hex(), receipt["blockNumber"], receipt["gasUsed"])
+
+
+def _endpoint(w3: Web3) -> str:
+    return str(getattr(w3.provider, "endpoint_uri", w3.provider))
