@@ -63,6 +63,15 @@ def free_loopback_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def port_is_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 def rpc_answers(url: str, timeout: float = 1.0) -> int | None:
     """The chain id ``url`` answers with, or None when nothing answers there."""
     body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}).encode()
@@ -124,6 +133,9 @@ class Anvil:
         raise AssertionError("unreachable")
 
     def _launch(self, binary: Path, port: int) -> None:
+        # Without this check a chain already on the port would answer our readiness probe.
+        if not port_is_free(port):
+            raise AnvilError(f"port {port} on 127.0.0.1 is already in use")
         command = [
             str(binary),
             "--host", "127.0.0.1",
@@ -150,7 +162,7 @@ class Anvil:
                     + (f"; see {self.log_file}" if self.log_file else "")
                 )
             chain_id = rpc_answers(url, timeout=0.5)
-            if chain_id is not None:
+            if chain_id is not None and self._process.poll() is None:
                 if chain_id != self.chain_id:
                     self.stop()
                     raise AnvilError(f"port {port} answers with chain id {chain_id}, not anvil's {self.chain_id}")

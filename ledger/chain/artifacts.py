@@ -20,6 +20,21 @@ class Artifact:
     deployed_bytecode: str
     compiler_version: str
     devdoc: dict[str, Any]
+    immutable_ranges: tuple[tuple[int, int], ...]
+
+    def runtime_code_matches(self, code: bytes) -> bool:
+        """Whether on-chain ``code`` is this contract's runtime code.
+
+        The constructor writes immutables (EIP712's cached domain, for one) into the runtime code,
+        so those byte ranges, which the compiler reports, are compared as zeros.
+        """
+        expected = bytes.fromhex(self.deployed_bytecode[2:])
+        if len(code) != len(expected):
+            return False
+        masked = bytearray(code)
+        for start, length in self.immutable_ranges:
+            masked[start : start + length] = bytes(length)
+        return bytes(masked) == expected
 
 
 @cache
@@ -39,4 +54,7 @@ def load_artifact(name: str = "CarbonLedger") -> Artifact:
         deployed_bytecode=data["deployedBytecode"],
         compiler_version=data["compiler"]["version"],
         devdoc=data.get("devdoc", {}),
+        immutable_ranges=tuple(
+            (ref["start"], ref["length"]) for refs in data["immutableReferences"].values() for ref in refs
+        ),
     )

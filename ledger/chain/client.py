@@ -96,9 +96,8 @@ class LedgerClient:
         return client, _result(receipt)
 
     def has_expected_code(self) -> bool:
-        """Whether the address holds exactly the committed CarbonLedger runtime bytecode."""
-        code = self._rpc(lambda: self.w3.eth.get_code(self.address))
-        return bytes(code) == bytes.fromhex(load_artifact().deployed_bytecode[2:])
+        """Whether the address holds the committed CarbonLedger runtime bytecode."""
+        return load_artifact().runtime_code_matches(bytes(self._rpc(lambda: self.w3.eth.get_code(self.address))))
 
     @property
     def chain_id(self) -> int:

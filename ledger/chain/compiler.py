@@ -28,7 +28,14 @@ COMPILER_SETTINGS: dict[str, Any] = {
     "metadata": {"bytecodeHash": "ipfs"},
     "outputSelection": {
         "*": {
-            "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "devdoc", "userdoc"],
+            "*": [
+                "abi",
+                "evm.bytecode.object",
+                "evm.deployedBytecode.object",
+                "evm.deployedBytecode.immutableReferences",
+                "devdoc",
+                "userdoc",
+            ],
         }
     },
 }
@@ -86,6 +93,7 @@ def compile_contracts(project_root: Path = PROJECT_ROOT) -> dict[str, dict[str, 
                 "abi": compiled["abi"],
                 "bytecode": "0x" + compiled["evm"]["bytecode"]["object"],
                 "deployedBytecode": "0x" + compiled["evm"]["deployedBytecode"]["object"],
+                "immutableReferences": compiled["evm"]["deployedBytecode"]["immutableReferences"],
                 "devdoc": compiled["devdoc"],
                 "userdoc": compiled["userdoc"],
             }

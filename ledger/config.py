@@ -1,0 +1,64 @@
+"""Settings read from the environment, with defaults that run a local chain in ``./data``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    rpc_url: str | None
+    operator_key_file: Path
+    contract_address: str | None
+    receipt_timeout: float
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
+        data_dir = Path(environ.get("ZCL_DATA_DIR", "data")).expanduser().resolve()
+        key_file = environ.get("ZCL_OPERATOR_KEY_FILE")
+        timeout_text = environ.get("ZCL_RECEIPT_TIMEOUT", "120")
+        try:
+            timeout = float(timeout_text)
+        except ValueError:
+            raise ConfigError(f"ZCL_RECEIPT_TIMEOUT: {timeout_text!r} is not a number of seconds") from None
+        if timeout <= 0:
+            raise ConfigError(f"ZCL_RECEIPT_TIMEOUT: must be positive, got {timeout_text}")
+        rpc_url = environ.get("ZCL_RPC_URL") or None
+        if rpc_url is not None and not rpc_url.startswith(("http://", "https://")):
+            raise ConfigError(f"ZCL_RPC_URL: {rpc_url!r} is not an http(s) URL")
+        return cls(
+            data_dir=data_dir,
+            rpc_url=rpc_url,
+            operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "operator.key",
+            contract_address=environ.get("ZCL_CONTRACT_ADDRESS") or None,
+            receipt_timeout=timeout,
+        )
+
+    @property
+    def chain_dir(self) -> Path:
+        return self.data_dir / "chain"
+
+    @property
+    def anvil_state_file(self) -> Path:
+        return self.chain_dir / "anvil-state.json"
+
+    @property
+    def anvil_log_file(self) -> Path:
+        return self.chain_dir / "anvil.log"
+
+    @property
+    def endpoint_file(self) -> Path:
+        """Written by `zcl serve` while it runs a local chain, so other commands find it."""
+        return self.chain_dir / "endpoint.json"
+
+    @property
+    def deployment_file(self) -> Path:
+        return self.data_dir / "deployment.json"

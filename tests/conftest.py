@@ -1,0 +1,86 @@
+"""Shared fixtures: one real anvil per test session, a fresh CarbonLedger per test.
+
+With ``ZCL_RPC_URL`` set, that chain is used and nothing is launched; it must be anvil (or answer
+``anvil_setBalance``), because the fixtures fund fresh keys with it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.chain.anvil import Anvil
+from ledger.chain.client import LedgerClient
+from ledger.chain.funding import fund_on_anvil
+
+ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def rpc_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    external = os.environ.get("ZCL_RPC_URL")
+    if external:
+        yield external
+        return
+    log_file = tmp_path_factory.mktemp("anvil") / "anvil.log"
+    with Anvil(log_file=log_file) as anvil:
+        yield anvil.rpc_url
+
+
+@pytest.fixture(scope="session")
+def w3(rpc_url: str) -> Web3:
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+
+
+@pytest.fixture
+def new_account(w3: Web3) -> Callable[[], LocalAccount]:
+    """Makes fresh funded keys: tests never share nonces or balances."""
+
+    def make() -> LocalAccount:
+        account = Account.create()
+        fund_on_anvil(w3, account.address)
+        return account
+
+    return make
+
+
+@pytest.fixture
+def operator(new_account: Callable[[], LocalAccount]) -> LocalAccount:
+    """The deployer: admin, registrar and relayer of the test's ledger."""
+    return new_account()
+
+
+@pytest.fixture
+def ledger(w3: Web3, operator: LocalAccount) -> LedgerClient:
+    """A freshly deployed CarbonLedger, written with the operator's key."""
+    client, _ = LedgerClient.deploy(w3, operator)
+    return client
+
+
+_GAS_USED: dict[str, list[int]] = {}
+
+
+@pytest.fixture(scope="session")
+def gas_report() -> dict[str, list[int]]:
+    """Gas used per operation: ``gas_report.setdefault(name, []).append(tx.gas_used)``.
+
+    The table is printed in pytest's summary and saved to ``test-artifacts/gas-report.txt``.
+    """
+    return _GAS_USED
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _GAS_USED:
+        return
+    rows = [f"{name:<32} {min(v):>10,} {max(v):>10,} {len(v):>5}" for name, v in sorted(_GAS_USED.items())]
+    text = "\n".join([f"{'gas used':<32} {'min':>10} {'max':>10} {'n':>5}", *rows])
+    terminalreporter.write_sep("=", "gas used per operation")
+    terminalreporter.write_line(text)
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    (ARTIFACTS_DIR / "gas-report.txt").write_text(text + "\n", encoding="utf-8")

@@ -1,0 +1,124 @@
+"""The anvil launcher, the data directory's chain state, and the deployment record."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from ledger.chain.anvil import Anvil, AnvilError, free_loopback_port, rpc_answers
+from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment, write_deployment
+from ledger.chain.errors import ChainUnavailable
+from ledger.chain.session import connect, serve_chain
+from ledger.config import Settings
+
+
+def settings_for(data_dir: Path, **overrides: str) -> Settings:
+    return Settings.from_env({"ZCL_DATA_DIR": str(data_dir), **overrides})
+
+
+def test_anvil_starts_on_a_free_loopback_port_and_stops(tmp_path: Path) -> None:
+    anvil = Anvil(log_file=tmp_path / "anvil.log")
+    with anvil:
+        assert anvil.rpc_url.startswith("http://127.0.0.1:")
+        assert rpc_answers(anvil.rpc_url) == 31337
+        url = anvil.rpc_url
+    assert not anvil.running
+    assert rpc_answers(url) is None
+
+
+def test_anvil_reports_a_port_it_cannot_use(tmp_path: Path) -> None:
+    with Anvil() as first:
+        with pytest.raises(AnvilError, match="port"):
+            Anvil(port=first.port, startup_timeout=5).start()
+
+
+def test_anvil_state_file_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with Anvil(state_file=state) as anvil:
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+        w3.provider.make_request("anvil_setBalance", ["0x" + "ab" * 20, hex(12345)])  # type: ignore[arg-type]
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        height = w3.eth.block_number
+    assert state.stat().st_size > 0
+    with Anvil(state_file=state) as anvil:
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+        assert w3.eth.get_balance(Web3.to_checksum_address("0x" + "ab" * 20)) == 12345
+        assert w3.eth.block_number >= height
+
+
+def test_serve_chain_deploys_once_and_remembers_across_restarts(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path)
+    with serve_chain(settings) as session:
+        assert session.local and session.deployed_now
+        assert json.loads(settings.endpoint_file.read_text())["rpc_url"] == session.rpc_url
+        signer = "0x" + "12" * 20
+        session.ledger.register_factory("F-restart", Web3.to_checksum_address(signer))
+        address = session.ledger.address
+        # another command of the same data directory finds the running chain
+        assert connect(settings).ledger.is_registered("F-restart")
+    assert not settings.endpoint_file.exists()
+    assert oct(settings.operator_key_file.stat().st_mode & 0o777) == "0o600"
+
+    with serve_chain(settings) as session:
+        assert not session.deployed_now
+        assert session.ledger.address == address
+        assert session.ledger.current_signer("F-restart") == Web3.to_checksum_address(signer)
+    with pytest.raises(ChainUnavailable, match="scripts/serve"):
+        connect(settings)
+
+
+def test_zcl_rpc_url_uses_that_chain_and_launches_nothing(
+    tmp_path: Path, rpc_url: str, operator: LocalAccount, w3: Web3
+) -> None:
+    key_file = tmp_path / "operator.key"
+    key_file.write_text("0x" + bytes(operator.key).hex() + "\n")
+    key_file.chmod(0o600)
+    settings = settings_for(tmp_path / "data", ZCL_RPC_URL=rpc_url, ZCL_OPERATOR_KEY_FILE=str(key_file))
+    with serve_chain(settings) as session:
+        assert session.rpc_url == rpc_url and not session.local and session.deployed_now
+        assert w3.eth.get_code(session.ledger.address) != b""
+    assert not settings.chain_dir.exists()  # no anvil state, no log, no endpoint file
+    assert read_deployment(settings.deployment_file).address == session.ledger.address  # type: ignore[union-attr]
+
+
+def test_a_recorded_deployment_on_another_chain_is_refused(
+    tmp_path: Path, w3: Web3, operator: LocalAccount
+) -> None:
+    record_file = tmp_path / "deployment.json"
+    ledger, record, created = open_ledger(w3, operator, record_file)
+    assert created and record is not None
+    write_deployment(record_file, replace(record, chain_id=record.chain_id + 1))
+    with pytest.raises(DeploymentError, match=f"chain {record.chain_id + 1}"):
+        open_ledger(w3, operator, record_file)
+
+
+def test_a_recorded_address_without_the_contract_is_refused(
+    tmp_path: Path, w3: Web3, operator: LocalAccount
+) -> None:
+    record_file = tmp_path / "deployment.json"
+    _, record, _ = open_ledger(w3, operator, record_file)
+    assert record is not None
+    write_deployment(record_file, replace(record, address=operator.address))
+    with pytest.raises(DeploymentError, match="no CarbonLedger"):
+        open_ledger(w3, operator, record_file)
+    with pytest.raises(DeploymentError, match="ZCL_CONTRACT_ADDRESS"):
+        open_ledger(w3, operator, tmp_path / "none.json", address=operator.address)
+
+
+def test_an_explicit_contract_address_is_used_as_is(
+    tmp_path: Path, w3: Web3, operator: LocalAccount, new_account: Callable[[], LocalAccount]
+) -> None:
+    first, _, _ = open_ledger(w3, operator, tmp_path / "a.json")
+    again, record, created = open_ledger(w3, new_account(), tmp_path / "b.json", address=first.address)
+    assert again.address == first.address and record is None and not created
+    assert not (tmp_path / "b.json").exists()
+
+
+def test_nothing_answers_on_a_closed_port() -> None:
+    assert rpc_answers(f"http://127.0.0.1:{free_loopback_port()}", timeout=0.5) is None
