@@ -105,7 +105,8 @@ abstract contract FactoryRegistry is AccessControl {
 
     /**
      * @notice The key that was in force for `factoryId` at the end of block `blockNumber`.
-     * @dev Zero before the factory was registered. A rotation takes effect in the block that holds it.
+     * @dev Zero for blocks before the registration; reverts with {UnknownFactory} for an unregistered
+     * id. A rotation takes effect in the block that holds it.
      * @param factoryId A registered factory.
      * @param blockNumber Any block number.
      * @return The signer in force then, or the zero address.
