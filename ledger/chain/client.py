@@ -253,11 +253,15 @@ class _Sender:
         return receipt
 
     def _failure(self, tx: dict[str, Any], receipt: Any) -> LedgerError:
-        """Why a mined transaction failed: replay it as a call on the state it saw, for the error."""
+        """Why a mined transaction failed: replay it as a call for the contract's error.
+
+        The replay runs on the state after the transaction's block, which holds whatever beat it
+        there (a rival commit of the same revision, say), so the error names the real cause.
+        """
         tx_hash = "0x" + receipt["transactionHash"].hex()
         call = {k: tx[k] for k in ("from", "to", "data", "gas") if k in tx}
         try:
-            self.w3.eth.call(call, block_identifier=receipt["blockNumber"] - 1)
+            self.w3.eth.call(call, block_identifier=receipt["blockNumber"])
         except ContractLogicError as exc:
             return _revert(exc)
         except Web3Exception:
