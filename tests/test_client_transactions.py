@@ -10,9 +10,10 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.commit import BatchCommit, sign_commit
-from ledger.chain.errors import LedgerError, RevisionAlreadyAnchored, TransactionTimeout
+from ledger.chain.errors import ChainUnavailable, LedgerError, RevisionAlreadyAnchored, TransactionTimeout
 
 
 @pytest.fixture
@@ -75,3 +76,12 @@ def test_two_commits_of_one_revision_in_one_block_the_chain_keeps_one(
     winner = commits[outcomes.index(next(o for o in outcomes if not isinstance(o, LedgerError)))]
     assert ledger.revision_count("CN-RACE", "2025-03") == 1
     assert ledger.get_anchor("CN-RACE", "2025-03", 1).root == winner.root
+
+
+def test_a_node_that_does_not_answer_is_reported_as_such(ledger: LedgerClient, operator: LocalAccount) -> None:
+    url = f"http://127.0.0.1:{free_loopback_port()}"
+    dead = LedgerClient(Web3(Web3.HTTPProvider(url)), ledger.address, operator)
+    with pytest.raises(ChainUnavailable, match=f"the chain at {url} did not answer"):
+        dead.is_registered("CN-X")
+    with pytest.raises(ChainUnavailable, match=url):
+        dead.register_factory("CN-X", operator.address)

@@ -8,9 +8,9 @@ Every revert comes back as the exception named after the contract's error.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
@@ -31,6 +31,7 @@ from ledger.chain.errors import (
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+T = TypeVar("T")
 GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
 
 
@@ -91,18 +92,18 @@ class LedgerClient:
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         constructor = factory.constructor(to_checksum_address(admin or deployer.address))
         sender = _Sender(w3, deployer, receipt_timeout, threading.Lock())
-        receipt = sender.send(constructor)
+        receipt = sender.send(constructor, _rpc(w3, lambda: w3.eth.chain_id))
         client = cls(w3, receipt["contractAddress"], deployer, receipt_timeout=receipt_timeout)
         return client, _result(receipt)
 
     def has_expected_code(self) -> bool:
         """Whether the address holds the committed CarbonLedger runtime bytecode."""
-        return load_artifact().runtime_code_matches(bytes(self._rpc(lambda: self.w3.eth.get_code(self.address))))
+        return load_artifact().runtime_code_matches(bytes(_rpc(self.w3, lambda: self.w3.eth.get_code(self.address))))
 
     @property
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = self._rpc(lambda: self.w3.eth.chain_id)
+            self._chain_id = _rpc(self.w3, lambda: self.w3.eth.chain_id)
         return self._chain_id
 
     def domain(self) -> LedgerDomain:
@@ -166,7 +167,8 @@ class LedgerClient:
     def anchored_events(self, factory_id: str, from_block: int = 0) -> list[dict[str, Any]]:
         """The factory's ``BatchAnchored`` events (every period), in chain order."""
         event = self.contract.events.BatchAnchored
-        logs = self._rpc(
+        logs = _rpc(
+            self.w3,
             lambda: event.get_logs(
                 from_block=from_block, argument_filters={"factoryKey": keccak(text=factory_id)}
             )
@@ -195,24 +197,17 @@ class LedgerClient:
 
     def _call(self, fn: ContractFunction) -> Any:
         try:
-            return fn.call()
+            return _rpc(self.w3, fn.call)
         except ContractLogicError as exc:
             raise _revert(exc) from None
         except Web3Exception as exc:
             raise ChainUnavailable(f"{fn.fn_name}: {exc}") from exc
-        except OSError as exc:
-            raise ChainUnavailable(f"the chain at {_endpoint(self.w3)} did not answer: {exc}") from exc
 
     def _transact(self, fn: ContractFunction) -> TxResult:
         if self.sender is None:
             raise LedgerError("this client was made without a sender key, so it can only read")
-        return _result(_Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock).send(fn))
-
-    def _rpc(self, thunk: Any) -> Any:
-        try:
-            return thunk()
-        except OSError as exc:
-            raise ChainUnavailable(f"the chain at {_endpoint(self.w3)} did not answer: {exc}") from exc
+        sender = _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock)
+        return _result(sender.send(fn, self.chain_id))
 
 
 class _Sender:
@@ -221,7 +216,7 @@ class _Sender:
     def __init__(self, w3: Web3, account: LocalAccount, timeout: float, lock: threading.Lock) -> None:
         self.w3, self.account, self.timeout, self.lock = w3, account, timeout, lock
 
-    def send(self, fn: Any) -> Any:
+    def send(self, fn: Any, chain_id: int) -> Any:
         w3, address = self.w3, self.account.address
         try:
             with self.lock:
@@ -231,7 +226,7 @@ class _Sender:
                         {
                             "from": address,
                             "nonce": w3.eth.get_transaction_count(address, "pending"),
-                            "chainId": w3.eth.chain_id,
+                            "chainId": chain_id,
                             "gas": int(gas * GAS_HEADROOM),
                         }
                     )
@@ -243,7 +238,7 @@ class _Sender:
         except TimeExhausted:
             raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
         except OSError as exc:
-            raise ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer: {exc}") from exc
+            raise _unreachable(w3, exc) from exc
         except ContractRevert:
             raise
         except Web3Exception as exc:
@@ -280,5 +275,14 @@ def _result(receipt: Any) -> TxResult:
     return TxResult("0x" + receipt["transactionHash"].hex(), receipt["blockNumber"], receipt["gasUsed"])
 
 
-def _endpoint(w3: Web3) -> str:
-    return str(getattr(w3.provider, "endpoint_uri", w3.provider))
+def _rpc(w3: Web3, request: Callable[[], T]) -> T:
+    """Run one request to the node, turning a dead connection into :class:`ChainUnavailable`."""
+    try:
+        return request()
+    except OSError as exc:
+        raise _unreachable(w3, exc) from exc
+
+
+def _unreachable(w3: Web3, exc: OSError) -> ChainUnavailable:
+    endpoint = getattr(w3.provider, "endpoint_uri", w3.provider)
+    return ChainUnavailable(f"the chain at {endpoint} did not answer: {exc}")
