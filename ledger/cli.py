@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from ledger.chain.anvil import AnvilError
-from ledger.chain.deployment import DeploymentError, read_deployment
+from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment
 from ledger.chain.errors import LedgerError
-from ledger.chain.session import connect, serve_chain
+from ledger.chain.session import connect, serve_chain, web3_for
 from ledger.config import ConfigError, Settings
 from ledger.keys import KeyFileError, load_key_file, new_key_file
 
@@ -160,9 +160,6 @@ def _contract_deploy(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     if settings.rpc_url is None:
         raise ConfigError("ZCL_RPC_URL: set it to deploy to a chain (the local chain deploys itself in `zcl serve`)")
-    from ledger.chain.deployment import open_ledger
-    from ledger.chain.session import web3_for
-
     w3 = web3_for(settings.rpc_url)
     operator = load_key_file(settings.operator_key_file)
     ledger, record, deployed_now = open_ledger(
