@@ -19,6 +19,9 @@ class Settings:
     operator_key_file: Path
     contract_address: str | None
     receipt_timeout: float
+    database_url: str
+    api_url: str
+    admin_token: str | None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -34,12 +37,18 @@ class Settings:
         rpc_url = environ.get("ZCL_RPC_URL") or None
         if rpc_url is not None and not rpc_url.startswith(("http://", "https://")):
             raise ConfigError(f"ZCL_RPC_URL: {rpc_url!r} is not an http(s) URL")
+        api_url = environ.get("ZCL_API_URL", "http://127.0.0.1:8000").rstrip("/")
+        if not api_url.startswith(("http://", "https://")):
+            raise ConfigError(f"ZCL_API_URL: {api_url!r} is not an http(s) URL")
         return cls(
             data_dir=data_dir,
             rpc_url=rpc_url,
             operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "operator.key",
             contract_address=environ.get("ZCL_CONTRACT_ADDRESS") or None,
             receipt_timeout=timeout,
+            database_url=environ.get("ZCL_DATABASE_URL") or f"sqlite:///{data_dir / 'ledger.db'}",
+            api_url=api_url,
+            admin_token=environ.get("ZCL_ADMIN_TOKEN") or None,
         )
 
     @property
@@ -62,3 +71,8 @@ class Settings:
     @property
     def deployment_file(self) -> Path:
         return self.data_dir / "deployment.json"
+
+    @property
+    def admin_token_file(self) -> Path:
+        """Where `zcl serve` keeps a generated admin token when ZCL_ADMIN_TOKEN is not set."""
+        return self.data_dir / "keys" / "admin-token"

@@ -75,7 +75,7 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
 
 def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
     """The chain and contract for a one-off command: ``ZCL_RPC_URL`` or the running `zcl serve`."""
-    rpc_url = settings.rpc_url or _read_endpoint(settings)
+    rpc_url = settings.rpc_url or endpoint_url(settings)
     if rpc_answers(rpc_url, timeout=5) is None:
         raise ChainUnavailable(f"the chain at {rpc_url} does not answer")
     w3 = web3_for(rpc_url)
@@ -98,7 +98,8 @@ def _write_endpoint(settings: Settings, rpc_url: str) -> None:
     os.replace(tmp, settings.endpoint_file)
 
 
-def _read_endpoint(settings: Settings) -> str:
+def endpoint_url(settings: Settings) -> str:
+    """The RPC URL of the local chain a running `zcl serve` started for this data directory."""
     try:
         return str(json.loads(settings.endpoint_file.read_text(encoding="utf-8"))["rpc_url"])
     except FileNotFoundError:

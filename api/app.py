@@ -1,0 +1,52 @@
+"""The FastAPI application: routers, and the mapping from the notary's refusals to HTTP."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+
+from api.routes import batches, chain, factories, records, verify
+from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
+from ledger.records import RecordError
+
+STATUS = {
+    NotFound: status.HTTP_404_NOT_FOUND,
+    Forbidden: status.HTTP_403_FORBIDDEN,
+    Conflict: status.HTTP_409_CONFLICT,
+    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+def create_app(notary: Notary, admin_token: str) -> FastAPI:
+    app = FastAPI(
+        title="Zero-carbon ledger",
+        description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
+        version="0.1.0",
+    )
+    app.state.notary = notary
+    app.state.admin_token = admin_token
+    for module in (factories, batches, records, verify, chain):
+        app.include_router(module.router)
+    app.add_exception_handler(RecordError, _invalid_input)  # type: ignore[arg-type]
+    app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]
+    return app
+
+
+async def _invalid_input(request: Request, exc: RecordError) -> JSONResponse:
+    """The same shape as FastAPI's own 422s, so clients read one format for every bad field."""
+    return JSONResponse(
+        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        content={"detail": [{"loc": ["body", *_location(exc.field)], "msg": exc.message, "type": "value_error"}]},
+    )
+
+
+async def _refused(request: Request, exc: NotaryError) -> JSONResponse:
+    code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), status.HTTP_500_INTERNAL_SERVER_ERROR)
+    return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+
+def _location(field: str) -> list[str | int]:
+    """`records[3].evidence[0].sha256` → ["records", 3, "evidence", 0, "sha256"]."""
+    return [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", field)]

@@ -1,0 +1,30 @@
+"""Dependencies: the notary of this app, and the admin bearer token check."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from ledger.notary import Notary
+
+bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZCL_ADMIN_TOKEN)")
+
+
+def get_notary(request: Request) -> Notary:
+    return request.app.state.notary  # type: ignore[no-any-return]
+
+
+def require_admin(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> None:
+    expected: str = request.app.state.admin_token
+    if credentials is None or not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED, "an admin bearer token is required", headers={"WWW-Authenticate": "Bearer"}
+        )
+
+
+NotaryDep = Annotated[Notary, Depends(get_notary)]

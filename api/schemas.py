@@ -1,0 +1,126 @@
+"""Wire models. Quantities are strings (exact decimals); strict types refuse JSON numbers there."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EvidenceIn(Strict):
+    sha256: StrictStr = Field(description="sha256 of the document, 64 hex characters")
+    file_name: StrictStr
+    media_type: StrictStr = Field(examples=["application/pdf"])
+
+
+class RecordIn(Strict):
+    source_id: StrictStr = Field(description="meter or source id", examples=["meter-grid-01"])
+    kind: StrictStr = Field(examples=["grid_electricity"])
+    value: StrictStr = Field(description="exact decimal string; never a JSON number", examples=["412345.6"])
+    unit: StrictStr = Field(examples=["kWh"])
+    interval_start: StrictStr = Field(examples=["2025-01-01T00:00:00+08:00"])
+    interval_end: StrictStr = Field(examples=["2025-02-01T00:00:00+08:00"])
+    evidence: list[EvidenceIn] = Field(default_factory=list)
+    salt: StrictStr = Field(description="0x + 32 random bytes, chosen by the factory")
+    factory_id: StrictStr | None = None
+    period: StrictStr | None = None
+
+
+class SignedBatchIn(Strict):
+    factory_id: StrictStr
+    period: StrictStr = Field(examples=["2025-01"])
+    revision: StrictInt = Field(description="1 for the first batch of the period, n + 1 for each correction")
+    uri: StrictStr = ""
+    records: list[RecordIn]
+    root: StrictStr
+    leaf_count: StrictInt
+    signature: StrictStr = Field(description="the factory's EIP-712 signature of the BatchCommit")
+    signer: StrictStr | None = None
+    chain_id: StrictInt
+    contract: StrictStr
+
+
+class FactoryIn(Strict):
+    id: StrictStr = Field(examples=["CN-SZ-0001"])
+    name: StrictStr = Field(examples=["Suzhou Precision Components Co."])
+    signer: StrictStr = Field(description="the factory's signing address")
+
+
+class SignerIn(Strict):
+    signer: StrictStr = Field(description="the factory's new signing address")
+
+
+class SignerEpochOut(BaseModel):
+    signer: str
+    valid_from_block: int
+    valid_from_time: int
+
+
+class FactoryOut(BaseModel):
+    id: str
+    name: str | None
+    signer: str
+    signer_history: list[SignerEpochOut]
+    registered_tx: str | None
+
+
+class RecordOut(BaseModel):
+    id: str
+    position: int
+    record_hash: str
+    source_id: str
+    kind: str
+    value: str
+    unit: str
+    interval_start: str
+    interval_end: str
+
+
+class BatchOut(BaseModel):
+    id: str
+    factory_id: str
+    period: str
+    revision: int
+    root: str
+    leaf_count: int
+    uri: str
+    signer: str
+    signature: str
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+    anchored_at: int | None
+    records: list[RecordOut]
+
+
+class BatchSummaryOut(BaseModel):
+    id: str
+    period: str
+    revision: int
+    root: str
+    leaf_count: int
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+
+
+class CheckOut(BaseModel):
+    name: str
+    ok: bool | None
+    detail: str
+
+
+class VerificationOut(BaseModel):
+    valid: bool
+    superseded_by: int | None
+    checks: list[CheckOut]
+
+
+class ChainOut(BaseModel):
+    chain_id: int
+    contract: str
+    eip712_domain: dict[str, Any]

@@ -1,0 +1,52 @@
+"""The CLI's client for the service's HTTP API.
+
+Refusals come back as :class:`ServiceError` with the status and the server's own message (for a
+422, the named field), so the CLI can print one line a person can act on.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+
+class ServiceError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(f"{status}: {message}")
+        self.status = status
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, admin_token: str | None = None, timeout: float = 180.0) -> None:
+        self.base_url = base_url
+        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    def get(self, path: str, **params: Any) -> Any:
+        return self._send("GET", path, params={k: v for k, v in params.items() if v is not None})
+
+    def post(self, path: str, body: Any) -> Any:
+        return self._send("POST", path, json=body)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServiceError(0, f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
+                               "start it with ./scripts/serve or set ZCL_API_URL") from None
+        if response.is_success:
+            return response.json()
+        raise ServiceError(response.status_code, _message(response))
+
+
+def _message(response: httpx.Response) -> str:
+    try:
+        detail = response.json().get("detail")
+    except ValueError:
+        return response.text[:500]
+    if isinstance(detail, list):  # FastAPI's validation format: name each field
+        return "; ".join(
+            f"{'.'.join(str(p) for p in item.get('loc', [])[1:]) or 'body'}: {item.get('msg')}" for item in detail
+        )
+    return str(detail)

@@ -1,0 +1,110 @@
+"""The signed batch: what a factory produces with ``zcl batch sign`` and the service accepts.
+
+The factory computes the Merkle root over its records' hashes and signs the EIP-712 BatchCommit
+for it; the records travel with the signature so the service can recompute the root and refuse a
+batch whose records do not match what was signed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.commit import BatchCommit, LedgerDomain, recover_commit_signer, sign_commit
+from ledger.merkle import MerkleTree
+from ledger.records import Batch, RecordError, parse_batch
+
+SIGNED_KEYS = frozenset({"root", "leaf_count", "signature", "signer", "chain_id", "contract"})
+
+
+@dataclass(frozen=True)
+class SignedBatch:
+    batch: Batch
+    root: bytes
+    leaf_count: int
+    signature: bytes
+    chain_id: int
+    contract: str
+
+    @property
+    def commit(self) -> BatchCommit:
+        b = self.batch
+        return BatchCommit(b.factory_id, b.period, b.revision, self.root, self.leaf_count, b.uri)
+
+    @property
+    def domain(self) -> LedgerDomain:
+        return LedgerDomain(chain_id=self.chain_id, verifying_contract=self.contract)
+
+    def recovered_signer(self) -> str:
+        """The address that made the signature (whoever it is; the registry decides if it counts)."""
+        try:
+            return recover_commit_signer(self.domain, self.commit, self.signature)
+        except Exception as exc:  # malformed r/s/v of the right length
+            raise RecordError("signature", f"not a valid ECDSA signature ({exc.__class__.__name__})") from None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.batch.to_json() | {
+            "root": "0x" + self.root.hex(),
+            "leaf_count": self.leaf_count,
+            "signature": "0x" + self.signature.hex(),
+            "signer": self.recovered_signer(),
+            "chain_id": self.chain_id,
+            "contract": self.contract,
+        }
+
+
+def sign_batch(batch: Batch, signer: LocalAccount, domain: LedgerDomain) -> SignedBatch:
+    tree = MerkleTree.build(batch.record_hashes())
+    commit = BatchCommit(batch.factory_id, batch.period, batch.revision, tree.root, tree.leaf_count, batch.uri)
+    return SignedBatch(
+        batch=batch,
+        root=tree.root,
+        leaf_count=tree.leaf_count,
+        signature=sign_commit(signer, domain, commit),
+        chain_id=domain.chain_id,
+        contract=domain.verifying_contract,
+    )
+
+
+def parse_signed_batch(data: Mapping[str, Any]) -> SignedBatch:
+    """Parse and check a signed batch: the records, and that their root is the one signed."""
+    batch = parse_batch(data, extra_keys=SIGNED_KEYS)
+    root = _hex_bytes(data, "root", 32)
+    signature = _hex_bytes(data, "signature", None)
+    if len(signature) != 65:
+        raise RecordError("signature", f"must be 65 bytes (r ‖ s ‖ v), got {len(signature)}")
+    leaf_count = data.get("leaf_count")
+    if type(leaf_count) is not int:
+        raise RecordError("leaf_count", "must be an integer")
+    chain_id = data.get("chain_id")
+    if type(chain_id) is not int or chain_id <= 0:
+        raise RecordError("chain_id", "must be a positive integer")
+    contract = data.get("contract")
+    if not isinstance(contract, str) or len(_hex_bytes(data, "contract", 20)) != 20:
+        raise RecordError("contract", "must be a 20-byte hex address")
+    if leaf_count != len(batch.records):
+        raise RecordError("leaf_count", f"is {leaf_count} but the batch has {len(batch.records)} records")
+    tree = MerkleTree.build(batch.record_hashes())
+    if tree.root != root:
+        raise RecordError("root", f"does not match the records: they give 0x{tree.root.hex()}")
+    signed = SignedBatch(batch, root, leaf_count, signature, chain_id, contract)
+    claimed = data.get("signer")
+    if claimed is not None and (not isinstance(claimed, str) or claimed.lower() != signed.recovered_signer().lower()):
+        raise RecordError("signer", f"the signature was made by {signed.recovered_signer()}, not {claimed}")
+    return signed
+
+
+def _hex_bytes(data: Mapping[str, Any], key: str, length: int | None) -> bytes:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise RecordError(key, "must be a 0x-prefixed hex string")
+    try:
+        raw = bytes.fromhex(value[2:])
+    except ValueError:
+        raise RecordError(key, "is not valid hex") from None
+    if length is not None and len(raw) != length:
+        raise RecordError(key, f"must be {length} bytes, got {len(raw)}")
+    return raw

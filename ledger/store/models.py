@@ -1,0 +1,74 @@
+"""Tables. Quantities are kept as the exact decimal strings the factory signed, never as floats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class FactoryRow(Base):
+    """What the service knows of a factory beyond the chain: its name and registration tx.
+
+    The signer is never stored here: the chain's registry is the only authority for it.
+    """
+
+    __tablename__ = "factories"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    registered_tx: Mapped[str | None] = mapped_column(String(66))
+    registered_block: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class BatchRow(Base):
+    """One signed batch revision. ``status`` is ``pending`` until its anchor is confirmed on chain."""
+
+    __tablename__ = "batches"
+    __table_args__ = (UniqueConstraint("factory_id", "period", "revision", name="uq_batch_revision"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    factory_id: Mapped[str] = mapped_column(String(64), index=True)
+    period: Mapped[str] = mapped_column(String(7))
+    revision: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(66))
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    uri: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    signer: Mapped[str] = mapped_column(String(42))
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(Integer)
+    anchored_at: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    records: Mapped[list[RecordRow]] = relationship(
+        back_populates="batch", order_by="RecordRow.position", cascade="all, delete-orphan"
+    )
+
+
+class RecordRow(Base):
+    """One measurement record, with its canonical JSON (what was hashed) and queryable columns."""
+
+    __tablename__ = "records"
+    __table_args__ = (UniqueConstraint("batch_id", "position", name="uq_record_position"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    record_hash: Mapped[str] = mapped_column(String(66), index=True)
+    source_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(String(64))
+    unit: Mapped[str] = mapped_column(String(16))
+    interval_start: Mapped[str] = mapped_column(String(32))
+    interval_end: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+
+    batch: Mapped[BatchRow] = relationship(back_populates="records")

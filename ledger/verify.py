@@ -1,0 +1,213 @@
+"""Verify a proof bundle against the chain alone.
+
+Nothing in the bundle is taken on trust: the record hash, the leaf and the root are recomputed
+from the record and the proof; the anchor, the signer in force at the time, and the transaction
+are read from the chain; the signature is checked against the anchor as stored on chain. The
+contract itself is checked too: its code must be CarbonLedger's, and when the verifier knows which
+deployment is authoritative (``expected_contract``) it must be that one, since anyone can deploy a
+CarbonLedger of their own and register a fake factory there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eth_utils import to_checksum_address
+from web3 import Web3
+from web3.exceptions import Web3Exception
+
+from ledger.chain.client import Anchor, LedgerClient
+from ledger.chain.commit import BatchCommit, recover_commit_signer
+from ledger.chain.errors import LedgerError
+from ledger.merkle import leaf_hash
+from ledger.merkle.proof import process_proof
+from ledger.records import MeasurementRecord, RecordError, parse_record, record_hash
+
+BUNDLE_FIELDS = (
+    "chain_id", "contract", "factory_id", "period", "revision", "record", "record_hash", "leaf", "proof", "root",
+    "batch_signature", "anchor",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool | None  # None: skipped because an earlier check failed
+    detail: str
+
+
+@dataclass
+class VerificationReport:
+    checks: list[Check] = field(default_factory=list)
+    superseded_by: int | None = None
+
+    @property
+    def valid(self) -> bool:
+        return all(c.ok for c in self.checks)
+
+    @property
+    def first_failure(self) -> Check | None:
+        return next((c for c in self.checks if c.ok is False), None)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "superseded_by": self.superseded_by,
+            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+        }
+
+
+class _Failed(Exception):
+    pass
+
+
+class _Run:
+    """Runs checks in order; after the first failure the rest are reported as skipped."""
+
+    def __init__(self) -> None:
+        self.report = VerificationReport()
+        self.failed = False
+
+    def check(self, name: str, test: Callable[[], str]) -> None:
+        if self.failed:
+            self.report.checks.append(Check(name, None, "skipped: an earlier check failed"))
+            return
+        try:
+            self.report.checks.append(Check(name, True, test()))
+        except (_Failed, RecordError, LedgerError, Web3Exception, OSError, ValueError, KeyError, TypeError) as exc:
+            self.failed = True
+            self.report.checks.append(Check(name, False, str(exc) or exc.__class__.__name__))
+
+
+def verify_bundle(
+    bundle: Mapping[str, Any],
+    w3: Web3,
+    *,
+    expected_contract: str | None = None,
+    evidence_files: Sequence[Path] = (),
+) -> VerificationReport:
+    run = _Run()
+    state: dict[str, Any] = {}
+
+    def fields() -> str:
+        missing = [name for name in BUNDLE_FIELDS if name not in bundle]
+        if missing:
+            raise _Failed(f"the bundle lacks {', '.join(missing)}")
+        return f"record of {bundle['factory_id']} {bundle['period']} revision {bundle['revision']}"
+
+    def record() -> str:
+        state["record"] = parse_record(bundle["record"], factory_id=bundle["factory_id"], period=bundle["period"])
+        return f"{state['record'].kind} {state['record'].value} {state['record'].unit} from {state['record'].source_id}"
+
+    def hash_() -> str:
+        state["record_hash"] = record_hash(state["record"])
+        if "0x" + state["record_hash"].hex() != str(bundle["record_hash"]).lower():
+            raise _Failed(f"the record hashes to 0x{state['record_hash'].hex()}, not {bundle['record_hash']}")
+        return "0x" + state["record_hash"].hex()
+
+    def leaf() -> str:
+        state["leaf"] = leaf_hash(state["record_hash"])
+        if "0x" + state["leaf"].hex() != str(bundle["leaf"]).lower():
+            raise _Failed(f"the record's leaf is 0x{state['leaf'].hex()}, not {bundle['leaf']}")
+        return "0x" + state["leaf"].hex()
+
+    def root() -> str:
+        proof = [_bytes32(p, "proof") for p in bundle["proof"]]
+        computed = process_proof(state["leaf"], proof)
+        if "0x" + computed.hex() != str(bundle["root"]).lower():
+            raise _Failed(f"the proof leads to 0x{computed.hex()}, not to the bundle's root {bundle['root']}")
+        state["root"] = computed
+        return f"{len(proof)} proof steps lead to 0x{computed.hex()}"
+
+    def chain() -> str:
+        chain_id = w3.eth.chain_id
+        if chain_id != bundle["chain_id"]:
+            raise _Failed(f"the node is chain {chain_id}, the bundle is for chain {bundle['chain_id']}")
+        return f"chain id {chain_id}"
+
+    def contract() -> str:
+        address = to_checksum_address(bundle["contract"])
+        if expected_contract is not None and address != to_checksum_address(expected_contract):
+            raise _Failed(f"the bundle names contract {address}, but the authoritative ledger is {expected_contract}")
+        state["ledger"] = LedgerClient(w3, address)
+        if not state["ledger"].has_expected_code():
+            raise _Failed(f"{address} does not hold the CarbonLedger contract")
+        pinned = "" if expected_contract else " (taken from the bundle: pass the authoritative address to pin it)"
+        return f"CarbonLedger at {address}{pinned}"
+
+    def anchor() -> str:
+        ledger: LedgerClient = state["ledger"]
+        found: Anchor = ledger.get_anchor(bundle["factory_id"], bundle["period"], int(bundle["revision"]))
+        state["anchor"] = found
+        if found.root != state["root"]:
+            raise _Failed(f"the chain anchors root 0x{found.root.hex()} for this revision, not 0x{state['root'].hex()}")
+        return f"anchored in block {found.anchored_block} at {found.anchored_at} (unix time)"
+
+    def signature() -> str:
+        ledger: LedgerClient = state["ledger"]
+        found: Anchor = state["anchor"]
+        commit = BatchCommit(
+            found.factory_id, found.period, found.revision, found.root, found.leaf_count, found.uri
+        )
+        signer = recover_commit_signer(ledger.domain(), commit, _hex(bundle["batch_signature"], "batch_signature"))
+        registered = ledger.signer_at(found.factory_id, found.anchored_block)
+        if signer != found.signer or signer != registered:
+            raise _Failed(
+                f"the batch signature recovers {signer}, but the factory's signer at block "
+                f"{found.anchored_block} was {registered}"
+            )
+        return f"signed by {signer}, the factory's registered key at block {found.anchored_block}"
+
+    def transaction() -> str:
+        found: Anchor = state["anchor"]
+        tx_hash = bundle["anchor"].get("tx_hash")
+        receipt = w3.eth.get_transaction_receipt(tx_hash)
+        events = state["ledger"].contract.events.BatchAnchored().process_receipt(receipt)
+        if receipt["blockNumber"] != found.anchored_block or not any(
+            e["args"]["root"] == found.root and e["args"]["revision"] == found.revision for e in events
+        ):
+            raise _Failed(f"transaction {tx_hash} did not anchor this revision")
+        return f"{tx_hash} in block {receipt['blockNumber']}"
+
+    def revision() -> str:
+        latest = state["ledger"].revision_count(bundle["factory_id"], bundle["period"])
+        if latest > int(bundle["revision"]):
+            run.report.superseded_by = latest
+            return f"revision {bundle['revision']} is valid but superseded: the latest is revision {latest}"
+        return f"revision {bundle['revision']} is the latest"
+
+    def evidence() -> str:
+        rec: MeasurementRecord = state["record"]
+        listed = {e.sha256 for e in rec.evidence}
+        for path in evidence_files:
+            digest = hashlib.sha256(path.read_bytes()).digest()
+            if digest not in listed:
+                raise _Failed(f"{path.name}: sha256 {digest.hex()} is not among the record's evidence")
+        return f"{len(evidence_files)} file(s) match the record's evidence hashes"
+
+    for name, test in (
+        ("bundle", fields), ("record", record), ("record_hash", hash_), ("leaf", leaf), ("root", root),
+        ("chain", chain), ("contract", contract), ("anchor", anchor), ("signature", signature),
+        ("transaction", transaction), ("revision", revision),
+    ):  # fmt: skip
+        run.check(name, test)
+    if evidence_files:
+        run.check("evidence", evidence)
+    return run.report
+
+
+def _hex(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise _Failed(f"{name} must be 0x-prefixed hex")
+    return bytes.fromhex(value[2:])
+
+
+def _bytes32(value: Any, name: str) -> bytes:
+    raw = _hex(value, name)
+    if len(raw) != 32:
+        raise _Failed(f"{name}: every element must be 32 bytes")
+    return raw
