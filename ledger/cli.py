@@ -1,8 +1,9 @@
 """``zcl``: the ledger's command line.
 
+Service commands talk to the API at ``--api`` / ``ZCL_API_URL`` (default http://127.0.0.1:8000).
 Chain commands use ``ZCL_RPC_URL`` when set, else the local chain a running ``zcl serve`` started
 in the data directory (``ZCL_DATA_DIR``, default ``./data``). Errors print one line naming what is
-wrong and exit with status 1 (2 for bad usage); keys are read from files and never printed.
+wrong and exit 1 (2 for bad usage); keys are read from files and never printed.
 """
 
 from __future__ import annotations
@@ -10,23 +11,28 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import secrets
 import signal
+import socket
 import sys
-import threading
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from ledger.chain.anvil import AnvilError
+from ledger.chain.commit import LedgerDomain
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment
 from ledger.chain.errors import LedgerError
-from ledger.chain.session import connect, serve_chain, web3_for
+from ledger.chain.session import connect, endpoint_url, serve_chain, web3_for
 from ledger.config import ConfigError, Settings
-from ledger.keys import KeyFileError, load_key_file, new_key_file
+from ledger.keys import KeyFileError, key_file_address, load_key_file, new_key_file, read_password
+from ledger.records import RecordError, new_salt, parse_batch
+from ledger.service_client import ServiceClient, ServiceError
+from ledger.signing import sign_batch
 
 log = logging.getLogger("zcl")
-USER_ERRORS = (ConfigError, KeyFileError, LedgerError, DeploymentError, AnvilError)
+USER_ERRORS = (ConfigError, KeyFileError, LedgerError, DeploymentError, AnvilError, ServiceError, RecordError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,6 +47,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except USER_ERRORS as exc:
         print(f"zcl: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a file named on the command line
+        print(f"zcl: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
 
@@ -48,46 +57,85 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zcl", description="Blockchain-anchored carbon data ledger.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--api", help="the service's URL (default: ZCL_API_URL or http://127.0.0.1:8000)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the local chain (or use ZCL_RPC_URL) with the contract deployed")
+    serve = commands.add_parser("serve", help="run the service: local chain (or ZCL_RPC_URL), contract, API")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.set_defaults(handler=_serve)
 
-    key = commands.add_parser("key", help="create and inspect key files").add_subparsers(metavar="ACTION")
-    key_new = key.add_parser("new", help="write a new random private key to a file (mode 0600)")
+    key = _group(commands, "key", "create and inspect key files")
+    key_new = key.add_parser("new", help="create an encrypted keystore (mode 0600); prints its address")
     key_new.add_argument("--out", type=Path, required=True, help="file to create; never overwritten")
+    key_new.add_argument("--password-file", type=Path, help="file whose first line is the password "
+                         "(default: ZCL_KEY_PASSWORD)")
     key_new.set_defaults(handler=_key_new)
-    key_address = key.add_parser("address", help="print the address of a key file")
+    key_address = key.add_parser("address", help="print the address of a key file (no password needed)")
     key_address.add_argument("file", type=Path)
     key_address.set_defaults(handler=_key_address)
 
-    contract = commands.add_parser("contract", help="compile, deploy and inspect the contract").add_subparsers(
-        metavar="ACTION"
-    )
+    contract = _group(commands, "contract", "compile, deploy and inspect the contract")
     compile_ = contract.add_parser("compile", help="recompile contracts/ into ledger/artifacts (developers)")
     compile_.add_argument("--check", action="store_true", help="only check that the committed artifacts are fresh")
     compile_.set_defaults(handler=_contract_compile)
-    deploy = contract.add_parser("deploy", help="deploy CarbonLedger to ZCL_RPC_URL and record it in the data dir")
-    deploy.set_defaults(handler=_contract_deploy)
-    info = contract.add_parser("info", help="show the recorded deployment and the chain's EIP-712 domain")
-    info.set_defaults(handler=_contract_info)
-
-    factory = commands.add_parser("factory", help="register factories and rotate their signers").add_subparsers(
-        metavar="ACTION"
+    contract.add_parser("deploy", help="deploy CarbonLedger to ZCL_RPC_URL and record it (once)").set_defaults(
+        handler=_contract_deploy
     )
-    for name, help_text, handler in (
-        ("register", "register a factory with its signer address (registrar role)", _factory_register),
-        ("rotate", "replace a factory's signer; the old key stays in the history", _factory_rotate),
-    ):
-        sub = factory.add_parser(name, help=help_text)
-        sub.add_argument("factory_id")
-        sub.add_argument("--signer", required=True, help="the factory's signing address (0x…)")
-        sub.set_defaults(handler=handler)
-    show = factory.add_parser("show", help="a factory's current signer and signer history")
+    contract.add_parser("info", help="the recorded deployment and the chain's EIP-712 domain").set_defaults(
+        handler=_contract_info
+    )
+
+    factory = _group(commands, "factory", "register factories and rotate their signers (through the service)")
+    register = factory.add_parser("register", help="register a factory and its signer on chain (admin token)")
+    register.add_argument("--id", required=True, dest="factory_id")
+    register.add_argument("--name", required=True)
+    register.add_argument("--signer", required=True, help="the factory's signing address (0x…)")
+    register.set_defaults(handler=_factory_register)
+    rotate = factory.add_parser("rotate", help="replace a factory's signer; the old key stays in the history")
+    rotate.add_argument("--id", required=True, dest="factory_id")
+    rotate.add_argument("--signer", required=True, help="the new signing address (0x…)")
+    rotate.set_defaults(handler=_factory_rotate)
+    show = factory.add_parser("show", help="a factory's name, signer and signer history")
     show.add_argument("factory_id")
     show.set_defaults(handler=_factory_show)
 
-    anchor = commands.add_parser("anchor", help="read anchored batches").add_subparsers(metavar="ACTION")
+    batch = _group(commands, "batch", "sign, submit and inspect monthly batches")
+    sign = batch.add_parser("sign", help="sign a batch with the factory's key (offline but for the chain id)")
+    sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
+    sign.add_argument("--key", type=Path, required=True, help="the factory's key file")
+    sign.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    sign.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
+    sign.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
+    sign.add_argument("--contract", help="the CarbonLedger address to sign for")
+    sign.set_defaults(handler=_batch_sign)
+    submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids")
+    submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
+    submit.set_defaults(handler=_batch_submit)
+    batch_show = batch.add_parser("show", help="a batch, its anchor and its records")
+    batch_show.add_argument("batch_id")
+    batch_show.set_defaults(handler=_batch_show)
+    batch_list = batch.add_parser("list", help="a factory's batches")
+    batch_list.add_argument("factory_id")
+    batch_list.add_argument("--period", help="YYYY-MM")
+    batch_list.set_defaults(handler=_batch_list)
+
+    proof = commands.add_parser("proof", help="fetch a record's proof bundle")
+    proof.add_argument("record_id")
+    proof.add_argument("--out", type=Path, required=True, metavar="PROOF.json")
+    proof.set_defaults(handler=_proof)
+
+    verify = commands.add_parser("verify", help="verify a proof bundle against the chain alone")
+    verify.add_argument("proof_file", type=Path, metavar="PROOF.json")
+    verify.add_argument("--rpc-url", help="a node of your choice (default: ZCL_RPC_URL or the local chain)")
+    verify.add_argument("--contract", help="the authoritative CarbonLedger (default: ZCL_CONTRACT_ADDRESS or "
+                        "the data directory's deployment)")
+    verify.add_argument("--evidence", type=Path, nargs="+", default=[], metavar="FILE",
+                        help="files whose sha256 must be among the record's evidence")
+    verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    verify.set_defaults(handler=_verify)
+
+    anchor = _group(commands, "anchor", "read anchored batches from the chain")
     anchor_show = anchor.add_parser("show", help="every revision anchored for a factory and period")
     anchor_show.add_argument("factory_id")
     anchor_show.add_argument("period", help="YYYY-MM")
@@ -95,8 +143,12 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _group(commands: Any, name: str, help_text: str) -> Any:
+    return commands.add_parser(name, help=help_text).add_subparsers(metavar="ACTION")
+
+
 def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, default=_json_default))
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=_json_default))
 
 
 def _json_default(value: Any) -> Any:
@@ -105,33 +157,123 @@ def _json_default(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__}")
 
 
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RecordError(str(path), f"not valid JSON (line {exc.lineno}, column {exc.colno}): {exc.msg}") from None
+
+
+def _write_json(path: Path, value: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(value, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+
+
+def _service(args: argparse.Namespace, settings: Settings, *, admin: bool = False) -> ServiceClient:
+    token = None
+    if admin:
+        token = settings.admin_token
+        if token is None and settings.admin_token_file.exists():
+            token = settings.admin_token_file.read_text(encoding="utf-8").strip()
+        if not token:
+            raise ConfigError(f"ZCL_ADMIN_TOKEN: not set, and {settings.admin_token_file} does not exist")
+    return ServiceClient(args.api or settings.api_url, token)
+
+
+# --- serve ------------------------------------------------------------------------------------
+
+
 def _serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from api.app import create_app
+    from ledger.notary import Notary
+    from ledger.store.db import make_engine, migrate, session_factory
+
     settings = Settings.from_env()
-    stop = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *_: stop.set())
+    _check_port(args.host, args.port)
+    signal.signal(signal.SIGTERM, _interrupt)
+    admin_token = settings.admin_token or _admin_token(settings)
+    engine = make_engine(settings.database_url)
+    migrate(engine)
     with serve_chain(settings) as session:
         ledger = session.ledger
-        print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
+        notary = Notary(ledger, session_factory(engine), wait_timeout=settings.receipt_timeout)
+        finished = notary.reconcile()
         state = f"deployed now in block {session.deployment.block_number}" if session.deployed_now else "recorded"
+        print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
-        print(f"data dir   {settings.data_dir}")
-        print("ready; Ctrl-C stops" + (" and saves the chain state" if session.local else ""), flush=True)
-        stop.wait()
+        print(f"database   {engine.url.render_as_string(hide_password=True)}")
+        if finished:
+            print(f"recovered  {finished} batch(es) left pending by an earlier stop")
+        if settings.admin_token is None:
+            print(f"admin      token in {settings.admin_token_file} (or set ZCL_ADMIN_TOKEN)")
+        print(f"api        http://{args.host}:{args.port} (docs at /docs)", flush=True)
+        ready = "ready; Ctrl-C stops" + (" and saves the chain state" if session.local else "")
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                if self.started:  # only now does the port accept connections
+                    print(ready, flush=True)
+
+        config = uvicorn.Config(
+            create_app(notary, admin_token), host=args.host, port=args.port, log_level="warning", access_log=False
+        )
+        try:
+            Server(config).run()
+        except KeyboardInterrupt:
+            pass  # uvicorn re-raises the signal it stopped for; the chain still stops cleanly below
+    engine.dispose()
     print("stopped")
     return 0
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    """SIGTERM stops like Ctrl-C, so anvil is stopped and its state saved either way."""
+    raise KeyboardInterrupt
+
+
+def _check_port(host: str, port: int) -> None:
+    """Refuse a busy port before deploying anything or claiming to be ready."""
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        raise ConfigError(f"--port {port}: cannot listen on {host} ({exc.strerror})") from None
+
+
+def _admin_token(settings: Settings) -> str:
+    path = settings.admin_token_file
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(32)
+    path.touch(mode=0o600)
+    path.write_text(token + "\n", encoding="utf-8")
+    return token
+
+
+# --- keys -------------------------------------------------------------------------------------
+
+
 def _key_new(args: argparse.Namespace) -> int:
-    account = new_key_file(args.out)
-    print(account.address)
+    password = read_password(args.password_file)
+    if password is None:
+        raise KeyFileError("password: give --password-file FILE or set ZCL_KEY_PASSWORD to encrypt the key")
+    print(new_key_file(args.out, password).address)
     return 0
 
 
 def _key_address(args: argparse.Namespace) -> int:
-    print(load_key_file(args.file).address)
+    print(key_file_address(args.file))
     return 0
+
+
+# --- contract ---------------------------------------------------------------------------------
 
 
 def _contract_compile(args: argparse.Namespace) -> int:
@@ -161,7 +303,7 @@ def _contract_deploy(args: argparse.Namespace) -> int:
     if settings.rpc_url is None:
         raise ConfigError("ZCL_RPC_URL: set it to deploy to a chain (the local chain deploys itself in `zcl serve`)")
     w3 = web3_for(settings.rpc_url)
-    operator = load_key_file(settings.operator_key_file)
+    operator = load_key_file(settings.operator_key_file, read_password(None))
     ledger, record, deployed_now = open_ledger(
         w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout
     )
@@ -173,39 +315,115 @@ def _contract_info(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     record = read_deployment(settings.deployment_file)
     session = connect(settings, with_operator=False)
-    domain = session.ledger.domain()
     _print_json(
         {
             "rpc_url": session.rpc_url,
             "address": session.ledger.address,
             "record": asdict(record) if record else None,
-            "eip712_domain": domain.as_dict(),
+            "eip712_domain": session.ledger.domain().as_dict(),
         }
     )
     return 0
 
 
+# --- factories --------------------------------------------------------------------------------
+
+
 def _factory_register(args: argparse.Namespace) -> int:
-    tx = connect(Settings.from_env()).ledger.register_factory(args.factory_id, args.signer)
-    _print_json({"factory_id": args.factory_id, "signer": args.signer, **asdict(tx)})
+    service = _service(args, Settings.from_env(), admin=True)
+    _print_json(service.post("/factories", {"id": args.factory_id, "name": args.name, "signer": args.signer}))
     return 0
 
 
 def _factory_rotate(args: argparse.Namespace) -> int:
-    tx = connect(Settings.from_env()).ledger.rotate_signer(args.factory_id, args.signer)
-    _print_json({"factory_id": args.factory_id, "signer": args.signer, **asdict(tx)})
+    service = _service(args, Settings.from_env(), admin=True)
+    _print_json(service.post(f"/factories/{args.factory_id}/signer", {"signer": args.signer}))
     return 0
 
 
 def _factory_show(args: argparse.Namespace) -> int:
-    ledger = connect(Settings.from_env(), with_operator=False).ledger
-    _print_json(
-        {
-            "factory_id": args.factory_id,
-            "current_signer": ledger.current_signer(args.factory_id),
-            "signer_history": [asdict(e) for e in ledger.signer_history(args.factory_id)],
-        }
-    )
+    _print_json(_service(args, Settings.from_env()).get(f"/factories/{args.factory_id}"))
+    return 0
+
+
+# --- batches and proofs -----------------------------------------------------------------------
+
+
+def _batch_sign(args: argparse.Namespace) -> int:
+    data = _read_json(args.batch_file)
+    if not isinstance(data, dict) or not isinstance(data.get("records"), list):
+        raise RecordError("records", f"{args.batch_file} must be a JSON object with a list of records")
+    for record in data["records"]:
+        if isinstance(record, dict) and "salt" not in record:
+            record["salt"] = "0x" + new_salt().hex()  # the factory's secret blinding; kept in SIGNED.json
+    batch = parse_batch(data)
+    signer = load_key_file(args.key, read_password(args.password_file))
+    if (args.chain_id is None) != (args.contract is None):
+        raise ConfigError("--chain-id and --contract go together")
+    if args.chain_id is not None:
+        domain = LedgerDomain(chain_id=args.chain_id, verifying_contract=args.contract)
+    else:
+        chain = _service(args, Settings.from_env()).get("/chain")
+        domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
+    signed = sign_batch(batch, signer, domain)
+    _write_json(args.out, signed.to_json())
+    print(f"signed {len(batch.records)} records of {batch.factory_id} {batch.period} revision {batch.revision}")
+    print(f"root   0x{signed.root.hex()}")
+    print(f"signer {signer.address}")
+    return 0
+
+
+def _batch_submit(args: argparse.Namespace) -> int:
+    batch = _service(args, Settings.from_env()).post("/batches", _read_json(args.signed_file))
+    print(f"batch  {batch['id']} {batch['status']} tx {batch['tx_hash']} block {batch['block_number']}")
+    for record in batch["records"]:
+        print(f"record {record['id']} {record['source_id']} {record['kind']} {record['value']} {record['unit']}")
+    return 0
+
+
+def _batch_show(args: argparse.Namespace) -> int:
+    _print_json(_service(args, Settings.from_env()).get(f"/batches/{args.batch_id}"))
+    return 0
+
+
+def _batch_list(args: argparse.Namespace) -> int:
+    _print_json(_service(args, Settings.from_env()).get(f"/factories/{args.factory_id}/batches", period=args.period))
+    return 0
+
+
+def _proof(args: argparse.Namespace) -> int:
+    bundle = _service(args, Settings.from_env()).get(f"/records/{args.record_id}/proof")
+    _write_json(args.out, bundle)
+    print(f"wrote {args.out}: record {bundle['record_id']} of {bundle['factory_id']} {bundle['period']} "
+          f"revision {bundle['revision']}")
+    return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    from ledger.verify import verify_bundle
+
+    settings = Settings.from_env()
+    bundle = _read_json(args.proof_file)
+    if not isinstance(bundle, dict):
+        raise RecordError(str(args.proof_file), "must be a JSON object (a proof bundle)")
+    rpc_url = args.rpc_url or settings.rpc_url or endpoint_url(settings)
+    expected = args.contract or settings.contract_address
+    if expected is None:
+        record = read_deployment(settings.deployment_file)
+        if record is not None and record.chain_id == bundle.get("chain_id"):
+            expected = record.address
+    report = verify_bundle(bundle, web3_for(rpc_url), expected_contract=expected, evidence_files=args.evidence)
+    if args.json:
+        _print_json(report.to_json())
+    failure = report.first_failure
+    if failure is not None:
+        print(f"zcl: invalid: {failure.name}: {' '.join(failure.detail.split())}", file=sys.stderr)
+        return 1
+    if not args.json:
+        for check in report.checks:
+            print(f"ok  {check.name:<12} {check.detail}")
+        state = f"superseded by revision {report.superseded_by}" if report.superseded_by else "latest revision"
+        print(f"valid ({state})")
     return 0
 
 

@@ -97,6 +97,14 @@ def verify_bundle(
         missing = [name for name in BUNDLE_FIELDS if name not in bundle]
         if missing:
             raise _Failed(f"the bundle lacks {', '.join(missing)}")
+        if type(bundle["chain_id"]) is not int:
+            raise _Failed("chain_id must be an integer")
+        if type(bundle["revision"]) is not int or not 1 <= bundle["revision"] < 2**32:
+            raise _Failed("revision must be an integer from 1 to 2**32 - 1")
+        if not isinstance(bundle["proof"], list):
+            raise _Failed("proof must be a list of 32-byte hex strings")
+        if not isinstance(bundle["anchor"], Mapping) or not isinstance(bundle["anchor"].get("tx_hash"), str):
+            raise _Failed("anchor must be an object with a tx_hash")
         return f"record of {bundle['factory_id']} {bundle['period']} revision {bundle['revision']}"
 
     def record() -> str:
@@ -153,7 +161,10 @@ def verify_bundle(
         commit = BatchCommit(
             found.factory_id, found.period, found.revision, found.root, found.leaf_count, found.uri
         )
-        signer = recover_commit_signer(ledger.domain(), commit, _hex(bundle["batch_signature"], "batch_signature"))
+        raw = _hex(bundle["batch_signature"], "batch_signature")
+        if len(raw) != 65:
+            raise _Failed(f"batch_signature must be 65 bytes (r, s, v), got {len(raw)}")
+        signer = recover_commit_signer(ledger.domain(), commit, raw)
         registered = ledger.signer_at(found.factory_id, found.anchored_block)
         if signer != found.signer or signer != registered:
             raise _Failed(

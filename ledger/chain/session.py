@@ -22,7 +22,7 @@ from ledger.chain.deployment import Deployment, open_ledger
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.funding import fund_on_anvil, is_anvil
 from ledger.config import Settings
-from ledger.keys import load_key_file, load_or_create_key_file
+from ledger.keys import load_key_file, load_or_create_key_file, read_password
 
 
 @dataclass
@@ -56,7 +56,7 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
             operator, _ = load_or_create_key_file(settings.operator_key_file)
             fund_on_anvil(w3, operator.address)
         else:
-            operator = load_key_file(settings.operator_key_file)
+            operator = load_key_file(settings.operator_key_file, read_password(None))
         ledger, deployment, deployed_now = open_ledger(
             w3,
             operator,
@@ -79,7 +79,7 @@ def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
     if rpc_answers(rpc_url, timeout=5) is None:
         raise ChainUnavailable(f"the chain at {rpc_url} does not answer")
     w3 = web3_for(rpc_url)
-    operator = load_key_file(settings.operator_key_file) if with_operator else None
+    operator = load_key_file(settings.operator_key_file, read_password(None)) if with_operator else None
     ledger, deployment, _ = open_ledger(
         w3,
         operator,
