@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -378,3 +379,14 @@ def test_openapi_docs_are_served(service: Service) -> None:
     paths = service.http.get("/openapi.json").json()["paths"]
     for path in ("/factories", "/batches", "/batches/{batch_id}", "/records/{record_id}/proof", "/verify"):
         assert path in paths
+
+
+def test_openzeppelins_library_computes_the_same_root(service: Service, factory: LocalAccount) -> None:
+    batch = submit(service, signed(service, factory, example_batch())).json()
+    script = Path(__file__).resolve().parents[1] / "scripts" / "oz-root.mjs"
+    run = subprocess.run(["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == batch["root"]
+    batch["root"] = "0x" + "00" * 32
+    mismatch = subprocess.run(["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60)
+    assert mismatch.returncode == 1 and "differs" in mismatch.stderr
