@@ -99,6 +99,18 @@ class BatchView:
     records: list[RecordView]
 
 
+@dataclass(frozen=True)
+class BatchSummary:
+    id: str
+    period: str
+    revision: int
+    root: str
+    leaf_count: int
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+
+
 class Notary:
     def __init__(self, ledger: LedgerClient, sessions: sessionmaker[Session], *, wait_timeout: float = 120.0) -> None:
         self.ledger = ledger
@@ -335,15 +347,19 @@ class Notary:
                 raise NotFound(f"no batch {batch_id}")
             return _batch_view(row)
 
-    def list_batches(self, factory_id: str, period: str | None = None) -> list[BatchView]:
+    def list_batches(self, factory_id: str, period: str | None = None) -> list[BatchSummary]:
+        """The factory's batches without their records (a month may hold a million)."""
         check_factory_id(factory_id)
         query = select(BatchRow).where(BatchRow.factory_id == factory_id)
         if period is not None:
             check_period(period)
             query = query.where(BatchRow.period == period)
-        query = query.order_by(BatchRow.period, BatchRow.revision).options(selectinload(BatchRow.records))
+        query = query.order_by(BatchRow.period, BatchRow.revision)
         with self.sessions() as session:
-            return [_batch_view(row) for row in session.scalars(query).all()]
+            return [
+                BatchSummary(r.id, r.period, r.revision, r.root, r.leaf_count, r.status, r.tx_hash, r.block_number)
+                for r in session.scalars(query).all()
+            ]
 
     # --- proofs -----------------------------------------------------------------------------
 
