@@ -4,15 +4,17 @@ pragma solidity ^0.8.24;
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 
 import {BatchAnchors} from "./BatchAnchors.sol";
+import {RetirementClaims} from "./RetirementClaims.sol";
 
 /**
  * @title CarbonLedger
- * @notice The zero-carbon ledger's contract: a registry of factories and their signing keys, and
- * the append-only anchors of their signed monthly measurement batches.
+ * @notice The zero-carbon ledger's contract: a registry of factories and their signing keys, the
+ * append-only anchors of their signed monthly measurement batches, and the retirement claims of
+ * green certificates and carbon credits that no unit can be claimed twice in.
  * @dev The EIP-712 domain is ("CarbonLedger", "1", chain id, this address); clients read it with
  * {eip712Domain} (ERC-5267) rather than assume it.
  */
-contract CarbonLedger is BatchAnchors {
+contract CarbonLedger is BatchAnchors, RetirementClaims {
     /// @dev The admin cannot be the zero address.
     error InvalidAdmin(address admin);
 

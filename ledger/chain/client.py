@@ -20,6 +20,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.commit import BatchCommit, LedgerDomain
+from ledger.claims.claim import RetirementClaim
 from ledger.chain.errors import (
     ChainUnavailable,
     ContractRevert,
@@ -60,6 +61,22 @@ class Anchor:
     anchored_block: int
     leaf_count: int
     uri: str
+
+
+@dataclass(frozen=True)
+class OnChainClaim:
+    claim_id: int
+    factory_id: str
+    registry: str
+    block_id: str
+    serial_start: int
+    serial_end: int
+    consumption_start: str
+    consumption_end: str
+    details_hash: bytes
+    signer: str
+    claimed_at: int
+    claimed_block: int
 
 
 class LedgerClient:
@@ -178,6 +195,47 @@ class LedgerClient:
     def is_anchor_signature_valid(self, factory_id: str, period: str, revision: int, signature: bytes) -> bool:
         return self._call(self.contract.functions.isAnchorSignatureValid(factory_id, period, revision, signature))
 
+    # --- retirement claims ------------------------------------------------------------------
+
+    def claim_retirement(self, claim: RetirementClaim, signature: bytes) -> tuple[int, TxResult]:
+        """Relay a factory-signed claim; returns the new claim id and the transaction."""
+        receipt = self._send(self.contract.functions.claimRetirement(claim.as_commit(), signature))
+        (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
+        return int(event["args"]["claimId"]), _result(receipt)
+
+    def claim_digest(self, claim: RetirementClaim) -> bytes:
+        return bytes(self._call(self.contract.functions.hashClaim(claim.as_commit())))
+
+    def get_claim(self, claim_id: int) -> OnChainClaim:
+        (start, end, signer, claimed_at, claimed_block, _, details, factory_id, registry, block_id, c_start, c_end) = (
+            self._call(self.contract.functions.getClaim(claim_id))
+        )
+        return OnChainClaim(
+            claim_id, factory_id, registry, block_id, start, end, c_start, c_end, bytes(details), signer,
+            claimed_at, claimed_block,
+        )  # fmt: skip
+
+    def claim_of(self, registry: str, block_id: str, serial: int) -> OnChainClaim | None:
+        """The claim holding unit ``serial`` of a block, or None when it is unclaimed."""
+        claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial))
+        return self.get_claim(claim_id) if claim_id else None
+
+    def claims_in_block(self, registry: str, block_id: str) -> list[int]:
+        return list(self._call(self.contract.functions.claimsInBlock(registry, block_id)))
+
+    def claim_count(self) -> int:
+        return self._call(self.contract.functions.claimCount())
+
+    def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
+        """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
+        event = self.contract.events.RetirementClaimed
+        logs = _rpc(self.w3, lambda: event.get_logs(from_block=from_block))
+        return [
+            {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
+             "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
+            for log in logs
+        ]  # fmt: skip
+
     # --- record verification ----------------------------------------------------------------
 
     def record_leaf(self, record_hash: bytes) -> bytes:
@@ -204,10 +262,13 @@ class LedgerClient:
             raise ChainUnavailable(f"{fn.fn_name}: {exc}") from exc
 
     def _transact(self, fn: ContractFunction) -> TxResult:
+        return _result(self._send(fn))
+
+    def _send(self, fn: ContractFunction) -> Any:
+        """Send and return the receipt."""
         if self.sender is None:
             raise LedgerError("this client was made without a sender key, so it can only read")
-        sender = _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock)
-        return _result(sender.send(fn, self.chain_id))
+        return _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock).send(fn, self.chain_id)
 
 
 class _Sender:

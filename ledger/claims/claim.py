@@ -1,0 +1,282 @@
+"""A retirement claim and its EIP-712 encoding.
+
+The factory signs ``RetirementClaim`` with the descriptive fields in a nested ``ClaimDetails``
+struct. The contract receives only the details' struct hash — which is exactly how EIP-712
+encodes a nested struct member — so a wallet shows everything and the chain stores 32 bytes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from eth_abi import encode
+from eth_account import Account
+from eth_account.messages import encode_typed_data
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak, to_checksum_address
+
+from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
+from ledger.claims.registries import get_registry
+from ledger.records.errors import RecordError
+from ledger.records.period import check_factory_id, check_period
+
+CLAIM_TYPES: dict[str, list[dict[str, str]]] = {
+    "RetirementClaim": [
+        {"name": "factoryId", "type": "string"},
+        {"name": "registry", "type": "string"},
+        {"name": "blockId", "type": "string"},
+        {"name": "serialStart", "type": "uint128"},
+        {"name": "serialEnd", "type": "uint128"},
+        {"name": "consumptionStart", "type": "string"},
+        {"name": "consumptionEnd", "type": "string"},
+        {"name": "details", "type": "ClaimDetails"},
+    ],
+    "ClaimDetails": [
+        {"name": "projectId", "type": "string"},
+        {"name": "technology", "type": "string"},
+        {"name": "quantity", "type": "string"},
+        {"name": "unit", "type": "string"},
+        {"name": "generationStart", "type": "string"},
+        {"name": "generationEnd", "type": "string"},
+        {"name": "purpose", "type": "string"},
+        {"name": "evidenceSha256", "type": "bytes32"},
+    ],
+}
+DETAILS_TYPEHASH = keccak(
+    text="ClaimDetails(string projectId,string technology,string quantity,string unit,string generationStart,"
+    "string generationEnd,string purpose,bytes32 evidenceSha256)"
+)
+_DECIMAL = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
+_ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
+MAX_SERIAL = 2**128 - 1
+
+
+@dataclass(frozen=True)
+class ClaimDetails:
+    project_id: str
+    technology: str
+    quantity: str
+    unit: str
+    generation_start: str
+    generation_end: str
+    purpose: str
+    evidence_sha256: bytes
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "projectId": self.project_id,
+            "technology": self.technology,
+            "quantity": self.quantity,
+            "unit": self.unit,
+            "generationStart": self.generation_start,
+            "generationEnd": self.generation_end,
+            "purpose": self.purpose,
+            "evidenceSha256": self.evidence_sha256,
+        }
+
+
+@dataclass(frozen=True)
+class RetirementClaim:
+    factory_id: str
+    registry: str
+    block_id: str
+    serial_start: int
+    serial_end: int
+    consumption_start: str
+    consumption_end: str
+    details: ClaimDetails
+
+    @property
+    def units(self) -> int:
+        return self.serial_end - self.serial_start + 1
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "factoryId": self.factory_id,
+            "registry": self.registry,
+            "blockId": self.block_id,
+            "serialStart": self.serial_start,
+            "serialEnd": self.serial_end,
+            "consumptionStart": self.consumption_start,
+            "consumptionEnd": self.consumption_end,
+            "details": self.details.as_message(),
+        }
+
+    def as_commit(self) -> tuple[str, str, str, int, int, str, str, bytes]:
+        """The ABI tuple for ``claimRetirement``: the details travel as their struct hash."""
+        return (
+            self.factory_id,
+            self.registry,
+            self.block_id,
+            self.serial_start,
+            self.serial_end,
+            self.consumption_start,
+            self.consumption_end,
+            details_hash(self.details),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        d = self.details
+        return {
+            "factory_id": self.factory_id,
+            "registry": self.registry,
+            "block_id": self.block_id,
+            "serial_start": str(self.serial_start),
+            "serial_end": str(self.serial_end),
+            "consumption_start": self.consumption_start,
+            "consumption_end": self.consumption_end,
+            "project_id": d.project_id,
+            "technology": d.technology,
+            "quantity": d.quantity,
+            "unit": d.unit,
+            "generation_start": d.generation_start,
+            "generation_end": d.generation_end,
+            "purpose": d.purpose,
+            "evidence_sha256": d.evidence_sha256.hex(),
+        }
+
+
+def details_hash(details: ClaimDetails) -> bytes:
+    """EIP-712 hashStruct of the details (what the contract stores and the outer struct encodes)."""
+    return keccak(
+        encode(
+            ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
+            [
+                DETAILS_TYPEHASH,
+                keccak(text=details.project_id),
+                keccak(text=details.technology),
+                keccak(text=details.quantity),
+                keccak(text=details.unit),
+                keccak(text=details.generation_start),
+                keccak(text=details.generation_end),
+                keccak(text=details.purpose),
+                details.evidence_sha256,
+            ],
+        )
+    )
+
+
+def typed_data(domain: LedgerDomain, claim: RetirementClaim) -> dict[str, Any]:
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **CLAIM_TYPES},
+        "primaryType": "RetirementClaim",
+        "domain": domain.as_dict(),
+        "message": claim.as_message(),
+    }
+
+
+def claim_digest(domain: LedgerDomain, claim: RetirementClaim) -> bytes:
+    signable = encode_typed_data(full_message=typed_data(domain, claim))
+    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+
+
+def sign_claim(signer: LocalAccount, domain: LedgerDomain, claim: RetirementClaim) -> bytes:
+    return bytes(signer.sign_typed_data(full_message=typed_data(domain, claim)).signature)
+
+
+def recover_claim_signer(domain: LedgerDomain, claim: RetirementClaim, signature: bytes) -> str:
+    signable = encode_typed_data(full_message=typed_data(domain, claim))
+    return to_checksum_address(Account.recover_message(signable, signature=signature))
+
+
+CLAIM_KEYS = frozenset(
+    {
+        "factory_id", "registry", "block_id", "serial_start", "serial_end", "serial", "consumption_start",
+        "consumption_end", "project_id", "technology", "quantity", "unit", "generation_start", "generation_end",
+        "purpose", "evidence_sha256",
+    }
+)  # fmt: skip
+
+
+def parse_claim(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozenset()) -> RetirementClaim:
+    """A claim from its JSON form; errors name the field.
+
+    The units may be given as ``registry`` + ``block_id`` + ``serial_start``/``serial_end`` (decimal
+    strings), or as the registry's own ``serial`` string, which is parsed into those.
+    """
+    if not isinstance(data, Mapping):
+        raise RecordError("claim", "must be a JSON object")
+    unknown = sorted(set(data) - CLAIM_KEYS - extra_keys)
+    if unknown:
+        raise RecordError(unknown[0], "is not a claim field")
+    fields = dict(data)
+    if "serial" in fields:
+        from ledger.claims.serials import parse_serial
+
+        parsed = parse_serial(_text(fields, "serial", 200), registry=fields.get("registry"))
+        for key, value in (
+            ("registry", parsed.registry), ("block_id", parsed.block_id),
+            ("serial_start", str(parsed.start)), ("serial_end", str(parsed.end)),
+        ):  # fmt: skip
+            if key in fields and str(fields[key]) != value:
+                raise RecordError(key, f"{fields[key]!r} disagrees with the serial, which gives {value!r}")
+            fields[key] = value
+    factory_id = check_factory_id(_text(fields, "factory_id", 64))
+    registry = get_registry(fields.get("registry"))
+    block_id = _text(fields, "block_id", 128)
+    start, end = _serial(fields, "serial_start"), _serial(fields, "serial_end")
+    if start > end:
+        raise RecordError("serial_end", f"must not be below serial_start ({end} < {start})")
+    consumption_start = check_period(_text(fields, "consumption_start", 7), "consumption_start")
+    consumption_end = check_period(_text(fields, "consumption_end", 7), "consumption_end")
+    if consumption_end < consumption_start:
+        raise RecordError("consumption_end", f"{consumption_end} is before consumption_start {consumption_start}")
+    generation_start = check_period(_text(fields, "generation_start", 7), "generation_start")
+    generation_end = check_period(_text(fields, "generation_end", 7), "generation_end")
+    if generation_end < generation_start:
+        raise RecordError("generation_end", f"{generation_end} is before generation_start {generation_start}")
+    quantity = _text(fields, "quantity", 40)
+    if not _DECIMAL.fullmatch(quantity):
+        raise RecordError("quantity", f"must be a decimal string like \"100\", got {quantity!r}")
+    unit = _text(fields, "unit", 16)
+    if unit != registry.unit:
+        raise RecordError("unit", f"{registry.name} units are {registry.unit}, not {unit!r}")
+    if Decimal(quantity) != end - start + 1:
+        raise RecordError(
+            "quantity", f"{quantity} {unit} does not match serials {start}..{end} ({end - start + 1} units)"
+        )
+    evidence = _text(fields, "evidence_sha256", 66).removeprefix("0x")
+    if not re.fullmatch(r"[0-9a-fA-F]{64}", evidence):
+        raise RecordError("evidence_sha256", "must be the sha256 of the retirement statement, 64 hex characters")
+    return RetirementClaim(
+        factory_id=factory_id,
+        registry=registry.name,
+        block_id=block_id,
+        serial_start=start,
+        serial_end=end,
+        consumption_start=consumption_start,
+        consumption_end=consumption_end,
+        details=ClaimDetails(
+            project_id=_text(fields, "project_id", 128),
+            technology=_text(fields, "technology", 64),
+            quantity=quantity,
+            unit=unit,
+            generation_start=generation_start,
+            generation_end=generation_end,
+            purpose=_text(fields, "purpose", 256),
+            evidence_sha256=bytes.fromhex(evidence),
+        ),
+    )
+
+
+def _text(fields: Mapping[str, Any], key: str, max_length: int) -> str:
+    value = fields.get(key)
+    if not isinstance(value, str):
+        raise RecordError(key, "is required (a string)" if value is None else "must be a string")
+    if not _ID.fullmatch(value) or len(value) > max_length or value != value.strip():
+        raise RecordError(key, f"must be 1-{max_length} printable characters without surrounding spaces")
+    return value
+
+
+def _serial(fields: Mapping[str, Any], key: str) -> int:
+    value = fields.get(key)
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RecordError(key, "must be a serial number (a decimal string)")
+    text = str(value)
+    if not re.fullmatch(r"0|[1-9][0-9]{0,38}", text) or int(text) > MAX_SERIAL:
+        raise RecordError(key, f"must be a whole number from 0 to 2**128-1, got {text!r}")
+    return int(text)
