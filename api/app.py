@@ -7,7 +7,8 @@ import re
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api.routes import batches, chain, factories, records, verify
+from api.routes import batches, chain, claims, factories, records, verify
+from ledger.claims.service import ClaimService
 from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
 from ledger.records import RecordError
 
@@ -26,8 +27,9 @@ def create_app(notary: Notary, admin_token: str) -> FastAPI:
         version="0.1.0",
     )
     app.state.notary = notary
+    app.state.claims = ClaimService(notary.ledger, notary.sessions)
     app.state.admin_token = admin_token
-    for module in (factories, batches, records, verify, chain):
+    for module in (factories, batches, records, verify, claims, chain):
         app.include_router(module.router)
     app.add_exception_handler(RecordError, _invalid_input)  # type: ignore[arg-type]
     app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ledger.claims.service import ClaimService
 from ledger.notary import Notary
 
 bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZCL_ADMIN_TOKEN)")
@@ -15,6 +16,10 @@ bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZC
 
 def get_notary(request: Request) -> Notary:
     return request.app.state.notary  # type: ignore[no-any-return]
+
+
+def get_claims(request: Request) -> ClaimService:
+    return request.app.state.claims  # type: ignore[no-any-return]
 
 
 def require_admin(
@@ -28,3 +33,4 @@ def require_admin(
 
 
 NotaryDep = Annotated[Notary, Depends(get_notary)]
+ClaimsDep = Annotated[ClaimService, Depends(get_claims)]

@@ -120,6 +120,25 @@ def _parser() -> argparse.ArgumentParser:
     batch_list.add_argument("--period", help="YYYY-MM")
     batch_list.set_defaults(handler=_batch_list)
 
+    claim = _group(commands, "claim", "sign and submit retirement claims of certificates and credits")
+    claim_sign = claim.add_parser("sign", help="sign a retirement claim with the factory's key")
+    claim_sign.add_argument("claim_file", type=Path, metavar="CLAIM.json")
+    claim_sign.add_argument("--key", type=Path, required=True, help="the factory's key file")
+    claim_sign.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    claim_sign.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
+    claim_sign.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
+    claim_sign.add_argument("--contract", help="the CarbonLedger address to sign for")
+    claim_sign.set_defaults(handler=_claim_sign)
+    claim_submit = claim.add_parser("submit", help="submit a signed claim; refused if any unit was claimed before")
+    claim_submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
+    claim_submit.set_defaults(handler=_claim_submit)
+
+    certificate = _group(commands, "certificate", "look up certificates and credits")
+    status = certificate.add_parser("status", help="is this serial (or range) retired, by whom, for which period")
+    status.add_argument("--registry", required=True, help="GEC, I-REC, CCER, VCS, GS")
+    status.add_argument("--serial", required=True, help="the registry's serial, or START..END")
+    status.set_defaults(handler=_certificate_status)
+
     proof = commands.add_parser("proof", help="fetch a record's proof bundle")
     proof.add_argument("record_id")
     proof.add_argument("--out", type=Path, required=True, metavar="PROOF.json")
@@ -358,14 +377,7 @@ def _batch_sign(args: argparse.Namespace) -> int:
             record["salt"] = "0x" + new_salt().hex()  # the factory's secret blinding; kept in SIGNED.json
     batch = parse_batch(data)
     signer = load_key_file(args.key, read_password(args.password_file))
-    if (args.chain_id is None) != (args.contract is None):
-        raise ConfigError("--chain-id and --contract go together")
-    if args.chain_id is not None:
-        domain = LedgerDomain(chain_id=args.chain_id, verifying_contract=args.contract)
-    else:
-        chain = _service(args, Settings.from_env()).get("/chain")
-        domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
-    signed = sign_batch(batch, signer, domain)
+    signed = sign_batch(batch, signer, _domain(args))
     _write_json(args.out, signed.to_json())
     print(f"signed {len(batch.records)} records of {batch.factory_id} {batch.period} revision {batch.revision}")
     print(f"root   0x{signed.root.hex()}")
@@ -388,6 +400,48 @@ def _batch_show(args: argparse.Namespace) -> int:
 
 def _batch_list(args: argparse.Namespace) -> int:
     _print_json(_service(args, Settings.from_env()).get(f"/factories/{args.factory_id}/batches", period=args.period))
+    return 0
+
+
+def _domain(args: argparse.Namespace) -> LedgerDomain:
+    """The EIP-712 domain to sign for: given on the command line, or the service's."""
+    if (args.chain_id is None) != (args.contract is None):
+        raise ConfigError("--chain-id and --contract go together")
+    if args.chain_id is not None:
+        return LedgerDomain(chain_id=args.chain_id, verifying_contract=args.contract)
+    chain = _service(args, Settings.from_env()).get("/chain")
+    return LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
+
+
+def _claim_sign(args: argparse.Namespace) -> int:
+    from ledger.claims import parse_claim, sign_claim
+    from ledger.claims.service import sign_claim_json
+
+    claim = parse_claim(_read_json(args.claim_file))
+    signer = load_key_file(args.key, read_password(args.password_file))
+    domain = _domain(args)
+    _write_json(args.out, sign_claim_json(claim, sign_claim(signer, domain, claim), domain))
+    print(f"signed claim of {claim.registry} block {claim.block_id} serials {claim.serial_start}..{claim.serial_end} "
+          f"({claim.units} {claim.details.unit}) for {claim.factory_id}, consumption "
+          f"{claim.consumption_start}..{claim.consumption_end}")
+    print(f"signer {signer.address}")
+    return 0
+
+
+def _claim_submit(args: argparse.Namespace) -> int:
+    claim = _service(args, Settings.from_env()).post("/claims", _read_json(args.signed_file))
+    print(f"claim  {claim['claim_id']} {claim['status']} tx {claim['tx_hash']} block {claim['block_number']}")
+    print(f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
+          f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}")
+    return 0
+
+
+def _certificate_status(args: argparse.Namespace) -> int:
+    from urllib.parse import quote
+
+    service = _service(args, Settings.from_env())
+    status = service.get(f"/certificates/{quote(args.registry, safe='')}/{quote(args.serial, safe='')}")
+    _print_json(status)
     return 0
 
 

@@ -7,19 +7,28 @@ With ``ZCL_RPC_URL`` set, that chain is used and nothing is launched; it must be
 from __future__ import annotations
 
 import os
+import threading
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
+import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ledger.chain.anvil import Anvil
+from api.app import create_app
+from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
+from ledger.notary import Notary
+from ledger.store.db import make_engine, migrate, session_factory
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
+ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
 @pytest.fixture(scope="session")
@@ -61,6 +70,38 @@ def ledger(w3: Web3, operator: LocalAccount) -> LedgerClient:
     """A freshly deployed CarbonLedger, written with the operator's key."""
     client, _ = LedgerClient.deploy(w3, operator)
     return client
+
+
+@dataclass
+class Service:
+    http: httpx.Client
+    notary: Notary
+    ledger: LedgerClient
+    w3: Web3
+    database: Path
+
+
+@pytest.fixture
+def service(tmp_path: Path, w3: Web3, ledger: LedgerClient) -> Iterator[Service]:
+    database = tmp_path / "ledger.db"
+    engine = make_engine(f"sqlite:///{database}")
+    migrate(engine)
+    notary = Notary(ledger, session_factory(engine), wait_timeout=30)
+    port = free_loopback_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(notary, "test-admin-token"), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.02)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+        yield Service(http, notary, ledger, w3, database)
+    server.should_exit = True
+    thread.join(timeout=10)
+    engine.dispose()
 
 
 _GAS_USED: dict[str, list[int]] = {}

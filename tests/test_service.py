@@ -6,66 +6,28 @@ import copy
 import json
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 from web3 import Web3
 
-from api.app import create_app
-from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.commit import sign_commit
-from ledger.notary import Notary
 from ledger.records import new_salt, parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
-from ledger.store.db import make_engine, migrate, session_factory
+from ledger.store.db import make_engine, migrate
 from ledger.store.models import Base, BatchRow, RecordRow
 from ledger.verify import verify_bundle
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01"
-ADMIN = {"Authorization": "Bearer test-admin-token"}
-
-
-@dataclass
-class Service:
-    http: httpx.Client
-    notary: Notary
-    ledger: LedgerClient
-    w3: Web3
-    database: Path
-
-
-@pytest.fixture
-def service(tmp_path: Path, w3: Web3, ledger: LedgerClient) -> Iterator[Service]:
-    database = tmp_path / "ledger.db"
-    engine = make_engine(f"sqlite:///{database}")
-    migrate(engine)
-    notary = Notary(ledger, session_factory(engine), wait_timeout=30)
-    port = free_loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(notary, "test-admin-token"), host="127.0.0.1", port=port, log_level="warning")
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        yield Service(http, notary, ledger, w3, database)
-    server.should_exit = True
-    thread.join(timeout=10)
-    engine.dispose()
+from tests.conftest import ADMIN, Service
 
 
 def example_batch(factory_id: str = "CN-JS-SZ-0001", revision: int = 1, **changes: Any) -> dict[str, Any]:

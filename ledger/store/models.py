@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -72,3 +72,31 @@ class RecordRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
     batch: Mapped[BatchRow] = relationship(back_populates="records")
+
+
+class ClaimRow(Base):
+    """A retirement claim this service relayed. Serials are zero-padded to 39 digits, so comparing
+    the strings compares the numbers (up to 2**128 - 1) in any database."""
+
+    __tablename__ = "claims"
+    __table_args__ = (
+        UniqueConstraint("claim_id", name="uq_claim_chain_id"),
+        Index("ix_claims_block", "registry", "block_id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    claim_id: Mapped[int | None] = mapped_column(Integer)
+    factory_id: Mapped[str] = mapped_column(String(64), index=True)
+    registry_name: Mapped[str] = mapped_column("registry", String(32))
+    block_id: Mapped[str] = mapped_column(String(128))
+    serial_start: Mapped[str] = mapped_column(String(39))
+    serial_end: Mapped[str] = mapped_column(String(39))
+    consumption_start: Mapped[str] = mapped_column(String(7))
+    consumption_end: Mapped[str] = mapped_column(String(7))
+    body: Mapped[str] = mapped_column(Text)
+    signature: Mapped[str] = mapped_column(Text)
+    signer: Mapped[str] = mapped_column(String(42))
+    status: Mapped[str] = mapped_column(String(16))
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Response, status
+
+from api.deps import ClaimsDep
+from ledger.claims.service import parse_signed_claim
+
+router = APIRouter(tags=["claims"])
+
+
+@router.post(
+    "/claims",
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"description": "an identical resubmission: the claim as first recorded"},
+        403: {"description": "signed by a key that is not the factory's registered signer"},
+        409: {"description": "a unit was claimed before; the message names that claim (claimant, range, period, tx)"},
+        422: {"description": "bad input; `detail[].loc` names the field"},
+    },
+)
+def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Record a factory-signed retirement claim on chain; refused if any unit was claimed before."""
+    claim, created = claims.submit(parse_signed_claim(body))
+    if not created:
+        response.status_code = status.HTTP_200_OK
+    return claim
+
+
+@router.get("/claims/{claim_id}")
+def get_claim(claim_id: int, claims: ClaimsDep) -> dict[str, Any]:
+    """A claim as the chain records it, with its transaction."""
+    return claims.on_chain(claim_id)
+
+
+@router.get("/certificates/{registry}/{serial}")
+def certificate_status(registry: str, serial: str, claims: ClaimsDep) -> dict[str, Any]:
+    """The buyer's check: whether any unit of this serial (or range) is retired, by whom, for when."""
+    return claims.certificate_status(registry, serial)

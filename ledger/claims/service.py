@@ -1,0 +1,245 @@
+"""The claims desk: accepts factory-signed retirement claims, relays them, answers buyers.
+
+The database pre-check gives a fast, friendly 409 against claims already confirmed here; the
+contract decides every case, including races between services and between concurrent requests
+(pending claims are deliberately not pre-checked, so the one that loses on chain is told who won).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.chain import errors as chain_errors
+from ledger.chain.client import LedgerClient, OnChainClaim
+from ledger.chain.commit import LedgerDomain
+from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
+from ledger.claims.claim import RetirementClaim, parse_claim, recover_claim_signer
+from ledger.claims.serials import parse_serial
+from ledger.notary import Conflict, Forbidden, NotFound, Unavailable
+from ledger.records.errors import RecordError
+from ledger.store.models import ClaimRow
+
+SIGNED_KEYS = frozenset({"signature", "signer", "chain_id", "contract"})
+PENDING, CLAIMED = "pending", "claimed"
+
+
+def serial_key(serial: int) -> str:
+    return f"{serial:039d}"
+
+
+@dataclass(frozen=True)
+class SignedClaim:
+    claim: RetirementClaim
+    signature: bytes
+    chain_id: int
+    contract: str
+
+    @property
+    def domain(self) -> LedgerDomain:
+        return LedgerDomain(chain_id=self.chain_id, verifying_contract=self.contract)
+
+    def recovered_signer(self) -> str:
+        try:
+            return recover_claim_signer(self.domain, self.claim, self.signature)
+        except Exception as exc:  # malformed r/s/v of the right length
+            raise RecordError("signature", f"not a valid ECDSA signature ({exc.__class__.__name__})") from None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.claim.to_json() | {
+            "signature": "0x" + self.signature.hex(),
+            "signer": self.recovered_signer(),
+            "chain_id": self.chain_id,
+            "contract": self.contract,
+        }
+
+
+def parse_signed_claim(data: Mapping[str, Any]) -> SignedClaim:
+    claim = parse_claim(data, extra_keys=SIGNED_KEYS)
+    signature = data.get("signature")
+    if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
+        raise RecordError("signature", "must be 0x + 65 bytes (r ‖ s ‖ v) in hex")
+    try:
+        raw = bytes.fromhex(signature[2:])
+    except ValueError:
+        raise RecordError("signature", "is not valid hex") from None
+    chain_id, contract = data.get("chain_id"), data.get("contract")
+    if type(chain_id) is not int or chain_id <= 0:
+        raise RecordError("chain_id", "must be a positive integer")
+    if not isinstance(contract, str) or not contract.startswith("0x") or len(contract) != 42:
+        raise RecordError("contract", "must be a 20-byte hex address")
+    signed = SignedClaim(claim, raw, chain_id, contract)
+    claimed = data.get("signer")
+    if claimed is not None and (not isinstance(claimed, str) or claimed.lower() != signed.recovered_signer().lower()):
+        raise RecordError("signer", f"the signature was made by {signed.recovered_signer()}, not {claimed}")
+    return signed
+
+
+def sign_claim_json(claim: RetirementClaim, signature: bytes, domain: LedgerDomain) -> dict[str, Any]:
+    return SignedClaim(claim, signature, domain.chain_id, domain.verifying_contract).to_json()
+
+
+class ClaimService:
+    def __init__(self, ledger: LedgerClient, sessions: sessionmaker[Session]) -> None:
+        self.ledger = ledger
+        self.sessions = sessions
+
+    def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
+        """Record a signed claim on chain. Returns the claim and whether this call created it."""
+        claim = signed.claim
+        domain = self.ledger.domain()
+        if (signed.chain_id, signed.contract.lower()) != (domain.chain_id, domain.verifying_contract.lower()):
+            raise RecordError("contract", f"signed for chain {signed.chain_id} contract {signed.contract}; this "
+                              f"service claims on chain {domain.chain_id} contract {domain.verifying_contract}")
+        signer = signed.recovered_signer()
+        try:
+            registered = self.ledger.current_signer(claim.factory_id)
+        except chain_errors.UnknownFactory:
+            raise RecordError("factory_id", f"factory {claim.factory_id} is not registered") from None
+        if signer.lower() != registered.lower():
+            raise Forbidden(f"the claim is signed by {signer}, but factory {claim.factory_id}'s signer is {registered}")
+
+        with self.sessions() as session:
+            for row in session.scalars(
+                select(ClaimRow).where(
+                    ClaimRow.registry_name == claim.registry,
+                    ClaimRow.block_id == claim.block_id,
+                    ClaimRow.status == CLAIMED,
+                    ClaimRow.serial_start <= serial_key(claim.serial_end),
+                    ClaimRow.serial_end >= serial_key(claim.serial_start),
+                )
+            ):
+                if row.signature == "0x" + signed.signature.hex():
+                    return _row_json(row), False  # an identical resubmission
+                raise Conflict(_conflict_message(_row_json(row)))
+
+        row_id = str(uuid.uuid4())
+        with self.sessions.begin() as session:
+            session.add(
+                ClaimRow(
+                    id=row_id, factory_id=claim.factory_id, registry_name=claim.registry, block_id=claim.block_id,
+                    serial_start=serial_key(claim.serial_start), serial_end=serial_key(claim.serial_end),
+                    consumption_start=claim.consumption_start, consumption_end=claim.consumption_end,
+                    body=json.dumps(claim.to_json(), sort_keys=True, ensure_ascii=False),
+                    signature="0x" + signed.signature.hex(), signer=signer, status=PENDING,
+                    created_at=datetime.now(UTC),
+                )
+            )  # fmt: skip
+        try:
+            claim_id, tx = self.ledger.claim_retirement(claim, signed.signature)
+        except chain_errors.ClaimOverlaps as exc:
+            self._drop(row_id)
+            raise Conflict(_conflict_message(self.on_chain(int(exc.claimId)))) from exc
+        except (TransactionTimeout, ChainUnavailable) as exc:
+            raise Unavailable(f"claim {row_id} is stored but not yet confirmed on chain ({exc})") from exc
+        except ContractRevert as exc:
+            self._drop(row_id)
+            if isinstance(exc, chain_errors.InvalidClaimSignature):
+                raise Forbidden(f"the contract refused the signature: {exc}") from exc
+            raise Conflict(f"the contract refused the claim: {exc}") from exc
+        with self.sessions.begin() as session:
+            stored = session.get(ClaimRow, row_id)
+            assert stored is not None
+            stored.claim_id, stored.status = claim_id, CLAIMED
+            stored.tx_hash, stored.block_number = tx.tx_hash, tx.block_number
+            result = _row_json(stored)
+        return result, True
+
+    def _drop(self, row_id: str) -> None:
+        with self.sessions.begin() as session:
+            row = session.get(ClaimRow, row_id)
+            if row is not None:
+                session.delete(row)
+
+    def on_chain(self, claim_id: int) -> dict[str, Any]:
+        """A claim as the chain records it, with its transaction and (when relayed here) its details."""
+        try:
+            found = self.ledger.get_claim(claim_id)
+        except chain_errors.UnknownClaim:
+            raise NotFound(f"no claim {claim_id}") from None
+        with self.sessions() as session:
+            row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id)).one_or_none()
+            details = json.loads(row.body) if row else None
+            tx_hash = row.tx_hash if row else self._claim_tx(claim_id)
+        return _chain_json(found, tx_hash, details)
+
+    def _claim_tx(self, claim_id: int) -> str | None:
+        for event in self.ledger.claimed_events():
+            if event["claim_id"] == claim_id:
+                return str(event["tx_hash"])
+        return None
+
+    def certificate_status(self, registry: str, serial: str) -> dict[str, Any]:
+        """The buyer's check: is any unit of this serial (or range) retired, by whom, for when."""
+        parsed = parse_serial(serial, registry=registry)
+        holders = [
+            found
+            for found in map(self.ledger.get_claim, self.ledger.claims_in_block(parsed.registry, parsed.block_id))
+            if found.serial_start <= parsed.end and parsed.start <= found.serial_end
+        ]
+        covered = sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in holders)
+        return {
+            "registry": parsed.registry,
+            "block_id": parsed.block_id,
+            "serial_start": str(parsed.start),
+            "serial_end": str(parsed.end),
+            "units": parsed.end - parsed.start + 1,
+            "claimed": bool(holders),
+            "units_claimed": covered,
+            "claims": [self.on_chain(h.claim_id) for h in holders],
+            "contract": self.ledger.address,
+            "chain_id": self.ledger.chain_id,
+        }
+
+
+def _chain_json(found: OnChainClaim, tx_hash: str | None, details: dict[str, Any] | None) -> dict[str, Any]:
+    return {
+        "claim_id": found.claim_id,
+        "factory_id": found.factory_id,
+        "registry": found.registry,
+        "block_id": found.block_id,
+        "serial_start": str(found.serial_start),
+        "serial_end": str(found.serial_end),
+        "consumption_start": found.consumption_start,
+        "consumption_end": found.consumption_end,
+        "signer": found.signer,
+        "details_hash": "0x" + found.details_hash.hex(),
+        "claimed_at": found.claimed_at,
+        "block_number": found.claimed_block,
+        "tx_hash": tx_hash,
+        "details": details,
+    }
+
+
+def _row_json(row: ClaimRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "claim_id": row.claim_id,
+        "status": row.status,
+        "factory_id": row.factory_id,
+        "registry": row.registry_name,
+        "block_id": row.block_id,
+        "serial_start": str(int(row.serial_start)),
+        "serial_end": str(int(row.serial_end)),
+        "consumption_start": row.consumption_start,
+        "consumption_end": row.consumption_end,
+        "signer": row.signer,
+        "tx_hash": row.tx_hash,
+        "block_number": row.block_number,
+        "details": json.loads(row.body),
+    }
+
+
+def _conflict_message(other: dict[str, Any]) -> str:
+    return (
+        f"units already claimed by {other['factory_id']} (claim {other['claim_id']}): serials "
+        f"{other['serial_start']}..{other['serial_end']} of {other['registry']} block {other['block_id']}, "
+        f"for consumption {other['consumption_start']}..{other['consumption_end']}, tx {other['tx_hash']}"
+    )

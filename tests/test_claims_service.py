@@ -1,0 +1,167 @@
+"""Claims over HTTP: the buyer's lookup, and a unit that can never be claimed twice, even in a race."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from ledger.claims import parse_claim, sign_claim
+from ledger.claims.service import sign_claim_json
+from tests.conftest import ADMIN, Service
+
+EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "claims" / "gec-2025-01.json").read_text())
+PROJECT = EXAMPLE["project_id"]
+
+
+def gec(seq: int) -> str:
+    return f"{PROJECT}202501{seq:07d}11"
+
+
+def claim_body(factory_id: str, first: int, last: int, **changes: Any) -> dict[str, Any]:
+    body = {k: v for k, v in EXAMPLE.items() if k != "serial"}
+    return body | {
+        "factory_id": factory_id, "serial": f"{gec(first)}..{gec(last)}", "quantity": str(last - first + 1),
+    } | changes  # fmt: skip
+
+
+def signed(service: Service, key: LocalAccount, body: dict[str, Any]) -> dict[str, Any]:
+    claim = parse_claim(body)
+    domain = service.ledger.domain()
+    return sign_claim_json(claim, sign_claim(key, domain, claim), domain)
+
+
+@pytest.fixture
+def register(service: Service, new_account: Callable[[], LocalAccount]) -> Callable[[str], LocalAccount]:
+    def make(factory_id: str) -> LocalAccount:
+        key = new_account()
+        response = service.http.post(
+            "/factories", json={"id": factory_id, "name": factory_id, "signer": key.address}, headers=ADMIN
+        )
+        assert response.status_code == 201, response.text
+        return key
+
+    return make
+
+
+def status(service: Service, serial: str, registry: str = "GEC") -> dict[str, Any]:
+    response = service.http.get(f"/certificates/{registry}/{quote(serial, safe='')}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_a_claim_and_the_buyers_lookup(service: Service, register: Callable[[str], LocalAccount]) -> None:
+    key = register("CN-JS-SZ-0001")
+    response = service.http.post("/claims", json=signed(service, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
+    assert response.status_code == 201, response.text
+    claim = response.json()
+    assert claim["status"] == "claimed" and claim["claim_id"] == 1 and claim["tx_hash"].startswith("0x")
+    assert (claim["serial_start"], claim["serial_end"]) == ("4001", "4800")
+
+    inside = status(service, gec(4500))
+    assert inside["claimed"] and inside["units"] == 1 and inside["units_claimed"] == 1
+    (holder,) = inside["claims"]
+    assert holder["factory_id"] == "CN-JS-SZ-0001" and holder["signer"] == key.address
+    assert (holder["consumption_start"], holder["consumption_end"]) == ("2025-01", "2025-01")
+    assert holder["tx_hash"] == claim["tx_hash"] and holder["block_number"] == claim["block_number"]
+    assert holder["details"]["evidence_sha256"] == EXAMPLE["evidence_sha256"]
+    on_chain = service.ledger.get_claim(holder["claim_id"])
+    assert holder["details_hash"] == "0x" + on_chain.details_hash.hex()
+
+    assert not status(service, gec(4000))["claimed"] and not status(service, gec(4801))["claimed"]
+    straddling = status(service, f"{gec(3991)}..{gec(4010)}")
+    assert straddling["claimed"] and (straddling["units"], straddling["units_claimed"]) == (20, 10)
+    assert service.http.get(f"/certificates/GEC/{'1' * 31}").status_code == 422
+
+    again = service.http.post("/claims", json=signed(service, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
+    assert again.status_code == 200 and again.json()["claim_id"] == 1
+
+
+@pytest.mark.parametrize(("first", "last"), [(4001, 4800), (3000, 4001), (4800, 5000), (4500, 4600)])
+def test_an_overlapping_claim_is_409_naming_the_earlier_one(
+    service: Service, register: Callable[[str], LocalAccount], first: int, last: int
+) -> None:
+    a, b = register("CN-A"), register("CN-B")
+    winner = service.http.post("/claims", json=signed(service, a, claim_body("CN-A", 4001, 4800))).json()
+    refused = service.http.post("/claims", json=signed(service, b, claim_body("CN-B", first, last)))
+    assert refused.status_code == 409
+    message = refused.json()["detail"]
+    for fact in ("CN-A", "claim 1", "4001..4800", "2025-01..2025-01", winner["tx_hash"]):
+        assert fact in message
+    assert service.ledger.claim_count() == 1
+
+
+def test_the_chain_decides_when_another_service_claimed_first(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    """A claim relayed by another service (straight to the contract) is unknown to this database."""
+    a, b = register("CN-A"), register("CN-B")
+    elsewhere = parse_claim(claim_body("CN-A", 100, 199))
+    claim_id, tx = service.ledger.claim_retirement(elsewhere, sign_claim(a, service.ledger.domain(), elsewhere))
+    refused = service.http.post("/claims", json=signed(service, b, claim_body("CN-B", 150, 250)))
+    assert refused.status_code == 409
+    assert f"claim {claim_id}" in refused.json()["detail"] and tx.tx_hash in refused.json()["detail"]
+    assert status(service, gec(150))["claims"][0]["tx_hash"] == tx.tx_hash  # found from the chain's events
+
+
+def test_twenty_concurrent_overlapping_claims_one_wins(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    bodies = []
+    for n in range(20):
+        factory_id = f"CN-RACE-{n:02d}"
+        key = register(factory_id)
+        bodies.append(signed(service, key, claim_body(factory_id, 1000 + n * 10, 1500 + n * 10)))  # all overlap
+    results: list[httpx.Response | None] = [None] * len(bodies)
+    base = str(service.http.base_url)
+    barrier = threading.Barrier(len(bodies))
+
+    def post(i: int) -> None:
+        with httpx.Client(base_url=base, timeout=120) as client:
+            barrier.wait()
+            results[i] = client.post("/claims", json=bodies[i])
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(len(bodies))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=180)
+    codes = [r.status_code if r is not None else None for r in results]
+    assert codes.count(201) == 1 and codes.count(409) == 19, codes
+    winner = next(r.json() for r in results if r is not None and r.status_code == 201)
+    for r in results:
+        if r is not None and r.status_code == 409:
+            assert winner["factory_id"] in r.json()["detail"] and f"claim {winner['claim_id']}" in r.json()["detail"]
+    assert service.ledger.claim_count() == 1
+    assert status(service, gec(1500))["claims"][0]["factory_id"] == winner["factory_id"]
+
+
+def test_refusals_name_the_field_or_the_key(
+    service: Service, register: Callable[[str], LocalAccount], new_account: Callable[[], LocalAccount]
+) -> None:
+    key = register("CN-A")
+    wrong_key = service.http.post("/claims", json=signed(service, new_account(), claim_body("CN-A", 1, 10)))
+    assert wrong_key.status_code == 403 and key.address in wrong_key.json()["detail"]
+    body = signed(service, key, claim_body("CN-A", 1, 10))
+    for change, field in (
+        ({"quantity": "11"}, "quantity"), ({"unit": "tCO2e"}, "unit"), ({"registry": "XYZ"}, "registry"),
+        ({"consumption_end": "2024-12"}, "consumption_end"), ({"serial": "123"}, "serial"),
+        ({"signature": "0x12"}, "signature"), ({"surprise": 1}, "surprise"),
+    ):  # fmt: skip
+        response = service.http.post("/claims", json=body | change)
+        assert response.status_code == 422, (change, response.text)
+        assert response.json()["detail"][0]["loc"] == ["body", field]
+    tampered = body | {"purpose": "something else"}  # the signed details no longer match
+    named = service.http.post("/claims", json=tampered)
+    assert named.status_code == 422 and named.json()["detail"][0]["loc"] == ["body", "signer"]
+    unnamed = {k: v for k, v in tampered.items() if k != "signer"}
+    assert service.http.post("/claims", json=unnamed).status_code == 403
+    assert service.ledger.claim_count() == 0
+    assert service.http.get("/claims/99").status_code == 404
