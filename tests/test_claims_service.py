@@ -13,8 +13,12 @@ import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
 
+from sqlalchemy import select
+
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
+from ledger.claims.double_counting import RENEWABLE_EXCEEDS_CONSUMPTION, find_double_counting
+from ledger.claims.service import ClaimService, sign_claim_json
+from ledger.store.models import ClaimRow
 from tests.conftest import ADMIN, Service
 
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "claims" / "gec-2025-01.json").read_text())
@@ -165,3 +169,30 @@ def test_refusals_name_the_field_or_the_key(
     assert service.http.post("/claims", json=unnamed).status_code == 403
     assert service.ledger.claim_count() == 0
     assert service.http.get("/claims/99").status_code == 404
+
+
+def test_double_counting_checks_read_claims_from_the_chain(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    a, b = register("CN-A"), register("CN-B")
+    service.http.post("/claims", json=signed(service, a, claim_body("CN-A", 1, 100)))
+    service.http.post("/claims", json=signed(service, b, claim_body("CN-B", 101, 200)))
+    elsewhere = parse_claim(claim_body("CN-B", 201, 300))  # relayed by someone else, straight to the chain
+    service.ledger.claim_retirement(elsewhere, sign_claim(b, service.ledger.domain(), elsewhere))
+
+    desk = ClaimService(service.ledger, service.notary.sessions)
+    known, undisclosed = desk.claimed_retirements()
+    assert [c.claim_id for c in known] == [1, 2] and undisclosed == [3]
+    assert known[0].claim == parse_claim(claim_body("CN-A", 1, 100)) and known[0].signer == a.address
+    findings = find_double_counting(
+        factory_id="CN-A", period_start="2025-01", period_end="2025-01", claims=known, records=[]
+    )
+    # 100 MWh of certificates against no metered electricity, and nothing else
+    assert [(f.check, f.claim_ids) for f in findings] == [(RENEWABLE_EXCEEDS_CONSUMPTION, (1,))]
+
+    # stored details that no longer hash to what the chain recorded are not trusted
+    with service.notary.sessions.begin() as session:
+        row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == 1)).one()
+        row.body = row.body.replace('"generation_start": "2025-01"', '"generation_start": "2024-12"')
+    known, undisclosed = desk.claimed_retirements()
+    assert [c.claim_id for c in known] == [2] and undisclosed == [1, 3]

@@ -560,6 +560,46 @@ def test_unknown_things_are_404(env: dict[str, str], cwd: Path) -> None:
 # --- a corrected month --------------------------------------------------------------------------
 
 
+def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered: dict[str, Any]) -> None:
+    """The README's claim steps: sign and submit a GEC retirement, then a buyer's lookup."""
+    example = json.loads((cwd / "examples" / "claims" / "gec-2025-01.json").read_text())
+    first, last = example["serial"].split("..")
+    zcl("claim", "sign", "examples/claims/gec-2025-01.json", "--key", "data/keys/suzhou.json",
+        "--out", "data/claim-gec-2025-01.json", env=env, cwd=cwd)  # fmt: skip
+    submitted = zcl("claim", "submit", "data/claim-gec-2025-01.json", env=env, cwd=cwd).stdout
+    match = re.search(r"^claim  (\d+) claimed tx (0x[0-9a-f]{64}) block (\d+)$", submitted, re.M)
+    assert match, submitted
+    claim_id, tx_hash = match.group(1), match.group(2)
+    again = zcl("claim", "submit", "data/claim-gec-2025-01.json", env=env, cwd=cwd).stdout
+    assert f"claim  {claim_id} claimed tx {tx_hash}" in again  # idempotent
+
+    status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
+    assert status["claimed"] and status["units_claimed"] == 1
+    (holder,) = status["claims"]
+    assert holder["factory_id"] == FACTORY_ID and holder["tx_hash"] == tx_hash
+    assert (holder["consumption_start"], holder["consumption_end"]) == ("2025-01", "2025-01")
+    whole = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", example["serial"],
+                           env=env, cwd=cwd).stdout)  # fmt: skip
+    assert whole["units"] == whole["units_claimed"] == 800
+    unclaimed = first[:23] + "0009999" + first[30:]
+    free = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", unclaimed, env=env, cwd=cwd).stdout)
+    assert not free["claimed"] and free["claims"] == []
+
+    overlapping = example | {"serial": f"{first[:23]}0004700{first[30:]}..{first[:23]}0005000{first[30:]}",
+                             "quantity": "301"}  # fmt: skip
+    (cwd / "data" / "claim-overlap.json").write_text(json.dumps(overlapping))
+    zcl("claim", "sign", "data/claim-overlap.json", "--key", "data/keys/suzhou.json",
+        "--out", "data/claim-overlap-signed.json", env=env, cwd=cwd)  # fmt: skip
+    refused = zcl("claim", "submit", "data/claim-overlap-signed.json", env=env, cwd=cwd, code=1)
+    line = one_error_line(refused)
+    assert line.startswith("zcl: 409: units already claimed by CN-JS-SZ-0001") and tx_hash in line
+
+    (cwd / "data" / "claim-bad.json").write_text(json.dumps(example | {"serial": first[:31]}))
+    bad = zcl("claim", "sign", "data/claim-bad.json", "--key", "data/keys/suzhou.json", "--out", "data/x.json",
+              env=env, cwd=cwd, code=1)  # fmt: skip
+    assert "serial" in one_error_line(bad) and "32 digits" in one_error_line(bad)
+
+
 def test_corrected_month_supersedes_the_old_proof(env: dict[str, str], cwd: Path, flow: Flow) -> None:
     batch = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
     batch["records"][1]["value"] = "38217.0"  # meter-3205-04K-1190, read again

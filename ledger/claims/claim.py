@@ -212,8 +212,9 @@ def parse_claim(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozens
             ("registry", parsed.registry), ("block_id", parsed.block_id),
             ("serial_start", str(parsed.start)), ("serial_end", str(parsed.end)),
         ):  # fmt: skip
-            if key in fields and str(fields[key]) != value:
-                raise RecordError(key, f"{fields[key]!r} disagrees with the serial, which gives {value!r}")
+            given = fields.get(key)
+            if given is not None and not _same(key, given, value):
+                raise RecordError(key, f"{given!r} disagrees with the serial, which gives {value!r}")
             fields[key] = value
     factory_id = check_factory_id(_text(fields, "factory_id", 64))
     registry = get_registry(fields.get("registry"))
@@ -261,6 +262,13 @@ def parse_claim(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozens
             evidence_sha256=bytes.fromhex(evidence),
         ),
     )
+
+
+def _same(key: str, given: Any, parsed: str) -> bool:
+    """Whether an explicit field agrees with the serial (serial numbers compare as numbers)."""
+    if key in ("serial_start", "serial_end") and isinstance(given, (str, int)) and not isinstance(given, bool):
+        return str(given).isdigit() and int(given) == int(parsed)
+    return str(given) == parsed
 
 
 def _text(fields: Mapping[str, Any], key: str, max_length: int) -> str:

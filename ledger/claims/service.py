@@ -21,7 +21,8 @@ from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, OnChainClaim
 from ledger.chain.commit import LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
-from ledger.claims.claim import RetirementClaim, parse_claim, recover_claim_signer
+from ledger.claims.claim import RetirementClaim, details_hash, parse_claim, recover_claim_signer
+from ledger.claims.double_counting import ClaimedRetirement
 from ledger.claims.serials import parse_serial
 from ledger.notary import Conflict, Forbidden, NotFound, Unavailable
 from ledger.records.errors import RecordError
@@ -175,6 +176,33 @@ class ClaimService:
             if event["claim_id"] == claim_id:
                 return str(event["tx_hash"])
         return None
+
+    def claimed_retirements(self) -> tuple[list[ClaimedRetirement], list[int]]:
+        """Every claim on chain, read from the contract's events, for the double-counting checks.
+
+        A claim's details (project, generation period, …) are on chain only as a hash; they are
+        taken from this service's records and used only when they hash to what the chain recorded.
+        Returns the claims with verified details, and the ids of claims whose details are not
+        disclosed here (relayed by another service, or stored details that do not match).
+        """
+        with self.sessions() as session:
+            bodies = {
+                row.claim_id: row.body
+                for row in session.scalars(select(ClaimRow).where(ClaimRow.status == CLAIMED))
+            }
+        known, undisclosed = [], []
+        for event in self.ledger.claimed_events():
+            claim_id, commit = int(event["claim_id"]), event["commit"]
+            body = bodies.get(claim_id)
+            claim = parse_claim(json.loads(body)) if body else None
+            if claim is None or details_hash(claim.details) != bytes(commit["detailsHash"]) or claim.as_commit()[:7] != (
+                commit["factoryId"], commit["registry"], commit["blockId"], commit["serialStart"],
+                commit["serialEnd"], commit["consumptionStart"], commit["consumptionEnd"],
+            ):  # fmt: skip
+                undisclosed.append(claim_id)
+                continue
+            known.append(ClaimedRetirement(claim_id, claim, event["signer"], event["tx_hash"]))
+        return known, undisclosed
 
     def certificate_status(self, registry: str, serial: str) -> dict[str, Any]:
         """The buyer's check: is any unit of this serial (or range) retired, by whom, for when."""
