@@ -196,3 +196,27 @@ def test_double_counting_checks_read_claims_from_the_chain(
         row.body = row.body.replace('"generation_start": "2025-01"', '"generation_start": "2024-12"')
     known, undisclosed = desk.claimed_retirements()
     assert [c.claim_id for c in known] == [2] and undisclosed == [1, 3]
+
+
+def test_the_same_claim_submitted_twice_at_once_is_one_claim(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    body = signed(service, register("CN-A"), claim_body("CN-A", 1, 10))
+    results: list[httpx.Response | None] = [None] * 4
+    barrier = threading.Barrier(4)
+    base = str(service.http.base_url)
+
+    def post(i: int) -> None:
+        with httpx.Client(base_url=base, timeout=60) as client:
+            barrier.wait()
+            results[i] = client.post("/claims", json=body)
+
+    threads = [threading.Thread(target=post, args=(i,)) for i in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    codes = sorted(r.status_code for r in results if r is not None)
+    assert codes == [200, 200, 200, 201], [r.text for r in results if r is not None]
+    assert {(r.json()["claim_id"], r.json()["status"]) for r in results if r is not None} == {(1, "claimed")}
+    assert service.ledger.claim_count() == 1

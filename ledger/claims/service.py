@@ -137,7 +137,10 @@ class ClaimService:
             claim_id, tx = self.ledger.claim_retirement(claim, signed.signature)
         except chain_errors.ClaimOverlaps as exc:
             self._drop(row_id)
-            raise Conflict(_conflict_message(self.on_chain(int(exc.claimId)))) from exc
+            winner = self.on_chain(int(exc.claimId))
+            if _is_same_claim(winner, claim):
+                return winner, False  # the same signed claim, submitted twice at once: one of them won
+            raise Conflict(_conflict_message(winner)) from exc
         except (TransactionTimeout, ChainUnavailable) as exc:
             raise Unavailable(f"claim {row_id} is stored but not yet confirmed on chain ({exc})") from exc
         except ContractRevert as exc:
@@ -230,6 +233,7 @@ class ClaimService:
 def _chain_json(found: OnChainClaim, tx_hash: str | None, details: dict[str, Any] | None) -> dict[str, Any]:
     return {
         "claim_id": found.claim_id,
+        "status": CLAIMED,
         "factory_id": found.factory_id,
         "registry": found.registry,
         "block_id": found.block_id,
@@ -263,6 +267,16 @@ def _row_json(row: ClaimRow) -> dict[str, Any]:
         "block_number": row.block_number,
         "details": json.loads(row.body),
     }
+
+
+def _is_same_claim(on_chain: dict[str, Any], claim: RetirementClaim) -> bool:
+    return (
+        on_chain["factory_id"], on_chain["registry"], on_chain["block_id"], on_chain["serial_start"],
+        on_chain["serial_end"], on_chain["consumption_start"], on_chain["consumption_end"], on_chain["details_hash"],
+    ) == (
+        claim.factory_id, claim.registry, claim.block_id, str(claim.serial_start), str(claim.serial_end),
+        claim.consumption_start, claim.consumption_end, "0x" + details_hash(claim.details).hex(),
+    )  # fmt: skip
 
 
 def _conflict_message(other: dict[str, Any]) -> str:
