@@ -59,6 +59,27 @@ class Unavailable(NotaryError):
     """The chain did not answer or confirm in time; the batch is kept and will be finished."""
 
 
+def authenticate(ledger: LedgerClient, signed_for: LedgerDomain, factory_id: str, signer: str, what: str) -> str:
+    """Check a factory-signed submission before it costs gas: signed for this chain and contract,
+    by the factory's current key in the on-chain registry. Returns the signer."""
+    domain = ledger.domain()
+    if (signed_for.chain_id, signed_for.verifying_contract.lower()) != (
+        domain.chain_id, domain.verifying_contract.lower(),
+    ):  # fmt: skip
+        raise RecordError(
+            "contract",
+            f"signed for chain {signed_for.chain_id} contract {signed_for.verifying_contract}; this service "
+            f"writes to chain {domain.chain_id} contract {domain.verifying_contract}",
+        )
+    try:
+        registered = ledger.current_signer(factory_id)
+    except chain_errors.UnknownFactory:
+        raise RecordError("factory_id", f"factory {factory_id} is not registered") from None
+    if signer.lower() != registered.lower():
+        raise Forbidden(f"the {what} is signed by {signer}, but factory {factory_id}'s registered signer is {registered}")
+    return signer
+
+
 @dataclass(frozen=True)
 class FactoryView:
     id: str
@@ -116,15 +137,12 @@ class Notary:
         self.ledger = ledger
         self.sessions = sessions
         self.wait_timeout = wait_timeout
-        self._domain: LedgerDomain | None = None
         self._trees: OrderedDict[str, MerkleTree] = OrderedDict()
         self._trees_lock = threading.Lock()
 
     @property
     def domain(self) -> LedgerDomain:
-        if self._domain is None:
-            self._domain = self.ledger.domain()
-        return self._domain
+        return self.ledger.domain()
 
     # --- factories --------------------------------------------------------------------------
 
@@ -184,21 +202,7 @@ class Notary:
     def submit_batch(self, signed: SignedBatch) -> tuple[BatchView, bool]:
         """Store and anchor a signed batch. Returns the batch and whether this call created it."""
         batch = signed.batch
-        if (signed.chain_id, signed.contract.lower()) != (self.domain.chain_id, self.domain.verifying_contract.lower()):
-            raise RecordError(
-                "contract",
-                f"signed for chain {signed.chain_id} contract {signed.contract}; this service anchors on chain "
-                f"{self.domain.chain_id} contract {self.domain.verifying_contract}",
-            )
-        signer = signed.recovered_signer()
-        try:
-            registered = self.ledger.current_signer(batch.factory_id)
-        except chain_errors.UnknownFactory:
-            raise RecordError("factory_id", f"factory {batch.factory_id} is not registered") from None
-        if signer.lower() != registered.lower():
-            raise Forbidden(
-                f"the batch is signed by {signer}, but factory {batch.factory_id}'s registered signer is {registered}"
-            )
+        signer = authenticate(self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch")
 
         existing = self._find_batch(batch.factory_id, batch.period, batch.revision)
         if existing is not None:

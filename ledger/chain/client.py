@@ -97,6 +97,7 @@ class LedgerClient:
         self.contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
         self._send_lock = threading.Lock()
         self._chain_id: int | None = None
+        self._domain: LedgerDomain | None = None
 
     # --- deployment -------------------------------------------------------------------------
 
@@ -124,9 +125,14 @@ class LedgerClient:
         return self._chain_id
 
     def domain(self) -> LedgerDomain:
-        """The EIP-712 domain as the contract reports it (ERC-5267), not as we assume it."""
-        _, name, version, chain_id, verifying_contract, _, _ = self._call(self.contract.functions.eip712Domain())
-        return LedgerDomain(chain_id=chain_id, verifying_contract=verifying_contract, name=name, version=version)
+        """The EIP-712 domain as the contract reports it (ERC-5267), not as we assume it.
+
+        Read once: a deployed contract's domain never changes.
+        """
+        if self._domain is None:
+            _, name, version, chain_id, contract, _, _ = self._call(self.contract.functions.eip712Domain())
+            self._domain = LedgerDomain(chain_id=chain_id, verifying_contract=contract, name=name, version=version)
+        return self._domain
 
     # --- roles ------------------------------------------------------------------------------
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
+
+from ledger.chain.typed_data import digest as typed_data_digest
+from ledger.chain.typed_data import recover as typed_data_recover
+from ledger.chain.typed_data import sign as typed_data_sign
 
 DOMAIN_NAME = "CarbonLedger"
 DOMAIN_VERSION = "1"
@@ -97,17 +99,14 @@ def typed_data(domain: LedgerDomain, commit: BatchCommit) -> dict[str, Any]:
 
 
 def commit_digest(domain: LedgerDomain, commit: BatchCommit) -> bytes:
-    """The 32-byte digest that is signed: keccak256(0x1901 ‖ domainSeparator ‖ structHash)."""
-    signable = encode_typed_data(full_message=typed_data(domain, commit))
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return typed_data_digest(typed_data(domain, commit))
 
 
 def sign_commit(signer: LocalAccount, domain: LedgerDomain, commit: BatchCommit) -> bytes:
     """The factory's 65-byte signature (r ‖ s ‖ v) over ``commit`` in ``domain``."""
-    return bytes(signer.sign_typed_data(full_message=typed_data(domain, commit)).signature)
+    return typed_data_sign(signer, typed_data(domain, commit))
 
 
 def recover_commit_signer(domain: LedgerDomain, commit: BatchCommit, signature: bytes) -> str:
     """The address whose key made ``signature`` over ``commit`` (checksummed)."""
-    signable = encode_typed_data(full_message=typed_data(domain, commit))
-    return to_checksum_address(Account.recover_message(signable, signature=signature))
+    return typed_data_recover(typed_data(domain, commit), signature)

@@ -14,12 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from eth_abi import encode
-from eth_account import Account
-from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
-from eth_utils import keccak, to_checksum_address
+from eth_utils import keccak
 
 from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
+from ledger.chain.typed_data import digest as typed_data_digest
+from ledger.chain.typed_data import recover as typed_data_recover
+from ledger.chain.typed_data import sign as typed_data_sign
 from ledger.claims.registries import get_registry
 from ledger.records.errors import RecordError
 from ledger.records.period import check_factory_id, check_period
@@ -170,17 +171,15 @@ def typed_data(domain: LedgerDomain, claim: RetirementClaim) -> dict[str, Any]:
 
 
 def claim_digest(domain: LedgerDomain, claim: RetirementClaim) -> bytes:
-    signable = encode_typed_data(full_message=typed_data(domain, claim))
-    return keccak(b"\x19" + signable.version + signable.header + signable.body)
+    return typed_data_digest(typed_data(domain, claim))
 
 
 def sign_claim(signer: LocalAccount, domain: LedgerDomain, claim: RetirementClaim) -> bytes:
-    return bytes(signer.sign_typed_data(full_message=typed_data(domain, claim)).signature)
+    return typed_data_sign(signer, typed_data(domain, claim))
 
 
 def recover_claim_signer(domain: LedgerDomain, claim: RetirementClaim, signature: bytes) -> str:
-    signable = encode_typed_data(full_message=typed_data(domain, claim))
-    return to_checksum_address(Account.recover_message(signable, signature=signature))
+    return typed_data_recover(typed_data(domain, claim), signature)
 
 
 CLAIM_KEYS = frozenset(

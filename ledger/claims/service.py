@@ -24,7 +24,7 @@ from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTim
 from ledger.claims.claim import RetirementClaim, details_hash, parse_claim, recover_claim_signer
 from ledger.claims.double_counting import ClaimedRetirement
 from ledger.claims.serials import parse_serial
-from ledger.notary import Conflict, Forbidden, NotFound, Unavailable
+from ledger.notary import Conflict, Forbidden, NotFound, Unavailable, authenticate
 from ledger.records.errors import RecordError
 from ledger.store.models import ClaimRow
 
@@ -95,17 +95,7 @@ class ClaimService:
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
         """Record a signed claim on chain. Returns the claim and whether this call created it."""
         claim = signed.claim
-        domain = self.ledger.domain()
-        if (signed.chain_id, signed.contract.lower()) != (domain.chain_id, domain.verifying_contract.lower()):
-            raise RecordError("contract", f"signed for chain {signed.chain_id} contract {signed.contract}; this "
-                              f"service claims on chain {domain.chain_id} contract {domain.verifying_contract}")
-        signer = signed.recovered_signer()
-        try:
-            registered = self.ledger.current_signer(claim.factory_id)
-        except chain_errors.UnknownFactory:
-            raise RecordError("factory_id", f"factory {claim.factory_id} is not registered") from None
-        if signer.lower() != registered.lower():
-            raise Forbidden(f"the claim is signed by {signer}, but factory {claim.factory_id}'s signer is {registered}")
+        signer = authenticate(self.ledger, signed.domain, claim.factory_id, signed.recovered_signer(), "claim")
 
         with self.sessions() as session:
             for row in session.scalars(
