@@ -365,6 +365,15 @@ class Notary:
                 for r in session.scalars(query).all()
             ]
 
+    def record_bodies(self, batch_id: str) -> list[str]:
+        """The canonical JSON of each record of a batch, in batch order (what was hashed)."""
+        with self.sessions() as session:
+            return list(
+                session.scalars(
+                    select(RecordRow.body).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
+                )
+            )
+
     # --- proofs -----------------------------------------------------------------------------
 
     def proof_bundle(self, record_id: str) -> dict[str, Any]:

@@ -204,7 +204,10 @@ def test_convert_takes_finite_decimals_only(value: Any) -> None:
 
 
 def test_unit_table() -> None:
-    assert set(UNITS) == {"kWh", "MWh", "GWh", "GJ", "MJ", "TJ", "m3", "L", "Nm3", "10^4 Nm3", "kg", "t", "pcs", "m2"}
+    assert set(UNITS) == {
+        "kWh", "MWh", "GWh", "GJ", "MJ", "TJ", "m3", "L", "Nm3", "10^4 Nm3", "kg", "t", "pcs", "m2", "tkm", "kgCO2e", "tCO2e",
+    }  # fmt: skip
+    assert convert(Decimal("2.5"), "tCO2e", "kgCO2e") == Decimal("2500")
     assert UNITS["m3"].dimension != UNITS["Nm3"].dimension
     assert all(isinstance(u.factor, Decimal) and u.factor > 0 and u.symbol == s for s, u in UNITS.items())
     with pytest.raises(TypeError):

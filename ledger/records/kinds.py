@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from .units import AREA, COUNT, DIMENSIONS, ENERGY, MASS, VOLUME_ACTUAL, VOLUME_NORMAL
+from .units import AREA, COUNT, DIMENSIONS, EMISSIONS, ENERGY, FREIGHT, MASS, VOLUME_ACTUAL, VOLUME_NORMAL
 
 _KIND_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
@@ -95,4 +95,15 @@ _builtin(
     consumption=False,
 )
 
-del _builtin
+_builtin(
+    "process_emissions",
+    "Emissions from industrial processes other than combustion (Scope 1), stated in CO2 equivalent.",
+    [EMISSIONS],
+    consumption=False,
+)
+for _mode in ("road", "rail", "sea"):
+    _builtin(f"transport_{_mode}_freight", f"Goods moved by {_mode} by third parties (Scope 3, Type II).", [FREIGHT])
+for _material in ("steel", "aluminium", "cement", "plastics"):
+    _builtin(f"purchased_{_material}", f"Purchased {_material} used by the factory (Scope 3, Type II).", [MASS])
+
+del _builtin, _mode, _material

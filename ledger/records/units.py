@@ -22,6 +22,8 @@ VOLUME_NORMAL = "volume_normal"
 MASS = "mass"
 COUNT = "count"
 AREA = "area"
+FREIGHT = "freight"  # tonne-kilometres moved, for Scope 3 transport
+EMISSIONS = "emissions"  # emissions stated directly (process emissions), in CO2 equivalent
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,9 @@ UNITS: Mapping[str, Unit] = _units(
     Unit("t", MASS, Decimal("1000")),
     Unit("pcs", COUNT, Decimal("1")),
     Unit("m2", AREA, Decimal("1")),
+    Unit("tkm", FREIGHT, Decimal("1")),
+    Unit("kgCO2e", EMISSIONS, Decimal("1")),
+    Unit("tCO2e", EMISSIONS, Decimal("1000")),
 )
 
 DIMENSIONS: frozenset[str] = frozenset(u.dimension for u in UNITS.values())

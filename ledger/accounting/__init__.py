@@ -1,0 +1,1 @@
+"""Emission accounting and zero-carbon evaluation from anchored data."""

@@ -1,0 +1,95 @@
+"""The evaluation report: one JSON document whose every number traces to records and factors.
+
+``report_hash`` is keccak256 of the report's canonical JSON (sorted keys, no spaces, UTF-8) with
+the fields that are added after signing left out; it is what the evaluator signs and the chain
+anchors, so anyone holding the JSON can recompute it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from eth_utils import keccak
+
+from ledger.accounting.evaluation import RuleSet
+from ledger.accounting.inventory import Inventory, monthly_json, totals_json
+from ledger.accounting.numbers import percent, shown
+from ledger.accounting.sources import YearData
+from ledger.claims.double_counting import Finding
+from ledger.factors import FactorSet
+
+REPORT_FORMAT = "zcl-evaluation/1"
+UNSIGNED_FIELDS = frozenset({"id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at"})
+
+
+def build_report(
+    *,
+    factory_id: str,
+    factory_name: str | None,
+    year: int,
+    report_type: str,
+    inventory: Inventory,
+    evaluation: dict[str, Any],
+    year_data: YearData,
+    findings: Sequence[Finding],
+    undisclosed_claims: Sequence[int],
+    factors: FactorSet,
+    rules: RuleSet,
+    chain: dict[str, Any],
+) -> dict[str, Any]:
+    e = inventory.electricity
+    report: dict[str, Any] = {
+        "format": REPORT_FORMAT,
+        "factory_id": factory_id,
+        "factory_name": factory_name,
+        "year": year,
+        "type": report_type,
+        "chain": chain,
+        "factor_set": {"id": factors.id, "version": factors.version, "name": factors.name, "label": factors.label},
+        "rule_set": {"id": rules.id, "version": rules.version, "name": rules.name, "label": rules.label},
+        "grid": inventory.grid,
+        "rounding": "figures rounded half-even to 6 decimal places; sums and comparisons are exact",
+        "periods": {"used": year_data.used, "superseded": year_data.superseded, "missing": year_data.missing},
+        "totals": dict(totals_json(inventory)),
+        "electricity": {
+            "grid_mwh": shown(e["grid_mwh"]),
+            "onsite_mwh": shown(e["onsite_mwh"]),
+            "green_power_mwh": shown(e["green_power_mwh"]),
+            "certificates_mwh": shown(e["certificates_mwh"]),
+            "covered_mwh": shown(e["covered_mwh"]),
+            "total_mwh": shown(e["total_mwh"]),
+            "renewable_mwh": shown(e["renewable_mwh"]),
+            "renewable_share": percent(inventory.renewable_share),
+            "location_factor": shown(e["location_factor"]),
+            "residual_mix_factor": shown(e["residual_mix_factor"]),
+            "market_based_arithmetic": (
+                f"({shown(e['grid_mwh'])} MWh grid − {shown(e['covered_mwh'])} MWh covered by green power and "
+                f"valid certificates) × {shown(e['residual_mix_factor'])} tCO2/MWh residual mix = "
+                f"{shown(inventory.scope2_market_electricity)} tCO2"
+            ),
+        },
+        "production": {unit: shown(q) for unit, q in inventory.production.items()},
+        "lines": [line.to_json() for line in inventory.lines],
+        "monthly": monthly_json(inventory),
+        "certificates": inventory.certificates,
+        "credits": inventory.credits,
+        "double_counting": [
+            {"check": f.check, "message": f.message, "claim_ids": list(f.claim_ids), "record_ids": list(f.record_ids)}
+            for f in findings
+        ],
+        "undisclosed_claims": list(undisclosed_claims),
+        "evaluation": evaluation,
+    }
+    report["report_hash"] = "0x" + report_hash(report).hex()
+    return report
+
+
+def canonical_json(report: dict[str, Any]) -> bytes:
+    body = {k: v for k, v in report.items() if k not in UNSIGNED_FIELDS}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def report_hash(report: dict[str, Any]) -> bytes:
+    return keccak(canonical_json(report))

@@ -1,0 +1,175 @@
+"""Golden cases for the inventory and the zero-carbon evaluation, with the arithmetic written out.
+
+Factors (cn-mee-2023 unless named): location 0.5306 tCO2/MWh, residual mix 0.6096 tCO2/MWh,
+natural gas NCV 389.31 GJ/10^4 Nm3, carbon content 15.3 tC/TJ, oxidation 0.99; electricity
+0.1229 kgce/kWh.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+from ledger.accounting.evaluation import evaluate, evaluate_park, load_rules
+from ledger.accounting.inventory import InventoryRecord, compute_inventory
+from ledger.claims import parse_claim
+from ledger.claims.double_counting import AnchoredRecord, ClaimedRetirement, find_double_counting
+from ledger.factors import load_factor_set
+from ledger.records import parse_record
+
+YEAR = 2025
+MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
+RULES = load_rules()
+CN_2023 = load_factor_set("cn-mee-2023")
+
+
+def record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:
+    y, m = map(int, period.split("-"))
+    end = f"{y + (m == 12)}-{m % 12 + 1:02d}-01T00:00:00+08:00"
+    wire = {
+        "source_id": f"meter-{kind}", "kind": kind, "value": value, "unit": unit,
+        "interval_start": f"{period}-01T00:00:00+08:00", "interval_end": end, "evidence": [],
+        "salt": "0x" + f"{n:064x}",
+    }  # fmt: skip
+    return InventoryRecord(f"rec-{n}", period, parse_record(wire, factory_id="CN-G", period=period))
+
+
+def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[InventoryRecord]:
+    return [record(start + i, p, kind, value, unit) for i, p in enumerate(MONTHS)]
+
+
+def claim(claim_id: int, registry: str, first: int, last: int, *, factory: str = "CN-G", block: str = "B-1",
+          technology: str = "offshore wind", project: str = "11320520230900017") -> ClaimedRetirement:  # fmt: skip
+    c = parse_claim({
+        "factory_id": factory, "registry": registry, "block_id": block, "serial_start": str(first),
+        "serial_end": str(last), "consumption_start": "2025-01", "consumption_end": "2025-12",
+        "project_id": project, "technology": technology, "quantity": str(last - first + 1),
+        "unit": "MWh" if registry in ("GEC", "I-REC") else "tCO2e",
+        "generation_start": "2025-01", "generation_end": "2025-06", "purpose": "golden", "evidence_sha256": "ab" * 32,
+    })  # fmt: skip
+    return ClaimedRetirement(claim_id, c, "0x" + "12" * 20, "0x" + "34" * 32)
+
+
+def test_scope2_location_versus_market_based() -> None:
+    # grid 100 MWh a month = 1200 MWh; green power 10 MWh a month = 120 MWh; GEC 480 MWh for 2025
+    records = every_month("grid_electricity", "100", "MWh") + every_month("green_power_contract", "10", "MWh", 100)
+    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[claim(1, "GEC", 1, 480)],
+                            invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
+    # location-based: 1200 MWh × 0.5306 = 636.72 tCO2
+    assert inv.scope2_location == Fraction("636.72")
+    # market-based: (1200 − 120 − 480) MWh × 0.6096 = 600 × 0.6096 = 365.76 tCO2
+    assert inv.scope2_market == Fraction("365.76")
+    # renewable share: (120 + 480) ÷ 1200 = 50 %
+    assert inv.renewable_share == Fraction(1, 2)
+    # the monthly view adds up to the year: each month 100 × (600/1200) × 0.6096 = 30.48
+    assert all(m["scope2_market"] == Fraction("30.48") for m in inv.monthly.values())
+    # energy: 1200 MWh × 0.1229 tce/MWh = 147.48 tce
+    assert inv.energy_tce == Fraction("147.48")
+
+
+def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[object]]:
+    # grid 100 MWh/month, all covered: green power 40 MWh/month (480) + GEC 720 MWh → 1200 MWh
+    # natural gas 10,000 Nm3/month = 1 × 10^4 Nm3: 1 × 389.31 = 389.31 GJ × 15.3/1000 × 0.99 × 44/12
+    #   = 389.31 × 0.0153 = 5.956443 tC × 0.99 = 5.89687857 × 44/12 = 21.62188809 tCO2 a month
+    #   → 259.46265708 tCO2 for the year; Scope 2 market-based = 0 (all grid electricity covered)
+    # offsets: VCS 260 tCO2e ≥ 259.46265708 → neutralised
+    records = (
+        every_month("grid_electricity", "100", "MWh")
+        + every_month("green_power_contract", "40", "MWh", 100)
+        + every_month("natural_gas", "10000", "Nm3", 200)
+    )
+    claims = [claim(1, "GEC", 1, 720), claim(2, "VCS", 1, 260, block="VCS-B")]
+    anchored = [AnchoredRecord(r.record_id, r.record) for r in records]
+    findings = find_double_counting(factory_id="CN-G", period_start="2025-01", period_end="2025-12",
+                                    claims=claims + findings_from, records=anchored)  # fmt: skip
+    invalid = frozenset(i for f in findings for i in f.claim_ids)
+    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims, invalid_claims=invalid,
+                            factors=CN_2023)  # fmt: skip
+    return inv, findings
+
+
+def test_type_i_six_stars() -> None:
+    inv, findings = six_star_case([])
+    assert findings == []
+    assert inv.scope1 == Fraction("259.46265708") and inv.scope2_market == 0
+    assert inv.renewable_share == 1 and inv.offsets == 260
+    result = evaluate(inv, RULES, "I", missing_months=0, findings=0)
+    assert result["level"] == "6★" and result["level_confirmed"] is True
+    six = result["levels"][0]
+    assert [r["passed"] for r in six["rules"]] == [True, True]
+    assert "offsets 260 + removals 0 = 260 tCO2e ÷ remaining 259.462657 tCO2e" in six["rules"][1]["explanation"]
+
+
+def test_double_claimed_gecs_refuse_the_level() -> None:
+    # another factory's claim on the same block overlaps units 700..720 of ours (the contract would refuse
+    # it; here the events are replayed to the checks as if a broken chain had let it through)
+    rival = claim(3, "GEC", 700, 900, factory="CN-OTHER")
+    inv, findings = six_star_case([rival])
+    assert [(f.check, f.claim_ids) for f in findings] == [("units_claimed_twice", (1, 3))]
+    # claim 1 no longer counts: covered = 480 green power, 720 MWh at residual mix = 438.912 tCO2
+    assert inv.scope2_market == Fraction("438.912")
+    result = evaluate(inv, RULES, "I", missing_months=0, findings=len(findings))
+    assert result["level"] == "none"
+    gate = next(g for g in result["gates"] if g["metric"] == "double_counting_findings")
+    assert not gate["passed"] and gate["value"] == "1"
+    # even the metrics alone would no longer reach 6★: renewable 480/1200 = 40 %
+    assert result["levels"][0]["rules"][0]["value"] == "40 %"
+
+
+def test_a_missing_month_refuses_every_level() -> None:
+    inv, _ = six_star_case([])
+    result = evaluate(inv, RULES, "I", missing_months=1, findings=0)
+    assert result["level"] == "none" and all(not lv["passed"] for lv in result["levels"])
+
+
+def park_member(factory_id: str, onsite_mwh: str, process_t: str) -> object:
+    records = [record(1, "2025-01", "onsite_renewable_self_consumed", onsite_mwh, "MWh"),
+               record(2, "2025-01", "process_emissions", process_t, "tCO2e")]  # fmt: skip
+    return compute_inventory(factory_id=factory_id, year=YEAR, records=records, claims=[],
+                             invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
+
+
+def test_park_at_0_19_passes_and_at_0_21_fails() -> None:
+    # two factories with on-site renewable 2,000,000 MWh each: 4,000,000 MWh × 0.1229 tce/MWh = 491,600 tce
+    # (band 200,000–1,000,000 tce → ≤ 0.20 tCO2/tce); process emissions set the numerator:
+    # 0.19 × 491,600 = 93,404 tCO2 → split 46,702 + 46,702;  0.21 × 491,600 = 103,236 → 51,618 + 51,618
+    low = evaluate_park([park_member("P-1", "2000000", "46702"), park_member("P-2", "2000000", "46702")], RULES)
+    assert (low["energy_tce"], low["emissions_tco2"], low["intensity"]) == ("491600", "93404", "0.19")
+    assert low["passed"] and "≤ 0.20" in low["threshold"]
+    high = evaluate_park([park_member("P-1", "2000000", "51618"), park_member("P-2", "2000000", "51618")], RULES)
+    assert high["intensity"] == "0.21" and not high["passed"]
+    # above 1,000,000 tce the band is ≤ 0.30: 10,000,000 MWh × 0.1229 = 1,229,000 tce, 0.21 × that = 258,090
+    big = evaluate_park([park_member("P-3", "10000000", "258090")], RULES)
+    assert big["intensity"] == "0.21" and big["passed"] and "≤ 0.30" in big["threshold"]
+    small = evaluate_park([park_member("P-4", "1000", "1")], RULES)
+    assert not small["passed"] and "no band" in small["threshold"]
+
+
+def test_the_result_changes_with_the_factor_set_and_names_it() -> None:
+    records = every_month("grid_electricity", "100", "MWh")
+    results = {}
+    for set_id in ("cn-mee-2023", "cn-mee-2022", "cn-ets-2023"):
+        factors = load_factor_set(set_id)
+        inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[],
+                                invalid_claims=frozenset(), factors=factors)  # fmt: skip
+        results[inv.factor_set] = inv.scope2_location
+    # 1200 MWh × 0.5306 = 636.72 (2023); × 0.5366 = 643.92 (2022); × 0.5703 = 684.36 (ETS 2023)
+    assert results == {
+        f"cn-mee-2023@{CN_2023.version}": Fraction("636.72"),
+        f"cn-mee-2022@{load_factor_set('cn-mee-2022').version}": Fraction("643.92"),
+        f"cn-ets-2023@{load_factor_set('cn-ets-2023').version}": Fraction("684.36"),
+    }
+
+
+def test_removals_and_offsets_are_kept_apart_for_type_ii() -> None:
+    records = every_month("grid_electricity", "100", "MWh") + every_month("transport_road_freight", "10000", "tkm", 50)
+    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 100, block="V-1", technology="landfill gas"),
+              claim(3, "VCS", 1, 20, block="V-2", technology="Afforestation, reforestation and revegetation")]  # fmt: skip
+    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims,
+                            invalid_claims=frozenset(), factors=CN_2023, removal_technologies=RULES.removal_technologies)  # fmt: skip
+    # Scope 3: 120,000 tkm × 0.0001 tCO2e/tkm = 12 tCO2e; offsets 100, removals 20, never netted
+    assert inv.scope3 == Fraction(12) and (inv.offsets, inv.removals) == (100, 20)
+    result = evaluate(inv, RULES, "II", missing_months=0, findings=0)
+    # Type II 6★ needs removals ≥ remaining (12): 20 ≥ 12 → 6★
+    assert result["level"] == "6★"
+    assert Decimal(result["remaining_emissions"]) == 12
