@@ -1,0 +1,193 @@
+"""Zero-carbon evaluation reports: the EIP-712 ``EvaluationReport`` an evaluator signs, and the
+chain calls that anchor and read them.
+
+The evaluator signs the hash of its report together with the factory, year, report type ("I" or
+"II"), level, factor set and rule set, and its own address, so the signature names its author. The
+contract checks that signature against that address and requires the address to hold
+``EVALUATOR_ROLE`` when the report is anchored; the type string here must match
+``EvaluationReports.EVALUATION_REPORT_TYPEHASH`` exactly (a test compares our digest with the
+contract's ``hashReport``).
+
+The client functions take a :class:`~ledger.chain.client.LedgerClient` as first argument.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+from eth_utils import is_address, keccak, to_checksum_address
+
+from ledger.chain.client import TxResult
+from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
+from ledger.chain.typed_data import digest as typed_data_digest
+from ledger.chain.typed_data import recover as typed_data_recover
+from ledger.chain.typed_data import sign as typed_data_sign
+
+if TYPE_CHECKING:
+    from ledger.chain.client import LedgerClient
+
+EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
+REPORT_TYPES: dict[str, list[dict[str, str]]] = {
+    "EvaluationReport": [
+        {"name": "factoryId", "type": "string"},
+        {"name": "year", "type": "uint16"},
+        {"name": "reportType", "type": "string"},
+        {"name": "level", "type": "string"},
+        {"name": "reportHash", "type": "bytes32"},
+        {"name": "factorSet", "type": "string"},
+        {"name": "ruleSet", "type": "string"},
+        {"name": "evaluator", "type": "address"},
+    ],
+}
+REPORT_TYPE_STRING = (
+    "EvaluationReport(string factoryId,uint16 year,string reportType,string level,bytes32 reportHash,"
+    "string factorSet,string ruleSet,address evaluator)"
+)
+
+
+@dataclass(frozen=True)
+class ReportCommit:
+    """One evaluation report, as its evaluator signs it.
+
+    Only what the ABI needs is checked here (sizes of the fixed types); what a report may say
+    (type "I" or "II", a year from 2000 to 2200, a non-zero hash, ...) is the contract's to refuse.
+    """
+
+    factory_id: str
+    year: int
+    report_type: str
+    level: str
+    report_hash: bytes
+    factor_set: str
+    rule_set: str
+    evaluator: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.report_hash, bytes) or len(self.report_hash) != 32:
+            raise ValueError("report_hash: must be 32 bytes")
+        if not 0 <= self.year < 2**16:
+            raise ValueError("year: must fit in uint16")
+        if not is_address(self.evaluator):
+            raise ValueError("evaluator: must be an address")
+        object.__setattr__(self, "evaluator", to_checksum_address(self.evaluator))
+
+    def as_message(self) -> dict[str, Any]:
+        return {
+            "factoryId": self.factory_id,
+            "year": self.year,
+            "reportType": self.report_type,
+            "level": self.level,
+            "reportHash": self.report_hash,
+            "factorSet": self.factor_set,
+            "ruleSet": self.rule_set,
+            "evaluator": self.evaluator,
+        }
+
+    def as_tuple(self) -> tuple[str, int, str, str, bytes, str, str, str]:
+        """The ABI tuple for ``anchorReport`` and ``hashReport``."""
+        return (
+            self.factory_id,
+            self.year,
+            self.report_type,
+            self.level,
+            self.report_hash,
+            self.factor_set,
+            self.rule_set,
+            self.evaluator,
+        )
+
+
+@dataclass(frozen=True)
+class OnChainReport:
+    """One anchored report, as the contract stores it."""
+
+    report_id: int
+    factory_id: str
+    year: int
+    report_type: str
+    level: str
+    report_hash: bytes
+    factor_set: str
+    rule_set: str
+    evaluator: str
+    anchored_at: int
+    anchored_block: int
+
+
+def typed_data(domain: LedgerDomain, commit: ReportCommit) -> dict[str, Any]:
+    """The full EIP-712 message, as wallets' ``eth_signTypedData_v4`` takes it."""
+    return {
+        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **REPORT_TYPES},
+        "primaryType": "EvaluationReport",
+        "domain": domain.as_dict(),
+        "message": commit.as_message(),
+    }
+
+
+def report_digest(domain: LedgerDomain, commit: ReportCommit) -> bytes:
+    return typed_data_digest(typed_data(domain, commit))
+
+
+def sign_report(signer: LocalAccount, domain: LedgerDomain, commit: ReportCommit) -> bytes:
+    """The evaluator's 65-byte signature (r ‖ s ‖ v) over ``commit`` in ``domain``."""
+    return typed_data_sign(signer, typed_data(domain, commit))
+
+
+def recover_report_signer(domain: LedgerDomain, commit: ReportCommit, signature: bytes) -> str:
+    """The address whose key made ``signature`` over ``commit`` (checksummed)."""
+    return typed_data_recover(typed_data(domain, commit), signature)
+
+
+# --- the chain ------------------------------------------------------------------------------------
+
+
+def anchor_report(ledger: LedgerClient, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
+    """Relay an evaluator-signed report; returns the new report id and the transaction."""
+    receipt = ledger._send(ledger.contract.functions.anchorReport(commit.as_tuple(), signature))
+    (event,) = ledger.contract.events.ReportAnchored().process_receipt(receipt)
+    return int(event["args"]["reportId"]), _result(receipt)
+
+
+def report_digest_on_chain(ledger: LedgerClient, commit: ReportCommit) -> bytes:
+    """The digest the contract expects the evaluator to have signed."""
+    return bytes(ledger._call(ledger.contract.functions.hashReport(commit.as_tuple())))
+
+
+def get_report(ledger: LedgerClient, report_id: int) -> OnChainReport:
+    """One anchored report; :class:`~ledger.chain.errors.UnknownReport` when there is none."""
+    (report_hash, evaluator, anchored_at, anchored_block, year, factory_id, report_type, level, factor_set, rule_set) = (
+        ledger._call(ledger.contract.functions.getReport(report_id))
+    )
+    return OnChainReport(
+        report_id, factory_id, year, report_type, level, bytes(report_hash), factor_set, rule_set,
+        to_checksum_address(evaluator), anchored_at, anchored_block,
+    )  # fmt: skip
+
+
+def reports_for(ledger: LedgerClient, factory_id: str, year: int, report_type: str) -> list[int]:
+    """The ids of a factory's reports of one type for one year, oldest first."""
+    return list(ledger._call(ledger.contract.functions.reportsFor(factory_id, year, report_type)))
+
+
+def report_count(ledger: LedgerClient) -> int:
+    return ledger._call(ledger.contract.functions.reportCount())
+
+
+def grant_evaluator(ledger: LedgerClient, address: str) -> TxResult:
+    """Appoint an evaluator (the ledger's sender must be the admin)."""
+    return _result(ledger._send(ledger.contract.functions.grantRole(EVALUATOR_ROLE, to_checksum_address(address))))
+
+
+def revoke_evaluator(ledger: LedgerClient, address: str) -> TxResult:
+    """Withdraw an evaluator's role: its anchored reports stay, it can anchor no more."""
+    return _result(ledger._send(ledger.contract.functions.revokeRole(EVALUATOR_ROLE, to_checksum_address(address))))
+
+
+def is_evaluator(ledger: LedgerClient, address: str) -> bool:
+    return ledger._call(ledger.contract.functions.hasRole(EVALUATOR_ROLE, to_checksum_address(address)))
+
+
+def _result(receipt: Any) -> TxResult:
+    return TxResult("0x" + receipt["transactionHash"].hex(), receipt["blockNumber"], receipt["gasUsed"])
