@@ -7,7 +7,10 @@ import re
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 
-from api.routes import batches, chain, claims, factories, records, verify
+from api.routes import batches, chain, claims, evaluations, factories, records, verify
+from ledger.accounting.service import EvaluationService
+from ledger.accounting.inventory import AccountingError
+from ledger.accounting.sources import IntegrityError
 from ledger.claims.service import ClaimService
 from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
 from ledger.records import RecordError
@@ -28,11 +31,14 @@ def create_app(notary: Notary, admin_token: str) -> FastAPI:
     )
     app.state.notary = notary
     app.state.claims = ClaimService(notary.ledger, notary.sessions)
+    app.state.evaluations = EvaluationService(notary, app.state.claims, notary.sessions)
     app.state.admin_token = admin_token
-    for module in (factories, batches, records, verify, claims, chain):
+    for module in (factories, batches, records, verify, claims, evaluations, chain):
         app.include_router(module.router)
     app.add_exception_handler(RecordError, _invalid_input)  # type: ignore[arg-type]
     app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(AccountingError, _unaccountable)  # type: ignore[arg-type]
+    app.add_exception_handler(IntegrityError, _tampered)  # type: ignore[arg-type]
     return app
 
 
@@ -47,6 +53,16 @@ async def _invalid_input(request: Request, exc: RecordError) -> JSONResponse:
 async def _refused(request: Request, exc: NotaryError) -> JSONResponse:
     code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), status.HTTP_500_INTERNAL_SERVER_ERROR)
     return JSONResponse(status_code=code, content={"detail": str(exc)})
+
+
+async def _unaccountable(request: Request, exc: AccountingError) -> JSONResponse:
+    """An anchored record the factor set cannot account (e.g. diesel in litres without a density)."""
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": str(exc)})
+
+
+async def _tampered(request: Request, exc: IntegrityError) -> JSONResponse:
+    """Stored data no longer matches the chain: refuse loudly rather than evaluate it."""
+    return JSONResponse(status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, content={"detail": str(exc)})
 
 
 def _location(field: str) -> list[str | int]:

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from ledger.accounting.service import EvaluationService
 from ledger.claims.service import ClaimService
 from ledger.notary import Notary
 
@@ -22,6 +23,10 @@ def get_claims(request: Request) -> ClaimService:
     return request.app.state.claims  # type: ignore[no-any-return]
 
 
+def get_evaluations(request: Request) -> EvaluationService:
+    return request.app.state.evaluations  # type: ignore[no-any-return]
+
+
 def require_admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
@@ -34,3 +39,4 @@ def require_admin(
 
 NotaryDep = Annotated[Notary, Depends(get_notary)]
 ClaimsDep = Annotated[ClaimService, Depends(get_claims)]
+EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]

@@ -139,6 +139,37 @@ def _parser() -> argparse.ArgumentParser:
     status.add_argument("--serial", required=True, help="the registry's serial, or START..END")
     status.set_defaults(handler=_certificate_status)
 
+    evaluate = commands.add_parser("evaluate", help="evaluate a factory's year; with --key, sign and anchor it")
+    evaluate.add_argument("--factory", required=True)
+    evaluate.add_argument("--year", type=int, required=True)
+    evaluate.add_argument("--type", required=True, choices=["I", "II"])
+    evaluate.add_argument("--factors", help="a bundled factor set id (default cn-mee-2023) or a factor-set .toml file")
+    evaluate.add_argument("--grid", default="national_average", help="grid factor for location-based Scope 2")
+    evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
+    evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
+    evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
+    evaluate.set_defaults(handler=_evaluate)
+
+    evaluator = _group(commands, "evaluator", "appoint evaluators (admin)")
+    appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain")
+    appoint.add_argument("address")
+    appoint.set_defaults(handler=_evaluator_grant)
+
+    park = _group(commands, "park", "the zero-carbon park indicator")
+    park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
+    park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
+    park_eval.add_argument("--year", type=int, required=True)
+    park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
+    park_eval.set_defaults(handler=_park_evaluate)
+
+    factors = _group(commands, "factors", "emission factor sets")
+    factors.add_parser("list", help="the bundled factor sets").set_defaults(handler=_factors_list)
+    compare = factors.add_parser("compare", help="two factor sets side by side")
+    compare.add_argument("a", help="id or .toml file")
+    compare.add_argument("b", help="id or .toml file")
+    compare.set_defaults(handler=_factors_compare)
+
     proof = commands.add_parser("proof", help="fetch a record's proof bundle")
     proof.add_argument("record_id")
     proof.add_argument("--out", type=Path, required=True, metavar="PROOF.json")
@@ -442,6 +473,82 @@ def _certificate_status(args: argparse.Namespace) -> int:
     service = _service(args, Settings.from_env())
     status = service.get(f"/certificates/{quote(args.registry, safe='')}/{quote(args.serial, safe='')}")
     _print_json(status)
+    return 0
+
+
+def _factor_choice(value: str | None) -> dict[str, str]:
+    """A factor set for the service: a bundled id, or the text of a local .toml file."""
+    if value is None:
+        return {}
+    if value.endswith(".toml") or "/" in value:
+        return {"factors_toml": Path(value).read_text(encoding="utf-8")}
+    return {"factor_set": value}
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ledger.chain.typed_data import sign as sign_typed_data
+
+    settings = Settings.from_env()
+    service = _service(args, settings)
+    body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid}
+    report = service.post("/evaluations", body | _factor_choice(args.factors))
+    if args.key is not None:
+        evaluator = load_key_file(args.key, read_password(args.password_file))
+        message = service.get(f"/evaluations/{report['id']}/typed-data", evaluator=evaluator.address)
+        message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+        signature = sign_typed_data(evaluator, message)
+        report = service.post(
+            f"/evaluations/{report['id']}/signature", {"evaluator": evaluator.address, "signature": "0x" + signature.hex()}
+        )
+    page = service.get_text(f"/evaluations/{report['id']}/report.html")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(page, encoding="utf-8")
+    if args.json is not None:
+        _write_json(args.json, report)
+    totals, evaluation = report["totals"], report["evaluation"]
+    print(f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
+          f"level {evaluation['level']} ({report['status']})")
+    print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
+    print(f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
+          f"{totals['scope2_location']} (location)   scope 3 {totals['scope3']}")
+    print(f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
+          f"removals {totals['removals']}   energy {totals['energy_tce']} tce")
+    for period in report["periods"]["missing"]:
+        print(f"missing    {period['period']}: {period['reason']}")
+    for finding in report["double_counting"]:
+        print(f"finding    {finding['check']}: {finding['message']}")
+    if report["status"] == "anchored":
+        print(f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
+              f"block {report['anchor']['block_number']}, signed by {report['evaluator']}")
+    print(f"report     {args.out} (hash {report['report_hash']})")
+    return 0
+
+
+def _evaluator_grant(args: argparse.Namespace) -> int:
+    _print_json(_service(args, Settings.from_env(), admin=True).post("/evaluators", {"address": args.address}))
+    return 0
+
+
+def _park_evaluate(args: argparse.Namespace) -> int:
+    body = {"factories": args.factory, "year": args.year} | _factor_choice(args.factors)
+    result = _service(args, Settings.from_env()).post("/parks/evaluations", body)
+    _print_json(result)
+    return 0 if result["passed"] else 1
+
+
+def _factors_list(args: argparse.Namespace) -> int:
+    from ledger.factors import bundled_factor_sets, load_factor_set
+
+    for set_id in bundled_factor_sets():
+        factors = load_factor_set(set_id)
+        print(f"{factors.label:<24} {factors.name}")
+    return 0
+
+
+def _factors_compare(args: argparse.Namespace) -> int:
+    from ledger.factors import compare_table, load_factor_set
+
+    print(compare_table(load_factor_set(args.a), load_factor_set(args.b)))
     return 0
 
 

@@ -26,17 +26,20 @@ class ServiceClient:
     def get(self, path: str, **params: Any) -> Any:
         return self._send("GET", path, params={k: v for k, v in params.items() if v is not None})
 
+    def get_text(self, path: str) -> str:
+        return str(self._send("GET", path, as_text=True))
+
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _send(self, method: str, path: str, as_text: bool = False, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             raise ServiceError(0, f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
                                "start it with ./scripts/serve or set ZCL_API_URL") from None
         if response.is_success:
-            return response.json()
+            return response.text if as_text else response.json()
         raise ServiceError(response.status_code, _message(response))
 
 

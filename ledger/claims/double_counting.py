@@ -481,3 +481,17 @@ def _mwh(value: Fraction) -> str:
         return f"{Decimal(f'{(value * 10**digits).numerator}E-{digits}'):,f}"
     rounded = round(value * 10**_DISPLAY_DIGITS)  # Fraction rounds half to even, exactly
     return f"≈{Decimal(f'{rounded}E-{_DISPLAY_DIGITS}'):,f}"
+
+
+REFUSING = frozenset(
+    {UNITS_CLAIMED_TWICE, GEC_AND_CCER, OUTSIDE_VALIDITY, GENERATION_AFTER_CONSUMPTION, ONSITE_CERTIFICATES_SOLD}
+)
+
+
+def refused_claims(findings: Sequence[Finding]) -> frozenset[int]:
+    """Claims a finding shows cannot carry their attribute: they count for nothing in the inventory.
+
+    Renewable MWh above consumption is not among these: the inventory caps coverage at grid use,
+    and the finding still blocks every level.
+    """
+    return frozenset(i for f in findings if f.check in REFUSING for i in f.claim_ids)

@@ -100,3 +100,24 @@ class ClaimRow(Base):
     tx_hash: Mapped[str | None] = mapped_column(String(66))
     block_number: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class EvaluationRow(Base):
+    """An evaluation report: its canonical JSON, and once signed, the evaluator and the anchor."""
+
+    __tablename__ = "evaluations"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    factory_id: Mapped[str] = mapped_column(String(64), index=True)
+    year: Mapped[int] = mapped_column(Integer)
+    report_type: Mapped[str] = mapped_column(String(2))
+    level: Mapped[str] = mapped_column(String(16))
+    report_hash: Mapped[str] = mapped_column(String(66))
+    report: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    evaluator: Mapped[str | None] = mapped_column(String(42))
+    signature: Mapped[str | None] = mapped_column(Text)
+    report_id: Mapped[int | None] = mapped_column(Integer)
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -1,0 +1,148 @@
+"""Evaluations over HTTP, from the example factory's anchored year: computed from the chain, signed by
+an evaluator, anchored under the evaluator role."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from ledger.accounting.report import report_hash
+from ledger.chain.reports import get_report
+from ledger.chain.typed_data import sign as sign_typed_data
+from ledger.claims import parse_claim, sign_claim
+from ledger.claims.service import sign_claim_json
+from ledger.records import new_salt, parse_batch
+from ledger.signing import sign_batch
+from tests.conftest import ADMIN, Service
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FACTORY = "CN-JS-SZ-0001"
+
+
+def month_batch(month: int, revision: int = 1, **first_record: str) -> dict[str, Any]:
+    data = json.loads((EXAMPLES / f"2025-{month:02d}" / "batch.json").read_text())
+    data["revision"] = revision
+    for record in data["records"]:
+        record["salt"] = "0x" + new_salt().hex()
+    data["records"][0].update(first_record)
+    return data
+
+
+@pytest.fixture
+def year(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str, Any]:
+    """The example year notarized and its claims made; returns the factory and evaluator keys."""
+    factory, evaluator = new_account(), new_account()
+    assert service.http.post("/factories", json={"id": FACTORY, "name": "Suzhou Precision Components Co., Ltd.",
+                                                 "signer": factory.address}, headers=ADMIN).status_code == 201  # fmt: skip
+    domain = service.ledger.domain()
+
+    def submit(data: dict[str, Any]) -> dict[str, Any]:
+        response = service.http.post("/batches", json=sign_batch(parse_batch(data), factory, domain).to_json())
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    for month in range(1, 13):
+        submit(month_batch(month))
+    for name in ("gec-2025-01", "gec-2025-02-12", "ccer-2025"):
+        claim = parse_claim(json.loads((EXAMPLES / "claims" / f"{name}.json").read_text()))
+        body = sign_claim_json(claim, sign_claim(factory, domain, claim), domain)
+        assert service.http.post("/claims", json=body).status_code == 201
+    assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
+    return {"factory": factory, "evaluator": evaluator, "submit": submit}
+
+
+def evaluate(service: Service, **body: Any) -> dict[str, Any]:
+    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: Service, year: dict[str, Any]) -> None:
+    report = evaluate(service)
+    assert report["status"] == "draft" and report["evaluation"]["level"] == "6★"
+    assert report["factor_set"]["label"] == "cn-mee-2023@1.0" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@1"
+    assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
+    assert report["periods"]["missing"] == [] and report["double_counting"] == []
+    # every line names records that are in the anchored batches the report lists
+    batches = {p["batch_id"] for p in report["periods"]["used"]}
+    record_ids = {r["id"] for b in batches for r in service.http.get(f"/batches/{b}").json()["records"]}
+    assert all(set(line["record_ids"]) <= record_ids for line in report["lines"])
+    # the totals are the sums of their lines (6-place rounding of exact sums)
+    scope1 = sum(Decimal(ln["result"]) for ln in report["lines"] if ln["scope"] == "scope1")
+    assert abs(scope1 - Decimal(report["totals"]["scope1"])) < Decimal("0.00001")
+    # grid 16,676 MWh all covered by 800 + 15,876 GEC: market-based electricity is 0, only steam remains
+    assert report["electricity"]["grid_mwh"] == "16676" and report["electricity"]["covered_mwh"] == "16676"
+    steam = sum(Decimal(ln["result"]) for ln in report["lines"] if ln["category"] == "purchased_steam" and ln["scope"] == "scope2")
+    assert abs(Decimal(report["totals"]["scope2_market"]) - steam) < Decimal("0.00001")
+    assert report["totals"]["removals"] == "1900" and report["totals"]["offsets"] == "0"
+    assert "0x" + report_hash(report).hex() == report["report_hash"]
+
+
+def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, year: dict[str, Any],
+                                                             new_account: Callable[[], LocalAccount]) -> None:  # fmt: skip
+    report = evaluate(service)
+    evaluator: LocalAccount = year["evaluator"]
+
+    def sign_as(account: LocalAccount, named: str) -> Any:
+        message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": named}).json()
+        message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+        signature = "0x" + sign_typed_data(account, message).hex()
+        return service.http.post(f"/evaluations/{report['id']}/signature", json={"evaluator": named, "signature": signature})
+
+    outsider = new_account()
+    assert sign_as(outsider, outsider.address).status_code == 403  # no evaluator role
+    assert sign_as(outsider, evaluator.address).status_code == 403  # not the named evaluator's signature
+    signed = sign_as(evaluator, evaluator.address)
+    assert signed.status_code == 200, signed.text
+    anchored = signed.json()
+    assert anchored["status"] == "anchored" and anchored["evaluator"] == evaluator.address
+    on_chain = get_report(service.ledger, anchored["anchor"]["report_id"])
+    assert "0x" + on_chain.report_hash.hex() == report["report_hash"] and on_chain.level == "6★"
+    assert on_chain.factor_set == "cn-mee-2023@1.0" and on_chain.evaluator == evaluator.address
+    assert sign_as(evaluator, evaluator.address).json()["anchor"] == anchored["anchor"]  # idempotent
+    page = service.http.get(f"/evaluations/{report['id']}/report.html")
+    assert page.status_code == 200 and "6★" in page.text and anchored["anchor"]["tx_hash"] in page.text
+    assert page.text.count("<svg") >= 3
+
+
+def test_a_missing_month_and_a_superseded_revision_are_reported(service: Service, year: dict[str, Any]) -> None:
+    year["submit"](month_batch(3, revision=2, value="1352210.8"))
+    report = evaluate(service, year=2025)
+    march = next(p for p in report["periods"]["used"] if p["period"] == "2025-03")
+    assert march["revision"] == 2
+    assert [(s["period"], s["revision"], s["superseded_by"]) for s in report["periods"]["superseded"]] == [("2025-03", 1, 2)]
+    empty = evaluate(service, year=2024)
+    assert len(empty["periods"]["missing"]) == 12 and empty["evaluation"]["level"] == "none"
+    gate = next(g for g in empty["evaluation"]["gates"] if g["metric"] == "missing_months")
+    assert not gate["passed"] and gate["value"] == "12"
+
+
+def test_factor_sets_are_named_and_change_the_result(service: Service, year: dict[str, Any]) -> None:
+    a = evaluate(service, factor_set="cn-mee-2023")
+    b = evaluate(service, factor_set="cn-ets-2023")
+    assert (a["factor_set"]["label"], b["factor_set"]["label"]) == ("cn-mee-2023@1.0", "cn-ets-2023@1.0")
+    # location-based: 16,676 MWh × 0.5306 = 8,848.2856 vs × 0.5703 = 9,510.3228 (+ steam, the same in both)
+    delta = Decimal(b["totals"]["scope2_location"]) - Decimal(a["totals"]["scope2_location"])
+    assert delta == Decimal("16676") * (Decimal("0.5703") - Decimal("0.5306"))
+    own = (Path(__file__).resolve().parents[1] / "ledger" / "factors" / "sets" / "cn-mee-2023.toml").read_text()
+    custom = own.replace('id = "cn-mee-2023"', 'id = "my-factors"').replace('value = "0.11"', 'value = "0.09"')
+    c = evaluate(service, factors_toml=custom)
+    assert c["factor_set"]["id"] == "my-factors"
+    assert Decimal(c["totals"]["scope2_market"]) < Decimal(a["totals"]["scope2_market"])  # steam at 0.09 tCO2/GJ
+    bad = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I",
+                                                  "factors_toml": custom.replace('value = "0.09"', "value = 0.09")})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "factors_toml"]
+
+
+def test_bad_requests_name_the_field(service: Service, year: dict[str, Any]) -> None:
+    for body, field in (({"type": "III"}, "type"), ({"year": 1999}, "year"), ({"factor_set": "nope"}, "factor_set")):
+        response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field], response.text
+    assert service.http.post("/evaluations", json={"factory_id": "CN-NONE", "year": 2025, "type": "I"}).status_code == 404
+    assert service.http.get("/evaluations/nope").status_code == 404
