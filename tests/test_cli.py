@@ -600,6 +600,31 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert "serial" in one_error_line(bad) and "32 digits" in one_error_line(bad)
 
 
+def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flow: Flow) -> None:
+    """`zcl evaluator grant` then `zcl evaluate --key`: the report is written, signed and anchored."""
+    evaluator = zcl("key", "new", "--out", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
+    granted = json.loads(zcl("evaluator", "grant", evaluator, env=env, cwd=cwd).stdout)
+    assert granted["evaluator"] is True
+    out = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
+              "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
+              env=env, cwd=cwd).stdout  # fmt: skip
+    report = json.loads((cwd / "data" / "report-2025.json").read_text())
+    assert report["status"] == "anchored" and report["evaluator"] == evaluator
+    assert report["factor_set"]["label"] == "cn-ets-2023@1.0"
+    # only some months are notarized here, so no level, and the missing ones are printed
+    assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out
+    assert f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']}" in out
+    page = (cwd / "data" / "report-2025.html").read_text()
+    assert report["anchor"]["tx_hash"] in page and page.count("<svg") >= 3
+    listed = zcl("factors", "list", env=env, cwd=cwd).stdout
+    assert "cn-mee-2023@1.0" in listed and "cn-ets-2023@1.0" in listed
+    compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
+    assert "grid.national_average" in compared and "0.5703" in compared
+    no_key = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
+                 env=env, cwd=cwd).stdout  # fmt: skip
+    assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
+
+
 def test_corrected_month_supersedes_the_old_proof(env: dict[str, str], cwd: Path, flow: Flow) -> None:
     batch = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
     batch["records"][1]["value"] = "38217.0"  # meter-3205-04K-1190, read again
