@@ -16,16 +16,8 @@ from ledger.chain.reports import (
     EVALUATOR_ROLE,
     REPORT_TYPE_STRING,
     ReportCommit,
-    anchor_report,
-    get_report,
-    grant_evaluator,
-    is_evaluator,
     recover_report_signer,
-    report_count,
     report_digest,
-    report_digest_on_chain,
-    reports_for,
-    revoke_evaluator,
     sign_report,
 )
 
@@ -43,7 +35,7 @@ def evaluator(ledger: LedgerClient, new_account: Callable[[], LocalAccount]) -> 
     """An evaluator appointed by the admin, for a ledger with one registered factory."""
     ledger.register_factory(FACTORY, new_account().address)
     account = new_account()
-    grant_evaluator(ledger, account.address)
+    ledger.grant_evaluator(account.address)
     return account
 
 
@@ -55,17 +47,17 @@ def test_an_evaluators_signed_report_is_anchored_and_read_back(
     ledger: LedgerClient, evaluator: LocalAccount, w3: Web3, new_account: Callable[[], LocalAccount],
     gas_report: dict[str, list[int]],
 ) -> None:  # fmt: skip
-    assert is_evaluator(ledger, evaluator.address) and not is_evaluator(ledger, ledger.sender.address)  # type: ignore[union-attr]
-    assert report_count(ledger) == 0
+    assert ledger.is_evaluator(evaluator.address) and not ledger.is_evaluator(ledger.sender.address)  # type: ignore[union-attr]
+    assert ledger.report_count() == 0
     commit = report_of(evaluator.address)
     signature = signed(ledger, evaluator, commit)
     # anyone may relay: here a stranger with no role at all
     relayer = LedgerClient(w3, ledger.address, new_account())
-    report_id, tx = anchor_report(relayer, commit, signature)
+    report_id, tx = relayer.anchor_report(commit, signature)
     gas_report.setdefault("anchorReport", []).append(tx.gas_used)
-    assert report_id == 1 and report_count(ledger) == 1
+    assert report_id == 1 and ledger.report_count() == 1
 
-    report = get_report(ledger, 1)
+    report = ledger.get_report(1)
     assert report.report_id == 1
     assert (report.factory_id, report.year, report.report_type, report.level) == (FACTORY, 2025, "I", "6★")
     assert report.report_hash == commit.report_hash
@@ -73,8 +65,8 @@ def test_an_evaluators_signed_report_is_anchored_and_read_back(
     assert report.evaluator == evaluator.address
     block = w3.eth.get_block(tx.block_number)
     assert (report.anchored_block, report.anchored_at) == (tx.block_number, block["timestamp"])
-    assert reports_for(ledger, FACTORY, 2025, "I") == [1]
-    assert reports_for(ledger, FACTORY, 2025, "II") == [] and reports_for(ledger, FACTORY, 2024, "I") == []
+    assert ledger.reports_for(FACTORY, 2025, "I") == [1]
+    assert ledger.reports_for(FACTORY, 2025, "II") == [] and ledger.reports_for(FACTORY, 2024, "I") == []
 
     receipt = w3.eth.get_transaction_receipt(tx.tx_hash)
     (event,) = ledger.contract.events.ReportAnchored().process_receipt(receipt)
@@ -92,10 +84,10 @@ def test_an_evaluators_signed_report_is_anchored_and_read_back(
     assert [log["args"]["reportId"] for log in logs] == [1]
 
     with pytest.raises(errors.UnknownReport) as raised:
-        get_report(ledger, 2)
+        ledger.get_report(2)
     assert raised.value.reportId == 2
     with pytest.raises(errors.UnknownReport):
-        get_report(ledger, 0)
+        ledger.get_report(0)
 
 
 def test_our_digest_is_the_contracts(ledger: LedgerClient, evaluator: LocalAccount) -> None:
@@ -107,7 +99,7 @@ def test_our_digest_is_the_contracts(ledger: LedgerClient, evaluator: LocalAccou
         ReportCommit(FACTORY, 2**16 - 1, "II", "none", b"\xff" * 32, "因子库@2025.1", "零碳工厂评价规范@1", evaluator.address),
     ]
     for commit in commits:
-        assert report_digest(ledger.domain(), commit) == report_digest_on_chain(ledger, commit)
+        assert report_digest(ledger.domain(), commit) == ledger.report_digest(commit)
         assert recover_report_signer(ledger.domain(), commit, signed(ledger, evaluator, commit)) == evaluator.address
     # the evaluator's address is signed: the same report naming someone else is another digest
     other = replace(commits[0], evaluator="0x" + "11" * 20)
@@ -120,15 +112,15 @@ def test_only_an_evaluator_can_anchor(
     stranger = new_account()
     commit = report_of(stranger.address)
     with pytest.raises(errors.NotAnEvaluator) as raised:
-        anchor_report(ledger, commit, signed(ledger, stranger, commit))
+        ledger.anchor_report(commit, signed(ledger, stranger, commit))
     assert raised.value.evaluator == stranger.address
     # the admin is no evaluator unless it appoints itself
     admin = ledger.sender
     assert admin is not None
     commit = report_of(admin.address)
     with pytest.raises(errors.NotAnEvaluator):
-        anchor_report(ledger, commit, signed(ledger, admin, commit))
-    assert report_count(ledger) == 0
+        ledger.anchor_report(commit, signed(ledger, admin, commit))
+    assert ledger.report_count() == 0
 
 
 def test_the_signature_must_be_the_named_evaluators(
@@ -137,23 +129,23 @@ def test_the_signature_must_be_the_named_evaluators(
     commit = report_of(evaluator.address)
     impostor = new_account()
     with pytest.raises(errors.InvalidReportSignature) as raised:
-        anchor_report(ledger, commit, signed(ledger, impostor, commit))
+        ledger.anchor_report(commit, signed(ledger, impostor, commit))
     assert raised.value.evaluator == evaluator.address
     # another evaluator's genuine signature does not make it this evaluator's report
     second = new_account()
-    grant_evaluator(ledger, second.address)
+    ledger.grant_evaluator(second.address)
     with pytest.raises(errors.InvalidReportSignature):
-        anchor_report(ledger, commit, signed(ledger, second, commit))
+        ledger.anchor_report(commit, signed(ledger, second, commit))
     # the evaluator's signature over other contents (another level) does not cover this report
     with pytest.raises(errors.InvalidReportSignature):
-        anchor_report(ledger, commit, signed(ledger, evaluator, replace(commit, level="5★")))
+        ledger.anchor_report(commit, signed(ledger, evaluator, replace(commit, level="5★")))
     # nor does one made for another ledger (another verifying contract)
     elsewhere = replace(ledger.domain(), verifying_contract="0x" + "22" * 20)
     with pytest.raises(errors.InvalidReportSignature):
-        anchor_report(ledger, commit, sign_report(evaluator, elsewhere, commit))
+        ledger.anchor_report(commit, sign_report(evaluator, elsewhere, commit))
     with pytest.raises(errors.InvalidReportSignature):
-        anchor_report(ledger, commit, b"\x01" * 65)
-    assert report_count(ledger) == 0
+        ledger.anchor_report(commit, b"\x01" * 65)
+    assert ledger.report_count() == 0
 
 
 def test_only_the_admin_appoints_evaluators(
@@ -162,37 +154,37 @@ def test_only_the_admin_appoints_evaluators(
     outsider = LedgerClient(w3, ledger.address, evaluator)
     candidate = new_account()
     with pytest.raises(errors.AccessControlUnauthorizedAccount) as raised:
-        grant_evaluator(outsider, candidate.address)
+        outsider.grant_evaluator(candidate.address)
     assert raised.value.account == evaluator.address
-    assert not is_evaluator(ledger, candidate.address)
+    assert not ledger.is_evaluator(candidate.address)
 
 
 def test_revoking_the_role_stops_new_reports_and_keeps_old_ones(
     ledger: LedgerClient, evaluator: LocalAccount
 ) -> None:
     first = report_of(evaluator.address)
-    anchor_report(ledger, first, signed(ledger, evaluator, first))
+    ledger.anchor_report(first, signed(ledger, evaluator, first))
     later = report_of(evaluator.address, report_hash=keccak(text="report v2"))
     later_signature = signed(ledger, evaluator, later)  # signed while still accredited
-    revoke_evaluator(ledger, evaluator.address)
-    assert not is_evaluator(ledger, evaluator.address)
+    ledger.revoke_evaluator(evaluator.address)
+    assert not ledger.is_evaluator(evaluator.address)
     with pytest.raises(errors.NotAnEvaluator):
-        anchor_report(ledger, later, later_signature)
-    assert report_count(ledger) == 1
-    kept = get_report(ledger, 1)
+        ledger.anchor_report(later, later_signature)
+    assert ledger.report_count() == 1
+    kept = ledger.get_report(1)
     assert kept.evaluator == evaluator.address and kept.report_hash == first.report_hash
-    assert reports_for(ledger, FACTORY, 2025, "I") == [1]
+    assert ledger.reports_for(FACTORY, 2025, "I") == [1]
     # re-appointed, the same signature is good again: the role is checked when the report is anchored
-    grant_evaluator(ledger, evaluator.address)
-    assert anchor_report(ledger, later, later_signature)[0] == 2
+    ledger.grant_evaluator(evaluator.address)
+    assert ledger.anchor_report(later, later_signature)[0] == 2
 
 
 def test_a_report_on_an_unknown_factory_is_refused(ledger: LedgerClient, evaluator: LocalAccount) -> None:
     commit = report_of(evaluator.address, factory_id="CN-NOBODY")
     with pytest.raises(errors.UnknownFactory) as raised:
-        anchor_report(ledger, commit, signed(ledger, evaluator, commit))
+        ledger.anchor_report(commit, signed(ledger, evaluator, commit))
     assert raised.value.factoryId == "CN-NOBODY"
-    assert report_count(ledger) == 0
+    assert ledger.report_count() == 0
 
 
 def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evaluator: LocalAccount) -> None:
@@ -200,7 +192,7 @@ def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evalua
 
     def attempt(**changes: object) -> int:
         commit = replace(base, **changes)  # type: ignore[arg-type]
-        return anchor_report(ledger, commit, signed(ledger, evaluator, commit))[0]
+        return ledger.anchor_report(commit, signed(ledger, evaluator, commit))[0]
 
     for report_type in ("", "III", "i", "1", "I ", "Ⅰ"):
         with pytest.raises(errors.InvalidReportType) as raised_type:
@@ -217,7 +209,7 @@ def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evalua
             with pytest.raises(errors.InvalidReportField) as raised_field:
                 attempt(**{attribute: value})
             assert (raised_field.value.field, raised_field.value.value) == (field, value)
-    assert report_count(ledger) == 0
+    assert ledger.report_count() == 0
     # the edges are accepted
     assert attempt(year=2000, report_type="II", level="x" * 64) == 1
     assert attempt(year=2200, level="none", report_hash=keccak(text="other")) == 2
@@ -226,21 +218,21 @@ def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evalua
 def test_the_same_report_is_anchored_once(ledger: LedgerClient, evaluator: LocalAccount) -> None:
     commit = report_of(evaluator.address)
     signature = signed(ledger, evaluator, commit)
-    first_id, _ = anchor_report(ledger, commit, signature)
+    first_id, _ = ledger.anchor_report(commit, signature)
     with pytest.raises(errors.ReportAlreadyAnchored) as raised:
-        anchor_report(ledger, commit, signature)  # a replay
+        ledger.anchor_report(commit, signature)  # a replay
     assert raised.value.reportId == first_id
     # the same report hash re-signed with another level is still the same report
     relabelled = replace(commit, level="5★")
     with pytest.raises(errors.ReportAlreadyAnchored) as raised:
-        anchor_report(ledger, relabelled, signed(ledger, evaluator, relabelled))
+        ledger.anchor_report(relabelled, signed(ledger, evaluator, relabelled))
     assert raised.value.reportId == first_id
-    assert report_count(ledger) == 1
+    assert ledger.report_count() == 1
     # the same hash under another year or report type is another report
     for other in (replace(commit, year=2026), replace(commit, report_type="II")):
-        anchor_report(ledger, other, signed(ledger, evaluator, other))
-    assert report_count(ledger) == 3
-    assert [reports_for(ledger, FACTORY, y, t) for y, t in ((2025, "I"), (2026, "I"), (2025, "II"))] == [[1], [2], [3]]
+        ledger.anchor_report(other, signed(ledger, evaluator, other))
+    assert ledger.report_count() == 3
+    assert [ledger.reports_for(FACTORY, y, t) for y, t in ((2025, "I"), (2026, "I"), (2025, "II"))] == [[1], [2], [3]]
 
 
 def test_re_evaluations_are_all_kept_in_order(
@@ -248,23 +240,23 @@ def test_re_evaluations_are_all_kept_in_order(
     gas_report: dict[str, list[int]],
 ) -> None:  # fmt: skip
     second = new_account()
-    grant_evaluator(ledger, second.address)
+    ledger.grant_evaluator(second.address)
     ledger.register_factory("CN-OTHER", new_account().address)
     first = report_of(evaluator.address, level="5★", report_hash=keccak(text="2025 evaluation"))
     again = report_of(second.address, level="6★", report_hash=keccak(text="2025 re-evaluation"))
     elsewhere = report_of(evaluator.address, factory_id="CN-OTHER")
     ids = [
-        anchor_report(ledger, first, signed(ledger, evaluator, first))[0],
-        anchor_report(ledger, elsewhere, signed(ledger, evaluator, elsewhere))[0],
+        ledger.anchor_report(first, signed(ledger, evaluator, first))[0],
+        ledger.anchor_report(elsewhere, signed(ledger, evaluator, elsewhere))[0],
     ]
-    third_id, tx = anchor_report(ledger, again, signed(ledger, second, again))
+    third_id, tx = ledger.anchor_report(again, signed(ledger, second, again))
     gas_report.setdefault("anchorReport", []).append(tx.gas_used)
     assert ids + [third_id] == [1, 2, 3]
-    assert reports_for(ledger, FACTORY, 2025, "I") == [1, 3]
-    assert reports_for(ledger, "CN-OTHER", 2025, "I") == [2]
-    latest = get_report(ledger, reports_for(ledger, FACTORY, 2025, "I")[-1])
+    assert ledger.reports_for(FACTORY, 2025, "I") == [1, 3]
+    assert ledger.reports_for("CN-OTHER", 2025, "I") == [2]
+    latest = ledger.get_report(ledger.reports_for(FACTORY, 2025, "I")[-1])
     assert (latest.level, latest.evaluator, latest.report_hash) == ("6★", second.address, again.report_hash)
-    assert get_report(ledger, 1).level == "5★"  # the earlier evaluation is still there, unchanged
+    assert ledger.get_report(1).level == "5★"  # the earlier evaluation is still there, unchanged
 
 
 def test_report_commit_checks_only_abi_sizes() -> None:

@@ -13,7 +13,6 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
-from ledger.chain.reports import get_report
 from ledger.chain.typed_data import sign as sign_typed_data
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.service import sign_claim_json
@@ -102,7 +101,7 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
     assert signed.status_code == 200, signed.text
     anchored = signed.json()
     assert anchored["status"] == "anchored" and anchored["evaluator"] == evaluator.address
-    on_chain = get_report(service.ledger, anchored["anchor"]["report_id"])
+    on_chain = service.ledger.get_report(anchored["anchor"]["report_id"])
     assert "0x" + on_chain.report_hash.hex() == report["report_hash"] and on_chain.level == "6★"
     assert on_chain.factor_set == "cn-mee-2023@1.0" and on_chain.evaluator == evaluator.address
     assert sign_as(evaluator, evaluator.address).json()["anchor"] == anchored["anchor"]  # idempotent

@@ -8,7 +8,6 @@ from pydantic import Field, StrictInt, StrictStr
 
 from api.deps import EvaluationsDep, NotaryDep, require_admin
 from api.schemas import Strict
-from ledger.chain.reports import grant_evaluator, is_evaluator
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
 
@@ -90,8 +89,8 @@ def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[di
 @router.post("/evaluators", dependencies=[Depends(require_admin)])
 def appoint_evaluator(body: EvaluatorIn, notary: NotaryDep) -> dict[str, Any]:
     """Grant the evaluator role on chain (admin)."""
-    tx = grant_evaluator(notary.ledger, body.address)
-    return {"address": body.address, "evaluator": is_evaluator(notary.ledger, body.address), "tx_hash": tx.tx_hash}
+    tx = notary.ledger.grant_evaluator(body.address)
+    return {"address": body.address, "evaluator": notary.ledger.is_evaluator(body.address), "tx_hash": tx.tx_hash}
 
 
 @router.post("/parks/evaluations")

@@ -21,7 +21,7 @@ from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report, report_hash
 from ledger.accounting.sources import IntegrityError, gather_year
 from ledger.chain import errors as chain_errors
-from ledger.chain.reports import ReportCommit, anchor_report, is_evaluator, recover_report_signer, typed_data
+from ledger.chain.reports import ReportCommit, recover_report_signer, typed_data
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.claims.service import ClaimService
 from ledger.factors import FactorSet, load_factor_set, loads_factor_set
@@ -159,10 +159,10 @@ class EvaluationService:
             raise RecordError("signature", "not a valid 65-byte ECDSA signature") from None
         if signer.lower() != commit.evaluator.lower():
             raise Forbidden(f"the signature was made by {signer}, not by the evaluator {commit.evaluator}")
-        if not is_evaluator(self.notary.ledger, commit.evaluator):
+        if not self.notary.ledger.is_evaluator(commit.evaluator):
             raise Forbidden(f"{commit.evaluator} does not hold the evaluator role on chain")
         try:
-            report_id, tx = anchor_report(self.notary.ledger, commit, signature)
+            report_id, tx = self.notary.ledger.anchor_report(commit, signature)
         except chain_errors.ReportAlreadyAnchored as exc:
             raise Conflict(f"this report hash is already anchored as report {exc.reportId}") from exc
         except chain_errors.ContractRevert as exc:

@@ -20,6 +20,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.commit import BatchCommit, LedgerDomain
+from ledger.chain.reports import EVALUATOR_ROLE, ReportCommit
 from ledger.claims.claim import RetirementClaim
 from ledger.chain.errors import (
     ChainUnavailable,
@@ -77,6 +78,23 @@ class OnChainClaim:
     signer: str
     claimed_at: int
     claimed_block: int
+
+
+@dataclass(frozen=True)
+class OnChainReport:
+    """One anchored report, as the contract stores it."""
+
+    report_id: int
+    factory_id: str
+    year: int
+    report_type: str
+    level: str
+    report_hash: bytes
+    factor_set: str
+    rule_set: str
+    evaluator: str
+    anchored_at: int
+    anchored_block: int
 
 
 class LedgerClient:
@@ -241,6 +259,45 @@ class LedgerClient:
              "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
             for log in logs
         ]  # fmt: skip
+
+    # --- evaluation reports -------------------------------------------------------------------
+
+    def grant_evaluator(self, account: str) -> TxResult:
+        """Appoint an evaluator (the sender must be the admin)."""
+        return self._transact(self.contract.functions.grantRole(EVALUATOR_ROLE, to_checksum_address(account)))
+
+    def revoke_evaluator(self, account: str) -> TxResult:
+        """Withdraw an evaluator's role: its anchored reports stay, it can anchor no more."""
+        return self._transact(self.contract.functions.revokeRole(EVALUATOR_ROLE, to_checksum_address(account)))
+
+    def is_evaluator(self, account: str) -> bool:
+        return self._call(self.contract.functions.hasRole(EVALUATOR_ROLE, to_checksum_address(account)))
+
+    def anchor_report(self, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
+        """Relay an evaluator-signed report; returns the new report id and the transaction."""
+        receipt = self._send(self.contract.functions.anchorReport(commit.as_tuple(), signature))
+        (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)
+        return int(event["args"]["reportId"]), _result(receipt)
+
+    def report_digest(self, commit: ReportCommit) -> bytes:
+        """The digest the contract expects the evaluator to have signed."""
+        return bytes(self._call(self.contract.functions.hashReport(commit.as_tuple())))
+
+    def get_report(self, report_id: int) -> OnChainReport:
+        """One anchored report; :class:`~ledger.chain.errors.UnknownReport` when there is none."""
+        (report_hash, evaluator, anchored_at, anchored_block, year, factory_id, report_type, level, factor_set,
+         rule_set) = self._call(self.contract.functions.getReport(report_id))  # fmt: skip
+        return OnChainReport(
+            report_id, factory_id, year, report_type, level, bytes(report_hash), factor_set, rule_set,
+            to_checksum_address(evaluator), anchored_at, anchored_block,
+        )  # fmt: skip
+
+    def reports_for(self, factory_id: str, year: int, report_type: str) -> list[int]:
+        """The ids of a factory's reports of one type for one year, oldest first."""
+        return list(self._call(self.contract.functions.reportsFor(factory_id, year, report_type)))
+
+    def report_count(self) -> int:
+        return self._call(self.contract.functions.reportCount())
 
     # --- record verification ----------------------------------------------------------------
 

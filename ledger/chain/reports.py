@@ -14,19 +14,16 @@ The client functions take a :class:`~ledger.chain.client.LedgerClient` as first 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import is_address, keccak, to_checksum_address
 
-from ledger.chain.client import TxResult
 from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
 from ledger.chain.typed_data import digest as typed_data_digest
 from ledger.chain.typed_data import recover as typed_data_recover
 from ledger.chain.typed_data import sign as typed_data_sign
 
-if TYPE_CHECKING:
-    from ledger.chain.client import LedgerClient
 
 EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
 REPORT_TYPES: dict[str, list[dict[str, str]]] = {
@@ -99,23 +96,6 @@ class ReportCommit:
         )
 
 
-@dataclass(frozen=True)
-class OnChainReport:
-    """One anchored report, as the contract stores it."""
-
-    report_id: int
-    factory_id: str
-    year: int
-    report_type: str
-    level: str
-    report_hash: bytes
-    factor_set: str
-    rule_set: str
-    evaluator: str
-    anchored_at: int
-    anchored_block: int
-
-
 def typed_data(domain: LedgerDomain, commit: ReportCommit) -> dict[str, Any]:
     """The full EIP-712 message, as wallets' ``eth_signTypedData_v4`` takes it."""
     return {
@@ -138,56 +118,3 @@ def sign_report(signer: LocalAccount, domain: LedgerDomain, commit: ReportCommit
 def recover_report_signer(domain: LedgerDomain, commit: ReportCommit, signature: bytes) -> str:
     """The address whose key made ``signature`` over ``commit`` (checksummed)."""
     return typed_data_recover(typed_data(domain, commit), signature)
-
-
-# --- the chain ------------------------------------------------------------------------------------
-
-
-def anchor_report(ledger: LedgerClient, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
-    """Relay an evaluator-signed report; returns the new report id and the transaction."""
-    receipt = ledger._send(ledger.contract.functions.anchorReport(commit.as_tuple(), signature))
-    (event,) = ledger.contract.events.ReportAnchored().process_receipt(receipt)
-    return int(event["args"]["reportId"]), _result(receipt)
-
-
-def report_digest_on_chain(ledger: LedgerClient, commit: ReportCommit) -> bytes:
-    """The digest the contract expects the evaluator to have signed."""
-    return bytes(ledger._call(ledger.contract.functions.hashReport(commit.as_tuple())))
-
-
-def get_report(ledger: LedgerClient, report_id: int) -> OnChainReport:
-    """One anchored report; :class:`~ledger.chain.errors.UnknownReport` when there is none."""
-    (report_hash, evaluator, anchored_at, anchored_block, year, factory_id, report_type, level, factor_set, rule_set) = (
-        ledger._call(ledger.contract.functions.getReport(report_id))
-    )
-    return OnChainReport(
-        report_id, factory_id, year, report_type, level, bytes(report_hash), factor_set, rule_set,
-        to_checksum_address(evaluator), anchored_at, anchored_block,
-    )  # fmt: skip
-
-
-def reports_for(ledger: LedgerClient, factory_id: str, year: int, report_type: str) -> list[int]:
-    """The ids of a factory's reports of one type for one year, oldest first."""
-    return list(ledger._call(ledger.contract.functions.reportsFor(factory_id, year, report_type)))
-
-
-def report_count(ledger: LedgerClient) -> int:
-    return ledger._call(ledger.contract.functions.reportCount())
-
-
-def grant_evaluator(ledger: LedgerClient, address: str) -> TxResult:
-    """Appoint an evaluator (the ledger's sender must be the admin)."""
-    return _result(ledger._send(ledger.contract.functions.grantRole(EVALUATOR_ROLE, to_checksum_address(address))))
-
-
-def revoke_evaluator(ledger: LedgerClient, address: str) -> TxResult:
-    """Withdraw an evaluator's role: its anchored reports stay, it can anchor no more."""
-    return _result(ledger._send(ledger.contract.functions.revokeRole(EVALUATOR_ROLE, to_checksum_address(address))))
-
-
-def is_evaluator(ledger: LedgerClient, address: str) -> bool:
-    return ledger._call(ledger.contract.functions.hasRole(EVALUATOR_ROLE, to_checksum_address(address)))
-
-
-def _result(receipt: Any) -> TxResult:
-    return TxResult("0x" + receipt["transactionHash"].hex(), receipt["blockNumber"], receipt["gasUsed"])
