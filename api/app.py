@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
+from fastapi.staticfiles import StaticFiles
 
-from api.routes import batches, chain, claims, evaluations, factories, records, verify
+from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
 from ledger.accounting.service import EvaluationService
 from ledger.accounting.inventory import AccountingError
 from ledger.accounting.sources import IntegrityError
 from ledger.claims.service import ClaimService
+from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
 from ledger.records import RecordError
 
@@ -23,7 +26,19 @@ STATUS = {
 }
 
 
-def create_app(notary: Notary, admin_token: str) -> FastAPI:
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+
+
+def create_app(
+    notary: Notary,
+    admin_token: str,
+    evidence_dir: Path | None = None,
+    evidence_max_bytes: int = DEFAULT_MAX_BYTES,
+    public_rpc_url: str | None = None,
+) -> FastAPI:
+    """The API and the pages over ``notary``. Evidence files are stored in ``evidence_dir`` (metadata
+    in the notary's database); without it the /evidence routes answer 503. ``public_rpc_url`` is the
+    chain endpoint browsers verify against (default: the one the service uses)."""
     app = FastAPI(
         title="Zero-carbon ledger",
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
@@ -32,9 +47,14 @@ def create_app(notary: Notary, admin_token: str) -> FastAPI:
     app.state.notary = notary
     app.state.claims = ClaimService(notary.ledger, notary.sessions)
     app.state.evaluations = EvaluationService(notary, app.state.claims, notary.sessions)
+    app.state.evidence = (
+        EvidenceStore(evidence_dir, notary.sessions, evidence_max_bytes) if evidence_dir is not None else None
+    )
     app.state.admin_token = admin_token
-    for module in (factories, batches, records, verify, claims, evaluations, chain):
+    app.state.public_rpc_url = public_rpc_url
+    for module in (factories, batches, records, verify, claims, evaluations, chain, evidence, pages):
         app.include_router(module.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.add_exception_handler(RecordError, _invalid_input)  # type: ignore[arg-type]
     app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(AccountingError, _unaccountable)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Dependencies: the notary of this app, and the admin bearer token check."""
+"""Dependencies: the notary of this app, its services, and the admin bearer token check."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from ledger.accounting.service import EvaluationService
 from ledger.claims.service import ClaimService
+from ledger.evidence import EvidenceStore
 from ledger.notary import Notary
 
 bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZCL_ADMIN_TOKEN)")
@@ -27,6 +28,14 @@ def get_evaluations(request: Request) -> EvaluationService:
     return request.app.state.evaluations  # type: ignore[no-any-return]
 
 
+def get_evidence(request: Request) -> EvidenceStore:
+    """The evidence store; 503 when the app was created without an evidence directory."""
+    store: EvidenceStore | None = getattr(request.app.state, "evidence", None)
+    if store is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "evidence storage is not configured on this service")
+    return store
+
+
 def require_admin(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> None:
@@ -40,3 +49,4 @@ def require_admin(
 NotaryDep = Annotated[Notary, Depends(get_notary)]
 ClaimsDep = Annotated[ClaimService, Depends(get_claims)]
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
+EvidenceDep = Annotated[EvidenceStore, Depends(get_evidence)]

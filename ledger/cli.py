@@ -101,7 +101,8 @@ def _parser() -> argparse.ArgumentParser:
     show.set_defaults(handler=_factory_show)
 
     batch = _group(commands, "batch", "sign, submit and inspect monthly batches")
-    sign = batch.add_parser("sign", help="sign a batch with the factory's key (offline but for the chain id)")
+    sign = batch.add_parser("sign", help="sign a batch with the factory's key (offline but for the chain id); an "
+                            'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here')
     sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
     sign.add_argument("--key", type=Path, required=True, help="the factory's key file")
     sign.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
@@ -111,6 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     sign.set_defaults(handler=_batch_sign)
     submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids")
     submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
+    submit.add_argument("--evidence-dir", type=Path, metavar="DIR",
+                        help="first upload the files in DIR that the batch's records cite; afterwards list the "
+                        "cited files the service still lacks")
     submit.set_defaults(handler=_batch_submit)
     batch_show = batch.add_parser("show", help="a batch, its anchor and its records")
     batch_show.add_argument("batch_id")
@@ -169,6 +173,17 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("a", help="id or .toml file")
     compare.add_argument("b", help="id or .toml file")
     compare.set_defaults(handler=_factors_compare)
+
+    evidence = _group(commands, "evidence", "upload and fetch the documents records cite")
+    upload = evidence.add_parser("upload", help="store files in the service; prints sha256, name, size and "
+                                 "whether it was new")
+    upload.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    upload.add_argument("--media-type", help="for every FILE (default: guessed from each file's name)")
+    upload.set_defaults(handler=_evidence_upload)
+    get = evidence.add_parser("get", help="fetch a file by its sha256 (checked before it is written)")
+    get.add_argument("sha256", metavar="SHA256")
+    get.add_argument("--out", type=Path, required=True, metavar="FILE")
+    get.set_defaults(handler=_evidence_get)
 
     proof = commands.add_parser("proof", help="fetch a record's proof bundle")
     proof.add_argument("record_id")
@@ -257,6 +272,7 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
         print(f"database   {engine.url.render_as_string(hide_password=True)}")
+        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
         if finished:
             print(f"recovered  {finished} batch(es) left pending by an earlier stop")
         if settings.admin_token is None:
@@ -271,7 +287,14 @@ def _serve(args: argparse.Namespace) -> int:
                     print(ready, flush=True)
 
         config = uvicorn.Config(
-            create_app(notary, admin_token), host=args.host, port=args.port, log_level="warning", access_log=False
+            create_app(
+                notary, admin_token, evidence_dir=settings.evidence_dir, evidence_max_bytes=settings.evidence_max_bytes,
+                public_rpc_url=settings.public_rpc_url or session.rpc_url,
+            ),
+            host=args.host,
+            port=args.port,
+            log_level="warning",
+            access_log=False,
         )
         try:
             Server(config).run()
@@ -403,6 +426,7 @@ def _batch_sign(args: argparse.Namespace) -> int:
     data = _read_json(args.batch_file)
     if not isinstance(data, dict) or not isinstance(data.get("records"), list):
         raise RecordError("records", f"{args.batch_file} must be a JSON object with a list of records")
+    _hash_evidence_paths(data["records"], args.batch_file.parent)
     for record in data["records"]:
         if isinstance(record, dict) and "salt" not in record:
             record["salt"] = "0x" + new_salt().hex()  # the factory's secret blinding; kept in SIGNED.json
@@ -417,11 +441,91 @@ def _batch_sign(args: argparse.Namespace) -> int:
 
 
 def _batch_submit(args: argparse.Namespace) -> int:
-    batch = _service(args, Settings.from_env()).post("/batches", _read_json(args.signed_file))
+    service = _service(args, Settings.from_env())
+    signed = _read_json(args.signed_file)
+    cited = _cited_evidence(signed)
+    uploaded: list[str] = []
+    if args.evidence_dir is not None:
+        uploaded = _upload_cited(service, args.evidence_dir, cited)
+    batch = service.post("/batches", signed)
     print(f"batch  {batch['id']} {batch['status']} tx {batch['tx_hash']} block {batch['block_number']}")
     for record in batch["records"]:
         print(f"record {record['id']} {record['source_id']} {record['kind']} {record['value']} {record['unit']}")
+    if args.evidence_dir is not None and cited:
+        for sha256 in uploaded:
+            print(f"uploaded evidence {sha256} {cited[sha256]['file_name']}")
+        present = service.post("/evidence/status", {"hashes": list(cited)})
+        for sha256, ref in cited.items():
+            if not present.get(sha256):  # the batch is anchored all the same; the file can follow
+                print(f"missing evidence {sha256} {ref['file_name']}")
     return 0
+
+
+def _hash_evidence_paths(records: list[Any], base: Path) -> None:
+    """Replace each evidence entry ``{"path": FILE[, "media_type": T]}`` by the canonical
+    ``{sha256, file_name, media_type}`` of that file (``FILE`` relative to ``base``)."""
+    from ledger.evidence import file_sha256, guess_media_type
+
+    for i, record in enumerate(records):
+        evidence = record.get("evidence") if isinstance(record, dict) else None
+        if not isinstance(evidence, list):
+            continue  # parse_batch names what is wrong
+        for j, entry in enumerate(evidence):
+            if not isinstance(entry, dict) or "path" not in entry:
+                continue
+            field = f"records[{i}].evidence[{j}]"
+            for key in entry:
+                if key not in ("path", "media_type"):
+                    raise RecordError(f"{field}.{key}", "unknown field next to path; expected path and media_type")
+            if not isinstance(entry["path"], str) or not entry["path"]:
+                raise RecordError(f"{field}.path", "must be a file path (relative to the batch file)")
+            file = base / entry["path"]
+            if not file.is_file():
+                raise RecordError(f"{field}.path", f"{entry['path']}: no such file (looked for {file})")
+            evidence[j] = {
+                "sha256": file_sha256(file),
+                "file_name": file.name,
+                "media_type": entry.get("media_type") or guess_media_type(file.name),
+            }
+
+
+def _cited_evidence(signed: Any) -> dict[str, dict[str, str]]:
+    """The evidence a (signed) batch's records cite, by sha256, first citation first. Entries that
+    are not well formed are skipped here: the service names them."""
+    from ledger.evidence import check_sha256
+
+    cited: dict[str, dict[str, str]] = {}
+    records = signed.get("records") if isinstance(signed, dict) else None
+    for record in records if isinstance(records, list) else []:
+        evidence = record.get("evidence") if isinstance(record, dict) else None
+        for ref in evidence if isinstance(evidence, list) else []:
+            try:
+                sha256 = check_sha256(ref.get("sha256") if isinstance(ref, dict) else None)
+            except RecordError:
+                continue
+            cited.setdefault(sha256, {"file_name": str(ref.get("file_name")), "media_type": str(ref.get("media_type"))})
+    return cited
+
+
+def _upload_cited(service: ServiceClient, directory: Path, cited: dict[str, dict[str, str]]) -> list[str]:
+    """Upload the files of ``directory`` that the batch cites and the service lacks; returns their hashes."""
+    from ledger.evidence import file_sha256
+
+    if not directory.is_dir():
+        raise RecordError("--evidence-dir", f"{directory} is not a directory")
+    if not cited:
+        return []
+    present = service.post("/evidence/status", {"hashes": list(cited)})
+    uploaded: list[str] = []
+    for file in sorted(p for p in directory.iterdir() if p.is_file()):
+        sha256 = file_sha256(file)
+        if sha256 not in cited or present.get(sha256) or sha256 in uploaded:
+            continue
+        ref = cited[sha256]
+        service.upload("/evidence", file, file_name=file.name, media_type=ref["media_type"],
+                       data={"media_type": ref["media_type"]})  # fmt: skip
+        uploaded.append(sha256)
+    return uploaded
 
 
 def _batch_show(args: argparse.Namespace) -> int:
@@ -549,6 +653,55 @@ def _factors_compare(args: argparse.Namespace) -> int:
     from ledger.factors import compare_table, load_factor_set
 
     print(compare_table(load_factor_set(args.a), load_factor_set(args.b)))
+    return 0
+
+
+def _evidence_upload(args: argparse.Namespace) -> int:
+    from ledger.evidence import check_media_type, file_sha256, guess_media_type
+
+    if args.media_type is not None:
+        check_media_type(args.media_type, "--media-type")
+    service = _service(args, Settings.from_env())
+    for file in args.files:
+        local = file_sha256(file)  # also: the file is readable, before anything is sent
+        media_type = args.media_type or guess_media_type(file.name)
+        code, stored = service.upload(
+            "/evidence", file, media_type=media_type, data={"media_type": args.media_type} if args.media_type else None
+        )
+        if stored["sha256"] != local:
+            raise ServiceError(code, f"{file}: the service stored sha256 {stored['sha256']}, but the file hashes "
+                               f"to {local}")  # fmt: skip
+        print(f"{local}  {file.name}  {stored['size']}  {'stored' if code == 201 else 'already stored'}")
+    return 0
+
+
+def _evidence_get(args: argparse.Namespace) -> int:
+    import hashlib
+    import os
+    import tempfile
+
+    from ledger.evidence import check_sha256
+
+    sha256 = check_sha256(args.sha256)
+    service = _service(args, Settings.from_env())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=args.out.parent, prefix=f".{args.out.name}.")
+    tmp = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            headers = service.download(f"/evidence/{sha256}", out)
+        digest = hashlib.sha256()
+        with tmp.open("rb") as written:
+            while chunk := written.read(1024 * 1024):
+                digest.update(chunk)
+        if digest.hexdigest() != sha256:  # trust the bytes, not the service
+            raise ServiceError(200, f"the service sent a file that hashes to {digest.hexdigest()}, not {sha256}; "
+                               f"{args.out} was not written")  # fmt: skip
+        tmp.replace(args.out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    size = args.out.stat().st_size
+    print(f"wrote {args.out}: {sha256} {size} bytes {headers.get('content-type', '')}".rstrip())
     return 0
 
 

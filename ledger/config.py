@@ -22,6 +22,8 @@ class Settings:
     database_url: str
     api_url: str
     admin_token: str | None
+    evidence_max_bytes: int = 25 * 1024 * 1024
+    public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -40,6 +42,13 @@ class Settings:
         api_url = environ.get("ZCL_API_URL", "http://127.0.0.1:8000").rstrip("/")
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"ZCL_API_URL: {api_url!r} is not an http(s) URL")
+        max_text = environ.get("ZCL_EVIDENCE_MAX_BYTES") or str(25 * 1024 * 1024)
+        try:
+            evidence_max_bytes = int(max_text)
+        except ValueError:
+            raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: {max_text!r} is not a whole number of bytes") from None
+        if evidence_max_bytes <= 0:
+            raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: must be positive, got {max_text}")
         return cls(
             data_dir=data_dir,
             rpc_url=rpc_url,
@@ -49,6 +58,8 @@ class Settings:
             database_url=environ.get("ZCL_DATABASE_URL") or f"sqlite:///{data_dir / 'ledger.db'}",
             api_url=api_url,
             admin_token=environ.get("ZCL_ADMIN_TOKEN") or None,
+            public_rpc_url=environ.get("ZCL_PUBLIC_RPC_URL") or None,
+            evidence_max_bytes=evidence_max_bytes,
         )
 
     @property
@@ -76,3 +87,8 @@ class Settings:
     def admin_token_file(self) -> Path:
         """Where `zcl serve` keeps a generated admin token when ZCL_ADMIN_TOKEN is not set."""
         return self.data_dir / "keys" / "admin-token"
+
+    @property
+    def evidence_dir(self) -> Path:
+        """The evidence files, content-addressed: ``<sha256[0:2]>/<sha256>``."""
+        return self.data_dir / "evidence"

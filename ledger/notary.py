@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
@@ -178,6 +178,22 @@ class Notary:
         except chain_errors.InvalidSignerAddress:
             raise RecordError("signer", "cannot be the zero address") from None
         return self.get_factory(factory_id)
+
+    def list_factories(self) -> list[dict[str, Any]]:
+        """The factories registered through this service, with their batch count and latest period."""
+        with self.sessions() as session:
+            factories = session.scalars(select(FactoryRow).order_by(FactoryRow.id)).all()
+            counts = dict(
+                session.execute(select(BatchRow.factory_id, func.count()).group_by(BatchRow.factory_id)).all()
+            )
+            latest = dict(
+                session.execute(select(BatchRow.factory_id, func.max(BatchRow.period)).group_by(BatchRow.factory_id)).all()
+            )
+        return [
+            {"id": f.id, "name": f.name, "registered_tx": f.registered_tx, "batches": counts.get(f.id, 0),
+             "latest": latest.get(f.id)}
+            for f in factories
+        ]  # fmt: skip
 
     def get_factory(self, factory_id: str) -> FactoryView:
         try:

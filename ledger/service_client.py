@@ -6,7 +6,9 @@ Refusals come back as :class:`ServiceError` with the status and the server's own
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 
@@ -32,15 +34,45 @@ class ServiceClient:
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
 
-    def _send(self, method: str, path: str, as_text: bool = False, **kwargs: Any) -> Any:
+    def upload(
+        self, path: str, file: Path, *, field: str = "file", file_name: str | None = None,
+        media_type: str = "application/octet-stream", data: Mapping[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """POST ``file`` as multipart/form-data (streamed from disk); returns (status, JSON)."""
+        with file.open("rb") as stream:
+            files = {field: (file_name or file.name, stream, media_type)}
+            response = self._request("POST", path, files=files, data=dict(data or {}))
+        if response.is_success:
+            return response.status_code, response.json()
+        raise ServiceError(response.status_code, _message(response))
+
+    def download(self, path: str, out: BinaryIO) -> httpx.Headers:
+        """GET ``path`` and stream its body into ``out``; returns the response headers."""
         try:
-            response = self._http.request(method, path, **kwargs)
+            with self._http.stream("GET", path) as response:
+                if not response.is_success:
+                    response.read()
+                    raise ServiceError(response.status_code, _message(response))
+                out.writelines(response.iter_bytes(1024 * 1024))
+                return response.headers
         except httpx.TransportError as exc:
-            raise ServiceError(0, f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
-                               "start it with ./scripts/serve or set ZCL_API_URL") from None
+            raise self._no_answer(exc) from None
+
+    def _send(self, method: str, path: str, as_text: bool = False, **kwargs: Any) -> Any:
+        response = self._request(method, path, **kwargs)
         if response.is_success:
             return response.text if as_text else response.json()
         raise ServiceError(response.status_code, _message(response))
+
+    def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            return self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise self._no_answer(exc) from None
+
+    def _no_answer(self, exc: Exception) -> ServiceError:
+        return ServiceError(0, f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
+                            "start it with ./scripts/serve or set ZCL_API_URL")
 
 
 def _message(response: httpx.Response) -> str:

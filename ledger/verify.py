@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eth_keys.exceptions import BadSignature
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import Web3Exception
@@ -164,7 +165,10 @@ def verify_bundle(
         raw = _hex(bundle["batch_signature"], "batch_signature")
         if len(raw) != 65:
             raise _Failed(f"batch_signature must be 65 bytes (r, s, v), got {len(raw)}")
-        signer = recover_commit_signer(ledger.domain(), commit, raw)
+        try:
+            signer = recover_commit_signer(ledger.domain(), commit, raw)
+        except BadSignature:
+            raise _Failed("batch_signature recovers no key (not a valid ECDSA signature)") from None
         registered = ledger.signer_at(found.factory_id, found.anchored_block)
         if signer != found.signer or signer != registered:
             raise _Failed(
@@ -177,9 +181,15 @@ def verify_bundle(
         found: Anchor = state["anchor"]
         tx_hash = bundle["anchor"].get("tx_hash")
         receipt = w3.eth.get_transaction_receipt(tx_hash)
-        events = state["ledger"].contract.events.BatchAnchored().process_receipt(receipt)
+        ledger: LedgerClient = state["ledger"]
+        events = ledger.contract.events.BatchAnchored().process_receipt(receipt)
         if receipt["blockNumber"] != found.anchored_block or not any(
-            e["args"]["root"] == found.root and e["args"]["revision"] == found.revision for e in events
+            e["address"] == ledger.address
+            and e["args"]["root"] == found.root
+            and e["args"]["revision"] == found.revision
+            and e["args"]["factoryId"] == found.factory_id
+            and e["args"]["period"] == found.period
+            for e in events
         ):
             raise _Failed(f"transaction {tx_hash} did not anchor this revision")
         return f"{tx_hash} in block {receipt['blockNumber']}"

@@ -89,7 +89,12 @@ def service(tmp_path: Path, w3: Web3, ledger: LedgerClient) -> Iterator[Service]
     notary = Notary(ledger, session_factory(engine), wait_timeout=30)
     port = free_loopback_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(notary, "test-admin-token"), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(notary, "test-admin-token", evidence_dir=tmp_path / "evidence"),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -10,7 +10,7 @@ import dataclasses
 import json
 import pickle
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -239,7 +239,18 @@ def test_builtin_kinds(name: str, dimensions: set[str]) -> None:
     assert kind.description
 
 
-def test_kinds_are_extensible() -> None:
+@pytest.fixture
+def restore_kinds() -> Iterator[None]:
+    """Kinds a test registers are gone after it: the registry is process-wide."""
+    from ledger.records import kinds
+
+    saved = dict(kinds._KINDS)
+    yield
+    kinds._KINDS.clear()
+    kinds._KINDS.update(saved)
+
+
+def test_kinds_are_extensible(restore_kinds: None) -> None:
     def air() -> QuantityKind:
         return QuantityKind("test_compressed_air", "Compressed air.", frozenset({"volume_normal"}), True)
 

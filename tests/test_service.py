@@ -352,3 +352,13 @@ def test_openzeppelins_library_computes_the_same_root(service: Service, factory:
     batch["root"] = "0x" + "00" * 32
     mismatch = subprocess.run(["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60)
     assert mismatch.returncode == 1 and "differs" in mismatch.stderr
+
+
+def test_a_signature_that_recovers_no_key_fails_the_signature_check(service: Service, factory: LocalAccount) -> None:
+    batch = submit(service, signed(service, factory, example_batch())).json()
+    bundle = bundle_for(service, batch)
+    bundle["batch_signature"] = "0x" + "00" * 64 + "1b"  # r = s = 0: no key recovers from it
+    report = verify_bundle(bundle, service.w3)
+    assert report.first_failure is not None and report.first_failure.name == "signature"
+    assert "recovers no key" in report.first_failure.detail
+    assert service.http.post("/verify", json=bundle).json()["valid"] is False

@@ -1,0 +1,171 @@
+"""The pages in a real browser: Debian's Chromium, headless, driven by Playwright (no browser download),
+against `zcl serve` with its own anvil. Screenshots go to test-artifacts/."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.anvil import free_loopback_port
+from ledger.chain.commit import LedgerDomain
+from ledger.claims import parse_claim, sign_claim
+from ledger.claims.service import sign_claim_json
+from ledger.records import new_salt, parse_batch
+from ledger.signing import sign_batch
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./scripts/setup installs it)")
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "test-artifacts"
+EXAMPLES = ROOT / "examples"
+ZCL = str(Path(sys.executable).with_name("zcl"))
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """`zcl serve` on a free port with its own anvil, holding one anchored month and one claim."""
+    data = tmp_path_factory.mktemp("site")
+    port = free_loopback_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_DATA_DIR": str(data / "data")}
+    process = subprocess.Popen([ZCL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    assert process.stdout is not None
+    for line in process.stdout:
+        if line.startswith("ready"):
+            break
+    else:
+        pytest.fail("zcl serve did not start")
+    base = f"http://127.0.0.1:{port}"
+    token = (data / "data" / "keys" / "admin-token").read_text().strip()
+    http = httpx.Client(base_url=base, timeout=60)
+    factory: LocalAccount = Account.create()
+    assert http.post("/factories", json={"id": "CN-JS-SZ-0001", "name": "Suzhou Precision Components Co., Ltd.",
+                     "signer": factory.address}, headers={"Authorization": f"Bearer {token}"}).status_code == 201  # fmt: skip
+    chain = http.get("/chain").json()
+    domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
+    batch_data = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
+    for record in batch_data["records"]:
+        record["salt"] = "0x" + new_salt().hex()
+    batch = http.post("/batches", json=sign_batch(parse_batch(batch_data), factory, domain).to_json()).json()
+    claim = parse_claim(json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text()))
+    assert http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain)).status_code == 201
+    bundle = http.get(f"/records/{batch['records'][0]['id']}/proof").json()
+    yield {"base": base, "batch": batch, "bundle": bundle, "http": http}
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1200, "height": 1000})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None)
+    page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+    page.problems = problems  # type: ignore[attr-defined]
+    yield page
+    context.close()
+    assert problems == [], problems  # no console errors on any page
+
+
+def shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"browser-{name}.png"), full_page=True)
+
+
+def verify(page: Any, site: dict[str, Any], bundle: dict[str, Any]) -> None:
+    page.goto(f"{site['base']}/verify")
+    page.fill("#bundle-input", json.dumps(bundle))
+    page.click("#verify-button")
+    page.wait_for_selector("#verdict.valid, #verdict.invalid", timeout=30_000)
+
+
+def test_a_valid_bundle_turns_every_check_green(page: Any, site: dict[str, Any]) -> None:
+    verify(page, site, site["bundle"])
+    assert page.get_attribute("#verdict", "class") == "valid"
+    checks = page.query_selector_all("li.check")
+    names = [c.get_attribute("data-check") for c in checks]
+    assert names[:5] == ["bundle", "record", "record_hash", "leaf", "root"] and "signature" in names
+    assert all("ok" in (c.get_attribute("class") or "").split() for c in checks), [c.inner_text() for c in checks]
+    shot(page, "verify-valid")
+
+
+def test_a_tampered_bundle_turns_the_failing_check_red(page: Any, site: dict[str, Any]) -> None:
+    tampered = copy.deepcopy(site["bundle"])
+    tampered["record"]["value"] = "1286420.5"
+    verify(page, site, tampered)
+    assert page.get_attribute("#verdict", "class") == "invalid"
+    failed = page.query_selector("li.check.fail")
+    assert failed is not None and failed.get_attribute("data-check") == "record_hash"
+    assert page.query_selector('li.check[data-check="signature"]').get_attribute("class").split()[-1] == "skipped"
+    shot(page, "verify-tampered")
+
+
+def test_verify_by_record_id(page: Any, site: dict[str, Any]) -> None:
+    record_id = site["batch"]["records"][3]["id"]
+    page.goto(f"{site['base']}/verify?record={record_id}")
+    assert page.input_value("#record-id") == record_id
+    page.click("#verify-button")
+    page.wait_for_selector("#verdict.valid, #verdict.invalid", timeout=30_000)
+    assert page.get_attribute("#verdict", "class") == "valid"
+
+
+def test_certificate_lookup_claimed_and_unclaimed(page: Any, site: dict[str, Any]) -> None:
+    page.goto(f"{site['base']}/certificates")
+    page.select_option("#registry", "GEC")
+    page.fill("#serial", "11320520230900017202501000450011")
+    page.click("#lookup-button")
+    page.wait_for_selector("#lookup-result")
+    assert page.get_attribute("#lookup-result", "data-claimed") == "true"
+    assert "CN-JS-SZ-0001" in page.inner_text("main") and "2025-01" in page.inner_text("main")
+    shot(page, "certificate-claimed")
+    page.fill("#serial", "11320520230900017202501009999911")
+    page.click("#lookup-button")
+    page.wait_for_selector("#lookup-result")
+    assert page.get_attribute("#lookup-result", "data-claimed") == "false"
+    shot(page, "certificate-unclaimed")
+
+
+def test_factory_and_batch_pages_on_a_phone(browser: Any, site: dict[str, Any]) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    phone = context.new_page()
+    errors: list[str] = []
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    phone.goto(f"{site['base']}/factory/CN-JS-SZ-0001")
+    assert "2025-01" in phone.inner_text("main")
+    shot(phone, "phone-factory")
+    phone.click("a[href^=\"/batch/\"]")
+    phone.wait_for_url("**/batch/**")
+    assert phone.inner_text("main").count("proven against chain") == 6
+    # the page is no wider than the phone: tables scroll inside their wrapper
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1
+    shot(phone, "phone-batch")
+    phone.goto(f"{site['base']}/")
+    assert "CN-JS-SZ-0001" in phone.inner_text("main")
+    context.close()
+    assert errors == []

@@ -1,0 +1,232 @@
+// The browser entry of api/static/zcl.js: exposes `window.zcl` and, on the verify page, wires the
+// form to the in-browser verifier.
+//
+// The page passes its configuration in <script id="zcl-config" type="application/json">
+// {"rpcUrl": "...", "contract": "0x...", "chainId": 31337}</script>. Every chain fact is read from
+// rpcUrl by this script; the only thing fetched from this service is a bundle by record id, and a
+// bundle is what gets verified, not trusted.
+
+import {
+  BATCH_COMMIT_TYPE,
+  CHECK_NAMES,
+  QUANTITY_KINDS,
+  RECORD_TYPES,
+  UNITS,
+  leafHash,
+  parseRecord,
+  processProof,
+  recordHash,
+  verifyBundle,
+} from './verify.js';
+
+const zcl = {
+  verifyBundle,
+  parseRecord,
+  recordHash,
+  leafHash,
+  processProof,
+  readConfig,
+  RECORD_TYPES,
+  BATCH_COMMIT_TYPE,
+  QUANTITY_KINDS,
+  UNITS,
+  CHECK_NAMES,
+};
+
+const root = typeof window !== 'undefined' ? window : globalThis;
+root.zcl = zcl;
+
+/** The page's configuration from #zcl-config; throws a readable Error when it is missing or broken. */
+function readConfig(doc = document) {
+  const element = doc.getElementById('zcl-config');
+  if (element === null) throw new Error('this page has no verifier configuration (#zcl-config)');
+  let config;
+  try {
+    config = JSON.parse(element.textContent);
+  } catch (error) {
+    throw new Error(`the verifier configuration (#zcl-config) is not valid JSON: ${error.message}`);
+  }
+  if (config === null || typeof config !== 'object' || typeof config.rpcUrl !== 'string' || !config.rpcUrl) {
+    throw new Error('the verifier configuration (#zcl-config) gives no rpcUrl');
+  }
+  return config;
+}
+
+const CLASSES = { true: 'ok', false: 'fail', null: 'skipped' };
+
+function setVerdict(verdict, state, text) {
+  if (verdict === null) return;
+  verdict.classList.remove('valid', 'invalid', 'running', 'error');
+  for (const name of state.split(' ').filter(Boolean)) verdict.classList.add(name);
+  verdict.textContent = text;
+}
+
+function renderChecks(list, checks) {
+  if (list === null) return;
+  list.replaceChildren(
+    ...checks.map((check) => {
+      const item = document.createElement('li');
+      item.className = `check ${CLASSES[check.ok]}`;
+      item.dataset.check = check.name;
+      item.textContent = `${check.name} — ${check.detail}`; // text, never HTML: a bundle is untrusted
+      return item;
+    }),
+  );
+}
+
+function summary(report, bundle) {
+  if (report.valid) {
+    const what = `${bundle.factory_id} ${bundle.period} revision ${bundle.revision}`;
+    if (report.supersededBy !== null) {
+      return `Valid: the record is anchored in ${what}, but that revision is superseded by revision ${report.supersededBy}.`;
+    }
+    return `Valid: the record is anchored in ${what}, the latest revision.`;
+  }
+  const failure = report.checks.find((c) => c.ok === false);
+  return failure ? `Not valid: the ${failure.name} check failed — ${failure.detail}` : 'Not valid.';
+}
+
+async function readText(file) {
+  if (typeof file.text === 'function') return file.text();
+  return new Response(file).text();
+}
+
+async function fetchBundle(recordId) {
+  let response;
+  try {
+    response = await fetch(`/records/${encodeURIComponent(recordId)}/proof`, { headers: { Accept: 'application/json' } });
+  } catch (error) {
+    throw new Error(`Could not fetch the bundle of record ${recordId}: ${error.message}`);
+  }
+  if (!response.ok) {
+    let detail = `${response.status} ${response.statusText}`.trim();
+    try {
+      const body = await response.json();
+      if (body && typeof body.detail === 'string') detail = body.detail;
+    } catch {
+      // not JSON: keep the status line
+    }
+    throw new Error(`No proof bundle for record ${recordId}: ${detail}`);
+  }
+  try {
+    return await response.json();
+  } catch (error) {
+    throw new Error(`The service answered with something that is not JSON: ${error.message}`);
+  }
+}
+
+function wirePage(doc) {
+  const $ = (id) => doc.getElementById(id);
+  const button = $('verify-button');
+  if (button === null) return;
+  const textarea = $('bundle-input');
+  const bundleFile = $('bundle-file');
+  const dropZone = $('drop-zone');
+  const recordInput = $('record-id');
+  const evidenceInput = $('evidence-files');
+  const list = $('checks');
+  const verdict = $('verdict');
+
+  // The bundle comes from whichever source the user touched last: the record id, or the text box
+  // (typed, pasted, or filled from a chosen or dropped file).
+  let source = recordInput !== null && recordInput.value.trim() ? 'record' : 'text';
+  let runs = 0;
+
+  const fail = (message) => {
+    renderChecks(list, []);
+    setVerdict(verdict, 'invalid error', message);
+  };
+
+  async function loadFile(file) {
+    if (!file) return;
+    try {
+      const text = await readText(file);
+      if (textarea !== null) textarea.value = text;
+      source = 'text';
+      renderChecks(list, []);
+      setVerdict(verdict, '', `Loaded ${file.name || 'the file'}; press verify.`);
+    } catch (error) {
+      fail(`Could not read ${file.name || 'the file'}: ${error.message}`);
+    }
+  }
+
+  async function bundleToVerify() {
+    const recordId = recordInput !== null ? recordInput.value.trim() : '';
+    const text = textarea !== null ? textarea.value.trim() : '';
+    if (recordId && (source === 'record' || !text)) {
+      const bundle = await fetchBundle(recordId);
+      if (textarea !== null) textarea.value = JSON.stringify(bundle, null, 2);
+      return bundle;
+    }
+    if (!text) throw new Error('Paste a proof bundle, choose or drop its file, or enter a record id.');
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new Error(`The bundle is not valid JSON: ${error.message}`);
+    }
+  }
+
+  async function verify() {
+    const run = ++runs;
+    button.disabled = true;
+    renderChecks(list, []);
+    setVerdict(verdict, 'running', 'Verifying against the chain…');
+    try {
+      const config = readConfig(doc);
+      const bundle = await bundleToVerify();
+      const evidenceFiles = evidenceInput !== null && evidenceInput.files ? Array.from(evidenceInput.files) : [];
+      const report = await verifyBundle(bundle, {
+        rpcUrl: config.rpcUrl,
+        contract: config.contract,
+        chainId: config.chainId,
+        evidenceFiles,
+      });
+      if (run !== runs) return;
+      renderChecks(list, report.checks);
+      setVerdict(verdict, report.valid ? 'valid' : 'invalid', summary(report, bundle));
+    } catch (error) {
+      if (run === runs) fail(error && error.message ? error.message : String(error));
+    } finally {
+      if (run === runs) button.disabled = false;
+    }
+  }
+
+  button.addEventListener('click', (event) => {
+    event.preventDefault();
+    verify();
+  });
+  if (recordInput !== null) recordInput.addEventListener('input', () => (source = 'record'));
+  if (textarea !== null) textarea.addEventListener('input', () => (source = 'text'));
+  if (bundleFile !== null) {
+    bundleFile.addEventListener('change', () => loadFile(bundleFile.files && bundleFile.files[0]));
+  }
+  if (dropZone !== null) {
+    for (const type of ['dragenter', 'dragover']) {
+      dropZone.addEventListener(type, (event) => {
+        event.preventDefault();
+        dropZone.classList.add('dragover');
+      });
+    }
+    dropZone.addEventListener('dragleave', () => dropZone.classList.remove('dragover'));
+    dropZone.addEventListener('drop', (event) => {
+      event.preventDefault();
+      dropZone.classList.remove('dragover');
+      const files = event.dataTransfer && event.dataTransfer.files;
+      loadFile(files && files[0]);
+    });
+  }
+  try {
+    const config = readConfig(doc);
+    if (config.autoVerify && source === 'record') verify();
+  } catch (error) {
+    fail(error.message);
+  }
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') {
+    document.addEventListener('DOMContentLoaded', () => wirePage(document));
+  } else {
+    wirePage(document);
+  }
+}
