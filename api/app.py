@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
 from ledger.accounting.service import EvaluationService
@@ -28,6 +31,9 @@ STATUS = {
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
+DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
+"""The largest request body accepted (evidence uploads: their own limit plus 1 MiB of multipart)."""
+
 
 def create_app(
     notary: Notary,
@@ -35,10 +41,12 @@ def create_app(
     evidence_dir: Path | None = None,
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
     public_rpc_url: str | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
 ) -> FastAPI:
     """The API and the pages over ``notary``. Evidence files are stored in ``evidence_dir`` (metadata
     in the notary's database); without it the /evidence routes answer 503. ``public_rpc_url`` is the
-    chain endpoint browsers verify against (default: the one the service uses)."""
+    chain endpoint browsers verify against (default: the one the service uses). Request bodies over
+    ``max_body_bytes`` (evidence uploads: over ``evidence_max_bytes`` + 1 MiB) are refused with 413."""
     app = FastAPI(
         title="Zero-carbon ledger",
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
@@ -59,7 +67,79 @@ def create_app(
     app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(AccountingError, _unaccountable)  # type: ignore[arg-type]
     app.add_exception_handler(IntegrityError, _tampered)  # type: ignore[arg-type]
+    app.add_middleware(
+        BodySizeLimit,  # type: ignore[arg-type]
+        max_bytes=max_body_bytes,
+        per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024},
+    )
     return app
+
+
+class _BodyTooLarge(HTTPException):
+    """Raised from ``receive`` while a body streams in; FastAPI passes HTTPExceptions through."""
+
+
+class BodySizeLimit:
+    """Refuse request bodies over a limit with 413: by Content-Length before reading anything, and by
+    counting the bytes of a streamed (chunked) body as they arrive."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[tuple[str, str], int] | None = None) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.per_path = per_path or {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.per_path.get((scope["method"], scope["path"].rstrip("/") or "/"), self.max_bytes)
+        detail = f"request body too large: the limit is {limit} bytes"
+        length = _content_length(scope)
+        if length is not None and length > limit:
+            await _send_413(send, detail)
+            return
+        received = 0
+        started = False
+
+        async def counting_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise _BodyTooLarge(413, detail)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except _BodyTooLarge:
+            if started:
+                raise
+            await _send_413(send, detail)
+
+
+def _content_length(scope: Scope) -> int | None:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-length":
+            try:
+                return int(value)
+            except ValueError:
+                return None
+    return None
+
+
+async def _send_413(send: Send, detail: str) -> None:
+    body = json.dumps({"detail": detail}).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+               (b"connection", b"close")]  # fmt: skip
+    await send({"type": "http.response.start", "status": 413, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _invalid_input(request: Request, exc: RecordError) -> JSONResponse:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+Address = Annotated[StrictStr, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x + 20-byte hex address")]
 
 
 class Strict(BaseModel):
@@ -47,11 +49,11 @@ class SignedBatchIn(Strict):
 class FactoryIn(Strict):
     id: StrictStr = Field(examples=["CN-SZ-0001"])
     name: StrictStr = Field(examples=["Suzhou Precision Components Co."])
-    signer: StrictStr = Field(description="the factory's signing address")
+    signer: Address
 
 
 class SignerIn(Strict):
-    signer: StrictStr = Field(description="the factory's new signing address")
+    signer: Address
 
 
 class SignerEpochOut(BaseModel):

@@ -24,9 +24,22 @@ from ledger.chain.anvil import AnvilError
 from ledger.chain.commit import LedgerDomain
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment
 from ledger.chain.errors import LedgerError
-from ledger.chain.session import connect, endpoint_url, serve_chain, web3_for
+from ledger.chain.session import (
+    connect,
+    endpoint_url,
+    operator_password_file,
+    serve_chain,
+    web3_for,
+)
 from ledger.config import ConfigError, Settings
-from ledger.keys import KeyFileError, key_file_address, load_key_file, new_key_file, read_password
+from ledger.keys import (
+    KeyFileError,
+    key_file_address,
+    load_key_file,
+    load_operator_key,
+    new_key_file,
+    read_password,
+)
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.service_client import ServiceClient, ServiceError
 from ledger.signing import sign_batch
@@ -254,7 +267,9 @@ def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from api.app import create_app
-    from ledger.notary import Notary
+    from ledger.chain.errors import ChainUnavailable
+    from ledger.claims.service import ClaimService
+    from ledger.notary import Notary, Reconciler
     from ledger.store.db import make_engine, migrate, session_factory
 
     settings = Settings.from_env()
@@ -265,16 +280,25 @@ def _serve(args: argparse.Namespace) -> int:
     migrate(engine)
     with serve_chain(settings) as session:
         ledger = session.ledger
+        ledger.confirmations = settings.confirmations
+        ledger.domain()  # read now, so batches can be queued while the chain is unreachable
         notary = Notary(ledger, session_factory(engine), wait_timeout=settings.receipt_timeout)
-        finished = notary.reconcile()
+        claims = ClaimService(ledger, notary.sessions)
+        try:
+            finished, finished_claims = notary.reconcile(), claims.reconcile()
+        except ChainUnavailable as exc:
+            finished = finished_claims = 0
+            print(f"recovery   postponed: {exc}")
         state = f"deployed now in block {session.deployment.block_number}" if session.deployed_now else "recorded"
         print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
         print(f"database   {engine.url.render_as_string(hide_password=True)}")
         print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
-        if finished:
-            print(f"recovered  {finished} batch(es) left pending by an earlier stop")
+        if finished or finished_claims:
+            print(f"recovered  {finished} batch(es) and {finished_claims} claim(s) left pending by an earlier stop")
+        if settings.confirmations:
+            print(f"confirms   {settings.confirmations} block(s) on top of each transaction")
         if settings.admin_token is None:
             print(f"admin      token in {settings.admin_token_file} (or set ZCL_ADMIN_TOKEN)")
         print(f"api        http://{args.host}:{args.port} (docs at /docs)", flush=True)
@@ -296,10 +320,13 @@ def _serve(args: argparse.Namespace) -> int:
             log_level="warning",
             access_log=False,
         )
+        reconciler = Reconciler([notary.reconcile, claims.reconcile], settings.reconcile_seconds).start()
         try:
             Server(config).run()
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the signal it stopped for; the chain still stops cleanly below
+        finally:
+            reconciler.stop()
     engine.dispose()
     print("stopped")
     return 0
@@ -376,7 +403,7 @@ def _contract_deploy(args: argparse.Namespace) -> int:
     if settings.rpc_url is None:
         raise ConfigError("ZCL_RPC_URL: set it to deploy to a chain (the local chain deploys itself in `zcl serve`)")
     w3 = web3_for(settings.rpc_url)
-    operator = load_key_file(settings.operator_key_file, read_password(None))
+    operator = load_operator_key(settings.operator_key_file, operator_password_file(settings))
     ledger, record, deployed_now = open_ledger(
         w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout
     )

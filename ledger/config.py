@@ -24,6 +24,8 @@ class Settings:
     admin_token: str | None
     evidence_max_bytes: int = 25 * 1024 * 1024
     public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
+    confirmations: int = 0  # ZCL_CONFIRMATIONS: blocks on top of a receipt before it counts (2+ on real chains)
+    reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -49,6 +51,20 @@ class Settings:
             raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: {max_text!r} is not a whole number of bytes") from None
         if evidence_max_bytes <= 0:
             raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: must be positive, got {max_text}")
+        conf_text = environ.get("ZCL_CONFIRMATIONS") or "0"
+        try:
+            confirmations = int(conf_text)
+        except ValueError:
+            raise ConfigError(f"ZCL_CONFIRMATIONS: {conf_text!r} is not a whole number of blocks") from None
+        if confirmations < 0:
+            raise ConfigError(f"ZCL_CONFIRMATIONS: must be 0 or more, got {conf_text}")
+        every_text = environ.get("ZCL_RECONCILE_SECONDS") or "5"
+        try:
+            reconcile_seconds = float(every_text)
+        except ValueError:
+            raise ConfigError(f"ZCL_RECONCILE_SECONDS: {every_text!r} is not a number of seconds") from None
+        if not reconcile_seconds > 0:
+            raise ConfigError(f"ZCL_RECONCILE_SECONDS: must be positive, got {every_text}")
         return cls(
             data_dir=data_dir,
             rpc_url=rpc_url,
@@ -60,6 +76,8 @@ class Settings:
             admin_token=environ.get("ZCL_ADMIN_TOKEN") or None,
             public_rpc_url=environ.get("ZCL_PUBLIC_RPC_URL") or None,
             evidence_max_bytes=evidence_max_bytes,
+            confirmations=confirmations,
+            reconcile_seconds=reconcile_seconds,
         )
 
     @property

@@ -2,14 +2,18 @@
 
 Factories' and evaluators' keys are encrypted Ethereum keystores (the JSON "v3" format wallets
 use), unlocked with a password from a file or ``ZCL_KEY_PASSWORD``. The local chain's operator key,
-which the service must unlock unattended, may be a plain hex key in a file only its owner can read.
-Either way, keys never pass through logs or command lines, and errors never echo a file's content.
+which the service must unlock unattended, is created as a keystore too, with a random password in
+a file next to it (both mode 0600) unless ``ZCL_KEY_PASSWORD`` is set; an older plain hex operator
+key keeps working, with a warning to convert it. Keys and passwords never pass through logs or
+command lines, and errors never echo a file's content.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import secrets
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -17,6 +21,9 @@ from pathlib import Path
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
+
+
+log = logging.getLogger("ledger.keys")
 
 
 class KeyFileError(ValueError):
@@ -93,6 +100,52 @@ def load_or_create_key_file(path: Path) -> tuple[LocalAccount, bool]:
     if path.exists():
         return load_key_file(path), False
     return new_key_file(path), True
+
+
+def operator_password(password_file: Path, environ: Mapping[str, str] = os.environ) -> str | None:
+    """The operator keystore's password: ``password_file`` when it exists, else ``ZCL_KEY_PASSWORD``."""
+    if password_file.exists():
+        return read_password(password_file, environ)
+    return environ.get("ZCL_KEY_PASSWORD")
+
+
+def load_operator_key(path: Path, password_file: Path, environ: Mapping[str, str] = os.environ) -> LocalAccount:
+    """The operator key at ``path``: a keystore unlocked with :func:`operator_password`, or (older data
+    directories) a plain hex key, accepted with a warning to convert it."""
+    if not _read(path).startswith("{"):
+        account = load_key_file(path)
+        log.warning(
+            "operator key %s is a plain hex key; convert it to an encrypted keystore "
+            "(zcl key new, then move the funds and roles to it)", path,
+        )  # fmt: skip
+        return account
+    return load_key_file(path, operator_password(password_file, environ))
+
+
+def load_or_create_operator_key(
+    path: Path, password_file: Path, environ: Mapping[str, str] = os.environ
+) -> tuple[LocalAccount, bool]:
+    """The local chain's operator key, created first if absent as a keystore (mode 0600) whose password
+    is ``ZCL_KEY_PASSWORD`` or, without it, a random one written to ``password_file`` (mode 0600).
+    Also says whether the key was created."""
+    if path.exists():
+        return load_operator_key(path, password_file, environ), False
+    password = operator_password(password_file, environ)
+    if password is None:
+        password = secrets.token_urlsafe(32)
+        _write_private(password_file, password + "\n")
+    return new_key_file(path, password), True
+
+
+def _write_private(path: Path, content: str) -> None:
+    """Write a new file only its owner can read; never overwrites."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        raise KeyFileError(f"{path}: already exists; refusing to overwrite it") from None
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(content)
 
 
 def _read(path: Path) -> str:

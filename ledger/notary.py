@@ -9,6 +9,7 @@ contract decides.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import threading
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
+from ledger import faults
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.commit import BatchCommit, LedgerDomain
@@ -35,7 +37,7 @@ from ledger.store.models import BatchRow, FactoryRow, RecordRow
 
 log = logging.getLogger(__name__)
 
-PENDING, ANCHORED = "pending", "anchored"
+PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
 BUNDLE_FORMAT = "zcl-proof-bundle/1"
 
 
@@ -118,6 +120,7 @@ class BatchView:
     block_number: int | None
     anchored_at: int | None
     records: list[RecordView]
+    reason: str | None = None  # why a queued batch was rejected when the chain came back
 
 
 @dataclass(frozen=True)
@@ -139,6 +142,10 @@ class Notary:
         self.wait_timeout = wait_timeout
         self._trees: OrderedDict[str, MerkleTree] = OrderedDict()
         self._trees_lock = threading.Lock()
+        self._in_flight: set[str] = set()  # batches a request is anchoring right now
+        self._in_flight_lock = threading.Lock()
+        self._reconcile_lock = threading.Lock()
+        self._reasons: dict[str, str] = {}
 
     @property
     def domain(self) -> LedgerDomain:
@@ -216,35 +223,64 @@ class Notary:
     # --- batches ----------------------------------------------------------------------------
 
     def submit_batch(self, signed: SignedBatch) -> tuple[BatchView, bool]:
-        """Store and anchor a signed batch. Returns the batch and whether this call created it."""
+        """Store and anchor a signed batch. Returns the batch and whether this call created it.
+
+        When the chain does not answer (on the signer check or the send) the batch is still
+        accepted: it is stored ``pending`` (status in the returned view) and anchored by
+        :meth:`reconcile` when the chain is back, after its signer is checked there.
+        """
         batch = signed.batch
-        signer = authenticate(self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch")
+        queued = False
+        try:
+            signer = authenticate(self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch")
+        except ChainUnavailable as exc:
+            if self.ledger._domain is None:  # the domain was never read: cannot check what was signed for
+                raise Unavailable(f"the chain does not answer ({exc}); try again later") from exc
+            log.warning("chain unavailable; batch of %s %s queued: %s", batch.factory_id, batch.period, exc)
+            signer, queued = signed.recovered_signer(), True
 
         existing = self._find_batch(batch.factory_id, batch.period, batch.revision)
+        if existing is not None and existing.status == REJECTED:
+            self._drop(existing.id)  # a rejected queued batch gives its revision back
+            existing = None
         if existing is not None:
             return self._resubmitted(existing, signed), False
-        on_chain = self.ledger.revision_count(batch.factory_id, batch.period)
-        if batch.revision <= on_chain:
-            raise Conflict(
-                f"revision {batch.revision} of {batch.factory_id} {batch.period} is already anchored on chain "
-                "(by another service, or this is a replay)"
-            )
-        if batch.revision != on_chain + 1:
-            raise Conflict(
-                f"revision {batch.revision} of {batch.factory_id} {batch.period} leaves a gap: "
-                f"the next revision is {on_chain + 1}"
-            )
+        if not queued:
+            try:
+                on_chain = self.ledger.revision_count(batch.factory_id, batch.period)
+            except ChainUnavailable:
+                queued = True
+        if not queued:
+            if batch.revision <= on_chain:
+                raise Conflict(
+                    f"revision {batch.revision} of {batch.factory_id} {batch.period} is already anchored on chain "
+                    "(by another service, or this is a replay)"
+                )
+            if batch.revision != on_chain + 1:
+                raise Conflict(
+                    f"revision {batch.revision} of {batch.factory_id} {batch.period} leaves a gap: "
+                    f"the next revision is {on_chain + 1}"
+                )
 
         batch_id = str(uuid.uuid4())
+        with self._in_flight_lock:
+            self._in_flight.add(batch_id)
         try:
-            with self.sessions.begin() as session:
-                session.add(self._new_row(batch_id, signed, signer))
-        except IntegrityError:
-            existing = self._find_batch(batch.factory_id, batch.period, batch.revision)
-            if existing is None:
-                raise
-            return self._resubmitted(existing, signed), False
-        return self._anchor(batch_id, signed), True
+            try:
+                with self.sessions.begin() as session:
+                    session.add(self._new_row(batch_id, signed, signer))
+            except IntegrityError:
+                existing = self._find_batch(batch.factory_id, batch.period, batch.revision)
+                if existing is None:
+                    raise
+                return self._resubmitted(existing, signed), False
+            faults.crash_point("batch.stored")
+            if queued:
+                return self.get_batch(batch_id), True
+            return self._anchor(batch_id, signed), True
+        finally:
+            with self._in_flight_lock:
+                self._in_flight.discard(batch_id)
 
     def _resubmitted(self, existing: BatchView, signed: SignedBatch) -> BatchView:
         """An identical resubmission gets the same answer; anything else for that revision conflicts."""
@@ -255,12 +291,28 @@ class Notary:
                 f"{existing.id} with root {existing.root}"
             )
         deadline = time.monotonic() + self.wait_timeout
-        while existing.status == PENDING and time.monotonic() < deadline:
-            time.sleep(0.1)  # the first submission is anchoring it right now
+        while existing.status == PENDING and self._may_be_anchoring(existing.id) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the first submission, here or on another instance, is anchoring it right now
             existing = self.get_batch(existing.id)
-        if existing.status == PENDING:
+        if existing.status == PENDING and self._may_be_anchoring(existing.id):
             raise Unavailable(f"batch {existing.id} is still waiting for its anchor; ask again later")
-        return existing
+        return existing  # anchored, or queued for the reconciler (the caller answers 202)
+
+    def _may_be_anchoring(self, batch_id: str) -> bool:
+        """Whether a submission may be anchoring this batch now: in this process, or — for a row
+        younger than the wait timeout — on another instance sharing the database."""
+        if self._is_in_flight(batch_id):
+            return True
+        with self.sessions() as session:
+            created = session.scalar(select(BatchRow.created_at).where(BatchRow.id == batch_id))
+        if created is None:
+            return False
+        created = created if created.tzinfo else created.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - created).total_seconds() < self.wait_timeout
+
+    def _is_in_flight(self, batch_id: str) -> bool:
+        with self._in_flight_lock:
+            return batch_id in self._in_flight
 
     def _new_row(self, batch_id: str, signed: SignedBatch, signer: str) -> BatchRow:
         batch = signed.batch
@@ -297,8 +349,12 @@ class Notary:
 
     def _anchor(self, batch_id: str, signed: SignedBatch) -> BatchView:
         try:
-            tx = self.ledger.commit_batch(signed.commit, signed.signature)
-        except (TransactionTimeout, ChainUnavailable) as exc:
+            with faults.scope("batch"):
+                tx = self.ledger.commit_batch(signed.commit, signed.signature)
+        except ChainUnavailable as exc:
+            log.warning("batch %s queued: the chain does not answer: %s", batch_id, exc)
+            return self.get_batch(batch_id)  # pending: the reconciler anchors it when the chain is back
+        except TransactionTimeout as exc:
             log.warning("batch %s kept pending: %s", batch_id, exc)
             raise Unavailable(f"batch {batch_id} is stored but not yet anchored ({exc}); it will be finished") from exc
         except ContractRevert as exc:
@@ -306,6 +362,7 @@ class Notary:
             if isinstance(exc, chain_errors.InvalidCommitSignature):
                 raise Forbidden(f"the contract refused the signature: {exc}") from exc
             raise Conflict(f"the contract refused the batch: {exc}") from exc
+        faults.crash_point("batch.mined")
         self._mark_anchored(batch_id, tx.tx_hash)
         return self.get_batch(batch_id)
 
@@ -324,26 +381,80 @@ class Notary:
                 session.delete(row)
 
     def reconcile(self) -> int:
-        """Finish every pending batch from the chain; returns how many were finished."""
-        with self.sessions() as session:
-            pending = session.scalars(
-                select(BatchRow).where(BatchRow.status == PENDING).options(selectinload(BatchRow.records))
-            ).all()
-        finished = 0
-        for row in pending:
-            count = self.ledger.revision_count(row.factory_id, row.period)
-            if count >= row.revision:
-                anchor = self.ledger.get_anchor(row.factory_id, row.period, row.revision)
-                if "0x" + anchor.root.hex() != row.root:
-                    log.warning("batch %s lost its revision to another root on chain; dropping it", row.id)
-                    self._drop(row.id)
+        """Finish every pending batch from the chain; returns how many were finished.
+
+        A batch already on chain is marked anchored; one that is not is checked against the
+        factory's registered signer and its signed commit resent. A batch the chain can no longer
+        take (another root holds its revision) is dropped; one whose signer is not the factory's,
+        or that the contract refuses, is marked ``rejected``. ChainUnavailable propagates: the
+        rest stays pending for the next round. Batches a request is anchoring are left to it.
+        """
+        with self._reconcile_lock:
+            with self.sessions() as session:
+                pending = session.scalars(
+                    select(BatchRow)
+                    .where(BatchRow.status == PENDING)
+                    .order_by(BatchRow.factory_id, BatchRow.period, BatchRow.revision)
+                    .options(selectinload(BatchRow.records))
+                ).all()
+            finished = 0
+            for row in pending:
+                if self._is_in_flight(row.id):
                     continue
-                self._mark_anchored(row.id, self._anchor_tx(row))
-            else:
+                if self._finish(row):
+                    finished += 1
+            return finished
+
+    def _finish(self, row: BatchRow) -> bool:
+        count = self.ledger.revision_count(row.factory_id, row.period)
+        if count >= row.revision:
+            anchor = self.ledger.get_anchor(row.factory_id, row.period, row.revision)
+            if "0x" + anchor.root.hex() != row.root:
+                log.warning("batch %s lost its revision to another root on chain; dropping it", row.id)
+                self._drop(row.id)
+                return False
+            self._mark_anchored(row.id, self._anchor_tx(row))
+            return True
+        if row.revision != count + 1:
+            if self._has_pending_before(row):
+                return False  # an earlier revision is still waiting; this one follows it
+            return self._reject(row, f"revision {row.revision} leaves a gap: the chain's next revision is {count + 1}")
+        try:
+            registered = self.ledger.current_signer(row.factory_id)
+        except chain_errors.UnknownFactory:
+            return self._reject(row, f"factory {row.factory_id} is not registered")
+        if registered.lower() != row.signer.lower():
+            return self._reject(
+                row, f"signed by {row.signer}, but factory {row.factory_id}'s registered signer is {registered}"
+            )
+        try:
+            with faults.scope("batch"):
                 tx = self.ledger.commit_batch(_commit_of(row), bytes.fromhex(row.signature[2:]))
-                self._mark_anchored(row.id, tx.tx_hash)
-            finished += 1
-        return finished
+        except ContractRevert as exc:
+            if isinstance(exc, chain_errors.InvalidCommitSignature):
+                return self._reject(row, f"the contract refused the signature: {exc}")
+            return self._reject(row, f"the contract refused the batch: {exc}")
+        faults.crash_point("batch.mined")
+        self._mark_anchored(row.id, tx.tx_hash)
+        return True
+
+    def _has_pending_before(self, row: BatchRow) -> bool:
+        with self.sessions() as session:
+            return session.scalar(
+                select(func.count()).select_from(BatchRow).where(
+                    BatchRow.factory_id == row.factory_id, BatchRow.period == row.period,
+                    BatchRow.revision < row.revision, BatchRow.status == PENDING,
+                )
+            ) > 0  # fmt: skip
+
+    def _reject(self, row: BatchRow, reason: str) -> bool:
+        log.warning("batch %s rejected: %s", row.id, reason)
+        self._reasons[row.id] = reason
+        with self.sessions.begin() as session:
+            stored = session.get(BatchRow, row.id)
+            if stored is not None:
+                stored.status = REJECTED
+        return False
 
     def _anchor_tx(self, row: BatchRow) -> str | None:
         for event in self.ledger.anchored_events(row.factory_id):
@@ -365,7 +476,14 @@ class Notary:
             row = session.get(BatchRow, batch_id, options=[selectinload(BatchRow.records)])
             if row is None:
                 raise NotFound(f"no batch {batch_id}")
-            return _batch_view(row)
+            view = _batch_view(row)
+        if view.status == REJECTED:
+            reason = self._reasons.get(batch_id) or (
+                f"refused when the chain came back (signed by {view.signer}; check factory {view.factory_id}'s "
+                "registered signer)"
+            )
+            view = dataclasses.replace(view, reason=reason)
+        return view
 
     def list_batches(self, factory_id: str, period: str | None = None) -> list[BatchSummary]:
         """The factory's batches without their records (a month may hold a million)."""
@@ -466,3 +584,38 @@ def _batch_view(row: BatchRow) -> BatchView:
             for r in row.records
         ],
     )
+
+
+class Reconciler:
+    """A daemon thread that runs ``steps`` (each a reconcile returning how many it finished) every
+    ``interval`` seconds until :meth:`stop`. A chain that does not answer is logged and retried."""
+
+    def __init__(self, steps: Sequence[Any], interval: float) -> None:
+        self.steps, self.interval = list(steps), interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="zcl-reconciler", daemon=True)
+
+    def start(self) -> Reconciler:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval):
+            for step in self.steps:
+                if self._stop.is_set():
+                    return
+                try:
+                    finished = step()
+                except ChainUnavailable as exc:
+                    log.info("reconcile: the chain does not answer yet (%s)", exc)
+                    break
+                except Exception:  # keep the loop alive whatever one round hits
+                    log.exception("reconcile round failed")
+                    continue
+                if finished:
+                    log.warning("reconcile: finished %d pending item(s)", finished)

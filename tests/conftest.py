@@ -2,11 +2,16 @@
 
 With ``ZCL_RPC_URL`` set, that chain is used and nothing is launched; it must be anvil (or answer
 ``anvil_setBalance``), because the fixtures fund fresh keys with it.
+
+With ``ZCL_TEST_DATABASE_URL`` set (a PostgreSQL server's SQLAlchemy URL, as ``ZCL_TEST_POSTGRES=1
+./scripts/test`` sets it), every test's database is a fresh database created on that server and
+dropped after the test; otherwise it is a SQLite file in the test's temporary directory.
 """
 
 from __future__ import annotations
 
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -18,6 +23,7 @@ import pytest
 import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from sqlalchemy import make_url, text
 from web3 import Web3
 
 from api.app import create_app
@@ -79,12 +85,33 @@ class Service:
     ledger: LedgerClient
     w3: Web3
     database: Path
+    """Where a SQLite database would be; the evidence directory is beside it."""
+    database_url: str
 
 
 @pytest.fixture
-def service(tmp_path: Path, w3: Web3, ledger: LedgerClient) -> Iterator[Service]:
+def database_url(tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database for this test: on ``ZCL_TEST_DATABASE_URL``'s server, else SQLite."""
+    server = os.environ.get("ZCL_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path / 'ledger.db'}"
+        return
+    name = f"zcl_test_{secrets.token_hex(6)}"
+    admin = make_engine(server).execution_options(isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture
+def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
     database = tmp_path / "ledger.db"
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(database_url)
     migrate(engine)
     notary = Notary(ledger, session_factory(engine), wait_timeout=30)
     port = free_loopback_port()
@@ -103,7 +130,7 @@ def service(tmp_path: Path, w3: Web3, ledger: LedgerClient) -> Iterator[Service]
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
     with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-        yield Service(http, notary, ledger, w3, database)
+        yield Service(http, notary, ledger, w3, database, database_url)
     server.should_exit = True
     thread.join(timeout=10)
     engine.dispose()

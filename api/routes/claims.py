@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Response, status
+from fastapi import APIRouter, Body, Path, Response, status
 
 from api.deps import ClaimsDep
 from ledger.claims.service import parse_signed_claim
@@ -29,7 +29,7 @@ def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = B
 
 
 @router.get("/claims/{claim_id}")
-def get_claim(claim_id: int, claims: ClaimsDep) -> dict[str, Any]:
+def get_claim(claim_id: Annotated[int, Path(ge=0, lt=2**256)], claims: ClaimsDep) -> dict[str, Any]:
     """A claim as the chain records it, with its transaction."""
     return claims.on_chain(claim_id)
 

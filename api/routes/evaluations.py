@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field, StrictInt, StrictStr
 
 from api.deps import EvaluationsDep, NotaryDep, require_admin
-from api.schemas import Strict
+from api.schemas import Address, Strict
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
 
@@ -32,7 +32,7 @@ class SignatureIn(Strict):
 
 
 class EvaluatorIn(Strict):
-    address: StrictStr
+    address: Address
 
 
 class ParkIn(Strict):

@@ -8,6 +8,7 @@ Every revert comes back as the exception named after the contract's error.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -16,8 +17,9 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, Web3Exception
+from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
 
+from ledger import faults
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.commit import BatchCommit, LedgerDomain
 from ledger.chain.reports import EVALUATOR_ROLE, ReportCommit
@@ -107,11 +109,13 @@ class LedgerClient:
         sender: LocalAccount | None = None,
         *,
         receipt_timeout: float = 120.0,
+        confirmations: int = 0,
     ) -> None:
         self.w3 = w3
         self.address = to_checksum_address(address)
         self.sender = sender
         self.receipt_timeout = receipt_timeout
+        self.confirmations = confirmations  # blocks on top of a receipt's before it counts
         self.contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
         self._send_lock = threading.Lock()
         self._chain_id: int | None = None
@@ -331,14 +335,24 @@ class LedgerClient:
         """Send and return the receipt."""
         if self.sender is None:
             raise LedgerError("this client was made without a sender key, so it can only read")
-        return _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock).send(fn, self.chain_id)
+        return _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock, self.confirmations).send(
+            fn, self.chain_id
+        )
 
 
 class _Sender:
-    """Builds, signs, sends one transaction and waits for its receipt; nonces under one lock."""
+    """Builds, signs, sends one transaction and waits for its receipt; nonces under one lock.
 
-    def __init__(self, w3: Web3, account: LocalAccount, timeout: float, lock: threading.Lock) -> None:
+    With ``confirmations`` > 0 the receipt counts only once the head is that many blocks past its
+    block and the receipt is still there (a reorg that dropped it means waiting for it again, all
+    within ``timeout``; a transaction that never comes back times out, and callers resend).
+    """
+
+    def __init__(
+        self, w3: Web3, account: LocalAccount, timeout: float, lock: threading.Lock, confirmations: int = 0
+    ) -> None:
         self.w3, self.account, self.timeout, self.lock = w3, account, timeout, lock
+        self.confirmations = confirmations
 
     def send(self, fn: Any, chain_id: int) -> Any:
         w3, address = self.w3, self.account.address
@@ -358,7 +372,8 @@ class _Sender:
                     raise _revert(exc) from None
                 signed = self.account.sign_transaction(tx)
                 tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=self.timeout, poll_latency=0.05)
+            faults.sent()
+            receipt = self._confirmed_receipt(tx_hash)
         except TimeExhausted:
             raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
         except OSError as exc:
@@ -370,6 +385,29 @@ class _Sender:
         if receipt["status"] != 1:
             raise self._failure(tx, receipt)
         return receipt
+
+    def _confirmed_receipt(self, tx_hash: Any) -> Any:
+        """The receipt, once buried under ``confirmations`` blocks and still on the chain."""
+        w3 = self.w3
+        deadline = time.monotonic() + self.timeout
+        while True:
+            remaining = max(0.05, deadline - time.monotonic())
+            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=remaining, poll_latency=0.05)
+            if self.confirmations <= 0:
+                return receipt
+            target = receipt["blockNumber"] + self.confirmations
+            while w3.eth.block_number < target:
+                if time.monotonic() >= deadline:
+                    raise TimeExhausted(f"{self.confirmations} confirmations not reached in time")
+                time.sleep(0.05)
+            try:
+                again = w3.eth.get_transaction_receipt(tx_hash)
+            except TransactionNotFound:
+                again = None
+            if again is not None and again["blockHash"] == receipt["blockHash"]:
+                return again
+            if time.monotonic() >= deadline:  # reorged out: wait for it to be mined again
+                raise TimeExhausted("the transaction's block was reorganised away")
 
     def _failure(self, tx: dict[str, Any], receipt: Any) -> LedgerError:
         """Why a mined transaction failed: replay it as a call for the contract's error.

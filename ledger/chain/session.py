@@ -12,6 +12,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
@@ -22,7 +23,7 @@ from ledger.chain.deployment import Deployment, open_ledger
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.funding import fund_on_anvil, is_anvil
 from ledger.config import Settings
-from ledger.keys import load_key_file, load_or_create_key_file, read_password
+from ledger.keys import load_operator_key, load_or_create_operator_key
 
 
 @dataclass
@@ -53,10 +54,10 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
         if rpc_answers(rpc_url, timeout=5) is None:
             raise ChainUnavailable(f"ZCL_RPC_URL={rpc_url} does not answer eth_chainId")
         if anvil is not None:
-            operator, _ = load_or_create_key_file(settings.operator_key_file)
+            operator, _ = load_or_create_operator_key(settings.operator_key_file, operator_password_file(settings))
             fund_on_anvil(w3, operator.address)
         else:
-            operator = load_key_file(settings.operator_key_file, read_password(None))
+            operator = load_operator_key(settings.operator_key_file, operator_password_file(settings))
         ledger, deployment, deployed_now = open_ledger(
             w3,
             operator,
@@ -79,7 +80,9 @@ def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
     if rpc_answers(rpc_url, timeout=5) is None:
         raise ChainUnavailable(f"the chain at {rpc_url} does not answer")
     w3 = web3_for(rpc_url)
-    operator = load_key_file(settings.operator_key_file, read_password(None)) if with_operator else None
+    operator = (
+        load_operator_key(settings.operator_key_file, operator_password_file(settings)) if with_operator else None
+    )
     ledger, deployment, _ = open_ledger(
         w3,
         operator,
@@ -89,6 +92,11 @@ def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
         receipt_timeout=settings.receipt_timeout,
     )
     return LedgerSession(w3, rpc_url, ledger, deployment, False, operator, is_anvil(w3))  # type: ignore[arg-type]
+
+
+def operator_password_file(settings: Settings) -> Path:
+    """Where the local operator keystore's generated password is kept (mode 0600)."""
+    return settings.data_dir / "keys" / "operator.password"
 
 
 def _write_endpoint(settings: Settings, rpc_url: str) -> None:

@@ -25,6 +25,16 @@ def sign(signer: LocalAccount, message: dict[str, Any]) -> bytes:
     return bytes(signer.sign_typed_data(full_message=message).signature)
 
 
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+"""The order of secp256k1's group; a signature's s above half of it is the malleable twin."""
+
+
 def recover(message: dict[str, Any], signature: bytes) -> str:
-    """The address whose key made ``signature`` over ``message`` (checksummed)."""
+    """The address whose key made ``signature`` over ``message`` (checksummed).
+
+    The high-s twin (n − s, v flipped) of a valid signature recovers the same key, but it is refused
+    here, as OpenZeppelin's ECDSA refuses it on chain: only the canonical low-s form is accepted.
+    """
+    if len(signature) == 65 and int.from_bytes(signature[32:64], "big") > SECP256K1_N // 2:
+        raise ValueError("signature: high-s (malleable) form; use the low-s form")
     return to_checksum_address(Account.recover_message(encode_typed_data(full_message=message), signature=signature))

@@ -8,6 +8,8 @@ contract decides every case, including races between services and between concur
 from __future__ import annotations
 
 import json
+import logging
+import threading
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +19,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger import faults
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, OnChainClaim
 from ledger.chain.commit import LedgerDomain
@@ -30,6 +33,13 @@ from ledger.store.models import ClaimRow
 
 SIGNED_KEYS = frozenset({"signature", "signer", "chain_id", "contract"})
 PENDING, CLAIMED = "pending", "claimed"
+
+log = logging.getLogger(__name__)
+# Claim rows a request is relaying right now, shared by every ClaimService of the process (the app's
+# and the reconciler's), so the reconciler never resends a claim a request is still waiting on.
+_IN_FLIGHT: set[str] = set()
+_IN_FLIGHT_LOCK = threading.Lock()
+_RECONCILE_LOCK = threading.Lock()
 
 
 def serial_key(serial: int) -> str:
@@ -112,6 +122,16 @@ class ClaimService:
                 raise Conflict(_conflict_message(_row_json(row)))
 
         row_id = str(uuid.uuid4())
+        with _IN_FLIGHT_LOCK:
+            _IN_FLIGHT.add(row_id)
+        try:
+            return self._store_and_relay(row_id, signed, signer)
+        finally:
+            with _IN_FLIGHT_LOCK:
+                _IN_FLIGHT.discard(row_id)
+
+    def _store_and_relay(self, row_id: str, signed: SignedClaim, signer: str) -> tuple[dict[str, Any], bool]:
+        claim = signed.claim
         with self.sessions.begin() as session:
             session.add(
                 ClaimRow(
@@ -123,8 +143,10 @@ class ClaimService:
                     created_at=datetime.now(UTC),
                 )
             )  # fmt: skip
+        faults.crash_point("claim.stored")
         try:
-            claim_id, tx = self.ledger.claim_retirement(claim, signed.signature)
+            with faults.scope("claim"):
+                claim_id, tx = self.ledger.claim_retirement(claim, signed.signature)
         except chain_errors.ClaimOverlaps as exc:
             self._drop(row_id)
             winner = self.on_chain(int(exc.claimId))
@@ -138,13 +160,76 @@ class ClaimService:
             if isinstance(exc, chain_errors.InvalidClaimSignature):
                 raise Forbidden(f"the contract refused the signature: {exc}") from exc
             raise Conflict(f"the contract refused the claim: {exc}") from exc
-        with self.sessions.begin() as session:
-            stored = session.get(ClaimRow, row_id)
-            assert stored is not None
-            stored.claim_id, stored.status = claim_id, CLAIMED
-            stored.tx_hash, stored.block_number = tx.tx_hash, tx.block_number
-            result = _row_json(stored)
+        faults.crash_point("claim.mined")
+        result = self._mark_claimed(row_id, claim_id, tx.tx_hash, tx.block_number)
+        assert result is not None
         return result, True
+
+    def _mark_claimed(self, row_id: str, claim_id: int, tx_hash: str | None, block: int | None) -> dict[str, Any] | None:
+        """Mark a pending row claimed; a second row for the same chain claim is dropped (None)."""
+        with self.sessions.begin() as session:
+            taken = session.scalars(
+                select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)
+            ).one_or_none()
+            stored = session.get(ClaimRow, row_id)
+            if stored is None:
+                return None
+            if taken is not None:
+                session.delete(stored)
+                return None
+            stored.claim_id, stored.status = claim_id, CLAIMED
+            stored.tx_hash, stored.block_number = tx_hash, block
+            return _row_json(stored)
+
+    def reconcile(self) -> int:
+        """Finish every pending claim from the chain; returns how many were finished.
+
+        A claim the chain already holds (same factory, range, consumption period and details) is
+        marked claimed with its id and transaction; one it does not is resent with its stored
+        signature; one the chain now refuses (its units claimed by another claim) is dropped and
+        logged. ChainUnavailable propagates, leaving the rest pending for the next round.
+        """
+        with _RECONCILE_LOCK:
+            with self.sessions() as session:
+                pending = session.scalars(
+                    select(ClaimRow).where(ClaimRow.status == PENDING).order_by(ClaimRow.created_at)
+                ).all()
+            finished = 0
+            for row in pending:
+                with _IN_FLIGHT_LOCK:
+                    if row.id in _IN_FLIGHT:
+                        continue
+                if self._finish(row):
+                    finished += 1
+            return finished
+
+    def _finish(self, row: ClaimRow) -> bool:
+        claim = parse_claim(json.loads(row.body))
+        expected = (
+            claim.factory_id, claim.registry, claim.block_id, claim.serial_start, claim.serial_end,
+            claim.consumption_start, claim.consumption_end, details_hash(claim.details),
+        )  # fmt: skip
+        for claim_id in self.ledger.claims_in_block(claim.registry, claim.block_id):
+            found = self.ledger.get_claim(claim_id)
+            if (
+                found.factory_id, found.registry, found.block_id, found.serial_start, found.serial_end,
+                found.consumption_start, found.consumption_end, found.details_hash,
+            ) == expected:  # fmt: skip
+                marked = self._mark_claimed(row.id, claim_id, self._claim_tx(claim_id), found.claimed_block)
+                return marked is not None
+        try:
+            with faults.scope("claim"):
+                claim_id, tx = self.ledger.claim_retirement(claim, bytes.fromhex(row.signature[2:]))
+        except chain_errors.ClaimOverlaps as exc:
+            log.warning("pending claim %s dropped: its units were claimed by claim %s", row.id, exc.claimId)
+            self._drop(row.id)
+            return False
+        except ContractRevert as exc:
+            log.warning("pending claim %s dropped: the contract refused it: %s", row.id, exc)
+            self._drop(row.id)
+            return False
+        faults.crash_point("claim.mined")
+        return self._mark_claimed(row.id, claim_id, tx.tx_hash, tx.block_number) is not None
 
     def _drop(self, row_id: str) -> None:
         with self.sessions.begin() as session:

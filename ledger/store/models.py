@@ -23,7 +23,7 @@ class FactoryRow(Base):
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     registered_tx: Mapped[str | None] = mapped_column(String(66))
-    registered_block: Mapped[int | None] = mapped_column(Integer)
+    registered_block: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -44,8 +44,8 @@ class BatchRow(Base):
     signer: Mapped[str] = mapped_column(String(42))
     status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(Integer)
-    anchored_at: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    anchored_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
     records: Mapped[list[RecordRow]] = relationship(
@@ -85,7 +85,7 @@ class ClaimRow(Base):
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    claim_id: Mapped[int | None] = mapped_column(Integer)
+    claim_id: Mapped[int | None] = mapped_column(BigInteger)
     factory_id: Mapped[str] = mapped_column(String(64), index=True)
     registry_name: Mapped[str] = mapped_column("registry", String(32))
     block_id: Mapped[str] = mapped_column(String(128))
@@ -98,7 +98,7 @@ class ClaimRow(Base):
     signer: Mapped[str] = mapped_column(String(42))
     status: Mapped[str] = mapped_column(String(16))
     tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -117,9 +117,9 @@ class EvaluationRow(Base):
     status: Mapped[str] = mapped_column(String(16))
     evaluator: Mapped[str | None] = mapped_column(String(42))
     signature: Mapped[str | None] = mapped_column(Text)
-    report_id: Mapped[int | None] = mapped_column(Integer)
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
     tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(Integer)
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
