@@ -13,7 +13,12 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain.commit import BatchCommit, LedgerDomain, recover_commit_signer, sign_commit
+from ledger.chain.commit import (
+    BatchCommit,
+    LedgerDomain,
+    recover_commit_signer,
+    sign_commit,
+)
 from ledger.merkle import MerkleTree
 from ledger.records import Batch, RecordError, parse_batch
 
@@ -69,31 +74,48 @@ def sign_batch(batch: Batch, signer: LocalAccount, domain: LedgerDomain) -> Sign
     )
 
 
+@dataclass(frozen=True)
+class Envelope:
+    """What every signed submission carries beside its content: the signature and its domain."""
+
+    signature: bytes
+    chain_id: int
+    contract: str
+
+
+def parse_envelope(data: Mapping[str, Any]) -> Envelope:
+    signature = _hex_bytes(data, "signature", None)
+    if len(signature) != 65:
+        raise RecordError("signature", f"must be 65 bytes (r ‖ s ‖ v), got {len(signature)}")
+    chain_id = data.get("chain_id")
+    if type(chain_id) is not int or chain_id <= 0:
+        raise RecordError("chain_id", "must be a positive integer")
+    _hex_bytes(data, "contract", 20)
+    return Envelope(signature, chain_id, data["contract"])
+
+
+def check_named_signer(data: Mapping[str, Any], recovered: str) -> None:
+    """A submission may name its signer; if it does, the signature must be that signer's."""
+    named = data.get("signer")
+    if named is not None and (not isinstance(named, str) or named.lower() != recovered.lower()):
+        raise RecordError("signer", f"the signature was made by {recovered}, not {named}")
+
+
 def parse_signed_batch(data: Mapping[str, Any]) -> SignedBatch:
     """Parse and check a signed batch: the records, and that their root is the one signed."""
     batch = parse_batch(data, extra_keys=SIGNED_KEYS)
     root = _hex_bytes(data, "root", 32)
-    signature = _hex_bytes(data, "signature", None)
-    if len(signature) != 65:
-        raise RecordError("signature", f"must be 65 bytes (r ‖ s ‖ v), got {len(signature)}")
+    envelope = parse_envelope(data)
     leaf_count = data.get("leaf_count")
     if type(leaf_count) is not int:
         raise RecordError("leaf_count", "must be an integer")
-    chain_id = data.get("chain_id")
-    if type(chain_id) is not int or chain_id <= 0:
-        raise RecordError("chain_id", "must be a positive integer")
-    contract = data.get("contract")
-    if not isinstance(contract, str) or len(_hex_bytes(data, "contract", 20)) != 20:
-        raise RecordError("contract", "must be a 20-byte hex address")
     if leaf_count != len(batch.records):
         raise RecordError("leaf_count", f"is {leaf_count} but the batch has {len(batch.records)} records")
     tree = MerkleTree.build(batch.record_hashes())
     if tree.root != root:
         raise RecordError("root", f"does not match the records: they give 0x{tree.root.hex()}")
-    signed = SignedBatch(batch, root, leaf_count, signature, chain_id, contract)
-    claimed = data.get("signer")
-    if claimed is not None and (not isinstance(claimed, str) or claimed.lower() != signed.recovered_signer().lower()):
-        raise RecordError("signer", f"the signature was made by {signed.recovered_signer()}, not {claimed}")
+    signed = SignedBatch(batch, root, leaf_count, envelope.signature, envelope.chain_id, envelope.contract)
+    check_named_signer(data, signed.recovered_signer())
     return signed
 
 

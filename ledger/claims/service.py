@@ -24,11 +24,17 @@ from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, OnChainClaim
 from ledger.chain.commit import LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
-from ledger.claims.claim import RetirementClaim, details_hash, parse_claim, recover_claim_signer
+from ledger.claims.claim import (
+    RetirementClaim,
+    details_hash,
+    parse_claim,
+    recover_claim_signer,
+)
 from ledger.claims.double_counting import ClaimedRetirement
 from ledger.claims.serials import parse_serial
 from ledger.notary import Conflict, Forbidden, NotFound, Unavailable, authenticate
 from ledger.records.errors import RecordError
+from ledger.signing import check_named_signer, parse_envelope
 from ledger.store.models import ClaimRow
 
 SIGNED_KEYS = frozenset({"signature", "signer", "chain_id", "contract"})
@@ -74,22 +80,9 @@ class SignedClaim:
 
 def parse_signed_claim(data: Mapping[str, Any]) -> SignedClaim:
     claim = parse_claim(data, extra_keys=SIGNED_KEYS)
-    signature = data.get("signature")
-    if not isinstance(signature, str) or not signature.startswith("0x") or len(signature) != 132:
-        raise RecordError("signature", "must be 0x + 65 bytes (r ‖ s ‖ v) in hex")
-    try:
-        raw = bytes.fromhex(signature[2:])
-    except ValueError:
-        raise RecordError("signature", "is not valid hex") from None
-    chain_id, contract = data.get("chain_id"), data.get("contract")
-    if type(chain_id) is not int or chain_id <= 0:
-        raise RecordError("chain_id", "must be a positive integer")
-    if not isinstance(contract, str) or not contract.startswith("0x") or len(contract) != 42:
-        raise RecordError("contract", "must be a 20-byte hex address")
-    signed = SignedClaim(claim, raw, chain_id, contract)
-    claimed = data.get("signer")
-    if claimed is not None and (not isinstance(claimed, str) or claimed.lower() != signed.recovered_signer().lower()):
-        raise RecordError("signer", f"the signature was made by {signed.recovered_signer()}, not {claimed}")
+    envelope = parse_envelope(data)
+    signed = SignedClaim(claim, envelope.signature, envelope.chain_id, envelope.contract)
+    check_named_signer(data, signed.recovered_signer())
     return signed
 
 
