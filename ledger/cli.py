@@ -117,11 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     sign = batch.add_parser("sign", help="sign a batch with the factory's key (offline but for the chain id); an "
                             'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here')
     sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
-    sign.add_argument("--key", type=Path, required=True, help="the factory's key file")
-    sign.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
-    sign.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
-    sign.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
-    sign.add_argument("--contract", help="the CarbonLedger address to sign for")
+    _signing_options(sign)
     sign.set_defaults(handler=_batch_sign)
     submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids")
     submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
@@ -140,11 +136,7 @@ def _parser() -> argparse.ArgumentParser:
     claim = _group(commands, "claim", "sign and submit retirement claims of certificates and credits")
     claim_sign = claim.add_parser("sign", help="sign a retirement claim with the factory's key")
     claim_sign.add_argument("claim_file", type=Path, metavar="CLAIM.json")
-    claim_sign.add_argument("--key", type=Path, required=True, help="the factory's key file")
-    claim_sign.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
-    claim_sign.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
-    claim_sign.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
-    claim_sign.add_argument("--contract", help="the CarbonLedger address to sign for")
+    _signing_options(claim_sign)
     claim_sign.set_defaults(handler=_claim_sign)
     claim_submit = claim.add_parser("submit", help="submit a signed claim; refused if any unit was claimed before")
     claim_submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
@@ -219,6 +211,15 @@ def _parser() -> argparse.ArgumentParser:
     anchor_show.add_argument("period", help="YYYY-MM")
     anchor_show.set_defaults(handler=_anchor_show)
     return parser
+
+
+def _signing_options(parser: argparse.ArgumentParser) -> None:
+    """What every factory-signing command takes: the key, where to write, and the domain."""
+    parser.add_argument("--key", type=Path, required=True, help="the factory's key file")
+    parser.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    parser.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
+    parser.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
+    parser.add_argument("--contract", help="the CarbonLedger address to sign for")
 
 
 def _group(commands: Any, name: str, help_text: str) -> Any:
