@@ -1,0 +1,60 @@
+"""The one row format every benchmark reports in, so ``benchmarks.run`` can print a single table.
+
+A figure is only meaningful next to what it is compared with and what it should reach, so a row
+carries all three: the measured value, an optional baseline measured *in the same run* (never a
+number copied from elsewhere), and an optional target with the direction that meets it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Row:
+    section: str  # e.g. "Merkle tree", "keccak", "ingest"
+    figure: str  # what was measured, e.g. "tree + all proofs, 10^6 hashes"
+    value: float
+    unit: str  # e.g. "s", "hashes/s", "ms", "gas/record"
+    baseline: float | None = None  # the same figure for what users would otherwise pick
+    baseline_name: str | None = None  # e.g. "@openzeppelin/merkle-tree"
+    target: float | None = None
+    higher_is_better: bool = False  # direction for the target and for the ratio
+    note: str = ""  # e.g. "roots equal"
+
+    @property
+    def ratio(self) -> float | None:
+        """How many times better than the baseline (>1 means we are better), or None."""
+        if self.baseline is None or self.value == 0 or self.baseline == 0:
+            return None
+        return self.value / self.baseline if self.higher_is_better else self.baseline / self.value
+
+    @property
+    def met(self) -> bool | None:
+        if self.target is None:
+            return None
+        return self.value >= self.target if self.higher_is_better else self.value <= self.target
+
+
+def timed(fn: Callable[[], object]) -> tuple[float, object]:
+    """Wall seconds of one call and its result (perf_counter: monotonic, highest resolution)."""
+    start = time.perf_counter()
+    result = fn()
+    return time.perf_counter() - start, result
+
+
+def percentile(samples: Sequence[float], p: float) -> float:
+    """The p-th percentile (0–100) with linear interpolation, as ``numpy.percentile`` computes it."""
+    if not samples:
+        raise ValueError("no samples")
+    if len(samples) == 1:
+        return samples[0]
+    qs = statistics.quantiles(samples, n=100, method="inclusive")
+    if p <= 0:
+        return min(samples)
+    if p >= 100:
+        return max(samples)
+    return qs[int(p) - 1] if float(p).is_integer() else statistics.quantiles(samples, n=1000, method="inclusive")[int(p * 10) - 1]
