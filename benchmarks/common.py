@@ -7,7 +7,6 @@ number copied from elsewhere), and an optional target with the direction that me
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -47,14 +46,11 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
 
 
 def percentile(samples: Sequence[float], p: float) -> float:
-    """The p-th percentile (0–100) with linear interpolation, as ``numpy.percentile`` computes it."""
+    """The p-th percentile (0–100), linearly interpolated between the nearest ranks (numpy's default)."""
     if not samples:
         raise ValueError("no samples")
-    if len(samples) == 1:
-        return samples[0]
-    qs = statistics.quantiles(samples, n=100, method="inclusive")
-    if p <= 0:
-        return min(samples)
-    if p >= 100:
-        return max(samples)
-    return qs[int(p) - 1] if float(p).is_integer() else statistics.quantiles(samples, n=1000, method="inclusive")[int(p * 10) - 1]
+    ordered = sorted(samples)
+    rank = (len(ordered) - 1) * p / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
