@@ -18,6 +18,7 @@ they name, and :func:`_month_index` turns them into consecutive integers for mon
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -156,36 +157,66 @@ def _units_claimed_twice(claims: Sequence[ClaimedRetirement], factory_id: str) -
     """Overlapping serial ranges within one (registry, block_id), at least one claim the factory's.
 
     Ranges are inclusive: 1..100 and 101..200 touch but share no serial; 1..100 and 100..200 share
-    serial 100. Each block's claims are sorted by first serial, so a claim is compared only with
-    the later-starting claims that begin inside it (no quadratic scan of a busy block).
+    serial 100. Each block is swept once in order of first serial, keeping the claims still open
+    (last serial not yet passed) in heaps keyed by last serial: every claim still open when another
+    starts overlaps it, so the work is O(n log n) plus one step per reported pair — a busy block of
+    other factories' claims (or a million disjoint ones) never makes it quadratic. Claims on chain
+    are disjoint per block (the contract refuses overlaps), so a block whose sorted ranges never
+    reach back is passed over after one linear look, without the heaps.
     """
     blocks: dict[tuple[str, str], list[ClaimedRetirement]] = defaultdict(list)
     for c in claims:
         blocks[(c.claim.registry, c.claim.block_id)].append(c)
     findings: list[Finding] = []
     for (registry, block_id), members in blocks.items():
-        members.sort(key=lambda c: (c.claim.serial_start, c.claim_id))
-        for i, a in enumerate(members):
-            for b in members[i + 1 :]:
-                if b.claim.serial_start > a.claim.serial_end:
-                    break
-                if factory_id not in (a.claim.factory_id, b.claim.factory_id):
-                    continue
-                first, second = sorted((a, b), key=lambda c: c.claim_id)
-                low = max(a.claim.serial_start, b.claim.serial_start)
-                high = min(a.claim.serial_end, b.claim.serial_end)
-                findings.append(
-                    Finding(
-                        UNITS_CLAIMED_TWICE,
-                        f"{registry} block {block_id}: serials {_serials(first)} (claim {first.claim_id}, "
-                        f"{first.claim.factory_id}) and {_serials(second)} (claim {second.claim_id}, "
-                        f"{second.claim.factory_id}) overlap in {low}..{high}: "
-                        f"{high - low + 1:,} unit{'' if high == low else 's'} claimed twice",
-                        (first.claim_id, second.claim_id),
-                        (),
-                    )
-                )
+        if len(members) < 2:
+            continue
+        members.sort(key=_first_serial)
+        if _disjoint(members):
+            continue
+        open_all: list[tuple[int, int, ClaimedRetirement]] = []  # (last serial, claim id, claim)
+        open_own: list[tuple[int, int, ClaimedRetirement]] = []  # the factory's claims among them
+        for b in members:
+            start, own = b.claim.serial_start, b.claim.factory_id == factory_id
+            for heap in (open_all, open_own):
+                while heap and heap[0][0] < start:
+                    heapq.heappop(heap)
+            for _, _, a in open_all if own else open_own:
+                findings.append(_twice(registry, block_id, a, b))
+            entry = (b.claim.serial_end, b.claim_id, b)
+            heapq.heappush(open_all, entry)
+            if own:
+                heapq.heappush(open_own, entry)
     return sorted(findings, key=lambda f: f.claim_ids)
+
+
+def _first_serial(c: ClaimedRetirement) -> tuple[int, int]:
+    return (c.claim.serial_start, c.claim_id)
+
+
+def _disjoint(members: Sequence[ClaimedRetirement]) -> bool:
+    """Whether ranges sorted by first serial share no serial (each starts past all before it)."""
+    reach = -1
+    for c in members:
+        if c.claim.serial_start <= reach:
+            return False
+        reach = max(reach, c.claim.serial_end)
+    return True
+
+
+def _twice(registry: str, block_id: str, a: ClaimedRetirement, b: ClaimedRetirement) -> Finding:
+    first, second = sorted((a, b), key=lambda c: c.claim_id)
+    low = max(a.claim.serial_start, b.claim.serial_start)
+    high = min(a.claim.serial_end, b.claim.serial_end)
+    return Finding(
+        UNITS_CLAIMED_TWICE,
+        f"{registry} block {block_id}: serials {_serials(first)} (claim {first.claim_id}, "
+        f"{first.claim.factory_id}) and {_serials(second)} (claim {second.claim_id}, "
+        f"{second.claim.factory_id}) overlap in {low}..{high}: "
+        f"{high - low + 1:,} unit{'' if high == low else 's'} claimed twice",
+        (first.claim_id, second.claim_id),
+        (),
+    )
 
 
 # --- check 2: GEC and CCER for the same generation --------------------------------------------

@@ -52,6 +52,30 @@ def serial_key(serial: int) -> str:
     return f"{serial:039d}"
 
 
+def confirmed_overlap(session: Session, registry: str, block_id: str, start: int, end: int) -> ClaimRow | None:
+    """The confirmed claim of block (``registry``, ``block_id``) holding a unit of ``start..end``.
+
+    Confirmed claims of one block never overlap — the contract refused every overlap before they
+    were confirmed — so in order of first serial their last serials rise too, and the claim that
+    starts last at or before ``end`` is the only one that can reach ``start``. That makes the check
+    one descending index seek (registry, block_id, serial_start), independent of how many claims
+    the block or the database holds. Should the rows ever disagree with that (a database pointed
+    at a second deployment), a missed overlap here is still refused by the contract on relay.
+    """
+    row = session.scalars(
+        select(ClaimRow)
+        .where(
+            ClaimRow.registry_name == registry,
+            ClaimRow.block_id == block_id,
+            ClaimRow.status == CLAIMED,
+            ClaimRow.serial_start <= serial_key(end),
+        )
+        .order_by(ClaimRow.serial_start.desc())
+        .limit(1)
+    ).first()
+    return row if row is not None and row.serial_end >= serial_key(start) else None
+
+
 @dataclass(frozen=True)
 class SignedClaim:
     claim: RetirementClaim
@@ -101,15 +125,8 @@ class ClaimService:
         signer = authenticate(self.ledger, signed.domain, claim.factory_id, signed.recovered_signer(), "claim")
 
         with self.sessions() as session:
-            for row in session.scalars(
-                select(ClaimRow).where(
-                    ClaimRow.registry_name == claim.registry,
-                    ClaimRow.block_id == claim.block_id,
-                    ClaimRow.status == CLAIMED,
-                    ClaimRow.serial_start <= serial_key(claim.serial_end),
-                    ClaimRow.serial_end >= serial_key(claim.serial_start),
-                )
-            ):
+            row = confirmed_overlap(session, claim.registry, claim.block_id, claim.serial_start, claim.serial_end)
+            if row is not None:
                 if row.signature == "0x" + signed.signature.hex():
                     return _row_json(row), False  # an identical resubmission
                 raise Conflict(_conflict_message(_row_json(row)))
