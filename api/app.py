@@ -20,6 +20,7 @@ from ledger.claims.service import ClaimService
 from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
 from ledger.records import RecordError
+from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
 
 STATUS = {
     NotFound: status.HTTP_404_NOT_FOUND,
@@ -33,6 +34,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest request body accepted (evidence uploads: their own limit plus 1 MiB of multipart)."""
+DEFAULT_MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024
+"""The largest streamed (NDJSON) batch body: a million records with evidence fit several times over;
+what bounds memory is the record count, since records are parsed as they arrive."""
 
 
 def create_app(
@@ -42,11 +46,15 @@ def create_app(
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
     public_rpc_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_batch_records: int = DEFAULT_MAX_RECORDS,
+    max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
 ) -> FastAPI:
     """The API and the pages over ``notary``. Evidence files are stored in ``evidence_dir`` (metadata
     in the notary's database); without it the /evidence routes answer 503. ``public_rpc_url`` is the
     chain endpoint browsers verify against (default: the one the service uses). Request bodies over
-    ``max_body_bytes`` (evidence uploads: over ``evidence_max_bytes`` + 1 MiB) are refused with 413."""
+    ``max_body_bytes`` (evidence uploads: over ``evidence_max_bytes`` + 1 MiB; a batch streamed as
+    NDJSON: over ``max_stream_bytes``) are refused with 413; a batch of more than ``max_batch_records``
+    records with 422."""
     app = FastAPI(
         title="Zero-carbon ledger",
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
@@ -60,6 +68,8 @@ def create_app(
     )
     app.state.admin_token = admin_token
     app.state.public_rpc_url = public_rpc_url
+    app.state.max_batch_records = max_batch_records
+    app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     for module in (factories, batches, records, verify, claims, evaluations, chain, evidence, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
@@ -71,6 +81,7 @@ def create_app(
         BodySizeLimit,  # type: ignore[arg-type]
         max_bytes=max_body_bytes,
         per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024},
+        per_stream={("POST", "/batches", NDJSON): max_stream_bytes},
     )
     return app
 
@@ -81,18 +92,27 @@ class _BodyTooLarge(HTTPException):
 
 class BodySizeLimit:
     """Refuse request bodies over a limit with 413: by Content-Length before reading anything, and by
-    counting the bytes of a streamed (chunked) body as they arrive."""
+    counting the bytes of a streamed (chunked) body as they arrive. ``per_path`` sets other limits
+    by (method, path); ``per_stream`` by (method, path, media type), for bodies parsed as they stream
+    in rather than read whole."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, per_path: dict[tuple[str, str], int] | None = None) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, per_path: dict[tuple[str, str], int] | None = None,
+        per_stream: dict[tuple[str, str, str], int] | None = None,
+    ) -> None:  # fmt: skip
         self.app = app
         self.max_bytes = max_bytes
         self.per_path = per_path or {}
+        self.per_stream = per_stream or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.per_path.get((scope["method"], scope["path"].rstrip("/") or "/"), self.max_bytes)
+        route = (scope["method"], scope["path"].rstrip("/") or "/")
+        limit = self.per_path.get(route, self.max_bytes)
+        if self.per_stream:
+            limit = self.per_stream.get((*route, _media_type(scope)), limit)
         detail = f"request body too large: the limit is {limit} bytes"
         length = _content_length(scope)
         if length is not None and length > limit:
@@ -122,6 +142,13 @@ class BodySizeLimit:
             if started:
                 raise
             await _send_413(send, detail)
+
+
+def _media_type(scope: Scope) -> str:
+    for name, value in scope.get("headers", ()):
+        if name == b"content-type":
+            return value.decode("latin-1").split(";")[0].strip().lower()
+    return ""
 
 
 def _content_length(scope: Scope) -> int | None:

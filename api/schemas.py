@@ -96,7 +96,10 @@ class BatchOut(BaseModel):
     tx_hash: str | None
     block_number: int | None
     anchored_at: int | None
-    records: list[RecordOut]
+    records: list[RecordOut] = Field(description="one page of the records: `offset` on, at most `limit` of them")
+    record_count: int = Field(description="all the batch's records")
+    offset: int = Field(description="the position of `records[0]`")
+    next_offset: int | None = Field(description="the offset of the next page, or null after the last")
 
 
 class BatchSummaryOut(BaseModel):

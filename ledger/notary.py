@@ -12,18 +12,18 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import threading
 import time
-import uuid
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload, sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from ledger import faults
 from ledger.chain import errors as chain_errors
@@ -31,7 +31,7 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.commit import BatchCommit, LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
 from ledger.merkle import MerkleTree
-from ledger.records import RecordError, check_factory_id, check_period
+from ledger.records import MeasurementRecord, RecordError, check_factory_id, check_period
 from ledger.signing import SignedBatch
 from ledger.store.models import BatchRow, FactoryRow, RecordRow
 
@@ -39,6 +39,15 @@ log = logging.getLogger(__name__)
 
 PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
 BUNDLE_FORMAT = "zcl-proof-bundle/1"
+INSERT_CHUNK = 5000
+"""Records per INSERT executemany: few round trips, bounded parameter lists."""
+PROOF_CHUNK = 2000
+"""Proof lines per piece of a streamed proofs response."""
+TREE_CACHE_LEAVES = 4_000_000
+"""Leaves kept across the cached trees (about 130 bytes each); the newest tree always stays."""
+_BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_RECORD_TABLE = RecordRow.__table__
+_BATCH_TABLE = BatchRow.__table__
 
 
 class NotaryError(Exception):
@@ -120,6 +129,8 @@ class BatchView:
     block_number: int | None
     anchored_at: int | None
     records: list[RecordView]
+    record_count: int = 0  # all the batch's records; ``records`` may be one page of them
+    offset: int = 0  # the position of ``records[0]``
     reason: str | None = None  # why a queued batch was rejected when the chain came back
 
 
@@ -141,6 +152,7 @@ class Notary:
         self.sessions = sessions
         self.wait_timeout = wait_timeout
         self._trees: OrderedDict[str, MerkleTree] = OrderedDict()
+        self._tree_leaves = 0
         self._trees_lock = threading.Lock()
         self._in_flight: set[str] = set()  # batches a request is anchoring right now
         self._in_flight_lock = threading.Lock()
@@ -222,8 +234,9 @@ class Notary:
 
     # --- batches ----------------------------------------------------------------------------
 
-    def submit_batch(self, signed: SignedBatch) -> tuple[BatchView, bool]:
-        """Store and anchor a signed batch. Returns the batch and whether this call created it.
+    def submit_batch(self, signed: SignedBatch, *, limit: int | None = None) -> tuple[BatchView, bool]:
+        """Store and anchor a signed batch. Returns the batch (with its first ``limit`` records,
+        all when None) and whether this call created it.
 
         When the chain does not answer (on the signer check or the send) the batch is still
         accepted: it is stored ``pending`` (status in the returned view) and anchored by
@@ -244,7 +257,7 @@ class Notary:
             self._drop(existing.id)  # a rejected queued batch gives its revision back
             existing = None
         if existing is not None:
-            return self._resubmitted(existing, signed), False
+            return self._resubmitted(existing, signed, limit), False
         if not queued:
             try:
                 on_chain = self.ledger.revision_count(batch.factory_id, batch.period)
@@ -262,27 +275,29 @@ class Notary:
                     f"the next revision is {on_chain + 1}"
                 )
 
-        batch_id = str(uuid.uuid4())
+        batch_id = _new_id()
         with self._in_flight_lock:
             self._in_flight.add(batch_id)
         try:
             try:
                 with self.sessions.begin() as session:
-                    session.add(self._new_row(batch_id, signed, signer))
+                    self._store(session, batch_id, signed, signer)
             except IntegrityError:
                 existing = self._find_batch(batch.factory_id, batch.period, batch.revision)
                 if existing is None:
                     raise
-                return self._resubmitted(existing, signed), False
+                return self._resubmitted(existing, signed, limit), False
+            if signed.tree is not None:
+                self._remember_tree(batch_id, signed.tree)
             faults.crash_point("batch.stored")
-            if queued:
-                return self.get_batch(batch_id), True
-            return self._anchor(batch_id, signed), True
+            if not queued:
+                self._anchor(batch_id, signed)
+            return self.get_batch(batch_id, limit=limit), True
         finally:
             with self._in_flight_lock:
                 self._in_flight.discard(batch_id)
 
-    def _resubmitted(self, existing: BatchView, signed: SignedBatch) -> BatchView:
+    def _resubmitted(self, existing: BatchView, signed: SignedBatch, limit: int | None) -> BatchView:
         """An identical resubmission gets the same answer; anything else for that revision conflicts."""
         same = existing.root == "0x" + signed.root.hex() and existing.signature == "0x" + signed.signature.hex()
         if not same:
@@ -293,10 +308,10 @@ class Notary:
         deadline = time.monotonic() + self.wait_timeout
         while existing.status == PENDING and self._may_be_anchoring(existing.id) and time.monotonic() < deadline:
             time.sleep(0.1)  # the first submission, here or on another instance, is anchoring it right now
-            existing = self.get_batch(existing.id)
+            existing = self.get_batch(existing.id, limit=0)
         if existing.status == PENDING and self._may_be_anchoring(existing.id):
             raise Unavailable(f"batch {existing.id} is still waiting for its anchor; ask again later")
-        return existing  # anchored, or queued for the reconciler (the caller answers 202)
+        return self.get_batch(existing.id, limit=limit)  # anchored, or queued for the reconciler (202)
 
     def _may_be_anchoring(self, batch_id: str) -> bool:
         """Whether a submission may be anchoring this batch now: in this process, or — for a row
@@ -314,46 +329,39 @@ class Notary:
         with self._in_flight_lock:
             return batch_id in self._in_flight
 
-    def _new_row(self, batch_id: str, signed: SignedBatch, signer: str) -> BatchRow:
+    def _store(self, session: Session, batch_id: str, signed: SignedBatch, signer: str) -> None:
+        """The batch row and its records, in bulk: one executemany per :data:`INSERT_CHUNK` records
+        rather than an ORM object and a round trip each. Portable Core: SQLite and PostgreSQL."""
         batch = signed.batch
-        row = BatchRow(
-            id=batch_id,
-            factory_id=batch.factory_id,
-            period=batch.period,
-            revision=batch.revision,
-            root="0x" + signed.root.hex(),
-            leaf_count=signed.leaf_count,
-            uri=batch.uri,
-            signature="0x" + signed.signature.hex(),
-            signer=signer,
-            status=PENDING,
-            created_at=datetime.now(UTC),
-        )
-        for position, (record, record_hash) in enumerate(zip(batch.records, batch.record_hashes(), strict=True)):
-            body = record.to_json()
-            row.records.append(
-                RecordRow(
-                    id=str(uuid.uuid4()),
-                    position=position,
-                    record_hash="0x" + record_hash.hex(),
-                    source_id=record.source_id,
-                    kind=record.kind,
-                    value=record.value,
-                    unit=record.unit,
-                    interval_start=body["interval_start"],
-                    interval_end=body["interval_end"],
-                    body=json.dumps(body, sort_keys=True, ensure_ascii=False),
-                )
+        session.execute(
+            insert(_BATCH_TABLE),
+            {
+                "id": batch_id, "factory_id": batch.factory_id, "period": batch.period, "revision": batch.revision,
+                "root": "0x" + signed.root.hex(), "leaf_count": signed.leaf_count, "uri": batch.uri,
+                "signature": "0x" + signed.signature.hex(), "signer": signer, "status": PENDING,
+                "created_at": datetime.now(UTC),
+            },
+        )  # fmt: skip
+        records, hashes = batch.records, batch.record_hashes()
+        statement = insert(_RECORD_TABLE)
+        for first in range(0, len(records), INSERT_CHUNK):
+            chunk = records[first : first + INSERT_CHUNK]
+            ids = _new_ids(len(chunk))
+            session.execute(
+                statement,
+                [
+                    _record_values(ids[i], batch_id, first + i, record, hashes[first + i])
+                    for i, record in enumerate(chunk)
+                ],
             )
-        return row
 
-    def _anchor(self, batch_id: str, signed: SignedBatch) -> BatchView:
+    def _anchor(self, batch_id: str, signed: SignedBatch) -> None:
         try:
             with faults.scope("batch"):
                 tx = self.ledger.commit_batch(signed.commit, signed.signature)
         except ChainUnavailable as exc:
             log.warning("batch %s queued: the chain does not answer: %s", batch_id, exc)
-            return self.get_batch(batch_id)  # pending: the reconciler anchors it when the chain is back
+            return  # pending: the reconciler anchors it when the chain is back
         except TransactionTimeout as exc:
             log.warning("batch %s kept pending: %s", batch_id, exc)
             raise Unavailable(f"batch {batch_id} is stored but not yet anchored ({exc}); it will be finished") from exc
@@ -364,7 +372,6 @@ class Notary:
             raise Conflict(f"the contract refused the batch: {exc}") from exc
         faults.crash_point("batch.mined")
         self._mark_anchored(batch_id, tx.tx_hash)
-        return self.get_batch(batch_id)
 
     def _mark_anchored(self, batch_id: str, tx_hash: str) -> None:
         with self.sessions.begin() as session:
@@ -375,10 +382,10 @@ class Notary:
             row.block_number, row.anchored_at = anchor.anchored_block, anchor.anchored_at
 
     def _drop(self, batch_id: str) -> None:
-        with self.sessions.begin() as session:
-            row = session.get(BatchRow, batch_id)
-            if row is not None:
-                session.delete(row)
+        with self.sessions.begin() as session:  # two statements, not an ORM delete per record
+            session.execute(delete(_RECORD_TABLE).where(_RECORD_TABLE.c.batch_id == batch_id))
+            session.execute(delete(_BATCH_TABLE).where(_BATCH_TABLE.c.id == batch_id))
+        self._forget_tree(batch_id)
 
     def reconcile(self) -> int:
         """Finish every pending batch from the chain; returns how many were finished.
@@ -395,7 +402,6 @@ class Notary:
                     select(BatchRow)
                     .where(BatchRow.status == PENDING)
                     .order_by(BatchRow.factory_id, BatchRow.period, BatchRow.revision)
-                    .options(selectinload(BatchRow.records))
                 ).all()
             finished = 0
             for row in pending:
@@ -463,20 +469,34 @@ class Notary:
         return None
 
     def _find_batch(self, factory_id: str, period: str, revision: int) -> BatchView | None:
+        """The batch of that revision, without its records."""
         with self.sessions() as session:
             row = session.scalars(
-                select(BatchRow)
-                .where(BatchRow.factory_id == factory_id, BatchRow.period == period, BatchRow.revision == revision)
-                .options(selectinload(BatchRow.records))
+                select(BatchRow).where(
+                    BatchRow.factory_id == factory_id, BatchRow.period == period, BatchRow.revision == revision
+                )
             ).one_or_none()
-            return _batch_view(row) if row else None
+            return _batch_view(row, [], 0) if row else None
 
-    def get_batch(self, batch_id: str) -> BatchView:
+    def get_batch(self, batch_id: str, *, offset: int = 0, limit: int | None = None) -> BatchView:
+        """The batch with its records from position ``offset`` on, ``limit`` of them (all when None)."""
         with self.sessions() as session:
-            row = session.get(BatchRow, batch_id, options=[selectinload(BatchRow.records)])
+            row = session.get(BatchRow, batch_id)
             if row is None:
                 raise NotFound(f"no batch {batch_id}")
-            view = _batch_view(row)
+            records: list[RecordView] = []
+            if limit is None or limit > 0:
+                c = _RECORD_TABLE.c
+                query = (
+                    select(c.id, c.position, c.record_hash, c.source_id, c.kind, c.value, c.unit,
+                           c.interval_start, c.interval_end)
+                    .where(c.batch_id == batch_id, c.position >= offset)
+                    .order_by(c.position)
+                )  # fmt: skip
+                if limit is not None:
+                    query = query.limit(limit)
+                records = [RecordView(*r) for r in session.execute(query)]
+            view = _batch_view(row, records, offset)
         if view.status == REJECTED:
             reason = self._reasons.get(batch_id) or (
                 f"refused when the chain came back (signed by {view.signer}; check factory {view.factory_id}'s "
@@ -541,28 +561,110 @@ class Notary:
             "anchor": {"tx_hash": batch.tx_hash, "block_number": batch.block_number},
         }
 
-    def _tree(self, batch_id: str, session: Session) -> MerkleTree:
+    def proofs(self, batch_id: str) -> tuple[BatchView, Iterator[bytes]]:
+        """Every record's proof, from one tree: the batch, and NDJSON pieces of :data:`PROOF_CHUNK`
+        lines ``{"record_id", "index", "record_hash", "leaf", "proof"}`` in record order.
+
+        The batch is checked (it exists and is anchored) before anything streams, so a refusal
+        is an HTTP status rather than a broken body.
+        """
+        batch = self.get_batch(batch_id, limit=0)
+        if batch.status != ANCHORED:
+            raise Unavailable(f"batch {batch_id} is {batch.status}, not anchored: it has no proofs yet")
+        with self.sessions() as session:
+            c = _RECORD_TABLE.c
+            rows = session.execute(
+                select(c.id, c.record_hash).where(c.batch_id == batch_id).order_by(c.position)
+            ).all()
+            tree = self._tree(batch_id, session, [h for _, h in rows])
+        return batch, _proof_lines(tree, rows)
+
+    def _tree(self, batch_id: str, session: Session, hashes: Sequence[str] | None = None) -> MerkleTree:
         with self._trees_lock:
             tree = self._trees.get(batch_id)
             if tree is not None:
                 self._trees.move_to_end(batch_id)
                 return tree
-        hashes: Sequence[str] = session.scalars(
-            select(RecordRow.record_hash).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
-        ).all()
+        if hashes is None:
+            hashes = session.scalars(
+                select(RecordRow.record_hash).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
+            ).all()
         tree = MerkleTree.build([bytes.fromhex(h[2:]) for h in hashes])
-        with self._trees_lock:
-            self._trees[batch_id] = tree
-            while len(self._trees) > 16:
-                self._trees.popitem(last=False)
+        self._remember_tree(batch_id, tree)
         return tree
+
+    def _remember_tree(self, batch_id: str, tree: MerkleTree) -> None:
+        with self._trees_lock:
+            if batch_id in self._trees:
+                return
+            self._trees[batch_id] = tree
+            self._tree_leaves += tree.leaf_count
+            while len(self._trees) > 16 or (self._tree_leaves > TREE_CACHE_LEAVES and len(self._trees) > 1):
+                _, old = self._trees.popitem(last=False)
+                self._tree_leaves -= old.leaf_count
+
+    def _forget_tree(self, batch_id: str) -> None:
+        with self._trees_lock:
+            old = self._trees.pop(batch_id, None)
+            if old is not None:
+                self._tree_leaves -= old.leaf_count
 
 
 def _commit_of(row: BatchRow) -> BatchCommit:
     return BatchCommit(row.factory_id, row.period, row.revision, bytes.fromhex(row.root[2:]), row.leaf_count, row.uri)
 
 
-def _batch_view(row: BatchRow) -> BatchView:
+def _new_id() -> str:
+    return _new_ids(1)[0]
+
+
+def _new_ids(n: int) -> list[str]:
+    """``n`` random (version 4) UUIDs as strings, from one read of the OS's random source."""
+    raw = os.urandom(16 * n).hex()
+    ids = []
+    for k in range(0, 32 * n, 32):
+        h = raw[k : k + 32]
+        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
+    return ids
+
+
+def _record_values(
+    record_id: str, batch_id: str, position: int, record: MeasurementRecord, record_hash: bytes
+) -> dict[str, Any]:
+    body = record.to_json()
+    return {
+        "id": record_id,
+        "batch_id": batch_id,
+        "position": position,
+        "record_hash": "0x" + record_hash.hex(),
+        "source_id": record.source_id,
+        "kind": record.kind,
+        "value": record.value,
+        "unit": record.unit,
+        "interval_start": body["interval_start"],
+        "interval_end": body["interval_end"],
+        "body": _BODY_ENCODER.encode(body),
+    }
+
+
+def _proof_lines(tree: MerkleTree, rows: Sequence[Any]) -> Iterator[bytes]:
+    """NDJSON proof lines, :data:`PROOF_CHUNK` at a time. Every value is an id, a number or hex,
+    so the lines are formatted directly rather than through a JSON encoder."""
+    proof, leaf = tree.proof, tree.leaf
+    for first in range(0, len(rows), PROOF_CHUNK):
+        lines = []
+        for index in range(first, min(first + PROOF_CHUNK, len(rows))):
+            record_id, record_hash = rows[index]
+            steps = proof(index)
+            path = '"0x' + '","0x'.join([step.hex() for step in steps]) + '"' if steps else ""
+            lines.append(
+                f'{{"record_id":"{record_id}","index":{index},"record_hash":"{record_hash}",'
+                f'"leaf":"0x{leaf(index).hex()}","proof":[{path}]}}\n'
+            )
+        yield "".join(lines).encode()
+
+
+def _batch_view(row: BatchRow, records: list[RecordView], offset: int) -> BatchView:
     return BatchView(
         id=row.id,
         factory_id=row.factory_id,
@@ -577,12 +679,9 @@ def _batch_view(row: BatchRow) -> BatchView:
         tx_hash=row.tx_hash,
         block_number=row.block_number,
         anchored_at=row.anchored_at,
-        records=[
-            RecordView(
-                r.id, r.position, r.record_hash, r.source_id, r.kind, r.value, r.unit, r.interval_start, r.interval_end
-            )
-            for r in row.records
-        ],
+        records=records,
+        record_count=row.leaf_count,
+        offset=offset,
     )
 
 

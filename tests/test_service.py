@@ -314,8 +314,8 @@ def test_a_batch_left_pending_by_a_crash_is_finished_at_start(service: Service, 
     after_body = signed(service, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     after = parse_signed_batch(after_body)
     with notary.sessions.begin() as session:
-        session.add(notary._new_row("crash-before-send", before, factory.address))
-        session.add(notary._new_row("crash-after-mine", after, factory.address))
+        notary._store(session, "crash-before-send", before, factory.address)
+        notary._store(session, "crash-after-mine", after, factory.address)
     tx = service.ledger.commit_batch(after.commit, after.signature)
 
     assert service.http.get("/batches/crash-before-send").json()["status"] == "pending"

@@ -1,15 +1,31 @@
+"""Batches: submitted as one JSON body or streamed as NDJSON, read back a page of records at a
+time, and proved all at once as a stream of every record's proof."""
+
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from dataclasses import asdict
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Query, Request, Response, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from starlette.requests import ClientDisconnect
 
-from api.deps import NotaryDep
+from api.deps import NotaryDep, get_notary
 from api.schemas import BatchOut, SignedBatchIn
-from ledger.notary import PENDING
-from ledger.signing import parse_signed_batch
+from ledger.notary import PENDING, BatchView
+from ledger.records import RecordError
+from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
 
 router = APIRouter(prefix="/batches", tags=["batches"])
+
+PAGE = 1000
+"""Records in a batch answer unless ``limit`` says otherwise."""
+MAX_PAGE = 10_000
+FEED_BYTES = 1024 * 1024
+"""Bytes of a streamed body collected before they are parsed (off the event loop) in one go."""
 
 
 class BatchStatusOut(BatchOut):
@@ -20,30 +36,125 @@ class BatchStatusOut(BatchOut):
 QUEUED = "the chain is unreachable; the batch is stored and will be anchored when the chain returns"
 
 
-@router.post(
+class BatchUpload(APIRoute):
+    """``POST /batches`` reads a JSON body as FastAPI does, or an NDJSON body as a stream: the
+    content type picks the path before FastAPI would read the whole body."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        json_handler = super().get_route_handler()
+
+        async def handler(request: Request) -> Response:
+            if request.headers.get("content-type", "").split(";")[0].strip().lower() == NDJSON:
+                return await _submit_stream(request)
+            return await json_handler(request)
+
+        return handler
+
+
+STREAM_DOC = (
+    f"Or `Content-Type: {NDJSON}`, streamed: line 1 is the signed envelope (every key of the JSON form "
+    "but `records`), then one record per line in the JSON form's record shape. A 422 names the field "
+    "as the JSON form does (`records[41].value`) and its line (`(line 43)`); nothing is stored."
+)
+
+
+def submit_batch(body: SignedBatchIn, notary: NotaryDep, response: Response) -> BatchStatusOut:
+    batch, created = notary.submit_batch(parse_signed_batch(body.model_dump(exclude_none=True)), limit=PAGE)
+    response.status_code = _status(batch, created)
+    return _out(batch, QUEUED if batch.status == PENDING else None)
+
+
+router.add_api_route(
     "",
+    submit_batch,
+    methods=["POST"],
+    response_model=BatchStatusOut,
     status_code=status.HTTP_201_CREATED,
+    description="Store a factory-signed batch and anchor its root on chain (relayed with the service's key). "
+    f"The answer holds the first {PAGE} records; page through the rest with `GET /batches/{{id}}`.\n\n" + STREAM_DOC,
+    openapi_extra={
+        "requestBody": {"content": {NDJSON: {"schema": {"type": "string", "format": "binary"}}}},
+    },
     responses={
         200: {"description": "an identical resubmission: the batch as first stored"},
         202: {"description": "the chain is unreachable: the batch is stored `pending` and anchored when it returns "
               "(its signer is checked then; a wrong one makes it `rejected`)"},
         403: {"description": "signed by a key that is not the factory's registered signer"},
         409: {"description": "this revision is already anchored with other data, or a replay"},
-        422: {"description": "bad input; `detail[].loc` names the field"},
+        413: {"description": "the body is over the service's size limit"},
+        422: {"description": "bad input; `detail[].loc` names the field (and a streamed body's message its line)"},
     },
-)
-def submit_batch(body: SignedBatchIn, notary: NotaryDep, response: Response) -> BatchStatusOut:
-    """Store a factory-signed batch and anchor its root on chain (relayed with the service's key)."""
-    batch, created = notary.submit_batch(parse_signed_batch(body.model_dump(exclude_none=True)))
+    route_class_override=BatchUpload,
+)  # fmt: skip
+
+
+async def _submit_stream(request: Request) -> Response:
+    notary = get_notary(request)
+    parser = SignedBatchStream(
+        max_records=request.app.state.max_batch_records, max_line_bytes=request.app.state.max_line_bytes
+    )
+    stream = request.stream()
+    try:
+        try:
+            pending: list[bytes] = []
+            size = 0
+            async for chunk in stream:
+                pending.append(chunk)
+                size += len(chunk)
+                if size >= FEED_BYTES:
+                    data, pending, size = b"".join(pending), [], 0
+                    await run_in_threadpool(parser.feed, data)
+            if pending:
+                await run_in_threadpool(parser.feed, b"".join(pending))
+            signed = await run_in_threadpool(parser.finish)
+        except RecordError:
+            async for _ in stream:  # read the rest, so the client gets the 422 rather than a broken pipe
+                pass
+            raise
+    except ClientDisconnect:
+        return Response(status_code=status.HTTP_400_BAD_REQUEST)
+    batch, created = await run_in_threadpool(notary.submit_batch, signed, limit=PAGE)
+    out = _out(batch, QUEUED if batch.status == PENDING else None)
+    return JSONResponse(out.model_dump(mode="json"), status_code=_status(batch, created))
+
+
+def _status(batch: BatchView, created: bool) -> int:
     if batch.status == PENDING:
-        response.status_code = status.HTTP_202_ACCEPTED
-        return BatchStatusOut(**asdict(batch), message=QUEUED)
-    if not created:
-        response.status_code = status.HTTP_200_OK
-    return BatchStatusOut(**asdict(batch))
+        return status.HTTP_202_ACCEPTED
+    return status.HTTP_201_CREATED if created else status.HTTP_200_OK
 
 
-@router.get("/{batch_id}")
-def get_batch(batch_id: str, notary: NotaryDep) -> BatchStatusOut:
-    """A batch with its anchor and its records' ids and hashes (and why, if it was rejected)."""
-    return BatchStatusOut(**asdict(notary.get_batch(batch_id)))
+def _out(batch: BatchView, message: str | None = None) -> BatchStatusOut:
+    following = batch.offset + len(batch.records)
+    return BatchStatusOut(
+        **asdict(batch), next_offset=following if following < batch.record_count else None, message=message
+    )
+
+
+@router.get("/{batch_id}", responses={404: {"description": "no such batch"}})
+def get_batch(
+    batch_id: str,
+    notary: NotaryDep,
+    offset: Annotated[int, Query(ge=0, description="the position of the first record to list")] = 0,
+    limit: Annotated[int, Query(ge=0, le=MAX_PAGE, description="records to list")] = PAGE,
+) -> BatchStatusOut:
+    """A batch with its anchor and a page of its records' ids and hashes (and why, if it was rejected)."""
+    return _out(notary.get_batch(batch_id, offset=offset, limit=limit))
+
+
+@router.get(
+    "/{batch_id}/proofs",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {NDJSON: {}}, "description": "one JSON object per line, in record order: "
+              '`{"record_id", "index", "record_hash", "leaf", "proof"}`; the headers `X-ZCL-Root` and '
+              "`X-ZCL-Leaf-Count` give the anchored root and the line count"},
+        404: {"description": "no such batch"},
+        503: {"description": "the batch is not anchored yet"},
+    },
+)  # fmt: skip
+def get_proofs(batch_id: str, notary: NotaryDep) -> StreamingResponse:
+    """Every record's Merkle proof, computed from one tree and streamed as NDJSON."""
+    batch, lines = notary.proofs(batch_id)
+    headers = {"X-ZCL-Root": batch.root, "X-ZCL-Leaf-Count": str(batch.leaf_count)}
+    return StreamingResponse(lines, media_type=NDJSON, headers=headers)

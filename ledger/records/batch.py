@@ -61,6 +61,19 @@ class Batch:
         # the hashes are needed for the duplicate check anyway; keep them (not a dataclass field)
         object.__setattr__(self, "_record_hashes", hashes)
 
+    @classmethod
+    def _assembled(
+        cls, factory_id: str, period: str, revision: int, uri: str,
+        records: tuple[MeasurementRecord, ...], hashes: tuple[bytes, ...],
+    ) -> Batch:  # fmt: skip
+        """A batch from records :class:`BatchBuilder` has already checked and hashed: the checks
+        of ``__post_init__`` would repeat its work record by record."""
+        batch = object.__new__(cls)
+        batch.__dict__.update(
+            factory_id=factory_id, period=period, revision=revision, uri=uri, records=records, _record_hashes=hashes
+        )
+        return batch
+
     def record_hashes(self) -> list[bytes]:
         """The records' EIP-712 struct hashes, in record order: the Merkle leaves."""
         hashes: tuple[bytes, ...] = self.__dict__["_record_hashes"]
@@ -106,11 +119,61 @@ def parse_batch(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozens
         raise BatchError("records", f"must be a list, got {type(items).__name__}")
     if not items:
         raise BatchError("records", "must contain at least one record")
-    records = tuple(
-        parse_record(item, factory_id=factory_id, period=period, path=f"records[{i}]")
-        for i, item in enumerate(items)
-    )
-    return Batch(factory_id=factory_id, period=period, revision=data["revision"], uri=uri, records=records)
+    builder = BatchBuilder(factory_id, period, data["revision"], uri)
+    for item in items:
+        builder.add(item)
+    return builder.build()
+
+
+class BatchBuilder:
+    """Assembles a batch one wire record at a time, for a batch that arrives as a stream.
+
+    Each record is parsed and hashed as it is added, so a caller holds only the records, never
+    the wire form of the whole batch. The result is the :class:`Batch` that :func:`parse_batch`
+    gives for the same records, with the same errors in the same order: a record's own error
+    when it is added, a duplicate (found on the way) only at :meth:`build`, after every record
+    has been checked on its own.
+    """
+
+    def __init__(self, factory_id: object, period: object, revision: object, uri: object = "") -> None:
+        try:
+            self.factory_id = check_factory_id(factory_id)
+            self.period = check_period(period)
+        except RecordError as e:
+            raise BatchError(e.field, e.message) from None
+        _check_revision(revision)
+        _check_uri(uri)
+        self.revision: int = revision  # type: ignore[assignment]
+        self.uri: str = uri  # type: ignore[assignment]
+        self._records: list[MeasurementRecord] = []
+        self._hashes: list[bytes] = []
+        self._first_seen: dict[bytes, int] = {}
+        self._duplicate: tuple[int, int] | None = None
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, item: object) -> bytes:
+        """Parse and hash the next record (``records[i]`` in errors); returns its hash."""
+        i = len(self._records)
+        record = parse_record(item, factory_id=self.factory_id, period=self.period, path=f"records[{i}]")  # type: ignore[arg-type]
+        digest = record_hash(record)
+        j = self._first_seen.setdefault(digest, i)
+        if j != i and self._duplicate is None:
+            self._duplicate = (i, j)
+        self._records.append(record)
+        self._hashes.append(digest)
+        return digest
+
+    def build(self) -> Batch:
+        if not self._records:
+            raise BatchError("records", "must contain at least one record")
+        if self._duplicate is not None:
+            i, j = self._duplicate
+            raise BatchError(f"records[{i}]", f"duplicates records[{j}]")
+        return Batch._assembled(
+            self.factory_id, self.period, self.revision, self.uri, tuple(self._records), tuple(self._hashes)
+        )
 
 
 def _check_revision(revision: object) -> None:
