@@ -1,7 +1,8 @@
 """ledger.merkle against its two authorities: OZ's JS StandardMerkleTree and BatchAnchors on anvil.
 
 Roots and proofs must be byte-for-byte OZ's (so batches built by either side are interchangeable)
-and must pass the contract's ``verifyRecord`` (so anchored batches are provable on-chain).
+and must pass the contract's ``verifyRecord`` (so anchored batches are provable on-chain). Both
+backends, the C extension and the pure-Python fallback, are held to OZ on the same trees.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from eth_abi import encode
 from eth_utils import keccak
 
 from ledger.chain.client import LedgerClient
+from ledger.keccak import NATIVE
 from ledger.merkle import MerkleTree, leaf_hash, node_hash, verify
 from ledger.merkle.proof import process_proof
 
@@ -28,6 +30,9 @@ OZ_SCRIPT = PROJECT / "tests" / "js" / "oz_merkle.mjs"
 SMALL_SIZES = [1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129]
 BIG_SIZE = 3000
 CONTRACT_SIZES = [n for n in SMALL_SIZES if n <= 65]
+# The pure-Python build always; the C one wherever the extension was built (tests/test_native.py
+# fails if a compiler was present and it was not).
+BACKENDS = ["python", *(["native"] if NATIVE is not None else [])]
 
 
 def random_hashes(n: int, seed: int) -> list[bytes]:
@@ -99,20 +104,25 @@ def test_node_hash_is_commutative_keccak_of_the_sorted_pair() -> None:
     assert node_hash(same, same) == keccak(same + same)
 
 
-def test_fixed_vectors_from_oz() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_fixed_vectors_from_oz(backend: str) -> None:
     """Pinned outputs of @openzeppelin/merkle-tree 1.0.8, so a regression shows even without Node."""
     one, two = b"\x11" * 32, b"\x22" * 32
-    assert MerkleTree.build([one]).root.hex() == "ddf01ddd376b0754614e249410f966d61b6560ef80e7495eaa08341d4e534a2e"
-    tree = MerkleTree.build([one, two])
+    root = "ddf01ddd376b0754614e249410f966d61b6560ef80e7495eaa08341d4e534a2e"
+    assert MerkleTree.build([one], backend=backend).root.hex() == root  # type: ignore[arg-type]
+    tree = MerkleTree.build([one, two], backend=backend)  # type: ignore[arg-type]
     assert tree.root.hex() == "cb18cb5843115351c1cf5f505b6c5929e5b4480a0f3666d63f5d885c49f4acad"
     assert [p.hex() for p in tree.proof(0)] == ["0f7e1163c9397953c541dc1b3e1fdde14cb0452e6ee4f9e81cd9665cd5f01774"]
+    assert tree.proofs(backend=backend) == [tree.proof(0), tree.proof(1)]  # type: ignore[arg-type]
 
 
 # --- (b) + (d) the OZ JS library, and our own verify --------------------------------------------
 
 
 def check_against_oz(values: list[bytes], sample: Sequence[int]) -> None:
-    tree = MerkleTree.build(values)
+    """One Node run per tree; every backend's root and proofs, all of them, must be OZ's."""
+    trees = {b: MerkleTree.build(values, backend=b) for b in BACKENDS}  # type: ignore[arg-type]
+    tree = trees["python"]
     assert tree.leaf_count == len(values)
     proofs = [tree.proof(i) for i in range(len(values))]
     wrong_root = flip(tree.root)
@@ -125,10 +135,13 @@ def check_against_oz(values: list[bytes], sample: Sequence[int]) -> None:
 
     answer = oz(values, checks)
 
-    assert answer["root"] == hx(tree.root)
-    assert len(answer["proofs"]) == len(values)
-    for i, (ours, theirs) in enumerate(zip(proofs, answer["proofs"], strict=True)):
-        assert ours == unhex(theirs), f"proof of input index {i} differs from OZ getProof({i})"
+    theirs_all = [unhex(theirs) for theirs in answer["proofs"]]
+    assert len(theirs_all) == len(values)
+    for backend, built in trees.items():
+        assert answer["root"] == hx(built.root), backend
+        for i, (ours, theirs) in enumerate(zip(built.proofs(), theirs_all, strict=True)):
+            assert ours == theirs, f"{backend}: proof of input index {i} differs from OZ getProof({i})"
+        assert [built.proof(i) for i in sample] == [theirs_all[i] for i in sample], backend
     assert answer["verified"] == expected
     # (d) our verify reaches the same verdicts, and every one of our proofs is valid to us.
     assert [verify(r, h, p) for r, h, p in checks] == expected
@@ -152,15 +165,57 @@ def test_matches_oz_big() -> None:
 def test_matches_oz_with_duplicate_record_hashes() -> None:
     values = with_duplicates()
     check_against_oz(values, sample=range(len(values)))
-    tree = MerkleTree.build(values)
-    # Each input index owns its own leaf position, even when the record hash repeats.
-    assert len({tree._positions[i] for i in range(len(values))}) == len(values)
+    for backend in BACKENDS:
+        tree = MerkleTree.build(values, backend=backend)  # type: ignore[arg-type]
+        # Each input index owns its own leaf position, even when the record hash repeats.
+        assert len({tree._positions[i] for i in range(len(values))}) == len(values)
 
 
-def test_proof_lengths_are_those_of_a_complete_tree() -> None:
+# Every size from 1 to 129 in one Node process (one run per size would take half a minute).
+OZ_MANY = """
+const { StandardMerkleTree } = require('@openzeppelin/merkle-tree');
+const chunks = [];
+process.stdin.on('data', (c) => chunks.push(c));
+process.stdin.on('end', () => {
+  const trees = JSON.parse(Buffer.concat(chunks).toString('utf8')).map((values) => {
+    const tree = StandardMerkleTree.of(values.map((v) => [v]), ['bytes32']);
+    return { root: tree.root, proofs: values.map((_, i) => tree.getProof(i)) };
+  });
+  process.stdout.write(JSON.stringify(trees));
+});
+"""
+
+
+def test_matches_oz_for_every_size_to_129() -> None:
+    batches = [random_hashes(size, seed=1000 + size) for size in range(1, 130)]
+    batches.append(with_duplicates() * 3)
+    done = subprocess.run(
+        ["node", "-e", OZ_MANY],
+        input=json.dumps([[hx(v) for v in values] for values in batches]),
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = json.loads(done.stdout)
+    assert len(answers) == len(batches)
+    for values, answer in zip(batches, answers, strict=True):
+        theirs = [unhex(p) for p in answer["proofs"]]
+        for backend in BACKENDS:
+            tree = MerkleTree.build(values, backend=backend)  # type: ignore[arg-type]
+            assert hx(tree.root) == answer["root"], (backend, len(values))
+            assert tree.proofs() == theirs, (backend, len(values))
+            packed = MerkleTree.from_packed(b"".join(values), backend=backend)  # type: ignore[arg-type]
+            assert packed.root == tree.root and list(packed.proofs_packed()) == theirs, (backend, len(values))
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_proof_lengths_are_those_of_a_complete_tree(backend: str) -> None:
     for size in SMALL_SIZES:
-        tree = MerkleTree.build(random_hashes(size, seed=size))
-        lengths = {len(tree.proof(i)) for i in range(size)}
+        tree = MerkleTree.build(random_hashes(size, seed=size), backend=backend)  # type: ignore[arg-type]
+        lengths = {len(p) for p in tree.proofs()}
         floor_log2 = size.bit_length() - 1
         assert lengths <= {floor_log2, floor_log2 + 1}, size
 
@@ -169,9 +224,10 @@ def test_proof_lengths_are_those_of_a_complete_tree() -> None:
 
 
 def check_on_chain(ledger: LedgerClient, values: list[bytes], sample: Sequence[int]) -> None:
-    tree = MerkleTree.build(values)
+    tree = MerkleTree.build(values)  # the default backend: the one the ledger anchors with
+    proofs = tree.proofs_packed()
     for i in sample:
-        h, p = values[i], tree.proof(i)
+        h, p = values[i], proofs[i]
         assert ledger.verify_record(tree.root, h, p), (len(values), i)
         assert not ledger.verify_record(flip(tree.root), h, p)
         assert not ledger.verify_record(tree.root, flip(h, 31), p)
@@ -207,18 +263,24 @@ def test_contract_rejects_another_records_proof(ledger: LedgerClient) -> None:
 # --- (e) errors ---------------------------------------------------------------------------------
 
 
-def test_build_rejects_an_empty_batch() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_build_rejects_an_empty_batch(backend: str) -> None:
     with pytest.raises(ValueError, match="zero"):
-        MerkleTree.build([])
+        MerkleTree.build([], backend=backend)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="zero"):
+        MerkleTree.from_packed(b"", backend=backend)  # type: ignore[arg-type]
 
 
-def test_build_names_the_bad_item() -> None:
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_build_names_the_bad_item(backend: str) -> None:
     values = random_hashes(4, seed=4)
     values[2] = values[2][:31]
     with pytest.raises(ValueError, match=r"record_hashes\[2\].*got 31"):
-        MerkleTree.build(values)
+        MerkleTree.build(values, backend=backend)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match=r"record_hashes\[0\]"):
-        MerkleTree.build(["0x" + "00" * 32])  # type: ignore[list-item]
+        MerkleTree.build(["0x" + "00" * 32], backend=backend)  # type: ignore[list-item, arg-type]
+    with pytest.raises(ValueError, match=r"record_hashes must be a multiple of 32 bytes, got 127 bytes"):
+        MerkleTree.from_packed(b"".join(values), backend=backend)  # type: ignore[arg-type]
 
 
 def test_hashing_and_verify_reject_wrong_sizes() -> None:
@@ -235,10 +297,14 @@ def test_hashing_and_verify_reject_wrong_sizes() -> None:
         verify(good[:20], good, [])
 
 
-def test_proof_index_out_of_range() -> None:
-    tree = MerkleTree.build(random_hashes(3, seed=3))
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_proof_index_out_of_range(backend: str) -> None:
+    tree = MerkleTree.build(random_hashes(3, seed=3), backend=backend)  # type: ignore[arg-type]
+    proofs = tree.proofs_packed()
     for bad in (3, -1):
         with pytest.raises(IndexError):
             tree.proof(bad)
         with pytest.raises(IndexError):
             tree.leaf(bad)
+        with pytest.raises(IndexError):
+            proofs[bad]

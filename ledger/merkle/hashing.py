@@ -7,7 +7,7 @@ so no inner node can be passed off as a leaf: a second-preimage attack on the tr
 
 from __future__ import annotations
 
-from eth_utils import keccak
+from ledger.keccak import keccak256 as keccak
 
 HASH_SIZE = 32
 

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from eth_hash.auto import keccak
+from ledger.keccak import keccak256 as keccak
 
 from .record import UNIX_EPOCH, EvidenceRef, MeasurementRecord
 
