@@ -118,16 +118,26 @@ def _parser() -> argparse.ArgumentParser:
                             'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here')
     sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
     _signing_options(sign)
+    sign.add_argument("--format", choices=("json", "ndjson"),
+                      help="json (default), or ndjson: the envelope on line 1, then one record per line, for "
+                      "`batch submit` to stream (the default when --out ends in .ndjson)")
     sign.set_defaults(handler=_batch_sign)
-    submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids")
-    submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
+    submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids (a "
+                              ".ndjson file is streamed with a progress bar on stderr, and only counted)")
+    submit.add_argument("signed_file", type=Path, metavar="SIGNED.json|SIGNED.ndjson")
     submit.add_argument("--evidence-dir", type=Path, metavar="DIR",
                         help="first upload the files in DIR that the batch's records cite; afterwards list the "
                         "cited files the service still lacks")
     submit.set_defaults(handler=_batch_submit)
-    batch_show = batch.add_parser("show", help="a batch, its anchor and its records")
+    batch_show = batch.add_parser("show", help="a batch, its anchor and a page of its records")
     batch_show.add_argument("batch_id")
+    batch_show.add_argument("--offset", type=int, help="the first record to list (default 0)")
+    batch_show.add_argument("--limit", type=int, help="records to list (default 1000, at most 10000)")
     batch_show.set_defaults(handler=_batch_show)
+    batch_proofs = batch.add_parser("proofs", help="every record's Merkle proof, as NDJSON (one per line)")
+    batch_proofs.add_argument("batch_id")
+    batch_proofs.add_argument("--out", type=Path, required=True, metavar="PROOFS.ndjson")
+    batch_proofs.set_defaults(handler=_batch_proofs)
     batch_list = batch.add_parser("list", help="a factory's batches")
     batch_list.add_argument("factory_id")
     batch_list.add_argument("--period", help="YYYY-MM")
@@ -461,7 +471,10 @@ def _batch_sign(args: argparse.Namespace) -> int:
     batch = parse_batch(data)
     signer = load_key_file(args.key, read_password(args.password_file))
     signed = sign_batch(batch, signer, _domain(args))
-    _write_json(args.out, signed.to_json())
+    if (args.format or ("ndjson" if args.out.suffix == ".ndjson" else "json")) == "ndjson":
+        _write_lines(args.out, signed.ndjson_lines())
+    else:
+        _write_json(args.out, signed.to_json())
     print(f"signed {len(batch.records)} records of {batch.factory_id} {batch.period} revision {batch.revision}")
     print(f"root   0x{signed.root.hex()}")
     print(f"signer {signer.address}")
@@ -470,15 +483,24 @@ def _batch_sign(args: argparse.Namespace) -> int:
 
 def _batch_submit(args: argparse.Namespace) -> int:
     service = _service(args, Settings.from_env())
-    signed = _read_json(args.signed_file)
+    streamed = args.signed_file.suffix in (".ndjson", ".jsonl")
+    signed = _read_ndjson_records(args.signed_file) if streamed and args.evidence_dir else None
+    if not streamed:
+        signed = _read_json(args.signed_file)
     cited = _cited_evidence(signed)
     uploaded: list[str] = []
     if args.evidence_dir is not None:
         uploaded = _upload_cited(service, args.evidence_dir, cited)
-    batch = service.post("/batches", signed)
+    if streamed:
+        batch = _stream_batch(service, args.signed_file)
+    else:
+        batch = service.post("/batches", signed)
     print(f"batch  {batch['id']} {batch['status']} tx {batch['tx_hash']} block {batch['block_number']}")
-    for record in batch["records"]:
-        print(f"record {record['id']} {record['source_id']} {record['kind']} {record['value']} {record['unit']}")
+    if streamed:
+        print(f"records {batch['record_count']} (list them with: zcl batch show {batch['id']} --offset N)")
+    else:
+        for record in _all_records(service, batch):
+            print(f"record {record['id']} {record['source_id']} {record['kind']} {record['value']} {record['unit']}")
     if args.evidence_dir is not None and cited:
         for sha256 in uploaded:
             print(f"uploaded evidence {sha256} {cited[sha256]['file_name']}")
@@ -487,6 +509,110 @@ def _batch_submit(args: argparse.Namespace) -> int:
             if not present.get(sha256):  # the batch is anchored all the same; the file can follow
                 print(f"missing evidence {sha256} {ref['file_name']}")
     return 0
+
+
+def _stream_batch(service: ServiceClient, path: Path) -> Any:
+    """POST a signed .ndjson batch as it is read from disk, with progress on stderr."""
+    from ledger.signing import NDJSON
+
+    with path.open("rb") as file:
+        first = file.readline()
+        try:
+            total = int(json.loads(first).get("leaf_count"))
+        except (ValueError, TypeError, AttributeError):
+            total = 0  # the service names what is wrong with the envelope
+        file.seek(0)
+        progress = _Progress(path.stat().st_size, total)
+
+        def chunks() -> Any:
+            while piece := file.read(1024 * 1024):
+                progress.advance(len(piece), piece.count(b"\n"))
+                yield piece
+            progress.sent()
+
+        try:
+            return service.post_stream("/batches", chunks(), NDJSON)
+        finally:
+            progress.close()
+
+
+class _Progress:
+    """Bytes and records sent, on stderr: a rich bar on a terminal (when rich is installed), else a
+    plain line every few seconds. Only counts are printed."""
+
+    def __init__(self, total_bytes: int, total_records: int) -> None:
+        self.total_bytes, self.total_records = total_bytes, total_records
+        self.bytes = self.lines = 0
+        self.last = 0.0
+        self.bar: Any = None
+        if sys.stderr.isatty():
+            try:
+                from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+            except ImportError:
+                pass
+            else:
+                self.bar = Progress(TextColumn("[bold]upload"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                                    TextColumn("{task.fields[records]}"), transient=False)  # fmt: skip
+                self.bar.start()
+                self.task = self.bar.add_task("upload", total=total_bytes, records="")
+
+    @property
+    def records(self) -> int:
+        return max(self.lines - 1, 0)  # line 1 is the envelope
+
+    def advance(self, size: int, lines: int) -> None:
+        import time
+
+        self.bytes += size
+        self.lines += lines
+        text = f"{self.records:,} of {self.total_records:,} records"
+        if self.bar is not None:
+            self.bar.update(self.task, completed=self.bytes, records=text)
+        elif time.monotonic() - self.last >= 2.0 or self.bytes >= self.total_bytes:
+            self.last = time.monotonic()
+            print(f"zcl: sent {self.bytes / 1e6:,.1f} of {self.total_bytes / 1e6:,.1f} MB ({text})", file=sys.stderr)
+
+    def sent(self) -> None:
+        self.close()
+        print(f"zcl: sent {self.records:,} records; the service is storing and anchoring them", file=sys.stderr)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _read_ndjson_records(path: Path) -> dict[str, Any]:
+    """The records of a signed .ndjson batch as a JSON batch's ``records`` (for the evidence they cite)."""
+    records = []
+    with path.open("rb") as file:
+        file.readline()
+        for number, line in enumerate(file, start=2):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except ValueError:
+                    raise RecordError(str(path), f"line {number} is not valid JSON") from None
+    return {"records": records}
+
+
+def _all_records(service: ServiceClient, batch: Any) -> list[Any]:
+    """Every record of a batch answer, following its pages."""
+    records = list(batch["records"])
+    offset = batch.get("next_offset")
+    while offset is not None:
+        page = service.get(f"/batches/{batch['id']}", offset=offset, limit=10_000)
+        records += page["records"]
+        offset = page["next_offset"]
+    return records
+
+
+def _write_lines(path: Path, lines: Any) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    with tmp.open("w", encoding="utf-8") as file:
+        file.writelines(lines)
+    tmp.replace(path)
 
 
 def _hash_evidence_paths(records: list[Any], base: Path) -> None:
@@ -557,7 +683,19 @@ def _upload_cited(service: ServiceClient, directory: Path, cited: dict[str, dict
 
 
 def _batch_show(args: argparse.Namespace) -> int:
-    _print_json(_service(args, Settings.from_env()).get(f"/batches/{args.batch_id}"))
+    _print_json(_service(args, Settings.from_env()).get(f"/batches/{args.batch_id}", offset=args.offset,
+                                                         limit=args.limit))  # fmt: skip
+    return 0
+
+
+def _batch_proofs(args: argparse.Namespace) -> int:
+    service = _service(args, Settings.from_env())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = args.out.with_name(args.out.name + ".tmp")
+    with tmp.open("wb") as out:
+        headers = service.download(f"/batches/{args.batch_id}/proofs", out)
+    tmp.replace(args.out)
+    print(f"proofs {headers.get('x-zcl-leaf-count')} of root {headers.get('x-zcl-root')} in {args.out}")
     return 0
 
 

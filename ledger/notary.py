@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -344,13 +345,13 @@ class Notary:
         )  # fmt: skip
         records, hashes = batch.records, batch.record_hashes()
         statement = insert(_RECORD_TABLE)
+        ids = _record_ids(len(records))
         for first in range(0, len(records), INSERT_CHUNK):
             chunk = records[first : first + INSERT_CHUNK]
-            ids = _new_ids(len(chunk))
             session.execute(
                 statement,
                 [
-                    _record_values(ids[i], batch_id, first + i, record, hashes[first + i])
+                    _record_values(next(ids), batch_id, first + i, record, hashes[first + i])
                     for i, record in enumerate(chunk)
                 ],
             )
@@ -615,17 +616,17 @@ def _commit_of(row: BatchRow) -> BatchCommit:
 
 
 def _new_id() -> str:
-    return _new_ids(1)[0]
+    """A random (version 4) UUID."""
+    return str(uuid.uuid4())
 
 
-def _new_ids(n: int) -> list[str]:
-    """``n`` random (version 4) UUIDs as strings, from one read of the OS's random source."""
-    raw = os.urandom(16 * n).hex()
-    ids = []
-    for k in range(0, 32 * n, 32):
-        h = raw[k : k + 32]
-        ids.append(f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:]}")
-    return ids
+def _record_ids(n: int) -> Iterator[str]:
+    """Ids for a batch's ``n`` records: UUID-shaped (version 8, RFC 9562's custom layout), 72 random
+    bits per batch followed by the position. Ascending within a batch, they are appended to the
+    primary-key index rather than scattered over it, which makes a big batch's insert faster."""
+    r = os.urandom(10).hex()
+    prefix = f"{r[:8]}-{r[8:12]}-8{r[12:15]}-{'89ab'[int(r[15], 16) & 3]}{r[16:19]}-"
+    return (f"{prefix}{position:012x}" for position in range(n))
 
 
 def _record_values(

@@ -6,7 +6,7 @@ Refusals come back as :class:`ServiceError` with the status and the server's own
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -33,6 +33,13 @@ class ServiceClient:
 
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
+
+    def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> Any:
+        """POST a body produced piece by piece (a streamed batch), without holding it; returns the JSON."""
+        response = self._request("POST", path, content=chunks, headers={"Content-Type": media_type})
+        if response.is_success:
+            return response.json()
+        raise ServiceError(response.status_code, _message(response))
 
     def upload(
         self, path: str, file: Path, *, field: str = "file", file_name: str | None = None,
