@@ -8,6 +8,7 @@ batch whose records do not match what was signed.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -217,11 +218,11 @@ class SignedBatchStream:
                 f"records[{index}]", f"is one more record than leaf_count {self._leaf_count} (line {number})"
             )
         try:
-            item = json.loads(line)
+            item = json.loads(_shallow(line))
         except UnicodeDecodeError:
             raise RecordError(f"records[{index}]", f"is not valid UTF-8 (line {number})") from None
-        except ValueError as e:
-            msg = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e)
+        except (ValueError, RecursionError) as e:
+            msg = f"{e.msg} at column {e.colno}" if isinstance(e, json.JSONDecodeError) else str(e) or "too deep"
             raise RecordError(f"records[{index}]", f"is not valid JSON: {msg} (line {number})") from None
         try:
             builder.add(item)
@@ -230,8 +231,8 @@ class SignedBatchStream:
 
     def _read_envelope(self, line: bytes, number: int) -> None:
         try:
-            data = json.loads(line)
-        except ValueError:
+            data = json.loads(_shallow(line))
+        except (ValueError, RecursionError):
             raise BatchError("batch", f"line {number} must be the signed envelope as one JSON object") from None
         if not isinstance(data, dict):
             raise BatchError("batch", f"line {number} must be the signed envelope, a JSON object, got {type(data).__name__}")
@@ -259,6 +260,28 @@ class SignedBatchStream:
     def _too_long(self, number: int) -> None:
         where = f"records[{self.records}]" if self._builder is not None else "batch"
         raise RecordError(where, f"line {number} is longer than {self.max_line_bytes} bytes")
+
+
+MAX_DEPTH = 32
+"""Nesting a line may have (a record has 3). Deeper JSON is refused before it is decoded: the
+recursion limit some dependencies raise (py_ecc: 100,000) lets the decoder overflow the C stack."""
+_NESTING = re.compile(rb'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')
+
+
+def _shallow(line: bytes) -> bytes:
+    """``line`` if its JSON nests at most :data:`MAX_DEPTH` deep; ValueError otherwise."""
+    if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
+        return line  # the common case: too few brackets to nest deeper, in strings or not
+    depth = 0
+    for token in _NESTING.finditer(line):
+        first = token[0][:1]
+        if first in b"[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ValueError(f"nested deeper than {MAX_DEPTH}")
+        elif first in b"]}":
+            depth -= 1
+    return line
 
 
 def _at_line(error: RecordError, number: int | None) -> RecordError:

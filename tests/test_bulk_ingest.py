@@ -223,6 +223,17 @@ def test_the_stream_parser_gives_the_same_batch_whatever_the_chunks(service: Ser
     with pytest.raises(RecordError) as info:
         SignedBatchStream().finish()
     assert info.value.field == "batch" and "empty" in info.value.message
+    # deep nesting is refused before decoding (dependencies raise the recursion limit to 100,000,
+    # deep enough for the decoder to overflow the C stack); brackets inside strings do not count
+    deep = SignedBatchStream()
+    with pytest.raises(RecordError) as info:
+        deep.feed(data.split(b"\r\n")[0] + b"\n" + b"[" * 200_000 + b"\n")
+    assert info.value.field == "records[0]" and "nested deeper than 32 (line 2)" in info.value.message
+    braces = json.loads(data.split(b"\r\n")[1])
+    braces["source_id"] = "{[" * 40
+    decoded = SignedBatchStream()
+    decoded.feed(data.split(b"\r\n")[0] + b"\n" + json.dumps(braces).encode() + b"\n")
+    assert decoded.records == 1  # a valid record (of another batch: fewer records, another root)
 
 
 @contextmanager
