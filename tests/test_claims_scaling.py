@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import insert
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.claims import ClaimDetails, RetirementClaim
@@ -127,6 +127,27 @@ def test_the_pre_check_ignores_other_registries_and_edges(sessions: sessionmaker
             found = confirmed_overlap(session, "GEC", "B-1", start, end)
             assert (int(found.serial_start) if found else None) == expected, (start, end)
         assert confirmed_overlap(session, "I-REC", "B-1", 100, 200) is None
+
+
+def test_the_pre_check_is_an_index_search_not_a_table_scan(sessions: sessionmaker[Session]) -> None:
+    store(sessions, [("B-1", 100, 200, CLAIMED), ("B-2", 100, 200, CLAIMED)])
+    statements: list[str] = []
+    with sessions() as session:
+        engine = session.get_bind()
+
+        def capture(conn: object, cursor: object, statement: str, *args: object) -> None:
+            statements.append(statement)
+
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            assert confirmed_overlap(session, "GEC", "B-1", 150, 150) is not None
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+        (statement,) = statements
+        params = ("GEC", "B-1", CLAIMED, serial_key(150), 1, 0)
+        plan = " ".join(str(r[-1]) for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+    assert "SEARCH claims USING INDEX ix_claims_block" in plan and "registry=? AND block_id=?" in plan, plan
+    assert "SCAN claims" not in plan, plan
 
 
 # --- rule 1: units claimed twice --------------------------------------------------------------
