@@ -214,9 +214,10 @@ def _parse_fast(data: object, factory_id: str, period: str) -> MeasurementRecord
     if type(data) is not dict or (factory_id, period) not in _good_contexts:
         return None
     keys = data.keys()
-    if keys != _RECORD_KEY_SET:
-        if keys != _RECORD_KEY_SET_WITH_CONTEXT or data["factory_id"] != factory_id or data["period"] != period:
-            return None
+    if keys != _RECORD_KEY_SET and (
+        keys != _RECORD_KEY_SET_WITH_CONTEXT or data["factory_id"] != factory_id or data["period"] != period
+    ):
+        return None
     start_text, end_text = data["interval_start"], data["interval_end"]
     source_id, kind, unit, value = data["source_id"], data["kind"], data["unit"], data["value"]
     salt_text, evidence_items = data["salt"], data["evidence"]
