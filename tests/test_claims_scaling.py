@@ -146,7 +146,7 @@ def test_the_pre_check_is_an_index_search_not_a_table_scan(sessions: sessionmake
         (statement,) = statements
         params = ("GEC", "B-1", CLAIMED, serial_key(150), 1, 0)
         plan = " ".join(str(r[-1]) for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
-    assert "SEARCH claims USING INDEX ix_claims_block" in plan and "registry=? AND block_id=?" in plan, plan
+    assert "SEARCH claims USING INDEX ix_claims_block_serial" in plan and "registry=? AND block_id=?" in plan, plan
     assert "SCAN claims" not in plan, plan
 
 

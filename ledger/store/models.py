@@ -81,7 +81,7 @@ class ClaimRow(Base):
     __tablename__ = "claims"
     __table_args__ = (
         UniqueConstraint("claim_id", name="uq_claim_chain_id"),
-        Index("ix_claims_block", "registry", "block_id"),
+        Index("ix_claims_block_serial", "registry", "block_id", "serial_start"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
