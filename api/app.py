@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 from fastapi import FastAPI, Request, status
@@ -34,6 +35,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024
 """The largest request body accepted (evidence uploads: their own limit plus 1 MiB of multipart)."""
+SAFE_RECURSION_LIMIT = 1000
+"""CPython's default. py_ecc (imported through eth-account) raises the limit to 100,000 for its own
+pairing code, which we never call; at that limit ``json.loads`` of a 100 KB body of ``[`` overflows
+the C stack and kills the whole service, while at the default it is a clean 400."""
 DEFAULT_MAX_STREAM_BYTES = 4 * 1024 * 1024 * 1024
 """The largest streamed (NDJSON) batch body: a million records with evidence fit several times over;
 what bounds memory is the record count, since records are parsed as they arrive."""
@@ -55,6 +60,8 @@ def create_app(
     ``max_body_bytes`` (evidence uploads: over ``evidence_max_bytes`` + 1 MiB; a batch streamed as
     NDJSON: over ``max_stream_bytes``) are refused with 413; a batch of more than ``max_batch_records``
     records with 422."""
+    if sys.getrecursionlimit() > SAFE_RECURSION_LIMIT:
+        sys.setrecursionlimit(SAFE_RECURSION_LIMIT)
     app = FastAPI(
         title="Zero-carbon ledger",
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",

@@ -115,6 +115,15 @@ def test_a_chunked_body_over_the_limit_is_refused_as_it_streams(service: Service
 # --- strict input ------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", ["/batches", "/claims", "/verify"])
+def test_a_deeply_nested_json_body_is_refused_without_taking_the_service_down(service: Service, path: str) -> None:
+    # 100 KB of "[": far under the body limit, but deep enough to overflow the C stack if the
+    # interpreter's recursion limit were left at the 100,000 that importing py_ecc sets.
+    response = service.http.post(path, content=b"[" * 100_000, headers={"content-type": "application/json"})
+    assert response.status_code in (400, 422), response.text
+    assert service.http.get("/chain").status_code == 200  # the service still answers
+
+
 def test_unknown_fields_are_refused_naming_the_field(service: Service, factory: LocalAccount) -> None:
     body = signed(service, factory, example_batch())
     assert names(service.http.post("/batches", json=body | {"is_admin": True}), "is_admin")
