@@ -4,8 +4,9 @@
  * node). Through Python each call costs microseconds of interpreter and FFI overhead, ten times
  * the permutation itself; here the whole tree, and every proof, is built in one call per batch.
  *
- * The permutation is not ours: it is XKCP's KeccakP-1600-opt64 (CC0), vendored unmodified under
- * xkcp/ (see xkcp/README.md) and compiled into this translation unit. This file only adds the
+ * The permutation is not ours: it is XKCP's KeccakP-1600-opt64 (CC0), vendored under xkcp/ with
+ * only its configuration header set to 2 unrolled rounds (see xkcp/README.md), and compiled into
+ * this translation unit. This file only adds the
  * keccak-256 sponge (rate 136, Ethereum's original 0x01 padding, not SHA-3's 0x06) and the tree
  * layout of @openzeppelin/merkle-tree 1.x, which ledger/merkle/tree.py documents and mirrors in
  * pure Python.
