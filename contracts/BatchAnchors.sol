@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
@@ -18,6 +19,11 @@ import {Periods} from "./utils/Periods.sol";
  * The EIP-712 domain binds the signature to this chain and this contract. A revision number can be
  * anchored once, so a signature cannot be replayed either.
  *
+ * A revision costs two fresh storage slots and nothing more, so that anchoring a million-record
+ * batch stays under 0.1 gas per record: the root in one, the signer, block and leaf count packed in
+ * the other. The URI is not stored: it is in the signed commit and in {BatchAnchored}, whose log
+ * every node keeps. Neither is the time: it is the anchoring block's timestamp.
+ *
  * Leaves follow OpenZeppelin's StandardMerkleTree with leaf encoding `["bytes32"]`: a record hash
  * `h` becomes the leaf `keccak256(bytes.concat(keccak256(abi.encode(h))))`.
  */
@@ -29,6 +35,9 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
 
     /// @notice Longest accepted batch URI, in bytes.
     uint256 public constant MAX_URI_LENGTH = 512;
+
+    /// @notice Largest accepted leaf count (2^48 - 1): an anchor keeps it in 48 bits of its packed slot.
+    uint64 public constant MAX_LEAF_COUNT = type(uint48).max;
 
     /// @notice What a factory signs to anchor one revision of one period's batch.
     /// @param factoryId The registered factory.
@@ -46,17 +55,22 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
         string uri;
     }
 
-    /// @notice One anchored revision, as stored.
+    /// @notice One anchored revision, as stored: the root, then one packed slot.
+    /// @param root The batch's Merkle root.
+    /// @param signer The factory key that signed it, the one in force when it was anchored.
+    /// @param anchoredBlock The block that anchored it (its timestamp is the anchoring time).
+    /// @param leafCount Number of records in the batch.
     struct Anchor {
         bytes32 root;
         address signer;
-        uint48 anchoredAt;
         uint48 anchoredBlock;
-        uint64 leafCount;
-        string uri;
+        uint48 leafCount;
     }
 
-    mapping(bytes32 factoryKey => mapping(bytes32 periodKey => Anchor[])) private _anchors;
+    /// @dev Revision n of a period is at key n. It exists iff its signer is set (a registered signer
+    /// is never zero), and revisions run 1, 2, 3 … without gaps, so the count is found by search in
+    /// {revisionCount} rather than kept in a slot that every first revision would pay for.
+    mapping(bytes32 factoryKey => mapping(bytes32 periodKey => mapping(uint32 revision => Anchor))) private _anchors;
 
     /// @dev The period is not `YYYY-MM` with a month 01-12.
     error InvalidPeriod(string period);
@@ -64,6 +78,8 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
     error ZeroRoot();
     /// @dev A batch must hold at least one record.
     error EmptyBatch();
+    /// @dev The leaf count is above {MAX_LEAF_COUNT}.
+    error LeafCountTooLarge(uint64 leafCount);
     /// @dev The URI is longer than {MAX_URI_LENGTH}.
     error UriTooLong(uint256 length);
     /// @dev This revision of this period is already anchored (a second revision 1, or a replay).
@@ -75,7 +91,7 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
     /// @dev No such revision is anchored for this factory and period.
     error UnknownRevision(string factoryId, string period, uint32 revision);
 
-    /// @notice A revision of a factory's batch for a period was anchored.
+    /// @notice A revision of a factory's batch for a period was anchored; the only record of its URI.
     event BatchAnchored(
         bytes32 indexed factoryKey,
         bytes32 indexed periodKey,
@@ -91,49 +107,38 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
     /**
      * @notice Anchors a batch revision signed by the factory's current key.
      * @dev Anyone may relay. Emits {BatchAnchored}. Reverts with {UnknownFactory}, {InvalidPeriod},
-     * {ZeroRoot}, {EmptyBatch}, {UriTooLong}, {RevisionAlreadyAnchored}, {RevisionGap} or
-     * {InvalidCommitSignature}.
+     * {ZeroRoot}, {EmptyBatch}, {LeafCountTooLarge}, {UriTooLong}, {RevisionAlreadyAnchored},
+     * {RevisionGap} or {InvalidCommitSignature}.
      * @param commit The signed commit.
      * @param signature The factory signer's EIP-712 signature of `commit` (or ERC-1271 data).
      */
     function commitBatch(BatchCommit calldata commit, bytes calldata signature) external {
         bytes32 fKey = factoryKey(commit.factoryId);
         address signer = _currentSigner(fKey, commit.factoryId);
-        if (!Periods.isValid(commit.period)) {
-            revert InvalidPeriod(commit.period);
-        }
-        if (commit.root == bytes32(0)) {
-            revert ZeroRoot();
-        }
-        if (commit.leafCount == 0) {
-            revert EmptyBatch();
-        }
-        if (bytes(commit.uri).length > MAX_URI_LENGTH) {
-            revert UriTooLong(bytes(commit.uri).length);
-        }
+        _checkFields(commit);
         bytes32 pKey = keccak256(bytes(commit.period));
-        Anchor[] storage revisions = _anchors[fKey][pKey];
-        uint256 expected = revisions.length + 1;
-        if (commit.revision != 0 && commit.revision < expected) {
-            revert RevisionAlreadyAnchored(commit.factoryId, commit.period, commit.revision);
+        mapping(uint32 => Anchor) storage revisions = _anchors[fKey][pKey];
+        uint32 revision = commit.revision;
+        // Reading the new revision's packed slot first costs nothing extra: the write below pays the
+        // slot's cold access either way.
+        if (revision != 0 && _exists(revisions[revision])) {
+            revert RevisionAlreadyAnchored(commit.factoryId, commit.period, revision);
         }
-        if (commit.revision != expected) {
-            revert RevisionGap(commit.factoryId, commit.period, SafeCast.toUint32(expected), commit.revision);
+        if (revision == 0 || (revision > 1 && !_exists(revisions[revision - 1]))) {
+            revert RevisionGap(commit.factoryId, commit.period, _revisionCount(revisions) + 1, revision);
         }
-        if (!SignatureChecker.isValidSignatureNow(signer, hashBatchCommit(commit), signature)) {
+        bytes32 digest =
+            _commitDigest(fKey, pKey, revision, commit.root, commit.leafCount, keccak256(bytes(commit.uri)));
+        if (!_isSignedBy(signer, digest, signature)) {
             revert InvalidCommitSignature(commit.factoryId, signer);
         }
-        revisions.push(
-            Anchor({
-                root: commit.root,
-                signer: signer,
-                anchoredAt: SafeCast.toUint48(block.timestamp),
-                anchoredBlock: SafeCast.toUint48(block.number),
-                leafCount: commit.leafCount,
-                uri: commit.uri
-            })
-        );
-        _emitAnchored(fKey, pKey, commit, signer);
+        revisions[revision] = Anchor({
+            root: commit.root,
+            signer: signer,
+            anchoredBlock: SafeCast.toUint48(block.number),
+            leafCount: uint48(commit.leafCount) // checked against MAX_LEAF_COUNT in _checkFields
+        });
+        _emitAnchored(commit, fKey, pKey, signer);
     }
 
     /**
@@ -143,59 +148,72 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
      */
     function hashBatchCommit(BatchCommit calldata commit) public view returns (bytes32) {
         return _commitDigest(
-            commit.factoryId, commit.period, commit.revision, commit.root, commit.leafCount, keccak256(bytes(commit.uri))
+            factoryKey(commit.factoryId),
+            keccak256(bytes(commit.period)),
+            commit.revision,
+            commit.root,
+            commit.leafCount,
+            keccak256(bytes(commit.uri))
         );
     }
 
     /**
      * @notice Number of revisions anchored for a factory and period; the latest revision's number.
+     * @dev Found by search over the revisions (about 2·log2(n) storage reads), since no count is stored.
      * @param factoryId Any factory id.
      * @param period Any period.
      * @return 0 when nothing is anchored.
      */
     function revisionCount(string calldata factoryId, string calldata period) external view returns (uint32) {
-        return SafeCast.toUint32(_anchors[factoryKey(factoryId)][keccak256(bytes(period))].length);
+        return _revisionCount(_anchors[factoryKey(factoryId)][keccak256(bytes(period))]);
     }
 
     /**
      * @notice One anchored revision.
-     * @dev Reverts with {UnknownRevision} when it does not exist.
+     * @dev Reverts with {UnknownRevision} when it does not exist. The URI is in the revision's
+     * {BatchAnchored} event and the anchoring time is `anchoredBlock`'s timestamp.
      * @param factoryId The factory.
      * @param period The period, `YYYY-MM`.
      * @param revision The revision, from 1.
-     * @return The anchor: root, signer, block time and number, leaf count and URI.
+     * @return The anchor: root, signer, block number and leaf count.
      */
     function getAnchor(string calldata factoryId, string calldata period, uint32 revision)
         public
         view
         returns (Anchor memory)
     {
-        Anchor[] storage revisions = _anchors[factoryKey(factoryId)][keccak256(bytes(period))];
-        if (revision == 0 || revision > revisions.length) {
+        Anchor storage anchor = _anchors[factoryKey(factoryId)][keccak256(bytes(period))][revision];
+        if (!_exists(anchor)) {
             revert UnknownRevision(factoryId, period, revision);
         }
-        return revisions[revision - 1];
+        return anchor;
     }
 
     /**
-     * @notice Whether `signature` is the factory's signature over an anchored revision, checked
-     * against the key that was in force when it was anchored (so it stays checkable after a rotation).
+     * @notice Whether `signature` is the factory's signature over an anchored revision with `uri`,
+     * checked against the key that was in force when it was anchored (so it stays checkable after a
+     * rotation).
+     * @dev The URI is not stored: pass the one from the revision's {BatchAnchored} event. Root, leaf
+     * count and signer come from storage, so no URI makes a signature over another root valid.
      * @param factoryId The factory.
      * @param period The period.
      * @param revision An anchored revision.
+     * @param uri The revision's URI, as its {BatchAnchored} event gives it.
      * @param signature The signature to check.
-     * @return True iff the signature matches the anchored commit and its recorded signer.
+     * @return True iff the signature matches the anchored commit with `uri` and its recorded signer.
      */
     function isAnchorSignatureValid(
         string calldata factoryId,
         string calldata period,
         uint32 revision,
+        string calldata uri,
         bytes calldata signature
     ) external view returns (bool) {
         Anchor memory anchor = getAnchor(factoryId, period, revision);
-        bytes32 digest =
-            _commitDigest(factoryId, period, revision, anchor.root, anchor.leafCount, keccak256(bytes(anchor.uri)));
-        return SignatureChecker.isValidSignatureNow(anchor.signer, digest, signature);
+        bytes32 digest = _commitDigest(
+            factoryKey(factoryId), keccak256(bytes(period)), revision, anchor.root, anchor.leafCount, keccak256(bytes(uri))
+        );
+        return _isSignedBy(anchor.signer, digest, signature);
     }
 
     /**
@@ -238,8 +256,27 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
         return keccak256(bytes.concat(keccak256(abi.encode(recordHash))));
     }
 
+    /// @dev Reverts unless period, root, leaf count and URI are well-formed.
+    function _checkFields(BatchCommit calldata commit) private pure {
+        if (!Periods.isValid(commit.period)) {
+            revert InvalidPeriod(commit.period);
+        }
+        if (commit.root == bytes32(0)) {
+            revert ZeroRoot();
+        }
+        if (commit.leafCount == 0) {
+            revert EmptyBatch();
+        }
+        if (commit.leafCount > MAX_LEAF_COUNT) {
+            revert LeafCountTooLarge(commit.leafCount);
+        }
+        if (bytes(commit.uri).length > MAX_URI_LENGTH) {
+            revert UriTooLong(bytes(commit.uri).length);
+        }
+    }
+
     /// @dev Emits {BatchAnchored}; a function of its own so `commitBatch` stays within the stack limit.
-    function _emitAnchored(bytes32 fKey, bytes32 pKey, BatchCommit calldata commit, address signer) private {
+    function _emitAnchored(BatchCommit calldata commit, bytes32 fKey, bytes32 pKey, address signer) private {
         emit BatchAnchored(
             fKey,
             pKey,
@@ -253,10 +290,47 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
         );
     }
 
-    /// @dev The EIP-712 digest of a {BatchCommit} given field by field (the URI by its hash).
+    /// @dev Revisions are contiguous from 1: double until one is missing, then bisect.
+    function _revisionCount(mapping(uint32 => Anchor) storage revisions) private view returns (uint32) {
+        uint256 missing = 1;
+        while (missing <= type(uint32).max && _exists(revisions[uint32(missing)])) {
+            missing *= 2;
+        }
+        uint256 present = missing / 2; // 0 stands for "none"
+        while (missing - present > 1) {
+            uint256 middle = (present + missing) / 2;
+            if (_exists(revisions[uint32(middle)])) {
+                present = middle;
+            } else {
+                missing = middle;
+            }
+        }
+        return uint32(present);
+    }
+
+    /// @dev Whether an anchor slot holds a revision.
+    function _exists(Anchor storage anchor) private view returns (bool) {
+        return anchor.signer != address(0);
+    }
+
+    /// @dev Whether `signer` signed `digest`: ECDSA recovery first, so an EOA signer costs no code-size
+    /// probe of a cold account (2,600 gas); otherwise an ERC-1271 `isValidSignature` call to `signer`.
+    /// A contract signer's address cannot be recovered from a signature without its key, so trying
+    /// ECDSA first accepts nothing that {SignatureChecker.isValidSignatureNow} would refuse but for
+    /// an EIP-7702 account's own key.
+    function _isSignedBy(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError error,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (error == ECDSA.RecoverError.NoError && recovered == signer) {
+            return true;
+        }
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
+    }
+
+    /// @dev The EIP-712 digest of a {BatchCommit} given field by field (the strings by their hashes,
+    /// which are also the storage keys).
     function _commitDigest(
-        string calldata factoryId,
-        string calldata period,
+        bytes32 fKey,
+        bytes32 pKey,
         uint32 revision,
         bytes32 root,
         uint64 leafCount,
@@ -266,8 +340,8 @@ abstract contract BatchAnchors is FactoryRegistry, EIP712 {
             keccak256(
                 abi.encode(
                     BATCH_COMMIT_TYPEHASH,
-                    keccak256(bytes(factoryId)),
-                    keccak256(bytes(period)),
+                    fKey,
+                    pKey,
                     revision,
                     root,
                     leafCount,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
+import solcx
 from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -15,10 +16,12 @@ from web3 import Web3
 
 from ledger.chain.client import LedgerClient
 from ledger.chain.commit import BatchCommit, LedgerDomain, sign_commit
+from ledger.chain.compiler import solc_path
 from ledger.chain.errors import (
     EmptyBatch,
     InvalidCommitSignature,
     InvalidPeriod,
+    LeafCountTooLarge,
     RevisionAlreadyAnchored,
     RevisionGap,
     UnknownFactory,
@@ -66,6 +69,8 @@ def test_commit_and_correct_then_read_back(
     assert ledger.revision_count(FACTORY, PERIOD) == 2
     gas_report.setdefault("commitBatch (rev 1)", []).append(tx1.gas_used)
     gas_report.setdefault("commitBatch (correction)", []).append(tx2.gas_used)
+    # issue 8's target: at most 0.1 gas per record for a batch of 10^6 records, whatever its size
+    assert tx1.gas_used <= 100_000 and tx2.gas_used <= 100_000
 
     anchors = ledger.anchors(FACTORY, PERIOD)
     assert anchors == [ledger.get_anchor(FACTORY, PERIOD, 1), ledger.get_anchor(FACTORY, PERIOD, 2)]
@@ -111,6 +116,43 @@ def test_gas_with_64_char_uri(ledger: LedgerClient, factory_key: LocalAccount, g
     tx = ledger.commit_batch(*signed(ledger, factory_key, commit))
     assert ledger.get_anchor(FACTORY, PERIOD, 1).uri == commit.uri
     gas_report.setdefault("commitBatch (64-char uri)", []).append(tx.gas_used)
+    assert tx.gas_used <= 100_000  # the URI is only logged, so its length costs log and calldata gas alone
+
+
+def test_stored_anchor_is_two_slots_of_fields(w3: Web3, ledger: LedgerClient, factory_key: LocalAccount) -> None:
+    """getAnchor returns what the contract stores; the client adds the URI from the event and the
+    time from the block."""
+    commit = make_commit(1, uri="ipfs://bafy-stored")
+    tx = ledger.commit_batch(*signed(ledger, factory_key, commit))
+
+    raw = ledger.contract.functions.getAnchor(FACTORY, PERIOD, 1).call()
+    assert tuple(raw) == (commit.root, factory_key.address, tx.block_number, commit.leaf_count)
+    assert [o["name"] for o in ledger.contract.get_function_by_name("getAnchor").abi["outputs"][0]["components"]] == [
+        "root", "signer", "anchoredBlock", "leafCount",
+    ]
+    anchor = ledger.get_anchor(FACTORY, PERIOD, 1)
+    assert anchor.uri == commit.uri
+    assert anchor.anchored_at == w3.eth.get_block(tx.block_number)["timestamp"]
+    assert ledger.anchored_uri(FACTORY, PERIOD, 1, tx.block_number) == commit.uri
+
+
+def test_revision_count_is_found_by_search(ledger: LedgerClient, factory_key: LocalAccount) -> None:
+    """No count is stored: revisionCount doubles then bisects over the contiguous revisions."""
+    counts = []
+    for revision in range(1, 10):
+        ledger.commit_batch(*signed(ledger, factory_key, make_commit(revision)))
+        counts.append(ledger.revision_count(FACTORY, PERIOD))
+    assert counts == list(range(1, 10))
+    assert ledger.revision_count(FACTORY, "2025-04") == 0
+    assert ledger.revision_count("never-registered", PERIOD) == 0
+
+    with pytest.raises(RevisionGap) as info:
+        ledger.commit_batch(*signed(ledger, factory_key, make_commit(17)))
+    assert (info.value.expected, info.value.given) == (10, 17)
+    with pytest.raises(RevisionAlreadyAnchored) as already:
+        ledger.commit_batch(*signed(ledger, factory_key, make_commit(8, seed="late")))
+    assert already.value.revision == 8
+    assert ledger.get_anchor(FACTORY, PERIOD, 8).root == make_commit(8).root
 
 
 def test_registry_gas(ledger: LedgerClient, new_account: NewAccount, gas_report: GasReport) -> None:
@@ -180,6 +222,20 @@ def test_invalid_period(ledger: LedgerClient, factory_key: LocalAccount, period:
 def test_valid_period_accepted(ledger: LedgerClient, factory_key: LocalAccount, period: str) -> None:
     ledger.commit_batch(*signed(ledger, factory_key, make_commit(1, period=period)))
     assert ledger.revision_count(FACTORY, period) == 1
+
+
+def test_leaf_count_limit(ledger: LedgerClient, factory_key: LocalAccount) -> None:
+    """The signed type is uint64; the stored anchor keeps 48 bits, so more is refused, not truncated."""
+    with pytest.raises(LeafCountTooLarge) as info:
+        ledger.commit_batch(*signed(ledger, factory_key, make_commit(1, leaf_count=2**48)))
+    assert info.value.leafCount == 2**48
+    with pytest.raises(LeafCountTooLarge):
+        ledger.commit_batch(*signed(ledger, factory_key, make_commit(1, leaf_count=2**64 - 1)))
+    assert ledger.revision_count(FACTORY, PERIOD) == 0
+
+    ledger.commit_batch(*signed(ledger, factory_key, make_commit(1, leaf_count=2**48 - 1)))
+    assert ledger.get_anchor(FACTORY, PERIOD, 1).leaf_count == 2**48 - 1
+    assert ledger.contract.functions.MAX_LEAF_COUNT().call() == 2**48 - 1
 
 
 def test_uri_length_limit(ledger: LedgerClient, factory_key: LocalAccount) -> None:
@@ -269,6 +325,22 @@ def test_rotation_switches_the_accepted_key(ledger: LedgerClient, factory_key: L
     _, rev2_signature = signed(ledger, new_key, make_commit(2))
     assert ledger.is_anchor_signature_valid(FACTORY, PERIOD, 2, rev2_signature)
     assert not ledger.is_anchor_signature_valid(FACTORY, PERIOD, 2, old_signature)
+
+
+def test_anchor_signature_is_checked_with_the_logged_uri(ledger: LedgerClient, factory_key: LocalAccount) -> None:
+    """The contract takes the URI from the caller: the signature holds with the anchored URI only,
+    and no URI makes a signature over another root hold."""
+    commit, signature = signed(ledger, factory_key, make_commit(1, uri="https://example.org/b.jsonl"))
+    ledger.commit_batch(commit, signature)
+    check = ledger.contract.functions.isAnchorSignatureValid
+    assert check(FACTORY, PERIOD, 1, commit.uri, signature).call()
+    assert not check(FACTORY, PERIOD, 1, "https://example.org/other.jsonl", signature).call()
+    assert not check(FACTORY, PERIOD, 1, "", signature).call()
+    _, other_root = signed(ledger, factory_key, make_commit(1, root=keccak(text="other"), uri=commit.uri))
+    assert not check(FACTORY, PERIOD, 1, commit.uri, other_root).call()
+    assert ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, signature)
+    with pytest.raises(UnknownRevision):
+        ledger.is_anchor_signature_valid(FACTORY, PERIOD, 2, signature)
 
 
 # --- domain binding ---------------------------------------------------------------------------
@@ -385,3 +457,68 @@ def test_verify_anchored_record(ledger: LedgerClient, factory_key: LocalAccount)
     assert not ledger.verify_anchored_record(FACTORY, PERIOD, 1, keccak(text="forged"), proofs[records[0]])
     with pytest.raises(UnknownRevision):
         ledger.verify_anchored_record(FACTORY, PERIOD, 3, records[0], proofs[records[0]])
+
+
+# --- contract signers (ERC-1271) --------------------------------------------------------------
+
+WALLET_SOURCE = """
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.24;
+/// A minimal ERC-1271 wallet: valid iff its owner's key signed the digest, and only while enabled.
+contract OwnerWallet {
+    address public immutable owner;
+    bool public enabled = true;
+    constructor(address owner_) { owner = owner_; }
+    function disable() external { enabled = false; }
+    function isValidSignature(bytes32 digest, bytes calldata signature) external view returns (bytes4) {
+        if (!enabled || signature.length != 65) return 0xffffffff;
+        address signer = ecrecover(digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64]));
+        return signer == owner && signer != address(0) ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
+    }
+}
+"""
+
+
+def deploy_wallet(w3: Web3, deployer: LocalAccount, owner: str) -> str:
+    out = solcx.compile_standard(
+        {
+            "language": "Solidity",
+            "sources": {"OwnerWallet.sol": {"content": WALLET_SOURCE}},
+            "settings": {"outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}}},
+        },
+        solc_binary=solc_path(),
+    )["contracts"]["OwnerWallet.sol"]["OwnerWallet"]
+    factory = w3.eth.contract(abi=out["abi"], bytecode="0x" + out["evm"]["bytecode"]["object"])
+    tx = factory.constructor(owner).build_transaction(
+        {"from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address), "chainId": w3.eth.chain_id}
+    )
+    receipt = w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
+    )
+    assert receipt["status"] == 1
+    return str(receipt["contractAddress"])
+
+
+def test_contract_wallet_signer(w3: Web3, ledger: LedgerClient, operator: LocalAccount) -> None:
+    """ECDSA is tried first for gas; a contract signer is still asked through ERC-1271 when it fails."""
+    owner = Account.create()
+    wallet = deploy_wallet(w3, operator, owner.address)
+    ledger.register_factory(FACTORY, wallet)
+
+    commit, by_owner = signed(ledger, owner, make_commit(1))
+    with pytest.raises(InvalidCommitSignature) as info:
+        ledger.commit_batch(*signed(ledger, Account.create(), commit))
+    assert info.value.expectedSigner == wallet
+    ledger.commit_batch(commit, by_owner)
+    assert ledger.get_anchor(FACTORY, PERIOD, 1).signer == wallet
+    assert ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, by_owner)
+
+    # an ERC-1271 answer can change (unlike ECDSA): a disabled wallet no longer vouches
+    abi = [{"type": "function", "name": "disable", "inputs": [], "outputs": [], "stateMutability": "nonpayable"}]
+    disable = w3.eth.contract(address=wallet, abi=abi).functions.disable().build_transaction(
+        {"from": operator.address, "nonce": w3.eth.get_transaction_count(operator.address), "chainId": w3.eth.chain_id}
+    )
+    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(operator.sign_transaction(disable).raw_transaction))
+    assert not ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, by_owner)
+    with pytest.raises(InvalidCommitSignature):
+        ledger.commit_batch(*signed(ledger, owner, make_commit(2)))
