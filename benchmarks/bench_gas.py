@@ -7,7 +7,7 @@ committed CarbonLedger: a factory is registered, batches of random record hashes
 root is then checked on chain with one record's proof, so the root is the real one of its size.
 The issue's target is 0.1 gas per record at 10^6 records, i.e. one commit of at most 100,000 gas.
 
-Run: .venv/bin/python -m benchmarks.bench_gas [--quick]   (quick: 10^3 records only, ~10 s)
+Run: .venv/bin/python -m benchmarks.bench_gas [--quick]   (quick: 10^3 records only, a few seconds)
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def gas_rows(sizes: list[int]) -> list[Row]:
                     gas / n,
                     "gas/record",
                     target=TARGET_GAS_PER_RECORD if at_target_size else None,
-                    note=f"commitBatch {gas:,} gas; real {power(n)}-hash root (tree {seconds:.2f} s), a proof checked on chain",
+                    note=f"commitBatch {gas:,} gas; a real {power(n)}-hash root ({seconds:.2f} s), proved on chain",
                 )
             )
             if month == 1:

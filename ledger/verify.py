@@ -2,7 +2,8 @@
 
 Nothing in the bundle is taken on trust: the record hash, the leaf and the root are recomputed
 from the record and the proof; the anchor, the signer in force at the time, and the transaction
-are read from the chain; the signature is checked against the anchor as stored on chain. The
+are read from the chain; the signature is checked against the anchor as stored on chain (with the
+URI its ``BatchAnchored`` event logged, since the contract keeps the URI in the log only). The
 contract itself is checked too: its code must be CarbonLedger's, and when the verifier knows which
 deployment is authoritative (``expected_contract``) it must be that one, since anyone can deploy a
 CarbonLedger of their own and register a fake factory there.
