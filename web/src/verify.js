@@ -5,7 +5,8 @@
 // the two check by check). Nothing in the bundle is taken on trust: the record hash, the leaf and
 // the root are recomputed from the record and the proof; the contract's code, the anchor, the signer
 // in force at the time and the transaction are read from the chain's JSON-RPC; the batch signature is
-// checked against the anchor as stored on chain, under the EIP-712 domain the contract reports.
+// checked against the anchor as stored on chain (its URI as logged), under the EIP-712 domain the
+// contract reports.
 //
 // The contract artifact is imported from ledger/artifacts (web/build.mjs keeps only the parts used
 // here), so the ABI and the runtime code compared against are those of the contract the service
@@ -21,6 +22,7 @@ import {
   concat,
   getAddress,
   hexlify,
+  id,
   keccak256,
   sha256 as ethersSha256,
   verifyTypedData,
@@ -637,16 +639,27 @@ export async function verifyBundle(bundle, { rpcUrl, contract, chainId, evidence
 
   const anchor = async () => {
     const found = await call(state.ledger.getAnchor(bundle.factory_id, bundle.period, bundle.revision));
+    // The contract stores root, signer, block and leaf count; the URI is only in the revision's
+    // BatchAnchored event (one per revision, in the anchoring block) and the time is that block's.
+    const anchoredBlock = Number(found.anchoredBlock);
+    const filter = state.ledger.filters.BatchAnchored(id(bundle.factory_id), id(bundle.period), bundle.revision);
+    const logs = await call(state.ledger.queryFilter(filter, anchoredBlock, anchoredBlock));
+    if (logs.length !== 1) {
+      throw new Failed(
+        `block ${anchoredBlock} should hold one BatchAnchored event for this revision, the node returned ${logs.length}`,
+      );
+    }
+    const block = await call(provider.getBlock(anchoredBlock));
     state.anchor = {
       factoryId: bundle.factory_id,
       period: bundle.period,
       revision: bundle.revision,
       root: found.root.toLowerCase(),
       signer: found.signer,
-      anchoredAt: Number(found.anchoredAt),
-      anchoredBlock: Number(found.anchoredBlock),
+      anchoredAt: Number(block.timestamp),
+      anchoredBlock,
       leafCount: found.leafCount,
-      uri: found.uri,
+      uri: logs[0].args.uri,
     };
     if (state.anchor.root !== state.root) {
       throw new Failed(`the chain anchors root ${state.anchor.root} for this revision, not ${state.root}`);
