@@ -325,6 +325,8 @@ def _serve(args: argparse.Namespace) -> int:
             create_app(
                 notary, admin_token, evidence_dir=settings.evidence_dir, evidence_max_bytes=settings.evidence_max_bytes,
                 public_rpc_url=settings.public_rpc_url or session.rpc_url,
+                **{name: value for name in ("max_batch_records", "max_stream_bytes")
+                   if (value := getattr(settings, name)) is not None},
             ),
             host=args.host,
             port=args.port,

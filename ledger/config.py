@@ -26,6 +26,8 @@ class Settings:
     public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
     confirmations: int = 0  # ZCL_CONFIRMATIONS: blocks on top of a receipt before it counts (2+ on real chains)
     reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
+    max_batch_records: int | None = None  # ZCL_MAX_BATCH_RECORDS; None: the API's default (1,000,000)
+    max_stream_bytes: int | None = None  # ZCL_MAX_STREAM_BYTES; None: the API's default (4 GiB)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -66,6 +68,8 @@ class Settings:
         if not reconcile_seconds > 0:
             raise ConfigError(f"ZCL_RECONCILE_SECONDS: must be positive, got {every_text}")
         return cls(
+            max_batch_records=_positive_int(environ, "ZCL_MAX_BATCH_RECORDS", "records"),
+            max_stream_bytes=_positive_int(environ, "ZCL_MAX_STREAM_BYTES", "bytes"),
             data_dir=data_dir,
             rpc_url=rpc_url,
             operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "operator.key",
@@ -110,3 +114,17 @@ class Settings:
     def evidence_dir(self) -> Path:
         """The evidence files, content-addressed: ``<sha256[0:2]>/<sha256>``."""
         return self.data_dir / "evidence"
+
+
+def _positive_int(environ: Mapping[str, str], name: str, what: str) -> int | None:
+    """An optional whole positive number; unset or empty means "the default", which is None."""
+    text = environ.get(name) or ""
+    if not text:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}: {text!r} is not a whole number of {what}") from None
+    if value <= 0:
+        raise ConfigError(f"{name}: must be positive, got {text}")
+    return value

@@ -314,3 +314,15 @@ def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_pat
                for p in proofs[::97])  # fmt: skip
     shown = json.loads(zcl("batch", "show", batch_id, "--offset", "2990").stdout)
     assert [r["position"] for r in shown["records"]] == list(range(2990, 3000))
+
+
+def test_batch_limits_come_from_the_environment() -> None:
+    from ledger.config import ConfigError, Settings
+
+    assert Settings.from_env({}).max_batch_records is None  # the API's own default applies
+    settings = Settings.from_env({"ZCL_MAX_BATCH_RECORDS": "250000", "ZCL_MAX_STREAM_BYTES": "1073741824"})
+    assert (settings.max_batch_records, settings.max_stream_bytes) == (250_000, 1 << 30)
+    for name in ("ZCL_MAX_BATCH_RECORDS", "ZCL_MAX_STREAM_BYTES"):
+        for bad in ("1e6", "0", "-5", "lots"):
+            with pytest.raises(ConfigError, match=name):
+                Settings.from_env({name: bad})
