@@ -520,14 +520,29 @@ class Notary:
                 for r in session.scalars(query).all()
             ]
 
-    def record_bodies(self, batch_id: str) -> list[str]:
-        """The canonical JSON of each record of a batch, in batch order (what was hashed)."""
+    def record_bodies(self, batch_id: str, *, offset: int = 0, limit: int | None = None) -> list[str]:
+        """The canonical JSON of each record of a batch, in batch order (what was hashed), from
+        position ``offset`` on, ``limit`` of them (all when None)."""
+        query = (
+            select(RecordRow.body)
+            .where(RecordRow.batch_id == batch_id, RecordRow.position >= offset)
+            .order_by(RecordRow.position)
+        )
+        if limit is not None:
+            query = query.limit(limit)
         with self.sessions() as session:
-            return list(
-                session.scalars(
-                    select(RecordRow.body).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
+            return list(session.scalars(query))
+
+    def record_hashes(self, batch_id: str) -> list[bytes]:
+        """Every stored record hash of a batch, in batch order: enough to rebuild its tree from the
+        database (not from a cache), which is what a page that says "records give the root" must do."""
+        with self.sessions() as session:
+            return [
+                bytes.fromhex(h[2:])
+                for h in session.scalars(
+                    select(RecordRow.record_hash).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
                 )
-            )
+            ]
 
     # --- proofs -----------------------------------------------------------------------------
 

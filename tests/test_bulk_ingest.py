@@ -326,3 +326,28 @@ def test_batch_limits_come_from_the_environment() -> None:
         for bad in ("1e6", "0", "-5", "lots"):
             with pytest.raises(ConfigError, match=name):
                 Settings.from_env({name: bad})
+
+
+def test_the_batch_page_shows_one_page_of_records_proven_against_the_chain(
+    service: Service, factory: LocalAccount
+) -> None:
+    n = 1234
+    body = signed_json(service, factory, readings(n))
+    batch = post_stream(service.http, ndjson(body)).json()
+    first = service.http.get(f"/batch/{batch['id']}")
+    assert first.status_code == 200
+    assert "records give the on-chain root" in first.text
+    assert first.text.count("proven against chain") == 500 and "not proven" not in first.text
+    assert f"Records 1–500 of {n}" in first.text and 'href="?offset=500" rel="next"' in first.text
+    last = service.http.get(f"/batch/{batch['id']}", params={"offset": 1000})
+    assert last.text.count("proven against chain") == n - 1000
+    assert f"Records 1001–{n} of {n}" in last.text and 'rel="next"' not in last.text
+    assert 'href="?offset=500" rel="prev"' in last.text
+    assert service.http.get(f"/batch/{batch['id']}", params={"offset": -1}).status_code == 422
+
+    # the page rebuilds the root from the stored hashes, not from a cache: a changed hash shows
+    with service.notary.sessions.begin() as session:
+        row = session.scalars(select(RecordRow).where(RecordRow.batch_id == batch["id"], RecordRow.position == 7)).one()
+        row.record_hash = "0x" + "ab" * 32
+    tampered = service.http.get(f"/batch/{batch['id']}")
+    assert "records do NOT give the on-chain root" in tampered.text

@@ -10,9 +10,9 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
@@ -26,6 +26,9 @@ from ledger.records.errors import RecordError
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
+
+RECORDS_PER_PAGE = 500
+"""Records per batch page: a month of 15-minute readings is 10^5 rows, too many for one page."""
 
 
 def _page(request: Request, notary: Notary, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -71,13 +74,15 @@ def factory_page(request: Request, factory_id: str, notary: NotaryDep, evaluatio
 
 
 @router.get("/batch/{batch_id}", response_class=HTMLResponse)
-def batch_page(request: Request, batch_id: str, notary: NotaryDep) -> HTMLResponse:
+def batch_page(
+    request: Request, batch_id: str, notary: NotaryDep, offset: Annotated[int, Query(ge=0)] = 0
+) -> HTMLResponse:
     try:
-        batch = notary.get_batch(batch_id)
+        batch = notary.get_batch(batch_id, offset=offset, limit=RECORDS_PER_PAGE)
     except NotFound:
         return _not_found(request, notary, f"No batch {batch_id} is held by this service.")
-    bodies = [json.loads(body) for body in notary.record_bodies(batch_id)]
-    hashes = [bytes.fromhex(r.record_hash[2:]) for r in batch.records]
+    bodies = [json.loads(body) for body in notary.record_bodies(batch_id, offset=offset, limit=RECORDS_PER_PAGE)]
+    tree = MerkleTree.build(notary.record_hashes(batch_id))  # every record, straight from the database
     store = getattr(request.app.state, "evidence", None)
     refs = [e["sha256"] for body in bodies for e in body.get("evidence", [])]
     present = store.status(refs) if store is not None and refs else {}
@@ -85,20 +90,26 @@ def batch_page(request: Request, batch_id: str, notary: NotaryDep) -> HTMLRespon
     if batch.status == "anchored":
         anchor = notary.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
         chain_root = anchor.root
-        root_matches = MerkleTree.build(hashes).root == chain_root
+        root_matches = tree.root == chain_root
         latest = notary.ledger.revision_count(batch.factory_id, batch.period)
         superseded_by = latest if latest > batch.revision else None
-    tree = MerkleTree.build(hashes)
     records = []
-    for position, (row, body) in enumerate(zip(batch.records, bodies, strict=True)):
-        proven = chain_root is not None and verify_proof(chain_root, hashes[position], tree.proof(position))
+    for row, body in zip(batch.records, bodies, strict=True):
+        record_hash = bytes.fromhex(row.record_hash[2:])
+        proven = chain_root is not None and verify_proof(chain_root, record_hash, tree.proof(row.position))
         evidence = [
             {"sha256": e["sha256"], "file_name": e["file_name"], "present": present.get(e["sha256"]) if store else None}
             for e in body.get("evidence", [])
         ]
         records.append(asdict(row) | {"evidence": evidence, "proven": proven})
+    pages = {
+        "first": batch.offset + 1 if records else 0,
+        "last": batch.offset + len(records),
+        "previous": max(batch.offset - RECORDS_PER_PAGE, 0) if batch.offset > 0 else None,
+        "next": batch.offset + len(records) if batch.offset + len(records) < batch.record_count else None,
+    }
     return _page(request, notary, "batch.html", batch=batch, records=records, root_matches=root_matches,
-                 superseded_by=superseded_by)  # fmt: skip
+                 superseded_by=superseded_by, pages=pages)  # fmt: skip
 
 
 @router.get("/verify", response_class=HTMLResponse)
