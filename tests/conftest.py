@@ -15,8 +15,10 @@ import secrets
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -108,31 +110,33 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         admin.dispose()
 
 
-@pytest.fixture
-def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
-    database = tmp_path / "ledger.db"
-    engine = make_engine(database_url)
-    migrate(engine)
-    notary = Notary(ledger, session_factory(engine), wait_timeout=30)
+@contextmanager
+def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
+    """``app`` under uvicorn on a free loopback port, in a thread, with a client for it."""
     port = free_loopback_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(notary, "test-admin-token", evidence_dir=tmp_path / "evidence"),
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-        )
-    )
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.02)
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=timeout) as http:
+            yield http
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+    database = tmp_path / "ledger.db"
+    engine = make_engine(database_url)
+    migrate(engine)
+    notary = Notary(ledger, session_factory(engine), wait_timeout=30)
+    with serving(create_app(notary, "test-admin-token", evidence_dir=tmp_path / "evidence")) as http:
         yield Service(http, notary, ledger, w3, database, database_url)
-    server.should_exit = True
-    thread.join(timeout=10)
     engine.dispose()
 
 

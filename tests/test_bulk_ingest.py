@@ -9,28 +9,23 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 
 from api.app import DEFAULT_MAX_BODY_BYTES, create_app
-from ledger.chain.anvil import free_loopback_port
 from ledger.merkle import verify
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch, sign_batch
 from ledger.store.models import BatchRow, RecordRow
 from ledger.verify import verify_bundle
-from tests.conftest import ADMIN, Service
+from tests.conftest import ADMIN, Service, serving
 
 FACTORY_ID = "CN-JS-SZ-0001"
 TZ = timezone(timedelta(hours=8))
@@ -236,22 +231,6 @@ def test_the_stream_parser_gives_the_same_batch_whatever_the_chunks(service: Ser
     assert decoded.records == 1  # a valid record (of another batch: fewer records, another root)
 
 
-@contextmanager
-def serving(app: Any) -> Iterator[httpx.Client]:
-    port = free_loopback_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-            yield http
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: LocalAccount) -> None:

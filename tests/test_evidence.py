@@ -6,36 +6,36 @@ The store is tested on its own (a SQLite file, no chain); the API and the CLI ag
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import io
 import json
 import os
 import re
 import shutil
-import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-import uvicorn
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
-from ledger.chain.anvil import free_loopback_port
-from ledger.evidence import DEFAULT_MAX_BYTES, INCOMING_PREFIX, EvidenceStore, EvidenceTooLarge
+from ledger.evidence import (
+    DEFAULT_MAX_BYTES,
+    INCOMING_PREFIX,
+    EvidenceStore,
+    EvidenceTooLarge,
+)
 from ledger.keys import new_key_file
 from ledger.notary import NotFound
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import sign_batch
 from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import EvidenceRow
-from tests.conftest import ADMIN, Service
+from tests.conftest import ADMIN, Service, serving
 from tests.test_cli import base_env, one_error_line, zcl
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01"
@@ -295,22 +295,6 @@ def test_http_refusals(service: Service) -> None:
     }
 
 
-@contextlib.contextmanager
-def serving(app: Any) -> Iterator[httpx.Client]:
-    port = free_loopback_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            yield client
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_without_an_evidence_directory_the_routes_answer_503(service: Service) -> None:
