@@ -46,13 +46,7 @@ class Settings:
         api_url = environ.get("ZCL_API_URL", "http://127.0.0.1:8000").rstrip("/")
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"ZCL_API_URL: {api_url!r} is not an http(s) URL")
-        max_text = environ.get("ZCL_EVIDENCE_MAX_BYTES") or str(25 * 1024 * 1024)
-        try:
-            evidence_max_bytes = int(max_text)
-        except ValueError:
-            raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: {max_text!r} is not a whole number of bytes") from None
-        if evidence_max_bytes <= 0:
-            raise ConfigError(f"ZCL_EVIDENCE_MAX_BYTES: must be positive, got {max_text}")
+        evidence_max_bytes = _positive_int(environ, "ZCL_EVIDENCE_MAX_BYTES", "bytes") or 25 * 1024 * 1024
         conf_text = environ.get("ZCL_CONFIRMATIONS") or "0"
         try:
             confirmations = int(conf_text)
