@@ -1016,3 +1016,53 @@ def test_batches_check_themselves(changes: dict[str, Any], field: str) -> None:
     with pytest.raises(BatchError) as info:
         Batch(**fields)
     assert info.value.field == field
+
+
+def _outcome(fn: Callable[[], MeasurementRecord]) -> Any:
+    try:
+        return fn()
+    except RecordError as e:
+        return ("refused", e.field, e.message)
+
+
+def test_the_fast_path_for_repeated_parts_gives_the_full_paths_record_or_error() -> None:
+    """parse_record skips re-checking parts it has seen pass (same meter, kind, unit, instants);
+    whatever it returns or raises must be exactly what the full checks give."""
+    from ledger.records import record as module
+
+    february = "2025-02"
+    parse(wire_record())  # teach it January's parts
+    parse_record(wire_record(interval_start="2025-02-01T00:00:00+08:00", interval_end="2025-03-01T00:00:00+08:00"),
+                 factory_id=FACTORY, period=february, path="records[0]")  # fmt: skip
+    cases: list[tuple[str, dict[str, Any]]] = [
+        (PERIOD, wire_record()),
+        (PERIOD, wire_record(value="0.000", salt="0x" + "07" * 32)),
+        (PERIOD, wire_record(evidence=[])),
+        (PERIOD, wire_record(**one_evidence(file_name="other.jpg"))),
+        (PERIOD, wire_record(factory_id=FACTORY, period=PERIOD)),
+        # refused: each breaks one rule while every other part is a remembered one
+        (PERIOD, wire_record(value="1e5")),
+        (PERIOD, wire_record(value="-1")),
+        (PERIOD, wire_record(value=" 1")),
+        (PERIOD, wire_record(value="1." + "1" * 40)),
+        (PERIOD, wire_record(value=12)),
+        (PERIOD, wire_record(salt="0x" + "5a" * 31)),
+        (PERIOD, wire_record(salt="0X" + "5a" * 32)),
+        (PERIOD, wire_record(salt="0x" + "5a" * 31 + " 5")),
+        (PERIOD, wire_record(interval_start="2025-02-01T00:00:00+08:00")),  # ends before it starts
+        (PERIOD, wire_record(unit="Nm3")),
+        (PERIOD, wire_record(kind="no_such_kind")),
+        (PERIOD, wire_record(extra="x")),
+        (PERIOD, wire_record(salt=DELETE)),
+        (PERIOD, wire_record(factory_id="cn.other:F-9")),
+        (PERIOD, wire_record(**one_evidence(sha256="zz" * 32))),
+        # January's instants are remembered, but lie outside February
+        (february, wire_record()),
+        (february, wire_record(interval_end="2025-03-01T00:00:00+08:00")),  # starts in January
+        (PERIOD, wire_record(interval_start="2025-02-01T00:00:00+08:00", interval_end="2025-03-01T00:00:00+08:00")),
+    ]
+    for period, data in cases:
+        full = _outcome(lambda: module._parse_checked(data, factory_id=FACTORY, period=period, path="records[3]"))
+        fast = _outcome(lambda: parse_record(data, factory_id=FACTORY, period=period, path="records[3]"))
+        assert fast == full, (period, data)
+    assert module._parse_fast(wire_record(value="9.5"), FACTORY, PERIOD) is not None  # it was exercised
