@@ -132,10 +132,16 @@ def parse_signed_batch(data: Mapping[str, Any]) -> SignedBatch:
         raise RecordError("leaf_count", "must be an integer")
     if leaf_count != len(batch.records):
         raise RecordError("leaf_count", f"is {leaf_count} but the batch has {len(batch.records)} records")
+    return _signed(batch, data, root, envelope)
+
+
+def _signed(batch: Batch, data: Mapping[str, Any], root: bytes, envelope: Envelope) -> SignedBatch:
+    """The batch as signed, once its records are shown to give the signed root: the last checks,
+    the same for a JSON body and a stream."""
     tree = MerkleTree.build(batch.record_hashes())
     if tree.root != root:
         raise RecordError("root", f"does not match the records: they give 0x{tree.root.hex()}")
-    signed = SignedBatch(batch, root, leaf_count, envelope.signature, envelope.chain_id, envelope.contract, tree)
+    signed = SignedBatch(batch, root, len(batch.records), envelope.signature, envelope.chain_id, envelope.contract, tree)
     check_named_signer(data, signed.recovered_signer())
     return signed
 
@@ -187,16 +193,8 @@ class SignedBatchStream:
         except RecordError as e:  # a duplicate: records[i] is on line i + 2
             index = e.field[len("records[") : -1] if e.field.startswith("records[") else ""
             raise _at_line(e, int(index) + 2 if index.isdigit() else None) from None
-        tree = MerkleTree.build(batch.record_hashes())
-        root = self._envelope["root"]
-        if "0x" + tree.root.hex() != root.lower():
-            raise RecordError("root", f"does not match the records: they give 0x{tree.root.hex()}")
-        envelope = parse_envelope(self._envelope)
-        signed = SignedBatch(
-            batch, tree.root, self._leaf_count, envelope.signature, envelope.chain_id, envelope.contract, tree
-        )
-        check_named_signer(self._envelope, signed.recovered_signer())
-        return signed
+        envelope = self._envelope
+        return _signed(batch, envelope, _hex_bytes(envelope, "root", 32), parse_envelope(envelope))
 
     def _line(self, line: bytes) -> None:
         self._lines += 1
