@@ -26,6 +26,7 @@ import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import make_url, text
+from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
 from api.app import create_app
@@ -108,6 +109,15 @@ def database_url(tmp_path: Path) -> Iterator[str]:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     finally:
         admin.dispose()
+
+
+@pytest.fixture
+def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
+    """Sessions on a fresh SQLite database built by our migrations, for tests of the store alone."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    migrate(engine)
+    yield session_factory(engine)
+    engine.dispose()
 
 
 @contextmanager

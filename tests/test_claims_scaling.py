@@ -11,11 +11,9 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import event, insert
@@ -26,11 +24,10 @@ from ledger.claims.double_counting import (
     UNITS_CLAIMED_TWICE,
     ClaimedRetirement,
     Finding,
-    _serials,
+    _twice,
     find_double_counting,
 )
 from ledger.claims.service import CLAIMED, PENDING, confirmed_overlap, serial_key
-from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import ClaimRow
 
 FACTORY = "cn.js.suzhou:F-001"
@@ -44,14 +41,6 @@ def claimed(claim_id: int, factory_id: str, block_id: str, start: int, end: int)
 
 
 # --- the database pre-check -------------------------------------------------------------------
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 def store(sessions: sessionmaker[Session], rows: Sequence[tuple[str, int, int, str]]) -> None:
@@ -167,20 +156,7 @@ def previous_rule(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
                     break
                 if factory_id not in (a.claim.factory_id, b.claim.factory_id):
                     continue
-                first, second = sorted((a, b), key=lambda c: c.claim_id)
-                low = max(a.claim.serial_start, b.claim.serial_start)
-                high = min(a.claim.serial_end, b.claim.serial_end)
-                findings.append(
-                    Finding(
-                        UNITS_CLAIMED_TWICE,
-                        f"{registry} block {block_id}: serials {_serials(first)} (claim {first.claim_id}, "
-                        f"{first.claim.factory_id}) and {_serials(second)} (claim {second.claim_id}, "
-                        f"{second.claim.factory_id}) overlap in {low}..{high}: "
-                        f"{high - low + 1:,} unit{'' if high == low else 's'} claimed twice",
-                        (first.claim_id, second.claim_id),
-                        (),
-                    )
-                )
+                findings.append(_twice(registry, block_id, a, b))  # the same message; pairs are what differ
     return sorted(findings, key=lambda f: f.claim_ids)
 
 

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,6 @@ from ledger.keys import new_key_file
 from ledger.notary import NotFound
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import sign_batch
-from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import EvidenceRow
 from tests.conftest import ADMIN, Service, serving
 from tests.test_cli import base_env, one_error_line, zcl
@@ -61,14 +60,6 @@ def example_evidence() -> dict[str, dict[str, str]]:
 
 
 # --- the store --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
-    migrate(engine)
-    yield session_factory(engine)
-    engine.dispose()
 
 
 @pytest.fixture

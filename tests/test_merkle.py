@@ -72,15 +72,15 @@ def oz(values: Sequence[bytes], checks: Sequence[tuple[bytes, bytes, Sequence[by
         "values": [hx(v) for v in values],
         "check": [{"root": hx(r), "record_hash": hx(h), "proof": [hx(p) for p in pr]} for r, h, pr in checks],
     }
+    return node([str(OZ_SCRIPT)], request, timeout=60)
+
+
+def node(args: Sequence[str], request: Any, timeout: float) -> Any:
+    """Runs Node with ``request`` as JSON on stdin and returns the JSON it prints."""
     done = subprocess.run(
-        ["node", str(OZ_SCRIPT)],
-        input=json.dumps(request),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-        timeout=60,
-        check=False,
-    )
+        ["node", *args], input=json.dumps(request), capture_output=True, text=True, cwd=PROJECT,
+        timeout=timeout, check=False,
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
 
@@ -189,17 +189,7 @@ process.stdin.on('end', () => {
 def test_matches_oz_for_every_size_to_129() -> None:
     batches = [random_hashes(size, seed=1000 + size) for size in range(1, 130)]
     batches.append(with_duplicates() * 3)
-    done = subprocess.run(
-        ["node", "-e", OZ_MANY],
-        input=json.dumps([[hx(v) for v in values] for values in batches]),
-        capture_output=True,
-        text=True,
-        cwd=PROJECT,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    answers = json.loads(done.stdout)
+    answers = node(["-e", OZ_MANY], [[hx(v) for v in values] for values in batches], timeout=120)
     assert len(answers) == len(batches)
     for values, answer in zip(batches, answers, strict=True):
         theirs = [unhex(p) for p in answer["proofs"]]
