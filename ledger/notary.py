@@ -556,7 +556,7 @@ class Notary:
             assert batch is not None
             if batch.status != ANCHORED:
                 raise Unavailable(f"record {record_id}'s batch {batch.id} is not anchored yet")
-            tree = self._tree(batch.id, session)
+        tree = self._tree(batch.id)
         return {
             "format": BUNDLE_FORMAT,
             "chain_id": self.domain.chain_id,
@@ -592,20 +592,19 @@ class Notary:
             rows = session.execute(
                 select(c.id, c.record_hash).where(c.batch_id == batch_id).order_by(c.position)
             ).all()
-            tree = self._tree(batch_id, session, [h for _, h in rows])
+            tree = self._tree(batch_id, [h for _, h in rows])
         return batch, _proof_lines(tree, rows)
 
-    def _tree(self, batch_id: str, session: Session, hashes: Sequence[str] | None = None) -> MerkleTree:
+    def _tree(self, batch_id: str, hashes: Sequence[str] | None = None) -> MerkleTree:
+        """The batch's tree, from the cache or built from ``hashes`` (hex, in batch order; read from
+        the database when not given)."""
         with self._trees_lock:
             tree = self._trees.get(batch_id)
             if tree is not None:
                 self._trees.move_to_end(batch_id)
                 return tree
-        if hashes is None:
-            hashes = session.scalars(
-                select(RecordRow.record_hash).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
-            ).all()
-        tree = MerkleTree.build([bytes.fromhex(h[2:]) for h in hashes])
+        leaves = self.record_hashes(batch_id) if hashes is None else [bytes.fromhex(h[2:]) for h in hashes]
+        tree = MerkleTree.build(leaves)
         self._remember_tree(batch_id, tree)
         return tree
 
