@@ -25,7 +25,7 @@ from web3 import Web3
 from benchmarks.common import Row, timed
 from ledger.chain.anvil import Anvil
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import BatchCommit, sign_commit
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.chain.funding import fund_on_anvil
 from ledger.merkle import MerkleTree
 

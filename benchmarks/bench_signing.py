@@ -4,7 +4,7 @@
   15-minute sub-meter records, next to eth-account's generic ``encode_typed_data`` on the same
   records (what a user would otherwise call), hashes compared equal;
 - EIP-712 signature recoveries/s through our path (:func:`ledger.claims.recover_claim_signer` →
-  :func:`ledger.chain.typed_data.recover`) with eth-keys on coincurve (libsecp256k1) next to its
+  :func:`ledger.eip712.typed_data.recover`) with eth-keys on coincurve (libsecp256k1) next to its
   pure-Python backend, and the raw ecrecover rates of both backends; every recovery is checked;
 - signatures/s (:func:`ledger.claims.sign_claim`) on both backends.
 
@@ -27,7 +27,7 @@ from eth_keys.backends import CoinCurveECCBackend, NativeECCBackend
 from eth_keys.datatypes import PrivateKey
 
 from benchmarks.common import Row, timed
-from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
+from ledger.eip712.domain import EIP712_DOMAIN_TYPE, LedgerDomain
 from ledger.claims import RetirementClaim, parse_claim, recover_claim_signer, sign_claim
 from ledger.records import RECORD_TYPES, MeasurementRecord, parse_record, record_hash, record_message
 

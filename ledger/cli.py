@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.chain.anvil import AnvilError
-from ledger.chain.commit import LedgerDomain
+from ledger.eip712.domain import LedgerDomain
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment
 from ledger.chain.errors import LedgerError
 from ledger.chain.session import (
@@ -758,7 +758,7 @@ def _factor_choice(value: str | None) -> dict[str, str]:
 
 
 def _evaluate(args: argparse.Namespace) -> int:
-    from ledger.chain.typed_data import sign as sign_typed_data
+    from ledger.eip712.typed_data import sign as sign_typed_data
 
     settings = Settings.from_env()
     service = _service(args, settings)

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger import faults
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import BatchCommit, LedgerDomain
+from ledger.eip712 import BatchCommit, LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
 from ledger.merkle import MerkleTree
 from ledger.records import MeasurementRecord, RecordError, check_factory_id, check_period

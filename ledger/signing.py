@@ -15,12 +15,8 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from ledger.chain.commit import (
-    BatchCommit,
-    LedgerDomain,
-    recover_commit_signer,
-    sign_commit,
-)
+from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer, sign_commit
+from ledger.eip712.domain import LedgerDomain
 from ledger.merkle import MerkleTree
 from ledger.records import Batch, BatchError, RecordError, parse_batch
 from ledger.records.batch import BatchBuilder

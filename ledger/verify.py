@@ -23,7 +23,7 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from ledger.chain.client import Anchor, LedgerClient
-from ledger.chain.commit import BatchCommit, recover_commit_signer
+from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer
 from ledger.chain.errors import LedgerError
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof

@@ -22,8 +22,8 @@ from eth_account.signers.local import LocalAccount
 from api.app import DEFAULT_MAX_BODY_BYTES
 from ledger.chain import errors as chain_errors
 from ledger.chain.anvil import free_loopback_port
-from ledger.chain.commit import LedgerDomain
-from ledger.chain.typed_data import SECP256K1_N
+from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import SECP256K1_N
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.service import sign_claim_json
 from ledger.config import Settings

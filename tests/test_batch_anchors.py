@@ -15,7 +15,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import BatchCommit, LedgerDomain, sign_commit
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
+from ledger.eip712.domain import LedgerDomain
 from ledger.chain.compiler import solc_path
 from ledger.chain.errors import (
     EmptyBatch,

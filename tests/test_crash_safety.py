@@ -26,7 +26,7 @@ from web3 import Web3
 
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import LedgerDomain
+from ledger.eip712.domain import LedgerDomain
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.service import sign_claim_json

@@ -10,14 +10,14 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import (
+from ledger.eip712.batch_commit import (
     BATCH_COMMIT_TYPE,
     BatchCommit,
-    LedgerDomain,
     commit_digest,
     recover_commit_signer,
     sign_commit,
 )
+from ledger.eip712.domain import LedgerDomain
 
 DOMAIN_TYPE_STRING = "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 

@@ -11,9 +11,8 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain import errors
-from ledger.chain.client import LedgerClient
-from ledger.chain.reports import (
-    EVALUATOR_ROLE,
+from ledger.chain.client import EVALUATOR_ROLE, LedgerClient
+from ledger.eip712.evaluation_report import (
     REPORT_TYPE_STRING,
     ReportCommit,
     recover_report_signer,

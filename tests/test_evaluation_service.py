@@ -13,7 +13,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
-from ledger.chain.typed_data import sign as sign_typed_data
+from ledger.eip712.typed_data import sign as sign_typed_data
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.service import sign_claim_json
 from ledger.records import new_salt, parse_batch

@@ -11,7 +11,7 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import BatchCommit, sign_commit
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.chain.errors import (
     AccessControlUnauthorizedAccount,
     FactoryAlreadyRegistered,

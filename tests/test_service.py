@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
-from ledger.chain.commit import sign_commit
+from ledger.eip712.batch_commit import sign_commit
 from ledger.records import new_salt, parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
 from ledger.store.db import make_engine, migrate

@@ -12,10 +12,10 @@ import pytest
 from eth_account import Account
 from eth_keys.backends import CoinCurveECCBackend, get_backend
 
-from ledger.chain.commit import LedgerDomain
-from ledger.chain.typed_data import SECP256K1_N, recover, sign
+from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import SECP256K1_N, recover, sign
 from ledger.claims import parse_claim, recover_claim_signer, sign_claim
-from ledger.claims.claim import typed_data
+from ledger.eip712.retirement_claim import typed_data
 
 BACKENDS = ("eth_keys.backends.CoinCurveECCBackend", "eth_keys.backends.NativeECCBackend")
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "claims" / "gec-2025-01.json").read_text())

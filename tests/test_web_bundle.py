@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.chain.anvil import free_loopback_port
-from ledger.chain.commit import BATCH_COMMIT_TYPE
+from ledger.eip712.batch_commit import BATCH_COMMIT_TYPE
 from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS, new_salt, parse_batch
 from ledger.signing import sign_batch
 from ledger.verify import verify_bundle

@@ -21,7 +21,7 @@ from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report, report_hash
 from ledger.accounting.sources import IntegrityError, gather_year
 from ledger.chain import errors as chain_errors
-from ledger.chain.reports import ReportCommit, recover_report_signer, typed_data
+from ledger.eip712.evaluation_report import ReportCommit, recover_report_signer, typed_data
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.claims.service import ClaimService
 from ledger.factors import FactorSet, load_factor_set, loads_factor_set

@@ -21,9 +21,7 @@ from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFou
 
 from ledger import faults
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.commit import BatchCommit, LedgerDomain
-from ledger.chain.reports import EVALUATOR_ROLE, ReportCommit
-from ledger.claims.claim import RetirementClaim
+from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, RetirementClaim
 from ledger.chain.errors import (
     ChainUnavailable,
     ContractRevert,
@@ -34,6 +32,7 @@ from ledger.chain.errors import (
 )
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
+EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
 T = TypeVar("T")
 GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule

@@ -1,185 +1,48 @@
-"""A retirement claim and its EIP-712 encoding.
+"""A retirement claim from its JSON form, checked field by field.
 
-The factory signs ``RetirementClaim`` with the descriptive fields in a nested ``ClaimDetails``
-struct. The contract receives only the details' struct hash — which is exactly how EIP-712
-encodes a nested struct member — so a wallet shows everything and the chain stores 32 bytes.
+The signed message itself — ``RetirementClaim`` with its nested ``ClaimDetails``, their EIP-712
+types and the details' struct hash — is :mod:`ledger.eip712.retirement_claim`; this module holds the
+rules a claim's fields must follow (registries, serials, periods, quantities) and names the field
+that breaks one.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from eth_abi import encode
-from eth_account.signers.local import LocalAccount
-from eth_utils import keccak
-
-from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
-from ledger.chain.typed_data import digest as typed_data_digest
-from ledger.chain.typed_data import recover as typed_data_recover
-from ledger.chain.typed_data import sign as typed_data_sign
 from ledger.claims.registries import get_registry
+from ledger.eip712.retirement_claim import (
+    CLAIM_TYPES,
+    ClaimDetails,
+    RetirementClaim,
+    claim_digest,
+    details_hash,
+    recover_claim_signer,
+    sign_claim,
+    typed_data,
+)
 from ledger.records.errors import RecordError
 from ledger.records.period import check_factory_id, check_period
 
-CLAIM_TYPES: dict[str, list[dict[str, str]]] = {
-    "RetirementClaim": [
-        {"name": "factoryId", "type": "string"},
-        {"name": "registry", "type": "string"},
-        {"name": "blockId", "type": "string"},
-        {"name": "serialStart", "type": "uint128"},
-        {"name": "serialEnd", "type": "uint128"},
-        {"name": "consumptionStart", "type": "string"},
-        {"name": "consumptionEnd", "type": "string"},
-        {"name": "details", "type": "ClaimDetails"},
-    ],
-    "ClaimDetails": [
-        {"name": "projectId", "type": "string"},
-        {"name": "technology", "type": "string"},
-        {"name": "quantity", "type": "string"},
-        {"name": "unit", "type": "string"},
-        {"name": "generationStart", "type": "string"},
-        {"name": "generationEnd", "type": "string"},
-        {"name": "purpose", "type": "string"},
-        {"name": "evidenceSha256", "type": "bytes32"},
-    ],
-}
-DETAILS_TYPEHASH = keccak(
-    text="ClaimDetails(string projectId,string technology,string quantity,string unit,string generationStart,"
-    "string generationEnd,string purpose,bytes32 evidenceSha256)"
-)
+__all__ = [
+    "CLAIM_KEYS",
+    "CLAIM_TYPES",
+    "ClaimDetails",
+    "RetirementClaim",
+    "claim_digest",
+    "details_hash",
+    "parse_claim",
+    "recover_claim_signer",
+    "sign_claim",
+    "typed_data",
+]
+
 _DECIMAL = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")
 _ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 MAX_SERIAL = 2**128 - 1
-
-
-@dataclass(frozen=True)
-class ClaimDetails:
-    project_id: str
-    technology: str
-    quantity: str
-    unit: str
-    generation_start: str
-    generation_end: str
-    purpose: str
-    evidence_sha256: bytes
-
-    def as_message(self) -> dict[str, Any]:
-        return {
-            "projectId": self.project_id,
-            "technology": self.technology,
-            "quantity": self.quantity,
-            "unit": self.unit,
-            "generationStart": self.generation_start,
-            "generationEnd": self.generation_end,
-            "purpose": self.purpose,
-            "evidenceSha256": self.evidence_sha256,
-        }
-
-
-@dataclass(frozen=True)
-class RetirementClaim:
-    factory_id: str
-    registry: str
-    block_id: str
-    serial_start: int
-    serial_end: int
-    consumption_start: str
-    consumption_end: str
-    details: ClaimDetails
-
-    @property
-    def units(self) -> int:
-        return self.serial_end - self.serial_start + 1
-
-    def as_message(self) -> dict[str, Any]:
-        return {
-            "factoryId": self.factory_id,
-            "registry": self.registry,
-            "blockId": self.block_id,
-            "serialStart": self.serial_start,
-            "serialEnd": self.serial_end,
-            "consumptionStart": self.consumption_start,
-            "consumptionEnd": self.consumption_end,
-            "details": self.details.as_message(),
-        }
-
-    def as_commit(self) -> tuple[str, str, str, int, int, str, str, bytes]:
-        """The ABI tuple for ``claimRetirement``: the details travel as their struct hash."""
-        return (
-            self.factory_id,
-            self.registry,
-            self.block_id,
-            self.serial_start,
-            self.serial_end,
-            self.consumption_start,
-            self.consumption_end,
-            details_hash(self.details),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        d = self.details
-        return {
-            "factory_id": self.factory_id,
-            "registry": self.registry,
-            "block_id": self.block_id,
-            "serial_start": str(self.serial_start),
-            "serial_end": str(self.serial_end),
-            "consumption_start": self.consumption_start,
-            "consumption_end": self.consumption_end,
-            "project_id": d.project_id,
-            "technology": d.technology,
-            "quantity": d.quantity,
-            "unit": d.unit,
-            "generation_start": d.generation_start,
-            "generation_end": d.generation_end,
-            "purpose": d.purpose,
-            "evidence_sha256": d.evidence_sha256.hex(),
-        }
-
-
-def details_hash(details: ClaimDetails) -> bytes:
-    """EIP-712 hashStruct of the details (what the contract stores and the outer struct encodes)."""
-    return keccak(
-        encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
-            [
-                DETAILS_TYPEHASH,
-                keccak(text=details.project_id),
-                keccak(text=details.technology),
-                keccak(text=details.quantity),
-                keccak(text=details.unit),
-                keccak(text=details.generation_start),
-                keccak(text=details.generation_end),
-                keccak(text=details.purpose),
-                details.evidence_sha256,
-            ],
-        )
-    )
-
-
-def typed_data(domain: LedgerDomain, claim: RetirementClaim) -> dict[str, Any]:
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **CLAIM_TYPES},
-        "primaryType": "RetirementClaim",
-        "domain": domain.as_dict(),
-        "message": claim.as_message(),
-    }
-
-
-def claim_digest(domain: LedgerDomain, claim: RetirementClaim) -> bytes:
-    return typed_data_digest(typed_data(domain, claim))
-
-
-def sign_claim(signer: LocalAccount, domain: LedgerDomain, claim: RetirementClaim) -> bytes:
-    return typed_data_sign(signer, typed_data(domain, claim))
-
-
-def recover_claim_signer(domain: LedgerDomain, claim: RetirementClaim, signature: bytes) -> str:
-    return typed_data_recover(typed_data(domain, claim), signature)
 
 
 CLAIM_KEYS = frozenset(

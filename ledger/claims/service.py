@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger import faults
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, OnChainClaim
-from ledger.chain.commit import LedgerDomain
+from ledger.eip712.domain import LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
 from ledger.claims.claim import (
     RetirementClaim,

@@ -1,32 +1,25 @@
-"""Zero-carbon evaluation reports: the EIP-712 ``EvaluationReport`` an evaluator signs, and the
-chain calls that anchor and read them.
+"""``EvaluationReport``: what an evaluator signs to anchor a zero-carbon evaluation report.
 
-The evaluator signs the hash of its report together with the factory, year, report type ("I" or
-"II"), level, factor set and rule set, and its own address, so the signature names its author. The
-contract checks that signature against that address and requires the address to hold
-``EVALUATOR_ROLE`` when the report is anchored; the type string here must match
-``EvaluationReports.EVALUATION_REPORT_TYPEHASH`` exactly (a test compares our digest with the
-contract's ``hashReport``).
-
-The client functions take a :class:`~ledger.chain.client.LedgerClient` as first argument.
+The Python twin of ``EvaluationReports.ReportCommit``. The evaluator signs the hash of its report
+together with the factory, year, report type ("I" or "II"), level, factor set and rule set, and its
+own address, so the signature names its author. The contract checks that signature against that
+address and requires the address to hold ``EVALUATOR_ROLE`` when the report is anchored; the type
+here must match ``EvaluationReports.EVALUATION_REPORT_TYPEHASH`` exactly (a test compares our digest
+with the contract's ``hashReport``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import is_address, keccak, to_checksum_address
+from eth_utils import is_address, to_checksum_address
 
-from ledger.chain.commit import EIP712_DOMAIN_TYPE, LedgerDomain
-from ledger.chain.typed_data import digest as typed_data_digest
-from ledger.chain.typed_data import recover as typed_data_recover
-from ledger.chain.typed_data import sign as typed_data_sign
+from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import StructTypes, TypedMessage
 
-
-EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
-REPORT_TYPES: dict[str, list[dict[str, str]]] = {
+REPORT_TYPES: StructTypes = {
     "EvaluationReport": [
         {"name": "factoryId", "type": "string"},
         {"name": "year", "type": "uint16"},
@@ -45,12 +38,15 @@ REPORT_TYPE_STRING = (
 
 
 @dataclass(frozen=True)
-class ReportCommit:
+class ReportCommit(TypedMessage):
     """One evaluation report, as its evaluator signs it.
 
     Only what the ABI needs is checked here (sizes of the fixed types); what a report may say
     (type "I" or "II", a year from 2000 to 2200, a non-zero hash, ...) is the contract's to refuse.
     """
+
+    PRIMARY_TYPE: ClassVar[str] = "EvaluationReport"
+    TYPES: ClassVar[StructTypes] = REPORT_TYPES
 
     factory_id: str
     year: int
@@ -98,23 +94,18 @@ class ReportCommit:
 
 def typed_data(domain: LedgerDomain, commit: ReportCommit) -> dict[str, Any]:
     """The full EIP-712 message, as wallets' ``eth_signTypedData_v4`` takes it."""
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, **REPORT_TYPES},
-        "primaryType": "EvaluationReport",
-        "domain": domain.as_dict(),
-        "message": commit.as_message(),
-    }
+    return commit.typed_data(domain)
 
 
 def report_digest(domain: LedgerDomain, commit: ReportCommit) -> bytes:
-    return typed_data_digest(typed_data(domain, commit))
+    return commit.digest(domain)
 
 
 def sign_report(signer: LocalAccount, domain: LedgerDomain, commit: ReportCommit) -> bytes:
     """The evaluator's 65-byte signature (r ‖ s ‖ v) over ``commit`` in ``domain``."""
-    return typed_data_sign(signer, typed_data(domain, commit))
+    return commit.sign(signer, domain)
 
 
 def recover_report_signer(domain: LedgerDomain, commit: ReportCommit, signature: bytes) -> str:
     """The address whose key made ``signature`` over ``commit`` (checksummed)."""
-    return typed_data_recover(typed_data(domain, commit), signature)
+    return commit.recover(domain, signature)

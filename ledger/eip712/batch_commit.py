@@ -1,31 +1,20 @@
-"""The EIP-712 ``BatchCommit`` a factory signs to anchor a batch, and its domain.
+"""``BatchCommit``: what a factory signs to anchor one revision of a month's batch.
 
-The contract verifies these signatures itself, so the type string here must match
-``BatchAnchors.BATCH_COMMIT_TYPEHASH`` exactly; a test compares our digest with the contract's
-``hashBatchCommit`` and checks eth-account against EIP-712's published example.
+The Python twin of ``BatchAnchors.BatchCommit``. The contract verifies the signature itself, so the
+type here must match ``BatchAnchors.BATCH_COMMIT_TYPEHASH`` exactly; a test compares our digest with
+the contract's ``hashBatchCommit`` and checks eth-account against EIP-712's published example.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_account.signers.local import LocalAccount
-from eth_utils import to_checksum_address
 
-from ledger.chain.typed_data import digest as typed_data_digest
-from ledger.chain.typed_data import recover as typed_data_recover
-from ledger.chain.typed_data import sign as typed_data_sign
+from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import StructTypes, TypedMessage
 
-DOMAIN_NAME = "CarbonLedger"
-DOMAIN_VERSION = "1"
-
-EIP712_DOMAIN_TYPE = [
-    {"name": "name", "type": "string"},
-    {"name": "version", "type": "string"},
-    {"name": "chainId", "type": "uint256"},
-    {"name": "verifyingContract", "type": "address"},
-]
 BATCH_COMMIT_TYPE = [
     {"name": "factoryId", "type": "string"},
     {"name": "period", "type": "string"},
@@ -37,26 +26,11 @@ BATCH_COMMIT_TYPE = [
 
 
 @dataclass(frozen=True)
-class LedgerDomain:
-    """The EIP-712 domain of one deployed CarbonLedger: signatures are valid for it alone."""
-
-    chain_id: int
-    verifying_contract: str
-    name: str = DOMAIN_NAME
-    version: str = DOMAIN_VERSION
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "chainId": self.chain_id,
-            "verifyingContract": to_checksum_address(self.verifying_contract),
-        }
-
-
-@dataclass(frozen=True)
-class BatchCommit:
+class BatchCommit(TypedMessage):
     """One revision of one period's batch, as the factory signs it."""
+
+    PRIMARY_TYPE: ClassVar[str] = "BatchCommit"
+    TYPES: ClassVar[StructTypes] = {"BatchCommit": BATCH_COMMIT_TYPE}
 
     factory_id: str
     period: str
@@ -90,23 +64,18 @@ class BatchCommit:
 
 def typed_data(domain: LedgerDomain, commit: BatchCommit) -> dict[str, Any]:
     """The full EIP-712 message, as wallets' ``eth_signTypedData_v4`` takes it."""
-    return {
-        "types": {"EIP712Domain": EIP712_DOMAIN_TYPE, "BatchCommit": BATCH_COMMIT_TYPE},
-        "primaryType": "BatchCommit",
-        "domain": domain.as_dict(),
-        "message": commit.as_message(),
-    }
+    return commit.typed_data(domain)
 
 
 def commit_digest(domain: LedgerDomain, commit: BatchCommit) -> bytes:
-    return typed_data_digest(typed_data(domain, commit))
+    return commit.digest(domain)
 
 
 def sign_commit(signer: LocalAccount, domain: LedgerDomain, commit: BatchCommit) -> bytes:
     """The factory's 65-byte signature (r ‖ s ‖ v) over ``commit`` in ``domain``."""
-    return typed_data_sign(signer, typed_data(domain, commit))
+    return commit.sign(signer, domain)
 
 
 def recover_commit_signer(domain: LedgerDomain, commit: BatchCommit, signature: bytes) -> str:
     """The address whose key made ``signature`` over ``commit`` (checksummed)."""
-    return typed_data_recover(typed_data(domain, commit), signature)
+    return commit.recover(domain, signature)
