@@ -1,35 +1,23 @@
-"""The FastAPI application: routers, and the mapping from the notary's refusals to HTTP."""
+"""The FastAPI application: routers, the error table (:mod:`api.errors`) and the body-size limit."""
 
 from __future__ import annotations
 
 import json
-import re
 import sys
 from pathlib import Path
 
-from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api import errors
 from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
 from ledger.accounting.service import EvaluationService
-from ledger.accounting.inventory import AccountingError
-from ledger.accounting.sources import IntegrityError
 from ledger.claims.service import ClaimService
 from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
-from ledger.notary import Conflict, Forbidden, NotaryError, NotFound, Notary, Unavailable
-from ledger.records import RecordError
+from ledger.notary import Notary
 from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
-
-STATUS = {
-    NotFound: status.HTTP_404_NOT_FOUND,
-    Forbidden: status.HTTP_403_FORBIDDEN,
-    Conflict: status.HTTP_409_CONFLICT,
-    Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,
-}
-
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -80,10 +68,7 @@ def create_app(
     for module in (factories, batches, records, verify, claims, evaluations, chain, evidence, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_exception_handler(RecordError, _invalid_input)  # type: ignore[arg-type]
-    app.add_exception_handler(NotaryError, _refused)  # type: ignore[arg-type]
-    app.add_exception_handler(AccountingError, _unaccountable)  # type: ignore[arg-type]
-    app.add_exception_handler(IntegrityError, _tampered)  # type: ignore[arg-type]
+    errors.install(app)
     app.add_middleware(
         BodySizeLimit,  # type: ignore[arg-type]
         max_bytes=max_body_bytes,
@@ -174,31 +159,3 @@ async def _send_413(send: Send, detail: str) -> None:
                (b"connection", b"close")]  # fmt: skip
     await send({"type": "http.response.start", "status": 413, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-
-
-async def _invalid_input(request: Request, exc: RecordError) -> JSONResponse:
-    """The same shape as FastAPI's own 422s, so clients read one format for every bad field."""
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        content={"detail": [{"loc": ["body", *_location(exc.field)], "msg": exc.message, "type": "value_error"}]},
-    )
-
-
-async def _refused(request: Request, exc: NotaryError) -> JSONResponse:
-    code = next((c for cls, c in STATUS.items() if isinstance(exc, cls)), status.HTTP_500_INTERNAL_SERVER_ERROR)
-    return JSONResponse(status_code=code, content={"detail": str(exc)})
-
-
-async def _unaccountable(request: Request, exc: AccountingError) -> JSONResponse:
-    """An anchored record the factor set cannot account (e.g. diesel in litres without a density)."""
-    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": str(exc)})
-
-
-async def _tampered(request: Request, exc: IntegrityError) -> JSONResponse:
-    """Stored data no longer matches the chain: refuse loudly rather than evaluate it."""
-    return JSONResponse(status_code=status.HTTP_500_INTERNAL_SERVER_ERROR, content={"detail": str(exc)})
-
-
-def _location(field: str) -> list[str | int]:
-    """`records[3].evidence[0].sha256` → ["records", 3, "evidence", 0, "sha256"]."""
-    return [int(part) if part.isdigit() else part for part in re.findall(r"[^.\[\]]+", field)]

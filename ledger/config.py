@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from ledger.errors import SetupError
 
-class ConfigError(ValueError):
+
+class ConfigError(SetupError, ValueError):
     """A setting is missing or malformed; the message names the variable."""
 
 

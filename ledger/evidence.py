@@ -35,7 +35,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.notary import NotFound
+from ledger.errors import NotFound
 from ledger.records import EvidenceRef, RecordError
 from ledger.store.models import BatchRow, EvidenceRow, RecordRow
 

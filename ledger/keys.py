@@ -22,11 +22,13 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import to_checksum_address
 
+from ledger.errors import SetupError
+
 
 log = logging.getLogger("ledger.keys")
 
 
-class KeyFileError(ValueError):
+class KeyFileError(SetupError, ValueError):
     """A key file is missing, unreadable, locked, or does not hold a private key."""
 
 

@@ -31,6 +31,7 @@ from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.eip712 import BatchCommit, LedgerDomain
 from ledger.chain.errors import ChainUnavailable, ContractRevert, TransactionTimeout
+from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.merkle import MerkleTree
 from ledger.records import MeasurementRecord, RecordError, check_factory_id, check_period
 from ledger.signing import SignedBatch
@@ -49,26 +50,6 @@ TREE_CACHE_LEAVES = 4_000_000
 _BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
 _RECORD_TABLE = RecordRow.__table__
 _BATCH_TABLE = BatchRow.__table__
-
-
-class NotaryError(Exception):
-    """Base of the notary's refusals; the API maps each subclass to an HTTP status."""
-
-
-class NotFound(NotaryError):
-    pass
-
-
-class Forbidden(NotaryError):
-    pass
-
-
-class Conflict(NotaryError):
-    pass
-
-
-class Unavailable(NotaryError):
-    """The chain did not answer or confirm in time; the batch is kept and will be finished."""
 
 
 def authenticate(ledger: LedgerClient, signed_for: LedgerDomain, factory_id: str, signer: str, what: str) -> str:

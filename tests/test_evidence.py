@@ -30,7 +30,7 @@ from ledger.evidence import (
     EvidenceTooLarge,
 )
 from ledger.keys import new_key_file
-from ledger.notary import NotFound
+from ledger.errors import NotFound
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import sign_batch
 from ledger.store.models import EvidenceRow

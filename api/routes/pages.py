@@ -20,7 +20,8 @@ from api.deps import ClaimsDep, EvaluationsDep, NotaryDep
 from ledger.claims.registries import REGISTRIES
 from ledger.merkle import MerkleTree
 from ledger.merkle.proof import verify as verify_proof
-from ledger.notary import Notary, NotFound
+from ledger.errors import NotFound
+from ledger.notary import Notary
 from ledger.records.errors import RecordError
 
 router = APIRouter(include_in_schema=False)

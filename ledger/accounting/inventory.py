@@ -27,6 +27,7 @@ from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
 from ledger.factors import FactorSet
 from ledger.records import MeasurementRecord, convert_fraction
+from ledger.errors import AccountingError
 
 FUELS = {"natural_gas": "10^4 Nm3", "coal": "t", "diesel": "t", "gasoline": "t"}  # activity unit of the NCV
 FUEL_KEYS = {"natural_gas": "natural_gas", "coal": "raw_coal", "diesel": "diesel", "gasoline": "gasoline"}
@@ -40,10 +41,6 @@ SCOPE3 = {
     "purchased_plastics": "purchased_plastics",
 }
 CO2_PER_C = Fraction(44, 12)
-
-
-class AccountingError(ValueError):
-    """A record cannot be accounted with the factors given; the message names the record."""
 
 
 @dataclass(frozen=True)

@@ -19,13 +19,15 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, evaluate_park, load_rules
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report, report_hash
-from ledger.accounting.sources import IntegrityError, gather_year
+from ledger.accounting.sources import gather_year
+from ledger.errors import IntegrityError
 from ledger.chain import errors as chain_errors
 from ledger.eip712.evaluation_report import ReportCommit, recover_report_signer, typed_data
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.claims.service import ClaimService
 from ledger.factors import FactorSet, load_factor_set, loads_factor_set
-from ledger.notary import Conflict, Forbidden, NotFound, Notary
+from ledger.errors import Conflict, Forbidden, NotFound
+from ledger.notary import Notary
 from ledger.records.errors import RecordError
 from ledger.store.models import EvaluationRow
 

@@ -15,11 +15,10 @@ from typing import Any
 from ledger.accounting.inventory import InventoryRecord
 from ledger.merkle import MerkleTree
 from ledger.notary import Notary
+from ledger.errors import IntegrityError
 from ledger.records import parse_record, record_hash
 
 
-class IntegrityError(RuntimeError):
-    """Stored data does not match what the chain anchored: the evaluation must not go on."""
 
 
 @dataclass

@@ -22,6 +22,8 @@ import urllib.request
 from pathlib import Path
 from types import TracebackType
 
+from ledger.errors import SetupError
+
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +36,7 @@ _PLATFORMS = {
 }
 
 
-class AnvilError(RuntimeError):
+class AnvilError(SetupError, RuntimeError):
     """anvil is missing, did not start, or did not answer in time."""
 
 

@@ -16,6 +16,7 @@ import solcx
 from solcx.wrapper import get_solc_version
 
 from ledger.chain.artifacts import ARTIFACTS_DIR, CONTRACT_NAMES
+from ledger.errors import SetupError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SOLC_VERSION = "0.8.30"
@@ -41,7 +42,7 @@ COMPILER_SETTINGS: dict[str, Any] = {
 }
 
 
-class CompilerError(RuntimeError):
+class CompilerError(SetupError, RuntimeError):
     """The compiler is missing, is not the pinned version, or rejected the sources."""
 
 

@@ -16,9 +16,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
+from ledger.errors import SetupError
 
 
-class DeploymentError(RuntimeError):
+class DeploymentError(SetupError, RuntimeError):
     """The recorded or configured contract is not usable on this chain."""
 
 

@@ -15,17 +15,18 @@ from eth_abi import decode
 from eth_utils import keccak, to_checksum_address
 
 from ledger.chain.artifacts import load_artifact
+from ledger.errors import Unavailable, ZclError
 
 
-class LedgerError(Exception):
+class LedgerError(ZclError):
     """Base of every error the chain client raises."""
 
 
-class ChainUnavailable(LedgerError):
-    """The JSON-RPC endpoint did not answer or answered with an error."""
+class ChainUnavailable(LedgerError, Unavailable):
+    """The JSON-RPC endpoint did not answer or answered with an error (an :class:`~ledger.errors.Unavailable`)."""
 
 
-class TransactionTimeout(LedgerError):
+class TransactionTimeout(LedgerError, Unavailable):
     """A transaction was sent but no receipt arrived in time; it may still be mined."""
 
     def __init__(self, tx_hash: str, timeout: float) -> None:

@@ -32,7 +32,8 @@ from ledger.claims.claim import (
 )
 from ledger.claims.double_counting import ClaimedRetirement
 from ledger.claims.serials import parse_serial
-from ledger.notary import Conflict, Forbidden, NotFound, Unavailable, authenticate
+from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
+from ledger.notary import authenticate
 from ledger.records.errors import RecordError
 from ledger.signing import check_named_signer, parse_envelope
 from ledger.store.models import ClaimRow

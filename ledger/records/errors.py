@@ -2,27 +2,17 @@
 
 Every error carries the path of the offending field (``records[3].evidence[0].sha256``) separately
 from the message, so that an API can point at the field and a person reading a log sees both at once.
-Both classes subclass :class:`ValueError`: callers that only care "is this input bad" need not
-import anything from here.
+Both are :class:`ledger.errors.InputError` (and so :class:`ValueError`): callers that only care "is
+this input bad" need not import anything from here.
 """
 
 from __future__ import annotations
 
+from ledger.errors import InputError
 
-class RecordError(ValueError):
+
+class RecordError(InputError):
     """A record (or one of its fields) breaks a rule; ``field`` says where, ``message`` says why."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
-
-    def __reduce__(self) -> tuple[type[RecordError], tuple[str, str]]:
-        # keeps the two-argument constructor working through pickle (multiprocessing workers)
-        return (type(self), (self.field, self.message))
 
     def rebased(self, old_prefix: str, new_prefix: str) -> RecordError:
         """The same error with the leading ``old_prefix`` of its path replaced by ``new_prefix``.

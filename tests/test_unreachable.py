@@ -1,0 +1,225 @@
+"""Every read route answers 503 — never 500 — when the chain or the database does not answer.
+
+The chain is cut for real: the service reaches anvil through a loopback TCP relay (:class:`Relay`)
+that the test closes, so the service's JSON-RPC connections are refused exactly as when a node goes
+away. The database is taken away for real too: the SQLite file's directory is removed under a
+running service. Routes are enumerated from the app itself, so a new read route is covered without
+touching this file.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account.signers.local import LocalAccount
+from fastapi.routing import APIRoute
+from web3 import Web3
+
+from api.app import create_app
+from ledger.chain.client import LedgerClient
+from ledger.claims import parse_claim, sign_claim
+from ledger.claims.service import sign_claim_json
+from ledger.notary import Notary
+from ledger.records import new_salt, parse_batch
+from ledger.signing import sign_batch
+from ledger.store.db import make_engine, migrate, session_factory
+from tests.conftest import ADMIN, serving
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FACTORY = "CN-JS-SZ-0001"
+BILL = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
+GEC_SERIAL = "11320520230900017202501000450011"
+
+# A route is a read when it changes nothing: every GET, and these POSTs.
+READ_POSTS = {"/verify", "/evidence/status"}
+# Routes that must read the chain to answer; with the chain cut they answer 503, the rest from the database.
+NEEDS_CHAIN = {
+    "/factories/{factory_id}", "/factory/{factory_id}", "/claims/{claim_id}", "/certificates/{registry}/{serial}",
+    "/certificates",
+}  # fmt: skip
+# Routes that must read the database; with it gone they answer 503.
+NEEDS_DATABASE = {
+    "/", "/factories/{factory_id}/batches", "/batches/{batch_id}", "/batches/{batch_id}/proofs",
+    "/records/{record_id}/proof", "/evaluations/{evaluation_id}", "/evaluations/{evaluation_id}/report.html",
+    "/evaluations/{evaluation_id}/typed-data", "/factories/{factory_id}/evaluations", "/batch/{batch_id}",
+    "/evidence/{sha256}/meta", "/batches/{batch_id}/evidence", "/evidence/status",
+}  # fmt: skip
+
+
+class Relay:
+    """A loopback TCP relay to ``target`` that can be cut: every connection through it is closed and
+    new ones are refused, as when a node goes away."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self._open: list[socket.socket] = []
+        self._lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def cut(self) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread; close alone would not
+        except OSError:
+            pass
+        self.listener.close()
+        with self._lock:
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+                sock.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            with self._lock:
+                self._open += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def _example_month() -> dict[str, Any]:
+    data = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
+    for record in data["records"]:
+        record["salt"] = "0x" + new_salt().hex()
+    return data
+
+
+def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -> dict[str, str]:
+    """A factory, an anchored month with its evidence, a claim and an evaluation; returns their ids."""
+    body = {"id": FACTORY, "name": "Suzhou Precision Components", "signer": factory.address}
+    assert http.post("/factories", json=body, headers=ADMIN).status_code == 201
+    domain = ledger.domain()
+    batch = http.post("/batches", json=sign_batch(parse_batch(_example_month()), factory, domain).to_json())
+    assert batch.status_code == 201, batch.text
+    with BILL.open("rb") as file:
+        uploaded = http.post("/evidence", files={"file": (BILL.name, file, "application/pdf")})
+    assert uploaded.status_code in (200, 201), uploaded.text
+    claim = parse_claim(json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text()))
+    claimed = http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain))
+    assert claimed.status_code == 201, claimed.text
+    evaluation = http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+    assert evaluation.status_code == 201, evaluation.text
+    return {
+        "factory_id": FACTORY, "batch_id": batch.json()["id"], "record_id": batch.json()["records"][0]["id"],
+        "claim_id": str(claimed.json()["claim_id"]), "evaluation_id": evaluation.json()["id"],
+        "sha256": uploaded.json()["sha256"], "registry": "GEC", "serial": GEC_SERIAL,
+    }  # fmt: skip
+
+
+def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str) -> Iterator[tuple[str, str, Any]]:
+    """(route, method, request kwargs) for every read route of ``app``, filled with real ids."""
+    for route in _api_routes(app.routes):
+        path = route.path
+        if "GET" in route.methods:
+            params = {"evaluator": evaluator} if path.endswith("/typed-data") else {}
+            if path == "/certificates":
+                params = {"registry": "GEC", "serial": GEC_SERIAL}
+            yield path, "GET", {"url": path.format(**ids), "params": params}
+        elif "POST" in route.methods and path in READ_POSTS:
+            body = proof if path == "/verify" else {"hashes": [ids["sha256"]]}
+            yield path, "POST", {"url": path, "json": body}
+
+
+def _api_routes(routes: list[Any]) -> Iterator[APIRoute]:
+    """Every APIRoute, also inside included routers (FastAPI ≥ 0.165 includes routers lazily)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            yield route
+        elif hasattr(route, "original_router"):
+            yield from _api_routes(route.original_router.routes)
+
+
+@pytest.fixture
+def relayed(
+    tmp_path: Path, rpc_url: str, new_account: Callable[[], LocalAccount], database_url: str
+) -> Iterator[dict[str, Any]]:
+    """A service whose only way to the chain is a relay the test can cut, with data in it."""
+    relay = Relay((httpx.URL(rpc_url).host, httpx.URL(rpc_url).port or 80))
+    w3 = Web3(Web3.HTTPProvider(relay.url, request_kwargs={"timeout": 10}))
+    ledger, _ = LedgerClient.deploy(w3, new_account())
+    engine = make_engine(database_url)
+    migrate(engine)
+    app = create_app(Notary(ledger, session_factory(engine), wait_timeout=5), "test-admin-token",
+                     evidence_dir=tmp_path / "evidence")  # fmt: skip
+    with serving(app) as http:
+        ids = _populate(http, ledger, new_account())
+        proof = http.get(f"/records/{ids['record_id']}/proof").json()
+        yield {"app": app, "http": http, "relay": relay, "ids": ids, "proof": proof, "evaluator": new_account().address}
+    relay.cut()
+    engine.dispose()
+
+
+def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(relayed: dict[str, Any]) -> None:
+    http, relay = relayed["http"], relayed["relay"]
+    relay.cut()
+    answers = {}
+    for path, method, request in _reads(relayed["app"], relayed["ids"], relayed["proof"], relayed["evaluator"]):
+        response = http.request(method, **request)
+        answers[f"{method} {path}"] = response.status_code
+        assert response.status_code != 500, f"{method} {path}: 500 with the chain cut: {response.text[:300]}"
+        if path in NEEDS_CHAIN:
+            assert response.status_code == 503, f"{method} {path}: {response.status_code} {response.text[:300]}"
+            assert "did not answer" in response.text or "does not answer" in response.text, response.text[:300]
+        else:
+            assert response.status_code in (200, 503), f"{method} {path}: {response.status_code} {response.text[:300]}"
+    print(json.dumps(answers, indent=1))
+    assert len(answers) >= 20 and set(NEEDS_CHAIN) <= {k.split(" ", 1)[1] for k in answers}
+
+
+def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
+    tmp_path: Path, w3: Web3, ledger: LedgerClient, new_account: Callable[[], LocalAccount]
+) -> None:
+    database_dir = tmp_path / "db"
+    engine = make_engine(f"sqlite:///{database_dir / 'ledger.db'}")
+    migrate(engine)
+    app = create_app(Notary(ledger, session_factory(engine), wait_timeout=5), "test-admin-token",
+                     evidence_dir=tmp_path / "evidence")  # fmt: skip
+    with serving(app) as http:
+        ids = _populate(http, ledger, new_account())
+        proof = http.get(f"/records/{ids['record_id']}/proof").json()
+        engine.dispose()  # no pooled connection survives
+        shutil.rmtree(database_dir)
+        answers = {}
+        for path, method, request in _reads(app, ids, proof, new_account().address):
+            response = http.request(method, **request)
+            answers[f"{method} {path}"] = response.status_code
+            assert response.status_code != 500, f"{method} {path}: 500 with the database gone: {response.text[:300]}"
+            if path in NEEDS_DATABASE:
+                assert response.status_code == 503, f"{method} {path}: {response.status_code} {response.text[:300]}"
+                assert "database" in response.text and "sqlite" not in response.text.lower(), response.text[:300]
+    print(json.dumps(answers, indent=1))
+    assert set(NEEDS_DATABASE) <= {k.split(" ", 1)[1] for k in answers}
