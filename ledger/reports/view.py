@@ -1,0 +1,221 @@
+"""The report JSON as the view model the report template renders: decisions made here, markup there.
+
+The report is loosely typed (see :mod:`ledger.reports.fields`), so this module reads it once,
+defensively, and hands the template plain dicts and lists in which every key the template reads is
+present. What the page says about the report's standing is decided here, where it can be read and
+tested as code: which status banner applies, whether the report hash matches the content shown,
+which level is awarded and where its thresholds come from, which months are missing.
+
+Values stay as the report wrote them (strings, numbers, None); the template's finalizer and filters
+(:mod:`ledger.reports.format`) escape and format them, so user data is escaped in one place only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ledger.accounting.report import report_hash
+from ledger.reports.fields import as_list, get, mappings, missing_periods, pick
+from ledger.reports.format import TCO2E, is_zero
+
+__all__ = ["build_view"]
+
+_TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
+_OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
+_CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
+          "technology", "tx_hash", "valid")  # fmt: skip
+_MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
+            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
+_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
+                "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
+                "market_based_arithmetic")  # fmt: skip
+_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions", "offsets", "removals")
+
+
+def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the page shows, by section; the template's context (charts are added separately)."""
+    status = report.get("status") or "draft"
+    name = report.get("factory_name") or report.get("factory_id") or "factory"
+    return {
+        "draft": status != "anchored",
+        "page_title": f"{'[DRAFT] ' if status != 'anchored' else ''}Zero-carbon evaluation — {name} — "
+                      f"{report.get('year')}",
+        "type_ii": report.get("type") == "II",
+        "header": _header(report),
+        "status": _status(report),
+        "basis": _basis(report),
+        "summary": _summary(report),
+        "missing": sorted(missing_periods(report)),
+        "monthly": _monthly(report),
+        "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
+        "evaluation": _evaluation(report),
+        "traceability": _traceability(report),
+        "footer": pick(report, "report_hash", "format", "rounding"),
+    }  # fmt: skip
+
+
+def _header(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Who and what was evaluated, and the awarded level (if any) with where its thresholds come from."""
+    evaluation = get(report, "evaluation", {})
+    level = get(evaluation, "level", "none")
+    awarded = level not in (None, "", "none")
+    level_source = None
+    if awarded:
+        level_source = next(
+            (lv.get("source") for lv in as_list(get(evaluation, "levels")) if get(lv, "level") == level), None
+        )
+    return {
+        "name": report.get("factory_name"),
+        "factory_id": report.get("factory_id"),
+        "year": report.get("year"),
+        "type_text": _TYPE_TEXT.get(str(report.get("type")), f"Type {report.get('type')}"),
+        "level": level,
+        "awarded": awarded,
+        "level_confirmed": bool(get(evaluation, "level_confirmed")),
+        "level_source": level_source,
+    }
+
+
+def _hash_check(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether ``report_hash`` is the hash of the content shown.
+
+    ``state`` is "match", "mismatch" (``recomputed`` says what the content hashes to), "absent" (no
+    hash: nothing vouches for the content either) or "unknown" (the content cannot be hashed; ``error``
+    says why).
+    """
+    stated = report.get("report_hash")
+    if not stated:
+        return {"state": "absent", "recomputed": None, "error": None}
+    try:
+        recomputed = "0x" + report_hash(dict(report)).hex()
+    except (TypeError, ValueError) as exc:
+        return {"state": "unknown", "recomputed": None, "error": str(exc)}
+    state = "match" if str(stated).lower() == recomputed else "mismatch"
+    return {"state": state, "recomputed": recomputed, "error": None}
+
+
+def _status(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Signed? Anchored? And does the content still match its hash? The banner says which applies."""
+    status = report.get("status")
+    signature = report.get("signature")
+    anchor = get(report, "anchor")
+    check = _hash_check(report)
+    if status == "anchored":
+        banner = "anchored"
+    elif signature:
+        banner = "signed"
+    else:
+        banner = "draft"
+    return {
+        "status": status,
+        "banner": banner,
+        # the content does not match its hash, or has none: no signature or anchor vouches for it
+        "tampered": check["state"] in ("mismatch", "absent"),
+        "hash": check,
+        "anchor": pick(anchor, "report_id", "tx_hash", "block_number") if isinstance(anchor, Mapping) else None,
+        "id": report.get("id"),
+        "evaluator": report.get("evaluator"),
+        "report_hash": report.get("report_hash"),
+        "signature": signature,
+        "created_at": report.get("created_at"),
+    }
+
+
+def _basis(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The chain the report refers to, and the factor and rule sets it was computed with."""
+    chain = get(report, "chain", {})
+    rule_set = get(report, "rule_set", {})
+    chain_items = [("Chain id", get(chain, "chain_id")), ("Contract", get(chain, "contract"))]
+    if isinstance(chain, Mapping):
+        chain_items += [(str(k).replace("_", " ").capitalize(), v) for k, v in chain.items()
+                        if k not in ("chain_id", "contract")]  # fmt: skip
+    return {
+        "chain": chain_items,
+        "factor_set": pick(get(report, "factor_set", {}), "label", "name"),
+        "rule_set": {
+            "label": get(rule_set, "label") or get(get(report, "evaluation", {}), "rule_set"),
+            "name": get(rule_set, "name"),
+        },
+        "grid": report.get("grid"),
+        "rounding": report.get("rounding"),
+        "format": report.get("format"),
+    }
+
+
+def _summary(report: Mapping[str, Any]) -> dict[str, Any]:
+    """The year's totals; Scope 3 is shown for Type II, and for Type I only when it is not zero."""
+    totals = pick(get(report, "totals", {}), *_TOTALS)
+    scope3 = totals["scope3"]
+    production = get(report, "production", {})
+    return {
+        "totals": totals,
+        "scope3": "boundary" if report.get("type") == "II" else
+                  "outside" if scope3 is not None and not is_zero(scope3) else None,
+        "remaining_emissions": get(get(report, "evaluation", {}), "remaining_emissions"),
+        "production": list(production.items()) if isinstance(production, Mapping) else [],
+    }  # fmt: skip
+
+
+def _monthly(report: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per month; a missing month keeps only its allocated certificates (claims, not measurements)."""
+    missing = missing_periods(report)
+    rows = []
+    for m in mappings(report.get("monthly")):
+        period = str(m.get("period"))
+        rows.append({
+            "period": period,
+            "missing": period in missing,
+            "reason": missing.get(period) or "no anchored data",
+            "figures": [m.get(k) for k in _MONTHLY],  # certificates last
+        })  # fmt: skip
+    return rows
+
+
+def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Gates, levels with their rules, double-counting findings and claims the service cannot see."""
+    ev = get(report, "evaluation", {})
+    awarded = get(ev, "level")
+    levels = [
+        {**pick(lv, "level", "passed", "confirmed", "source"), "awarded": get(lv, "level") == awarded,
+         "rules": [pick(o, *_OUTCOME) for o in as_list(get(lv, "rules"))]}
+        for lv in as_list(get(ev, "levels"))
+    ]  # fmt: skip
+    findings = [
+        {**pick(f, "check", "message"), "claim_ids": as_list(f.get("claim_ids")),
+         "record_ids": as_list(f.get("record_ids"))}
+        for f in mappings(report.get("double_counting"))
+    ]  # fmt: skip
+    return {
+        **pick(ev, "type", "rule_set", "level", "remaining_emissions"),
+        "gates": [pick(o, *_OUTCOME) for o in as_list(get(ev, "gates"))],
+        "levels": levels,
+        "findings": findings,
+        "undisclosed": as_list(report.get("undisclosed_claims")),
+    }
+
+
+def _claims(entries: Any) -> list[dict[str, Any]]:
+    return [{**pick(c, *_CLAIM), "unit": str(get(c, "unit") or "")} for c in as_list(entries)]
+
+
+def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
+    """Where every figure comes from: anchored batches, calculation lines, and the claims counted."""
+    periods = get(report, "periods", {})
+    lines = []
+    for ln in as_list(report.get("lines")):
+        line = pick(ln, "scope", "category", "period", "activity", "result", "arithmetic")
+        line["unit"] = "tce" if line["scope"] == "energy" else TCO2E
+        line["factors"] = [pick(f, "key", "value") for f in as_list(get(ln, "factors"))]
+        line["record_ids"] = as_list(get(ln, "record_ids"))
+        lines.append(line)
+    return {
+        "used": [pick(p, "period", "revision", "batch_id", "root", "tx_hash", "block_number", "records")
+                 for p in as_list(get(periods, "used"))],
+        "superseded": [pick(p, "period", "revision", "root", "anchored_block", "superseded_by")
+                       for p in as_list(get(periods, "superseded"))],
+        "missing": [pick(p, "period", "reason") for p in as_list(get(periods, "missing"))],
+        "lines": lines,
+        "certificates": _claims(report.get("certificates")),
+        "credits": _claims(report.get("credits")),
+    }  # fmt: skip
