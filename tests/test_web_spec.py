@@ -112,7 +112,9 @@ const samples = JSON.parse(process.argv[1]);
 const regex = { factory_id: spec.FACTORY_ID, hex32: spec.HEX32, media_type: spec.MEDIA_TYPE, period: spec.PERIOD,
                 value: spec.VALUE };
 const frozen = (x) => x === null || typeof x !== 'object' || (Object.isFrozen(x) && Object.values(x).every(frozen));
-const matches = Object.fromEntries(Object.entries(samples).map(([name, texts]) => [name, texts.map((t) => regex[name].test(t))]));
+const matches = Object.fromEntries(
+  Object.entries(samples).map(([name, texts]) => [name, texts.map((t) => regex[name].test(t))]),
+);
 console.log(JSON.stringify({
   matches,
   frozen: frozen(spec.SPEC) && frozen(spec.UNITS) && frozen(spec.QUANTITY_KINDS),

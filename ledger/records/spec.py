@@ -138,8 +138,8 @@ def main(argv: list[str] | None = None) -> int:
         except (OSError, UnicodeDecodeError):
             committed = None
         if committed != text:
-            print(f"{args.path} is stale or missing: run `python -m ledger.records.spec --write`, "
-                  "then `npm run build:web`, and commit both", file=sys.stderr)  # fmt: skip
+            hint = "run `python -m ledger.records.spec --write`, then `npm run build:web`, and commit both"
+            print(f"{args.path} is stale or missing: {hint}", file=sys.stderr)
             return 1
         print(f"{args.path} is up to date")
     else:

@@ -23,7 +23,17 @@ import {
   readRevisionCount,
   readSignerAt,
 } from './chain.js';
-import { Failed, fromhex, has, isObject, leafHash, parseRecord, processProof, recordHash, typeName } from './records.js';
+import {
+  Failed,
+  fromhex,
+  has,
+  isObject,
+  leafHash,
+  parseRecord,
+  processProof,
+  recordHash,
+  typeName,
+} from './records.js';
 import { BATCH_COMMIT_TYPE, LIMITS } from './spec.js';
 
 function hexArg(value, name) {
