@@ -5,7 +5,7 @@
 //
 // The output is deterministic (pinned esbuild and ethers from package-lock.json, no timestamps, no
 // source map, paths relative to the project), so the committed bundle can be checked for freshness.
-// The contract artifact is imported whole by web/src/verify.js; here it is cut down to what the
+// The contract artifact is imported whole by web/src/chain.js; here it is cut down to what the
 // verifier reads: the ABI entries it calls, the errors and their docs, the immutables' byte ranges,
 // and the runtime code's length and hash (with immutables zeroed, as the artifact has them) in place
 // of the code itself. ENS name normalisation (@adraffy/ens-normalize, pulled in by ethers' providers)
