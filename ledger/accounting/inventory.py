@@ -161,7 +161,9 @@ def compute_inventory(
         with _accountable(rid):
             products = terms(shared, record)
         for term in products:
-            inv.lines.append(Line(term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic))
+            inv.lines.append(
+                Line(term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic)
+            )
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result
 

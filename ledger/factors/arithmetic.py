@@ -185,7 +185,8 @@ def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
                 "(a volume needs a density or standard conditions the factor set does not have)"
             ) from None
         gj = q * ncv.exact
-        how, used = f"{shown(q)} {activity} × {_rate(ncv)} = {shown(gj)} GJ; {shown(gj)} GJ", (ncv_f, carbon_f, oxidation_f)
+        how = f"{shown(q)} {activity} × {_rate(ncv)} = {shown(gj)} GJ; {shown(gj)} GJ"
+        used = (ncv_f, carbon_f, oxidation_f)
     t = gj * carbon.exact * oxidation.exact * CO2_PER_C
     how += f" × {_rate(carbon)} × {_rate(oxidation)} × 44/12 = {shown(t)} tCO2"
     return Term("scope1", t, tuple(_key(f) for f in used), how), _tce_of_gj(b, gj)

@@ -201,13 +201,15 @@ def standard_coal(fs: FactorSet, what: str) -> Derived:
     (1 kgce = 29.307 MJ)."""
     if what == "electricity":
         factor = per(fs, "energy.electricity_kgce_per_kwh", "kgce/kWh")
-        return Derived("standard coal electricity", "kgce/kWh", factor.exact, (factor.factor,), tuple(_term(factor)), fs.label)
+        steps = tuple(_term(factor))
+        return Derived("standard coal electricity", "kgce/kWh", factor.exact, (factor.factor,), steps, fs.label)
     rule = per(fs, "energy.mj_per_kgce", "MJ/kgce")
     if what == "heat":
         steps = ("1000 MJ/GJ", _divisor(rule))
         return Derived("standard coal heat", "kgce/GJ", Fraction(1000) / rule.exact, (rule.factor,), steps, fs.label)
     source = energy_per(fs, fs.get("steam.enthalpy") if what == "steam" else fs.get(_fuel_key(what) + ".ncv"), "MJ")
-    steps = (_operand(source.factor), f"{show_exact(source.num_scale)} MJ/{source.own[0]}", _divisor(rule))
+    scale = [f"{show_exact(source.num_scale)} MJ/{source.own[0]}"] if source.num_scale != 1 else []
+    steps = (_operand(source.factor), *scale, _divisor(rule))
     return Derived(
         f"standard coal {source.factor.key}", f"kgce/{source.denominator}", source.exact / rule.exact,
         (source.factor, rule.factor), steps, fs.label,

@@ -110,7 +110,8 @@ def per(fs: FactorSet, key: str | Factor, unit: str) -> Scaled:
     numerator, denominator = _split(unit) or (unit, "")
     own = _split(factor.unit)
     if own is None or family(own[0]) != family(numerator) or family(own[1]) != family(denominator):
-        raise FactorUnitError(fs, factor, f"<{_symbols(family(numerator) or '')}>/<{_symbols(family(denominator) or '')}>, e.g. {unit}")
+        accepted = f"<{_symbols(family(numerator) or '')}>/<{_symbols(family(denominator) or '')}>, e.g. {unit}"
+        raise FactorUnitError(fs, factor, accepted)
     return Scaled(factor, unit, numerator, denominator, size_ratio(own[0], numerator), size_ratio(denominator, own[1]))
 
 
