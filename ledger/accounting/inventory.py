@@ -13,34 +13,29 @@ Every figure is a list of lines, each naming the records, the activity as measur
 - **Energy** in tce (GB/T 2589): electricity at its calorific equivalent, fuels and heat via MJ/kgce.
 - **Electricity**: grid, on-site renewable, green-power contracts, certificates; the renewable share.
 - **Offsets and removals** (credits retired for the year) are kept apart from emissions, never netted.
+
+Every activity × factor is :mod:`ledger.factors.arithmetic`'s (one function per record kind, units
+of factors and of activity data checked there); this module keeps the bookkeeping: which line goes
+to which scope and month, the annual matching of certificates, offsets and removals.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from ledger.accounting.numbers import ZERO, exact, shown
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
-from ledger.factors import FactorSet
+from ledger.factors import FactorSet, FactorUnitError
+from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
 from ledger.records import MeasurementRecord, convert_fraction
 from ledger.errors import AccountingError
 
-FUELS = {"natural_gas": "10^4 Nm3", "coal": "t", "diesel": "t", "gasoline": "t"}  # activity unit of the NCV
-FUEL_KEYS = {"natural_gas": "natural_gas", "coal": "raw_coal", "diesel": "diesel", "gasoline": "gasoline"}
-SCOPE3 = {
-    "transport_road_freight": "road_freight",
-    "transport_rail_freight": "rail_freight",
-    "transport_sea_freight": "sea_freight",
-    "purchased_steel": "purchased_steel",
-    "purchased_aluminium": "purchased_aluminium",
-    "purchased_cement": "purchased_cement",
-    "purchased_plastics": "purchased_plastics",
-}
-CO2_PER_C = Fraction(44, 12)
+ELECTRICITY = ("grid_electricity", "onsite_renewable_self_consumed", "green_power_contract")
 
 
 @dataclass(frozen=True)
@@ -145,72 +140,29 @@ def compute_inventory(
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}  # type: ignore[misc]
-    location = _factor(factors, f"grid.{grid}")
-    kgce_per_kwh = _factor(factors, "energy.electricity_kgce_per_kwh")
-    mj_per_kgce = _factor(factors, "energy.mj_per_kgce")
+    with _accountable():
+        shared = basis(factors, grid)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
 
     for item in records:
         record, rid, period = item.record, item.record_id, item.period
         kind, activity = record.kind, f"{record.value} {record.unit}"
         month = inv.monthly[period]
-        if kind in ("grid_electricity", "onsite_renewable_self_consumed", "green_power_contract"):
+        if kind == "production_output":
+            inv.production[record.unit] = inv.production.get(record.unit, ZERO) + exact(record.value)
+            continue
+        if kind in ELECTRICITY:
             mwh = _to(record, "MWh", rid)
             per_kind[kind] += mwh
             month[kind] += mwh
-            if kind != "green_power_contract":  # green power arrives through the grid meter
-                tce = mwh * 1000 * kgce_per_kwh / 1000
-                inv.lines.append(Line(
-                    "energy", kind, period, (rid,), activity,
-                    (("energy.electricity_kgce_per_kwh", f"{shown(kgce_per_kwh)} kgce/kWh"),), tce,
-                    f"{shown(mwh)} MWh × 1000 kWh/MWh × {shown(kgce_per_kwh)} kgce/kWh ÷ 1000 = {shown(tce)} tce",
-                ))  # fmt: skip
-            if kind == "grid_electricity":
-                t = mwh * location
-                inv.lines.append(Line(
-                    "scope2", kind, period, (rid,), activity, (_shown(factors, f"grid.{grid}"),), t,
-                    f"{shown(mwh)} MWh × {shown(location)} tCO2/MWh = {shown(t)} tCO2 (location-based)",
-                ))  # fmt: skip
-                month["scope2_location"] += t
-        elif kind in FUELS:
-            line, tce_line = _combustion(factors, item, mj_per_kgce)
-            inv.lines += [line, tce_line]
-            month["scope1"] += line.result
-        elif kind == "process_emissions":
-            t = _to(record, "tCO2e", rid)
-            inv.lines.append(Line("scope1", kind, period, (rid,), activity, (), t, f"{activity} as stated = {shown(t)} tCO2e"))
-            month["scope1"] += t
-        elif kind in ("purchased_heat", "purchased_steam"):
-            heat = _factor(factors, "heat.purchased")
-            if kind == "purchased_steam" and record.unit in ("t", "kg"):
-                enthalpy = _factor(factors, "steam.enthalpy")
-                gj = _to(record, "t", rid) * enthalpy
-                keys = (_shown(factors, "steam.enthalpy"), _shown(factors, "heat.purchased"))
-                how = f"{shown(_to(record, 't', rid))} t × {shown(enthalpy)} GJ/t = {shown(gj)} GJ; "
-            else:
-                gj = _to(record, "GJ", rid)
-                keys, how = (_shown(factors, "heat.purchased"),), ""
-            t = gj * heat
-            inv.lines.append(Line("scope2", kind, period, (rid,), activity, keys, t,
-                                  f"{how}{shown(gj)} GJ × {shown(heat)} tCO2/GJ = {shown(t)} tCO2"))  # fmt: skip
-            tce = gj * 1000 / mj_per_kgce / 1000
-            inv.lines.append(Line("energy", kind, period, (rid,), activity, (_shown(factors, "energy.mj_per_kgce"),),
-                                  tce, f"{shown(gj)} GJ × 1000 ÷ {shown(mj_per_kgce)} MJ/kgce ÷ 1000 = {shown(tce)} tce"))  # fmt: skip
-            month["scope2_other"] += t
-        elif kind in SCOPE3:
-            key = f"scope3.{SCOPE3[kind]}"
-            factor = _factor(factors, key)
-            factor_unit = factors.get(key).unit
-            unit = "tkm" if kind.startswith("transport") else "t"
-            q = _to(record, unit, rid)
-            t = q * factor
-            inv.lines.append(Line("scope3", kind, period, (rid,), activity, (_shown(factors, key),), t,
-                                  f"{shown(q)} {unit} × {shown(factor)} {factor_unit} = {shown(t)} tCO2e"))  # fmt: skip
-            month["scope3"] += t
-        elif kind == "production_output":
-            inv.production[record.unit] = inv.production.get(record.unit, ZERO) + exact(record.value)
-        else:
-            raise AccountingError(f"record {rid}: kind {kind!r} has no accounting rule")
+        with _accountable(rid):
+            products = terms(shared, record)
+        for term in products:
+            inv.lines.append(
+                Line(term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic)
+            )
+            if term.scope != "energy":
+                month[_month_key(kind, term)] += term.result
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
@@ -248,8 +200,9 @@ def compute_inventory(
     onsite = per_kind["onsite_renewable_self_consumed"]
     green = per_kind["green_power_contract"]
     covered = min(green + certificates, grid_mwh)
-    residual_mix = _factor(factors, "grid.residual_mix")
-    inv.scope2_market_electricity = (grid_mwh - covered) * residual_mix
+    with _accountable():
+        residual = residual_mix(factors).exact
+    inv.scope2_market_electricity = (grid_mwh - covered) * residual
     inv.electricity = {
         "grid_mwh": grid_mwh,
         "onsite_mwh": onsite,
@@ -258,45 +211,35 @@ def compute_inventory(
         "covered_mwh": covered,
         "total_mwh": grid_mwh + onsite,
         "renewable_mwh": onsite + covered,
-        "location_factor": location,
-        "residual_mix_factor": residual_mix,
+        "location_factor": shared.location.exact,
+        "residual_mix_factor": residual,
     }
     residual_share = ZERO if grid_mwh == 0 else (grid_mwh - covered) / grid_mwh
     for m in months:
         month = inv.monthly[m]
-        month["scope2_market"] = month["grid_electricity"] * residual_share * residual_mix + month["scope2_other"]
+        month["scope2_market"] = month["grid_electricity"] * residual_share * residual + month["scope2_other"]
         month["scope2_location"] += month["scope2_other"]
     return inv
 
 
-def _combustion(factors: FactorSet, item: InventoryRecord, mj_per_kgce: Fraction) -> tuple[Line, Line]:
-    record, rid, period = item.record, item.record_id, item.period
-    fuel, activity = record.kind, f"{record.value} {record.unit}"
-    base = f"fuel.{FUEL_KEYS[fuel]}"
-    ncv, cc, ox = (_factor(factors, f"{base}.{k}") for k in ("ncv", "carbon_content", "oxidation"))
-    keys = tuple(_shown(factors, f"{base}.{k}") for k in ("ncv", "carbon_content", "oxidation"))
-    if record.unit in ("GJ", "MJ", "TJ", "kWh", "MWh", "GWh"):
-        gj = _to(record, "GJ", rid)
-        how = f"{shown(gj)} GJ"
-        keys = keys[1:]
-    else:
-        unit = FUELS[fuel]
-        try:
-            q = _to(record, unit, rid)
-        except AccountingError:
-            raise AccountingError(
-                f"record {rid}: {fuel} in {record.unit} cannot be accounted; give it in {unit} or GJ "
-                "(a volume needs a density or standard conditions the factor set does not have)"
-            ) from None
-        gj = q * ncv
-        how = f"{shown(q)} {unit} × {shown(ncv)} {factors.get(base + '.ncv').unit} = {shown(gj)} GJ; {shown(gj)} GJ"
-    t = gj * cc / 1000 * ox * CO2_PER_C
-    line = Line("scope1", fuel, period, (rid,), activity, keys, t,
-                f"{how} × {shown(cc)} tC/TJ ÷ 1000 × {shown(ox)} × 44/12 = {shown(t)} tCO2")  # fmt: skip
-    tce = gj * 1000 / mj_per_kgce / 1000
-    energy = Line("energy", fuel, period, (rid,), activity, (_shown(factors, "energy.mj_per_kgce"),), tce,
-                  f"{shown(gj)} GJ × 1000 ÷ {shown(mj_per_kgce)} MJ/kgce ÷ 1000 = {shown(tce)} tce")  # fmt: skip
-    return line, energy
+@contextmanager
+def _accountable(record_id: str = "") -> Iterator[None]:
+    """Refusals of the arithmetic as :class:`AccountingError`: an activity's names the record, a
+    factor's names the set, the key and the unit (a user's set the arithmetic cannot read)."""
+    try:
+        yield
+    except ActivityError as exc:
+        raise AccountingError(f"record {record_id}: {exc}") from None
+    except FactorUnitError as exc:
+        raise AccountingError(str(exc)) from exc
+
+
+def _month_key(kind: str, term: Term) -> str:
+    """Which monthly figure a product adds to: heat and steam are kept apart from grid electricity
+    until the end, since the market-based figure replaces only the latter."""
+    if term.scope == "scope2":
+        return "scope2_location" if kind == "grid_electricity" else "scope2_other"
+    return term.scope
 
 
 def _to(record: MeasurementRecord, unit: str, record_id: str) -> Fraction:
@@ -304,15 +247,6 @@ def _to(record: MeasurementRecord, unit: str, record_id: str) -> Fraction:
         return convert_fraction(record.quantity, record.unit, unit)
     except ValueError as exc:
         raise AccountingError(f"record {record_id}: {exc}") from None
-
-
-def _factor(factors: FactorSet, key: str) -> Fraction:
-    return Fraction(factors.get(key).value)
-
-
-def _shown(factors: FactorSet, key: str) -> tuple[str, str]:
-    f = factors.get(key)
-    return key, f"{f.value} {f.unit}"
 
 
 def monthly_json(inv: Inventory) -> list[dict[str, str]]:

@@ -6,8 +6,11 @@
     combustion(fs, "raw_coal").formula()          # the arithmetic, written out, exact
     print(compare_table(load_factor_set("cn-mee-2022"), fs))
 
-See :mod:`ledger.factors.factor_set` for the file format, :mod:`ledger.factors.derived` for the
-exact arithmetic and rounding, :mod:`ledger.factors.compare` for side-by-side comparison.
+See :mod:`ledger.factors.factor_set` for the file format, :mod:`ledger.factors.units` for the
+units each factor may be written in, :mod:`ledger.factors.derived` for the exact derived factors
+and rounding, :mod:`ledger.factors.arithmetic` for activity × factor as the inventory does it (not
+imported here: it writes its arithmetic with :mod:`ledger.accounting.numbers`), and
+:mod:`ledger.factors.compare` for side-by-side comparison.
 """
 
 from .compare import FactorDiff, compare, compare_table

@@ -8,11 +8,13 @@ end); :meth:`Derived.rounded` and the ``*_factor`` functions round **once**, fro
 fraction, half-even (GB/T 8170 "四舍六入五成双"), to :data:`DEFAULT_PLACES` decimal places unless
 told otherwise. :meth:`Derived.formula` writes the arithmetic out for a report::
 
-    20.908 GJ/t × 26.37 tC/TJ × 0.001 TJ/GJ × 0.94 × 44/12 tCO2/tC = 1.9002988488 tCO2/t
+    20.908 GJ/t × 0.001 TJ/GJ × 26.37 tC/TJ × 0.94 × 44/12 tCO2/tC = 1.9002988488 tCO2/t
 
-Units are checked, not assumed: a derivation accepts a short, explicit list of units for each input
-(for example NCV in MJ, GJ or TJ per activity unit) and refuses anything else with the set, the key
-and the unit named, rather than silently mis-scaling a user's file.
+Units are checked, not assumed: every input is read through :mod:`ledger.factors.units`, which
+accepts a short, explicit family of units for each (NCV in MJ, GJ, TJ, kWh… per activity unit;
+carbon content in tC/TJ, kgC/GJ…; oxidation as a fraction or in %) and refuses anything else with
+the set, the key and the unit named, rather than silently mis-scaling a user's file. The inventory
+multiplies activity data by these same readings (:mod:`ledger.factors.arithmetic`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from .factor_set import Factor, FactorSet
+from .units import FactorUnitError, Scaled, energy_per, per, ratio
 
 DEFAULT_PLACES = 10
 """Decimal places of the rounded derived factors (exact value: :attr:`Derived.exact`)."""
@@ -29,22 +32,10 @@ DEFAULT_PLACES = 10
 CO2_PER_C = Fraction(44, 12)
 """Molar-mass ratio CO2/C used by the Chinese accounting guidelines (44/12, not 44.0095/12.011)."""
 
-_ENERGY_TO_GJ: dict[str, Fraction] = {"MJ": Fraction(1, 1000), "GJ": Fraction(1), "TJ": Fraction(1000)}
-_CARBON_TO_TC_PER_TJ: dict[str, Fraction] = {"tC/TJ": Fraction(1), "kgC/GJ": Fraction(1), "tC/GJ": Fraction(1000)}
-_RATIO: dict[str, Fraction] = {"1": Fraction(1), "%": Fraction(1, 100)}
-_HEAT_FACTOR_UNITS: dict[str, Fraction] = {"tCO2/GJ": Fraction(1), "kgCO2/GJ": Fraction(1, 1000)}
-
-
-class FactorUnitError(ValueError):
-    """A factor's unit is not one a derivation can use; names the set, key, unit and what it accepts."""
-
-    def __init__(self, fs: FactorSet, factor: Factor, accepted: str) -> None:
-        self.set_label = fs.label
-        self.key = factor.key
-        self.unit = factor.unit
-        super().__init__(
-            f"factor set {fs.label} ({fs.origin}): {factor.key}: unit {factor.unit!r} not usable here; accepted: {accepted}"
-        )
+__all__ = [
+    "CO2_PER_C", "DEFAULT_PLACES", "Derived", "FactorUnitError", "combustion", "combustion_factor", "conversions",
+    "fuels", "round_half_even", "show_exact", "standard_coal", "standard_coal_factor", "steam", "steam_factor",
+]  # fmt: skip
 
 
 def round_half_even(value: Fraction, places: int = DEFAULT_PLACES) -> Decimal:
@@ -69,7 +60,8 @@ def _is_finite_decimal(value: Fraction) -> bool:
     return d == 1
 
 
-def _show(value: Fraction) -> str:
+def show_exact(value: Fraction) -> str:
+    """``value`` written exactly: an integer, a finite decimal, or ``p/q``."""
     if value.denominator == 1:
         return str(value.numerator)
     if _is_finite_decimal(value):
@@ -112,7 +104,7 @@ class Derived:
     def formula(self, places: int = DEFAULT_PLACES) -> str:
         """``a × b × … = result unit``; the result is exact when it is a finite decimal, otherwise
         rounded half-even to ``places`` places and followed by ``…``."""
-        shown = _show(self.exact) if self.is_exact_decimal else format(self.rounded(places), "f") + "…"
+        shown = show_exact(self.exact) if self.is_exact_decimal else format(self.rounded(places), "f") + "…"
         text = self.steps[0]
         for step in self.steps[1:]:
             text += f" {step}" if step.startswith("÷") else f" × {step}"
@@ -128,28 +120,32 @@ def fuels(fs: FactorSet) -> list[str]:
     return [key[len("fuel.") : -len(".ncv")] for key in fs.keys("fuel") if key.endswith(".ncv")]
 
 
-def _per_energy(fs: FactorSet, factor: Factor) -> tuple[Fraction, str]:
-    """For a factor in ``<energy>/<activity>`` (NCV, enthalpy): its scale to GJ and the activity unit."""
-    energy, sep, activity = factor.unit.partition("/")
-    energy, activity = energy.strip(), activity.strip()
-    if not sep or energy not in _ENERGY_TO_GJ or not activity:
-        raise FactorUnitError(fs, factor, "<MJ|GJ|TJ>/<activity unit>, e.g. GJ/t or GJ/10^4 Nm3")
-    return _ENERGY_TO_GJ[energy], activity
-
-
-def _ratio(fs: FactorSet, factor: Factor) -> Fraction:
-    if factor.unit not in _RATIO:
-        raise FactorUnitError(fs, factor, "'1' (a fraction such as 0.94) or '%'")
-    ratio = Fraction(factor.value) * _RATIO[factor.unit]
-    if not 0 < ratio <= 1:
-        raise ValueError(
-            f"factor set {fs.label} ({fs.origin}): {factor.key}: {factor.value} {factor.unit} is not in (0, 1]"
-        )
-    return ratio
-
-
 def _operand(factor: Factor) -> str:
     return f"{factor.value} {factor.unit}" if factor.unit != "1" else str(factor.value)
+
+
+def conversions(scaled: Scaled) -> list[str]:
+    """The steps that turn a factor's own unit into the one it is read in, for a formula:
+    ``["0.001 TJ/GJ"]``, ``["0.001 tCO2/kgCO2", "1000 kWh/MWh"]``; none when the scale is 1
+    (``kgC/GJ`` read as ``tC/TJ``) or for a ratio (``94 %`` says itself what it is)."""
+    if scaled.scale == 1 or scaled.numerator == "1":
+        return []
+    own_numerator, own_denominator = scaled.own
+    steps = []
+    if scaled.num_scale != 1:
+        steps.append(f"{show_exact(scaled.num_scale)} {scaled.numerator}/{own_numerator}")
+    if scaled.den_scale != 1:
+        steps.append(f"{show_exact(scaled.den_scale)} {own_denominator}/{scaled.denominator}")
+    return steps
+
+
+def _term(scaled: Scaled) -> list[str]:
+    return [_operand(scaled.factor), *conversions(scaled)]
+
+
+def _divisor(scaled: Scaled) -> str:
+    term = _term(scaled)
+    return "÷ " + (term[0] if len(term) == 1 else "(" + " × ".join(term) + ")")
 
 
 def combustion(fs: FactorSet, fuel: str) -> Derived:
@@ -159,38 +155,14 @@ def combustion(fs: FactorSet, fuel: str) -> Derived:
     The activity unit is the NCV unit's denominator (``GJ/t`` → ``tCO2/t``; ``GJ/10^4 Nm3`` →
     ``tCO2/10^4 Nm3``). Missing inputs raise :class:`~ledger.factors.MissingFactor`."""
     key = _fuel_key(fuel)
-    ncv = fs.get(key + ".ncv")
-    carbon = fs.get(key + ".carbon_content")
-    oxidation = fs.get(key + ".oxidation")
-    to_gj, activity = _per_energy(fs, ncv)
-    if carbon.unit not in _CARBON_TO_TC_PER_TJ:
-        raise FactorUnitError(fs, carbon, ", ".join(_CARBON_TO_TC_PER_TJ))
-    ratio = _ratio(fs, oxidation)
-
-    steps = [_operand(ncv)]
-    energy = ncv.unit.partition("/")[0].strip()
-    if energy != "TJ":
-        steps.append(f"{_show(to_gj / 1000)} TJ/{energy}")
-    steps.append(_operand(carbon))
-    if _CARBON_TO_TC_PER_TJ[carbon.unit] != 1:
-        steps.append(f"{_show(_CARBON_TO_TC_PER_TJ[carbon.unit])} GJ/TJ")
-    steps.append(_operand(oxidation) if oxidation.unit == "1" else f"{oxidation.value} %")
-    steps.append("44/12 tCO2/tC")
-    exact = (
-        Fraction(ncv.value)
-        * to_gj
-        / 1000
-        * Fraction(carbon.value)
-        * _CARBON_TO_TC_PER_TJ[carbon.unit]
-        * ratio
-        * CO2_PER_C
-    )
+    inputs = (fs.get(key + ".ncv"), fs.get(key + ".carbon_content"), fs.get(key + ".oxidation"))
+    ncv, carbon, oxidation = energy_per(fs, inputs[0], "TJ"), per(fs, inputs[1], "tC/TJ"), ratio(fs, inputs[2])
     return Derived(
         name=f"combustion {key}",
-        unit=f"tCO2/{activity}",
-        exact=exact,
-        inputs=(ncv, carbon, oxidation),
-        steps=tuple(steps),
+        unit=f"tCO2/{ncv.denominator}",
+        exact=ncv.exact * carbon.exact * oxidation.exact * CO2_PER_C,
+        inputs=inputs,
+        steps=(*_term(ncv), *_term(carbon), *_term(oxidation), "44/12 tCO2/tC"),
         factor_set=fs.label,
     )
 
@@ -203,25 +175,14 @@ def combustion_factor(fs: FactorSet, fuel: str, places: int = DEFAULT_PLACES) ->
 
 def steam(fs: FactorSet) -> Derived:
     """CO2 per unit of purchased steam: ``steam.enthalpy`` (energy per tonne) × ``heat.purchased``."""
-    enthalpy = fs.get("steam.enthalpy")
-    heat = fs.get("heat.purchased")
-    to_gj, activity = _per_energy(fs, enthalpy)
-    if heat.unit not in _HEAT_FACTOR_UNITS:
-        raise FactorUnitError(fs, heat, ", ".join(_HEAT_FACTOR_UNITS))
-    steps = [_operand(enthalpy)]
-    energy = enthalpy.unit.partition("/")[0].strip()
-    if energy != "GJ":
-        steps.append(f"{_show(to_gj)} GJ/{energy}")
-    steps.append(_operand(heat))
-    if _HEAT_FACTOR_UNITS[heat.unit] != 1:
-        steps.append(f"{_show(_HEAT_FACTOR_UNITS[heat.unit])} tCO2/kgCO2")
-    exact = Fraction(enthalpy.value) * to_gj * Fraction(heat.value) * _HEAT_FACTOR_UNITS[heat.unit]
+    inputs = (fs.get("steam.enthalpy"), fs.get("heat.purchased"))
+    enthalpy, heat = energy_per(fs, inputs[0], "GJ"), per(fs, inputs[1], "tCO2/GJ")
     return Derived(
         name="purchased steam",
-        unit=f"tCO2/{activity}",
-        exact=exact,
-        inputs=(enthalpy, heat),
-        steps=tuple(steps),
+        unit=f"tCO2/{enthalpy.denominator}",
+        exact=enthalpy.exact * heat.exact,
+        inputs=inputs,
+        steps=(*_term(enthalpy), *_term(heat)),
         factor_set=fs.label,
     )
 
@@ -235,28 +196,24 @@ def standard_coal(fs: FactorSet, what: str) -> Derived:
     """Standard coal (GB/T 2589) per activity unit, in kgce.
 
     ``what`` is ``"electricity"`` (``energy.electricity_kgce_per_kwh``, calorific equivalent, as
-    given), ``"heat"`` (per GJ), ``"steam"`` (per tonne, through ``steam.enthalpy``) or a fuel name
-    (through its NCV). Heat and fuels use ``energy.mj_per_kgce`` (1 kgce = 29.307 MJ)."""
+    given, read in kgce/kWh), ``"heat"`` (per GJ), ``"steam"`` (per tonne, through
+    ``steam.enthalpy``) or a fuel name (through its NCV). Heat and fuels use ``energy.mj_per_kgce``
+    (1 kgce = 29.307 MJ)."""
     if what == "electricity":
-        factor = fs.get("energy.electricity_kgce_per_kwh")
-        unit = factor.unit.replace(" ", "")
-        if not unit.startswith("kgce/"):
-            raise FactorUnitError(fs, factor, "kgce/<energy unit>, e.g. kgce/kWh")
-        return Derived(
-            "standard coal electricity", factor.unit, Fraction(factor.value), (factor,), (_operand(factor),), fs.label
-        )
-    rule = fs.get("energy.mj_per_kgce")
-    if rule.unit.replace(" ", "") != "MJ/kgce":
-        raise FactorUnitError(fs, rule, "MJ/kgce")
+        factor = per(fs, "energy.electricity_kgce_per_kwh", "kgce/kWh")
+        steps = tuple(_term(factor))
+        return Derived("standard coal electricity", "kgce/kWh", factor.exact, (factor.factor,), steps, fs.label)
+    rule = per(fs, "energy.mj_per_kgce", "MJ/kgce")
     if what == "heat":
-        exact = Fraction(1000) / Fraction(rule.value)
-        return Derived("standard coal heat", "kgce/GJ", exact, (rule,), ("1000 MJ/GJ", f"÷ {_operand(rule)}"), fs.label)
-    source = fs.get("steam.enthalpy") if what == "steam" else fs.get(_fuel_key(what) + ".ncv")
-    to_gj, activity = _per_energy(fs, source)
-    exact = Fraction(source.value) * to_gj * 1000 / Fraction(rule.value)
-    energy = source.unit.partition("/")[0].strip()
-    steps = [_operand(source), f"{_show(to_gj * 1000)} MJ/{energy}", f"÷ {_operand(rule)}"]
-    return Derived(f"standard coal {source.key}", f"kgce/{activity}", exact, (source, rule), tuple(steps), fs.label)
+        steps = ("1000 MJ/GJ", _divisor(rule))
+        return Derived("standard coal heat", "kgce/GJ", Fraction(1000) / rule.exact, (rule.factor,), steps, fs.label)
+    source = energy_per(fs, fs.get("steam.enthalpy") if what == "steam" else fs.get(_fuel_key(what) + ".ncv"), "MJ")
+    scale = [f"{show_exact(source.num_scale)} MJ/{source.own[0]}"] if source.num_scale != 1 else []
+    steps = (_operand(source.factor), *scale, _divisor(rule))
+    return Derived(
+        f"standard coal {source.factor.key}", f"kgce/{source.denominator}", source.exact / rule.exact,
+        (source.factor, rule.factor), steps, fs.label,
+    )  # fmt: skip
 
 
 def standard_coal_factor(fs: FactorSet, what: str, places: int = DEFAULT_PLACES) -> Decimal:

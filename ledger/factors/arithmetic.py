@@ -1,0 +1,235 @@
+"""Activity × factor for every record kind the inventory accounts: the one place it is done.
+
+:data:`RULES` maps a record kind to a small function that multiplies the record's quantity by the
+factors of a set and writes the arithmetic out: fuel combustion (activity × NCV × carbon content ×
+oxidation × 44/12, or GJ × carbon content × … when the fuel is metered by energy), purchased heat
+and steam (through ``steam.enthalpy`` when steam is metered by mass), grid electricity at the
+location factor, standard coal (tce) for electricity, fuels and heat, Scope 3 quantities × factor,
+and process emissions as stated. The market-based figure uses :func:`residual_mix`.
+
+Every factor is read through :mod:`ledger.factors.units` in the unit the product needs (a grid
+factor written ``0.5306 kgCO2/kWh`` is ``0.5306 tCO2/MWh``, an oxidation rate of ``94 %`` is
+``0.94``), and every activity through :func:`ledger.records.convert_fraction`; a unit that cannot be
+read is refused (:class:`~ledger.factors.FactorUnitError`, :class:`ActivityError`), never guessed.
+The products are exact fractions; figures in the written arithmetic are rounded for display with
+:func:`ledger.accounting.numbers.shown`. A factor in the unit the product needs is written as
+before (``× 15.3 tC/TJ ÷ 1000``); one in another unit is written as given, followed by its scale
+(``× 0.5306 kgCO2/kWh``, ``× 110 kgCO2/GJ ÷ 1000``).
+
+Bookkeeping — which lines make a scope, which month a figure belongs to, how certificates cover
+grid electricity — is :mod:`ledger.accounting.inventory`'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from types import MappingProxyType
+
+from ledger.accounting.numbers import shown
+from ledger.records import MeasurementRecord, convert_fraction
+
+from .derived import CO2_PER_C, show_exact
+from .factor_set import Factor, FactorSet
+from .units import Scaled, energy_per, family, per, ratio
+
+FUEL_KEYS: Mapping[str, str] = MappingProxyType(
+    {"natural_gas": "natural_gas", "coal": "raw_coal", "diesel": "diesel", "gasoline": "gasoline"}
+)
+"""Record kind → fuel name in the factor set (``fuel.<name>.ncv`` …)."""
+
+SCOPE3: Mapping[str, tuple[str, str]] = MappingProxyType({
+    "transport_road_freight": ("scope3.road_freight", "tkm"),
+    "transport_rail_freight": ("scope3.rail_freight", "tkm"),
+    "transport_sea_freight": ("scope3.sea_freight", "tkm"),
+    "purchased_steel": ("scope3.purchased_steel", "t"),
+    "purchased_aluminium": ("scope3.purchased_aluminium", "t"),
+    "purchased_cement": ("scope3.purchased_cement", "t"),
+    "purchased_plastics": ("scope3.purchased_plastics", "t"),
+})  # fmt: skip
+"""Record kind → (factor key, activity unit the factor is per)."""
+
+
+class ActivityError(ValueError):
+    """A record's quantity cannot be multiplied by its factor (a unit of another dimension, a kind
+    without a rule); the inventory names the record."""
+
+
+@dataclass(frozen=True)
+class Term:
+    """One product for a line of the inventory: activity × factors = result, written out."""
+
+    scope: str  # scope1, scope2, scope3, energy
+    result: Fraction  # tCO2(e), or tce for energy
+    factors: tuple[tuple[str, str], ...]  # (key, "value unit") as written in the set
+    arithmetic: str
+
+
+@dataclass(frozen=True)
+class Basis:
+    """A factor set, the grid its location-based figures use, and the factors every year's
+    inventory needs, read and unit-checked once (:func:`basis`)."""
+
+    fs: FactorSet
+    grid: str
+    location: Scaled  # grid.<grid> in tCO2/MWh
+    kgce_per_kwh: Scaled  # energy.electricity_kgce_per_kwh in kgce/kWh
+    mj_per_kgce: Scaled  # energy.mj_per_kgce in MJ/kgce
+
+
+def basis(fs: FactorSet, grid: str = "national_average") -> Basis:
+    """The :class:`Basis` of ``fs``; a missing factor or an unusable unit is refused here."""
+    return Basis(
+        fs,
+        grid,
+        per(fs, f"grid.{grid}", "tCO2/MWh"),
+        per(fs, "energy.electricity_kgce_per_kwh", "kgce/kWh"),
+        per(fs, "energy.mj_per_kgce", "MJ/kgce"),
+    )
+
+
+def residual_mix(fs: FactorSet) -> Scaled:
+    """``grid.residual_mix`` in tCO2/MWh: the market-based factor for uncovered grid electricity."""
+    return per(fs, "grid.residual_mix", "tCO2/MWh")
+
+
+def terms(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    """The products of ``record`` with the factors of ``b`` (none for green-power contracts, whose
+    electricity arrives through the grid meter); :class:`ActivityError` for a kind without a rule."""
+    rule = RULES.get(record.kind)
+    if rule is None:
+        raise ActivityError(f"kind {record.kind!r} has no accounting rule")
+    return rule(b, record)
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing it out
+# ---------------------------------------------------------------------------------------------
+
+
+def _to(record: MeasurementRecord, unit: str) -> Fraction:
+    try:
+        return convert_fraction(record.quantity, record.unit, unit)
+    except ValueError as exc:
+        raise ActivityError(str(exc)) from None
+
+
+def _key(factor: Scaled | Factor) -> tuple[str, str]:
+    f = factor.factor if isinstance(factor, Scaled) else factor
+    return f.key, f"{f.value} {f.unit}"
+
+
+def _scale(m: Fraction) -> str:
+    if m.numerator == 1:
+        return f"÷ {m.denominator}"
+    return f"× {show_exact(m)}"
+
+
+def _rate(s: Scaled) -> str:
+    """The factor as written, then its scale to the unit the product needs when that is not 1."""
+    f = s.factor
+    text = shown(Fraction(f.value)) + ("" if f.unit == "1" else f" {f.unit}")
+    return text if s.scale == 1 or s.numerator == "1" else f"{text} {_scale(s.scale)}"
+
+
+def _divisor(s: Scaled) -> str:
+    return _rate(s) if s.scale == 1 else f"({_rate(s)})"
+
+
+# ---------------------------------------------------------------------------------------------
+# The rules, one per kind of record
+# ---------------------------------------------------------------------------------------------
+
+
+def _tce_of_gj(b: Basis, gj: Fraction) -> Term:
+    tce = gj * 1000 / b.mj_per_kgce.exact / 1000
+    how = f"{shown(gj)} GJ × 1000 ÷ {_divisor(b.mj_per_kgce)} ÷ 1000 = {shown(tce)} tce"
+    return Term("energy", tce, (_key(b.mj_per_kgce),), how)
+
+
+def _electricity_tce(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    mwh = _to(record, "MWh")
+    tce = mwh * 1000 * b.kgce_per_kwh.exact / 1000
+    how = f"{shown(mwh)} MWh × 1000 kWh/MWh × {_rate(b.kgce_per_kwh)} ÷ 1000 = {shown(tce)} tce"
+    return (Term("energy", tce, (_key(b.kgce_per_kwh),), how),)
+
+
+def _grid(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    mwh = _to(record, "MWh")
+    t = mwh * b.location.exact
+    how = f"{shown(mwh)} MWh × {_rate(b.location)} = {shown(t)} tCO2 (location-based)"
+    return (*_electricity_tce(b, record), Term("scope2", t, (_key(b.location),), how))
+
+
+def _green_power(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    _to(record, "MWh")  # counted in the bookkeeping only, but it must be electricity
+    return ()
+
+
+def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    base = f"fuel.{FUEL_KEYS[record.kind]}"
+    ncv_f, carbon_f, oxidation_f = (b.fs.get(f"{base}.{k}") for k in ("ncv", "carbon_content", "oxidation"))
+    carbon, oxidation = per(b.fs, carbon_f, "tC/GJ"), ratio(b.fs, oxidation_f)
+    if family(record.unit) == "energy":
+        gj = _to(record, "GJ")
+        how, used = f"{shown(gj)} GJ", (carbon_f, oxidation_f)
+    else:
+        ncv = energy_per(b.fs, ncv_f, "GJ")
+        activity = ncv.denominator
+        try:
+            q = _to(record, activity)
+        except ActivityError:
+            raise ActivityError(
+                f"{record.kind} in {record.unit} cannot be accounted; give it in {activity} or GJ "
+                "(a volume needs a density or standard conditions the factor set does not have)"
+            ) from None
+        gj = q * ncv.exact
+        how = f"{shown(q)} {activity} × {_rate(ncv)} = {shown(gj)} GJ; {shown(gj)} GJ"
+        used = (ncv_f, carbon_f, oxidation_f)
+    t = gj * carbon.exact * oxidation.exact * CO2_PER_C
+    how += f" × {_rate(carbon)} × {_rate(oxidation)} × 44/12 = {shown(t)} tCO2"
+    return Term("scope1", t, tuple(_key(f) for f in used), how), _tce_of_gj(b, gj)
+
+
+def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    heat = per(b.fs, "heat.purchased", "tCO2/GJ")
+    if record.kind == "purchased_steam" and family(record.unit) != "energy":
+        enthalpy = energy_per(b.fs, "steam.enthalpy", "GJ")
+        q = _to(record, enthalpy.denominator)
+        gj = q * enthalpy.exact
+        used, how = (enthalpy, heat), f"{shown(q)} {enthalpy.denominator} × {_rate(enthalpy)} = {shown(gj)} GJ; "
+    else:
+        gj = _to(record, "GJ")
+        used, how = (heat,), ""
+    t = gj * heat.exact
+    how += f"{shown(gj)} GJ × {_rate(heat)} = {shown(t)} tCO2"
+    return Term("scope2", t, tuple(_key(s) for s in used), how), _tce_of_gj(b, gj)
+
+
+def _scope3(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    key, unit = SCOPE3[record.kind]
+    factor = per(b.fs, key, f"tCO2e/{unit}")
+    q = _to(record, unit)
+    t = q * factor.exact
+    return (Term("scope3", t, (_key(factor),), f"{shown(q)} {unit} × {_rate(factor)} = {shown(t)} tCO2e"),)
+
+
+def _stated(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+    t = _to(record, "tCO2e")
+    return (Term("scope1", t, (), f"{record.value} {record.unit} as stated = {shown(t)} tCO2e"),)
+
+
+Rule = Callable[[Basis, MeasurementRecord], tuple[Term, ...]]
+
+RULES: Mapping[str, Rule] = MappingProxyType({
+    "grid_electricity": _grid,
+    "onsite_renewable_self_consumed": _electricity_tce,
+    "green_power_contract": _green_power,
+    **{kind: _fuel for kind in FUEL_KEYS},
+    "process_emissions": _stated,
+    "purchased_heat": _heat,
+    "purchased_steam": _heat,
+    **{kind: _scope3 for kind in SCOPE3},
+})  # fmt: skip
+"""Record kind → the function that multiplies its activity by its factors."""
