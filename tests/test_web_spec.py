@@ -1,5 +1,5 @@
 """The browser verifier's tables come from Python: web/src/spec.generated.js is fresh and says what
-ledger.records and ledger.chain.commit say (no anvil; node only for the last test)."""
+ledger.records and ledger.eip712 say (no anvil; node only for the last test)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.commit import BATCH_COMMIT_TYPE, EIP712_DOMAIN_TYPE
+from ledger.eip712.batch_commit import BATCH_COMMIT_TYPE
+from ledger.eip712.domain import EIP712_DOMAIN_TYPE
 from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS
 from ledger.records import batch, period, record
 from ledger.records.spec import HEADER, OUTPUT, PROJECT, main, render
