@@ -13,10 +13,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
-from ledger.accounting.service import EvaluationService
-from ledger.claims.service import ClaimService
-from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
-from ledger.notary import Notary
+from ledger.evidence import DEFAULT_MAX_BYTES
+from ledger.services import Services
 from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -33,21 +31,18 @@ what bounds memory is the record count, since records are parsed as they arrive.
 
 
 def create_app(
-    notary: Notary,
+    services: Services,
     admin_token: str,
-    evidence_dir: Path | None = None,
-    evidence_max_bytes: int = DEFAULT_MAX_BYTES,
     public_rpc_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch_records: int = DEFAULT_MAX_RECORDS,
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
 ) -> FastAPI:
-    """The API and the pages over ``notary``. Evidence files are stored in ``evidence_dir`` (metadata
-    in the notary's database); without it the /evidence routes answer 503. ``public_rpc_url`` is the
-    chain endpoint browsers verify against (default: the one the service uses). Request bodies over
-    ``max_body_bytes`` (evidence uploads: over ``evidence_max_bytes`` + 1 MiB; a batch streamed as
-    NDJSON: over ``max_stream_bytes``) are refused with 413; a batch of more than ``max_batch_records``
-    records with 422."""
+    """The API and the pages over ``services`` (built by :mod:`api.compose`). Without an evidence
+    store the /evidence routes answer 503. ``public_rpc_url`` is the chain endpoint browsers verify
+    against (default: the one the service uses). Request bodies over ``max_body_bytes`` (evidence
+    uploads: over the store's limit + 1 MiB; a batch streamed as NDJSON: over ``max_stream_bytes``)
+    are refused with 413; a batch of more than ``max_batch_records`` records with 422."""
     if sys.getrecursionlimit() > SAFE_RECURSION_LIMIT:
         sys.setrecursionlimit(SAFE_RECURSION_LIMIT)
     app = FastAPI(
@@ -55,12 +50,7 @@ def create_app(
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
         version="0.1.0",
     )
-    app.state.notary = notary
-    app.state.claims = ClaimService(notary.ledger, notary.sessions)
-    app.state.evaluations = EvaluationService(notary, app.state.claims, notary.sessions)
-    app.state.evidence = (
-        EvidenceStore(evidence_dir, notary.sessions, evidence_max_bytes) if evidence_dir is not None else None
-    )
+    app.state.services = services
     app.state.admin_token = admin_token
     app.state.public_rpc_url = public_rpc_url
     app.state.max_batch_records = max_batch_records
@@ -69,6 +59,7 @@ def create_app(
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
+    evidence_max_bytes = services.evidence.max_bytes if services.evidence is not None else DEFAULT_MAX_BYTES
     app.add_middleware(
         BodySizeLimit,  # type: ignore[arg-type]
         max_bytes=max_body_bytes,

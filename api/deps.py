@@ -1,4 +1,4 @@
-"""Dependencies: the notary of this app, its services, and the admin bearer token check."""
+"""Dependencies: this app's services (built once by the composition root) and the admin token check."""
 
 from __future__ import annotations
 
@@ -8,29 +8,54 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ledger.accounting.service import EvaluationService
-from ledger.claims.service import ClaimService
+from ledger.chain.client import LedgerClient
 from ledger.evidence import EvidenceStore
-from ledger.notary import Notary
+from ledger.services import Services
+from ledger.services.batches import BatchService
+from ledger.services.claims import ClaimService
+from ledger.services.evaluations import EvaluationService
+from ledger.services.factories import FactoryService
+from ledger.services.pages import PageViews
+from ledger.services.proofs import ProofService
 
 bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZCL_ADMIN_TOKEN)")
 
 
-def get_notary(request: Request) -> Notary:
-    return request.app.state.notary  # type: ignore[no-any-return]
+def get_services(request: Request) -> Services:
+    return request.app.state.services  # type: ignore[no-any-return]
+
+
+def get_ledger(request: Request) -> LedgerClient:
+    return get_services(request).ledger
+
+
+def get_factories(request: Request) -> FactoryService:
+    return get_services(request).factories
+
+
+def get_batches(request: Request) -> BatchService:
+    return get_services(request).batches
+
+
+def get_proofs(request: Request) -> ProofService:
+    return get_services(request).proofs
 
 
 def get_claims(request: Request) -> ClaimService:
-    return request.app.state.claims  # type: ignore[no-any-return]
+    return get_services(request).claims
 
 
 def get_evaluations(request: Request) -> EvaluationService:
-    return request.app.state.evaluations  # type: ignore[no-any-return]
+    return get_services(request).evaluations
+
+
+def get_pages(request: Request) -> PageViews:
+    return get_services(request).pages
 
 
 def get_evidence(request: Request) -> EvidenceStore:
     """The evidence store; 503 when the app was created without an evidence directory."""
-    store: EvidenceStore | None = getattr(request.app.state, "evidence", None)
+    store = get_services(request).evidence
     if store is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "evidence storage is not configured on this service")
     return store
@@ -46,7 +71,11 @@ def require_admin(
         )
 
 
-NotaryDep = Annotated[Notary, Depends(get_notary)]
+LedgerDep = Annotated[LedgerClient, Depends(get_ledger)]
+FactoriesDep = Annotated[FactoryService, Depends(get_factories)]
+BatchesDep = Annotated[BatchService, Depends(get_batches)]
+ProofsDep = Annotated[ProofService, Depends(get_proofs)]
 ClaimsDep = Annotated[ClaimService, Depends(get_claims)]
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
+PagesDep = Annotated[PageViews, Depends(get_pages)]
 EvidenceDep = Annotated[EvidenceStore, Depends(get_evidence)]

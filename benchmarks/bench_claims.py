@@ -3,7 +3,7 @@ double-counting re-check, each at the sizes the issue names.
 
 (i) 10^6 confirmed claim rows (quick: 10^4) bulk-inserted into a fresh SQLite database built by our
 migrations, spread over registry blocks with a skewed size distribution (most blocks hold a few
-claims, a handful hold hundreds); p50/p99 of :func:`ledger.claims.service.confirmed_overlap` over
+claims, a handful hold hundreds); p50/p99 of :func:`ledger.store.claims.confirmed_overlap` over
 random hit and miss probes, each answer checked against the in-memory truth. The baseline is the
 pre-check as it was before (every row of the block whose range overlaps, no ordering), on the same
 database in the same run.
@@ -44,7 +44,7 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import ClaimDetails, RetirementClaim, parse_claim, sign_claim
 from ledger.claims.double_counting import ClaimedRetirement, _units_claimed_twice, find_double_counting
-from ledger.claims.service import CLAIMED, confirmed_overlap, serial_key
+from ledger.store.claims import CLAIMED, confirmed_overlap, serial_key
 from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import ClaimRow
 

@@ -31,16 +31,16 @@ import uvicorn
 from eth_account import Account
 from web3 import Web3
 
-from api.app import create_app
+from api.compose import compose
 from benchmarks.common import Row
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.merkle import verify
-from ledger.notary import Notary
+from ledger.services import Services
 from ledger.records import new_salt, parse_batch
 from ledger.signing import NDJSON, SignedBatch, sign_batch
-from ledger.store.db import make_engine, migrate, session_factory
+from ledger.store import batches as batch_rows
 
 SECTION = "ingest"
 TOKEN = "bench-admin-token"
@@ -71,7 +71,7 @@ def month_of_readings(factory_id: str, n: int, seed: int = 8) -> dict[str, Any]:
 
 
 class Stopwatch:
-    """Wall time spent inside some of the notary's methods, by name (the last call of each)."""
+    """Wall time spent inside some of the service's functions, by name (the last call of each)."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
@@ -96,12 +96,10 @@ def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
         yield data[k : k + size]
 
 
-def _service(tmp: Path, ledger: LedgerClient) -> tuple[uvicorn.Server, threading.Thread, str, Notary]:
-    engine = make_engine(f"sqlite:///{tmp / 'ledger.db'}")
-    migrate(engine)
-    notary = Notary(ledger, session_factory(engine), wait_timeout=120)
+def _service(tmp: Path, ledger: LedgerClient) -> tuple[uvicorn.Server, threading.Thread, str, Services]:
+    composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN)
     port = free_loopback_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(notary, TOKEN), host="127.0.0.1", port=port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(composed.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -109,7 +107,7 @@ def _service(tmp: Path, ledger: LedgerClient) -> tuple[uvicorn.Server, threading
         if time.monotonic() > deadline:
             raise RuntimeError("uvicorn did not start")
         time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}", notary
+    return server, thread, f"http://127.0.0.1:{port}", composed.services
 
 
 def _register(http: httpx.Client, factory_id: str, signer: str) -> None:
@@ -169,10 +167,10 @@ def run(quick: bool = False) -> list[Row]:
             operator = Account.create()
             fund_on_anvil(w3, operator.address)
             ledger, _ = LedgerClient.deploy(w3, operator)
-            server, thread, url, notary = _service(tmp, ledger)
+            server, thread, url, services = _service(tmp, ledger)
             try:
                 with httpx.Client(base_url=url, timeout=600) as http:
-                    return _measure(http, notary, ledger, n, size)
+                    return _measure(http, services, ledger, n, size)
             finally:
                 server.should_exit = True
                 thread.join(timeout=30)
@@ -184,18 +182,20 @@ def _signed(http: httpx.Client, ledger: LedgerClient, factory_id: str, n: int) -
     return sign_batch(parse_batch(month_of_readings(factory_id, n)), key, ledger.domain())
 
 
-def _measure(http: httpx.Client, notary: Notary, ledger: LedgerClient, n: int, size: str) -> list[Row]:
+def _measure(http: httpx.Client, services: Services, ledger: LedgerClient, n: int, size: str) -> list[Row]:
     streamed = _signed(http, ledger, "CN-BENCH-NDJSON", n)
     body = "".join(streamed.ndjson_lines()).encode()
     watch = Stopwatch()
-    for name in ("submit_batch", "_store", "_anchor", "_mark_anchored"):
-        watch.wrap(notary, name)
+    watch.wrap(services.batches, "submit")
+    watch.wrap(batch_rows, "insert_batch")  # the batch service calls it through the module
+    for name in ("send", "confirm"):
+        watch.wrap(services.batches.relay, name)
 
     start = time.perf_counter()
     post_seconds, batch = _timed_post(
         lambda: http.post("/batches", content=_chunks(body), headers={"Content-Type": NDJSON})
     )
-    upload_parse = watch.started["submit_batch"] - start
+    upload_parse = watch.started["submit"] - start
     proofs_start = time.perf_counter()
     count, sample, root = _read_proofs(http, batch["id"])
     proofs_seconds = time.perf_counter() - proofs_start
@@ -220,8 +220,8 @@ def _measure(http: httpx.Client, notary: Notary, ledger: LedgerClient, n: int, s
     per_proof = (time.perf_counter() - one_start) / len(picks)
     baseline = json_seconds + paging + per_proof * n
 
-    store = watch.seconds["_store"]
-    anchor = watch.seconds["_anchor"]
+    store = watch.seconds["insert_batch"]
+    anchor = watch.seconds["send"] + watch.seconds["confirm"]
     note = f"{n:,} records, {len(body) / 1e6:.0f} MB NDJSON, {count:,} proofs, {checked} checked against the root"
     return [
         Row(SECTION, f"{size}-record batch end to end (submit → anchored → every proof)", total, "s",
@@ -231,7 +231,7 @@ def _measure(http: httpx.Client, notary: Notary, ledger: LedgerClient, n: int, s
             baseline=n / baseline, baseline_name="JSON body + GET /records/{id}/proof each", higher_is_better=True),
         Row(SECTION, f"{size} submit, streamed NDJSON → 201 anchored", post_seconds, "s", baseline=json_seconds,
             baseline_name="JSON body (same batch)", note="streamed NDJSON vs one JSON body"),
-        Row(SECTION, f"{size} upload + parse + hash + tree", upload_parse, "s", note="until the notary gets the batch"),
+        Row(SECTION, f"{size} upload + parse + hash + tree", upload_parse, "s", note="until the batch service gets the batch"),
         Row(SECTION, f"{size} DB insert (one transaction)", store, "s", note="SQLite, executemany in chunks"),
         Row(SECTION, f"{size} anchor (one transaction, mined)", anchor, "s", note="anvil"),
         Row(SECTION, f"{size} every proof streamed and received", proofs_seconds, "s",

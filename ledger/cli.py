@@ -277,37 +277,31 @@ def _service(args: argparse.Namespace, settings: Settings, *, admin: bool = Fals
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
+    from api.compose import compose_from_settings
     from ledger.chain.errors import ChainUnavailable
-    from ledger.claims.service import ClaimService
-    from ledger.notary import Notary, Reconciler
-    from ledger.store.db import make_engine, migrate, session_factory
 
     settings = Settings.from_env()
     _check_port(args.host, args.port)
     signal.signal(signal.SIGTERM, _interrupt)
     admin_token = settings.admin_token or _admin_token(settings)
-    engine = make_engine(settings.database_url)
-    migrate(engine)
     with serve_chain(settings) as session:
         ledger = session.ledger
-        ledger.confirmations = settings.confirmations
+        composed = compose_from_settings(settings, ledger, admin_token=admin_token, public_rpc_url=session.rpc_url)
         ledger.domain()  # read now, so batches can be queued while the chain is unreachable
-        notary = Notary(ledger, session_factory(engine), wait_timeout=settings.receipt_timeout)
-        claims = ClaimService(ledger, notary.sessions)
         try:
-            finished, finished_claims = notary.reconcile(), claims.reconcile()
+            finished, finished_claims, finished_reports = composed.services.reconcile()
         except ChainUnavailable as exc:
-            finished = finished_claims = 0
+            finished = finished_claims = finished_reports = 0
             print(f"recovery   postponed: {exc}")
         state = f"deployed now in block {session.deployment.block_number}" if session.deployed_now else "recorded"
         print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
-        print(f"database   {engine.url.render_as_string(hide_password=True)}")
+        print(f"database   {composed.engine.url.render_as_string(hide_password=True)}")
         print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
-        if finished or finished_claims:
-            print(f"recovered  {finished} batch(es) and {finished_claims} claim(s) left pending by an earlier stop")
+        if finished or finished_claims or finished_reports:
+            print(f"recovered  {finished} batch(es), {finished_claims} claim(s) and {finished_reports} report(s) "
+                  "left pending by an earlier stop")  # fmt: skip
         if settings.confirmations:
             print(f"confirms   {settings.confirmations} block(s) on top of each transaction")
         if settings.admin_token is None:
@@ -321,26 +315,15 @@ def _serve(args: argparse.Namespace) -> int:
                 if self.started:  # only now does the port accept connections
                     print(ready, flush=True)
 
-        config = uvicorn.Config(
-            create_app(
-                notary, admin_token, evidence_dir=settings.evidence_dir, evidence_max_bytes=settings.evidence_max_bytes,
-                public_rpc_url=settings.public_rpc_url or session.rpc_url,
-                **{name: value for name in ("max_batch_records", "max_stream_bytes")
-                   if (value := getattr(settings, name)) is not None},
-            ),
-            host=args.host,
-            port=args.port,
-            log_level="warning",
-            access_log=False,
-        )
-        reconciler = Reconciler([notary.reconcile, claims.reconcile], settings.reconcile_seconds).start()
+        config = uvicorn.Config(composed.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        reconciler = composed.reconciler(settings.reconcile_seconds).start()
         try:
             Server(config).run()
         except KeyboardInterrupt:
             pass  # uvicorn re-raises the signal it stopped for; the chain still stops cleanly below
         finally:
             reconciler.stop()
-    engine.dispose()
+    composed.close()
     print("stopped")
     return 0
 
@@ -718,7 +701,7 @@ def _domain(args: argparse.Namespace) -> LedgerDomain:
 
 def _claim_sign(args: argparse.Namespace) -> int:
     from ledger.claims import parse_claim, sign_claim
-    from ledger.claims.service import sign_claim_json
+    from ledger.claims.signed import sign_claim_json
 
     claim = parse_claim(_read_json(args.claim_file))
     signer = load_key_file(args.key, read_password(args.password_file))

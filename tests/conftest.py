@@ -29,11 +29,11 @@ from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from api.app import create_app
+from api.compose import compose
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
-from ledger.notary import Notary
+from ledger.services import Services
 from ledger.store.db import make_engine, migrate, session_factory
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
@@ -84,7 +84,7 @@ def ledger(w3: Web3, operator: LocalAccount) -> LedgerClient:
 @dataclass
 class Service:
     http: httpx.Client
-    notary: Notary
+    services: Services
     ledger: LedgerClient
     w3: Web3
     database: Path
@@ -141,13 +141,12 @@ def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
-    database = tmp_path / "ledger.db"
-    engine = make_engine(database_url)
-    migrate(engine)
-    notary = Notary(ledger, session_factory(engine), wait_timeout=30)
-    with serving(create_app(notary, "test-admin-token", evidence_dir=tmp_path / "evidence")) as http:
-        yield Service(http, notary, ledger, w3, database, database_url)
-    engine.dispose()
+    composed = compose(
+        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
+    )
+    with serving(composed.app) as http:
+        yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
+    composed.close()
 
 
 _GAS_USED: dict[str, list[int]] = {}

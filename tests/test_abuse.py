@@ -25,7 +25,7 @@ from ledger.chain.anvil import free_loopback_port
 from ledger.eip712.domain import LedgerDomain
 from ledger.eip712.typed_data import SECP256K1_N
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
+from ledger.claims.signed import sign_claim_json
 from ledger.config import Settings
 from ledger.records import parse_batch
 from ledger.signing import parse_signed_batch, sign_batch

@@ -22,7 +22,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.chain.anvil import free_loopback_port
 from ledger.eip712.domain import LedgerDomain
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
+from ledger.claims.signed import sign_claim_json
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 

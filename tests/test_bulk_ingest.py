@@ -63,7 +63,7 @@ def post_stream(http: httpx.Client, body: bytes, piece: int = 65536) -> httpx.Re
 
 
 def stored(service: Service) -> tuple[int, int]:
-    with service.notary.sessions() as session:
+    with service.services.sessions() as session:
         return (session.scalar(select(func.count()).select_from(BatchRow)) or 0,
                 session.scalar(select(func.count()).select_from(RecordRow)) or 0)  # fmt: skip
 
@@ -110,7 +110,7 @@ def test_a_streamed_batch_is_stored_anchored_paged_and_proved(service: Service, 
 
     # stored exactly as the JSON path stores a record: the canonical JSON that was hashed
     parsed = parse_signed_batch(body)
-    bodies = service.notary.record_bodies(batch["id"])
+    bodies = service.services.batches.record_bodies(batch["id"])
     expected = [json.dumps(r.to_json(), sort_keys=True, ensure_ascii=False) for r in parsed.batch.records]
     assert bodies == expected
 
@@ -238,13 +238,13 @@ def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: 
     streamed = ndjson(body)
     limit = len(streamed) // 4
     assert DEFAULT_MAX_BODY_BYTES > len(streamed)
-    with serving(create_app(service.notary, "t", max_body_bytes=limit)) as http:
+    with serving(create_app(service.services, "t", max_body_bytes=limit)) as http:
         assert http.post("/batches", json=body).status_code == 413
         assert post_stream(http, streamed).status_code == 201
-    with serving(create_app(service.notary, "t", max_body_bytes=limit, max_stream_bytes=limit)) as http:
+    with serving(create_app(service.services, "t", max_body_bytes=limit, max_stream_bytes=limit)) as http:
         response = post_stream(http, streamed)
         assert response.status_code == 413 and str(limit) in response.json()["detail"]
-    with serving(create_app(service.notary, "t", max_batch_records=399)) as http:
+    with serving(create_app(service.services, "t", max_batch_records=399)) as http:
         response = post_stream(http, streamed)
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "leaf_count"]
 
@@ -325,7 +325,7 @@ def test_the_batch_page_shows_one_page_of_records_proven_against_the_chain(
     assert service.http.get(f"/batch/{batch['id']}", params={"offset": -1}).status_code == 422
 
     # the page rebuilds the root from the stored hashes, not from a cache: a changed hash shows
-    with service.notary.sessions.begin() as session:
+    with service.services.sessions.begin() as session:
         row = session.scalars(select(RecordRow).where(RecordRow.batch_id == batch["id"], RecordRow.position == 7)).one()
         row.record_hash = "0x" + "ab" * 32
     tampered = service.http.get(f"/batch/{batch['id']}")

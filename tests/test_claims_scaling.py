@@ -27,7 +27,7 @@ from ledger.claims.double_counting import (
     _twice,
     find_double_counting,
 )
-from ledger.claims.service import CLAIMED, PENDING, confirmed_overlap, serial_key
+from ledger.store.claims import CLAIMED, PENDING, confirmed_overlap, serial_key
 from ledger.store.models import ClaimRow
 
 FACTORY = "cn.js.suzhou:F-001"

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.double_counting import RENEWABLE_EXCEEDS_CONSUMPTION, find_double_counting
-from ledger.claims.service import ClaimService, sign_claim_json
+from ledger.claims.signed import sign_claim_json
 from ledger.store.models import ClaimRow
 from tests.conftest import ADMIN, Service
 
@@ -180,7 +180,7 @@ def test_double_counting_checks_read_claims_from_the_chain(
     elsewhere = parse_claim(claim_body("CN-B", 201, 300))  # relayed by someone else, straight to the chain
     service.ledger.claim_retirement(elsewhere, sign_claim(b, service.ledger.domain(), elsewhere))
 
-    desk = ClaimService(service.ledger, service.notary.sessions)
+    desk = service.services.claims
     known, undisclosed = desk.claimed_retirements()
     assert [c.claim_id for c in known] == [1, 2] and undisclosed == [3]
     assert known[0].claim == parse_claim(claim_body("CN-A", 1, 100)) and known[0].signer == a.address
@@ -191,7 +191,7 @@ def test_double_counting_checks_read_claims_from_the_chain(
     assert [(f.check, f.claim_ids) for f in findings] == [(RENEWABLE_EXCEEDS_CONSUMPTION, (1,))]
 
     # stored details that no longer hash to what the chain recorded are not trusted
-    with service.notary.sessions.begin() as session:
+    with service.services.sessions.begin() as session:
         row = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == 1)).one()
         row.body = row.body.replace('"generation_start": "2025-01"', '"generation_start": "2024-12"')
     known, undisclosed = desk.claimed_retirements()

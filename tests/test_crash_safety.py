@@ -29,7 +29,7 @@ from ledger.chain.client import LedgerClient
 from ledger.eip712.domain import LedgerDomain
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
+from ledger.claims.signed import sign_claim_json
 from ledger.keys import new_key_file
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch

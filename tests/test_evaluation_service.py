@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
+from ledger.claims.signed import sign_claim_json
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 from tests.conftest import ADMIN, Service

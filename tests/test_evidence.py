@@ -32,6 +32,7 @@ from ledger.evidence import (
 from ledger.keys import new_key_file
 from ledger.errors import NotFound
 from ledger.records import RecordError, new_salt, parse_batch
+from ledger.services import build_services
 from ledger.signing import sign_batch
 from ledger.store.models import EvidenceRow
 from tests.conftest import ADMIN, Service, serving
@@ -289,7 +290,7 @@ def test_http_refusals(service: Service) -> None:
 
 
 def test_without_an_evidence_directory_the_routes_answer_503(service: Service) -> None:
-    with serving(create_app(service.notary, "token")) as client:
+    with serving(create_app(build_services(service.ledger, service.services.sessions), "token")) as client:
         for response in (
             client.post("/evidence", files={"file": ("a.txt", b"a")}),
             client.get(f"/evidence/{sha(b'a')}"),

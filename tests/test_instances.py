@@ -27,8 +27,8 @@ from api.app import create_app
 from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
-from ledger.notary import Notary
+from ledger.claims.signed import sign_claim_json
+from ledger.services import build_services
 from ledger.records import parse_batch
 from ledger.signing import sign_batch
 from ledger.store.db import make_engine, migrate, session_factory
@@ -88,8 +88,8 @@ def cluster(
             relayer = ledger if n == 0 else LedgerClient(w3, ledger.address, new_account(), receipt_timeout=60)
             engine = make_engine(database_url)
             engines.append(engine)
-            notary = Notary(relayer, session_factory(engine), wait_timeout=30)
-            app = create_app(notary, "test-admin-token", evidence_dir=tmp_path / "evidence")
+            services = build_services(relayer, session_factory(engine), wait_timeout=30, evidence_dir=tmp_path / "evidence")
+            app = create_app(services, "test-admin-token")
             server, thread, port = _serve(app)
             servers.append((server, thread))
             base = f"http://127.0.0.1:{port}"

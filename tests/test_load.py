@@ -76,7 +76,7 @@ def run_load(service: Service, new_account: Callable[[], LocalAccount], factorie
     assert statuses == {201: total}, [body for code, body in results if code != 201][:3]
 
     # nothing lost, nothing duplicated
-    with service.notary.sessions() as session:
+    with service.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BatchRow)) == total
         assert session.scalar(select(func.count()).select_from(RecordRow)) == total * 6
         statuses_db = Counter(session.scalars(select(BatchRow.status)))

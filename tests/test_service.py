@@ -22,6 +22,7 @@ from ledger.chain.client import LedgerClient
 from ledger.eip712.batch_commit import sign_commit
 from ledger.records import new_salt, parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
+from ledger.store import batches as batch_rows
 from ledger.store.db import make_engine, migrate
 from ledger.store.models import Base, BatchRow, RecordRow
 from ledger.verify import verify_bundle
@@ -114,7 +115,7 @@ def test_wrong_key_replay_and_second_revision_1_are_refused(
 
     gap = submit(service, signed(service, factory, example_batch(revision=3)))
     assert gap.status_code == 409 and "next revision is 2" in gap.json()["detail"]
-    with service.notary.sessions() as session:
+    with service.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BatchRow)) == 1
 
 
@@ -300,7 +301,7 @@ def test_concurrent_submissions_lose_and_duplicate_nothing(
     assert codes == [200] * 9 + [201] * 3, [r.text for r in results if r is not None and r.status_code >= 300]
     ids = {r.json()["id"] for r in results if r is not None}
     assert len(ids) == 3
-    with service.notary.sessions() as session:
+    with service.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BatchRow)) == 3
         assert session.scalar(select(func.count()).select_from(RecordRow)) == 18
     for factory_id in factories:
@@ -309,23 +310,23 @@ def test_concurrent_submissions_lose_and_duplicate_nothing(
 
 def test_a_batch_left_pending_by_a_crash_is_finished_at_start(service: Service, factory: LocalAccount) -> None:
     """Two crashes: before the transaction was sent, and after it was mined but before it was recorded."""
-    notary = service.notary
+    services = service.services
     before = parse_signed_batch(signed(service, factory, example_batch()))
     after_body = signed(service, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     after = parse_signed_batch(after_body)
-    with notary.sessions.begin() as session:
-        notary._store(session, "crash-before-send", before, factory.address)
-        notary._store(session, "crash-after-mine", after, factory.address)
+    with services.sessions.begin() as session:
+        batch_rows.insert_batch(session, "crash-before-send", before, factory.address)
+        batch_rows.insert_batch(session, "crash-after-mine", after, factory.address)
     tx = service.ledger.commit_batch(after.commit, after.signature)
 
     assert service.http.get("/batches/crash-before-send").json()["status"] == "pending"
-    assert notary.reconcile() == 2
+    assert services.batches.reconcile() == 2
     for batch_id in ("crash-before-send", "crash-after-mine"):
         batch = service.http.get(f"/batches/{batch_id}").json()
         assert batch["status"] == "anchored" and batch["tx_hash"] and batch["block_number"]
         assert verify_bundle(bundle_for(service, batch), service.w3).valid
     assert service.http.get("/batches/crash-after-mine").json()["tx_hash"] == tx.tx_hash
-    assert notary.reconcile() == 0
+    assert services.batches.reconcile() == 0
 
 
 def test_migrations_build_exactly_the_models_schema(tmp_path: Path) -> None:

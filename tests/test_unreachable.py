@@ -26,8 +26,8 @@ from web3 import Web3
 from api.app import create_app
 from ledger.chain.client import LedgerClient
 from ledger.claims import parse_claim, sign_claim
-from ledger.claims.service import sign_claim_json
-from ledger.notary import Notary
+from ledger.claims.signed import sign_claim_json
+from ledger.services import build_services
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 from ledger.store.db import make_engine, migrate, session_factory
@@ -173,8 +173,8 @@ def relayed(
     ledger, _ = LedgerClient.deploy(w3, new_account())
     engine = make_engine(database_url)
     migrate(engine)
-    app = create_app(Notary(ledger, session_factory(engine), wait_timeout=5), "test-admin-token",
-                     evidence_dir=tmp_path / "evidence")  # fmt: skip
+    services = build_services(ledger, session_factory(engine), wait_timeout=5, evidence_dir=tmp_path / "evidence")
+    app = create_app(services, "test-admin-token")
     with serving(app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()
@@ -206,8 +206,8 @@ def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
     database_dir = tmp_path / "db"
     engine = make_engine(f"sqlite:///{database_dir / 'ledger.db'}")
     migrate(engine)
-    app = create_app(Notary(ledger, session_factory(engine), wait_timeout=5), "test-admin-token",
-                     evidence_dir=tmp_path / "evidence")  # fmt: skip
+    services = build_services(ledger, session_factory(engine), wait_timeout=5, evidence_dir=tmp_path / "evidence")
+    app = create_app(services, "test-admin-token")
     with serving(app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()

@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
-from api.deps import NotaryDep, get_notary
+from api.deps import BatchesDep, ProofsDep, get_batches
 from api.schemas import BatchOut, SignedBatchIn
-from ledger.notary import PENDING, BatchView
+from ledger.services.views import BatchView
+from ledger.store.batches import PENDING
 from ledger.records import RecordError
 from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
 
@@ -58,8 +59,8 @@ STREAM_DOC = (
 )
 
 
-def submit_batch(body: SignedBatchIn, notary: NotaryDep, response: Response) -> BatchStatusOut:
-    batch, created = notary.submit_batch(parse_signed_batch(body.model_dump(exclude_none=True)), limit=PAGE)
+def submit_batch(body: SignedBatchIn, batches: BatchesDep, response: Response) -> BatchStatusOut:
+    batch, created = batches.submit(parse_signed_batch(body.model_dump(exclude_none=True)), limit=PAGE)
     response.status_code = _status(batch, created)
     return _out(batch, QUEUED if batch.status == PENDING else None)
 
@@ -89,7 +90,7 @@ router.add_api_route(
 
 
 async def _submit_stream(request: Request) -> Response:
-    notary = get_notary(request)
+    batches = get_batches(request)
     parser = SignedBatchStream(
         max_records=request.app.state.max_batch_records, max_line_bytes=request.app.state.max_line_bytes
     )
@@ -113,7 +114,7 @@ async def _submit_stream(request: Request) -> Response:
             raise
     except ClientDisconnect:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    batch, created = await run_in_threadpool(notary.submit_batch, signed, limit=PAGE)
+    batch, created = await run_in_threadpool(batches.submit, signed, limit=PAGE)
     out = _out(batch, QUEUED if batch.status == PENDING else None)
     return JSONResponse(out.model_dump(mode="json"), status_code=_status(batch, created))
 
@@ -134,12 +135,12 @@ def _out(batch: BatchView, message: str | None = None) -> BatchStatusOut:
 @router.get("/{batch_id}", responses={404: {"description": "no such batch"}})
 def get_batch(
     batch_id: str,
-    notary: NotaryDep,
+    batches: BatchesDep,
     offset: Annotated[int, Query(ge=0, description="the position of the first record to list")] = 0,
     limit: Annotated[int, Query(ge=0, le=MAX_PAGE, description="records to list")] = PAGE,
 ) -> BatchStatusOut:
     """A batch with its anchor and a page of its records' ids and hashes (and why, if it was rejected)."""
-    return _out(notary.get_batch(batch_id, offset=offset, limit=limit))
+    return _out(batches.get(batch_id, offset=offset, limit=limit))
 
 
 @router.get(
@@ -153,8 +154,8 @@ def get_batch(
         503: {"description": "the batch is not anchored yet"},
     },
 )  # fmt: skip
-def get_proofs(batch_id: str, notary: NotaryDep) -> StreamingResponse:
+def get_proofs(batch_id: str, proofs: ProofsDep) -> StreamingResponse:
     """Every record's Merkle proof, computed from one tree and streamed as NDJSON."""
-    batch, lines = notary.proofs(batch_id)
+    batch, lines = proofs.stream(batch_id)
     headers = {"X-ZCL-Root": batch.root, "X-ZCL-Leaf-Count": str(batch.leaf_count)}
     return StreamingResponse(lines, media_type=NDJSON, headers=headers)

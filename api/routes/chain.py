@@ -2,14 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.deps import NotaryDep
+from api.deps import LedgerDep
 from api.schemas import ChainOut
 
 router = APIRouter(tags=["chain"])
 
 
 @router.get("/chain")
-def chain(notary: NotaryDep) -> ChainOut:
+def chain(ledger: LedgerDep) -> ChainOut:
     """The chain and contract this service anchors to: what a factory needs to sign a batch."""
-    domain = notary.domain
+    domain = ledger.domain()
     return ChainOut(chain_id=domain.chain_id, contract=domain.verifying_contract, eip712_domain=domain.as_dict())

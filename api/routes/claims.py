@@ -5,7 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response, status
 
 from api.deps import ClaimsDep
-from ledger.claims.service import parse_signed_claim
+from ledger.claims.signed import parse_signed_claim
 
 router = APIRouter(tags=["claims"])
 

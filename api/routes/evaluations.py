@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, status
 from fastapi.responses import HTMLResponse
 from pydantic import Field, StrictInt, StrictStr
 
-from api.deps import EvaluationsDep, NotaryDep, require_admin
+from api.deps import EvaluationsDep, LedgerDep, require_admin
 from api.schemas import Address, Strict
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
@@ -87,10 +87,10 @@ def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[di
 
 
 @router.post("/evaluators", dependencies=[Depends(require_admin)])
-def appoint_evaluator(body: EvaluatorIn, notary: NotaryDep) -> dict[str, Any]:
+def appoint_evaluator(body: EvaluatorIn, ledger: LedgerDep) -> dict[str, Any]:
     """Grant the evaluator role on chain (admin)."""
-    tx = notary.ledger.grant_evaluator(body.address)
-    return {"address": body.address, "evaluator": notary.ledger.is_evaluator(body.address), "tx_hash": tx.tx_hash}
+    tx = ledger.grant_evaluator(body.address)
+    return {"address": body.address, "evaluator": ledger.is_evaluator(body.address), "tx_hash": tx.tx_hash}
 
 
 @router.post("/parks/evaluations")

@@ -4,7 +4,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body
 
-from api.deps import NotaryDep
+from api.deps import LedgerDep
 from api.schemas import VerificationOut
 from ledger.verify import verify_bundle
 
@@ -12,10 +12,10 @@ router = APIRouter(tags=["verify"])
 
 
 @router.post("/verify")
-def verify(notary: NotaryDep, bundle: dict[str, Any] = Body(...)) -> VerificationOut:
+def verify(ledger: LedgerDep, bundle: dict[str, Any] = Body(...)) -> VerificationOut:
     """Check a proof bundle against this service's chain; every check's outcome is listed.
 
     For verification that does not trust this service, run `zcl verify` against a node of your own.
     """
-    report = verify_bundle(bundle, notary.ledger.w3, expected_contract=notary.ledger.address)
+    report = verify_bundle(bundle, ledger.w3, expected_contract=ledger.address)
     return VerificationOut(**report.to_json())

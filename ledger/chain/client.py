@@ -207,7 +207,7 @@ class LedgerClient:
             self.contract.functions.getAnchor(factory_id, period, revision)
         )
         uri = self.anchored_uri(factory_id, period, revision, anchored_block)
-        anchored_at = _rpc(self.w3, lambda: self.w3.eth.get_block(anchored_block)["timestamp"])
+        anchored_at = self.block_time(anchored_block)
         return Anchor(factory_id, period, revision, bytes(root), signer, anchored_at, anchored_block, leaf_count, uri)
 
     def anchored_uri(self, factory_id: str, period: str, revision: int, anchored_block: int) -> str:
@@ -228,6 +228,10 @@ class LedgerClient:
                 f"{revision}, the node returned {len(logs)}"
             )
         return str(logs[0]["args"]["uri"])
+
+    def block_time(self, block_number: int) -> int:
+        """A block's timestamp (seconds since the epoch)."""
+        return int(_rpc(self.w3, lambda: self.w3.eth.get_block(block_number)["timestamp"]))
 
     def anchors(self, factory_id: str, period: str) -> list[Anchor]:
         """Every revision of a period, oldest first."""
@@ -324,6 +328,17 @@ class LedgerClient:
             report_id, factory_id, year, report_type, level, bytes(report_hash), factor_set, rule_set,
             to_checksum_address(evaluator), anchored_at, anchored_block,
         )  # fmt: skip
+
+    def report_tx(self, report_id: int, anchored_block: int) -> str | None:
+        """The transaction that anchored a report, from its ``ReportAnchored`` event in its block."""
+        event = self.contract.events.ReportAnchored
+        logs = _rpc(
+            self.w3,
+            lambda: event.get_logs(
+                from_block=anchored_block, to_block=anchored_block, argument_filters={"reportId": report_id}
+            ),
+        )
+        return "0x" + logs[0]["transactionHash"].hex() if logs else None
 
     def reports_for(self, factory_id: str, year: int, report_type: str) -> list[int]:
         """The ids of a factory's reports of one type for one year, oldest first."""

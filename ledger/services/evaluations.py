@@ -2,44 +2,67 @@
 it once an accredited evaluator has signed its hash.
 
 The report is computed here from anchored data only; the evaluator signs the report hash (EIP-712)
-with their own key, and the contract accepts it only from a holder of EVALUATOR_ROLE.
+with their own key, and the contract accepts it only from a holder of EVALUATOR_ROLE. The signed
+report travels the lifecycle of :mod:`ledger.services.lifecycle` like a batch or a claim: kept
+``pending`` with its signature before it is relayed, so neither a crash nor a chain that is away
+loses the evaluator's signature.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, evaluate_park, load_rules
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report, report_hash
-from ledger.accounting.sources import gather_year
-from ledger.errors import IntegrityError
 from ledger.chain import errors as chain_errors
-from ledger.eip712.evaluation_report import ReportCommit, recover_report_signer, typed_data
+from ledger.chain.client import LedgerClient
+from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
-from ledger.claims.service import ClaimService
+from ledger.eip712 import ReportCommit
+from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
 from ledger.factors import FactorSet, load_factor_set, loads_factor_set
-from ledger.errors import Conflict, Forbidden, NotFound
-from ledger.notary import Notary
 from ledger.records.errors import RecordError
+from ledger.services.claims import ClaimService
+from ledger.services.factories import FactoryService
+from ledger.services.lifecycle import Lifecycle
+from ledger.services.year import YearSource, gather_year
+from ledger.store import evaluations as rows
+from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
 DEFAULT_FACTORS = "cn-mee-2023"
-DRAFT, ANCHORED = "draft", "anchored"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Anchored:
+    """A report the chain holds: its id, and the transaction and block that anchored it."""
+
+    report_id: int
+    tx_hash: str | None
+    block_number: int
 
 
 class EvaluationService:
-    def __init__(self, notary: Notary, claims: ClaimService, sessions: sessionmaker[Session]) -> None:
-        self.notary = notary
-        self.claims = claims
+    def __init__(
+        self, ledger: LedgerClient, sessions: sessionmaker[Session], factories: FactoryService, year: YearSource,
+        claims: ClaimService,
+    ) -> None:  # fmt: skip
+        self.ledger = ledger
         self.sessions = sessions
+        self.factories = factories
+        self.year = year
+        self.claims = claims
+        self.lifecycle: Lifecycle[EvaluationRow, Anchored, dict[str, Any]] = Lifecycle(ReportRelay(self))
 
     def factor_set(self, factor_set: str | None, factors_toml: str | None) -> FactorSet:
         try:
@@ -59,8 +82,8 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
     ) -> tuple[Inventory, Any, list[Any], list[int]]:
         """The inventory from anchored data, with the year's sources, findings and undisclosed claims."""
-        self.notary.get_factory(factory_id)  # 404 for an unknown factory
-        year_data = gather_year(self.notary, factory_id, year)
+        self.factories.get(factory_id)  # 404 for an unknown factory
+        year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
         findings = find_double_counting(
             factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
@@ -97,8 +120,8 @@ class EvaluationService:
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings))
-        factory = self.notary.get_factory(factory_id)
-        domain = self.notary.domain
+        factory = self.factories.get(factory_id)
+        domain = self.ledger.domain()
         report = build_report(
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
             evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=undisclosed,
@@ -112,25 +135,22 @@ class EvaluationService:
             created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
-            session.add(row)
+            rows.add(session, row)
         return self.get(row.id)
 
     def get(self, evaluation_id: str) -> dict[str, Any]:
         with self.sessions() as session:
-            row = session.get(EvaluationRow, evaluation_id)
+            row = rows.get(session, evaluation_id)
             if row is None:
                 raise NotFound(f"no evaluation {evaluation_id}")
             return _with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
         with self.sessions() as session:
-            rows = session.scalars(
-                select(EvaluationRow).where(EvaluationRow.factory_id == factory_id).order_by(EvaluationRow.created_at)
-            ).all()
             return [
                 {"id": r.id, "year": r.year, "type": r.report_type, "level": r.level, "status": r.status,
                  "report_hash": r.report_hash, "tx_hash": r.tx_hash}
-                for r in rows
+                for r in rows.list_for(session, factory_id)
             ]  # fmt: skip
 
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
@@ -143,38 +163,44 @@ class EvaluationService:
 
     def typed_data(self, evaluation_id: str, evaluator: str) -> dict[str, Any]:
         """The EIP-712 message the evaluator signs (what a wallet's eth_signTypedData_v4 takes)."""
-        message = typed_data(self.notary.domain, self.commit_for(evaluation_id, evaluator))
+        message = self.commit_for(evaluation_id, evaluator).typed_data(self.ledger.domain())
         message["message"]["reportHash"] = "0x" + bytes(message["message"]["reportHash"]).hex()
         return message
 
     def sign(self, evaluation_id: str, evaluator: str, signature: bytes) -> dict[str, Any]:
         """Anchor the report with the evaluator's signature of its hash."""
         current = self.get(evaluation_id)
-        if current["status"] == ANCHORED:
-            if current["signature"] == "0x" + signature.hex():
-                return current
+        if current["status"] in (ANCHORED, PENDING):
+            if current.get("signature") == "0x" + signature.hex():
+                if current["status"] == PENDING and not self.lifecycle.is_in_flight(evaluation_id):
+                    self.lifecycle.finish(self._row(evaluation_id))
+                return self.get(evaluation_id)
+            if current["status"] == PENDING:
+                raise Conflict(f"evaluation {evaluation_id} is already signed and waiting for its anchor")
             raise Conflict(f"evaluation {evaluation_id} is already anchored as report {current['anchor']['report_id']}")
         commit = self.commit_for(evaluation_id, evaluator)
         try:
-            signer = recover_report_signer(self.notary.domain, commit, signature)
+            signer = commit.recover(self.ledger.domain(), signature)
         except Exception:  # malformed signature bytes
             raise RecordError("signature", "not a valid 65-byte ECDSA signature") from None
         if signer.lower() != commit.evaluator.lower():
             raise Forbidden(f"the signature was made by {signer}, not by the evaluator {commit.evaluator}")
-        if not self.notary.ledger.is_evaluator(commit.evaluator):
+        if not self.ledger.is_evaluator(commit.evaluator):
             raise Forbidden(f"{commit.evaluator} does not hold the evaluator role on chain")
-        try:
-            report_id, tx = self.notary.ledger.anchor_report(commit, signature)
-        except chain_errors.ReportAlreadyAnchored as exc:
-            raise Conflict(f"this report hash is already anchored as report {exc.reportId}") from exc
-        except chain_errors.ContractRevert as exc:
-            raise Forbidden(f"the contract refused the report: {exc}") from exc
-        with self.sessions.begin() as session:
-            row = session.get(EvaluationRow, evaluation_id)
-            assert row is not None
-            row.status, row.evaluator, row.signature = ANCHORED, commit.evaluator, "0x" + signature.hex()
-            row.report_id, row.tx_hash, row.block_number = report_id, tx.tx_hash, tx.block_number
-        return self.get(evaluation_id)
+        with self.lifecycle.in_flight(evaluation_id):
+            with self.sessions.begin() as session:
+                rows.mark_pending(session, evaluation_id, commit.evaluator, "0x" + signature.hex())
+            return self.lifecycle.relay(self._row(evaluation_id))
+
+    def reconcile(self) -> int:
+        """Finish every signed report still waiting for its anchor; returns how many were anchored."""
+        return self.lifecycle.reconcile()
+
+    def _row(self, evaluation_id: str) -> EvaluationRow:
+        with self.sessions() as session:
+            row = rows.get(session, evaluation_id)
+        assert row is not None
+        return row
 
     def park(
         self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None
@@ -195,9 +221,67 @@ class EvaluationService:
         return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label, "missing_months": missing}
 
 
+class ReportRelay:
+    """The report's part of the lifecycle: ``anchorReport`` relays it; the chain holds it when a
+    report of that factory, year and type has the same hash and evaluator."""
+
+    name = "report"
+
+    def __init__(self, service: EvaluationService) -> None:
+        self.service = service
+        self.ledger = service.ledger
+
+    def send(self, row: EvaluationRow) -> Anchored:
+        report_id, tx = self.ledger.anchor_report(self._commit(row), bytes.fromhex((row.signature or "")[2:]))
+        return Anchored(report_id, tx.tx_hash, tx.block_number)
+
+    def confirm(self, row: EvaluationRow, sent: Anchored) -> dict[str, Any]:
+        with self.service.sessions.begin() as session:
+            rows.mark_anchored(session, row.id, sent.report_id, sent.tx_hash, sent.block_number)
+        return self.service.get(row.id)
+
+    def unsent(self, row: EvaluationRow, exc: ChainUnavailable) -> dict[str, Any]:
+        raise Unavailable(f"report {row.id} is signed and stored but not yet anchored ({exc}); it will be finished") from exc
+
+    def refused(self, row: EvaluationRow, exc: ContractRevert) -> dict[str, Any]:
+        with self.service.sessions.begin() as session:
+            rows.back_to_draft(session, row.id)
+        if isinstance(exc, chain_errors.ReportAlreadyAnchored):
+            raise Conflict(f"this report hash is already anchored as report {exc.reportId}") from exc
+        raise Forbidden(f"the contract refused the report: {exc}") from exc
+
+    def pending(self) -> list[EvaluationRow]:
+        with self.service.sessions() as session:
+            return list(rows.pending(session))
+
+    def held(self, row: EvaluationRow) -> Anchored | None:
+        commit = self._commit(row)
+        for report_id in self.ledger.reports_for(commit.factory_id, commit.year, commit.report_type):
+            found = self.ledger.get_report(report_id)
+            if found.report_hash == commit.report_hash and found.evaluator.lower() == commit.evaluator.lower():
+                return Anchored(report_id, self._report_tx(report_id, found.anchored_block), found.anchored_block)
+        return None
+
+    def blocker(self, row: EvaluationRow) -> None:
+        return None  # the evaluator's role is the contract's to check
+
+    def refused_later(self, row: EvaluationRow, reason: str | ContractRevert) -> None:
+        log.warning("signed report %s is a draft again: the contract refused it: %s", row.id, reason)
+        with self.service.sessions.begin() as session:
+            rows.back_to_draft(session, row.id)
+
+    def _commit(self, row: EvaluationRow) -> ReportCommit:
+        return self.service.commit_for(row.id, row.evaluator or "")
+
+    def _report_tx(self, report_id: int, block: int) -> str | None:
+        return self.ledger.report_tx(report_id, block)
+
+
 def _with_status(row: EvaluationRow) -> dict[str, Any]:
     report = json.loads(row.report)
     report |= {"id": row.id, "status": row.status, "created_at": row.created_at.isoformat()}
+    if row.status == PENDING:
+        report |= {"evaluator": row.evaluator, "signature": row.signature}
     if row.status == ANCHORED:
         report |= {
             "evaluator": row.evaluator,

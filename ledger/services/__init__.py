@@ -1,0 +1,86 @@
+"""The service's use cases, one module per job, over the chain client and the storage package.
+
+``factories`` registers and names factories; ``batches`` accepts and anchors signed months;
+``proofs`` hands out proofs; ``claims`` relays retirement claims and answers buyers; ``evaluations``
+computes, stores and anchors reports; all three relayed kinds travel one ``lifecycle`` (pending row
+→ relay → confirm → reconcile), which the ``reconciler`` thread drives. ``integrity`` is the one
+check that stored records give the anchored root; ``year`` gathers a factory's verified year;
+``pages`` builds what the HTML pages show. :func:`build_services` makes one instance of each.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ledger.chain.client import LedgerClient
+from ledger.eip712 import LedgerDomain
+from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from ledger.services.batches import BatchService
+from ledger.services.claims import ClaimService
+from ledger.services.evaluations import EvaluationService
+from ledger.services.factories import FactoryService
+from ledger.services.integrity import BatchIntegrity
+from ledger.services.pages import PageViews
+from ledger.services.proofs import ProofService
+from ledger.services.trees import TreeCache
+from ledger.services.year import YearSource
+
+
+@dataclass(frozen=True)
+class Services:
+    """One instance of each service, sharing one chain client and one session factory."""
+
+    ledger: LedgerClient
+    sessions: sessionmaker[Session]
+    factories: FactoryService
+    batches: BatchService
+    proofs: ProofService
+    claims: ClaimService
+    evaluations: EvaluationService
+    integrity: BatchIntegrity
+    pages: PageViews
+    evidence: EvidenceStore | None
+    """None when the service keeps no evidence files (the /evidence routes then answer 503)."""
+
+    @property
+    def domain(self) -> LedgerDomain:
+        return self.ledger.domain()
+
+    @property
+    def reconcile_steps(self) -> list[Callable[[], int]]:
+        """Each relayed kind's reconcile, in the order the reconciler runs them."""
+        return [self.batches.reconcile, self.claims.reconcile, self.evaluations.reconcile]
+
+    def reconcile(self) -> tuple[int, int, int]:
+        """Finish everything pending (batches, claims, reports); how many of each were finished."""
+        batches, claims, reports = (step() for step in self.reconcile_steps)
+        return batches, claims, reports
+
+
+def build_services(
+    ledger: LedgerClient,
+    sessions: sessionmaker[Session],
+    *,
+    wait_timeout: float = 120.0,
+    evidence_dir: Path | None = None,
+    evidence_max_bytes: int = DEFAULT_MAX_BYTES,
+) -> Services:
+    trees = TreeCache()
+    factories = FactoryService(ledger, sessions)
+    batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
+    integrity = BatchIntegrity(ledger, batches)
+    claims = ClaimService(ledger, sessions)
+    evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
+    evidence = EvidenceStore(evidence_dir, sessions, evidence_max_bytes) if evidence_dir is not None else None
+    return Services(
+        ledger=ledger, sessions=sessions, factories=factories, batches=batches,
+        proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,
+        pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence), evidence=evidence,
+    )  # fmt: skip
+
+
+__all__ = ["Services", "build_services"]

@@ -1,0 +1,85 @@
+"""Do a batch's stored records still give the root the chain anchored? One check, two depths.
+
+The evaluation re-hashes every stored record body (``rehash=True``): only records that hash to
+their stored hash, under a root the chain anchored, may be counted. The batch page shows the verdict
+on the stored hash column (``rehash=False``), rebuilding the tree once for the page's proofs.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from ledger.chain.client import Anchor, LedgerClient
+from ledger.errors import IntegrityError
+from ledger.merkle import MerkleTree
+from ledger.records import MeasurementRecord, parse_record, record_hash
+from ledger.services.batches import BatchService
+from ledger.services.views import BatchView
+from ledger.store import batches as rows
+from ledger.store.batches import ANCHORED
+
+
+@dataclass(frozen=True)
+class CheckedBatch:
+    batch: BatchView
+    """The batch, without its records."""
+    tree: MerkleTree
+    """The tree of the stored record hashes (re-computed from the bodies when re-hashed)."""
+    anchor: Anchor | None
+    """What the chain anchored for the batch's revision; None while it is not anchored."""
+    records: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
+    """(record id, record) in batch order, when the bodies were re-hashed."""
+    altered: str | None = None
+    """The first record whose body no longer hashes to its stored hash (re-hashed only)."""
+
+    @property
+    def chain_root(self) -> bytes | None:
+        return None if self.anchor is None else self.anchor.root
+
+    @property
+    def root_matches(self) -> bool | None:
+        return None if self.chain_root is None else self.tree.root == self.chain_root and self.altered is None
+
+    def raise_unless_intact(self) -> None:
+        """Refuse loudly: stored data that no longer matches the chain must not be evaluated."""
+        b = self.batch
+        if self.altered is not None:
+            raise IntegrityError(f"record {self.altered} of batch {b.id} no longer hashes to its stored hash")
+        if self.chain_root is None:
+            raise IntegrityError(f"batch {b.id} ({b.period} revision {b.revision}) is not anchored")
+        if self.tree.root != self.chain_root:
+            raise IntegrityError(
+                f"batch {b.id} ({b.period} revision {b.revision}): its records give root 0x{self.tree.root.hex()}, "
+                f"but the chain anchored 0x{self.chain_root.hex()}"
+            )
+
+
+class BatchIntegrity:
+    def __init__(self, ledger: LedgerClient, batches: BatchService) -> None:
+        self.ledger = ledger
+        self.batches = batches
+
+    def check(self, batch_id: str, *, rehash: bool) -> CheckedBatch:
+        """The batch's stored records against its anchored root; ``rehash`` re-hashes every body."""
+        batch = self.batches.get(batch_id, limit=0)
+        records: list[tuple[str, MeasurementRecord]] = []
+        altered = None
+        if rehash:
+            hashes = []
+            with self.batches.sessions() as session:
+                stored = rows.record_ids_and_hashes(session, batch_id)
+                bodies = rows.record_bodies(session, batch_id)
+            for (record_id, stored_hash), body in zip(stored, bodies, strict=True):
+                record = parse_record(json.loads(body), factory_id=batch.factory_id, period=batch.period)
+                computed = record_hash(record)
+                if altered is None and "0x" + computed.hex() != stored_hash:
+                    altered = record_id
+                hashes.append(computed)
+                records.append((record_id, record))
+        else:
+            hashes = self.batches.record_hashes(batch_id)
+        anchor = None
+        if batch.status == ANCHORED:
+            anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
+        return CheckedBatch(batch, MerkleTree.build(hashes), anchor, records, altered)

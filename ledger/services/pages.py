@@ -1,0 +1,110 @@
+"""View models of the pages people read: everything a template shows, fetched in one place.
+
+Page routes only call these and render; what a page needs from the chain is read through the
+chain client, so a chain that does not answer is a 503 like everywhere else.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ledger.chain.client import LedgerClient
+from ledger.evidence import EvidenceStore
+from ledger.merkle.proof import verify as verify_proof
+from ledger.services.batches import BatchService
+from ledger.services.evaluations import EvaluationService
+from ledger.services.factories import FactoryService
+from ledger.services.integrity import BatchIntegrity
+from ledger.services.views import BatchView, FactoryView
+from ledger.store.batches import ANCHORED
+
+RECORDS_PER_PAGE = 500
+"""Records per batch page: a month of 15-minute readings is 10^5 rows, too many for one page."""
+
+
+@dataclass(frozen=True)
+class FactoryPage:
+    factory: FactoryView
+    anchors: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class BatchPage:
+    batch: BatchView
+    records: list[dict[str, Any]]
+    root_matches: bool | None
+    superseded_by: int | None
+    pages: dict[str, int | None]
+
+
+class PageViews:
+    def __init__(
+        self, ledger: LedgerClient, factories: FactoryService, batches: BatchService, integrity: BatchIntegrity,
+        evaluations: EvaluationService, evidence: EvidenceStore | None,
+    ) -> None:  # fmt: skip
+        self.ledger = ledger
+        self.factories = factories
+        self.batches = batches
+        self.integrity = integrity
+        self.evaluations = evaluations
+        self.evidence = evidence
+
+    def chain(self) -> dict[str, Any]:
+        domain = self.ledger.domain()
+        return {"chain_id": domain.chain_id, "contract": domain.verifying_contract}
+
+    def factory(self, factory_id: str) -> FactoryPage:
+        """The factory, every anchored month read from the chain's events, and its evaluations."""
+        factory = self.factories.get(factory_id)
+        held = {(b.period, b.revision): b.id for b in self.batches.list(factory_id)}
+        events = self.ledger.anchored_events(factory_id)
+        latest: dict[str, int] = {}
+        for event in events:
+            latest[event["period"]] = max(latest.get(event["period"], 0), event["revision"])
+        times: dict[int, int] = {}
+        anchors = []
+        for event in sorted(events, key=lambda e: (e["period"], e["revision"])):
+            block = event["block"]
+            if block not in times:
+                times[block] = self.ledger.block_time(block)
+            anchors.append({
+                "period": event["period"], "revision": event["revision"], "root": "0x" + bytes(event["root"]).hex(),
+                "leaf_count": event["leafCount"], "tx_hash": event["tx_hash"], "block": block, "time": times[block],
+                "latest": event["revision"] == latest[event["period"]],
+                "batch_id": held.get((event["period"], event["revision"])),
+            })  # fmt: skip
+        return FactoryPage(factory, anchors, self.evaluations.list_for(factory_id))
+
+    def batch(self, batch_id: str, offset: int = 0) -> BatchPage:
+        """A page of a batch's records, each with its evidence and whether its proof holds against
+        the anchored root; the root is rebuilt from every stored record hash (not from a cache)."""
+        batch = self.batches.get(batch_id, offset=offset, limit=RECORDS_PER_PAGE)
+        bodies = [json.loads(b) for b in self.batches.record_bodies(batch_id, offset=offset, limit=RECORDS_PER_PAGE)]
+        checked = self.integrity.check(batch_id, rehash=False)
+        store = self.evidence
+        refs = [e["sha256"] for body in bodies for e in body.get("evidence", [])]
+        present = store.status(refs) if store is not None and refs else {}
+        superseded_by = None
+        if batch.status == ANCHORED:
+            latest = self.ledger.revision_count(batch.factory_id, batch.period)
+            superseded_by = latest if latest > batch.revision else None
+        chain_root = checked.chain_root
+        records = []
+        for row, body in zip(batch.records, bodies, strict=True):
+            record_hash = bytes.fromhex(row.record_hash[2:])
+            proven = chain_root is not None and verify_proof(chain_root, record_hash, checked.tree.proof(row.position))
+            evidence = [
+                {"sha256": e["sha256"], "file_name": e["file_name"], "present": present.get(e["sha256"]) if store else None}
+                for e in body.get("evidence", [])
+            ]
+            records.append(asdict(row) | {"evidence": evidence, "proven": proven})
+        pages = {
+            "first": batch.offset + 1 if records else 0,
+            "last": batch.offset + len(records),
+            "previous": max(batch.offset - RECORDS_PER_PAGE, 0) if batch.offset > 0 else None,
+            "next": batch.offset + len(records) if batch.offset + len(records) < batch.record_count else None,
+        }
+        return BatchPage(batch, records, checked.root_matches, superseded_by, pages)

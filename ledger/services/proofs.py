@@ -1,0 +1,92 @@
+"""Proofs: a self-contained bundle per record, or every record's proof of a batch as one stream."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from ledger.chain.client import LedgerClient
+from ledger.errors import NotFound, Unavailable
+from ledger.merkle import MerkleTree
+from ledger.services.batches import BatchService
+from ledger.services.trees import TreeCache
+from ledger.services.views import BatchView
+from ledger.store import batches as rows
+from ledger.store.batches import ANCHORED
+
+BUNDLE_FORMAT = "zcl-proof-bundle/1"
+PROOF_CHUNK = 2000
+"""Proof lines per piece of a streamed proofs response."""
+
+
+class ProofService:
+    def __init__(self, ledger: LedgerClient, batches: BatchService, trees: TreeCache) -> None:
+        self.ledger = ledger
+        self.batches = batches
+        self.sessions = batches.sessions
+        self.trees = trees
+
+    def bundle(self, record_id: str) -> dict[str, Any]:
+        """A self-contained proof that a record was anchored: everything `zcl verify` needs."""
+        with self.sessions() as session:
+            record = rows.get_record(session, record_id)
+            if record is None:
+                raise NotFound(f"no record {record_id}")
+            batch = rows.get(session, record.batch_id)
+            assert batch is not None
+            if batch.status != ANCHORED:
+                raise Unavailable(f"record {record_id}'s batch {batch.id} is not anchored yet")
+        tree = self.trees.get(batch.id, lambda: self.batches.record_hashes(batch.id))
+        domain = self.ledger.domain()
+        return {
+            "format": BUNDLE_FORMAT,
+            "chain_id": domain.chain_id,
+            "contract": domain.verifying_contract,
+            "factory_id": batch.factory_id,
+            "period": batch.period,
+            "revision": batch.revision,
+            "record_id": record.id,
+            "record": json.loads(record.body),
+            "record_hash": record.record_hash,
+            "leaf": "0x" + tree.leaf(record.position).hex(),
+            "proof": ["0x" + node.hex() for node in tree.proof(record.position)],
+            "root": batch.root,
+            "leaf_count": batch.leaf_count,
+            "uri": batch.uri,
+            "batch_signature": batch.signature,
+            "signer": batch.signer,
+            "anchor": {"tx_hash": batch.tx_hash, "block_number": batch.block_number},
+        }
+
+    def stream(self, batch_id: str) -> tuple[BatchView, Iterator[bytes]]:
+        """Every record's proof, from one tree: the batch, and NDJSON pieces of :data:`PROOF_CHUNK`
+        lines ``{"record_id", "index", "record_hash", "leaf", "proof"}`` in record order.
+
+        The batch is checked (it exists and is anchored) before anything streams, so a refusal
+        is an HTTP status rather than a broken body.
+        """
+        batch = self.batches.get(batch_id, limit=0)
+        if batch.status != ANCHORED:
+            raise Unavailable(f"batch {batch_id} is {batch.status}, not anchored: it has no proofs yet")
+        with self.sessions() as session:
+            found = rows.record_ids_and_hashes(session, batch_id)
+        tree = self.trees.get(batch_id, lambda: [bytes.fromhex(h[2:]) for _, h in found])
+        return batch, _proof_lines(tree, found)
+
+
+def _proof_lines(tree: MerkleTree, found: Sequence[Any]) -> Iterator[bytes]:
+    """NDJSON proof lines, :data:`PROOF_CHUNK` at a time. Every value is an id, a number or hex,
+    so the lines are formatted directly rather than through a JSON encoder."""
+    proof, leaf = tree.proof, tree.leaf
+    for first in range(0, len(found), PROOF_CHUNK):
+        lines = []
+        for index in range(first, min(first + PROOF_CHUNK, len(found))):
+            record_id, record_hash = found[index]
+            steps = proof(index)
+            path = '"0x' + '","0x'.join([step.hex() for step in steps]) + '"' if steps else ""
+            lines.append(
+                f'{{"record_id":"{record_id}","index":{index},"record_hash":"{record_hash}",'
+                f'"leaf":"0x{leaf(index).hex()}","proof":[{path}]}}\n'
+            )
+        yield "".join(lines).encode()

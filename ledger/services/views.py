@@ -1,0 +1,89 @@
+"""What the services answer: plain frozen dataclasses, never ORM rows (a row outlives no session)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ledger.store.models import BatchRow
+
+
+@dataclass(frozen=True)
+class FactoryView:
+    id: str
+    name: str | None
+    signer: str
+    signer_history: list[dict[str, Any]]
+    registered_tx: str | None
+
+
+@dataclass(frozen=True)
+class RecordView:
+    id: str
+    position: int
+    record_hash: str
+    source_id: str
+    kind: str
+    value: str
+    unit: str
+    interval_start: str
+    interval_end: str
+
+
+@dataclass(frozen=True)
+class BatchView:
+    id: str
+    factory_id: str
+    period: str
+    revision: int
+    root: str
+    leaf_count: int
+    uri: str
+    signer: str
+    signature: str
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+    anchored_at: int | None
+    records: list[RecordView]
+    record_count: int = 0  # all the batch's records; ``records`` may be one page of them
+    offset: int = 0  # the position of ``records[0]``
+    reason: str | None = None  # why a queued batch was rejected when the chain came back
+
+
+@dataclass(frozen=True)
+class BatchSummary:
+    id: str
+    period: str
+    revision: int
+    root: str
+    leaf_count: int
+    status: str
+    tx_hash: str | None
+    block_number: int | None
+
+
+def batch_view(row: BatchRow, records: list[RecordView], offset: int) -> BatchView:
+    return BatchView(
+        id=row.id,
+        factory_id=row.factory_id,
+        period=row.period,
+        revision=row.revision,
+        root=row.root,
+        leaf_count=row.leaf_count,
+        uri=row.uri,
+        signer=row.signer,
+        signature=row.signature,
+        status=row.status,
+        tx_hash=row.tx_hash,
+        block_number=row.block_number,
+        anchored_at=row.anchored_at,
+        records=records,
+        record_count=row.leaf_count,
+        offset=offset,
+    )
+
+
+def batch_summary(row: BatchRow) -> BatchSummary:
+    return BatchSummary(row.id, row.period, row.revision, row.root, row.leaf_count, row.status, row.tx_hash,
+                        row.block_number)  # fmt: skip

@@ -1,0 +1,57 @@
+"""A factory's year of anchored data, each month's records checked against its on-chain root.
+
+For every month the chain says which revision is the latest; this service's copy of that batch is
+used only if every record re-hashes to its stored hash and the records' Merkle root equals the root
+anchored on chain (:mod:`ledger.services.integrity`). Earlier revisions are listed as superseded; a
+month with no anchor, or whose anchored batch this service does not hold, is listed as missing —
+never counted as zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.accounting.inventory import InventoryRecord
+from ledger.accounting.sources import YearData
+from ledger.chain.client import LedgerClient
+from ledger.services.batches import BatchService
+from ledger.services.integrity import BatchIntegrity
+from ledger.store.batches import ANCHORED
+
+
+@dataclass(frozen=True)
+class YearSource:
+    """Where a year comes from: the chain, this service's batches, and the check between them."""
+
+    ledger: LedgerClient
+    batches: BatchService
+    integrity: BatchIntegrity
+
+
+def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
+    ledger, batches, integrity = source.ledger, source.batches, source.integrity
+    data = YearData()
+    for month in range(1, 13):
+        period = f"{year}-{month:02d}"
+        latest = ledger.revision_count(factory_id, period)
+        if latest == 0:
+            data.missing.append({"period": period, "reason": "no batch anchored on chain"})
+            continue
+        for revision in range(1, latest):
+            old = ledger.get_anchor(factory_id, period, revision)
+            data.superseded.append({"period": period, "revision": revision, "root": "0x" + old.root.hex(),
+                                    "anchored_block": old.anchored_block, "superseded_by": latest})  # fmt: skip
+        batch = next((b for b in batches.list(factory_id, period) if b.revision == latest), None)
+        if batch is None or batch.status != ANCHORED:
+            data.missing.append({"period": period, "reason": f"revision {latest} is anchored on chain, but this "
+                                 "service does not hold its records"})  # fmt: skip
+            continue
+        checked = integrity.check(batch.id, rehash=True)
+        checked.raise_unless_intact()
+        assert checked.anchor is not None
+        data.records += [InventoryRecord(record_id, period, record) for record_id, record in checked.records]
+        data.used.append({
+            "period": period, "revision": latest, "batch_id": batch.id, "root": "0x" + checked.anchor.root.hex(),
+            "tx_hash": batch.tx_hash, "block_number": checked.anchor.anchored_block, "records": len(checked.records),
+        })  # fmt: skip
+    return data

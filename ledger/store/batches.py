@@ -1,0 +1,186 @@
+"""SQL for batches and their records: bulk insert, lookups, pages of records, state changes.
+
+Functions take the caller's :class:`~sqlalchemy.orm.Session`, so a use case decides what one
+transaction holds. Records are written with Core ``executemany`` (:data:`INSERT_CHUNK` at a time) and
+read as plain tuples: a month may hold a million of them, too many for an ORM object each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy.orm import Session
+
+from ledger.records import MeasurementRecord
+from ledger.signing import SignedBatch
+from ledger.store.models import BatchRow, RecordRow
+
+PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
+INSERT_CHUNK = 5000
+"""Records per INSERT executemany: few round trips, bounded parameter lists."""
+_BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
+_RECORDS = RecordRow.__table__
+_BATCHES = BatchRow.__table__
+RECORD_COLUMNS = (
+    _RECORDS.c.id, _RECORDS.c.position, _RECORDS.c.record_hash, _RECORDS.c.source_id, _RECORDS.c.kind,
+    _RECORDS.c.value, _RECORDS.c.unit, _RECORDS.c.interval_start, _RECORDS.c.interval_end,
+)  # fmt: skip
+"""What a page of records shows, in :class:`~ledger.services.views.RecordView`'s order."""
+
+
+def insert_batch(session: Session, batch_id: str, signed: SignedBatch, signer: str) -> None:
+    """The batch row (``pending``) and its records, in bulk. Portable Core: SQLite and PostgreSQL."""
+    batch = signed.batch
+    session.execute(
+        insert(_BATCHES),
+        {
+            "id": batch_id, "factory_id": batch.factory_id, "period": batch.period, "revision": batch.revision,
+            "root": "0x" + signed.root.hex(), "leaf_count": signed.leaf_count, "uri": batch.uri,
+            "signature": "0x" + signed.signature.hex(), "signer": signer, "status": PENDING,
+            "created_at": datetime.now(UTC),
+        },
+    )  # fmt: skip
+    records, hashes = batch.records, batch.record_hashes()
+    statement = insert(_RECORDS)
+    ids = record_ids(len(records))
+    for first in range(0, len(records), INSERT_CHUNK):
+        chunk = records[first : first + INSERT_CHUNK]
+        session.execute(
+            statement,
+            [_record_values(next(ids), batch_id, first + i, record, hashes[first + i]) for i, record in enumerate(chunk)],
+        )
+
+
+def record_ids(n: int) -> Iterator[str]:
+    """Ids for a batch's ``n`` records: UUID-shaped (version 8, RFC 9562's custom layout), 72 random
+    bits per batch followed by the position. Ascending within a batch, they are appended to the
+    primary-key index rather than scattered over it, which makes a big batch's insert faster."""
+    r = os.urandom(10).hex()
+    prefix = f"{r[:8]}-{r[8:12]}-8{r[12:15]}-{'89ab'[int(r[15], 16) & 3]}{r[16:19]}-"
+    return (f"{prefix}{position:012x}" for position in range(n))
+
+
+def _record_values(
+    record_id: str, batch_id: str, position: int, record: MeasurementRecord, record_hash: bytes
+) -> dict[str, Any]:
+    body = record.to_json()
+    return {
+        "id": record_id,
+        "batch_id": batch_id,
+        "position": position,
+        "record_hash": "0x" + record_hash.hex(),
+        "source_id": record.source_id,
+        "kind": record.kind,
+        "value": record.value,
+        "unit": record.unit,
+        "interval_start": body["interval_start"],
+        "interval_end": body["interval_end"],
+        "body": _BODY_ENCODER.encode(body),
+    }
+
+
+def get(session: Session, batch_id: str) -> BatchRow | None:
+    return session.get(BatchRow, batch_id)
+
+
+def find_revision(session: Session, factory_id: str, period: str, revision: int) -> BatchRow | None:
+    return session.scalars(
+        select(BatchRow).where(
+            BatchRow.factory_id == factory_id, BatchRow.period == period, BatchRow.revision == revision
+        )
+    ).one_or_none()
+
+
+def list_for(session: Session, factory_id: str, period: str | None = None) -> Sequence[BatchRow]:
+    query = select(BatchRow).where(BatchRow.factory_id == factory_id)
+    if period is not None:
+        query = query.where(BatchRow.period == period)
+    return session.scalars(query.order_by(BatchRow.period, BatchRow.revision)).all()
+
+
+def counts_and_latest(session: Session) -> tuple[dict[str, int], dict[str, str]]:
+    """Per factory: how many batches, and the latest period."""
+    counts = session.execute(select(BatchRow.factory_id, func.count()).group_by(BatchRow.factory_id)).all()
+    latest = session.execute(select(BatchRow.factory_id, func.max(BatchRow.period)).group_by(BatchRow.factory_id)).all()
+    return {f: int(n) for f, n in counts}, {f: str(p) for f, p in latest}
+
+
+def created_at(session: Session, batch_id: str) -> datetime | None:
+    created = session.scalar(select(BatchRow.created_at).where(BatchRow.id == batch_id))
+    if created is None:
+        return None
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
+
+
+def record_page(session: Session, batch_id: str, offset: int = 0, limit: int | None = None) -> list[Row[Any]]:
+    """The records from position ``offset`` on, ``limit`` of them (all when None), as tuples of
+    :data:`RECORD_COLUMNS`."""
+    query = select(*RECORD_COLUMNS).where(_RECORDS.c.batch_id == batch_id, _RECORDS.c.position >= offset)
+    query = query.order_by(_RECORDS.c.position)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.execute(query))
+
+
+def record_bodies(session: Session, batch_id: str, offset: int = 0, limit: int | None = None) -> list[str]:
+    """The canonical JSON of each record (what was hashed), in batch order."""
+    query = select(RecordRow.body).where(RecordRow.batch_id == batch_id, RecordRow.position >= offset)
+    query = query.order_by(RecordRow.position)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(session.scalars(query))
+
+
+def record_hashes(session: Session, batch_id: str) -> list[str]:
+    """Every stored record hash (hex), in batch order."""
+    query = select(RecordRow.record_hash).where(RecordRow.batch_id == batch_id).order_by(RecordRow.position)
+    return list(session.scalars(query))
+
+
+def record_ids_and_hashes(session: Session, batch_id: str) -> list[Row[Any]]:
+    query = select(_RECORDS.c.id, _RECORDS.c.record_hash).where(_RECORDS.c.batch_id == batch_id)
+    return list(session.execute(query.order_by(_RECORDS.c.position)))
+
+
+def get_record(session: Session, record_id: str) -> RecordRow | None:
+    return session.get(RecordRow, record_id)
+
+
+def pending(session: Session) -> Sequence[BatchRow]:
+    """Every pending batch, in the order they must be anchored."""
+    query = select(BatchRow).where(BatchRow.status == PENDING)
+    return session.scalars(query.order_by(BatchRow.factory_id, BatchRow.period, BatchRow.revision)).all()
+
+
+def has_pending_before(session: Session, row: BatchRow) -> bool:
+    """Whether an earlier revision of the same month is still pending."""
+    count = session.scalar(
+        select(func.count()).select_from(BatchRow).where(
+            BatchRow.factory_id == row.factory_id, BatchRow.period == row.period,
+            BatchRow.revision < row.revision, BatchRow.status == PENDING,
+        )
+    )  # fmt: skip
+    return bool(count)
+
+
+def mark_anchored(session: Session, batch_id: str, tx_hash: str | None, block: int, anchored_at: int) -> None:
+    row = session.get(BatchRow, batch_id)
+    assert row is not None
+    row.status, row.tx_hash, row.block_number, row.anchored_at = ANCHORED, tx_hash, block, anchored_at
+
+
+def mark_rejected(session: Session, batch_id: str) -> None:
+    row = session.get(BatchRow, batch_id)
+    if row is not None:
+        row.status = REJECTED
+
+
+def delete_batch(session: Session, batch_id: str) -> None:
+    """The batch and its records: two statements, not an ORM delete per record."""
+    session.execute(delete(_RECORDS).where(_RECORDS.c.batch_id == batch_id))
+    session.execute(delete(_BATCHES).where(_BATCHES.c.id == batch_id))

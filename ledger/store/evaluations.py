@@ -1,0 +1,50 @@
+"""SQL for evaluation reports: the draft, its signature while it is relayed, and its anchor."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ledger.store.models import EvaluationRow
+
+DRAFT, PENDING, ANCHORED = "draft", "pending", "anchored"
+
+
+def add(session: Session, row: EvaluationRow) -> None:
+    session.add(row)
+
+
+def get(session: Session, evaluation_id: str) -> EvaluationRow | None:
+    return session.get(EvaluationRow, evaluation_id)
+
+
+def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
+    query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id)
+    return session.scalars(query.order_by(EvaluationRow.created_at)).all()
+
+
+def pending(session: Session) -> Sequence[EvaluationRow]:
+    query = select(EvaluationRow).where(EvaluationRow.status == PENDING)
+    return session.scalars(query.order_by(EvaluationRow.created_at)).all()
+
+
+def mark_pending(session: Session, evaluation_id: str, evaluator: str, signature: str) -> None:
+    """The signed report is about to be relayed: its signature is kept, so a crash loses nothing."""
+    row = session.get(EvaluationRow, evaluation_id)
+    assert row is not None
+    row.status, row.evaluator, row.signature = PENDING, evaluator, signature
+
+
+def mark_anchored(session: Session, evaluation_id: str, report_id: int, tx_hash: str | None, block: int) -> None:
+    row = session.get(EvaluationRow, evaluation_id)
+    assert row is not None
+    row.status, row.report_id, row.tx_hash, row.block_number = ANCHORED, report_id, tx_hash, block
+
+
+def back_to_draft(session: Session, evaluation_id: str) -> None:
+    """The chain refused the signed report: it is a draft again, to be signed anew."""
+    row = session.get(EvaluationRow, evaluation_id)
+    if row is not None:
+        row.status, row.evaluator, row.signature = DRAFT, None, None
