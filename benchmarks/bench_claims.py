@@ -43,7 +43,8 @@ from ledger.chain.anvil import Anvil
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import ClaimDetails, RetirementClaim, parse_claim, sign_claim
-from ledger.claims.double_counting import ClaimedRetirement, _units_claimed_twice, find_double_counting
+from ledger.claims.checks import _units_claimed_twice
+from ledger.claims.double_counting import ClaimedRetirement, find_double_counting
 from ledger.store.claims import CLAIMED, confirmed_overlap, serial_key
 from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import ClaimRow

@@ -20,11 +20,11 @@ from sqlalchemy import event, insert
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.claims import ClaimDetails, RetirementClaim
+from ledger.claims.checks import _twice
 from ledger.claims.double_counting import (
     UNITS_CLAIMED_TWICE,
     ClaimedRetirement,
     Finding,
-    _twice,
     find_double_counting,
 )
 from ledger.store.claims import CLAIMED, PENDING, confirmed_overlap, serial_key

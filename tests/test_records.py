@@ -1028,7 +1028,7 @@ def _outcome(fn: Callable[[], MeasurementRecord]) -> Any:
 def test_the_fast_path_for_repeated_parts_gives_the_full_paths_record_or_error() -> None:
     """parse_record skips re-checking parts it has seen pass (same meter, kind, unit, instants);
     whatever it returns or raises must be exactly what the full checks give."""
-    from ledger.records import record as module
+    from ledger.records import parsing as module
 
     february = "2025-02"
     parse(wire_record())  # teach it January's parts

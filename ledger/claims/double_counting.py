@@ -6,99 +6,100 @@ factory's anchored measurements. :func:`find_double_counting` looks for six such
 returns one :class:`Finding` per occurrence, naming the claims, the records and the figures, so an
 evaluator can see why without re-deriving anything.
 
-Arithmetic is exact throughout. Record values are :class:`~decimal.Decimal` strings and claims
-count whole serials; converting GJ to MWh (÷ 3.6) or spreading 100 certificates over 12 months has
-no finite decimal form, so sums and comparisons use :class:`~fractions.Fraction` (built from the
-Decimals, never from floats). Messages print a figure exactly when it has a finite decimal form
-and otherwise as ``≈`` rounded to 0.000001 MWh; the comparison itself is never rounded.
-
-Periods are ``YYYY-MM`` months, inclusive at both ends; ``YYYY-MM`` strings order like the months
-they name, and :func:`_month_index` turns them into consecutive integers for month arithmetic.
+The checks themselves are in :mod:`ledger.claims.checks` (one function each), the exact month
+allocation and figure printing in :mod:`ledger.claims.allocation`, and the types and check names
+in :mod:`ledger.claims.findings`; this module decides which claims and records each check sees and
+runs them in the order of :data:`CHECKS`. Every public name of those modules that callers used
+from here is re-exported here.
 """
 
 from __future__ import annotations
 
-import heapq
-from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
-from fractions import Fraction
 from types import MappingProxyType
 
-from ledger.claims.claim import RetirementClaim
-from ledger.claims.registries import REGISTRIES
-from ledger.records.period import check_factory_id, check_period
-from ledger.records.record import MeasurementRecord
-from ledger.records.units import convert_fraction
-
-UNITS_CLAIMED_TWICE = "units_claimed_twice"
-"""Two claims on the same (registry, block) whose serial ranges share at least one serial."""
-GEC_AND_CCER = "gec_and_ccer"
-"""A GEC claim and a CCER claim for the same project's overlapping generation months."""
-RENEWABLE_EXCEEDS_CONSUMPTION = "renewable_exceeds_consumption"
-"""More renewable MWh claimed in the evaluation period than electricity metered in it."""
-OUTSIDE_VALIDITY = "outside_validity"
-"""A certificate claimed for consumption that starts after its registry's validity window."""
-GENERATION_AFTER_CONSUMPTION = "generation_after_consumption"
-"""A certificate generated only after the consumption it is claimed against had ended."""
-ONSITE_CERTIFICATES_SOLD = "onsite_certificates_sold"
-"""On-site generation counted as self-consumed while certificates for the same months were claimed."""
-
-CHECKS: tuple[str, ...] = (
-    UNITS_CLAIMED_TWICE,
+from ledger.claims.allocation import allocated_units
+from ledger.claims.checks import (
+    CCER,
+    GEC,
+    GREEN_POWER_CONTRACT,
+    GRID_ELECTRICITY,
+    MWH,
+    ONSITE_SELF_CONSUMED,
+    _gec_and_ccer,
+    _generation_after_consumption,
+    _onsite_certificates_sold,
+    _outside_validity,
+    _renewable_exceeds_consumption,
+    _units_claimed_twice,
+)
+from ledger.claims.findings import (
+    CHECKS,
     GEC_AND_CCER,
-    RENEWABLE_EXCEEDS_CONSUMPTION,
-    OUTSIDE_VALIDITY,
     GENERATION_AFTER_CONSUMPTION,
     ONSITE_CERTIFICATES_SOLD,
+    OUTSIDE_VALIDITY,
+    REFUSING,
+    RENEWABLE_EXCEEDS_CONSUMPTION,
+    UNITS_CLAIMED_TWICE,
+    AnchoredRecord,
+    ClaimedRetirement,
+    Finding,
+    refused_claims,
 )
-"""Every check, in the order :func:`find_double_counting` reports them."""
+from ledger.records.period import check_factory_id, check_period
 
-MWH = "MWh"
-GEC = "GEC"
-CCER = "CCER"
-GRID_ELECTRICITY = "grid_electricity"
-ONSITE_SELF_CONSUMED = "onsite_renewable_self_consumed"
-GREEN_POWER_CONTRACT = "green_power_contract"
+__all__ = [
+    "CCER",
+    "CHECKS",
+    "GEC",
+    "GEC_AND_CCER",
+    "GENERATION_AFTER_CONSUMPTION",
+    "GREEN_POWER_CONTRACT",
+    "GRID_ELECTRICITY",
+    "MWH",
+    "ONSITE_CERTIFICATES_SOLD",
+    "ONSITE_SELF_CONSUMED",
+    "OUTSIDE_VALIDITY",
+    "REFUSING",
+    "RENEWABLE_EXCEEDS_CONSUMPTION",
+    "UNITS_CLAIMED_TWICE",
+    "AnchoredRecord",
+    "ClaimedRetirement",
+    "Finding",
+    "allocated_units",
+    "find_double_counting",
+    "refused_claims",
+]
 
-_DISPLAY_DIGITS = 6  # 0.000001 MWh = 1 Wh, for figures with no finite decimal form
 _NO_PROJECTS: Mapping[str, str] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
-class ClaimedRetirement:
-    """A claim as recorded on chain (from the contract's ``RetirementClaimed`` events)."""
+class _Scope:
+    """What one run looks at: all claims on chain, the factory's own, its records in the period."""
 
-    claim_id: int
-    claim: RetirementClaim
-    signer: str
-    tx_hash: str | None = None
-
-
-@dataclass(frozen=True)
-class AnchoredRecord:
-    """A measurement record already proven against its anchored Merkle root; ``record_id`` names it."""
-
-    record_id: str
-    record: MeasurementRecord
+    factory_id: str
+    period_start: str
+    period_end: str
+    claims: Sequence[ClaimedRetirement]
+    own: Sequence[ClaimedRetirement]
+    in_period: Sequence[AnchoredRecord]
+    onsite_projects: Mapping[str, str]
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One occurrence of double counting: which check, why (with the figures), and who is involved.
-
-    ``claim_ids`` are in ascending order; ``record_ids`` in the order the records were given.
-    """
-
-    check: str
-    message: str
-    claim_ids: tuple[int, ...]
-    record_ids: tuple[str, ...]
-
-    def __post_init__(self) -> None:
-        if self.check not in CHECKS:
-            raise ValueError(f"unknown check {self.check!r}; known: {', '.join(CHECKS)}")
+_RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType({
+    UNITS_CLAIMED_TWICE: lambda s: _units_claimed_twice(s.claims, s.factory_id),
+    GEC_AND_CCER: lambda s: _gec_and_ccer(s.claims, s.factory_id),
+    RENEWABLE_EXCEEDS_CONSUMPTION: lambda s: _renewable_exceeds_consumption(
+        s.own, s.in_period, s.period_start, s.period_end
+    ),
+    OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
+    GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
+    ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period, s.onsite_projects),
+})
+"""Each check with the inputs it is given; claims of other factories reach only checks 1, 2 and 6."""
 
 
 def find_double_counting(
@@ -137,320 +138,16 @@ def find_double_counting(
                 f"record {r.record_id} belongs to factory {r.record.factory_id!r}, not {factory_id!r}"
             )
 
-    in_period = [r for r in records if period_start <= r.record.period <= period_end]
-    own = [c for c in claims if c.claim.factory_id == factory_id]
-    findings = [
-        *_units_claimed_twice(claims, factory_id),
-        *_gec_and_ccer(claims, factory_id),
-        *_renewable_exceeds_consumption(own, in_period, period_start, period_end),
-        *_outside_validity(own),
-        *_generation_after_consumption(own),
-        *_onsite_certificates_sold(claims, in_period, onsite_projects),
-    ]
-    return findings
-
-
-# --- check 1: serials claimed twice -----------------------------------------------------------
-
-
-def _units_claimed_twice(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[Finding]:
-    """Overlapping serial ranges within one (registry, block_id), at least one claim the factory's.
-
-    Ranges are inclusive: 1..100 and 101..200 touch but share no serial; 1..100 and 100..200 share
-    serial 100. Each block is swept once in order of first serial, keeping the claims still open
-    (last serial not yet passed) in heaps keyed by last serial: every claim still open when another
-    starts overlaps it, so the work is O(n log n) plus one step per reported pair — a busy block of
-    other factories' claims (or a million disjoint ones) never makes it quadratic. Claims on chain
-    are disjoint per block (the contract refuses overlaps), so a block whose sorted ranges never
-    reach back is passed over after one linear look, without the heaps.
-    """
-    blocks: dict[tuple[str, str], list[ClaimedRetirement]] = defaultdict(list)
-    for c in claims:
-        blocks[(c.claim.registry, c.claim.block_id)].append(c)
-    findings: list[Finding] = []
-    for (registry, block_id), members in blocks.items():
-        if len(members) < 2:
-            continue
-        members.sort(key=_first_serial)
-        if _disjoint(members):
-            continue
-        open_all: list[tuple[int, int, ClaimedRetirement]] = []  # (last serial, claim id, claim)
-        open_own: list[tuple[int, int, ClaimedRetirement]] = []  # the factory's claims among them
-        for b in members:
-            start, own = b.claim.serial_start, b.claim.factory_id == factory_id
-            for heap in (open_all, open_own):
-                while heap and heap[0][0] < start:
-                    heapq.heappop(heap)
-            for _, _, a in open_all if own else open_own:
-                findings.append(_twice(registry, block_id, a, b))
-            entry = (b.claim.serial_end, b.claim_id, b)
-            heapq.heappush(open_all, entry)
-            if own:
-                heapq.heappush(open_own, entry)
-    return sorted(findings, key=lambda f: f.claim_ids)
-
-
-def _first_serial(c: ClaimedRetirement) -> tuple[int, int]:
-    return (c.claim.serial_start, c.claim_id)
-
-
-def _disjoint(members: Sequence[ClaimedRetirement]) -> bool:
-    """Whether ranges sorted by first serial share no serial (each starts past all before it)."""
-    reach = -1
-    for c in members:
-        if c.claim.serial_start <= reach:
-            return False
-        reach = max(reach, c.claim.serial_end)
-    return True
-
-
-def _twice(registry: str, block_id: str, a: ClaimedRetirement, b: ClaimedRetirement) -> Finding:
-    first, second = sorted((a, b), key=lambda c: c.claim_id)
-    low = max(a.claim.serial_start, b.claim.serial_start)
-    high = min(a.claim.serial_end, b.claim.serial_end)
-    return Finding(
-        UNITS_CLAIMED_TWICE,
-        f"{registry} block {block_id}: serials {_serials(first)} (claim {first.claim_id}, "
-        f"{first.claim.factory_id}) and {_serials(second)} (claim {second.claim_id}, "
-        f"{second.claim.factory_id}) overlap in {low}..{high}: "
-        f"{high - low + 1:,} unit{'' if high == low else 's'} claimed twice",
-        (first.claim_id, second.claim_id),
-        (),
+    scope = _Scope(
+        factory_id=factory_id,
+        period_start=period_start,
+        period_end=period_end,
+        claims=claims,
+        own=[c for c in claims if c.claim.factory_id == factory_id],
+        in_period=[r for r in records if period_start <= r.record.period <= period_end],
+        onsite_projects=onsite_projects,
     )
-
-
-# --- check 2: GEC and CCER for the same generation --------------------------------------------
-
-
-def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[Finding]:
-    """A GEC and a CCER claim with one project id whose generation months overlap.
-
-    国能综通新能〔2024〕124号 lets such a project take either instrument for a given generation,
-    never both; at least one of the two claims must be the factory's to be reported here.
-    """
-    by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(
-        lambda: ([], [])
-    )
-    for c in claims:
-        if c.claim.registry == GEC:
-            by_project[c.claim.details.project_id][0].append(c)
-        elif c.claim.registry == CCER:
-            by_project[c.claim.details.project_id][1].append(c)
-    findings: list[Finding] = []
-    for project_id, (gecs, ccers) in by_project.items():
-        for g in gecs:
-            for k in ccers:
-                if factory_id not in (g.claim.factory_id, k.claim.factory_id):
-                    continue
-                overlap = _overlap(_generation(g), _generation(k))
-                if overlap is None:
-                    continue
-                findings.append(
-                    Finding(
-                        GEC_AND_CCER,
-                        f"project {project_id}: GEC claim {g.claim_id} ({g.claim.factory_id}, "
-                        f"{g.claim.units:,} MWh generated {_months(_generation(g))}) and CCER claim "
-                        f"{k.claim_id} ({k.claim.factory_id}, {k.claim.units:,} tCO2e generated "
-                        f"{_months(_generation(k))}) both claim generation {_months(overlap)}",
-                        tuple(sorted((g.claim_id, k.claim_id))),
-                        (),
-                    )
-                )
-    return sorted(findings, key=lambda f: f.claim_ids)
-
-
-# --- check 3: renewable MWh above metered electricity ------------------------------------------
-
-
-def _renewable_exceeds_consumption(
-    own: Sequence[ClaimedRetirement],
-    records: Sequence[AnchoredRecord],
-    period_start: str,
-    period_end: str,
-) -> list[Finding]:
-    """Renewable MWh claimed for the period versus electricity metered in it (GHG Protocol Scope 2).
-
-    Claimed = the factory's certificate units allocated to the period (:func:`allocated_units`)
-      + ``green_power_contract`` records + ``onsite_renewable_self_consumed`` records.
-    Metered = ``grid_electricity`` records + ``onsite_renewable_self_consumed`` records.
-    Every record is converted to MWh exactly. A finding only when claimed > metered; equal is fine.
-    """
-    evaluation = (period_start, period_end)
-    certificates = Fraction(0)
-    claim_ids: list[int] = []
-    for c in own:
-        if not _is_certificate(c.claim):
-            continue
-        if _overlap(_consumption(c), evaluation) is not None:
-            certificates += allocated_units(c.claim, period_start, period_end)
-            claim_ids.append(c.claim_id)
-
-    totals: dict[str, Fraction] = defaultdict(Fraction)
-    record_ids: list[str] = []
-    for r in records:
-        kind = r.record.kind
-        if kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED, GREEN_POWER_CONTRACT):
-            totals[kind] += convert_fraction(r.record.quantity, r.record.unit, MWH)
-            record_ids.append(r.record_id)
-
-    claimed = certificates + totals[GREEN_POWER_CONTRACT] + totals[ONSITE_SELF_CONSUMED]
-    metered = totals[GRID_ELECTRICITY] + totals[ONSITE_SELF_CONSUMED]
-    if claimed <= metered:
-        return []
-    ids = ", ".join(str(i) for i in sorted(claim_ids)) or "none"
-    return [
-        Finding(
-            RENEWABLE_EXCEEDS_CONSUMPTION,
-            f"renewable {_mwh(claimed)} MWh claimed > {_mwh(metered)} MWh metered in "
-            f"{_months(evaluation)} (excess {_mwh(claimed - metered)} MWh; certificates "
-            f"{_mwh(certificates)} MWh from claims {ids}, green-power contracts "
-            f"{_mwh(totals[GREEN_POWER_CONTRACT])} MWh, on-site self-consumed "
-            f"{_mwh(totals[ONSITE_SELF_CONSUMED])} MWh, grid {_mwh(totals[GRID_ELECTRICITY])} MWh)",
-            tuple(sorted(claim_ids)),
-            tuple(record_ids),
-        )
-    ]
-
-
-def allocated_units(claim: RetirementClaim, period_start: str, period_end: str) -> Fraction:
-    """The part of ``claim``'s units that falls in ``period_start``..``period_end``, exactly.
-
-    A claim says which months it covers, not how much of each, so its serial count is spread
-    evenly over its consumption months: each month gets ``units / months`` and the period gets
-    ``units × overlapping months / months``. A year-long claim of 1,200 MWh puts 100 MWh in each
-    month; 100 MWh over Jul–Jun puts 50 MWh in Jan–Dec of the second year. The result is a
-    Fraction because 100 / 12 has no finite decimal form; rounding it would let a claim pass or
-    fail on the rounding.
-    """
-    overlap = _overlap((claim.consumption_start, claim.consumption_end), (period_start, period_end))
-    if overlap is None:
-        return Fraction(0)
-    months = _month_count(claim.consumption_start, claim.consumption_end)
-    return Fraction(claim.units * _month_count(*overlap), months)
-
-
-# --- check 4: certificates outside their validity window --------------------------------------
-
-
-def _outside_validity(own: Sequence[ClaimedRetirement]) -> list[Finding]:
-    """Certificates claimed for consumption that starts after the registry's validity window.
-
-    With V = the registry's ``validity_months`` (GEC: 24, two years after generation), a claim is
-    outside when ``month(consumption_start) - month(generation_end) > V``. Months are counted
-    whole, because claims only name months: GECs generated in 2023-01 may cover consumption
-    starting up to 2025-01 (24 months later) and not from 2025-02 (25 months). The latest
-    generation month is the one compared, since a claim does not say which of its serials come
-    from which generation month; registries without ``validity_months`` are never outside.
-    """
-    findings: list[Finding] = []
-    for c in own:
-        registry = REGISTRIES.get(c.claim.registry)
-        if registry is None or registry.validity_months is None:
-            continue
-        generated = c.claim.details.generation_end
-        gap = _month_index(c.claim.consumption_start) - _month_index(generated)
-        if gap <= registry.validity_months:
-            continue
-        last = _month_text(_month_index(generated) + registry.validity_months)
-        findings.append(
-            Finding(
-                OUTSIDE_VALIDITY,
-                f"{registry.name} claim {c.claim_id}: {c.claim.units:,} {registry.unit} generated up to "
-                f"{generated} claimed for consumption from {c.claim.consumption_start}, {gap} months "
-                f"later; {registry.name} is valid {registry.validity_months} months after generation, "
-                f"so consumption must start by {last}",
-                (c.claim_id,),
-                (),
-            )
-        )
-    return sorted(findings, key=lambda f: f.claim_ids)
-
-
-# --- check 5: generation after consumption ----------------------------------------------------
-
-
-def _generation_after_consumption(own: Sequence[ClaimedRetirement]) -> list[Finding]:
-    """Certificates whose generation starts only after the claimed consumption ended.
-
-    Electricity generated later cannot have been what the factory used earlier; a generation
-    period that starts within or before the consumption period is accepted here.
-    """
-    findings = [
-        Finding(
-            GENERATION_AFTER_CONSUMPTION,
-            f"{c.claim.registry} claim {c.claim_id}: {c.claim.units:,} MWh generated "
-            f"{_months(_generation(c))} claimed for consumption {_months(_consumption(c))}; "
-            f"generation starts after consumption ends",
-            (c.claim_id,),
-            (),
-        )
-        for c in own
-        if _is_certificate(c.claim) and c.claim.details.generation_start > c.claim.consumption_end
-    ]
-    return sorted(findings, key=lambda f: f.claim_ids)
-
-
-# --- check 6: on-site generation both self-consumed and sold ----------------------------------
-
-
-def _onsite_certificates_sold(
-    claims: Sequence[ClaimedRetirement],
-    records: Sequence[AnchoredRecord],
-    onsite_projects: Mapping[str, str],
-) -> list[Finding]:
-    """Certificate claims (anyone's) for the generation the factory records as self-consumed.
-
-    A record of kind ``onsite_renewable_self_consumed`` whose ``source_id`` maps to a project id
-    keeps that month's renewable attribute with the factory; a certificate claim with the same
-    project id whose generation months include the record's month means the attribute was also
-    retired as a certificate. One finding per claim, naming every record it collides with.
-    """
-    onsite: dict[str, list[AnchoredRecord]] = defaultdict(list)
-    for r in records:
-        if r.record.kind == ONSITE_SELF_CONSUMED and r.record.source_id in onsite_projects:
-            onsite[onsite_projects[r.record.source_id]].append(r)
-    if not onsite:
-        return []
-    findings: list[Finding] = []
-    for c in claims:
-        collisions = onsite.get(c.claim.details.project_id)
-        if not collisions or not _is_certificate(c.claim):
-            continue
-        generation = _generation(c)
-        hit = [r for r in collisions if generation[0] <= r.record.period <= generation[1]]
-        if not hit:
-            continue
-        self_consumed = sum(
-            (convert_fraction(r.record.quantity, r.record.unit, MWH) for r in hit), Fraction(0)
-        )
-        sources = ", ".join(sorted({r.record.source_id for r in hit}))
-        months = ", ".join(sorted({r.record.period for r in hit}))
-        findings.append(
-            Finding(
-                ONSITE_CERTIFICATES_SOLD,
-                f"project {c.claim.details.project_id}: on-site source {sources} counted as "
-                f"self-consumed in {months} ({_mwh(self_consumed)} MWh), but {c.claim.registry} "
-                f"claim {c.claim_id} ({c.claim.factory_id}) retires {c.claim.units:,} MWh "
-                f"generated {_months(generation)}",
-                (c.claim_id,),
-                tuple(r.record_id for r in hit),
-            )
-        )
-    return sorted(findings, key=lambda f: (f.claim_ids, f.record_ids))
-
-
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _is_certificate(claim: RetirementClaim) -> bool:
-    """Whether one serial of the claim is one MWh of renewable attribute (GEC, I-REC).
-
-    The contract accepts any registry name; for one this ledger does not know, the claim's own
-    signed ``details.unit`` decides instead of silently dropping it.
-    """
-    registry = REGISTRIES.get(claim.registry)
-    unit = registry.unit if registry is not None else claim.details.unit
-    return unit == MWH
+    return [finding for check in CHECKS for finding in _RUN[check](scope)]
 
 
 def _require_unique(ids: Iterable[object], name: str) -> None:
@@ -459,70 +156,3 @@ def _require_unique(ids: Iterable[object], name: str) -> None:
         if i in seen:
             raise ValueError(f"{name} {i!r} appears twice; each must name one claim or record")
         seen.add(i)
-
-
-def _generation(c: ClaimedRetirement) -> tuple[str, str]:
-    return (c.claim.details.generation_start, c.claim.details.generation_end)
-
-
-def _consumption(c: ClaimedRetirement) -> tuple[str, str]:
-    return (c.claim.consumption_start, c.claim.consumption_end)
-
-
-def _overlap(a: tuple[str, str], b: tuple[str, str]) -> tuple[str, str] | None:
-    """The months two inclusive ``YYYY-MM`` ranges share, or None."""
-    start, end = max(a[0], b[0]), min(a[1], b[1])
-    return (start, end) if start <= end else None
-
-
-def _month_index(period: str) -> int:
-    """Months since year 0: 2025-01 and 2024-12 are one apart."""
-    return int(period[:4]) * 12 + int(period[5:7]) - 1
-
-
-def _month_text(index: int) -> str:
-    return f"{index // 12:04d}-{index % 12 + 1:02d}"
-
-
-def _month_count(start: str, end: str) -> int:
-    return _month_index(end) - _month_index(start) + 1
-
-
-def _months(span: tuple[str, str]) -> str:
-    return span[0] if span[0] == span[1] else f"{span[0]}..{span[1]}"
-
-
-def _serials(c: ClaimedRetirement) -> str:
-    return f"{c.claim.serial_start}..{c.claim.serial_end}"
-
-
-def _mwh(value: Fraction) -> str:
-    """``value`` with thousands separators: exact if it has a finite decimal form, else ``≈``.
-
-    Built from integers and decimal strings only, so no Decimal context precision applies.
-    """
-    denominator = value.denominator
-    for prime in (2, 5):
-        while denominator % prime == 0:
-            denominator //= prime
-    if denominator == 1:
-        digits = 0
-        while (value * 10**digits).denominator != 1:
-            digits += 1
-        return f"{Decimal(f'{(value * 10**digits).numerator}E-{digits}'):,f}"
-    rounded = round(value * 10**_DISPLAY_DIGITS)  # Fraction rounds half to even, exactly
-    return f"≈{Decimal(f'{rounded}E-{_DISPLAY_DIGITS}'):,f}"
-
-
-REFUSING = frozenset(
-    {UNITS_CLAIMED_TWICE, GEC_AND_CCER, OUTSIDE_VALIDITY, GENERATION_AFTER_CONSUMPTION, ONSITE_CERTIFICATES_SOLD}
-)
-
-
-def refused_claims(findings: Sequence[Finding]) -> frozenset[int]:
-    """Claims a finding shows cannot carry their attribute: they count for nothing in the inventory.
-
-    Renewable MWh above consumption is not among these: the inventory caps coverage at grid use,
-    and the finding still blocks every level.
-    """
-    return frozenset(i for f in findings if f.check in REFUSING for i in f.claim_ids)

@@ -32,198 +32,41 @@ factor key, so that a person editing the file can fix all of them at once.
 A user file may not take the id of a bundled set unless its content is identical: a result labelled
 ``cn-mee-2023@1.0`` must mean the published figures, not someone's edit of them. To adjust a bundled
 set, give the file its own id and ``extends = "cn-mee-2023@1.0"``.
+
+This module reads files and keeps the bundled sets; what a factor and a set are lives in
+:mod:`ledger.factors.model` and the per-field rules of the format in :mod:`ledger.factors.schema`.
+Their public names are re-exported here, where callers have always imported them from.
 """
 
 from __future__ import annotations
 
-import difflib
 import functools
-import hashlib
-import json
-import re
 import tomllib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import date
-from decimal import Decimal, InvalidOperation
 from importlib import resources
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from .model import Factor, FactorSet, FactorSetError, MissingFactor
+from .schema import _check_header, _walk
+
+__all__ = [
+    "BUNDLED_PREFIX",
+    "NAMESPACES",
+    "Factor",
+    "FactorSet",
+    "FactorSetError",
+    "MissingFactor",
+    "bundled_factor_sets",
+    "load_factor_set",
+    "loads_factor_set",
+]
+
 NAMESPACES: tuple[str, ...] = ("grid", "fuel", "heat", "steam", "energy", "scope3")
 """The factor namespaces a file may use (its top-level tables besides ``[set]``)."""
 
-_SET_REQUIRED = ("id", "version", "name")
-_SET_OPTIONAL = ("description", "published", "updated", "extends")
-_FACTOR_REQUIRED = ("value", "unit", "source", "confirmed")
-_FACTOR_OPTIONAL = ("year", "note")
-
-_DECIMAL = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_SEGMENT = re.compile(r"[a-z0-9][a-z0-9_]*")
-_SET_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
-_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+-]{0,31}")
-
 _SETS_PACKAGE = __package__ or "ledger.factors"
 BUNDLED_PREFIX = "bundled:"
-
-
-class FactorSetError(ValueError):
-    """A factor-set file is unusable; ``problems`` lists ``(key, message)`` pairs.
-
-    ``origin`` is the file (a path, or ``bundled:<id>``); ``key`` is the first problem's factor key
-    (``grid.east``, ``set.version``) or ``None`` for a problem with the file as a whole.
-    """
-
-    def __init__(self, origin: str, problems: Iterable[tuple[str | None, str]]) -> None:
-        self.origin = origin
-        self.problems: list[tuple[str | None, str]] = list(problems)
-        if not self.problems:
-            raise ValueError("FactorSetError needs at least one problem")
-        self.key = self.problems[0][0]
-        super().__init__(str(self))
-
-    @classmethod
-    def one(cls, origin: str, key: str | None, message: str) -> FactorSetError:
-        return cls(origin, [(key, message)])
-
-    def __str__(self) -> str:
-        lines = [f"{key}: {message}" if key else message for key, message in self.problems]
-        if len(lines) == 1:
-            return f"{self.origin}: {lines[0]}"
-        return f"{self.origin}: {len(lines)} problems:\n" + "\n".join("  " + line for line in lines)
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.origin, self.problems))
-
-
-class MissingFactor(KeyError):
-    """A set has no factor under ``key``: never a silent fallback to another set or a default."""
-
-    def __init__(self, set_label: str, origin: str, key: str, near: Iterable[str] = ()) -> None:
-        self.set_label = set_label
-        self.origin = origin
-        self.key = key
-        self.near = tuple(near)
-        super().__init__(key)
-
-    def __str__(self) -> str:
-        message = f"factor set {self.set_label} ({self.origin}) has no factor {self.key!r}"
-        if self.near:
-            message += "; near: " + ", ".join(self.near)
-        return message
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (type(self), (self.set_label, self.origin, self.key, self.near))
-
-
-@dataclass(frozen=True)
-class Factor:
-    """One value with its unit and provenance. ``value`` is exact: parsed from a decimal string."""
-
-    key: str
-    value: Decimal
-    unit: str
-    source: str
-    year: int | None
-    confirmed: bool
-    note: str = ""
-
-    def __post_init__(self) -> None:
-        if not isinstance(self.value, Decimal) or not self.value.is_finite():
-            raise ValueError(f"factor {self.key!r}: value must be a finite Decimal, got {self.value!r}")
-
-    def canonical(self) -> dict[str, Any]:
-        """A JSON-ready dict; ``value`` as written (``"0.5500"`` keeps its zeros)."""
-        return {
-            "value": str(self.value),
-            "unit": self.unit,
-            "source": self.source,
-            "year": self.year,
-            "confirmed": self.confirmed,
-            "note": self.note,
-        }
-
-
-@dataclass(frozen=True)
-class FactorSet:
-    """A named, versioned set of factors. Look values up with :meth:`get`, never ``factors[...]``
-    with a fallback: a missing factor is an error naming the set and the key."""
-
-    id: str
-    version: str
-    name: str
-    description: str
-    factors: Mapping[str, Factor] = field(hash=False)
-    origin: str
-    published: date | None = None
-    updated: date | None = None
-    extends: str | None = None
-    """``id@version`` of the bundled set this one was built on, if any."""
-
-    @property
-    def label(self) -> str:
-        """``id@version``: what every result names."""
-        return f"{self.id}@{self.version}"
-
-    def get(self, key: str) -> Factor:
-        """The factor under ``key``; :class:`MissingFactor` (a ``KeyError``) naming set and key."""
-        factor = self.factors.get(key)
-        if factor is None:
-            raise MissingFactor(self.label, self.origin, key, _near_keys(key, self.factors))
-        return factor
-
-    def __contains__(self, key: object) -> bool:
-        return key in self.factors
-
-    def keys(self, prefix: str = "") -> list[str]:
-        """Factor keys in file order, optionally only those under ``prefix`` (``"grid"``)."""
-        if not prefix:
-            return list(self.factors)
-        stem = prefix.rstrip(".") + "."
-        return [k for k in self.factors if k.startswith(stem)]
-
-    def unconfirmed(self) -> list[str]:
-        """Keys of factors marked ``confirmed = false``: defaults a report should flag."""
-        return [k for k, f in self.factors.items() if not f.confirmed]
-
-    def canonical(self) -> dict[str, Any]:
-        """The set's content as a JSON-ready dict (everything but ``origin``)."""
-        return {
-            "set": {
-                "id": self.id,
-                "version": self.version,
-                "name": self.name,
-                "description": self.description,
-                "published": self.published.isoformat() if self.published else None,
-                "updated": self.updated.isoformat() if self.updated else None,
-                "extends": self.extends,
-            },
-            "factors": {key: f.canonical() for key, f in self.factors.items()},
-        }
-
-    @functools.cached_property
-    def digest(self) -> str:
-        """SHA-256 (hex) of :meth:`canonical` as sorted, compact UTF-8 JSON.
-
-        Two sets with the same digest have the same header and the same factors with the same
-        values as written; where the file came from (``origin``) is not part of it.
-        """
-        text = json.dumps(self.canonical(), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _near_keys(key: str, keys: Iterable[str], limit: int = 8) -> list[str]:
-    keys = list(keys)
-    near = difflib.get_close_matches(key, keys, n=5, cutoff=0.6)
-    namespace = key.split(".", 1)[0] + "."
-    near += [k for k in keys if k.startswith(namespace) and k not in near]
-    return near[:limit]
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading
-# ---------------------------------------------------------------------------------------------
 
 
 def _sets_dir() -> Any:
@@ -382,141 +225,3 @@ def _load_bundled_version(set_id: str) -> str:
     except FactorSetError:
         return "<version>"
 
-
-def _check_header(header: dict[str, Any], problems: list[tuple[str | None, str]]) -> dict[str, Any]:
-    meta: dict[str, Any] = {}
-    for name in header:
-        if name not in _SET_REQUIRED + _SET_OPTIONAL:
-            problems.append((f"set.{name}", f"unknown field; [set] has {', '.join(_SET_REQUIRED + _SET_OPTIONAL)}"))
-    missing = [name for name in _SET_REQUIRED if name not in header]
-    if missing:
-        problems.append(("set", "missing " + ", ".join(missing)))
-    patterns = {"id": _SET_ID, "version": _VERSION}
-    for name in ("id", "version", "name", "description", "extends"):
-        if name not in header:
-            continue
-        value = header[name]
-        if not isinstance(value, str):
-            problems.append((f"set.{name}", f"must be a string, got {_toml_type(value)}"))
-        elif name in patterns and not patterns[name].fullmatch(value):
-            problems.append((f"set.{name}", f"{value!r} does not match {patterns[name].pattern}"))
-        elif name in ("name",) and not value.strip():
-            problems.append((f"set.{name}", "must not be empty"))
-        else:
-            meta[name] = value
-    for name in ("published", "updated"):
-        if name in header:
-            value = header[name]
-            if type(value) is not date:  # a TOML datetime is a date subclass: refuse it too
-                problems.append((f"set.{name}", f"must be a TOML date like 2024-12-20, got {_toml_type(value)}"))
-            else:
-                meta[name] = value
-    return meta
-
-
-def _walk(
-    table: dict[str, Any], path: list[str], out: dict[str, Factor], problems: list[tuple[str | None, str]]
-) -> None:
-    key = ".".join(path)
-    fields = _FACTOR_REQUIRED + _FACTOR_OPTIONAL
-    if any(name in table and not isinstance(table[name], dict) for name in fields):
-        if len(path) < 2:
-            problems.append((key, "a factor needs a name inside its namespace, e.g. [heat.purchased]"))
-            return
-        factor = _check_factor(key, table, problems)
-        if factor is not None:
-            out[key] = factor
-        return
-    if not table:
-        problems.append((key, "empty table; a factor needs " + ", ".join(_FACTOR_REQUIRED)))
-        return
-    for name, content in table.items():
-        sub = f"{key}.{name}"
-        if not _SEGMENT.fullmatch(name):
-            problems.append((sub, f"key segment {name!r} must match {_SEGMENT.pattern}"))
-        elif isinstance(content, dict):
-            _walk(content, path + [name], out, problems)
-        else:
-            problems.append((sub, f"expected a factor table, got {_toml_type(content)}"))
-
-
-def _check_factor(key: str, table: dict[str, Any], problems: list[tuple[str | None, str]]) -> Factor | None:
-    start = len(problems)
-    allowed = _FACTOR_REQUIRED + _FACTOR_OPTIONAL
-    unknown = [name for name in table if name not in allowed]
-    if unknown:
-        problems.append((key, f"unknown field(s) {', '.join(unknown)}; a factor has {', '.join(allowed)}"))
-    missing = [name for name in _FACTOR_REQUIRED if name not in table]
-    if missing:
-        problems.append((key, "missing " + ", ".join(missing)))
-
-    value = _check_value(key, table.get("value"), problems)
-    for name in ("unit", "source"):
-        if name in table:
-            text = table[name]
-            if not isinstance(text, str):
-                problems.append((key, f"{name} must be a string, got {_toml_type(text)}"))
-            elif not text.strip():
-                problems.append((key, f"{name} must not be empty"))
-    confirmed = table.get("confirmed")
-    if "confirmed" in table and type(confirmed) is not bool:
-        problems.append((key, f"confirmed must be true or false, got {_toml_type(confirmed)}"))
-    year = table.get("year")
-    if "year" in table and (type(year) is not int or not 1900 <= year <= 2200):
-        problems.append((key, f"year must be an integer year, got {year!r}"))
-    note = table.get("note", "")
-    if not isinstance(note, str):
-        problems.append((key, f"note must be a string, got {_toml_type(note)}"))
-    if len(problems) > start or value is None:
-        return None
-    return Factor(
-        key=key,
-        value=value,
-        unit=table["unit"].strip(),
-        source=table["source"].strip(),
-        year=year,
-        confirmed=confirmed,
-        note=note.strip(),
-    )
-
-
-def _check_value(key: str, value: Any, problems: list[tuple[str | None, str]]) -> Decimal | None:
-    if value is None:
-        return None
-    if isinstance(value, float):
-        problems.append(
-            (key, f'value is a TOML float ({value!r}); write it as a string, value = "...", so that it stays exact')
-        )
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        problems.append((key, f'value is a TOML integer ({value}); write it as a string, value = "{value}"'))
-        return None
-    if not isinstance(value, str):
-        problems.append((key, f"value must be a decimal string, got {_toml_type(value)}"))
-        return None
-    if not _DECIMAL.fullmatch(value):
-        problems.append((key, f"value {value!r} is not a decimal number"))
-        return None
-    try:
-        return Decimal(value)
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid decimals
-        problems.append((key, f"value {value!r} is not a decimal number"))
-        return None
-
-
-def _toml_type(value: Any) -> str:
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int):
-        return "an integer"
-    if isinstance(value, float):
-        return "a float"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, date):
-        return "a date/time"
-    return type(value).__name__

@@ -19,7 +19,8 @@ from .hashing import (
 )
 from .kinds import QUANTITY_KINDS, QuantityKind, register_kind
 from .period import check_factory_id, check_period, period_bounds
-from .record import EvidenceRef, MeasurementRecord, new_salt, parse_record
+from .parsing import parse_record
+from .record import EvidenceRef, MeasurementRecord, new_salt
 from .units import UNITS, Unit, convert, convert_fraction
 
 __all__ = [

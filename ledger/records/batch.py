@@ -16,7 +16,8 @@ from typing import Any
 from .errors import BatchError, RecordError
 from .hashing import record_hash
 from .period import check_factory_id, check_period
-from .record import MeasurementRecord, parse_record
+from .parsing import parse_record
+from .record import MeasurementRecord
 
 MAX_URI_BYTES = 512
 """``BatchAnchors.MAX_URI_LENGTH`` (bytes of UTF-8)."""
