@@ -17,6 +17,7 @@ from api.schemas import (
     ReportTypedDataOut,
     SignatureIn,
     error,
+    json_error,
 )
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
@@ -54,7 +55,7 @@ def get_evaluation(evaluation_id: str, evaluations: EvaluationsDep) -> dict[str,
 @router.get(
     "/evaluations/{evaluation_id}/report.html",
     response_class=HTMLResponse,
-    responses={404: error("no such evaluation")},
+    responses={404: json_error("no such evaluation")},
 )
 def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep) -> str:
     """The report as a page with charts."""

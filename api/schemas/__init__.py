@@ -32,6 +32,7 @@ from api.schemas.common import (
     TxOut,
     TypedFieldOut,
     error,
+    json_error,
 )
 from api.schemas.evaluations import (
     EvaluationIn,
@@ -80,5 +81,5 @@ __all__ = [
     "ProofBundleOut", "RecordBodyOut", "RecordEvidenceOut", "RecordEvidenceRefOut", "RecordIn",
     "RecordOut", "ReportAnchorOut", "ReportChainOut", "ReportMessageOut", "ReportTypedDataOut", "SetLabelOut",
     "SignatureIn", "SignedBatchIn", "SignedEvidenceOut", "SignerEpochOut", "SignerIn", "StatusIn", "Strict",
-    "TotalsOut", "TxOut", "TypedFieldOut", "VerificationOut", "error",
+    "TotalsOut", "TxOut", "TypedFieldOut", "VerificationOut", "error", "json_error",
 ]  # fmt: skip

@@ -65,3 +65,13 @@ def error(description: str) -> dict[str, object]:
     """A ``responses=`` entry for a refusal whose body is :class:`ErrorOut`, so the OpenAPI document
     gives its shape: ``responses={404: error("no such batch")}``."""
     return {"model": ErrorOut, "description": description}
+
+
+def json_error(description: str) -> dict[str, object]:
+    """:func:`error` for a route whose own answer is not JSON (an HTML page): FastAPI would label a
+    ``model`` with the route's media type, but the refusal is JSON, so it is given by reference
+    (``ErrorOut`` is in the document's components through the other routes)."""
+    return {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}}
+
+
+ERROR_REF = "#/components/schemas/ErrorOut"
