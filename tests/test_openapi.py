@@ -3,9 +3,15 @@ whose success has no schema (FastAPI's `{}` for an untyped dict) is a client tha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from tests.conftest import Service
+from eth_account.signers.local import LocalAccount
+from pydantic import BaseModel
+
+from api.schemas import BatchStatusOut, EvidenceOut
+from tests.conftest import ADMIN, Service
+from tests.test_bulk_ingest import FACTORY_ID, ndjson, post_stream, readings, signed_json
 
 JSON = "application/json"
 NOT_JSON = {
@@ -78,3 +84,27 @@ def test_documented_refusals_have_the_error_shape(service: Service) -> None:
     missing = service.http.get("/batches/no-such-batch")
     assert missing.status_code == 404 and set(missing.json()) == {"detail"}
     assert isinstance(missing.json()["detail"], str)
+
+
+def _conforms(model: type[BaseModel], body: dict[str, Any]) -> None:
+    assert set(body) == set(model.model_fields), model.__name__
+    model.model_validate(body)  # strict: a number where a string is declared fails
+
+
+def test_answers_written_past_the_response_models_conform_to_them(
+    service: Service, new_account: Callable[[], LocalAccount]
+) -> None:
+    """The streamed batch submission and the evidence upload build their JSON themselves, so FastAPI
+    does not check them against the models the document declares: this does."""
+    key = new_account()
+    factory = {"id": FACTORY_ID, "name": "Suzhou", "signer": key.address}
+    assert service.http.post("/factories", json=factory, headers=ADMIN).status_code == 201
+    streamed = post_stream(service.http, ndjson(signed_json(service, key, readings(5))))
+    assert streamed.status_code == 201, streamed.text
+    _conforms(BatchStatusOut, streamed.json())
+    again = service.http.get(f"/batches/{streamed.json()['id']}")
+    assert again.json() == streamed.json()  # the validated path answers the same document
+
+    uploaded = service.http.post("/evidence", files={"file": ("meter.csv", b"kWh\n1\n", "text/csv")})
+    assert uploaded.status_code == 201, uploaded.text
+    _conforms(EvidenceOut, uploaded.json())

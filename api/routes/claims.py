@@ -20,6 +20,7 @@ router = APIRouter(tags=["claims"])
         403: error("signed by a key that is not the factory's registered signer"),
         409: error("a unit was claimed before; the message names that claim (claimant, range, period, tx)"),
         422: {"description": "bad input; `detail[].loc` names the field"},
+        503: error("the claim is stored but the chain has not confirmed it yet; it is finished when it does"),
     },
 )
 def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = Body(...)) -> dict[str, Any]:

@@ -57,6 +57,7 @@ class TxOut(Out):
     block_number: int | None
 
 
+ERROR_REF = "#/components/schemas/ErrorOut"
 STREAM = {"type": "string", "format": "binary"}
 """The schema of a body that is bytes (a file, an NDJSON stream), so generated clients read it raw."""
 
@@ -72,6 +73,3 @@ def json_error(description: str) -> dict[str, object]:
     ``model`` with the route's media type, but the refusal is JSON, so it is given by reference
     (``ErrorOut`` is in the document's components through the other routes)."""
     return {"description": description, "content": {"application/json": {"schema": {"$ref": ERROR_REF}}}}
-
-
-ERROR_REF = "#/components/schemas/ErrorOut"
