@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
 from api.deps import BatchesDep, ProofsDep, get_batches
-from api.schemas import BatchOut, SignedBatchIn
+from api.schemas import STREAM, BatchStatusOut, SignedBatchIn, error
 from ledger.services.views import BatchView
 from ledger.store.batches import PENDING
 from ledger.records import RecordError
@@ -27,11 +27,6 @@ PAGE = 1000
 MAX_PAGE = 10_000
 FEED_BYTES = 1024 * 1024
 """Bytes of a streamed body collected before they are parsed (off the event loop) in one go."""
-
-
-class BatchStatusOut(BatchOut):
-    reason: str | None = None  # why a queued batch was rejected when the chain came back
-    message: str | None = None  # what happens next to a queued (pending) batch
 
 
 QUEUED = "the chain is unreachable; the batch is stored and will be anchored when the chain returns"
@@ -77,12 +72,12 @@ router.add_api_route(
         "requestBody": {"content": {NDJSON: {"schema": {"type": "string", "format": "binary"}}}},
     },
     responses={
-        200: {"description": "an identical resubmission: the batch as first stored"},
-        202: {"description": "the chain is unreachable: the batch is stored `pending` and anchored when it returns "
-              "(its signer is checked then; a wrong one makes it `rejected`)"},
-        403: {"description": "signed by a key that is not the factory's registered signer"},
-        409: {"description": "this revision is already anchored with other data, or a replay"},
-        413: {"description": "the body is over the service's size limit"},
+        200: {"model": BatchStatusOut, "description": "an identical resubmission: the batch as first stored"},
+        202: {"model": BatchStatusOut, "description": "the chain is unreachable: the batch is stored `pending` and "
+              "anchored when it returns (its signer is checked then; a wrong one makes it `rejected`)"},
+        403: error("signed by a key that is not the factory's registered signer"),
+        409: error("this revision is already anchored with other data, or a replay"),
+        413: error("the body is over the service's size limit"),
         422: {"description": "bad input; `detail[].loc` names the field (and a streamed body's message its line)"},
     },
     route_class_override=BatchUpload,
@@ -132,7 +127,7 @@ def _out(batch: BatchView, message: str | None = None) -> BatchStatusOut:
     )
 
 
-@router.get("/{batch_id}", responses={404: {"description": "no such batch"}})
+@router.get("/{batch_id}", responses={404: error("no such batch")})
 def get_batch(
     batch_id: str,
     batches: BatchesDep,
@@ -147,11 +142,11 @@ def get_batch(
     "/{batch_id}/proofs",
     response_class=StreamingResponse,
     responses={
-        200: {"content": {NDJSON: {}}, "description": "one JSON object per line, in record order: "
+        200: {"content": {NDJSON: {"schema": STREAM}}, "description": "one JSON object per line, in record order: "
               '`{"record_id", "index", "record_hash", "leaf", "proof"}`; the headers `X-ZCL-Root` and '
               "`X-ZCL-Leaf-Count` give the anchored root and the line count"},
-        404: {"description": "no such batch"},
-        503: {"description": "the batch is not anchored yet"},
+        404: error("no such batch"),
+        503: error("the batch is not anchored yet"),
     },
 )  # fmt: skip
 def get_proofs(batch_id: str, proofs: ProofsDep) -> StreamingResponse:

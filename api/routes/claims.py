@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Response, status
 
 from api.deps import ClaimsDep
+from api.schemas import CertificateStatusOut, ClaimOnChainOut, ClaimSubmitOut, error
 from ledger.claims.signed import parse_signed_claim
 
 router = APIRouter(tags=["claims"])
@@ -13,11 +14,13 @@ router = APIRouter(tags=["claims"])
 @router.post(
     "/claims",
     status_code=status.HTTP_201_CREATED,
+    response_model=ClaimSubmitOut,
     responses={
-        200: {"description": "an identical resubmission: the claim as first recorded"},
-        403: {"description": "signed by a key that is not the factory's registered signer"},
-        409: {"description": "a unit was claimed before; the message names that claim (claimant, range, period, tx)"},
+        200: {"model": ClaimSubmitOut, "description": "an identical resubmission: the claim as first recorded"},
+        403: error("signed by a key that is not the factory's registered signer"),
+        409: error("a unit was claimed before; the message names that claim (claimant, range, period, tx)"),
         422: {"description": "bad input; `detail[].loc` names the field"},
+        503: error("the claim is stored but the chain has not confirmed it yet; it is finished when it does"),
     },
 )
 def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
@@ -28,13 +31,13 @@ def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = B
     return claim
 
 
-@router.get("/claims/{claim_id}")
+@router.get("/claims/{claim_id}", response_model=ClaimOnChainOut, responses={404: error("no such claim on chain")})
 def get_claim(claim_id: Annotated[int, Path(ge=0, lt=2**256)], claims: ClaimsDep) -> dict[str, Any]:
     """A claim as the chain records it, with its transaction."""
     return claims.on_chain(claim_id)
 
 
-@router.get("/certificates/{registry}/{serial}")
+@router.get("/certificates/{registry}/{serial}", response_model=CertificateStatusOut)
 def certificate_status(registry: str, serial: str, claims: ClaimsDep) -> dict[str, Any]:
     """The buyer's check: whether any unit of this serial (or range) is retired, by whom, for when."""
     return claims.certificate_status(registry, serial)

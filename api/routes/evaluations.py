@@ -4,45 +4,34 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, status
 from fastapi.responses import HTMLResponse
-from pydantic import Field, StrictInt, StrictStr
 
 from api.deps import EvaluationsDep, LedgerDep, require_admin
-from api.schemas import Address, Strict
+from api.schemas import (
+    EvaluationIn,
+    EvaluationOut,
+    EvaluationSummaryOut,
+    EvaluatorIn,
+    EvaluatorOut,
+    ParkIn,
+    ParkOut,
+    ReportTypedDataOut,
+    SignatureIn,
+    error,
+    json_error,
+)
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
 
 router = APIRouter(tags=["evaluations"])
 
 
-class EvaluationIn(Strict):
-    factory_id: StrictStr
-    year: StrictInt = Field(examples=[2025])
-    type: StrictStr = Field(description='"I" (Scope 1 + 2) or "II" (+ transport and purchased products)')
-    factor_set: StrictStr | None = Field(None, description="a bundled factor set id (default cn-mee-2023)")
-    factors_toml: StrictStr | None = Field(None, description="a factor-set file of your own, as TOML text")
-    grid: StrictStr = Field("national_average", description="location-based grid factor: national_average or a region")
-    onsite_projects: dict[str, str] = Field(
-        default_factory=dict, description="on-site meter source_id → the certificate project id of that installation"
-    )
-
-
-class SignatureIn(Strict):
-    evaluator: StrictStr
-    signature: StrictStr
-
-
-class EvaluatorIn(Strict):
-    address: Address
-
-
-class ParkIn(Strict):
-    factories: list[StrictStr]
-    year: StrictInt
-    factor_set: StrictStr | None = None
-    factors_toml: StrictStr | None = None
-
-
-@router.post("/evaluations", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "/evaluations",
+    status_code=status.HTTP_201_CREATED,
+    response_model=EvaluationOut,
+    response_model_exclude_unset=True,  # a draft has no evaluator, signature or anchor keys at all
+    responses={404: error("no such factory")},
+)
 def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """Compute a factory's year from anchored data only and evaluate it; the report is a draft until an
     evaluator signs its hash."""
@@ -52,25 +41,47 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
     )  # fmt: skip
 
 
-@router.get("/evaluations/{evaluation_id}")
+@router.get(
+    "/evaluations/{evaluation_id}",
+    response_model=EvaluationOut,
+    response_model_exclude_unset=True,  # a draft has no evaluator, signature or anchor keys at all
+    responses={404: error("no such evaluation")},
+)
 def get_evaluation(evaluation_id: str, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The report JSON, with the evaluator's signature and the anchor once signed."""
     return evaluations.get(evaluation_id)
 
 
-@router.get("/evaluations/{evaluation_id}/report.html", response_class=HTMLResponse)
+@router.get(
+    "/evaluations/{evaluation_id}/report.html",
+    response_class=HTMLResponse,
+    responses={404: json_error("no such evaluation")},
+)
 def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep) -> str:
     """The report as a page with charts."""
     return render_html(evaluations.get(evaluation_id))
 
 
-@router.get("/evaluations/{evaluation_id}/typed-data")
+@router.get(
+    "/evaluations/{evaluation_id}/typed-data",
+    response_model=ReportTypedDataOut,
+    responses={404: error("no such evaluation")},
+)
 def evaluation_typed_data(evaluation_id: str, evaluator: str, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The EIP-712 message an evaluator signs for this report (eth_signTypedData_v4)."""
     return evaluations.typed_data(evaluation_id, evaluator)
 
 
-@router.post("/evaluations/{evaluation_id}/signature")
+@router.post(
+    "/evaluations/{evaluation_id}/signature",
+    response_model=EvaluationOut,
+    response_model_exclude_unset=True,  # the keys the service gives, no more
+    responses={
+        403: error("the signer is not the evaluator, or does not hold the evaluator role on chain"),
+        404: error("no such evaluation"),
+        409: error("already anchored with another signature, or this report hash is anchored already"),
+    },
+)
 def sign_evaluation(evaluation_id: str, body: SignatureIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """Anchor the report with the evaluator's signature; 403 unless the signer holds the evaluator role."""
     try:
@@ -80,20 +91,20 @@ def sign_evaluation(evaluation_id: str, body: SignatureIn, evaluations: Evaluati
     return evaluations.sign(evaluation_id, body.evaluator, signature)
 
 
-@router.get("/factories/{factory_id}/evaluations")
+@router.get("/factories/{factory_id}/evaluations", response_model=list[EvaluationSummaryOut])
 def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[dict[str, Any]]:
     """The factory's evaluations, oldest first."""
     return evaluations.list_for(factory_id)
 
 
 @router.post("/evaluators", dependencies=[Depends(require_admin)])
-def appoint_evaluator(body: EvaluatorIn, ledger: LedgerDep) -> dict[str, Any]:
+def appoint_evaluator(body: EvaluatorIn, ledger: LedgerDep) -> EvaluatorOut:
     """Grant the evaluator role on chain (admin)."""
     tx = ledger.grant_evaluator(body.address)
-    return {"address": body.address, "evaluator": ledger.is_evaluator(body.address), "tx_hash": tx.tx_hash}
+    return EvaluatorOut(address=body.address, evaluator=ledger.is_evaluator(body.address), tx_hash=tx.tx_hash)
 
 
-@router.post("/parks/evaluations")
+@router.post("/parks/evaluations", response_model=ParkOut, responses={404: error("no such factory")})
 def evaluate_park(body: ParkIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The zero-carbon park indicator (tCO2 per tce) for a set of factories forming a park."""
     return evaluations.park(body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml)

@@ -13,18 +13,17 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, StrictStr
 from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import ClientDisconnect
 
 from api.deps import EvidenceDep
+from api.schemas import STREAM, BatchEvidenceOut, EvidenceMetaOut, EvidenceOut, StatusIn, error
 from ledger.evidence import DEFAULT_MEDIA_TYPE, EvidenceInfo, EvidenceStore, EvidenceTooLarge, EvidenceWriter
 from ledger.records import RecordError
 
 router = APIRouter(tags=["evidence"])
 
-MAX_STATUS_HASHES = 10_000
 FIELD_LIMIT = 4096  # bytes of a form field other than the file (media_type)
 MAX_PARTS = 8
 MAX_OVERHEAD = 1024 * 1024  # multipart headers and fields on top of the file itself
@@ -34,23 +33,6 @@ INLINE_TYPES = frozenset({
     "application/pdf", "application/json", "text/plain", "text/csv",
     "image/png", "image/jpeg", "image/gif", "image/webp", "image/avif", "image/bmp", "image/tiff", "image/heic",
 })  # fmt: skip
-
-
-class EvidenceOut(BaseModel):
-    sha256: str = Field(description="sha256 of the file, 64 lower-case hex digits")
-    size: int
-    media_type: str
-    file_name: str = Field(description="the name it was first stored under")
-
-
-class EvidenceMetaOut(EvidenceOut):
-    stored_at: str
-    present: bool = Field(description="the file is in the store with its recorded size")
-
-
-class StatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    hashes: list[StrictStr] = Field(max_length=MAX_STATUS_HASHES, description="sha256 hex digests")
 
 
 _UPLOAD_BODY = {
@@ -81,9 +63,11 @@ _UPLOAD_BODY = {
     openapi_extra=_UPLOAD_BODY,
     responses={
         200: {"description": "these bytes were already stored: the stored file's info", "model": EvidenceOut},
-        413: {"description": "the file is larger than the service's limit (the message names it)"},
+        400: error("a malformed or cut-off multipart body"),
+        413: error("the file is larger than the service's limit (the message names it)"),
+        415: error("the body is not multipart/form-data"),
         422: {"description": "bad input; `detail[].loc` names the field (file, file_name, media_type)"},
-        503: {"description": "evidence storage is not configured"},
+        503: error("evidence storage is not configured"),
     },
 )
 async def upload_evidence(request: Request, store: EvidenceDep) -> JSONResponse:
@@ -118,7 +102,7 @@ async def upload_evidence(request: Request, store: EvidenceDep) -> JSONResponse:
     return JSONResponse(body, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
-@router.post("/evidence/status")
+@router.post("/evidence/status", responses={503: error("evidence storage is not configured")})
 def evidence_status(body: StatusIn, store: EvidenceDep) -> dict[str, bool]:
     """For each sha256 (lower-cased in the answer): is the file here? Existence and size are
     checked, not the hash itself."""
@@ -130,8 +114,9 @@ def evidence_status(body: StatusIn, store: EvidenceDep) -> dict[str, bool]:
     response_class=FileResponse,
     responses={
         200: {"description": "the file, with its recorded media type; HTML, SVG and other types a browser "
-              "could run are sent as attachments", "content": {"application/octet-stream": {}}},
-        404: {"description": "no file with this sha256 here (the message names it)"},
+              "could run are sent as attachments", "content": {"application/octet-stream": {"schema": STREAM}}},
+        404: error("no file with this sha256 here (the message names it)"),
+        503: error("evidence storage is not configured"),
     },
 )  # fmt: skip
 def download_evidence(sha256: str, store: EvidenceDep) -> FileResponse:
@@ -155,7 +140,10 @@ def download_evidence(sha256: str, store: EvidenceDep) -> FileResponse:
     )
 
 
-@router.get("/evidence/{sha256}/meta", responses={404: {"description": "never stored here"}})
+@router.get(
+    "/evidence/{sha256}/meta",
+    responses={404: error("never stored here"), 503: error("evidence storage is not configured")},
+)
 def evidence_meta(sha256: str, store: EvidenceDep) -> EvidenceMetaOut:
     """What is recorded of a file: size, first file name and media type, when; and whether it is here."""
     info = store.info(sha256)
@@ -163,7 +151,11 @@ def evidence_meta(sha256: str, store: EvidenceDep) -> EvidenceMetaOut:
     return EvidenceMetaOut(**meta)
 
 
-@router.get("/batches/{batch_id}/evidence", responses={404: {"description": "no such batch"}})
+@router.get(
+    "/batches/{batch_id}/evidence",
+    response_model=BatchEvidenceOut,
+    responses={404: error("no such batch"), 503: error("evidence storage is not configured")},
+)
 def batch_evidence(batch_id: str, store: EvidenceDep) -> dict[str, Any]:
     """Each record's evidence with `present: true|false`; `missing` lists the hashes not here."""
     return store.batch_evidence(batch_id)

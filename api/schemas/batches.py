@@ -1,16 +1,11 @@
-"""Wire models. Quantities are strings (exact decimals); strict types refuse JSON numbers there."""
+"""Batches on the wire: the signed batch a factory submits, and the batch (a page of its records)
+and batch summaries the service answers with. Quantities are strings (exact decimals)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from pydantic import Field, StrictInt, StrictStr
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr
-
-Address = Annotated[StrictStr, Field(pattern=r"^0x[0-9a-fA-F]{40}$", description="0x + 20-byte hex address")]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from api.schemas.common import Out, Strict
 
 
 class EvidenceIn(Strict):
@@ -46,31 +41,7 @@ class SignedBatchIn(Strict):
     contract: StrictStr
 
 
-class FactoryIn(Strict):
-    id: StrictStr = Field(examples=["CN-SZ-0001"])
-    name: StrictStr = Field(examples=["Suzhou Precision Components Co."])
-    signer: Address
-
-
-class SignerIn(Strict):
-    signer: Address
-
-
-class SignerEpochOut(BaseModel):
-    signer: str
-    valid_from_block: int
-    valid_from_time: int
-
-
-class FactoryOut(BaseModel):
-    id: str
-    name: str | None
-    signer: str
-    signer_history: list[SignerEpochOut]
-    registered_tx: str | None
-
-
-class RecordOut(BaseModel):
+class RecordOut(Out):
     id: str
     position: int
     record_hash: str
@@ -82,7 +53,7 @@ class RecordOut(BaseModel):
     interval_end: str
 
 
-class BatchOut(BaseModel):
+class BatchOut(Out):
     id: str
     factory_id: str
     period: str
@@ -102,7 +73,14 @@ class BatchOut(BaseModel):
     next_offset: int | None = Field(description="the offset of the next page, or null after the last")
 
 
-class BatchSummaryOut(BaseModel):
+class BatchStatusOut(BatchOut):
+    """A batch as submitted or read back: why it was rejected, or what happens next while it waits."""
+
+    reason: str | None = None  # why a queued batch was rejected when the chain came back
+    message: str | None = None  # what happens next to a queued (pending) batch
+
+
+class BatchSummaryOut(Out):
     id: str
     period: str
     revision: int
@@ -111,21 +89,3 @@ class BatchSummaryOut(BaseModel):
     status: str
     tx_hash: str | None
     block_number: int | None
-
-
-class CheckOut(BaseModel):
-    name: str
-    ok: bool | None
-    detail: str
-
-
-class VerificationOut(BaseModel):
-    valid: bool
-    superseded_by: int | None
-    checks: list[CheckOut]
-
-
-class ChainOut(BaseModel):
-    chain_id: int
-    contract: str
-    eip712_domain: dict[str, Any]

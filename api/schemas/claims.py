@@ -1,0 +1,89 @@
+"""Retirement claims on the wire: a claim as this service recorded it, as the chain records it,
+and the buyer's certificate lookup. Serial numbers are strings: they exceed 2^53."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from api.schemas.common import Out
+
+
+class ClaimDetailsOut(Out):
+    """The signed claim as the factory sent it (without the signature): the details travel to the
+    chain only as a hash, so this is where they can be read. Stored with sorted keys, so the fields
+    are declared in that order and the answer's key order stays as it was."""
+
+    block_id: str
+    consumption_end: str
+    consumption_start: str
+    evidence_sha256: str = Field(description="64 hex digits, no 0x")
+    factory_id: str
+    generation_end: str
+    generation_start: str
+    project_id: str
+    purpose: str
+    quantity: str = Field(description="exact decimal string")
+    registry: str
+    serial_end: str
+    serial_start: str
+    technology: str
+    unit: str
+
+
+class ClaimRecordOut(Out):
+    """A claim as this service recorded it when it relayed it (``id`` is the service's own)."""
+
+    id: str
+    claim_id: int | None = Field(description="the chain's claim id; null until confirmed")
+    status: str = Field(description="`claimed`, or `pending` until the chain confirms it")
+    factory_id: str
+    registry: str
+    block_id: str
+    serial_start: str
+    serial_end: str
+    consumption_start: str
+    consumption_end: str
+    signer: str
+    tx_hash: str | None
+    block_number: int | None
+    details: ClaimDetailsOut
+
+
+class ClaimOnChainOut(Out):
+    """A claim as the chain records it, with its transaction and, when it was relayed here, its details."""
+
+    claim_id: int
+    status: str
+    factory_id: str
+    registry: str
+    block_id: str
+    serial_start: str
+    serial_end: str
+    consumption_start: str
+    consumption_end: str
+    signer: str
+    details_hash: str
+    claimed_at: int = Field(description="the block's unix time")
+    block_number: int
+    tx_hash: str | None
+    details: ClaimDetailsOut | None = Field(description="null when the claim was relayed by another service")
+
+
+ClaimSubmitOut = ClaimRecordOut | ClaimOnChainOut
+"""``POST /claims`` answers with the claim as recorded here, or, when the same signed claim was sent
+twice at once and the other request won, as the chain records it."""
+
+
+class CertificateStatusOut(Out):
+    """The buyer's check of a serial or range: whether any unit is retired, by whom, for when."""
+
+    registry: str
+    block_id: str
+    serial_start: str
+    serial_end: str
+    units: int
+    claimed: bool
+    units_claimed: int
+    claims: list[ClaimOnChainOut]
+    contract: str
+    chain_id: int

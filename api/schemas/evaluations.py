@@ -1,0 +1,193 @@
+"""Evaluations on the wire: the requests (a factory's year, a signature, an evaluator, a park) and
+the report document with its status, signature and anchor.
+
+The report is a large document whose parts (lines, monthly figures, rule outcomes) belong to the
+accounting rules rather than to the API, so its top-level fields are typed and its deeper parts are
+free-form JSON; unknown top-level keys are kept (``extra="allow"``), never dropped. The report is
+stored with sorted keys, so its fields are declared in that order (then the status fields, in the
+order the service adds them) and the answer's key order stays as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ConfigDict, Field, StrictInt, StrictStr
+
+from api.schemas.common import Address, Eip712DomainOut, Out, Strict, TypedFieldOut
+
+
+class EvaluationIn(Strict):
+    factory_id: StrictStr
+    year: StrictInt = Field(examples=[2025])
+    type: StrictStr = Field(description='"I" (Scope 1 + 2) or "II" (+ transport and purchased products)')
+    factor_set: StrictStr | None = Field(None, description="a bundled factor set id (default cn-mee-2023)")
+    factors_toml: StrictStr | None = Field(None, description="a factor-set file of your own, as TOML text")
+    grid: StrictStr = Field("national_average", description="location-based grid factor: national_average or a region")
+    onsite_projects: dict[str, str] = Field(
+        default_factory=dict, description="on-site meter source_id → the certificate project id of that installation"
+    )
+
+
+class SignatureIn(Strict):
+    evaluator: StrictStr
+    signature: StrictStr
+
+
+class EvaluatorIn(Strict):
+    address: Address
+
+
+class ParkIn(Strict):
+    factories: list[StrictStr]
+    year: StrictInt
+    factor_set: StrictStr | None = None
+    factors_toml: StrictStr | None = None
+
+
+class ReportChainOut(Out):
+    chain_id: int
+    contract: str
+
+
+class SetLabelOut(Out):
+    """A factor set or rule set, named as every figure computed with it names it (`label` = id@version)."""
+
+    id: str
+    label: str
+    name: str
+    version: str
+
+
+class PeriodsOut(Out):
+    missing: list[dict[str, Any]] = Field(description="months with no usable anchored batch, and why")
+    superseded: list[dict[str, Any]] = Field(description="earlier revisions, not used")
+    used: list[dict[str, Any]] = Field(description="the anchored revision used for each month")
+
+
+class TotalsOut(Out):
+    """tCO2 (energy in tce), as exact decimal strings rounded once for display."""
+
+    energy_tce: str
+    offsets: str
+    reductions: str
+    removals: str
+    scope1: str
+    scope2_location: str
+    scope2_market: str
+    scope3: str
+
+
+class FindingOut(Out):
+    """A double-counting finding: a claim or record that cannot count as claimed."""
+
+    check: str
+    claim_ids: list[int]
+    message: str
+    record_ids: list[str]
+
+
+class EvaluationResultOut(Out):
+    gates: list[dict[str, Any]]
+    level: str = Field(description='the level awarded, or "none"')
+    level_confirmed: bool | None
+    levels: list[dict[str, Any]]
+    remaining_emissions: str
+    rule_set: str
+    type: str
+
+
+class ReportAnchorOut(Out):
+    report_id: int
+    tx_hash: str | None
+    block_number: int | None
+
+
+class EvaluationOut(Out):
+    """An evaluation report with its status; `evaluator`, `signature` and `anchor` appear once signed."""
+
+    model_config = ConfigDict(extra="allow")
+
+    certificates: list[dict[str, Any]]
+    chain: ReportChainOut
+    credits: list[dict[str, Any]]
+    double_counting: list[FindingOut]
+    electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
+    evaluation: EvaluationResultOut
+    factor_set: SetLabelOut
+    factory_id: str
+    factory_name: str | None
+    format: str = Field(examples=["zcl-evaluation/1"])
+    grid: str
+    lines: list[dict[str, Any]] = Field(description="every inventory line with its records, factors and arithmetic")
+    monthly: list[dict[str, str]]
+    periods: PeriodsOut
+    production: dict[str, str]
+    report_hash: str = Field(description="keccak256 of the canonical JSON without the fields added after signing")
+    rounding: str
+    rule_set: SetLabelOut
+    totals: TotalsOut
+    type: str
+    undisclosed_claims: list[int]
+    year: int
+    id: str
+    status: str = Field(description="`draft`, or `anchored` once signed")
+    created_at: str
+    evaluator: str | None = None
+    signature: str | None = None
+    anchor: ReportAnchorOut | None = None
+
+
+class EvaluationSummaryOut(Out):
+    id: str
+    year: int
+    type: str
+    level: str
+    status: str
+    report_hash: str
+    tx_hash: str | None
+
+
+class ReportMessageOut(Out):
+    """The `EvaluationReport` struct an evaluator signs (EIP-712 names, hence camelCase)."""
+
+    factoryId: str  # noqa: N815
+    year: int
+    reportType: str  # noqa: N815
+    level: str
+    reportHash: str  # noqa: N815
+    factorSet: str  # noqa: N815
+    ruleSet: str  # noqa: N815
+    evaluator: str
+
+
+class ReportTypedDataOut(Out):
+    """What `eth_signTypedData_v4` takes."""
+
+    types: dict[str, list[TypedFieldOut]]
+    primaryType: str  # noqa: N815
+    domain: Eip712DomainOut
+    message: ReportMessageOut
+
+
+class EvaluatorOut(Out):
+    address: str
+    evaluator: bool = Field(description="the address holds the evaluator role on chain")
+    tx_hash: str
+
+
+class ParkOut(Out):
+    members: list[str]
+    source: str
+    numerator: str
+    numerator_confirmed: bool
+    emissions_tco2: str
+    energy_tce: str
+    intensity: str
+    threshold: str
+    passed: bool
+    explanation: str
+    year: int
+    factor_set: str
+    rule_set: str
+    missing_months: dict[str, list[str]] = Field(description="factory id → the months it has no usable data for")
