@@ -1,0 +1,99 @@
+"""``zcl evaluate``, ``zcl evaluator`` and ``zcl park``: evaluate a factory's year (and, with the
+evaluator's key, sign the report and anchor it), appoint evaluators, and evaluate a park."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from ledger.config import Settings
+from ledger.keys import load_key_file, read_password
+from zcl.commands.common import group, service_for
+from zcl.output import print_json, write_json
+
+
+def register(subparsers: Any) -> None:
+    evaluate = subparsers.add_parser("evaluate", help="evaluate a factory's year; with --key, sign and anchor it")
+    evaluate.add_argument("--factory", required=True)
+    evaluate.add_argument("--year", type=int, required=True)
+    evaluate.add_argument("--type", required=True, choices=["I", "II"])
+    evaluate.add_argument("--factors", help="a bundled factor set id (default cn-mee-2023) or a factor-set .toml file")
+    evaluate.add_argument("--grid", default="national_average", help="grid factor for location-based Scope 2")
+    evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
+    evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
+    evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
+    evaluate.set_defaults(handler=_evaluate)
+
+    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin)")
+    appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain")
+    appoint.add_argument("address")
+    appoint.set_defaults(handler=_evaluator_grant)
+
+    park = group(subparsers, "park", "the zero-carbon park indicator")
+    park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
+    park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
+    park_eval.add_argument("--year", type=int, required=True)
+    park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
+    park_eval.set_defaults(handler=_park_evaluate)
+
+
+def _factor_choice(value: str | None) -> dict[str, str]:
+    """A factor set for the service: a bundled id, or the text of a local .toml file."""
+    if value is None:
+        return {}
+    if value.endswith(".toml") or "/" in value:
+        return {"factors_toml": Path(value).read_text(encoding="utf-8")}
+    return {"factor_set": value}
+
+
+def _evaluate(args: argparse.Namespace) -> int:
+    from ledger.eip712.typed_data import sign as sign_typed_data
+
+    settings = Settings.from_env()
+    service = service_for(args, settings)
+    body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid}
+    report = service.post("/evaluations", body | _factor_choice(args.factors))
+    if args.key is not None:
+        evaluator = load_key_file(args.key, read_password(args.password_file))
+        message = service.get(f"/evaluations/{report['id']}/typed-data", evaluator=evaluator.address)
+        message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+        signature = sign_typed_data(evaluator, message)
+        report = service.post(
+            f"/evaluations/{report['id']}/signature", {"evaluator": evaluator.address, "signature": "0x" + signature.hex()}
+        )
+    page = service.get_text(f"/evaluations/{report['id']}/report.html")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(page, encoding="utf-8")
+    if args.json is not None:
+        write_json(args.json, report)
+    totals, evaluation = report["totals"], report["evaluation"]
+    print(f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
+          f"level {evaluation['level']} ({report['status']})")
+    print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
+    print(f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
+          f"{totals['scope2_location']} (location)   scope 3 {totals['scope3']}")
+    print(f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
+          f"removals {totals['removals']}   energy {totals['energy_tce']} tce")
+    for period in report["periods"]["missing"]:
+        print(f"missing    {period['period']}: {period['reason']}")
+    for finding in report["double_counting"]:
+        print(f"finding    {finding['check']}: {finding['message']}")
+    if report["status"] == "anchored":
+        print(f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
+              f"block {report['anchor']['block_number']}, signed by {report['evaluator']}")
+    print(f"report     {args.out} (hash {report['report_hash']})")
+    return 0
+
+
+def _evaluator_grant(args: argparse.Namespace) -> int:
+    print_json(service_for(args, Settings.from_env(), admin=True).post("/evaluators", {"address": args.address}))
+    return 0
+
+
+def _park_evaluate(args: argparse.Namespace) -> int:
+    body = {"factories": args.factory, "year": args.year} | _factor_choice(args.factors)
+    result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
+    print_json(result)
+    return 0 if result["passed"] else 1
