@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from ledger.accounting.numbers import percent, shown
+from ledger.numbers import percent, shown
 from ledger.accounting.report import report_hash
 from ledger.reports import render_html
 

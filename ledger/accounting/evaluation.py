@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ledger.accounting.inventory import Inventory
-from ledger.accounting.numbers import ZERO, exact, percent, ratio, shown
+from ledger.numbers import ZERO, exact, percent, ratio, shown
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULES = "t-ceca-g-0171-2022"

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ledger.accounting.numbers import ZERO, exact, shown
+from ledger.numbers import ZERO, exact, shown
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
 from ledger.factors import FactorSet, FactorUnitError

@@ -15,7 +15,7 @@ from eth_utils import keccak
 
 from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
-from ledger.accounting.numbers import percent, shown
+from ledger.numbers import percent, shown
 from ledger.accounting.sources import YearData
 from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet

@@ -8,41 +8,26 @@ Every revert comes back as the exception named after the contract's error.
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
 from web3 import Web3
 from web3.contract.contract import ContractFunction
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
+from web3.exceptions import ContractLogicError, Web3Exception
 
-from ledger import faults
 from ledger.chain.artifacts import load_artifact
+from ledger.chain.errors import ChainUnavailable, LedgerError
+from ledger.chain.transactions import Sender, TxResult, result_of, revert_of, rpc
 from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, RetirementClaim
-from ledger.chain.errors import (
-    ChainUnavailable,
-    ContractRevert,
-    LedgerError,
-    TransactionFailed,
-    TransactionTimeout,
-    decode_revert,
-)
+
+__all__ = ["Anchor", "LedgerClient", "OnChainClaim", "OnChainReport", "SignerEpoch", "TxResult"]
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
-T = TypeVar("T")
-GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
-
-
-@dataclass(frozen=True)
-class TxResult:
-    tx_hash: str
-    block_number: int
-    gas_used: int
 
 
 @dataclass(frozen=True)
@@ -134,19 +119,19 @@ class LedgerClient:
         artifact = load_artifact()
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
         constructor = factory.constructor(to_checksum_address(admin or deployer.address))
-        sender = _Sender(w3, deployer, receipt_timeout, threading.Lock())
-        receipt = sender.send(constructor, _rpc(w3, lambda: w3.eth.chain_id))
+        sender = Sender(w3, deployer, receipt_timeout, threading.Lock())
+        receipt = sender.send(constructor, rpc(w3, lambda: w3.eth.chain_id))
         client = cls(w3, receipt["contractAddress"], deployer, receipt_timeout=receipt_timeout)
-        return client, _result(receipt)
+        return client, result_of(receipt)
 
     def has_expected_code(self) -> bool:
         """Whether the address holds the committed CarbonLedger runtime bytecode."""
-        return load_artifact().runtime_code_matches(bytes(_rpc(self.w3, lambda: self.w3.eth.get_code(self.address))))
+        return load_artifact().runtime_code_matches(bytes(rpc(self.w3, lambda: self.w3.eth.get_code(self.address))))
 
     @property
     def chain_id(self) -> int:
         if self._chain_id is None:
-            self._chain_id = _rpc(self.w3, lambda: self.w3.eth.chain_id)
+            self._chain_id = rpc(self.w3, lambda: self.w3.eth.chain_id)
         return self._chain_id
 
     def domain(self) -> LedgerDomain:
@@ -218,7 +203,7 @@ class LedgerClient:
         """
         event = self.contract.events.BatchAnchored
         filters = {"factoryKey": keccak(text=factory_id), "periodKey": keccak(text=period), "revision": revision}
-        logs = _rpc(
+        logs = rpc(
             self.w3,
             lambda: event.get_logs(from_block=anchored_block, to_block=anchored_block, argument_filters=filters),
         )
@@ -231,7 +216,7 @@ class LedgerClient:
 
     def block_time(self, block_number: int) -> int:
         """A block's timestamp (seconds since the epoch)."""
-        return int(_rpc(self.w3, lambda: self.w3.eth.get_block(block_number)["timestamp"]))
+        return int(rpc(self.w3, lambda: self.w3.eth.get_block(block_number)["timestamp"]))
 
     def anchors(self, factory_id: str, period: str) -> list[Anchor]:
         """Every revision of a period, oldest first."""
@@ -240,7 +225,7 @@ class LedgerClient:
     def anchored_events(self, factory_id: str, from_block: int = 0) -> list[dict[str, Any]]:
         """The factory's ``BatchAnchored`` events (every period), in chain order."""
         event = self.contract.events.BatchAnchored
-        logs = _rpc(
+        logs = rpc(
             self.w3,
             lambda: event.get_logs(
                 from_block=from_block, argument_filters={"factoryKey": keccak(text=factory_id)}
@@ -262,7 +247,7 @@ class LedgerClient:
         """Relay a factory-signed claim; returns the new claim id and the transaction."""
         receipt = self._send(self.contract.functions.claimRetirement(claim.as_commit(), signature))
         (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
-        return int(event["args"]["claimId"]), _result(receipt)
+        return int(event["args"]["claimId"]), result_of(receipt)
 
     def claim_digest(self, claim: RetirementClaim) -> bytes:
         return bytes(self._call(self.contract.functions.hashClaim(claim.as_commit())))
@@ -290,7 +275,7 @@ class LedgerClient:
     def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
         """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
         event = self.contract.events.RetirementClaimed
-        logs = _rpc(self.w3, lambda: event.get_logs(from_block=from_block))
+        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block))
         return [
             {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
              "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
@@ -314,7 +299,7 @@ class LedgerClient:
         """Relay an evaluator-signed report; returns the new report id and the transaction."""
         receipt = self._send(self.contract.functions.anchorReport(commit.as_tuple(), signature))
         (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)
-        return int(event["args"]["reportId"]), _result(receipt)
+        return int(event["args"]["reportId"]), result_of(receipt)
 
     def report_digest(self, commit: ReportCommit) -> bytes:
         """The digest the contract expects the evaluator to have signed."""
@@ -332,7 +317,7 @@ class LedgerClient:
     def report_tx(self, report_id: int, anchored_block: int) -> str | None:
         """The transaction that anchored a report, from its ``ReportAnchored`` event in its block."""
         event = self.contract.events.ReportAnchored
-        logs = _rpc(
+        logs = rpc(
             self.w3,
             lambda: event.get_logs(
                 from_block=anchored_block, to_block=anchored_block, argument_filters={"reportId": report_id}
@@ -366,129 +351,19 @@ class LedgerClient:
 
     def _call(self, fn: ContractFunction) -> Any:
         try:
-            return _rpc(self.w3, fn.call)
+            return rpc(self.w3, fn.call)
         except ContractLogicError as exc:
-            raise _revert(exc) from None
+            raise revert_of(exc) from None
         except Web3Exception as exc:
             raise ChainUnavailable(f"{fn.fn_name}: {exc}") from exc
 
     def _transact(self, fn: ContractFunction) -> TxResult:
-        return _result(self._send(fn))
+        return result_of(self._send(fn))
 
     def _send(self, fn: ContractFunction) -> Any:
         """Send and return the receipt."""
         if self.sender is None:
             raise LedgerError("this client was made without a sender key, so it can only read")
-        return _Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock, self.confirmations).send(
+        return Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock, self.confirmations).send(
             fn, self.chain_id
         )
-
-
-class _Sender:
-    """Builds, signs, sends one transaction and waits for its receipt; nonces under one lock.
-
-    With ``confirmations`` > 0 the receipt counts only once the head is that many blocks past its
-    block and the receipt is still there (a reorg that dropped it means waiting for it again, all
-    within ``timeout``; a transaction that never comes back times out, and callers resend).
-    """
-
-    def __init__(
-        self, w3: Web3, account: LocalAccount, timeout: float, lock: threading.Lock, confirmations: int = 0
-    ) -> None:
-        self.w3, self.account, self.timeout, self.lock = w3, account, timeout, lock
-        self.confirmations = confirmations
-
-    def send(self, fn: Any, chain_id: int) -> Any:
-        w3, address = self.w3, self.account.address
-        try:
-            with self.lock:
-                try:
-                    gas = fn.estimate_gas({"from": address})
-                    tx = fn.build_transaction(
-                        {
-                            "from": address,
-                            "nonce": w3.eth.get_transaction_count(address, "pending"),
-                            "chainId": chain_id,
-                            "gas": int(gas * GAS_HEADROOM),
-                        }
-                    )
-                except ContractLogicError as exc:
-                    raise _revert(exc) from None
-                signed = self.account.sign_transaction(tx)
-                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            faults.sent()
-            receipt = self._confirmed_receipt(tx_hash)
-        except TimeExhausted:
-            raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
-        except OSError as exc:
-            raise _unreachable(w3, exc) from exc
-        except ContractRevert:
-            raise
-        except Web3Exception as exc:
-            raise ChainUnavailable(str(exc)) from exc
-        if receipt["status"] != 1:
-            raise self._failure(tx, receipt)
-        return receipt
-
-    def _confirmed_receipt(self, tx_hash: Any) -> Any:
-        """The receipt, once buried under ``confirmations`` blocks and still on the chain."""
-        w3 = self.w3
-        deadline = time.monotonic() + self.timeout
-        while True:
-            remaining = max(0.05, deadline - time.monotonic())
-            receipt = w3.eth.wait_for_transaction_receipt(tx_hash, timeout=remaining, poll_latency=0.05)
-            if self.confirmations <= 0:
-                return receipt
-            target = receipt["blockNumber"] + self.confirmations
-            while w3.eth.block_number < target:
-                if time.monotonic() >= deadline:
-                    raise TimeExhausted(f"{self.confirmations} confirmations not reached in time")
-                time.sleep(0.05)
-            try:
-                again = w3.eth.get_transaction_receipt(tx_hash)
-            except TransactionNotFound:
-                again = None
-            if again is not None and again["blockHash"] == receipt["blockHash"]:
-                return again
-            if time.monotonic() >= deadline:  # reorged out: wait for it to be mined again
-                raise TimeExhausted("the transaction's block was reorganised away")
-
-    def _failure(self, tx: dict[str, Any], receipt: Any) -> LedgerError:
-        """Why a mined transaction failed: replay it as a call for the contract's error.
-
-        The replay runs on the state after the transaction's block, which holds whatever beat it
-        there (a rival commit of the same revision, say), so the error names the real cause.
-        """
-        tx_hash = "0x" + receipt["transactionHash"].hex()
-        call = {k: tx[k] for k in ("from", "to", "data", "gas") if k in tx}
-        try:
-            self.w3.eth.call(call, block_identifier=receipt["blockNumber"])
-        except ContractLogicError as exc:
-            return _revert(exc)
-        except Web3Exception:
-            pass
-        return TransactionFailed(f"transaction {tx_hash} failed on chain and its replay passed", tx_hash)
-
-
-def _revert(exc: ContractLogicError) -> LedgerError:
-    data = exc.data if isinstance(exc.data, str) else None
-    if data and data.startswith("0x") and len(data) >= 10:
-        return decode_revert(data)
-    return ContractRevert("Revert", {}, str(exc.message or exc))
-
-
-def _result(receipt: Any) -> TxResult:
-    return TxResult("0x" + receipt["transactionHash"].hex(), receipt["blockNumber"], receipt["gasUsed"])
-
-
-def _rpc(w3: Web3, request: Callable[[], T]) -> T:
-    """Run one request to the node, turning a dead connection into :class:`ChainUnavailable`."""
-    try:
-        return request()
-    except OSError as exc:
-        raise _unreachable(w3, exc) from exc
-
-
-def _unreachable(w3: Web3, exc: OSError) -> ChainUnavailable:
-    endpoint = getattr(w3.provider, "endpoint_uri", w3.provider)
-    return ChainUnavailable(f"the chain at {endpoint} did not answer: {exc}")

@@ -9,7 +9,7 @@
 See :mod:`ledger.factors.factor_set` for the file format, :mod:`ledger.factors.units` for the
 units each factor may be written in, :mod:`ledger.factors.derived` for the exact derived factors
 and rounding, :mod:`ledger.factors.arithmetic` for activity × factor as the inventory does it (not
-imported here: it writes its arithmetic with :mod:`ledger.accounting.numbers`), and
+imported here: it writes its arithmetic with :mod:`ledger.numbers`), and
 :mod:`ledger.factors.compare` for side-by-side comparison.
 """
 

@@ -12,7 +12,7 @@ factor written ``0.5306 kgCO2/kWh`` is ``0.5306 tCO2/MWh``, an oxidation rate of
 ``0.94``), and every activity through :func:`ledger.records.convert_fraction`; a unit that cannot be
 read is refused (:class:`~ledger.factors.FactorUnitError`, :class:`ActivityError`), never guessed.
 The products are exact fractions; figures in the written arithmetic are rounded for display with
-:func:`ledger.accounting.numbers.shown`. A factor in the unit the product needs is written as
+:func:`ledger.numbers.shown`. A factor in the unit the product needs is written as
 before (``× 15.3 tC/TJ ÷ 1000``); one in another unit is written as given, followed by its scale
 (``× 0.5306 kgCO2/kWh``, ``× 110 kgCO2/GJ ÷ 1000``).
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
 
-from ledger.accounting.numbers import shown
+from ledger.numbers import shown
 from ledger.records import MeasurementRecord, convert_fraction
 
 from .derived import CO2_PER_C, show_exact

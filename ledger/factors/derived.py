@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from ledger.numbers import round_half_even
+
 from .factor_set import Factor, FactorSet
 from .units import FactorUnitError, Scaled, energy_per, per, ratio
 
@@ -36,20 +38,6 @@ __all__ = [
     "CO2_PER_C", "DEFAULT_PLACES", "Derived", "FactorUnitError", "combustion", "combustion_factor", "conversions",
     "fuels", "round_half_even", "show_exact", "standard_coal", "standard_coal_factor", "steam", "steam_factor",
 ]  # fmt: skip
-
-
-def round_half_even(value: Fraction, places: int = DEFAULT_PLACES) -> Decimal:
-    """``value`` rounded once, half-even, to ``places`` decimal places, as a Decimal with exactly
-    that exponent. Integer arithmetic: no intermediate rounding, no context precision limit."""
-    if places < 0:
-        raise ValueError("places must be >= 0")
-    scaled = value * 10**places
-    negative = scaled < 0
-    quotient, remainder = divmod(abs(scaled.numerator), scaled.denominator)
-    twice = 2 * remainder
-    if twice > scaled.denominator or (twice == scaled.denominator and quotient % 2 == 1):
-        quotient += 1
-    return Decimal((1 if negative and quotient else 0, tuple(int(d) for d in str(quotient)), -places))
 
 
 def _is_finite_decimal(value: Fraction) -> bool:

@@ -1,4 +1,4 @@
-"""Exact arithmetic for accounting, and the one place figures are rounded for display.
+"""Exact arithmetic, and the one place figures are rounded: for factors, accounting and reports alike.
 
 Quantities arrive as exact decimal strings and factors as Decimals, but 44/12 and every ratio are
 not finite decimals, so sums and comparisons use :class:`fractions.Fraction` and are exact.
@@ -10,10 +10,23 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.factors import round_half_even
-
 PLACES = 6
+"""Places of a figure shown in a report."""
 ZERO = Fraction(0)
+
+
+def round_half_even(value: Fraction, places: int) -> Decimal:
+    """``value`` rounded once, half-even, to ``places`` decimal places, as a Decimal with exactly
+    that exponent. Integer arithmetic: no intermediate rounding, no context precision limit."""
+    if places < 0:
+        raise ValueError("places must be >= 0")
+    scaled = value * 10**places
+    negative = scaled < 0
+    quotient, remainder = divmod(abs(scaled.numerator), scaled.denominator)
+    twice = 2 * remainder
+    if twice > scaled.denominator or (twice == scaled.denominator and quotient % 2 == 1):
+        quotient += 1
+    return Decimal((1 if negative and quotient else 0, tuple(int(d) for d in str(quotient)), -places))
 
 
 def exact(value: Decimal | str | int | Fraction) -> Fraction:
