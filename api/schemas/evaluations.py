@@ -131,7 +131,7 @@ class EvaluationOut(Out):
     undisclosed_claims: list[int]
     year: int
     id: str
-    status: str = Field(description="`draft`, or `anchored` once signed")
+    status: str = Field(description="`draft`; `pending` once signed, until the chain holds it; then `anchored`")
     created_at: str
     evaluator: str | None = None
     signature: str | None = None

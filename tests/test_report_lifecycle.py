@@ -1,0 +1,99 @@
+"""A signed evaluation report travels the same lifecycle as a batch or a claim.
+
+The evaluator's signature is stored with the report as ``pending`` before the report is relayed,
+so a crash at any step loses nothing: the reconciler anchors it (the chain does not hold it yet),
+confirms it with the transaction that did (the chain already holds it), or turns it back into a
+draft to be signed anew (the contract refuses it now). The crashes are made the way a crash leaves
+the database: the pending row is written by the storage module itself, and the relay is sent, or
+not, straight to the chain.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
+
+from ledger.eip712 import ReportCommit
+from ledger.records import new_salt, parse_batch
+from ledger.signing import sign_batch
+from ledger.store import evaluations as evaluation_rows
+from tests.conftest import ADMIN, Service
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01" / "batch.json"
+FACTORY = "CN-JS-SZ-0001"
+
+
+@pytest.fixture
+def draft(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str, Any]:
+    """A draft evaluation of a factory with one anchored month, an appointed evaluator, and its
+    signature of the report (not yet submitted)."""
+    factory, evaluator = new_account(), new_account()
+    body = {"id": FACTORY, "name": "Suzhou Precision Components", "signer": factory.address}
+    assert service.http.post("/factories", json=body, headers=ADMIN).status_code == 201
+    month = json.loads(EXAMPLE.read_text())
+    for record in month["records"]:
+        record["salt"] = "0x" + new_salt().hex()
+    signed = sign_batch(parse_batch(month), factory, service.ledger.domain()).to_json()
+    assert service.http.post("/batches", json=signed).status_code == 201
+    assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
+    report = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"}).json()
+    commit: ReportCommit = service.services.evaluations.commit_for(report["id"], evaluator.address)
+    signature = commit.sign(evaluator, service.ledger.domain())
+    return {"id": report["id"], "evaluator": evaluator, "commit": commit, "signature": signature}
+
+
+def _crash_after_storing(service: Service, draft: dict[str, Any]) -> None:
+    with service.services.sessions.begin() as session:
+        evaluation_rows.mark_pending(session, draft["id"], draft["evaluator"].address, "0x" + draft["signature"].hex())
+
+
+def test_a_report_left_pending_before_its_relay_is_anchored_by_the_reconciler(
+    service: Service, draft: dict[str, Any]
+) -> None:
+    _crash_after_storing(service, draft)
+    pending = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert pending["status"] == "pending" and pending["signature"] == "0x" + draft["signature"].hex()
+    assert service.ledger.reports_for(FACTORY, 2025, "I") == []
+
+    assert service.services.evaluations.reconcile() == 1
+    anchored = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert anchored["status"] == "anchored" and anchored["anchor"]["tx_hash"].startswith("0x")
+    on_chain = service.ledger.get_report(anchored["anchor"]["report_id"])
+    assert on_chain.report_hash == draft["commit"].report_hash and on_chain.evaluator == draft["evaluator"].address
+    assert service.services.evaluations.reconcile() == 0
+
+
+def test_a_report_the_chain_already_holds_is_confirmed_with_the_transaction_that_anchored_it(
+    service: Service, draft: dict[str, Any]
+) -> None:
+    _crash_after_storing(service, draft)
+    report_id, tx = service.ledger.anchor_report(draft["commit"], draft["signature"])  # mined; the row never marked
+
+    assert service.services.evaluations.reconcile() == 1
+    anchored = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert anchored["status"] == "anchored"
+    assert anchored["anchor"] == {"report_id": report_id, "tx_hash": tx.tx_hash, "block_number": tx.block_number}
+    assert service.ledger.reports_for(FACTORY, 2025, "I") == [report_id]  # not anchored a second time
+
+
+def test_a_report_the_contract_now_refuses_becomes_a_draft_again(service: Service, draft: dict[str, Any]) -> None:
+    _crash_after_storing(service, draft)
+    service.ledger.revoke_evaluator(draft["evaluator"].address)  # the role went while the report waited
+
+    assert service.services.evaluations.reconcile() == 0
+    back = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert back["status"] == "draft" and "signature" not in back and "evaluator" not in back
+    assert service.ledger.reports_for(FACTORY, 2025, "I") == []
+
+
+def test_signing_the_same_pending_report_again_finishes_it(service: Service, draft: dict[str, Any]) -> None:
+    _crash_after_storing(service, draft)
+    body = {"evaluator": draft["evaluator"].address, "signature": "0x" + draft["signature"].hex()}
+    answer = service.http.post(f"/evaluations/{draft['id']}/signature", json=body)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "anchored" and len(service.ledger.reports_for(FACTORY, 2025, "I")) == 1
