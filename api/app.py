@@ -61,7 +61,7 @@ def create_app(
     errors.install(app)
     evidence_max_bytes = services.evidence.max_bytes if services.evidence is not None else DEFAULT_MAX_BYTES
     app.add_middleware(
-        BodySizeLimit,  # type: ignore[arg-type]
+        BodySizeLimit,
         max_bytes=max_body_bytes,
         per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024},
         per_stream={("POST", "/batches", NDJSON): max_stream_bytes},

@@ -22,7 +22,8 @@ bearer = HTTPBearer(auto_error=False, description="the service's admin token (ZC
 
 
 def get_services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    services: Services = request.app.state.services
+    return services
 
 
 def get_ledger(request: Request) -> LedgerClient:

@@ -35,7 +35,6 @@ from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
-
 from web3 import Web3
 
 from benchmarks.common import Row, percentile, timed

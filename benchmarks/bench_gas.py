@@ -25,8 +25,8 @@ from web3 import Web3
 from benchmarks.common import Row, timed
 from ledger.chain.anvil import Anvil
 from ledger.chain.client import LedgerClient
-from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.chain.funding import fund_on_anvil
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.merkle import MerkleTree
 
 GAS = "gas"

@@ -37,8 +37,8 @@ from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.merkle import verify
-from ledger.services import Services
 from ledger.records import new_salt, parse_batch
+from ledger.services import Services
 from ledger.signing import NDJSON, SignedBatch, sign_batch
 from ledger.store import batches as batch_rows
 

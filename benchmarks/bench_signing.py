@@ -27,8 +27,8 @@ from eth_keys.backends import CoinCurveECCBackend, NativeECCBackend
 from eth_keys.datatypes import PrivateKey
 
 from benchmarks.common import Row, timed
-from ledger.eip712.domain import EIP712_DOMAIN_TYPE, LedgerDomain
 from ledger.claims import RetirementClaim, parse_claim, recover_claim_signer, sign_claim
+from ledger.eip712.domain import EIP712_DOMAIN_TYPE, LedgerDomain
 from ledger.records import RECORD_TYPES, MeasurementRecord, parse_record, record_hash, record_message
 
 SECTION = "records and signatures"

@@ -19,7 +19,7 @@ import subprocess
 import sys
 import time
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.common import Row
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
           f"targets met: {sum(r.met is True for r in rows)}, missed: {len(missed)}")
     if args.save:
         payload = {
-            "date": datetime.now(timezone.utc).strftime("%Y-%m-%d"),
+            "date": datetime.now(UTC).strftime("%Y-%m-%d"),
             "commit": _git_commit(),
             "quick": args.quick,
             "cores_used": 1 if not args.all_cores else machine["cores"],

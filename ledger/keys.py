@@ -24,7 +24,6 @@ from eth_utils import to_checksum_address
 
 from ledger.errors import SetupError
 
-
 log = logging.getLogger("ledger.keys")
 
 

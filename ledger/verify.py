@@ -23,8 +23,8 @@ from web3 import Web3
 from web3.exceptions import Web3Exception
 
 from ledger.chain.client import Anchor, LedgerClient
-from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer
 from ledger.chain.errors import LedgerError
+from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof
 from ledger.records import MeasurementRecord, RecordError, parse_record, record_hash

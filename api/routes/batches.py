@@ -15,10 +15,10 @@ from starlette.requests import ClientDisconnect
 
 from api.deps import BatchesDep, ProofsDep, get_batches
 from api.schemas import STREAM, BatchStatusOut, SignedBatchIn, error
-from ledger.services.views import BatchView
-from ledger.store.batches import PENDING
 from ledger.records import RecordError
+from ledger.services.views import BatchView
 from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
+from ledger.store.batches import PENDING
 
 router = APIRouter(prefix="/batches", tags=["batches"])
 

@@ -8,7 +8,7 @@ the body is read and dropped, so the client still gets its 413 rather than a res
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.concurrency import run_in_threadpool
@@ -83,7 +83,7 @@ async def upload_evidence(request: Request, store: EvidenceDep) -> JSONResponse:
         raise _too_large(EvidenceTooLarge(store.max_bytes), close=True)
 
     upload = _Upload(store)
-    parser = MultipartParser(boundary, upload.callbacks())
+    parser = MultipartParser(boundary, cast(Any, upload.callbacks()))
     try:
         async for chunk in request.stream():
             if chunk:

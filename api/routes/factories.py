@@ -40,4 +40,4 @@ def get_factory(factory_id: str, factories: FactoriesDep) -> FactoryOut:
 @router.get("/{factory_id}/batches")
 def list_batches(factory_id: str, batches: BatchesDep, period: str | None = None) -> list[BatchSummaryOut]:
     """The factory's batches, every revision, oldest period first; `?period=YYYY-MM` for one month."""
-    return [BatchSummaryOut(**asdict(b)) for b in batches.list(factory_id, period)]
+    return [BatchSummaryOut(**asdict(b)) for b in batches.list_for(factory_id, period)]

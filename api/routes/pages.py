@@ -36,7 +36,7 @@ def _not_found(request: Request, views: PageViews, message: str) -> HTMLResponse
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, views: PagesDep, factories: FactoriesDep) -> HTMLResponse:
-    return _page(request, views, "home.html", factories=factories.list())
+    return _page(request, views, "home.html", factories=factories.list_all())
 
 
 @router.get("/factory/{factory_id}", response_class=HTMLResponse)

@@ -27,13 +27,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ledger.numbers import ZERO, exact, shown
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
+from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
+from ledger.numbers import ZERO, exact, shown
 from ledger.records import MeasurementRecord, convert_fraction
-from ledger.errors import AccountingError
 
 ELECTRICITY = ("grid_electricity", "onsite_renewable_self_consumed", "green_power_contract")
 
@@ -139,7 +139,7 @@ def compute_inventory(
     check refused (they count for nothing)."""
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
-    inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}  # type: ignore[misc]
+    inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
     with _accountable():
         shared = basis(factors, grid)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)

@@ -15,10 +15,10 @@ from eth_utils import keccak
 
 from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
-from ledger.numbers import percent, shown
 from ledger.accounting.sources import YearData
 from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet
+from ledger.numbers import percent, shown
 
 REPORT_FORMAT = "zcl-evaluation/1"
 UNSIGNED_FIELDS = frozenset({"id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at"})

@@ -126,7 +126,7 @@ def _recorded_settings() -> dict[str, Any]:
 def _solc_messages(exc: solcx.exceptions.SolcError) -> str:
     """solc's own formatted errors, without the kilobytes of JSON py-solc-x puts in its message."""
     try:
-        errors = json.loads(exc.stdout_data)["errors"]
+        errors = json.loads(exc.stdout_data or "")["errors"]
         return "\n".join(e["formattedMessage"] for e in errors if e["severity"] == "error")
     except (TypeError, ValueError, KeyError):
         return exc.message

@@ -12,11 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
+from web3.types import TxParams
 
 from ledger import faults
 from ledger.chain.errors import (
@@ -118,7 +119,7 @@ class Sender:
         tx_hash = "0x" + receipt["transactionHash"].hex()
         call = {k: tx[k] for k in ("from", "to", "data", "gas") if k in tx}
         try:
-            self.w3.eth.call(call, block_identifier=receipt["blockNumber"])
+            self.w3.eth.call(cast(TxParams, call), block_identifier=receipt["blockNumber"])
         except ContractLogicError as exc:
             return revert_of(exc)
         except Web3Exception:

@@ -173,7 +173,8 @@ def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     carbon, oxidation = per(b.fs, carbon_f, "tC/GJ"), ratio(b.fs, oxidation_f)
     if family(record.unit) == "energy":
         gj = _to(record, "GJ")
-        how, used = f"{shown(gj)} GJ", (carbon_f, oxidation_f)
+        used: tuple[Factor, ...] = (carbon_f, oxidation_f)
+        how = f"{shown(gj)} GJ"
     else:
         ncv = energy_per(b.fs, ncv_f, "GJ")
         activity = ncv.denominator
@@ -198,7 +199,8 @@ def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
         enthalpy = energy_per(b.fs, "steam.enthalpy", "GJ")
         q = _to(record, enthalpy.denominator)
         gj = q * enthalpy.exact
-        used, how = (enthalpy, heat), f"{shown(q)} {enthalpy.denominator} × {_rate(enthalpy)} = {shown(gj)} GJ; "
+        used: tuple[Scaled, ...] = (enthalpy, heat)
+        how = f"{shown(q)} {enthalpy.denominator} × {_rate(enthalpy)} = {shown(gj)} GJ; "
     else:
         gj = _to(record, "GJ")
         used, how = (heat,), ""

@@ -118,7 +118,7 @@ def _check_factor(key: str, table: dict[str, Any], problems: list[tuple[str | No
         unit=table["unit"].strip(),
         source=table["source"].strip(),
         year=year,
-        confirmed=confirmed,
+        confirmed=confirmed is True,  # checked above to be a bool
         note=note.strip(),
     )
 

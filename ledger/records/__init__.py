@@ -18,8 +18,8 @@ from .hashing import (
     unix_seconds,
 )
 from .kinds import QUANTITY_KINDS, QuantityKind, register_kind
-from .period import check_factory_id, check_period, period_bounds
 from .parsing import parse_record
+from .period import check_factory_id, check_period, period_bounds
 from .record import EvidenceRef, MeasurementRecord, new_salt
 from .units import UNITS, Unit, convert, convert_fraction
 

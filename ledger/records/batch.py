@@ -15,8 +15,8 @@ from typing import Any
 
 from .errors import BatchError, RecordError
 from .hashing import record_hash
-from .period import check_factory_id, check_period
 from .parsing import parse_record
+from .period import check_factory_id, check_period
 from .record import MeasurementRecord
 
 MAX_URI_BYTES = 512

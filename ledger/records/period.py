@@ -7,8 +7,8 @@ rules are mirrored byte for byte, not "improved".
 
 from __future__ import annotations
 
-import re
 import datetime as _dt
+import re
 
 from .errors import RecordError
 

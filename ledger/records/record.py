@@ -25,7 +25,7 @@ import re
 import secrets
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -43,7 +43,7 @@ MAX_UTC_OFFSET = timedelta(hours=14)
 """Real offsets run from -12:00 to +14:00; more slack would only widen what "in the period" means."""
 SALT_LENGTH = 32
 
-UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+UNIX_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _VALUE = re.compile(r"(?:0|[1-9][0-9]*)(?:\.([0-9]+))?")
 _VALUE_HINT = 'must be a decimal string like "1234.5"'

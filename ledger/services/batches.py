@@ -26,7 +26,7 @@ from ledger.eip712 import BatchCommit
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.records import check_factory_id, check_period
 from ledger.services.auth import authenticate
-from ledger.services.lifecycle import LOST, WAIT, Lifecycle
+from ledger.services.lifecycle import LOST, WAIT, Lifecycle, Marker
 from ledger.services.trees import TreeCache
 from ledger.services.views import BatchSummary, BatchView, RecordView, batch_summary, batch_view
 from ledger.signing import SignedBatch
@@ -172,7 +172,7 @@ class BatchService:
                 raise NotFound(f"no batch {batch_id}")
             records: list[RecordView] = []
             if limit is None or limit > 0:
-                records = [RecordView(*r) for r in rows.record_page(session, batch_id, offset, limit)]
+                records = [RecordView(**r._asdict()) for r in rows.record_page(session, batch_id, offset, limit)]
             view = batch_view(row, records, offset)
         if view.status == REJECTED:
             reason = self.relay.reasons.get(batch_id) or (
@@ -182,7 +182,7 @@ class BatchService:
             view = dataclasses.replace(view, reason=reason)
         return view
 
-    def list(self, factory_id: str, period: str | None = None) -> list[BatchSummary]:
+    def list_for(self, factory_id: str, period: str | None = None) -> list[BatchSummary]:
         """The factory's batches without their records (a month may hold a million)."""
         check_factory_id(factory_id)
         if period is not None:
@@ -242,7 +242,7 @@ class BatchRelay:
         with self.service.sessions() as session:
             return list(rows.pending(session))
 
-    def held(self, row: BatchRow) -> AnchorTx | object | None:
+    def held(self, row: BatchRow) -> AnchorTx | Marker | None:
         if self.ledger.revision_count(row.factory_id, row.period) < row.revision:
             return None
         anchor = self.ledger.get_anchor(row.factory_id, row.period, row.revision)
@@ -252,7 +252,7 @@ class BatchRelay:
             return LOST
         return AnchorTx(self._anchor_tx(row))
 
-    def blocker(self, row: BatchRow) -> str | object | None:
+    def blocker(self, row: BatchRow) -> str | Marker | None:
         count = self.ledger.revision_count(row.factory_id, row.period)
         if row.revision != count + 1:
             with self.service.sessions() as session:

@@ -45,7 +45,7 @@ class FactoryService:
             raise RecordError("signer", "cannot be the zero address") from None
         return self.get(factory_id)
 
-    def list(self) -> list[dict[str, Any]]:
+    def list_all(self) -> list[dict[str, Any]]:
         """The factories registered through this service, with their batch count and latest period."""
         with self.sessions() as session:
             factories = factory_rows.all_factories(session)

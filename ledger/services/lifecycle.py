@@ -36,7 +36,7 @@ from ledger.errors import Unavailable
 log = logging.getLogger(__name__)
 
 
-class _Marker:
+class Marker:
     def __init__(self, name: str) -> None:
         self.name = name
 
@@ -44,23 +44,20 @@ class _Marker:
         return self.name
 
 
-LOST = _Marker("LOST")
+LOST = Marker("LOST")
 """From :meth:`RelayKind.held`: the chain holds other content in this row's place; the kind has
 already dealt with the row (dropped it), and there is nothing to send."""
-WAIT = _Marker("WAIT")
+WAIT = Marker("WAIT")
 """From :meth:`RelayKind.blocker`: not now (an earlier item must go first); leave the row pending."""
 
 
-class PendingRow(Protocol):
-    id: str
-
-
-Row = TypeVar("Row", bound=PendingRow)
+Row = TypeVar("Row")
 Sent = TypeVar("Sent")
 Result = TypeVar("Result")
+Result_co = TypeVar("Result_co", covariant=True)
 
 
-class RelayKind(Protocol[Row, Sent, Result]):
+class RelayKind(Protocol[Row, Sent, Result_co]):
     """What one kind of relayed item supplies to :class:`Lifecycle`."""
 
     name: str
@@ -69,22 +66,22 @@ class RelayKind(Protocol[Row, Sent, Result]):
     def send(self, row: Row) -> Sent:
         """Relay the signed item (one transaction, receipt awaited)."""
 
-    def confirm(self, row: Row, sent: Sent) -> Result | None:
+    def confirm(self, row: Row, sent: Sent) -> Result_co | None:
         """Mark the row confirmed; None when another row already holds that chain entry (dropped)."""
 
-    def unsent(self, row: Row, exc: ChainUnavailable) -> Result:
+    def unsent(self, row: Row, exc: ChainUnavailable) -> Result_co:
         """On submit, the chain did not answer the send: keep the row pending and say so (or raise)."""
 
-    def refused(self, row: Row, exc: ContractRevert) -> Result:
+    def refused(self, row: Row, exc: ContractRevert) -> Result_co:
         """On submit, the contract refused the item: drop or reject the row, and answer (or raise)."""
 
     def pending(self) -> Sequence[Row]:
         """Every pending row, in the order they must be sent."""
 
-    def held(self, row: Row) -> Sent | _Marker | None:
+    def held(self, row: Row) -> Sent | Marker | None:
         """What the chain holds in this row's place: its confirmation, :data:`LOST`, or None."""
 
-    def blocker(self, row: Row) -> str | _Marker | None:
+    def blocker(self, row: Row) -> str | Marker | None:
         """Why the row cannot be sent now: a reason to reject it, :data:`WAIT`, or None to send."""
 
     def refused_later(self, row: Row, reason: str | ContractRevert) -> None:
@@ -125,14 +122,14 @@ class Lifecycle(Generic[Row, Sent, Result]):
         except ChainUnavailable as exc:
             return self.kind.unsent(row, exc)
         except TransactionTimeout as exc:
-            log.warning("%s %s kept pending: %s", name, row.id, exc)
-            raise Unavailable(f"{name} {row.id} is stored but not yet confirmed on chain ({exc}); it will be finished") from exc
+            log.warning("%s %s kept pending: %s", name, _id(row), exc)
+            raise Unavailable(f"{name} {_id(row)} is stored but not yet confirmed on chain ({exc}); it will be finished") from exc
         except ContractRevert as exc:
             return self.kind.refused(row, exc)
         faults.crash_point(f"{name}.mined")
         confirmed = self.kind.confirm(row, sent)
         if confirmed is None:
-            raise Unavailable(f"{name} {row.id} was confirmed by another request; ask again")
+            raise Unavailable(f"{name} {_id(row)} was confirmed by another request; ask again")
         return confirmed
 
     def reconcile(self) -> int:
@@ -144,7 +141,7 @@ class Lifecycle(Generic[Row, Sent, Result]):
         with self._reconcile_lock:
             finished = 0
             for row in self.kind.pending():
-                if self.is_in_flight(row.id):
+                if self.is_in_flight(_id(row)):
                     continue
                 if self.finish(row):
                     finished += 1
@@ -172,3 +169,8 @@ class Lifecycle(Generic[Row, Sent, Result]):
             return False
         faults.crash_point(f"{kind.name}.mined")
         return kind.confirm(row, sent) is not None
+
+
+def _id(row: object) -> str:
+    """Every pending row — a batch, claim or evaluation row — has a string primary key ``id``."""
+    return str(getattr(row, "id"))  # noqa: B009 (rows of three tables; no common type to name)

@@ -59,7 +59,7 @@ class PageViews:
     def factory(self, factory_id: str) -> FactoryPage:
         """The factory, every anchored month read from the chain's events, and its evaluations."""
         factory = self.factories.get(factory_id)
-        held = {(b.period, b.revision): b.id for b in self.batches.list(factory_id)}
+        held = {(b.period, b.revision): b.id for b in self.batches.list_for(factory_id)}
         events = self.ledger.anchored_events(factory_id)
         latest: dict[str, int] = {}
         for event in events:

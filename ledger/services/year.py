@@ -41,7 +41,7 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
             old = ledger.get_anchor(factory_id, period, revision)
             data.superseded.append({"period": period, "revision": revision, "root": "0x" + old.root.hex(),
                                     "anchored_block": old.anchored_block, "superseded_by": latest})  # fmt: skip
-        batch = next((b for b in batches.list(factory_id, period) if b.revision == latest), None)
+        batch = next((b for b in batches.list_for(factory_id, period) if b.revision == latest), None)
         if batch is None or batch.status != ANCHORED:
             data.missing.append({"period": period, "reason": f"revision {latest} is anchored on chain, but this "
                                  "service does not hold its records"})  # fmt: skip

@@ -11,9 +11,9 @@ import json
 import os
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import Row, Table, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger.records import MeasurementRecord
@@ -24,8 +24,8 @@ PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
 INSERT_CHUNK = 5000
 """Records per INSERT executemany: few round trips, bounded parameter lists."""
 _BODY_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True)
-_RECORDS = RecordRow.__table__
-_BATCHES = BatchRow.__table__
+_RECORDS = cast(Table, RecordRow.__table__)
+_BATCHES = cast(Table, BatchRow.__table__)
 RECORD_COLUMNS = (
     _RECORDS.c.id, _RECORDS.c.position, _RECORDS.c.record_hash, _RECORDS.c.source_id, _RECORDS.c.kind,
     _RECORDS.c.value, _RECORDS.c.unit, _RECORDS.c.interval_start, _RECORDS.c.interval_end,
@@ -142,9 +142,10 @@ def record_hashes(session: Session, batch_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
-def record_ids_and_hashes(session: Session, batch_id: str) -> list[Row[Any]]:
+def record_ids_and_hashes(session: Session, batch_id: str) -> list[tuple[str, str]]:
+    """(record id, record hash hex) of every record, in batch order."""
     query = select(_RECORDS.c.id, _RECORDS.c.record_hash).where(_RECORDS.c.batch_id == batch_id)
-    return list(session.execute(query.order_by(_RECORDS.c.position)))
+    return [(r[0], r[1]) for r in session.execute(query.order_by(_RECORDS.c.position))]
 
 
 def get_record(session: Session, record_id: str) -> RecordRow | None:

@@ -7,8 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ledger.eip712.domain import LedgerDomain
 from ledger.config import ConfigError, Settings
+from ledger.eip712.domain import LedgerDomain
 from zcl.service_client import ServiceClient
 
 
