@@ -23,20 +23,19 @@ from eth_account.signers.local import LocalAccount
 from fastapi.routing import APIRoute
 from web3 import Web3
 
-from api.app import create_app
+from api.compose import compose
 from ledger.chain.client import LedgerClient
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
-from ledger.services import build_services
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
-from ledger.store.db import make_engine, migrate, session_factory
 from tests.conftest import ADMIN, serving
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FACTORY = "CN-JS-SZ-0001"
 BILL = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
 GEC_SERIAL = "11320520230900017202501000450011"
+ADMIN_TOKEN = ADMIN["Authorization"].removeprefix("Bearer ")
 
 # A route is a read when it changes nothing: every GET, and these POSTs.
 READ_POSTS = {"/verify", "/evidence/status"}
@@ -171,16 +170,14 @@ def relayed(
     relay = Relay((httpx.URL(rpc_url).host, httpx.URL(rpc_url).port or 80))
     w3 = Web3(Web3.HTTPProvider(relay.url, request_kwargs={"timeout": 10}))
     ledger, _ = LedgerClient.deploy(w3, new_account())
-    engine = make_engine(database_url)
-    migrate(engine)
-    services = build_services(ledger, session_factory(engine), wait_timeout=5, evidence_dir=tmp_path / "evidence")
-    app = create_app(services, "test-admin-token")
-    with serving(app) as http:
+    composed = compose(ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence", wait_timeout=5)
+    with serving(composed.app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()
-        yield {"app": app, "http": http, "relay": relay, "ids": ids, "proof": proof, "evaluator": new_account().address}
+        yield {"app": composed.app, "http": http, "relay": relay, "ids": ids, "proof": proof,
+               "evaluator": new_account().address}  # fmt: skip
     relay.cut()
-    engine.dispose()
+    composed.close()
 
 
 def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(relayed: dict[str, Any]) -> None:
@@ -204,14 +201,13 @@ def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
     tmp_path: Path, w3: Web3, ledger: LedgerClient, new_account: Callable[[], LocalAccount]
 ) -> None:
     database_dir = tmp_path / "db"
-    engine = make_engine(f"sqlite:///{database_dir / 'ledger.db'}")
-    migrate(engine)
-    services = build_services(ledger, session_factory(engine), wait_timeout=5, evidence_dir=tmp_path / "evidence")
-    app = create_app(services, "test-admin-token")
+    composed = compose(ledger, f"sqlite:///{database_dir / 'ledger.db'}", admin_token=ADMIN_TOKEN,
+                       evidence_dir=tmp_path / "evidence", wait_timeout=5)  # fmt: skip
+    app = composed.app
     with serving(app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()
-        engine.dispose()  # no pooled connection survives
+        composed.close()  # no pooled connection survives
         shutil.rmtree(database_dir)
         answers = {}
         for path, method, request in _reads(app, ids, proof, new_account().address):
