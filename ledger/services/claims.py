@@ -85,15 +85,8 @@ class ClaimService:
     def mark_claimed(self, row_id: str, found: Claimed) -> dict[str, Any] | None:
         """Mark a pending row claimed; a second row for the same chain claim is dropped (None)."""
         with self.sessions.begin() as session:
-            stored = rows.get(session, row_id)
-            if stored is None:
-                return None
-            if rows.other_with_claim_id(session, found.claim_id, row_id) is not None:
-                session.delete(stored)
-                return None
-            stored.claim_id, stored.status = found.claim_id, CLAIMED
-            stored.tx_hash, stored.block_number = found.tx_hash, found.block_number
-            return _row_json(stored)
+            stored = rows.mark_claimed(session, row_id, found.claim_id, found.tx_hash, found.block_number)
+            return _row_json(stored) if stored is not None else None
 
     def drop(self, row_id: str) -> None:
         with self.sessions.begin() as session:

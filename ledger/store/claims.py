@@ -67,9 +67,20 @@ def by_claim_id(session: Session, claim_id: int) -> ClaimRow | None:
     return session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id)).one_or_none()
 
 
-def other_with_claim_id(session: Session, claim_id: int, row_id: str) -> ClaimRow | None:
-    """Another row already holding chain claim ``claim_id``."""
-    return session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)).one_or_none()
+def mark_claimed(
+    session: Session, row_id: str, claim_id: int, tx_hash: str | None, block: int | None
+) -> ClaimRow | None:
+    """Mark a pending row as chain claim ``claim_id``. When another row already holds that claim (two
+    requests relayed the same signed claim), this row is deleted instead and None returned."""
+    stored = session.get(ClaimRow, row_id)
+    if stored is None:
+        return None
+    taken = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)).one_or_none()
+    if taken is not None:
+        session.delete(stored)
+        return None
+    stored.claim_id, stored.status, stored.tx_hash, stored.block_number = claim_id, CLAIMED, tx_hash, block
+    return stored
 
 
 def pending(session: Session) -> Sequence[ClaimRow]:
