@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI, Request, status
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError as DatabaseInterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 
@@ -53,8 +53,10 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(cls, _handle)
 
 
-async def _handle(request: Request, exc: Exception) -> JSONResponse:
+async def _handle(request: Request, exc: Exception) -> Response:
     code = status_of(exc)
+    if "text/html" in request.headers.get("accept", ""):
+        return _page(request, code, exc)  # a person in a browser gets a page, not JSON
     if isinstance(exc, InputError) and code == status.HTTP_422_UNPROCESSABLE_CONTENT:
         # the same shape as FastAPI's own 422s, so clients read one format for every bad field
         detail: object = [{"loc": ["body", *_location(exc.field)], "msg": exc.message, "type": "value_error"}]
@@ -64,6 +66,34 @@ async def _handle(request: Request, exc: Exception) -> JSONResponse:
         detail = str(exc)
     headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
     return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
+
+
+TITLES = {
+    status.HTTP_404_NOT_FOUND: "Not found",
+    status.HTTP_403_FORBIDDEN: "Not allowed",
+    status.HTTP_409_CONFLICT: "Conflict",
+    status.HTTP_422_UNPROCESSABLE_CONTENT: "Not accepted",
+    status.HTTP_503_SERVICE_UNAVAILABLE: "Temporarily unavailable",
+}
+
+
+def _page(request: Request, code: int, exc: Exception) -> Response:
+    from api.routes.pages import templates  # the pages' own templates and layout
+
+    if code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        message = "The chain or the database does not answer right now. Nothing is lost; try again in a moment."
+    elif code >= 500:
+        message = "Something went wrong on this service."  # details go to the log, not to the page
+    else:
+        message = str(exc)
+    chain = {"chain_id": "—", "contract": "—"}
+    ledger = getattr(getattr(request.app.state, "services", None), "ledger", None)
+    domain = ledger.domain_if_read if ledger is not None else None  # asks the chain nothing
+    if domain is not None:
+        chain = {"chain_id": domain.chain_id, "contract": domain.verifying_contract}
+    context = {"title": TITLES.get(code, "Error"), "message": message, "chain": chain}
+    headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    return templates.TemplateResponse(request, "error.html", context, status_code=code, headers=headers)
 
 
 def _location(field: str) -> list[str | int]:

@@ -134,6 +134,11 @@ class LedgerClient:
             self._chain_id = rpc(self.w3, lambda: self.w3.eth.chain_id)
         return self._chain_id
 
+    @property
+    def domain_if_read(self) -> LedgerDomain | None:
+        """The domain when it has been read already (no request to the chain), else None."""
+        return self._domain
+
     def domain(self) -> LedgerDomain:
         """The EIP-712 domain as the contract reports it (ERC-5267), not as we assume it.
 

@@ -68,7 +68,7 @@ class BatchService:
         try:
             signer = authenticate(self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch")
         except ChainUnavailable as exc:
-            if self.ledger._domain is None:  # the domain was never read: cannot check what was signed for
+            if self.ledger.domain_if_read is None:  # the domain was never read: cannot check what was signed for
                 raise Unavailable(f"the chain does not answer ({exc}); try again later") from exc
             log.warning("chain unavailable; batch of %s %s queued: %s", batch.factory_id, batch.period, exc)
             signer, queued = signed.recovered_signer(), True
