@@ -6,6 +6,12 @@ With ``ZCL_RPC_URL`` set, that chain is used and nothing is launched; it must be
 With ``ZCL_TEST_DATABASE_URL`` set (a PostgreSQL server's SQLAlchemy URL, as ``ZCL_TEST_POSTGRES=1
 ./scripts/test`` sets it), every test's database is a fresh database created on that server and
 dropped after the test; otherwise it is a SQLite file in the test's temporary directory.
+
+Every test is in one layer, a marker given here from the fixtures it uses (see ``layer_of``):
+``unit`` (no chain, no server), ``contract`` (a real anvil), ``service`` (the app over an anvil),
+``e2e`` (whole programs: ``zcl`` subprocesses, Chromium, Node against the service, their own
+anvil; modules and tests say so with ``pytest.mark.e2e``). ``long`` is separate: skipped unless
+``--all``. ``./scripts/test -m unit`` runs the unit layer, which may not start anvil.
 """
 
 from __future__ import annotations
@@ -41,7 +47,14 @@ ADMIN = {"Authorization": "Bearer test-admin-token"}
 
 
 @pytest.fixture(scope="session")
-def rpc_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def rpc_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if _selects_only_unit(request.config):
+        pytest.fail(
+            "this test reaches anvil (the rpc_url fixture) but is in the unit layer: mark it "
+            "pytest.mark.contract, pytest.mark.service or pytest.mark.e2e (or request w3/ledger/service "
+            "as an argument, which marks it) so that `-m unit` never starts a chain",
+            pytrace=False,
+        )
     external = os.environ.get("ZCL_RPC_URL")
     if external:
         yield external
@@ -176,11 +189,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--all", action="store_true", help="also run the long reliability tests (kills, load, fuzz)")
 
 
+LAYERS = ("unit", "contract", "service", "e2e")
+APP_FIXTURES = frozenset({"service", "cluster", "relayed"})
+"""Fixtures that build the app (``compose``/``create_app``) over an anvil."""
+CHAIN_FIXTURES = frozenset({"rpc_url", "w3", "ledger", "new_account", "operator"})
+"""Fixtures that reach anvil."""
+
+
+def layer_of(item: pytest.Item) -> str:
+    """An explicit layer marker (closest first: test, class, module) wins; else the fixtures decide."""
+    for marker in item.iter_markers():
+        if marker.name in LAYERS:
+            return marker.name
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & APP_FIXTURES:
+        return "service"
+    if fixtures & CHAIN_FIXTURES:
+        return "contract"
+    return "unit"
+
+
+def _selects_only_unit(config: pytest.Config) -> bool:
+    """Whether ``-m`` selects the unit layer and none of the layers that may use a chain."""
+    expression = config.getoption("markexpr", "") or ""
+    if not expression:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(expression)
+    except Exception:  # noqa: BLE001 - a private API: fall back to the plain spelling
+        return expression.strip() == "unit"
+
+    def selects(layer: str) -> bool:
+        return any(compiled.evaluate(lambda name, **_: name in marks) for marks in ({layer}, {layer, "long"}))
+
+    return selects("unit") and not any(selects(layer) for layer in LAYERS[1:])
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "long: a long reliability test, run by ./scripts/test --all")
+    config.addinivalue_line("markers", "unit: no chain and no server (may run Python, Node or solc); the layer runs in seconds")
+    config.addinivalue_line("markers", "contract: the contracts or the chain client on a real anvil")
+    config.addinivalue_line("markers", "service: the app (services, API) over a real anvil and a database")
+    config.addinivalue_line("markers", "e2e: whole programs: zcl subprocesses, Chromium, Node, own anvil, kills")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = layer_of(item)
+        if not item.get_closest_marker(layer):
+            item.add_marker(getattr(pytest.mark, layer))
     if config.getoption("--all"):
         return
     skip = pytest.mark.skip(reason="long reliability test: run ./scripts/test --all")

@@ -257,6 +257,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     return subprocess.run([ZCL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_secrets_never_appear_in_output_logs_or_responses(tmp_path: Path) -> None:
     data = tmp_path / "data"
     port = free_loopback_port()

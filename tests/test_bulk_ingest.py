@@ -249,6 +249,7 @@ def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: 
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "leaf_count"]
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_path: Path) -> None:
     password = "correct horse battery staple"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {

@@ -25,6 +25,7 @@ from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 from tests.test_cli import Service, base_env, zcl
 
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOKEN = "chain-faults-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

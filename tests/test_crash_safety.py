@@ -35,6 +35,7 @@ from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 from tests.test_cli import Service, base_env
 
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 TOKEN = "crash-test-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}

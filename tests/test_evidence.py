@@ -361,6 +361,7 @@ def batch_with_paths(directory: Path) -> Path:
     return path
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_batch_sign_hashes_evidence_paths(cli: dict[str, Any], tmp_path: Path) -> None:
     month = tmp_path / "month"
     month.mkdir()
@@ -383,6 +384,7 @@ def test_batch_sign_hashes_evidence_paths(cli: dict[str, Any], tmp_path: Path) -
     assert not (tmp_path / "OTHER.json").exists()
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_evidence_upload_and_get(cli: dict[str, Any], service: Service, tmp_path: Path) -> None:
     env, cwd = cli["env"], cli["cwd"]
     csv = EVIDENCE / "steam-statement-2025-01.csv"
@@ -406,6 +408,7 @@ def test_evidence_upload_and_get(cli: dict[str, Any], service: Service, tmp_path
     assert line.startswith("zcl: sha256: ")
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_batch_submit_uploads_cited_evidence_and_lists_what_is_missing(
     cli: dict[str, Any], service: Service, tmp_path: Path
 ) -> None:

@@ -21,6 +21,7 @@ from ledger.verify import verify_bundle
 from tests.conftest import ADMIN, Service
 from tests.test_service import example_batch, signed
 
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 WORKERS = 16
 
 

@@ -200,6 +200,7 @@ def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(re
     assert len(answers) >= 20 and set(NEEDS_CHAIN) <= {k.split(" ", 1)[1] for k in answers}
 
 
+@pytest.mark.service  # builds the app itself
 def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
     tmp_path: Path, w3: Web3, ledger: LedgerClient, new_account: Callable[[], LocalAccount]
 ) -> None:

@@ -35,7 +35,10 @@ BILL = EXAMPLE / "evidence" / "state-grid-bill-2025-01.pdf"
 PHOTO = EXAMPLE / "evidence" / "grid-meter-photo-2025-01-31.png"
 FACTORY = "CN-JS-SZ-0001"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+]
 
 
 def _node(args: list[str], stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
