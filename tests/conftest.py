@@ -41,9 +41,11 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.services import Services
 from ledger.store.db import make_engine, migrate, session_factory
+from tests.builders import ADMIN as ADMIN  # imported from here by the test modules
+from tests.builders import FACTORY_ID, FACTORY_NAME, register_factory
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+
 
 
 @pytest.fixture(scope="session")
@@ -153,13 +155,52 @@ def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+def service(
+    request: pytest.FixtureRequest, tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str
+) -> Iterator[Service]:
+    """The app over the test's ledger and database.
+
+    A test that also asks for ``served`` gets that one here, so fixtures built on ``service`` (a
+    registered ``factory``, ...) follow it onto the real server.
+    """
+    if "served" in request.fixturenames:
+        yield request.getfixturevalue("served")
+        return
     composed = compose(
         ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
     )
     with serving(composed.app) as http:
         yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
     composed.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+    """The same app under uvicorn on a loopback port, for tests of the HTTP server itself: clients on
+    their own connections (threads, subprocesses, Node, browsers), streamed and chunked uploads, raw
+    sockets and the body-size limits on them."""
+    composed = compose(
+        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
+    )
+    with serving(composed.app) as http:
+        yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
+    composed.close()
+
+
+@pytest.fixture
+def factory_name() -> str:
+    """The name ``factory`` registers; a module overrides this fixture to register another."""
+    return FACTORY_NAME
+
+
+@pytest.fixture
+def factory(
+    service: Service, new_account: Callable[[], LocalAccount], factory_name: str
+) -> LocalAccount:
+    """A fresh key registered through the API as the example factory (``FACTORY_ID``)."""
+    account = new_account()
+    register_factory(service.http, account, FACTORY_ID, factory_name)
+    return account
 
 
 _GAS_USED: dict[str, list[int]] = {}
@@ -190,7 +231,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 LAYERS = ("unit", "contract", "service", "e2e")
-APP_FIXTURES = frozenset({"service", "cluster", "relayed"})
+APP_FIXTURES = frozenset({"service", "served", "factory", "cluster", "relayed"})
 """Fixtures that build the app (``compose``/``create_app``) over an anvil."""
 CHAIN_FIXTURES = frozenset({"rpc_url", "w3", "ledger", "new_account", "operator"})
 """Fixtures that reach anvil."""
