@@ -32,6 +32,7 @@ import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import make_url, text
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
@@ -158,7 +159,7 @@ def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
 def service(
     request: pytest.FixtureRequest, tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str
 ) -> Iterator[Service]:
-    """The app over the test's ledger and database.
+    """The app over the test's ledger and database, called in process (``TestClient``: no socket).
 
     A test that also asks for ``served`` gets that one here, so fixtures built on ``service`` (a
     registered ``factory``, ...) follow it onto the real server.
@@ -169,7 +170,8 @@ def service(
     composed = compose(
         ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
     )
-    with serving(composed.app) as http:
+    # Server errors come back as 500 responses, as from uvicorn, rather than raised into the test.
+    with TestClient(composed.app, raise_server_exceptions=False) as http:
         yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
     composed.close()
 
