@@ -31,8 +31,8 @@ import pytest
 import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from sqlalchemy import make_url, text
 from fastapi.testclient import TestClient
+from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
