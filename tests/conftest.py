@@ -6,6 +6,12 @@ With ``ZCL_RPC_URL`` set, that chain is used and nothing is launched; it must be
 With ``ZCL_TEST_DATABASE_URL`` set (a PostgreSQL server's SQLAlchemy URL, as ``ZCL_TEST_POSTGRES=1
 ./scripts/test`` sets it), every test's database is a fresh database created on that server and
 dropped after the test; otherwise it is a SQLite file in the test's temporary directory.
+
+Every test is in one layer, a marker given here from the fixtures it uses (see ``layer_of``):
+``unit`` (no chain, no server), ``contract`` (a real anvil), ``service`` (the app over an anvil),
+``e2e`` (whole programs: ``zcl`` subprocesses, Chromium, Node against the service, their own
+anvil; modules and tests say so with ``pytest.mark.e2e``). ``long`` is separate: skipped unless
+``--all``. ``./scripts/test -m unit`` runs the unit layer, which may not start anvil.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import pytest
 import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from fastapi.testclient import TestClient
 from sqlalchemy import make_url, text
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
@@ -35,13 +42,22 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.services import Services
 from ledger.store.db import make_engine, migrate, session_factory
+from tests.builders import ADMIN as ADMIN  # imported from here by the test modules
+from tests.builders import FACTORY_ID, FACTORY_NAME, register_factory
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
-ADMIN = {"Authorization": "Bearer test-admin-token"}
+
 
 
 @pytest.fixture(scope="session")
-def rpc_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def rpc_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if _selects_only_unit(request.config):
+        pytest.fail(
+            "this test reaches anvil (the rpc_url fixture) but is in the unit layer: mark it "
+            "pytest.mark.contract, pytest.mark.service or pytest.mark.e2e (or request w3/ledger/service "
+            "as an argument, which marks it) so that `-m unit` never starts a chain",
+            pytrace=False,
+        )
     external = os.environ.get("ZCL_RPC_URL")
     if external:
         yield external
@@ -140,13 +156,53 @@ def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture
-def service(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+def service(
+    request: pytest.FixtureRequest, tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str
+) -> Iterator[Service]:
+    """The app over the test's ledger and database, called in process (``TestClient``: no socket).
+
+    A test that also asks for ``served`` gets that one here, so fixtures built on ``service`` (a
+    registered ``factory``, ...) follow it onto the real server.
+    """
+    if "served" in request.fixturenames:
+        yield request.getfixturevalue("served")
+        return
+    composed = compose(
+        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
+    )
+    # Server errors come back as 500 responses, as from uvicorn, rather than raised into the test.
+    with TestClient(composed.app, raise_server_exceptions=False) as http:
+        yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
+    composed.close()
+
+
+@pytest.fixture
+def served(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+    """The same app under uvicorn on a loopback port, for tests of the HTTP server itself: clients on
+    their own connections (threads, subprocesses, Node, browsers), streamed and chunked uploads, raw
+    sockets and the body-size limits on them."""
     composed = compose(
         ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
     )
     with serving(composed.app) as http:
         yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
     composed.close()
+
+
+@pytest.fixture
+def factory_name() -> str:
+    """The name ``factory`` registers; a module overrides this fixture to register another."""
+    return FACTORY_NAME
+
+
+@pytest.fixture
+def factory(
+    service: Service, new_account: Callable[[], LocalAccount], factory_name: str
+) -> LocalAccount:
+    """A fresh key registered through the API as the example factory (``FACTORY_ID``)."""
+    account = new_account()
+    register_factory(service.http, account, FACTORY_ID, factory_name)
+    return account
 
 
 _GAS_USED: dict[str, list[int]] = {}
@@ -176,11 +232,57 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--all", action="store_true", help="also run the long reliability tests (kills, load, fuzz)")
 
 
+LAYERS = ("unit", "contract", "service", "e2e")
+APP_FIXTURES = frozenset({"service", "served", "factory", "cluster", "relayed"})
+"""Fixtures that build the app (``compose``/``create_app``) over an anvil."""
+CHAIN_FIXTURES = frozenset({"rpc_url", "w3", "ledger", "new_account", "operator"})
+"""Fixtures that reach anvil."""
+
+
+def layer_of(item: pytest.Item) -> str:
+    """An explicit layer marker (closest first: test, class, module) wins; else the fixtures decide."""
+    for marker in item.iter_markers():
+        if marker.name in LAYERS:
+            return marker.name
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if fixtures & APP_FIXTURES:
+        return "service"
+    if fixtures & CHAIN_FIXTURES:
+        return "contract"
+    return "unit"
+
+
+def _selects_only_unit(config: pytest.Config) -> bool:
+    """Whether ``-m`` selects the unit layer and none of the layers that may use a chain."""
+    expression = config.getoption("markexpr", "") or ""
+    if not expression:
+        return False
+    try:
+        from _pytest.mark.expression import Expression
+
+        compiled = Expression.compile(expression)
+    except Exception:  # noqa: BLE001 - a private API: fall back to the plain spelling
+        return expression.strip() == "unit"
+
+    def selects(layer: str) -> bool:
+        return any(compiled.evaluate(lambda name, **_: name in marks) for marks in ({layer}, {layer, "long"}))
+
+    return selects("unit") and not any(selects(layer) for layer in LAYERS[1:])
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "long: a long reliability test, run by ./scripts/test --all")
+    config.addinivalue_line("markers", "unit: no chain and no server (may run Python, Node or solc); the layer runs in seconds")
+    config.addinivalue_line("markers", "contract: the contracts or the chain client on a real anvil")
+    config.addinivalue_line("markers", "service: the app (services, API) over a real anvil and a database")
+    config.addinivalue_line("markers", "e2e: whole programs: zcl subprocesses, Chromium, Node, own anvil, kills")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        layer = layer_of(item)
+        if not item.get_closest_marker(layer):
+            item.add_marker(getattr(pytest.mark, layer))
     if config.getoption("--all"):
         return
     skip = pytest.mark.skip(reason="long reliability test: run ./scripts/test --all")

@@ -29,24 +29,18 @@ from ledger.claims.signed import sign_claim_json
 from ledger.config import Settings
 from ledger.records import parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
+from tests.builders import FACTORY_ID, batch_json, claim_body, example_batch
 from tests.conftest import ADMIN, Service
-from tests.test_claims_service import claim_body
 from tests.test_cli import ZCL, base_env
 from tests.test_cli import Service as ZclServe
-from tests.test_service import _march_intervals, example_batch, signed
+from tests.test_service import _march_intervals
 
-FACTORY_ID = "CN-JS-SZ-0001"
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
 @pytest.fixture
-def factory(service: Service, new_account: Callable[[], LocalAccount]) -> LocalAccount:
-    account = new_account()
-    response = service.http.post(
-        "/factories", json={"id": FACTORY_ID, "name": "Suzhou", "signer": account.address}, headers=ADMIN
-    )
-    assert response.status_code == 201, response.text
-    return account
+def factory_name() -> str:
+    return "Suzhou"
 
 
 def locs(response: httpx.Response) -> list[list[Any]]:
@@ -89,6 +83,7 @@ def _raw_post(base_url: str, head: bytes, body_chunks: list[bytes] | None = None
     return int(header.split(b" ")[1]), rest
 
 
+@pytest.mark.usefixtures("served")  # a raw socket: Content-Length and chunking as sent
 def test_a_body_over_the_limit_is_refused_by_its_content_length(service: Service) -> None:
     size = DEFAULT_MAX_BODY_BYTES + 1
     head = (f"POST /batches HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -99,6 +94,7 @@ def test_a_body_over_the_limit_is_refused_by_its_content_length(service: Service
     assert service.http.get("/chain").status_code == 200  # the service still answers
 
 
+@pytest.mark.usefixtures("served")  # a raw socket: Content-Length and chunking as sent
 def test_a_chunked_body_over_the_limit_is_refused_as_it_streams(service: Service) -> None:
     piece = b" " * (1024 * 1024)
     chunks = [b"%x\r\n%s\r\n" % (len(piece), piece)] * (DEFAULT_MAX_BODY_BYTES // len(piece) + 1) + [b"0\r\n\r\n"]
@@ -125,7 +121,7 @@ def test_a_deeply_nested_json_body_is_refused_without_taking_the_service_down(se
 
 
 def test_unknown_fields_are_refused_naming_the_field(service: Service, factory: LocalAccount) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     assert names(service.http.post("/batches", json=body | {"is_admin": True}), "is_admin")
     record = copy.deepcopy(body)
     record["records"][0]["approved_by"] = "x"
@@ -146,7 +142,7 @@ def test_unknown_fields_are_refused_naming_the_field(service: Service, factory: 
 
 
 def test_json_numbers_are_refused_where_exact_decimals_are_required(service: Service, factory: LocalAccount) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     as_float = copy.deepcopy(body)
     as_float["records"][0]["value"] = float(as_float["records"][0]["value"])
     assert names(service.http.post("/batches", json=as_float), "value")
@@ -187,7 +183,7 @@ def high_s(signature: bytes) -> bytes:
 
 
 def test_a_high_s_signature_is_refused_by_the_service_and_the_contract(service: Service, factory: LocalAccount) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     twin = high_s(bytes.fromhex(body["signature"][2:]))
     response = service.http.post("/batches", json=body | {"signature": "0x" + twin.hex()})
     assert names(response, "signature"), response.text
@@ -211,7 +207,7 @@ def test_a_high_s_signature_is_refused_by_the_service_and_the_contract(service: 
 
 
 def test_a_batch_replayed_after_another_relayer_anchored_it_conflicts(service: Service, factory: LocalAccount) -> None:
-    march = signed(service, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
+    march = batch_json(service.ledger, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     parsed = parse_signed_batch(march)
     service.ledger.commit_batch(parsed.commit, parsed.signature)
     replay = service.http.post("/batches", json=march)
@@ -221,13 +217,13 @@ def test_a_batch_replayed_after_another_relayer_anchored_it_conflicts(service: S
 def test_a_batch_signed_with_a_rotated_out_key_is_forbidden(
     service: Service, factory: LocalAccount, new_account: Callable[[], LocalAccount]
 ) -> None:
-    early = signed(service, factory, example_batch())  # signed while the key was current
+    early = batch_json(service.ledger, factory, example_batch())  # signed while the key was current
     successor = new_account()
     rotated = service.http.post(f"/factories/{FACTORY_ID}/signer", json={"signer": successor.address}, headers=ADMIN)
     assert rotated.status_code == 200, rotated.text
     late = service.http.post("/batches", json=early)
     assert late.status_code == 403 and factory.address in late.json()["detail"], late.text
-    assert service.http.post("/batches", json=signed(service, successor, example_batch())).status_code == 201
+    assert service.http.post("/batches", json=batch_json(service.ledger, successor, example_batch())).status_code == 201
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-admin-token"},
@@ -257,6 +253,7 @@ def _run(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Complete
     return subprocess.run([ZCL, *args], env=env, cwd=cwd, capture_output=True, text=True, timeout=120)
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_secrets_never_appear_in_output_logs_or_responses(tmp_path: Path) -> None:
     data = tmp_path / "data"
     port = free_loopback_port()

@@ -27,7 +27,10 @@ from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./scripts/setup installs it)")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./scripts/setup installs it)"),
+]
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts"
 EXAMPLES = ROOT / "examples"

@@ -21,13 +21,13 @@ from sqlalchemy import func, select
 
 from api.app import DEFAULT_MAX_BODY_BYTES, create_app
 from ledger.merkle import verify
-from ledger.records import RecordError, new_salt, parse_batch
-from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch, sign_batch
+from ledger.records import RecordError, new_salt
+from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
 from ledger.store.models import BatchRow, RecordRow
 from ledger.verify import verify_bundle
+from tests.builders import FACTORY_ID, batch_json
 from tests.conftest import ADMIN, Service, serving
 
-FACTORY_ID = "CN-JS-SZ-0001"
 TZ = timezone(timedelta(hours=8))
 ZCL = str(Path(sys.executable).with_name("zcl"))
 
@@ -53,10 +53,6 @@ def ndjson(signed: dict[str, Any]) -> bytes:
     return ("\n".join(json.dumps(x) for x in [envelope, *signed["records"]]) + "\n").encode()
 
 
-def signed_json(service: Service, key: LocalAccount, data: dict[str, Any]) -> dict[str, Any]:
-    return sign_batch(parse_batch(data), key, service.ledger.domain()).to_json()
-
-
 def post_stream(http: httpx.Client, body: bytes, piece: int = 65536) -> httpx.Response:
     chunks = (body[k : k + piece] for k in range(0, len(body), piece))  # a streamed (chunked) upload
     return http.post("/batches", content=chunks, headers={"Content-Type": NDJSON})
@@ -69,18 +65,15 @@ def stored(service: Service) -> tuple[int, int]:
 
 
 @pytest.fixture
-def factory(service: Service, new_account: Callable[[], LocalAccount]) -> LocalAccount:
-    account = new_account()
-    response = service.http.post("/factories", json={"id": FACTORY_ID, "name": "Suzhou", "signer": account.address},
-                                 headers=ADMIN)  # fmt: skip
-    assert response.status_code == 201, response.text
-    return account
+def factory_name() -> str:
+    return "Suzhou"
 
 
+@pytest.mark.usefixtures("served")  # a streamed (chunked) upload over a real socket
 def test_a_streamed_batch_is_stored_anchored_paged_and_proved(service: Service, factory: LocalAccount) -> None:
     n = 2345
     data = readings(n)
-    body = signed_json(service, factory, data)
+    body = batch_json(service.ledger, factory, data)
     response = post_stream(service.http, ndjson(body))
     assert response.status_code == 201, response.text
     batch = response.json()
@@ -135,7 +128,7 @@ def test_a_streamed_batch_is_stored_anchored_paged_and_proved(service: Service, 
 
 
 def test_the_json_path_pages_its_answer_too(service: Service, factory: LocalAccount) -> None:
-    body = signed_json(service, factory, readings(1001))
+    body = batch_json(service.ledger, factory, readings(1001))
     response = service.http.post("/batches", json=body)
     assert response.status_code == 201, response.text
     batch = response.json()
@@ -166,10 +159,11 @@ BAD_LINES: list[tuple[str, Callable[[list[bytes]], None], list[Any], str]] = [
 
 
 @pytest.mark.parametrize(("change", "loc", "fragment"), [c[1:] for c in BAD_LINES], ids=[c[0] for c in BAD_LINES])
+@pytest.mark.usefixtures("served")  # a streamed (chunked) upload over a real socket
 def test_a_bad_line_is_refused_naming_field_and_line_and_nothing_is_stored(
     service: Service, factory: LocalAccount, change: Callable[[list[bytes]], None], loc: list[Any], fragment: str
 ) -> None:
-    lines = ndjson(signed_json(service, factory, readings(60))).split(b"\n")[:-1]
+    lines = ndjson(batch_json(service.ledger, factory, readings(60))).split(b"\n")[:-1]
     change(lines)
     response = post_stream(service.http, b"\n".join(lines) + b"\n", piece=777)  # lines split across chunks
     assert response.status_code == 422, response.text
@@ -179,17 +173,18 @@ def test_a_bad_line_is_refused_naming_field_and_line_and_nothing_is_stored(
     assert service.ledger.revision_count(FACTORY_ID, "2025-01") == 0
 
 
+@pytest.mark.usefixtures("served")  # a streamed (chunked) upload over a real socket
 def test_a_streamed_batch_signed_by_another_key_is_refused(
     service: Service, factory: LocalAccount, new_account: Callable[[], LocalAccount]
 ) -> None:
-    body = signed_json(service, new_account(), readings(50))
+    body = batch_json(service.ledger, new_account(), readings(50))
     response = post_stream(service.http, ndjson(body))
     assert response.status_code == 403, response.text
     assert "registered signer" in response.json()["detail"]
     assert stored(service) == (0, 0)
-    replay = signed_json(service, factory, readings(50))
+    replay = batch_json(service.ledger, factory, readings(50))
     assert post_stream(service.http, ndjson(replay)).status_code == 201
-    other = signed_json(service, factory, readings(50))  # revision 1 again, other data
+    other = batch_json(service.ledger, factory, readings(50))  # revision 1 again, other data
     assert post_stream(service.http, ndjson(other)).status_code == 409
 
 
@@ -198,7 +193,7 @@ def test_proofs_of_a_missing_batch_are_404(service: Service) -> None:
 
 
 def test_the_stream_parser_gives_the_same_batch_whatever_the_chunks(service: Service, factory: LocalAccount) -> None:
-    body = signed_json(service, factory, readings(30))
+    body = batch_json(service.ledger, factory, readings(30))
     data = ndjson(body).replace(b"\n", b"\r\n")  # CRLF line ends are fine
     whole = SignedBatchStream()
     whole.feed(data)
@@ -234,7 +229,7 @@ def test_the_stream_parser_gives_the_same_batch_whatever_the_chunks(service: Ser
 
 
 def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: LocalAccount) -> None:
-    body = signed_json(service, factory, readings(400))
+    body = batch_json(service.ledger, factory, readings(400))
     streamed = ndjson(body)
     limit = len(streamed) // 4
     assert DEFAULT_MAX_BODY_BYTES > len(streamed)
@@ -249,6 +244,8 @@ def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: 
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "leaf_count"]
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
+@pytest.mark.usefixtures("served")  # zcl reaches it over its URL
 def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_path: Path) -> None:
     password = "correct horse battery staple"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {
@@ -311,7 +308,7 @@ def test_the_batch_page_shows_one_page_of_records_proven_against_the_chain(
     service: Service, factory: LocalAccount
 ) -> None:
     n = 1234
-    body = signed_json(service, factory, readings(n))
+    body = batch_json(service.ledger, factory, readings(n))
     batch = post_stream(service.http, ndjson(body)).json()
     first = service.http.get(f"/batch/{batch['id']}")
     assert first.status_code == 200

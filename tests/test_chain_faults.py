@@ -21,11 +21,10 @@ from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.keys import new_key_file
-from ledger.records import new_salt, parse_batch
-from ledger.signing import sign_batch
+from tests.builders import batch_json, example_batch
 from tests.test_cli import Service, base_env, zcl
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 TOKEN = "chain-faults-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 PASSWORD = "chain faults operator password"
@@ -47,11 +46,7 @@ def web3(url: str) -> Web3:
 
 
 def signed_batch(ledger: LedgerClient, factory_id: str, key: Any) -> dict[str, Any]:
-    data = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
-    data["factory_id"], data["revision"] = factory_id, 1
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    return sign_batch(parse_batch(data), key, ledger.domain()).to_json()
+    return batch_json(ledger, key, example_batch(factory_id))
 
 
 class RpcGate:

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -17,39 +15,17 @@ from sqlalchemy import select
 
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.double_counting import RENEWABLE_EXCEEDS_CONSUMPTION, find_double_counting
-from ledger.claims.signed import sign_claim_json
 from ledger.store.models import ClaimRow
-from tests.conftest import ADMIN, Service
-
-EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "claims" / "gec-2025-01.json").read_text())
-PROJECT = EXAMPLE["project_id"]
-
-
-def gec(seq: int) -> str:
-    return f"{PROJECT}202501{seq:07d}11"
-
-
-def claim_body(factory_id: str, first: int, last: int, **changes: Any) -> dict[str, Any]:
-    body = {k: v for k, v in EXAMPLE.items() if k != "serial"}
-    return body | {
-        "factory_id": factory_id, "serial": f"{gec(first)}..{gec(last)}", "quantity": str(last - first + 1),
-    } | changes  # fmt: skip
-
-
-def signed(service: Service, key: LocalAccount, body: dict[str, Any]) -> dict[str, Any]:
-    claim = parse_claim(body)
-    domain = service.ledger.domain()
-    return sign_claim_json(claim, sign_claim(key, domain, claim), domain)
+from tests.builders import CLAIM_EXAMPLE as EXAMPLE
+from tests.builders import claim_body, claim_json, gec, register_factory
+from tests.conftest import Service
 
 
 @pytest.fixture
 def register(service: Service, new_account: Callable[[], LocalAccount]) -> Callable[[str], LocalAccount]:
     def make(factory_id: str) -> LocalAccount:
         key = new_account()
-        response = service.http.post(
-            "/factories", json={"id": factory_id, "name": factory_id, "signer": key.address}, headers=ADMIN
-        )
-        assert response.status_code == 201, response.text
+        register_factory(service.http, key, factory_id, name=factory_id)
         return key
 
     return make
@@ -63,7 +39,7 @@ def status(service: Service, serial: str, registry: str = "GEC") -> dict[str, An
 
 def test_a_claim_and_the_buyers_lookup(service: Service, register: Callable[[str], LocalAccount]) -> None:
     key = register("CN-JS-SZ-0001")
-    response = service.http.post("/claims", json=signed(service, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
+    response = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
     assert response.status_code == 201, response.text
     claim = response.json()
     assert claim["status"] == "claimed" and claim["claim_id"] == 1 and claim["tx_hash"].startswith("0x")
@@ -84,7 +60,7 @@ def test_a_claim_and_the_buyers_lookup(service: Service, register: Callable[[str
     assert straddling["claimed"] and (straddling["units"], straddling["units_claimed"]) == (20, 10)
     assert service.http.get(f"/certificates/GEC/{'1' * 31}").status_code == 422
 
-    again = service.http.post("/claims", json=signed(service, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
+    again = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
     assert again.status_code == 200 and again.json()["claim_id"] == 1
 
 
@@ -93,8 +69,8 @@ def test_an_overlapping_claim_is_409_naming_the_earlier_one(
     service: Service, register: Callable[[str], LocalAccount], first: int, last: int
 ) -> None:
     a, b = register("CN-A"), register("CN-B")
-    winner = service.http.post("/claims", json=signed(service, a, claim_body("CN-A", 4001, 4800))).json()
-    refused = service.http.post("/claims", json=signed(service, b, claim_body("CN-B", first, last)))
+    winner = service.http.post("/claims", json=claim_json(service.ledger, a, claim_body("CN-A", 4001, 4800))).json()
+    refused = service.http.post("/claims", json=claim_json(service.ledger, b, claim_body("CN-B", first, last)))
     assert refused.status_code == 409
     message = refused.json()["detail"]
     for fact in ("CN-A", "claim 1", "4001..4800", "2025-01..2025-01", winner["tx_hash"]):
@@ -109,12 +85,13 @@ def test_the_chain_decides_when_another_service_claimed_first(
     a, b = register("CN-A"), register("CN-B")
     elsewhere = parse_claim(claim_body("CN-A", 100, 199))
     claim_id, tx = service.ledger.claim_retirement(elsewhere, sign_claim(a, service.ledger.domain(), elsewhere))
-    refused = service.http.post("/claims", json=signed(service, b, claim_body("CN-B", 150, 250)))
+    refused = service.http.post("/claims", json=claim_json(service.ledger, b, claim_body("CN-B", 150, 250)))
     assert refused.status_code == 409
     assert f"claim {claim_id}" in refused.json()["detail"] and tx.tx_hash in refused.json()["detail"]
     assert status(service, gec(150))["claims"][0]["tx_hash"] == tx.tx_hash  # found from the chain's events
 
 
+@pytest.mark.usefixtures("served")  # clients on their own connections, from threads
 def test_twenty_concurrent_overlapping_claims_one_wins(
     service: Service, register: Callable[[str], LocalAccount]
 ) -> None:
@@ -122,7 +99,7 @@ def test_twenty_concurrent_overlapping_claims_one_wins(
     for n in range(20):
         factory_id = f"CN-RACE-{n:02d}"
         key = register(factory_id)
-        bodies.append(signed(service, key, claim_body(factory_id, 1000 + n * 10, 1500 + n * 10)))  # all overlap
+        bodies.append(claim_json(service.ledger, key, claim_body(factory_id, 1000 + n * 10, 1500 + n * 10)))  # all overlap
     results: list[httpx.Response | None] = [None] * len(bodies)
     base = str(service.http.base_url)
     barrier = threading.Barrier(len(bodies))
@@ -151,9 +128,9 @@ def test_refusals_name_the_field_or_the_key(
     service: Service, register: Callable[[str], LocalAccount], new_account: Callable[[], LocalAccount]
 ) -> None:
     key = register("CN-A")
-    wrong_key = service.http.post("/claims", json=signed(service, new_account(), claim_body("CN-A", 1, 10)))
+    wrong_key = service.http.post("/claims", json=claim_json(service.ledger, new_account(), claim_body("CN-A", 1, 10)))
     assert wrong_key.status_code == 403 and key.address in wrong_key.json()["detail"]
-    body = signed(service, key, claim_body("CN-A", 1, 10))
+    body = claim_json(service.ledger, key, claim_body("CN-A", 1, 10))
     for change, field in (
         ({"quantity": "11"}, "quantity"), ({"unit": "tCO2e"}, "unit"), ({"registry": "XYZ"}, "registry"),
         ({"consumption_end": "2024-12"}, "consumption_end"), ({"serial": "123"}, "serial"),
@@ -175,8 +152,8 @@ def test_double_counting_checks_read_claims_from_the_chain(
     service: Service, register: Callable[[str], LocalAccount]
 ) -> None:
     a, b = register("CN-A"), register("CN-B")
-    service.http.post("/claims", json=signed(service, a, claim_body("CN-A", 1, 100)))
-    service.http.post("/claims", json=signed(service, b, claim_body("CN-B", 101, 200)))
+    service.http.post("/claims", json=claim_json(service.ledger, a, claim_body("CN-A", 1, 100)))
+    service.http.post("/claims", json=claim_json(service.ledger, b, claim_body("CN-B", 101, 200)))
     elsewhere = parse_claim(claim_body("CN-B", 201, 300))  # relayed by someone else, straight to the chain
     service.ledger.claim_retirement(elsewhere, sign_claim(b, service.ledger.domain(), elsewhere))
 
@@ -198,10 +175,11 @@ def test_double_counting_checks_read_claims_from_the_chain(
     assert [c.claim_id for c in known] == [2] and undisclosed == [1, 3]
 
 
+@pytest.mark.usefixtures("served")  # clients on their own connections, from threads
 def test_the_same_claim_submitted_twice_at_once_is_one_claim(
     service: Service, register: Callable[[str], LocalAccount]
 ) -> None:
-    body = signed(service, register("CN-A"), claim_body("CN-A", 1, 10))
+    body = claim_json(service.ledger, register("CN-A"), claim_body("CN-A", 1, 10))
     results: list[httpx.Response | None] = [None] * 4
     barrier = threading.Barrier(4)
     base = str(service.http.base_url)

@@ -31,6 +31,7 @@ import pytest
 
 from ledger.chain.anvil import free_loopback_port
 
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 ZCL = str(Path(sys.executable).with_name("zcl"))
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 EVIDENCE = EXAMPLES / "2025-01" / "evidence"

@@ -15,7 +15,6 @@ import signal
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,14 +27,11 @@ from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.eip712.domain import LedgerDomain
 from ledger.chain.funding import fund_on_anvil
-from ledger.claims import parse_claim, sign_claim
-from ledger.claims.signed import sign_claim_json
 from ledger.keys import new_key_file
-from ledger.records import new_salt, parse_batch
-from ledger.signing import sign_batch
+from tests.builders import batch_json, claim_body, claim_json, example_batch
 from tests.test_cli import Service, base_env
 
-EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 TOKEN = "crash-test-admin-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 PASSWORD = "crash test operator password"
@@ -117,24 +113,13 @@ def rig(chain: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]
 
 
 def signed_batch(rig: Rig, factory_id: str, key: LocalAccount) -> dict[str, Any]:
-    data = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
-    data["factory_id"], data["revision"] = factory_id, 1
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    return sign_batch(parse_batch(data), key, rig.domain()).to_json()
+    return batch_json(rig.domain(), key, example_batch(factory_id))
 
 
 def signed_claim(rig: Rig, factory_id: str, key: LocalAccount) -> dict[str, Any]:
-    example = json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
     first = 1000 * rig.counter + 1
     last = first + 99
-    serial = lambda seq: f"{example['project_id']}202501{seq:07d}11"
-    body = {k: v for k, v in example.items() if k != "serial"} | {
-        "factory_id": factory_id, "serial": f"{serial(first)}..{serial(last)}", "quantity": str(last - first + 1),
-    }  # fmt: skip
-    claim = parse_claim(body)
-    domain = rig.domain()
-    return sign_claim_json(claim, sign_claim(key, domain, claim), domain)
+    return claim_json(rig.domain(), key, claim_body(factory_id, first, last))
 
 
 def prepare_batch(rig: Rig) -> tuple[str, dict[str, Any]]:

@@ -14,10 +14,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
-from ledger.claims import parse_claim, sign_claim
-from ledger.claims.signed import sign_claim_json
-from ledger.records import new_salt, parse_batch
-from ledger.signing import sign_batch
+from tests.builders import batch_json, claim_json, example_batch, register_factory
 from tests.conftest import ADMIN, Service
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -25,32 +22,25 @@ FACTORY = "CN-JS-SZ-0001"
 
 
 def month_batch(month: int, revision: int = 1, **first_record: str) -> dict[str, Any]:
-    data = json.loads((EXAMPLES / f"2025-{month:02d}" / "batch.json").read_text())
-    data["revision"] = revision
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    data["records"][0].update(first_record)
-    return data
+    return example_batch(revision=revision, month=f"2025-{month:02d}", **first_record)
 
 
 @pytest.fixture
 def year(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str, Any]:
     """The example year notarized and its claims made; returns the factory and evaluator keys."""
     factory, evaluator = new_account(), new_account()
-    assert service.http.post("/factories", json={"id": FACTORY, "name": "Suzhou Precision Components Co., Ltd.",
-                                                 "signer": factory.address}, headers=ADMIN).status_code == 201  # fmt: skip
+    register_factory(service.http, factory, FACTORY, name="Suzhou Precision Components Co., Ltd.")
     domain = service.ledger.domain()
 
     def submit(data: dict[str, Any]) -> dict[str, Any]:
-        response = service.http.post("/batches", json=sign_batch(parse_batch(data), factory, domain).to_json())
+        response = service.http.post("/batches", json=batch_json(domain, factory, data))
         assert response.status_code == 201, response.text
         return dict(response.json())
 
     for month in range(1, 13):
         submit(month_batch(month))
     for name in ("gec-2025-01", "gec-2025-02-12", "ccer-2025"):
-        claim = parse_claim(json.loads((EXAMPLES / "claims" / f"{name}.json").read_text()))
-        body = sign_claim_json(claim, sign_claim(factory, domain, claim), domain)
+        body = claim_json(domain, factory, json.loads((EXAMPLES / "claims" / f"{name}.json").read_text()))
         assert service.http.post("/claims", json=body).status_code == 201
     assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
     return {"factory": factory, "evaluator": evaluator, "submit": submit}

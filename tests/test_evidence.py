@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -31,10 +30,10 @@ from ledger.evidence import (
 )
 from ledger.keys import new_key_file
 from ledger.errors import NotFound
-from ledger.records import RecordError, new_salt, parse_batch
+from ledger.records import RecordError
 from ledger.services import build_services
-from ledger.signing import sign_batch
 from ledger.store.models import EvidenceRow
+from tests.builders import batch_json, example_batch
 from tests.conftest import ADMIN, Service, serving
 from tests.test_cli import base_env, one_error_line, zcl
 
@@ -300,19 +299,8 @@ def test_without_an_evidence_directory_the_routes_answer_503(service: Service) -
             assert response.status_code == 503 and "not configured" in response.json()["detail"]
 
 
-@pytest.fixture
-def factory(service: Service, new_account: Callable[[], LocalAccount]) -> LocalAccount:
-    account = new_account()
-    body = {"id": "CN-JS-SZ-0001", "name": "Suzhou Precision Components", "signer": account.address}
-    assert service.http.post("/factories", json=body, headers=ADMIN).status_code == 201
-    return account
-
-
 def test_batch_evidence_reports_what_is_missing(service: Service, factory: LocalAccount) -> None:
-    data = json.loads((EXAMPLE / "batch.json").read_text())
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    signed = sign_batch(parse_batch(data), factory, service.ledger.domain()).to_json()
+    signed = batch_json(service.ledger, factory, example_batch())
     batch = service.http.post("/batches", json=signed)
     assert batch.status_code == 201, batch.text
     assert upload(service, BILL.name, BILL.read_bytes(), "application/pdf").status_code == 201
@@ -338,8 +326,10 @@ def test_batch_evidence_reports_what_is_missing(service: Service, factory: Local
 
 
 @pytest.fixture
-def cli(service: Service, tmp_path: Path) -> dict[str, Any]:
-    """A user's shell against the fixture's service; the factory's key is in a keystore."""
+def cli(served: Service, tmp_path: Path) -> dict[str, Any]:
+    """A user's shell against the fixture's service (served on a port for ``zcl``); the factory's key
+    is in a keystore."""
+    service = served
     key_file = tmp_path / "factory.json"
     signer = new_key_file(key_file, PASSWORD).address
     body = {"id": "CN-JS-SZ-0001", "name": "Suzhou Precision Components", "signer": signer}
@@ -361,6 +351,7 @@ def batch_with_paths(directory: Path) -> Path:
     return path
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_batch_sign_hashes_evidence_paths(cli: dict[str, Any], tmp_path: Path) -> None:
     month = tmp_path / "month"
     month.mkdir()
@@ -383,6 +374,7 @@ def test_batch_sign_hashes_evidence_paths(cli: dict[str, Any], tmp_path: Path) -
     assert not (tmp_path / "OTHER.json").exists()
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_evidence_upload_and_get(cli: dict[str, Any], service: Service, tmp_path: Path) -> None:
     env, cwd = cli["env"], cli["cwd"]
     csv = EVIDENCE / "steam-statement-2025-01.csv"
@@ -406,6 +398,7 @@ def test_evidence_upload_and_get(cli: dict[str, Any], service: Service, tmp_path
     assert line.startswith("zcl: sha256: ")
 
 
+@pytest.mark.e2e  # runs `zcl` as a subprocess
 def test_batch_submit_uploads_cited_evidence_and_lists_what_is_missing(
     cli: dict[str, Any], service: Service, tmp_path: Path
 ) -> None:

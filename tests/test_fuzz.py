@@ -67,11 +67,13 @@ def fuzz_the_api(service: Service, max_examples: int) -> None:
     assert not server_errors, f"{len(server_errors)} 5xx responses, e.g.:\n" + "\n".join(server_errors[:10])
 
 
+@pytest.mark.usefixtures("served")  # schemathesis calls the service over HTTP
 def test_no_request_makes_the_service_fail(service: Service) -> None:
     fuzz_the_api(service, max_examples=25)
 
 
 @pytest.mark.long
+@pytest.mark.usefixtures("served")  # schemathesis calls the service over HTTP
 def test_no_request_makes_the_service_fail_long(service: Service) -> None:
     fuzz_the_api(service, max_examples=200)
 

@@ -26,16 +26,11 @@ from web3 import Web3
 from api.app import create_app
 from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
-from ledger.claims import parse_claim, sign_claim
-from ledger.claims.signed import sign_claim_json
 from ledger.services import build_services
-from ledger.records import parse_batch
-from ledger.signing import sign_batch
 from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import BatchRow, ClaimRow
+from tests.builders import batch_json, claim_body, claim_json, example_batch
 from tests.conftest import ADMIN
-from tests.test_claims_service import claim_body
-from tests.test_service import example_batch
 
 INSTANCES = 2
 
@@ -132,13 +127,11 @@ def at_once(requests: list[tuple[Instance, str, dict[str, Any]]]) -> list[httpx.
 
 
 def signed_batch(cluster: Cluster, key: LocalAccount, factory_id: str) -> dict[str, Any]:
-    return sign_batch(parse_batch(example_batch(factory_id)), key, cluster.ledger.domain()).to_json()
+    return batch_json(cluster.ledger, key, example_batch(factory_id))
 
 
 def signed_claim(cluster: Cluster, key: LocalAccount, body: dict[str, Any]) -> dict[str, Any]:
-    claim = parse_claim(body)
-    domain = cluster.ledger.domain()
-    return sign_claim_json(claim, sign_claim(key, domain, claim), domain)
+    return claim_json(cluster.ledger, key, body)
 
 
 def batch_rows(cluster: Cluster, factory_id: str) -> int:

@@ -18,9 +18,13 @@ from sqlalchemy import func, select
 
 from ledger.store.models import BatchRow, RecordRow
 from ledger.verify import verify_bundle
+from tests.builders import batch_json, example_batch
 from tests.conftest import ADMIN, Service
-from tests.test_service import example_batch, signed
 
+pytestmark = [
+    pytest.mark.e2e,  # whole programs: see tests/conftest.py's layers
+    pytest.mark.usefixtures("served"),  # clients on their own connections, from threads
+]
 WORKERS = 16
 
 
@@ -35,7 +39,7 @@ def period_of(index: int) -> tuple[str, str, str]:
 
 def month_batch(factory_id: str, index: int) -> dict[str, Any]:
     period, start, end = period_of(index)
-    data = example_batch(factory_id) | {"period": period}
+    data = example_batch(factory_id, period=period)
     for record in data["records"]:
         record["interval_start"], record["interval_end"] = start, end
     return data
@@ -50,7 +54,7 @@ def run_load(service: Service, new_account: Callable[[], LocalAccount], factorie
         response = service.http.post("/factories", json={"id": factory_id, "name": factory_id, "signer": key.address},
                                      headers=ADMIN)  # fmt: skip
         assert response.status_code == 201, response.text
-    bodies = [signed(service, keys[fid], month_batch(fid, b)) for fid in keys for b in range(batches)]
+    bodies = [batch_json(service.ledger, keys[fid], month_batch(fid, b)) for fid in keys for b in range(batches)]
     random.Random(7).shuffle(bodies)  # interleave factories
 
     base_url = str(service.http.base_url)

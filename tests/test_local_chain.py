@@ -17,6 +17,8 @@ from ledger.chain.errors import ChainUnavailable
 from ledger.chain.session import connect, serve_chain
 from ledger.config import Settings
 
+pytestmark = pytest.mark.e2e  # starts its own anvils: see tests/conftest.py's layers
+
 
 def settings_for(data_dir: Path, **overrides: str) -> Settings:
     return Settings.from_env({"ZCL_DATA_DIR": str(data_dir), **overrides})

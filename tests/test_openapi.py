@@ -10,8 +10,9 @@ from eth_account.signers.local import LocalAccount
 from pydantic import BaseModel
 
 from api.schemas import BatchStatusOut, EvidenceOut
+from tests.builders import FACTORY_ID, batch_json
 from tests.conftest import ADMIN, Service
-from tests.test_bulk_ingest import FACTORY_ID, ndjson, post_stream, readings, signed_json
+from tests.test_bulk_ingest import ndjson, post_stream, readings
 
 JSON = "application/json"
 NOT_JSON = {
@@ -99,7 +100,7 @@ def test_answers_written_past_the_response_models_conform_to_them(
     key = new_account()
     factory = {"id": FACTORY_ID, "name": "Suzhou", "signer": key.address}
     assert service.http.post("/factories", json=factory, headers=ADMIN).status_code == 201
-    streamed = post_stream(service.http, ndjson(signed_json(service, key, readings(5))))
+    streamed = post_stream(service.http, ndjson(batch_json(service.ledger, key, readings(5))))
     assert streamed.status_code == 201, streamed.text
     _conforms(BatchStatusOut, streamed.json())
     again = service.http.get(f"/batches/{streamed.json()['id']}")

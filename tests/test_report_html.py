@@ -459,6 +459,7 @@ def test_sparse_report_still_renders() -> None:
         render_html(["not", "a", "report"])  # type: ignore[arg-type]
 
 
+@pytest.mark.e2e  # Chromium takes the screenshot
 def test_example_artifact(anchored_html: str) -> None:
     """The anchored example for people to look at; a screenshot when Debian's chromium is there."""
     ARTIFACTS_DIR.mkdir(exist_ok=True)

@@ -10,22 +10,18 @@ not, straight to the chain.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.eip712 import ReportCommit
-from ledger.records import new_salt, parse_batch
-from ledger.signing import sign_batch
 from ledger.store import evaluations as evaluation_rows
-from tests.conftest import ADMIN, Service
+from tests.builders import ADMIN, FACTORY_ID, batch_json, example_batch, register_factory
+from tests.conftest import Service
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01" / "batch.json"
-FACTORY = "CN-JS-SZ-0001"
+FACTORY = FACTORY_ID
 
 
 @pytest.fixture
@@ -33,13 +29,8 @@ def draft(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str
     """A draft evaluation of a factory with one anchored month, an appointed evaluator, and its
     signature of the report (not yet submitted)."""
     factory, evaluator = new_account(), new_account()
-    body = {"id": FACTORY, "name": "Suzhou Precision Components", "signer": factory.address}
-    assert service.http.post("/factories", json=body, headers=ADMIN).status_code == 201
-    month = json.loads(EXAMPLE.read_text())
-    for record in month["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    signed = sign_batch(parse_batch(month), factory, service.ledger.domain()).to_json()
-    assert service.http.post("/batches", json=signed).status_code == 201
+    register_factory(service.http, factory, FACTORY)
+    assert service.http.post("/batches", json=batch_json(service.ledger, factory, example_batch())).status_code == 201
     assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
     report = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"}).json()
     commit: ReportCommit = service.services.evaluations.commit_for(report["id"], evaluator.address)

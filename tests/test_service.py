@@ -20,39 +20,15 @@ from web3 import Web3
 
 from ledger.chain.client import LedgerClient
 from ledger.eip712.batch_commit import sign_commit
-from ledger.records import new_salt, parse_batch
-from ledger.signing import parse_signed_batch, sign_batch
+from ledger.signing import parse_signed_batch
 from ledger.store import batches as batch_rows
 from ledger.store.db import make_engine, migrate
 from ledger.store.models import Base, BatchRow, RecordRow
 from ledger.verify import verify_bundle
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01"
+from tests.builders import batch_json, example_batch
 from tests.conftest import ADMIN, Service
-
-
-def example_batch(factory_id: str = "CN-JS-SZ-0001", revision: int = 1, **changes: Any) -> dict[str, Any]:
-    data = json.loads((EXAMPLE / "batch.json").read_text())
-    data["factory_id"], data["revision"] = factory_id, revision
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    data["records"][0].update(changes)
-    return data
-
-
-def signed(service: Service, factory: LocalAccount, data: dict[str, Any]) -> dict[str, Any]:
-    return sign_batch(parse_batch(data), factory, service.ledger.domain()).to_json()
-
-
-@pytest.fixture
-def factory(service: Service, new_account: Callable[[], LocalAccount]) -> LocalAccount:
-    account = new_account()
-    response = service.http.post(
-        "/factories", json={"id": "CN-JS-SZ-0001", "name": "Suzhou Precision Components", "signer": account.address},
-        headers=ADMIN,
-    )
-    assert response.status_code == 201, response.text
-    return account
 
 
 def submit(service: Service, body: dict[str, Any]) -> httpx.Response:
@@ -74,7 +50,7 @@ def test_register_needs_the_admin_token(service: Service, new_account: Callable[
 
 
 def test_a_month_is_stored_anchored_and_listed(service: Service, factory: LocalAccount) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     response = submit(service, body)
     assert response.status_code == 201, response.text
     batch = response.json()
@@ -99,21 +75,21 @@ def test_wrong_key_replay_and_second_revision_1_are_refused(
     service: Service, factory: LocalAccount, new_account: Callable[[], LocalAccount]
 ) -> None:
     intruder = new_account()
-    forged = submit(service, signed(service, intruder, example_batch()))
+    forged = submit(service, batch_json(service.ledger, intruder, example_batch()))
     assert forged.status_code == 403 and intruder.address in forged.json()["detail"]
 
-    assert submit(service, signed(service, factory, example_batch())).status_code == 201
-    other = submit(service, signed(service, factory, example_batch(value="1.0")))
+    assert submit(service, batch_json(service.ledger, factory, example_batch())).status_code == 201
+    other = submit(service, batch_json(service.ledger, factory, example_batch(value="1.0")))
     assert other.status_code == 409 and "already batch" in other.json()["detail"]
 
     # a commit anchored on chain without this service (another relayer), then offered here
-    march = signed(service, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
+    march = batch_json(service.ledger, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     commit = parse_signed_batch(march)
     service.ledger.commit_batch(commit.commit, commit.signature)
     replay = submit(service, march)
     assert replay.status_code == 409 and "already anchored on chain" in replay.json()["detail"]
 
-    gap = submit(service, signed(service, factory, example_batch(revision=3)))
+    gap = submit(service, batch_json(service.ledger, factory, example_batch(revision=3)))
     assert gap.status_code == 409 and "next revision is 2" in gap.json()["detail"]
     with service.services.sessions() as session:
         assert session.scalar(select(func.count()).select_from(BatchRow)) == 1
@@ -144,7 +120,7 @@ def _march_intervals() -> dict[str, Any]:
 def test_bad_input_is_422_naming_the_field(
     service: Service, factory: LocalAccount, change: dict[str, Any], location: list[Any], message: str
 ) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     body["records"][0].update(change)
     response = submit(service, body)
     assert response.status_code == 422, response.text
@@ -154,11 +130,11 @@ def test_bad_input_is_422_naming_the_field(
 
 
 def test_records_that_do_not_match_the_signed_root_are_refused(service: Service, factory: LocalAccount) -> None:
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     body["records"][1]["value"] = "38216.1"  # a valid record, but not the one that was signed
     response = submit(service, body)
     assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "root"]
-    body = signed(service, factory, example_batch())
+    body = batch_json(service.ledger, factory, example_batch())
     body["leaf_count"] = 7
     assert submit(service, body).json()["detail"][0]["loc"] == ["body", "leaf_count"]
 
@@ -170,7 +146,7 @@ def bundle_for(service: Service, batch: dict[str, Any], position: int = 0) -> di
 
 
 def test_every_record_has_a_bundle_that_verifies(service: Service, factory: LocalAccount) -> None:
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     for position in range(6):
         bundle = bundle_for(service, batch, position)
         assert bundle["record_id"] == batch["records"][position]["id"]
@@ -213,7 +189,7 @@ TAMPERINGS: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
 def test_tampering_fails_the_right_check(
     service: Service, factory: LocalAccount, what: str, tamper: Callable[[dict[str, Any]], None], failed_check: str
 ) -> None:
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     bundle = bundle_for(service, batch)
     assert verify_bundle(copy.deepcopy(bundle), service.w3).valid
     tamper(bundle)
@@ -231,12 +207,12 @@ def test_a_fake_ledger_is_refused_when_the_contract_is_pinned(
     service: Service, factory: LocalAccount, w3: Web3, new_account: Callable[[], LocalAccount]
 ) -> None:
     """Anyone can deploy a CarbonLedger and anchor a fake month there; pinning the real one stops it."""
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     bundle = bundle_for(service, batch)
     forger = new_account()
     fake, _ = LedgerClient.deploy(w3, forger)
     fake.register_factory("CN-JS-SZ-0001", forger.address)
-    commit = parse_signed_batch(signed(service, factory, example_batch()))
+    commit = parse_signed_batch(batch_json(service.ledger, factory, example_batch()))
     fake_commit = sign_commit(forger, fake.domain(), commit.commit)
     fake.commit_batch(commit.commit, fake_commit)
     assert verify_bundle(bundle, w3, expected_contract=service.ledger.address).valid
@@ -246,9 +222,9 @@ def test_a_fake_ledger_is_refused_when_the_contract_is_pinned(
 
 
 def test_a_superseded_revision_still_verifies_and_says_so(service: Service, factory: LocalAccount) -> None:
-    first = submit(service, signed(service, factory, example_batch())).json()
+    first = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     bundle = bundle_for(service, first)
-    second = submit(service, signed(service, factory, example_batch(revision=2, value="1286421.0")))
+    second = submit(service, batch_json(service.ledger, factory, example_batch(revision=2, value="1286421.0")))
     assert second.status_code == 201, second.text
     report = verify_bundle(bundle, service.w3)
     assert report.valid and report.superseded_by == 2
@@ -258,7 +234,7 @@ def test_a_superseded_revision_still_verifies_and_says_so(service: Service, fact
 
 
 def test_evidence_files_are_checked_against_the_record(service: Service, factory: LocalAccount, tmp_path: Path) -> None:
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     bundle = bundle_for(service, batch)
     bill = EXAMPLE / "evidence" / "state-grid-bill-2025-01.pdf"
     photo = EXAMPLE / "evidence" / "grid-meter-photo-2025-01-31.png"
@@ -270,6 +246,7 @@ def test_evidence_files_are_checked_against_the_record(service: Service, factory
     assert bill.name in report.first_failure.detail
 
 
+@pytest.mark.usefixtures("served")  # clients on their own connections, from threads
 def test_concurrent_submissions_lose_and_duplicate_nothing(
     service: Service, new_account: Callable[[], LocalAccount]
 ) -> None:
@@ -281,7 +258,7 @@ def test_concurrent_submissions_lose_and_duplicate_nothing(
             "/factories", json={"id": factory_id, "name": factory_id, "signer": account.address}, headers=ADMIN
         ).status_code == 201
         factories[factory_id] = account
-    bodies = [signed(service, account, example_batch(factory_id)) for factory_id, account in factories.items()]
+    bodies = [batch_json(service.ledger, account, example_batch(factory_id)) for factory_id, account in factories.items()]
     # each body four times, all at once: 12 requests for 3 batches
     jobs = [body for body in bodies for _ in range(4)]
     results: list[httpx.Response | None] = [None] * len(jobs)
@@ -311,8 +288,8 @@ def test_concurrent_submissions_lose_and_duplicate_nothing(
 def test_a_batch_left_pending_by_a_crash_is_finished_at_start(service: Service, factory: LocalAccount) -> None:
     """Two crashes: before the transaction was sent, and after it was mined but before it was recorded."""
     services = service.services
-    before = parse_signed_batch(signed(service, factory, example_batch()))
-    after_body = signed(service, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
+    before = parse_signed_batch(batch_json(service.ledger, factory, example_batch()))
+    after_body = batch_json(service.ledger, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     after = parse_signed_batch(after_body)
     with services.sessions.begin() as session:
         batch_rows.insert_batch(session, "crash-before-send", before, factory.address)
@@ -345,7 +322,7 @@ def test_openapi_docs_are_served(service: Service) -> None:
 
 
 def test_openzeppelins_library_computes_the_same_root(service: Service, factory: LocalAccount) -> None:
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     script = Path(__file__).resolve().parents[1] / "scripts" / "oz-root.mjs"
     run = subprocess.run(["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
@@ -356,7 +333,7 @@ def test_openzeppelins_library_computes_the_same_root(service: Service, factory:
 
 
 def test_a_signature_that_recovers_no_key_fails_the_signature_check(service: Service, factory: LocalAccount) -> None:
-    batch = submit(service, signed(service, factory, example_batch())).json()
+    batch = submit(service, batch_json(service.ledger, factory, example_batch())).json()
     bundle = bundle_for(service, batch)
     bundle["batch_signature"] = "0x" + "00" * 64 + "1b"  # r = s = 0: no key recovers from it
     report = verify_bundle(bundle, service.w3)

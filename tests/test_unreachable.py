@@ -25,11 +25,8 @@ from web3 import Web3
 
 from api.compose import compose
 from ledger.chain.client import LedgerClient
-from ledger.claims import parse_claim, sign_claim
-from ledger.claims.signed import sign_claim_json
-from ledger.records import new_salt, parse_batch
-from ledger.signing import sign_batch
-from tests.conftest import ADMIN, serving
+from tests.builders import ADMIN, batch_json, claim_json, example_batch, register_factory
+from tests.conftest import serving
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FACTORY = "CN-JS-SZ-0001"
@@ -110,25 +107,17 @@ class Relay:
                     pass
 
 
-def _example_month() -> dict[str, Any]:
-    data = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    return data
-
-
 def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -> dict[str, str]:
     """A factory, an anchored month with its evidence, a claim and an evaluation; returns their ids."""
-    body = {"id": FACTORY, "name": "Suzhou Precision Components", "signer": factory.address}
-    assert http.post("/factories", json=body, headers=ADMIN).status_code == 201
+    register_factory(http, factory, FACTORY)
     domain = ledger.domain()
-    batch = http.post("/batches", json=sign_batch(parse_batch(_example_month()), factory, domain).to_json())
+    batch = http.post("/batches", json=batch_json(domain, factory, example_batch()))
     assert batch.status_code == 201, batch.text
     with BILL.open("rb") as file:
         uploaded = http.post("/evidence", files={"file": (BILL.name, file, "application/pdf")})
     assert uploaded.status_code in (200, 201), uploaded.text
-    claim = parse_claim(json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text()))
-    claimed = http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain))
+    claim = json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
+    claimed = http.post("/claims", json=claim_json(domain, factory, claim))
     assert claimed.status_code == 201, claimed.text
     evaluation = http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
     assert evaluation.status_code == 201, evaluation.text
@@ -200,6 +189,7 @@ def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(re
     assert "Temporarily unavailable" in page.text and "Nothing is lost" in page.text and page.headers["retry-after"]
 
 
+@pytest.mark.service  # builds the app itself
 def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
     tmp_path: Path, w3: Web3, ledger: LedgerClient, new_account: Callable[[], LocalAccount]
 ) -> None:

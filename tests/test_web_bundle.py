@@ -23,10 +23,10 @@ from web3 import Web3
 
 from ledger.chain.anvil import free_loopback_port
 from ledger.eip712.batch_commit import BATCH_COMMIT_TYPE
-from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS, new_salt, parse_batch
-from ledger.signing import sign_batch
+from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS
 from ledger.verify import verify_bundle
-from tests.conftest import ADMIN, Service
+from tests.builders import batch_json, example_batch
+from tests.conftest import Service
 
 PROJECT = Path(__file__).resolve().parents[1]
 RUNNER = PROJECT / "web" / "test" / "verify_runner.mjs"
@@ -35,7 +35,10 @@ BILL = EXAMPLE / "evidence" / "state-grid-bill-2025-01.pdf"
 PHOTO = EXAMPLE / "evidence" / "grid-meter-photo-2025-01-31.png"
 FACTORY = "CN-JS-SZ-0001"
 
-pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed"),
+]
 
 
 def _node(args: list[str], stdin: str | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -53,17 +56,8 @@ def test_the_committed_bundle_is_fresh() -> None:
 # --- bundles from the service ---------------------------------------------------------------------
 
 
-def _example_batch(revision: int = 1, **changes: Any) -> dict[str, Any]:
-    data = json.loads((EXAMPLE / "batch.json").read_text())
-    data["factory_id"], data["revision"] = FACTORY, revision
-    for record in data["records"]:
-        record["salt"] = "0x" + new_salt().hex()
-    data["records"][0].update(changes)
-    return data
-
-
 def _submit(service: Service, factory: LocalAccount, data: dict[str, Any]) -> dict[str, Any]:
-    body = sign_batch(parse_batch(data), factory, service.ledger.domain()).to_json()
+    body = batch_json(service.ledger, factory, data)
     response = service.http.post("/batches", json=body)
     assert response.status_code == 201, response.text
     return response.json()
@@ -73,17 +67,6 @@ def _bundle(service: Service, batch: dict[str, Any], position: int = 0) -> dict[
     response = service.http.get(f"/records/{batch['records'][position]['id']}/proof")
     assert response.status_code == 200, response.text
     return response.json()
-
-
-@pytest.fixture
-def factory(service: Service, new_account: Callable[[], LocalAccount]) -> LocalAccount:
-    account = new_account()
-    response = service.http.post(
-        "/factories", json={"id": FACTORY, "name": "Suzhou Precision Components", "signer": account.address},
-        headers=ADMIN,
-    )
-    assert response.status_code == 201, response.text
-    return account
 
 
 def _flip(hex_string: str, at: int = 10) -> str:
@@ -266,7 +249,7 @@ def test_javascript_and_python_agree_check_by_check(
     service: Service, factory: LocalAccount, rpc_url: str, dead_rpc: str, tmp_path: Path, mode: str
 ) -> None:
     w3, contract = service.w3, service.ledger.address
-    first = _submit(service, factory, _example_batch())
+    first = _submit(service, factory, example_batch(FACTORY))
     bundle = _bundle(service, first)
     assert len(bundle["proof"]) >= 2
 
@@ -297,7 +280,7 @@ def test_javascript_and_python_agree_check_by_check(
     _compare(cases, js, mode)
 
     # a correction anchors revision 2: revision 1 stays valid, and says it is superseded
-    second = _submit(service, factory, _example_batch(revision=2, value="1286421.0"))
+    second = _submit(service, factory, example_batch(FACTORY, revision=2, value="1286421.0"))
     later = [
         _case("superseded", bundle, rpc_url=rpc_url, contract=contract, expected=None, w3=w3),
         _case("latest", _bundle(service, second), rpc_url=rpc_url, contract=contract, expected=None, w3=w3),
@@ -326,7 +309,7 @@ def test_a_signature_that_recovers_no_key_fails_the_signature_check(
     Compared with the JavaScript verifier alone: ledger.verify lets eth_keys' BadSignature escape
     for these instead of failing the check (reported; see the hand-over notes).
     """
-    bundle = _bundle(service, _submit(service, factory, _example_batch()))
+    bundle = _bundle(service, _submit(service, factory, example_batch(FACTORY)))
     signature = bundle["batch_signature"]
     cases = [
         _case("zero signature", bundle | {"batch_signature": "0x" + "00" * 64 + "1b"}, rpc_url=rpc_url,

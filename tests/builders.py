@@ -1,0 +1,88 @@
+"""Shared builders for the tests: the example month, signed batches and claims, claim bodies, factories.
+
+One copy of each, so that a change to the example data or to the wire forms is made once. Each builder
+returns plain JSON-shaped dicts (what a client sends), never objects the service would build itself.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account.signers.local import LocalAccount
+
+from ledger.chain.client import LedgerClient
+from ledger.claims import parse_claim, sign_claim
+from ledger.claims.signed import sign_claim_json
+from ledger.eip712.domain import LedgerDomain
+from ledger.records import new_salt, parse_batch
+from ledger.signing import sign_batch
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+FACTORY_ID = "CN-JS-SZ-0001"
+"""The example factory (every ``examples/2025-*/batch.json`` is its)."""
+FACTORY_NAME = "Suzhou Precision Components"
+ADMIN = {"Authorization": "Bearer test-admin-token"}
+"""The admin token of the ``service`` fixture's app."""
+
+CLAIM_EXAMPLE: dict[str, Any] = json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
+"""``examples/claims/gec-2025-01.json``: a GEC claim of the example factory."""
+CLAIM_PROJECT: str = CLAIM_EXAMPLE["project_id"]
+
+
+def example_batch(
+    factory_id: str = FACTORY_ID, revision: int = 1, *, month: str = "2025-01", period: str | None = None,
+    **first_record: Any,
+) -> dict[str, Any]:
+    """``examples/<month>/batch.json`` with fresh salts (so that every call is a new batch), for
+    ``factory_id`` and ``revision``, its period set to ``period`` if given (the intervals are left as
+    they are) and ``first_record``'s fields set on the first record."""
+    data: dict[str, Any] = json.loads((EXAMPLES / month / "batch.json").read_text())
+    data["factory_id"], data["revision"] = factory_id, revision
+    if period is not None:
+        data["period"] = period
+    for record in data["records"]:
+        record["salt"] = "0x" + new_salt().hex()
+    data["records"][0].update(first_record)
+    return data
+
+
+def _domain(chain: LedgerClient | LedgerDomain) -> LedgerDomain:
+    return chain.domain() if isinstance(chain, LedgerClient) else chain
+
+
+def batch_json(chain: LedgerClient | LedgerDomain, key: LocalAccount, data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a batch's JSON) signed by ``key`` for ``chain``'s ledger: the body of ``POST /batches``."""
+    return sign_batch(parse_batch(data), key, _domain(chain)).to_json()
+
+
+def claim_json(chain: LedgerClient | LedgerDomain, key: LocalAccount, body: dict[str, Any]) -> dict[str, Any]:
+    """``body`` (a claim's JSON) signed by ``key`` for ``chain``'s ledger: the body of ``POST /claims``."""
+    claim = parse_claim(body)
+    domain = _domain(chain)
+    return sign_claim_json(claim, sign_claim(key, domain, claim), domain)
+
+
+def gec(seq: int) -> str:
+    """The example project's GEC serial number ``seq`` (January 2025)."""
+    return f"{CLAIM_PROJECT}202501{seq:07d}11"
+
+
+def claim_body(factory_id: str, first: int, last: int, **changes: Any) -> dict[str, Any]:
+    """The example GEC claim for ``factory_id`` over serials ``first``..``last``, with ``changes``."""
+    body = {k: v for k, v in CLAIM_EXAMPLE.items() if k != "serial"}
+    return body | {
+        "factory_id": factory_id, "serial": f"{gec(first)}..{gec(last)}", "quantity": str(last - first + 1),
+    } | changes  # fmt: skip
+
+
+def register_factory(
+    http: httpx.Client, signer: LocalAccount | str, factory_id: str = FACTORY_ID, name: str = FACTORY_NAME,
+    headers: dict[str, str] = ADMIN,
+) -> None:
+    """Registers a factory through the API (``POST /factories`` with the admin token); asserts 201."""
+    address = signer if isinstance(signer, str) else signer.address
+    response = http.post("/factories", json={"id": factory_id, "name": name, "signer": address}, headers=headers)
+    assert response.status_code == 201, response.text
