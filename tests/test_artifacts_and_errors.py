@@ -39,6 +39,7 @@ def committed(name: str) -> dict[str, Any]:
 # --- artifacts --------------------------------------------------------------------------------
 
 
+@pytest.mark.contract  # runs the Solidity compiler (Node)
 @pytest.mark.parametrize("name", CONTRACT_NAMES)
 def test_fresh_compile_reproduces_committed_artifact(fresh: dict[str, dict[str, Any]], name: str) -> None:
     assert set(fresh) == set(CONTRACT_NAMES)

@@ -152,16 +152,19 @@ def check_against_oz(values: list[bytes], sample: Sequence[int]) -> None:
 
 
 @pytest.mark.parametrize("size", SMALL_SIZES)
+@pytest.mark.e2e  # runs @openzeppelin/merkle-tree in Node; tests/vectors keeps the unit layer checked
 def test_matches_oz_small(size: int) -> None:
     check_against_oz(random_hashes(size, seed=size), sample=range(size))
 
 
+@pytest.mark.e2e  # runs @openzeppelin/merkle-tree in Node; tests/vectors keeps the unit layer checked
 def test_matches_oz_big() -> None:
     values = random_hashes(BIG_SIZE, seed=BIG_SIZE)
     sample = sorted({0, BIG_SIZE - 1, *random.Random(0).sample(range(BIG_SIZE), 200)})
     check_against_oz(values, sample=sample)
 
 
+@pytest.mark.e2e  # runs @openzeppelin/merkle-tree in Node; tests/vectors keeps the unit layer checked
 def test_matches_oz_with_duplicate_record_hashes() -> None:
     values = with_duplicates()
     check_against_oz(values, sample=range(len(values)))
@@ -186,6 +189,7 @@ process.stdin.on('end', () => {
 """
 
 
+@pytest.mark.e2e  # runs @openzeppelin/merkle-tree in Node; tests/vectors keeps the unit layer checked
 def test_matches_oz_for_every_size_to_129() -> None:
     batches = [random_hashes(size, seed=1000 + size) for size in range(1, 130)]
     batches.append(with_duplicates() * 3)
