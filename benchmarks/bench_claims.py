@@ -211,8 +211,11 @@ def make_probes(blocks: Sequence[Block], count: int, rng: random.Random) -> list
     return probes
 
 
-def latencies(check: Callable[[Session, str, str, int, int], ClaimRow | None],
-              sessions: sessionmaker[Session], probes: Sequence[Probe]) -> list[float]:
+def latencies(
+    check: Callable[[Session, str, str, int, int], ClaimRow | None],
+    sessions: sessionmaker[Session],
+    probes: Sequence[Probe],
+) -> list[float]:
     """Milliseconds per probe, each opening its session as ``ClaimService.submit`` does; answers checked."""
     samples = []
     for registry, block_id, start, end, expected in probes:
@@ -244,18 +247,40 @@ def database_rows(quick: bool) -> list[Row]:
         engine.dispose()
     busiest = max(len(b.ranges) for b in blocks)
     hits = sum(p[4] for p in probes)
-    scope = (f"{inserted:,} confirmed claims in {len(blocks):,} blocks (largest {busiest}), SQLite from our "
-             f"migrations; {len(probes):,} probes ({hits} hits, {len(probes) - hits} misses, 1 in 10 on the "
-             f"largest block), each a fresh session + the query, answers checked")
+    scope = (
+        f"{inserted:,} confirmed claims in {len(blocks):,} blocks (largest {busiest}), SQLite from our "
+        f"migrations; {len(probes):,} probes ({hits} hits, {len(probes) - hits} misses, 1 in 10 on the "
+        f"largest block), each a fresh session + the query, answers checked"
+    )
     label = f"{total:,} claims" if quick else "10^6 claims"
     return [
-        Row(SECTION, f"DB pre-check p50, {label}", percentile(ours, 50), "ms",
-            percentile(before, 50), "previous query and index (registry, block_id)", note=scope),
-        Row(SECTION, f"DB pre-check p99, {label}", percentile(ours, 99), "ms",
-            percentile(before, 99), "previous query and index (registry, block_id)", target=TARGET_MS,
-            note=f"the newest claim starting at or before the range; SQLite plan: {plan}"),
-        Row(SECTION, f"bulk insert, {label}", inserted / insert_s, "rows/s",
-            higher_is_better=True, note=f"{insert_s:.1f} s, one transaction, executemany in 20,000-row chunks"),
+        Row(
+            SECTION,
+            f"DB pre-check p50, {label}",
+            percentile(ours, 50),
+            "ms",
+            percentile(before, 50),
+            "previous query and index (registry, block_id)",
+            note=scope,
+        ),
+        Row(
+            SECTION,
+            f"DB pre-check p99, {label}",
+            percentile(ours, 99),
+            "ms",
+            percentile(before, 99),
+            "previous query and index (registry, block_id)",
+            target=TARGET_MS,
+            note=f"the newest claim starting at or before the range; SQLite plan: {plan}",
+        ),
+        Row(
+            SECTION,
+            f"bulk insert, {label}",
+            inserted / insert_s,
+            "rows/s",
+            higher_is_better=True,
+            note=f"{insert_s:.1f} s, one transaction, executemany in 20,000-row chunks",
+        ),
     ]
 
 
@@ -300,7 +325,9 @@ class ChainClaims:
         return self.next_serial[block_id] - 11
 
 
-def call_latencies(ledger: LedgerClient, probes: Sequence[tuple[str, int, int | None]]) -> tuple[list[float], list[float]]:
+def call_latencies(
+    ledger: LedgerClient, probes: Sequence[tuple[str, int, int | None]]
+) -> tuple[list[float], list[float]]:
     """Milliseconds of ``claimOf`` and of an overlapping ``claimRetirement`` eth_call per probe.
 
     The calldata is ABI-encoded before the clock starts, so a figure is the node running the check
@@ -316,8 +343,11 @@ def call_latencies(ledger: LedgerClient, probes: Sequence[tuple[str, int, int | 
     for block_id, serial, expected in probes:
         lookup = {"to": ledger.address, "data": contract.encode_abi("claimOf", ["GEC", block_id, serial])}
         commit = chain_claim("CN-BENCH-0", block_id, serial, serial).as_commit()
-        claim = {"from": sender.address, "to": ledger.address,
-                 "data": contract.encode_abi("claimRetirement", [commit, b"\x00" * 65])}
+        claim = {
+            "from": sender.address,
+            "to": ledger.address,
+            "data": contract.encode_abi("claimRetirement", [commit, b"\x00" * 65]),
+        }
         t = time.perf_counter()
         found = request("eth_call", [lookup, "latest"])  # type: ignore[arg-type]
         lookups.append((time.perf_counter() - t) * 1e3)
@@ -342,7 +372,10 @@ def chain_rows(quick: bool) -> list[Row]:
     busy, others = "32050020230900017-202501", [f"3205002023090{i:04d}-202502" for i in range(few_n)]
     elsewhere = [f"3205002023091{i:04d}-202503" for i in range(200)]  # where the later claims go
     rng = random.Random(8)
-    with tempfile.TemporaryDirectory(prefix="bench-claims-chain-") as tmp, Anvil(log_file=Path(tmp) / "anvil.log") as anvil:
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-claims-chain-") as tmp,
+        Anvil(log_file=Path(tmp) / "anvil.log") as anvil,
+    ):
         w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60}))
         operator = Account.create()
         fund_on_anvil(w3, operator.address)
@@ -367,35 +400,83 @@ def chain_rows(quick: bool) -> list[Row]:
 
         before_total = chain.count
         before_probes = probes()
-        gas_before = check_gas(ledger, busy, chain.last_serial(busy) + 5), check_gas(ledger, others[0], chain.last_serial(others[0]) + 5)
+        gas_before = (
+            check_gas(ledger, busy, chain.last_serial(busy) + 5),
+            check_gas(ledger, others[0], chain.last_serial(others[0]) + 5),
+        )
         lookups_before, calls_before = call_latencies(ledger, before_probes)
         for i in range(more_n):
             chain.add(elsewhere[i % len(elsewhere)], 1)
         after_total = chain.count
-        gas_after = check_gas(ledger, busy, chain.last_serial(busy) + 5), check_gas(ledger, others[0], chain.last_serial(others[0]) + 5)
+        gas_after = (
+            check_gas(ledger, busy, chain.last_serial(busy) + 5),
+            check_gas(ledger, others[0], chain.last_serial(others[0]) + 5),
+        )
         lookups_after, calls_after = call_latencies(ledger, before_probes)
         assert ledger.claim_count() == after_total
     per_claim_ms = chain.seconds / chain.count * 1e3
     at = f"at {before_total:,} total claims"
-    scope = (f"eth_call to anvil, calldata encoded beforehand (node + loopback JSON-RPC), {len(before_probes)} probes, half on the block of {busy_n} "
-             f"claims (its newest claim or just past it: the scan reads every range), half on 1-claim blocks")
+    scope = (
+        f"eth_call to anvil, calldata encoded beforehand (node + loopback JSON-RPC), {len(before_probes)} probes, half on the block of {busy_n} "
+        f"claims (its newest claim or just past it: the scan reads every range), half on 1-claim blocks"
+    )
     return [
-        Row(SECTION, f"on-chain claimOf p50, {after_total:,} claims", percentile(lookups_after, 50), "ms",
-            percentile(lookups_before, 50), at, note=scope),
-        Row(SECTION, f"on-chain claimOf p99, {after_total:,} claims", percentile(lookups_after, 99), "ms",
-            percentile(lookups_before, 99), at, target=TARGET_MS, note="the same probes before and after "
-            f"{more_n:,} more claims on {len(elsewhere)} other blocks"),
-        Row(SECTION, f"on-chain overlapping claimRetirement eth_call p50, {after_total:,} claims",
-            percentile(calls_after, 50), "ms", percentile(calls_before, 50), at,
-            note="the full check up to the ClaimOverlaps revert (misses run it to the signature check)"),
-        Row(SECTION, f"on-chain overlapping claimRetirement eth_call p99, {after_total:,} claims",
-            percentile(calls_after, 99), "ms", percentile(calls_before, 99), at, target=TARGET_MS),
-        Row(SECTION, f"on-chain check gas, block of {busy_n} claims, {after_total:,} claims", gas_after[0], "gas",
-            gas_before[0], at, note=f"claimOf scanning the whole block; a 1-claim block: {gas_after[1]:,} gas "
-            f"(was {gas_before[1]:,}): the cost follows the block, not the total"),
-        Row(SECTION, "real on-chain claims created", 1e3 / per_claim_ms, "claims/s", higher_is_better=True,
+        Row(
+            SECTION,
+            f"on-chain claimOf p50, {after_total:,} claims",
+            percentile(lookups_after, 50),
+            "ms",
+            percentile(lookups_before, 50),
+            at,
+            note=scope,
+        ),
+        Row(
+            SECTION,
+            f"on-chain claimOf p99, {after_total:,} claims",
+            percentile(lookups_after, 99),
+            "ms",
+            percentile(lookups_before, 99),
+            at,
+            target=TARGET_MS,
+            note=f"the same probes before and after {more_n:,} more claims on {len(elsewhere)} other blocks",
+        ),
+        Row(
+            SECTION,
+            f"on-chain overlapping claimRetirement eth_call p50, {after_total:,} claims",
+            percentile(calls_after, 50),
+            "ms",
+            percentile(calls_before, 50),
+            at,
+            note="the full check up to the ClaimOverlaps revert (misses run it to the signature check)",
+        ),
+        Row(
+            SECTION,
+            f"on-chain overlapping claimRetirement eth_call p99, {after_total:,} claims",
+            percentile(calls_after, 99),
+            "ms",
+            percentile(calls_before, 99),
+            at,
+            target=TARGET_MS,
+        ),
+        Row(
+            SECTION,
+            f"on-chain check gas, block of {busy_n} claims, {after_total:,} claims",
+            gas_after[0],
+            "gas",
+            gas_before[0],
+            at,
+            note=f"claimOf scanning the whole block; a 1-claim block: {gas_after[1]:,} gas "
+            f"(was {gas_before[1]:,}): the cost follows the block, not the total",
+        ),
+        Row(
+            SECTION,
+            "real on-chain claims created",
+            1e3 / per_claim_ms,
+            "claims/s",
+            higher_is_better=True,
             note=f"{chain.count:,} claimRetirement txs signed, relayed and mined one by one on anvil "
-            f"({per_claim_ms:.1f} ms each: 10^6 would take {per_claim_ms * 1e6 / 3.6e6:.1f} h)"),
+            f"({per_claim_ms:.1f} ms each: 10^6 would take {per_claim_ms * 1e6 / 3.6e6:.1f} h)",
+        ),
     ]
 
 
@@ -421,15 +502,33 @@ def claimed_retirements(blocks: Sequence[Block], rng: random.Random) -> list[Cla
                 start, factory = out[-1].claim.serial_end, FACTORIES[0]  # one serial claimed twice
             key = (project, unit)
             if key not in details:
-                details[key] = ClaimDetails(project, "wind", "1", unit, "2024-07", "2024-12",
-                                            "zero-carbon factory evaluation 2025", b"\xab" * 32)
-            claim = RetirementClaim(factory, block.registry, block.block_id,
-                                    start, end, "2025-01", "2025-12", details[key])
+                details[key] = ClaimDetails(
+                    project,
+                    "wind",
+                    "1",
+                    unit,
+                    "2024-07",
+                    "2024-12",
+                    "zero-carbon factory evaluation 2025",
+                    b"\xab" * 32,
+                )
+            claim = RetirementClaim(
+                factory, block.registry, block.block_id, start, end, "2025-01", "2025-12", details[key]
+            )
             out.append(ClaimedRetirement(claim_id, claim, "0x" + "00" * 20))
             if block.registry == "GEC" and claim_id % 50 == 0:
-                ccer = RetirementClaim(claim.factory_id, "CCER", f"CCER-{project}-2024", start, end,
-                                       "2025-01", "2025-12", ClaimDetails(project, "wind", "1", "tCO2e", "2024-10",
-                                       "2025-03", "emission reductions", b"\xab" * 32))
+                ccer = RetirementClaim(
+                    claim.factory_id,
+                    "CCER",
+                    f"CCER-{project}-2024",
+                    start,
+                    end,
+                    "2025-01",
+                    "2025-12",
+                    ClaimDetails(
+                        project, "wind", "1", "tCO2e", "2024-10", "2025-03", "emission reductions", b"\xab" * 32
+                    ),
+                )
                 out.append(ClaimedRetirement(len(out) + 1, ccer, "0x" + "00" * 20))
     return out
 
@@ -457,8 +556,15 @@ def rule_1_row(figure: str, claims: Sequence[ClaimedRetirement], factory: str, n
     before_s, before = timed(lambda: previous_rule_1(claims, factory))
     if len(twice) != before:  # type: ignore[arg-type]
         raise AssertionError(f"rule 1 found {len(twice)} overlaps, the previous rule {before}")  # type: ignore[arg-type]
-    return Row(SECTION, figure, seconds, "s", before_s, "previous rule (sorted pairs, a list slice per claim)",
-               note=f"{note}; {before:,} overlap(s) found by both")
+    return Row(
+        SECTION,
+        figure,
+        seconds,
+        "s",
+        before_s,
+        "previous rule (sorted pairs, a list slice per claim)",
+        note=f"{note}; {before:,} overlap(s) found by both",
+    )
 
 
 def double_counting_rows(quick: bool) -> list[Row]:
@@ -466,27 +572,52 @@ def double_counting_rows(quick: bool) -> list[Row]:
     rng = random.Random(9)
     claims = claimed_retirements(make_blocks(total, rng), rng)
     factory = FACTORIES[0]
-    seconds, findings = timed(lambda: find_double_counting(
-        factory_id=factory, period_start="2025-01", period_end="2025-12", claims=claims, records=[]
-    ))
+    seconds, findings = timed(
+        lambda: find_double_counting(
+            factory_id=factory, period_start="2025-01", period_end="2025-12", claims=claims, records=[]
+        )
+    )
     label = f"{len(claims):,}" if quick else "10^6"
     kinds = sorted({f.check for f in findings})  # type: ignore[attr-defined]
     details = claims[0].claim.details
     one_block = [  # one block sold in small lots: other factories' disjoint claims, one re-claim of ours
-        ClaimedRetirement(i + 1, RetirementClaim(FACTORIES[i % 3], "GEC", "32050020230900017-202501",
-                                                 10 * i, 10 * i + 9, "2025-01", "2025-12", details), "0x" + "00" * 20)
+        ClaimedRetirement(
+            i + 1,
+            RetirementClaim(
+                FACTORIES[i % 3], "GEC", "32050020230900017-202501", 10 * i, 10 * i + 9, "2025-01", "2025-12", details
+            ),
+            "0x" + "00" * 20,
+        )
         for i in range(busy)
     ]
-    one_block.append(ClaimedRetirement(busy + 1, RetirementClaim(FACTORIES[1], "GEC", "32050020230900017-202501",
-                                                                 5, 5, "2025-01", "2025-12", details), "0x" + "00" * 20))
+    one_block.append(
+        ClaimedRetirement(
+            busy + 1,
+            RetirementClaim(FACTORIES[1], "GEC", "32050020230900017-202501", 5, 5, "2025-01", "2025-12", details),
+            "0x" + "00" * 20,
+        )
+    )
     return [
-        Row(SECTION, f"find_double_counting, {label} claimed retirements", seconds, "s",
+        Row(
+            SECTION,
+            f"find_double_counting, {label} claimed retirements",
+            seconds,
+            "s",
             note=f"{len(claims):,} claims of {len(FACTORIES)} factories, all six checks for one factory "
-            f"({len(findings):,} findings: {', '.join(kinds)}); inputs built untimed"),  # type: ignore[arg-type]
-        rule_1_row(f"rule 1 (units claimed twice), {label} claims", claims, factory,
-                   "skewed blocks as in the DB figures, one claim in 1,000 overlapping"),
-        rule_1_row(f"rule 1, one block of {busy:,} claims", one_block, factory,
-                   "one block sold in 10-unit lots, one unit re-claimed"),
+            f"({len(findings):,} findings: {', '.join(kinds)}); inputs built untimed",
+        ),  # type: ignore[arg-type]
+        rule_1_row(
+            f"rule 1 (units claimed twice), {label} claims",
+            claims,
+            factory,
+            "skewed blocks as in the DB figures, one claim in 1,000 overlapping",
+        ),
+        rule_1_row(
+            f"rule 1, one block of {busy:,} claims",
+            one_block,
+            factory,
+            "one block sold in 10-unit lots, one unit re-claimed",
+        ),
     ]
 
 

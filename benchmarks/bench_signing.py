@@ -99,10 +99,17 @@ def hashing_rows(quick: bool) -> list[Row]:
     if [eth_account_struct_hash(r) for r in sample[:200]] != [record_hash(r) for r in sample[:200]]:
         raise AssertionError("record_hash differs from eth-account's struct hash")
     return [
-        Row(SECTION, "record hash (EIP-712 struct hash)", ours, "hashes/s", theirs,
-            "eth-account encode_typed_data", higher_is_better=True,
+        Row(
+            SECTION,
+            "record hash (EIP-712 struct hash)",
+            ours,
+            "hashes/s",
+            theirs,
+            "eth-account encode_typed_data",
+            higher_is_better=True,
             note=f"{n:,} parsed 15-min sub-meter records (1 in 10 with evidence); baseline on {generic_n:,} "
-            "of them; hashes equal"),
+            "of them; hashes equal",
+        ),
     ]
 
 
@@ -154,13 +161,37 @@ def signature_rows(quick: bool) -> list[Row]:
     if any(slow.ecdsa_recover(d, s) != private.public_key for d, s in pairs[:10]):
         raise AssertionError("the pure-Python backend recovered another key")
     return [
-        Row(SECTION, "EIP-712 claim signature recovery", recover_fast, "recoveries/s", recover_slow, PURE_PYTHON,
-            higher_is_better=True, note=f"recover_claim_signer on coincurve over {fast_n:,} different signed claims "
-            f"(baseline {slow_n}); encoding the typed data is most of what remains, signers checked"),
-        Row(SECTION, "EIP-712 claim signing", sign_fast, "signatures/s", sign_slow, PURE_PYTHON,
-            higher_is_better=True, note="sign_claim (eth-account sign_typed_data) on coincurve"),
-        Row(SECTION, "ecrecover alone (32-byte digest)", raw_fast, "recoveries/s", raw_slow, PURE_PYTHON,
-            higher_is_better=True, note="eth-keys ecdsa_recover: libsecp256k1 through coincurve"),
+        Row(
+            SECTION,
+            "EIP-712 claim signature recovery",
+            recover_fast,
+            "recoveries/s",
+            recover_slow,
+            PURE_PYTHON,
+            higher_is_better=True,
+            note=f"recover_claim_signer on coincurve over {fast_n:,} different signed claims "
+            f"(baseline {slow_n}); encoding the typed data is most of what remains, signers checked",
+        ),
+        Row(
+            SECTION,
+            "EIP-712 claim signing",
+            sign_fast,
+            "signatures/s",
+            sign_slow,
+            PURE_PYTHON,
+            higher_is_better=True,
+            note="sign_claim (eth-account sign_typed_data) on coincurve",
+        ),
+        Row(
+            SECTION,
+            "ecrecover alone (32-byte digest)",
+            raw_fast,
+            "recoveries/s",
+            raw_slow,
+            PURE_PYTHON,
+            higher_is_better=True,
+            note="eth-keys ecdsa_recover: libsecp256k1 through coincurve",
+        ),
     ]
 
 

@@ -30,7 +30,8 @@ def render(results: dict[str, Any]) -> str:
         f"Measured on {results['date']} at commit `{results['commit']}`: {m['cpu']}, "
         f"{results['cores_used']} of {m['cores']} cores used, {m['memory_gib']} GiB, {m['os']}, "
         f"Python {m['python']}, Node {m['node']}, keccak backend `{m['keccak_backend']}`"
-        + (" (quick run: small sizes)" if results["quick"] else "") + ".",
+        + (" (quick run: small sizes)" if results["quick"] else "")
+        + ".",
         "",
         "| | figure | measured | baseline (same run) | ratio | target | met |",
         "|---|---|---|---|---|---|---|",

@@ -49,11 +49,16 @@ def format_row(row: Row) -> dict[str, str]:
         "figure": row.figure,
         "value": f"{format_value(row.value, row.unit)} {row.unit}",
         "baseline": (
-            f"{format_value(row.baseline, row.unit)} {row.unit} ({row.baseline_name})" if row.baseline is not None else ""
+            f"{format_value(row.baseline, row.unit)} {row.unit} ({row.baseline_name})"
+            if row.baseline is not None
+            else ""
         ),
         "ratio": f"{ratio:,.1f}×" if ratio is not None else "",
-        "target": (f"{'≥' if row.higher_is_better else '≤'} {format_value(row.target, row.unit)} {row.unit}"
-                   if row.target is not None else ""),
+        "target": (
+            f"{'≥' if row.higher_is_better else '≤'} {format_value(row.target, row.unit)} {row.unit}"
+            if row.target is not None
+            else ""
+        ),
         "met": {True: "yes", False: "NO", None: ""}[row.met],
         "note": row.note,
     }
@@ -93,8 +98,11 @@ def main(argv: list[str] | None = None) -> int:
 
     machine = describe()
     cores = "1 core" if not args.all_cores else f"{machine['cores']} cores"
-    print(f"machine: {machine['cpu']}, {cores} used of {machine['cores']}, {machine['memory_gib']} GiB, "
-          f"Python {machine['python']}, Node {machine['node']}, keccak {machine['keccak_backend']}", flush=True)
+    print(
+        f"machine: {machine['cpu']}, {cores} used of {machine['cores']}, {machine['memory_gib']} GiB, "
+        f"Python {machine['python']}, Node {machine['node']}, keccak {machine['keccak_backend']}",
+        flush=True,
+    )
     rows: list[Row] = []
     started = time.perf_counter()
     for name in chosen:
@@ -106,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print_table(rows)
     missed = [r for r in rows if r.met is False]
-    print(f"\n{len(rows)} figures in {time.perf_counter() - started:.0f} s; "
-          f"targets met: {sum(r.met is True for r in rows)}, missed: {len(missed)}")
+    print(
+        f"\n{len(rows)} figures in {time.perf_counter() - started:.0f} s; "
+        f"targets met: {sum(r.met is True for r in rows)}, missed: {len(missed)}"
+    )
     if args.save:
         payload = {
             "date": datetime.now(UTC).strftime("%Y-%m-%d"),

@@ -207,9 +207,7 @@ class EvidenceWriter:
 
 
 class EvidenceStore:
-    def __init__(
-        self, directory: Path, sessions: sessionmaker[Session], max_bytes: int = DEFAULT_MAX_BYTES
-    ) -> None:
+    def __init__(self, directory: Path, sessions: sessionmaker[Session], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
         if max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {max_bytes}")
         self.directory = Path(directory)
@@ -300,7 +298,9 @@ class EvidenceStore:
         with self.sessions() as session:
             for start in range(0, len(unique), _QUERY_CHUNK):
                 part = unique[start : start + _QUERY_CHUNK]
-                found = session.execute(select(EvidenceRow.sha256, EvidenceRow.size).where(EvidenceRow.sha256.in_(part)))
+                found = session.execute(
+                    select(EvidenceRow.sha256, EvidenceRow.size).where(EvidenceRow.sha256.in_(part))
+                )
                 sizes.update((digest, size) for digest, size in found)
         return {h: h in sizes and _size_of(self.path_for(h)) == sizes[h] for h in unique}
 

@@ -137,7 +137,9 @@ def _signed(batch: Batch, data: Mapping[str, Any], root: bytes, envelope: Envelo
     tree = MerkleTree.build(batch.record_hashes())
     if tree.root != root:
         raise RecordError("root", f"does not match the records: they give 0x{tree.root.hex()}")
-    signed = SignedBatch(batch, root, len(batch.records), envelope.signature, envelope.chain_id, envelope.contract, tree)
+    signed = SignedBatch(
+        batch, root, len(batch.records), envelope.signature, envelope.chain_id, envelope.contract, tree
+    )
     check_named_signer(data, signed.recovered_signer())
     return signed
 
@@ -229,7 +231,9 @@ class SignedBatchStream:
         except (ValueError, RecursionError):
             raise BatchError("batch", f"line {number} must be the signed envelope as one JSON object") from None
         if not isinstance(data, dict):
-            raise BatchError("batch", f"line {number} must be the signed envelope, a JSON object, got {type(data).__name__}")
+            raise BatchError(
+                "batch", f"line {number} must be the signed envelope, a JSON object, got {type(data).__name__}"
+            )
         if "records" in data:
             raise BatchError("records", "a streamed batch sends its records one per line after the envelope, not in it")
         for key in data:
@@ -245,7 +249,9 @@ class SignedBatchStream:
         if type(leaf_count) is not int:
             raise RecordError("leaf_count", "must be an integer")
         if not 1 <= leaf_count <= self.max_records:
-            raise RecordError("leaf_count", f"must be between 1 and {self.max_records} (records in one batch), got {leaf_count}")
+            raise RecordError(
+                "leaf_count", f"must be between 1 and {self.max_records} (records in one batch), got {leaf_count}"
+            )
         named = data.get("signer")
         if named is not None and not isinstance(named, str):
             raise RecordError("signer", "must be a string")

@@ -160,9 +160,7 @@ def verify_bundle(
     def signature() -> str:
         ledger: LedgerClient = state["ledger"]
         found: Anchor = state["anchor"]
-        commit = BatchCommit(
-            found.factory_id, found.period, found.revision, found.root, found.leaf_count, found.uri
-        )
+        commit = BatchCommit(found.factory_id, found.period, found.revision, found.root, found.leaf_count, found.uri)
         raw = _hex(bundle["batch_signature"], "batch_signature")
         if len(raw) != 65:
             raise _Failed(f"batch_signature must be 65 bytes (r, s, v), got {len(raw)}")

@@ -33,7 +33,11 @@ CLAIM_PROJECT: str = CLAIM_EXAMPLE["project_id"]
 
 
 def example_batch(
-    factory_id: str = FACTORY_ID, revision: int = 1, *, month: str = "2025-01", period: str | None = None,
+    factory_id: str = FACTORY_ID,
+    revision: int = 1,
+    *,
+    month: str = "2025-01",
+    period: str | None = None,
     **first_record: Any,
 ) -> dict[str, Any]:
     """``examples/<month>/batch.json`` with fresh salts (so that every call is a new batch), for
@@ -79,7 +83,10 @@ def claim_body(factory_id: str, first: int, last: int, **changes: Any) -> dict[s
 
 
 def register_factory(
-    http: httpx.Client, signer: LocalAccount | str, factory_id: str = FACTORY_ID, name: str = FACTORY_NAME,
+    http: httpx.Client,
+    signer: LocalAccount | str,
+    factory_id: str = FACTORY_ID,
+    name: str = FACTORY_NAME,
     headers: dict[str, str] = ADMIN,
 ) -> None:
     """Registers a factory through the API (``POST /factories`` with the admin token); asserts 201."""

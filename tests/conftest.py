@@ -48,7 +48,6 @@ from tests.builders import FACTORY_ID, FACTORY_NAME, register_factory
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"
 
 
-
 @pytest.fixture(scope="session")
 def rpc_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if _selects_only_unit(request.config):
@@ -196,9 +195,7 @@ def factory_name() -> str:
 
 
 @pytest.fixture
-def factory(
-    service: Service, new_account: Callable[[], LocalAccount], factory_name: str
-) -> LocalAccount:
+def factory(service: Service, new_account: Callable[[], LocalAccount], factory_name: str) -> LocalAccount:
     """A fresh key registered through the API as the example factory (``FACTORY_ID``)."""
     account = new_account()
     register_factory(service.http, account, FACTORY_ID, factory_name)
@@ -272,7 +269,9 @@ def _selects_only_unit(config: pytest.Config) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "long: a long reliability test, run by ./scripts/test --all")
-    config.addinivalue_line("markers", "unit: no chain and no server (may run Python, Node or solc); the layer runs in seconds")
+    config.addinivalue_line(
+        "markers", "unit: no chain and no server (may run Python, Node or solc); the layer runs in seconds"
+    )
     config.addinivalue_line("markers", "contract: the contracts or the chain client on a real anvil")
     config.addinivalue_line("markers", "service: the app (services, API) over a real anvil and a database")
     config.addinivalue_line("markers", "e2e: whole programs: zcl subprocesses, Chromium, Node, own anvil, kills")

@@ -22,11 +22,11 @@ from eth_account.signers.local import LocalAccount
 from api.app import DEFAULT_MAX_BODY_BYTES
 from ledger.chain import errors as chain_errors
 from ledger.chain.anvil import free_loopback_port
-from ledger.eip712.domain import LedgerDomain
-from ledger.eip712.typed_data import SECP256K1_N
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.config import Settings
+from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import SECP256K1_N
 from ledger.records import parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
 from tests.builders import FACTORY_ID, batch_json, claim_body, example_batch
@@ -76,7 +76,11 @@ def _raw_post(base_url: str, head: bytes, body_chunks: list[bytes] | None = None
             data += piece
             if b"\r\n\r\n" in data:
                 header, _, rest = data.partition(b"\r\n\r\n")
-                length = [int(line.split(b":")[1]) for line in header.split(b"\r\n") if line.lower().startswith(b"content-length:")]
+                length = [
+                    int(line.split(b":")[1])
+                    for line in header.split(b"\r\n")
+                    if line.lower().startswith(b"content-length:")
+                ]
                 if length and len(rest) >= length[0]:
                     break
     header, _, rest = data.partition(b"\r\n\r\n")
@@ -226,8 +230,16 @@ def test_a_batch_signed_with_a_rotated_out_key_is_forbidden(
     assert service.http.post("/batches", json=batch_json(service.ledger, successor, example_batch())).status_code == 201
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "test-admin-token"},
-                                     {"Authorization": "Bearer test-admin-tokenx"}, {"Authorization": "Basic x"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": "test-admin-token"},
+        {"Authorization": "Bearer test-admin-tokenx"},
+        {"Authorization": "Basic x"},
+    ],
+)
 def test_admin_endpoints_need_the_token(service: Service, factory: LocalAccount, headers: dict[str, str]) -> None:
     address = Account.create().address
     calls = [

@@ -15,8 +15,6 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
-from ledger.eip712.batch_commit import BatchCommit, sign_commit
-from ledger.eip712.domain import LedgerDomain
 from ledger.chain.compiler import solc_path
 from ledger.chain.errors import (
     EmptyBatch,
@@ -30,6 +28,8 @@ from ledger.chain.errors import (
     UriTooLong,
     ZeroRoot,
 )
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
+from ledger.eip712.domain import LedgerDomain
 
 NewAccount = Callable[[], LocalAccount]
 GasReport = dict[str, list[int]]
@@ -129,7 +129,10 @@ def test_stored_anchor_is_two_slots_of_fields(w3: Web3, ledger: LedgerClient, fa
     raw = ledger.contract.functions.getAnchor(FACTORY, PERIOD, 1).call()
     assert tuple(raw) == (commit.root, factory_key.address, tx.block_number, commit.leaf_count)
     assert [o["name"] for o in ledger.contract.get_function_by_name("getAnchor").abi["outputs"][0]["components"]] == [
-        "root", "signer", "anchoredBlock", "leafCount",
+        "root",
+        "signer",
+        "anchoredBlock",
+        "leafCount",
     ]
     anchor = ledger.get_anchor(FACTORY, PERIOD, 1)
     assert anchor.uri == commit.uri
@@ -516,8 +519,16 @@ def test_contract_wallet_signer(w3: Web3, ledger: LedgerClient, operator: LocalA
 
     # an ERC-1271 answer can change (unlike ECDSA): a disabled wallet no longer vouches
     abi = [{"type": "function", "name": "disable", "inputs": [], "outputs": [], "stateMutability": "nonpayable"}]
-    disable = w3.eth.contract(address=wallet, abi=abi).functions.disable().build_transaction(
-        {"from": operator.address, "nonce": w3.eth.get_transaction_count(operator.address), "chainId": w3.eth.chain_id}
+    disable = (
+        w3.eth.contract(address=wallet, abi=abi)
+        .functions.disable()
+        .build_transaction(
+            {
+                "from": operator.address,
+                "nonce": w3.eth.get_transaction_count(operator.address),
+                "chainId": w3.eth.chain_id,
+            }
+        )
     )
     w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(operator.sign_transaction(disable).raw_transaction))
     assert not ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, by_owner)

@@ -17,8 +17,16 @@ from benchmarks.report import END, README, RESULTS, START, render, replace_secti
 def test_ratio_is_how_many_times_better_in_the_rows_direction():
     faster = Row("t", "tree", value=2.0, unit="s", baseline=120.0, baseline_name="OZ", target=2.0)
     assert faster.ratio == 60.0 and faster.met is True
-    rate = Row("k", "keccak", value=1e6, unit="hashes/s", baseline=4e6, baseline_name="native",
-               target=2e6, higher_is_better=True)
+    rate = Row(
+        "k",
+        "keccak",
+        value=1e6,
+        unit="hashes/s",
+        baseline=4e6,
+        baseline_name="native",
+        target=2e6,
+        higher_is_better=True,
+    )
     assert rate.ratio == 0.25 and rate.met is False
     assert Row("x", "y", value=1.0, unit="s").ratio is None
     assert Row("x", "y", value=1.0, unit="s").met is None
@@ -53,7 +61,12 @@ def test_replace_section_keeps_the_rest_and_refuses_missing_markers():
 
 
 def test_runner_names_an_unknown_benchmark():
-    out = subprocess.run([sys.executable, "-m", "benchmarks.run", "--only", "tree,warp"],
-                         capture_output=True, text=True, cwd=README.parent, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.run", "--only", "tree,warp"],
+        capture_output=True,
+        text=True,
+        cwd=README.parent,
+        check=False,
+    )
     assert out.returncode == 2
     assert "unknown benchmark(s) warp" in out.stderr

@@ -20,9 +20,9 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.chain.anvil import free_loopback_port
-from ledger.eip712.domain import LedgerDomain
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
+from ledger.eip712.domain import LedgerDomain
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 
@@ -66,7 +66,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         record["salt"] = "0x" + new_salt().hex()
     batch = http.post("/batches", json=sign_batch(parse_batch(batch_data), factory, domain).to_json()).json()
     claim = parse_claim(json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text()))
-    assert http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain)).status_code == 201
+    assert (
+        http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain)).status_code == 201
+    )
     bundle = http.get(f"/records/{batch['records'][0]['id']}/proof").json()
     yield {"base": base, "batch": batch, "bundle": bundle, "http": http}
     process.send_signal(signal.SIGINT)
@@ -162,7 +164,7 @@ def test_factory_and_batch_pages_on_a_phone(browser: Any, site: dict[str, Any]) 
     phone.goto(f"{site['base']}/factory/CN-JS-SZ-0001")
     assert "2025-01" in phone.inner_text("main")
     shot(phone, "phone-factory")
-    phone.click("a[href^=\"/batch/\"]")
+    phone.click('a[href^="/batch/"]')
     phone.wait_for_url("**/batch/**")
     assert phone.inner_text("main").count("proven against chain") == 6
     # the page is no wider than the phone: tables scroll inside their wrapper

@@ -39,7 +39,9 @@ def readings(n: int, factory_id: str = FACTORY_ID, period: str = "2025-01") -> d
     for i in range(n):
         meter, slot = divmod(i, 96 * 28)
         start = first + timedelta(minutes=15 * slot)
-        evidence = [{"sha256": f"{i:064x}", "file_name": f"export-{i}.csv", "media_type": "text/csv"}] if i % 97 == 0 else []
+        evidence = (
+            [{"sha256": f"{i:064x}", "file_name": f"export-{i}.csv", "media_type": "text/csv"}] if i % 97 == 0 else []
+        )
         records.append({
             "source_id": f"submeter-{meter:02d}", "kind": "grid_electricity", "value": f"{i % 1000}.{i % 7}",
             "unit": "kWh", "interval_start": start.isoformat(), "interval_end": (start + timedelta(minutes=15)).isoformat(),
@@ -119,12 +121,16 @@ def test_a_streamed_batch_is_stored_anchored_paged_and_proved(service: Service, 
         assert verify(anchor.root, bytes.fromhex(p["record_hash"][2:]), [bytes.fromhex(x[2:]) for x in p["proof"]])
     for p in (lines[0], lines[n // 2], lines[-1]):
         proof = [bytes.fromhex(x[2:]) for x in p["proof"]]
-        assert service.ledger.verify_anchored_record(FACTORY_ID, "2025-01", 1, bytes.fromhex(p["record_hash"][2:]), proof)
+        assert service.ledger.verify_anchored_record(
+            FACTORY_ID, "2025-01", 1, bytes.fromhex(p["record_hash"][2:]), proof
+        )
         bundle = service.http.get(f"/records/{p['record_id']}/proof").json()
         assert bundle["proof"] == p["proof"] and bundle["leaf"] == p["leaf"]
         assert verify_bundle(bundle, service.w3).valid
     tampered = dict(lines[5], proof=lines[6]["proof"])
-    assert not verify(anchor.root, bytes.fromhex(tampered["record_hash"][2:]), [bytes.fromhex(x[2:]) for x in tampered["proof"]])
+    assert not verify(
+        anchor.root, bytes.fromhex(tampered["record_hash"][2:]), [bytes.fromhex(x[2:]) for x in tampered["proof"]]
+    )
 
 
 def test_the_json_path_pages_its_answer_too(service: Service, factory: LocalAccount) -> None:
@@ -140,21 +146,41 @@ def test_the_json_path_pages_its_answer_too(service: Service, factory: LocalAcco
 
 
 BAD_LINES: list[tuple[str, Callable[[list[bytes]], None], list[Any], str]] = [
-    ("value", lambda ls: ls.__setitem__(42, ls[42].replace(b'"value": "', b'"value": "-')),
-     ["records", 41, "value"], "cannot be negative, got '-41.6' (line 43)"),
+    (
+        "value",
+        lambda ls: ls.__setitem__(42, ls[42].replace(b'"value": "', b'"value": "-')),
+        ["records", 41, "value"],
+        "cannot be negative, got '-41.6' (line 43)",
+    ),
     ("not json", lambda ls: ls.__setitem__(10, ls[10][:-3]), ["records", 9], "not valid JSON"),
-    ("unknown key", lambda ls: ls.__setitem__(3, ls[3].replace(b"{", b'{"approved": 1, ', 1)),
-     ["records", 2, "approved"], "unknown field"),
+    (
+        "unknown key",
+        lambda ls: ls.__setitem__(3, ls[3].replace(b"{", b'{"approved": 1, ', 1)),
+        ["records", 2, "approved"],
+        "unknown field",
+    ),
     ("one too many", lambda ls: ls.append(ls[-1]), ["records", 60], "one more record than leaf_count 60 (line 62)"),
     ("one too few", lambda ls: ls.pop(), ["leaf_count"], "is 60 but the batch has 59"),
     ("duplicate", lambda ls: ls.__setitem__(8, ls[4]), ["records", 7], "duplicates records[3] (line 9)"),
     ("blank line", lambda ls: ls.insert(20, b""), ["batch"], "line 21 is blank"),
-    ("records in the envelope", lambda ls: ls.__setitem__(0, ls[0].replace(b"{", b'{"records": [], ', 1)),
-     ["records"], "one per line"),
-    ("envelope field", lambda ls: ls.__setitem__(0, ls[0].replace(b'"chain_id": ', b'"chain_id": -')),
-     ["chain_id"], "positive integer"),
-    ("not the signed records", lambda ls: ls.__setitem__(5, ls[5].replace(b'"value": "', b'"value": "1')),
-     ["root"], "does not match the records"),
+    (
+        "records in the envelope",
+        lambda ls: ls.__setitem__(0, ls[0].replace(b"{", b'{"records": [], ', 1)),
+        ["records"],
+        "one per line",
+    ),
+    (
+        "envelope field",
+        lambda ls: ls.__setitem__(0, ls[0].replace(b'"chain_id": ', b'"chain_id": -')),
+        ["chain_id"],
+        "positive integer",
+    ),
+    (
+        "not the signed records",
+        lambda ls: ls.__setitem__(5, ls[5].replace(b'"value": "', b'"value": "1')),
+        ["root"],
+        "does not match the records",
+    ),
 ]
 
 
@@ -226,8 +252,6 @@ def test_the_stream_parser_gives_the_same_batch_whatever_the_chunks(service: Ser
     assert decoded.records == 1  # a valid record (of another batch: fewer records, another root)
 
 
-
-
 def test_the_body_limit_bounds_json_but_not_a_stream(service: Service, factory: LocalAccount) -> None:
     body = batch_json(service.ledger, factory, readings(400))
     streamed = ndjson(body)
@@ -254,7 +278,9 @@ def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_pat
     }  # fmt: skip
 
     def zcl(*args: str) -> subprocess.CompletedProcess[str]:
-        result = subprocess.run([ZCL, *args], check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        result = subprocess.run(
+            [ZCL, *args], check=False, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         assert password not in result.stdout + result.stderr
         return result

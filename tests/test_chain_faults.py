@@ -98,9 +98,7 @@ def chain(tmp_path: Path) -> Iterator[Anvil]:
     anvil.stop()
 
 
-def test_batches_are_queued_while_the_chain_is_down_and_anchored_when_it_returns(
-    chain: Anvil, tmp_path: Path
-) -> None:
+def test_batches_are_queued_while_the_chain_is_down_and_anchored_when_it_returns(chain: Anvil, tmp_path: Path) -> None:
     w3 = web3(chain.rpc_url)
     gate = RpcGate(chain.rpc_url)
     gate.open()
@@ -122,7 +120,9 @@ def test_batches_are_queued_while_the_chain_is_down_and_anchored_when_it_returns
             gate.close()  # the node stops answering
             queued = http.post("/batches", json=good)
             assert queued.status_code == 202, queued.text
-            assert queued.json()["status"] == "pending" and "anchored when the chain returns" in queued.json()["message"]
+            assert (
+                queued.json()["status"] == "pending" and "anchored when the chain returns" in queued.json()["message"]
+            )
             batch_id = queued.json()["id"]
             assert http.get(f"/batches/{batch_id}").json()["status"] == "pending"
             again = http.post("/batches", json=good)  # resubmitted while still down: the same, at once

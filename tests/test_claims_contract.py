@@ -18,7 +18,12 @@ EVIDENCE = "ab" * 32
 
 
 def claim_of(
-    factory_id: str, start: int, end: int, *, registry: str = "GEC", block: str = "10000000000000001-202501",
+    factory_id: str,
+    start: int,
+    end: int,
+    *,
+    registry: str = "GEC",
+    block: str = "10000000000000001-202501",
     consumption: tuple[str, str] = ("2025-01", "2025-12"),
 ) -> RetirementClaim:
     return parse_claim(
@@ -91,7 +96,9 @@ def test_any_overlap_with_an_earlier_claim_is_refused_naming_it(
     assert ledger.claim_count() == 1
 
 
-def test_touching_ranges_and_other_blocks_never_conflict(ledger: LedgerClient, factories: dict[str, LocalAccount]) -> None:
+def test_touching_ranges_and_other_blocks_never_conflict(
+    ledger: LedgerClient, factories: dict[str, LocalAccount]
+) -> None:
     claim = make(ledger, factories)
     claim("CN-A", 101, 200)
     claim("CN-B", 201, 300)
@@ -185,7 +192,9 @@ def test_the_cost_of_a_claim_does_not_grow_with_claims_on_other_blocks(
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     st.lists(
-        st.tuples(st.sampled_from(["CN-A", "CN-B"]), st.sampled_from(["b1", "b2"]), st.integers(0, 30), st.integers(0, 8)),
+        st.tuples(
+            st.sampled_from(["CN-A", "CN-B"]), st.sampled_from(["b1", "b2"]), st.integers(0, 30), st.integers(0, 8)
+        ),
         min_size=1,
         max_size=8,
     )

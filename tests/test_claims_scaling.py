@@ -51,10 +51,19 @@ def store(sessions: sessionmaker[Session], rows: Sequence[tuple[str, int, int, s
             insert(ClaimRow.__table__),
             [
                 {
-                    "id": f"row-{i}", "claim_id": i + 1 if status == CLAIMED else None, "factory_id": FACTORY,
-                    "registry": "GEC", "block_id": block, "serial_start": serial_key(start),
-                    "serial_end": serial_key(end), "consumption_start": "2025-01", "consumption_end": "2025-12",
-                    "body": "{}", "signature": f"0x{i:0130x}", "signer": "0x" + "00" * 20, "status": status,
+                    "id": f"row-{i}",
+                    "claim_id": i + 1 if status == CLAIMED else None,
+                    "factory_id": FACTORY,
+                    "registry": "GEC",
+                    "block_id": block,
+                    "serial_start": serial_key(start),
+                    "serial_end": serial_key(end),
+                    "consumption_start": "2025-01",
+                    "consumption_end": "2025-12",
+                    "body": "{}",
+                    "signature": f"0x{i:0130x}",
+                    "signer": "0x" + "00" * 20,
+                    "status": status,
                     "created_at": now,
                 }  # fmt: skip
                 for i, (block, start, end, status) in enumerate(rows)
@@ -134,7 +143,9 @@ def test_the_pre_check_is_an_index_search_not_a_table_scan(sessions: sessionmake
             event.remove(engine, "before_cursor_execute", capture)
         (statement,) = statements
         params = ("GEC", "B-1", CLAIMED, serial_key(150), 1, 0)
-        plan = " ".join(str(r[-1]) for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params))
+        plan = " ".join(
+            str(r[-1]) for r in session.connection().exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params)
+        )
     assert "SEARCH claims USING INDEX ix_claims_block_serial" in plan and "registry=? AND block_id=?" in plan, plan
     assert "SCAN claims" not in plan, plan
 

@@ -10,7 +10,6 @@ from urllib.parse import quote
 import httpx
 import pytest
 from eth_account.signers.local import LocalAccount
-
 from sqlalchemy import select
 
 from ledger.claims import parse_claim, sign_claim
@@ -39,7 +38,9 @@ def status(service: Service, serial: str, registry: str = "GEC") -> dict[str, An
 
 def test_a_claim_and_the_buyers_lookup(service: Service, register: Callable[[str], LocalAccount]) -> None:
     key = register("CN-JS-SZ-0001")
-    response = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body("CN-JS-SZ-0001", 4001, 4800)))
+    response = service.http.post(
+        "/claims", json=claim_json(service.ledger, key, claim_body("CN-JS-SZ-0001", 4001, 4800))
+    )
     assert response.status_code == 201, response.text
     claim = response.json()
     assert claim["status"] == "claimed" and claim["claim_id"] == 1 and claim["tx_hash"].startswith("0x")
@@ -99,7 +100,9 @@ def test_twenty_concurrent_overlapping_claims_one_wins(
     for n in range(20):
         factory_id = f"CN-RACE-{n:02d}"
         key = register(factory_id)
-        bodies.append(claim_json(service.ledger, key, claim_body(factory_id, 1000 + n * 10, 1500 + n * 10)))  # all overlap
+        bodies.append(
+            claim_json(service.ledger, key, claim_body(factory_id, 1000 + n * 10, 1500 + n * 10))
+        )  # all overlap
     results: list[httpx.Response | None] = [None] * len(bodies)
     base = str(service.http.base_url)
     barrier = threading.Barrier(len(bodies))

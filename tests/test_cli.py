@@ -705,9 +705,7 @@ def test_sigterm_stops_the_service_and_its_chain(tmp_path: Path) -> None:
 # --- restart ------------------------------------------------------------------------------------
 
 
-def test_restart_keeps_chain_contract_and_batches(
-    service: Service, env: dict[str, str], cwd: Path, flow: Flow
-) -> None:
+def test_restart_keeps_chain_contract_and_batches(service: Service, env: dict[str, str], cwd: Path, flow: Flow) -> None:
     code = service.stop()
     assert code == 0, f"zcl serve exited {code} on SIGINT\n{service._output()}"
     assert service.tail()[-1:] == ["stopped"]

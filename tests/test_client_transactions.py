@@ -12,8 +12,8 @@ from web3 import Web3
 
 from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
-from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.chain.errors import ChainUnavailable, LedgerError, RevisionAlreadyAnchored, TransactionTimeout
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
 
 
 @pytest.fixture

@@ -25,8 +25,8 @@ from web3 import Web3
 
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
-from ledger.eip712.domain import LedgerDomain
 from ledger.chain.funding import fund_on_anvil
+from ledger.eip712.domain import LedgerDomain
 from ledger.keys import new_key_file
 from tests.builders import batch_json, claim_body, claim_json, example_batch
 from tests.test_cli import Service, base_env
@@ -159,7 +159,9 @@ def check_claim(rig: Rig, factory_id: str, body: dict[str, Any], before: int) ->
 def kill_and_recover(rig: Rig, point: str, runs: int) -> None:
     """``runs`` times: prepare with a clean service, restart it to die at ``point``, restart and check."""
     is_batch = point.startswith("batch")
-    path, prepare, check = ("/batches", prepare_batch, check_batch) if is_batch else ("/claims", prepare_claim, check_claim)
+    path, prepare, check = (
+        ("/batches", prepare_batch, check_batch) if is_batch else ("/claims", prepare_claim, check_claim)
+    )
     rig.start()
     try:
         prepared: Any = prepare(rig)

@@ -407,7 +407,12 @@ def test_factorys_own_certificates_for_its_onsite_generation_are_found() -> None
 def test_onsite_without_sold_certificates_passes() -> None:
     march = {"generation_start": "2025-03", "generation_end": "2025-03"}
     later = claimed(
-        21, factory_id=OTHER, block_id="ROOF-1", project_id="P-ROOF", generation_start="2025-06", generation_end="2025-06"
+        21,
+        factory_id=OTHER,
+        block_id="ROOF-1",
+        project_id="P-ROOF",
+        generation_start="2025-06",
+        generation_end="2025-06",
     )
     other_project = claimed(23, factory_id=OTHER, block_id="X", project_id="P-FARM", **march)
     credit = claimed(24, factory_id=OTHER, registry="CCER", block_id="C", project_id="P-ROOF", **march)

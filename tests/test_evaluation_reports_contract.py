@@ -95,7 +95,9 @@ def test_our_digest_is_the_contracts(ledger: LedgerClient, evaluator: LocalAccou
     commits = [
         report_of(evaluator.address),
         ReportCommit("", 0, "", "", bytes(32), "", "", "0x" + "00" * 20),
-        ReportCommit(FACTORY, 2**16 - 1, "II", "none", b"\xff" * 32, "因子库@2025.1", "零碳工厂评价规范@1", evaluator.address),
+        ReportCommit(
+            FACTORY, 2**16 - 1, "II", "none", b"\xff" * 32, "因子库@2025.1", "零碳工厂评价规范@1", evaluator.address
+        ),
     ]
     for commit in commits:
         assert report_digest(ledger.domain(), commit) == ledger.report_digest(commit)
@@ -158,9 +160,7 @@ def test_only_the_admin_appoints_evaluators(
     assert not ledger.is_evaluator(candidate.address)
 
 
-def test_revoking_the_role_stops_new_reports_and_keeps_old_ones(
-    ledger: LedgerClient, evaluator: LocalAccount
-) -> None:
+def test_revoking_the_role_stops_new_reports_and_keeps_old_ones(ledger: LedgerClient, evaluator: LocalAccount) -> None:
     first = report_of(evaluator.address)
     ledger.anchor_report(first, signed(ledger, evaluator, first))
     later = report_of(evaluator.address, report_hash=keccak(text="report v2"))

@@ -67,7 +67,11 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     assert abs(scope1 - Decimal(report["totals"]["scope1"])) < Decimal("0.00001")
     # grid 16,676 MWh all covered by 800 + 15,876 GEC: market-based electricity is 0, only steam remains
     assert report["electricity"]["grid_mwh"] == "16676" and report["electricity"]["covered_mwh"] == "16676"
-    steam = sum(Decimal(ln["result"]) for ln in report["lines"] if ln["category"] == "purchased_steam" and ln["scope"] == "scope2")
+    steam = sum(
+        Decimal(ln["result"])
+        for ln in report["lines"]
+        if ln["category"] == "purchased_steam" and ln["scope"] == "scope2"
+    )
     assert abs(Decimal(report["totals"]["scope2_market"]) - steam) < Decimal("0.00001")
     assert report["totals"]["removals"] == "1900" and report["totals"]["offsets"] == "0"
     assert "0x" + report_hash(report).hex() == report["report_hash"]
@@ -82,7 +86,9 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
         message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": named}).json()
         message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
         signature = "0x" + sign_typed_data(account, message).hex()
-        return service.http.post(f"/evaluations/{report['id']}/signature", json={"evaluator": named, "signature": signature})
+        return service.http.post(
+            f"/evaluations/{report['id']}/signature", json={"evaluator": named, "signature": signature}
+        )
 
     outsider = new_account()
     assert sign_as(outsider, outsider.address).status_code == 403  # no evaluator role
@@ -105,7 +111,9 @@ def test_a_missing_month_and_a_superseded_revision_are_reported(service: Service
     report = evaluate(service, year=2025)
     march = next(p for p in report["periods"]["used"] if p["period"] == "2025-03")
     assert march["revision"] == 2
-    assert [(s["period"], s["revision"], s["superseded_by"]) for s in report["periods"]["superseded"]] == [("2025-03", 1, 2)]
+    assert [(s["period"], s["revision"], s["superseded_by"]) for s in report["periods"]["superseded"]] == [
+        ("2025-03", 1, 2)
+    ]
     empty = evaluate(service, year=2024)
     assert len(empty["periods"]["missing"]) == 12 and empty["evaluation"]["level"] == "none"
     gate = next(g for g in empty["evaluation"]["gates"] if g["metric"] == "missing_months")
@@ -133,5 +141,7 @@ def test_bad_requests_name_the_field(service: Service, year: dict[str, Any]) -> 
     for body, field in (({"type": "III"}, "type"), ({"year": 1999}, "year"), ({"factor_set": "nope"}, "factor_set")):
         response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field], response.text
-    assert service.http.post("/evaluations", json={"factory_id": "CN-NONE", "year": 2025, "type": "I"}).status_code == 404
+    assert (
+        service.http.post("/evaluations", json={"factory_id": "CN-NONE", "year": 2025, "type": "I"}).status_code == 404
+    )
     assert service.http.get("/evaluations/nope").status_code == 404

@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.app import create_app
+from ledger.errors import NotFound
 from ledger.evidence import (
     DEFAULT_MAX_BYTES,
     INCOMING_PREFIX,
@@ -29,7 +30,6 @@ from ledger.evidence import (
     EvidenceTooLarge,
 )
 from ledger.keys import new_key_file
-from ledger.errors import NotFound
 from ledger.records import RecordError
 from ledger.services import build_services
 from ledger.store.models import EvidenceRow
@@ -76,7 +76,12 @@ def test_put_stores_a_file_under_its_hash(store: EvidenceStore) -> None:
     data = b"%PDF-1.7 a utility statement"
     info = store.put(data, "bill.pdf", "application/pdf")
     digest = sha(data)
-    assert (info.sha256, info.size, info.file_name, info.media_type) == (digest, len(data), "bill.pdf", "application/pdf")
+    assert (info.sha256, info.size, info.file_name, info.media_type) == (
+        digest,
+        len(data),
+        "bill.pdf",
+        "application/pdf",
+    )
     assert info.stored_at.tzinfo is not None
     assert files_in(store.directory) == [f"{digest[:2]}/{digest}"]
     path, got = store.get(digest)
@@ -271,7 +276,9 @@ def test_http_refusals(service: Service) -> None:
     assert no_file.status_code == 422 and no_file.json()["detail"][0]["loc"][-1] == "file"
     assert service.http.post("/evidence", json={"file": "x"}).status_code == 415
     cut_off = b'--B\r\nContent-Disposition: form-data; name="file"; filename="t.txt"\r\n\r\nno closing boundary'
-    refused = service.http.post("/evidence", content=cut_off, headers={"Content-Type": "multipart/form-data; boundary=B"})
+    refused = service.http.post(
+        "/evidence", content=cut_off, headers={"Content-Type": "multipart/form-data; boundary=B"}
+    )
     assert refused.status_code == 422 and refused.json()["detail"][0]["loc"][-1] == "file"
     bad_status = service.http.post("/evidence/status", json={"hashes": [unknown, "xyz"]})
     assert bad_status.status_code == 422 and bad_status.json()["detail"][0]["loc"][-2:] == ["hashes", 1]
@@ -284,8 +291,6 @@ def test_http_refusals(service: Service) -> None:
     assert service.http.post("/evidence/status", json={"hashes": [sha(b"\0" * (DEFAULT_MAX_BYTES + 1))]}).json() == {
         sha(b"\0" * (DEFAULT_MAX_BYTES + 1)): False
     }
-
-
 
 
 def test_without_an_evidence_directory_the_routes_answer_503(service: Service) -> None:

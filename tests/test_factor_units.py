@@ -114,7 +114,13 @@ def test_other_units_give_exactly_the_same_tonnes(tmp_path: Path, grid: str) -> 
     base, user = inventory(records, DEFAULT, grid), inventory(records, user_set(tmp_path, REWRITTEN), grid)
     assert len(base.lines) == len(user.lines) > 12 * len(ROWS)
     for a, b in zip(base.lines, user.lines, strict=True):
-        assert (a.scope, a.category, a.period, a.record_ids, a.activity) == (b.scope, b.category, b.period, b.record_ids, b.activity)
+        assert (a.scope, a.category, a.period, a.record_ids, a.activity) == (
+            b.scope,
+            b.category,
+            b.period,
+            b.record_ids,
+            b.activity,
+        )
         assert a.result == b.result, (a.arithmetic, b.arithmetic)
         assert [k for k, _ in a.factors] == [k for k, _ in b.factors]
     for figure in ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions"):
@@ -163,7 +169,9 @@ def test_a_fuel_is_metered_in_the_unit_of_its_ncv_or_by_energy(tmp_path: Path) -
     user = user_set(tmp_path, {"fuel.natural_gas.ncv": ("38.931", "MJ/Nm3")})
     line = inventory([record(1, "2025-01", "natural_gas", "1.5", "10^4 Nm3")], user).lines[0]
     assert line.arithmetic.startswith("15000 Nm3 × 38.931 MJ/Nm3 ÷ 1000 = 583.965 GJ; ")
-    with pytest.raises(AccountingError, match=r"record rec-1: natural_gas in m3 cannot be accounted; give it in Nm3 or GJ"):
+    with pytest.raises(
+        AccountingError, match=r"record rec-1: natural_gas in m3 cannot be accounted; give it in Nm3 or GJ"
+    ):
         inventory([record(1, "2025-01", "natural_gas", "100", "m3")], user)
 
 
@@ -192,4 +200,8 @@ def test_an_unusable_unit_is_refused_naming_set_key_and_unit(
     assert "acme-units@1.0" in message and str(tmp_path / "bad.toml") in message
     assert f"{key}:" in message and (repr(unit) in message or f"{value} {unit} is not in (0, 1]" in message)
     cause = info.value.__cause__
-    assert isinstance(cause, FactorUnitError) and (cause.set_label, cause.key, cause.unit) == ("acme-units@1.0", key, unit)
+    assert isinstance(cause, FactorUnitError) and (cause.set_label, cause.key, cause.unit) == (
+        "acme-units@1.0",
+        key,
+        unit,
+    )

@@ -11,7 +11,6 @@ from web3 import Web3
 from web3.types import TxReceipt
 
 from ledger.chain.client import LedgerClient
-from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.chain.errors import (
     AccessControlUnauthorizedAccount,
     FactoryAlreadyRegistered,
@@ -20,6 +19,7 @@ from ledger.chain.errors import (
     SignerUnchanged,
     UnknownFactory,
 )
+from ledger.eip712.batch_commit import BatchCommit, sign_commit
 
 NewAccount = Callable[[], LocalAccount]
 ZERO_ADDRESS = "0x" + "00" * 20

@@ -5,7 +5,7 @@ flipped byte fails)."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta, timezone
 from typing import Any
 
 import hypothesis.strategies as st

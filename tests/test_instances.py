@@ -83,7 +83,9 @@ def cluster(
             relayer = ledger if n == 0 else LedgerClient(w3, ledger.address, new_account(), receipt_timeout=60)
             engine = make_engine(database_url)
             engines.append(engine)
-            services = build_services(relayer, session_factory(engine), wait_timeout=30, evidence_dir=tmp_path / "evidence")
+            services = build_services(
+                relayer, session_factory(engine), wait_timeout=30, evidence_dir=tmp_path / "evidence"
+            )
             app = create_app(services, "test-admin-token")
             server, thread, port = _serve(app)
             servers.append((server, thread))
@@ -216,7 +218,9 @@ def test_twenty_batches_spread_over_the_instances_all_anchored_once(
         factory_id = f"CN-SPREAD-{n:02d}"
         key = new_account()
         cluster.register(factory_id, key)
-        requests.append((cluster.instances[n % len(cluster.instances)], "/batches", signed_batch(cluster, key, factory_id)))
+        requests.append(
+            (cluster.instances[n % len(cluster.instances)], "/batches", signed_batch(cluster, key, factory_id))
+        )
     results = at_once(requests)
     assert [r.status_code for r in results] == [201] * count, [r.text for r in results if r.status_code != 201]
     answers = [r.json() for r in results]

@@ -79,7 +79,9 @@ def _library_part(path: Path) -> str:
 
 
 def test_every_library_part_is_in_the_table() -> None:
-    parts = {_library_part(p) for p in _python_files("ledger") if p.name != "__init__.py" or p.parent != ROOT / "ledger"}
+    parts = {
+        _library_part(p) for p in _python_files("ledger") if p.name != "__init__.py" or p.parent != ROOT / "ledger"
+    }
     assert parts <= set(ALLOWED), f"add {sorted(parts - set(ALLOWED))} to ALLOWED with what they may import"
 
 
@@ -99,7 +101,9 @@ def test_no_library_module_imports_a_layer_above_it(path: Path) -> None:
 
 
 def test_the_api_does_not_import_the_cli() -> None:
-    offenders = [str(p.relative_to(ROOT)) for p in _python_files("api") if any(m.split(".")[0] == "zcl" for m in _imports(p))]
+    offenders = [
+        str(p.relative_to(ROOT)) for p in _python_files("api") if any(m.split(".")[0] == "zcl" for m in _imports(p))
+    ]
     assert not offenders
 
 

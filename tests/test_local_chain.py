@@ -89,9 +89,7 @@ def test_zcl_rpc_url_uses_that_chain_and_launches_nothing(
     assert read_deployment(settings.deployment_file).address == session.ledger.address  # type: ignore[union-attr]
 
 
-def test_a_recorded_deployment_on_another_chain_is_refused(
-    tmp_path: Path, w3: Web3, operator: LocalAccount
-) -> None:
+def test_a_recorded_deployment_on_another_chain_is_refused(tmp_path: Path, w3: Web3, operator: LocalAccount) -> None:
     record_file = tmp_path / "deployment.json"
     ledger, record, created = open_ledger(w3, operator, record_file)
     assert created and record is not None
@@ -100,9 +98,7 @@ def test_a_recorded_deployment_on_another_chain_is_refused(
         open_ledger(w3, operator, record_file)
 
 
-def test_a_recorded_address_without_the_contract_is_refused(
-    tmp_path: Path, w3: Web3, operator: LocalAccount
-) -> None:
+def test_a_recorded_address_without_the_contract_is_refused(tmp_path: Path, w3: Web3, operator: LocalAccount) -> None:
     record_file = tmp_path / "deployment.json"
     _, record, _ = open_ledger(w3, operator, record_file)
     assert record is not None

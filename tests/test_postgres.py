@@ -61,7 +61,9 @@ def test_block_numbers_and_times_beyond_32_bits_fit(database_url: str) -> None:
             ("evaluations", "block_number"),
             ("evidence", "size"),
         ]
-        narrow = [name for name in wide if columns[name].python_type is int and type(columns[name]).__name__ != "BIGINT"]
+        narrow = [
+            name for name in wide if columns[name].python_type is int and type(columns[name]).__name__ != "BIGINT"
+        ]
         assert narrow == [], f"32-bit columns for chain numbers: {narrow}"
     finally:
         engine.dispose()

@@ -11,7 +11,7 @@ import json
 import pickle
 import random
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
@@ -48,7 +48,7 @@ from ledger.records import (
 )
 
 CST = timezone(timedelta(hours=8))
-UTC = timezone.utc
+UTC = UTC
 FACTORY = "cn.js.suzhou:F-001"
 PERIOD = "2025-01"
 SALT = "0x" + "5a" * 32
@@ -623,7 +623,9 @@ def test_timestamps_before_1970_cannot_be_hashed() -> None:
     with pytest.raises(RecordError) as info:
         parse_record(
             wire_record(interval_start="1969-12-01T00:00:00+00:00", interval_end="1970-01-01T00:00:00+00:00"),
-            factory_id=FACTORY, period="1969-12", path="r",
+            factory_id=FACTORY,
+            period="1969-12",
+            path="r",
         )
     assert info.value.field == "r.interval_start" and "1970" in info.value.message
 
@@ -797,7 +799,8 @@ EIP712_RECORDS = [
                 file_name="名" * 255,
                 media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             ),
-        ) * 2,
+        )
+        * 2,
         salt=bytes([0xFF]) * 32,
     ),
 ]
@@ -957,8 +960,18 @@ BAD_BATCHES: list[tuple[str, dict[str, Any], str, str]] = [
     ("unknown-key", {"root": "0x00"}, "root", "unknown field"),
     ("record-not-object", {"records": [wire_record(), "x"]}, "records[1]", "must be an object"),
     ("record-bad-unit", {"records": [wire_record()] * 3 + [wire_record(unit="MW")]}, "records[3].unit", "unknown unit"),
-    ("record-bad-evidence", {"records": [wire_record(**one_evidence(sha256="x"))]}, "records[0].evidence[0].sha256", "hex"),
-    ("record-other-factory", {"records": [wire_record(), wire_record(factory_id="F-9")]}, "records[1].factory_id", "batch is"),
+    (
+        "record-bad-evidence",
+        {"records": [wire_record(**one_evidence(sha256="x"))]},
+        "records[0].evidence[0].sha256",
+        "hex",
+    ),
+    (
+        "record-other-factory",
+        {"records": [wire_record(), wire_record(factory_id="F-9")]},
+        "records[1].factory_id",
+        "batch is",
+    ),
     ("record-other-period", {"records": [wire_record(period="2025-02")]}, "records[0].period", "but the batch is for"),
     ("record-outside-period", {"period": "2025-02"}, "records[0].interval_start", "outside period 2025-02"),
 ]

@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from ledger.numbers import percent, shown
 from ledger.accounting.report import report_hash
+from ledger.numbers import percent, shown
 from ledger.reports import render_html
 
 ARTIFACTS_DIR = Path(__file__).resolve().parents[1] / "test-artifacts"

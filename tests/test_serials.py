@@ -8,8 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.claims import parse_claim
-from ledger.claims import serials
+from ledger.claims import parse_claim, serials
 from ledger.claims.serials import SERIAL_FORMATS, SerialFormat, SerialRange, parse_serial, register_serial_format
 from ledger.records.errors import RecordError
 

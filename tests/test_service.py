@@ -25,10 +25,10 @@ from ledger.store import batches as batch_rows
 from ledger.store.db import make_engine, migrate
 from ledger.store.models import Base, BatchRow, RecordRow
 from ledger.verify import verify_bundle
-
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01"
 from tests.builders import batch_json, example_batch
 from tests.conftest import ADMIN, Service
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "2025-01"
 
 
 def submit(service: Service, body: dict[str, Any]) -> httpx.Response:
@@ -254,11 +254,16 @@ def test_concurrent_submissions_lose_and_duplicate_nothing(
     for n in range(3):
         account = new_account()
         factory_id = f"CN-CONC-{n}"
-        assert service.http.post(
-            "/factories", json={"id": factory_id, "name": factory_id, "signer": account.address}, headers=ADMIN
-        ).status_code == 201
+        assert (
+            service.http.post(
+                "/factories", json={"id": factory_id, "name": factory_id, "signer": account.address}, headers=ADMIN
+            ).status_code
+            == 201
+        )
         factories[factory_id] = account
-    bodies = [batch_json(service.ledger, account, example_batch(factory_id)) for factory_id, account in factories.items()]
+    bodies = [
+        batch_json(service.ledger, account, example_batch(factory_id)) for factory_id, account in factories.items()
+    ]
     # each body four times, all at once: 12 requests for 3 batches
     jobs = [body for body in bodies for _ in range(4)]
     results: list[httpx.Response | None] = [None] * len(jobs)
@@ -328,7 +333,9 @@ def test_openzeppelins_library_computes_the_same_root(service: Service, factory:
     assert run.returncode == 0, run.stderr
     assert run.stdout.strip() == batch["root"]
     batch["root"] = "0x" + "00" * 32
-    mismatch = subprocess.run(["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60)
+    mismatch = subprocess.run(
+        ["node", str(script)], input=json.dumps(batch), capture_output=True, text=True, timeout=60
+    )
     assert mismatch.returncode == 1 and "differs" in mismatch.stderr
 
 

@@ -12,10 +12,10 @@ import pytest
 from eth_account import Account
 from eth_keys.backends import CoinCurveECCBackend, get_backend
 
-from ledger.eip712.domain import LedgerDomain
-from ledger.eip712.typed_data import SECP256K1_N, recover, sign
 from ledger.claims import parse_claim, recover_claim_signer, sign_claim
+from ledger.eip712.domain import LedgerDomain
 from ledger.eip712.retirement_claim import typed_data
+from ledger.eip712.typed_data import SECP256K1_N, recover, sign
 
 BACKENDS = ("eth_keys.backends.CoinCurveECCBackend", "eth_keys.backends.NativeECCBackend")
 EXAMPLE = json.loads((Path(__file__).resolve().parents[1] / "examples" / "claims" / "gec-2025-01.json").read_text())
@@ -60,5 +60,10 @@ def test_both_backends_recover_identically(monkeypatch: pytest.MonkeyPatch) -> N
     assert fast[1] == fast[2] == key.address  # the right signer, through both functions
     assert fast[3] != key.address  # a tampered claim recovers someone else, the same someone on both
     assert fast[4] == "ValueError"  # high-s refused before any backend runs
-    assert sign(key, typed_data(DOMAIN, replace(claim, serial_start=claim.serial_start + 1,
-                                                serial_end=claim.serial_end + 1))) == fast[0]
+    assert (
+        sign(
+            key,
+            typed_data(DOMAIN, replace(claim, serial_start=claim.serial_start + 1, serial_end=claim.serial_end + 1)),
+        )
+        == fast[0]
+    )

@@ -159,7 +159,9 @@ def relayed(
     relay = Relay((httpx.URL(rpc_url).host, httpx.URL(rpc_url).port or 80))
     w3 = Web3(Web3.HTTPProvider(relay.url, request_kwargs={"timeout": 10}))
     ledger, _ = LedgerClient.deploy(w3, new_account())
-    composed = compose(ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence", wait_timeout=5)
+    composed = compose(
+        ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence", wait_timeout=5
+    )
     with serving(composed.app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()

@@ -62,7 +62,7 @@ def test_root_proofs_and_verify_are_openzeppelins(tree: dict[str, Any], backend:
     expected = [[b(p) for p in proof] for proof in tree["proofs"]]
     assert [built.proof(i) for i in range(tree["size"])] == expected
     assert built.proofs(backend=backend) == expected  # type: ignore[arg-type]
-    for h, proof in zip(hashes, expected):
+    for h, proof in zip(hashes, expected, strict=True):
         assert verify(root, h, proof)
         assert not verify(root, bytes([h[0] ^ 1]) + h[1:], proof)
     if tree["size"] > 1:

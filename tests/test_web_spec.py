@@ -15,8 +15,7 @@ import pytest
 
 from ledger.eip712.batch_commit import BATCH_COMMIT_TYPE
 from ledger.eip712.domain import EIP712_DOMAIN_TYPE
-from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS
-from ledger.records import batch, period, record
+from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS, batch, period, record
 from ledger.records.spec import HEADER, OUTPUT, PROJECT, main, render
 
 

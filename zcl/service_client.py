@@ -42,8 +42,14 @@ class ServiceClient:
         raise ServiceError(response.status_code, _message(response))
 
     def upload(
-        self, path: str, file: Path, *, field: str = "file", file_name: str | None = None,
-        media_type: str = "application/octet-stream", data: Mapping[str, str] | None = None,
+        self,
+        path: str,
+        file: Path,
+        *,
+        field: str = "file",
+        file_name: str | None = None,
+        media_type: str = "application/octet-stream",
+        data: Mapping[str, str] | None = None,
     ) -> tuple[int, Any]:
         """POST ``file`` as multipart/form-data (streamed from disk); returns (status, JSON)."""
         with file.open("rb") as stream:
@@ -78,8 +84,11 @@ class ServiceClient:
             raise self._no_answer(exc) from None
 
     def _no_answer(self, exc: Exception) -> ServiceError:
-        return ServiceError(0, f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
-                            "start it with ./scripts/serve or set ZCL_API_URL")
+        return ServiceError(
+            0,
+            f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
+            "start it with ./scripts/serve or set ZCL_API_URL",
+        )
 
 
 def _message(response: httpx.Response) -> str:

@@ -12,4 +12,6 @@ router = APIRouter(tags=["chain"])
 def chain(ledger: LedgerDep) -> ChainOut:
     """The chain and contract this service anchors to: what a factory needs to sign a batch."""
     domain = ledger.domain()
-    return ChainOut(chain_id=domain.chain_id, contract=domain.verifying_contract, eip712_domain=Eip712DomainOut(**domain.as_dict()))
+    return ChainOut(
+        chain_id=domain.chain_id, contract=domain.verifying_contract, eip712_domain=Eip712DomainOut(**domain.as_dict())
+    )

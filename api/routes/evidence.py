@@ -275,4 +275,3 @@ class _Upload:
     def abort(self) -> None:
         if self.writer is not None:
             self.writer.abort()
-

@@ -50,7 +50,9 @@ def factory_page(request: Request, factory_id: str, views: PagesDep) -> HTMLResp
 
 
 @router.get("/batch/{batch_id}", response_class=HTMLResponse)
-def batch_page(request: Request, batch_id: str, views: PagesDep, offset: Annotated[int, Query(ge=0)] = 0) -> HTMLResponse:
+def batch_page(
+    request: Request, batch_id: str, views: PagesDep, offset: Annotated[int, Query(ge=0)] = 0
+) -> HTMLResponse:
     try:
         page = views.batch(batch_id, offset)
     except NotFound:

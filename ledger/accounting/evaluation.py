@@ -85,7 +85,7 @@ def load_rules(id_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
         for key in ("min", "max"):
             if key in entry:
                 if not isinstance(entry[key], str):
-                    raise RuleFileError(f"{path}: {where}.{key}: write thresholds as strings, e.g. \"0.8\"")
+                    raise RuleFileError(f'{path}: {where}.{key}: write thresholds as strings, e.g. "0.8"')
                 bounds[key] = exact(Decimal(entry[key]))
         return Rule(metric, bounds.get("min"), bounds.get("max"), entry.get("confirmed", default_confirmed),
                     entry.get("source", default_source))  # fmt: skip
@@ -151,7 +151,9 @@ def _outcome(r: Rule, values: Mapping[str, Any]) -> Outcome:
     value, how = values[r.metric]
     is_ratio = r.metric in RATIO_METRICS
     fmt = percent if is_ratio else (lambda v: shown(v))  # noqa: E731
-    passed = value is not None and (r.minimum is None or value >= r.minimum) and (r.maximum is None or value <= r.maximum)
+    passed = (
+        value is not None and (r.minimum is None or value >= r.minimum) and (r.maximum is None or value <= r.maximum)
+    )
     threshold = " and ".join(
         x for x in (f"≥ {fmt(r.minimum)}" if r.minimum is not None else "",
                     f"≤ {fmt(r.maximum)}" if r.maximum is not None else "") if x

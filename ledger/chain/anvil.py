@@ -54,8 +54,7 @@ def anvil_binary(project_root: Path = PROJECT_ROOT) -> Path:
     if on_path:
         return Path(on_path)
     raise AnvilError(
-        "anvil not found: run `npm ci` in the project (./scripts/test and ./scripts/serve do), "
-        "or set ZCL_ANVIL_BIN"
+        "anvil not found: run `npm ci` in the project (./scripts/test and ./scripts/serve do), or set ZCL_ANVIL_BIN"
     )
 
 

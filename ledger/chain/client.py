@@ -232,19 +232,18 @@ class LedgerClient:
         event = self.contract.events.BatchAnchored
         logs = rpc(
             self.w3,
-            lambda: event.get_logs(
-                from_block=from_block, argument_filters={"factoryKey": keccak(text=factory_id)}
-            )
+            lambda: event.get_logs(from_block=from_block, argument_filters={"factoryKey": keccak(text=factory_id)}),
         )
-        return [dict(log["args"]) | {"tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]} for log in logs]
+        return [
+            dict(log["args"]) | {"tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
+            for log in logs
+        ]
 
     def is_anchor_signature_valid(self, factory_id: str, period: str, revision: int, signature: bytes) -> bool:
         """Whether ``signature`` signs the anchored revision, checked by the contract against the key
         of its epoch; the URI, which the contract does not store, is read from the revision's event."""
         uri = self.get_anchor(factory_id, period, revision).uri
-        return self._call(
-            self.contract.functions.isAnchorSignatureValid(factory_id, period, revision, uri, signature)
-        )
+        return self._call(self.contract.functions.isAnchorSignatureValid(factory_id, period, revision, uri, signature))
 
     # --- retirement claims ------------------------------------------------------------------
 

@@ -65,44 +65,108 @@ class ContractRevert(LedgerError):
 
 # One class per custom error the CarbonLedger ABI can revert with (a test keeps this list complete).
 class AccessControlBadConfirmation(ContractRevert): ...
+
+
 class AccessControlUnauthorizedAccount(ContractRevert): ...
+
+
 class ClaimOverlaps(ContractRevert): ...
+
+
 class EmptyBatch(ContractRevert): ...
+
+
 class FactoryAlreadyRegistered(ContractRevert): ...
+
+
 class InvalidAdmin(ContractRevert): ...
+
+
 class InvalidCertificateId(ContractRevert): ...
+
+
 class InvalidClaimSignature(ContractRevert): ...
+
+
 class InvalidCommitSignature(ContractRevert): ...
+
+
 class InvalidConsumptionPeriod(ContractRevert): ...
+
+
 class InvalidFactoryId(ContractRevert): ...
+
+
 class InvalidPeriod(ContractRevert): ...
+
+
 class InvalidReportField(ContractRevert): ...
+
+
 class InvalidReportSignature(ContractRevert): ...
+
+
 class InvalidReportType(ContractRevert): ...
+
+
 class InvalidReportYear(ContractRevert): ...
+
+
 class InvalidShortString(ContractRevert): ...
+
+
 class InvalidSerialRange(ContractRevert): ...
+
+
 class InvalidSignerAddress(ContractRevert): ...
+
+
 class LeafCountTooLarge(ContractRevert): ...
+
+
 class NotAnEvaluator(ContractRevert): ...
+
+
 class ReportAlreadyAnchored(ContractRevert): ...
+
+
 class RevisionAlreadyAnchored(ContractRevert): ...
+
+
 class RevisionGap(ContractRevert): ...
+
+
 class SafeCastOverflowedUintDowncast(ContractRevert): ...
+
+
 class SignerUnchanged(ContractRevert): ...
+
+
 class StringTooLong(ContractRevert): ...
+
+
 class UnknownClaim(ContractRevert): ...
+
+
 class UnknownFactory(ContractRevert): ...
+
+
 class UnknownReport(ContractRevert): ...
+
+
 class UnknownRevision(ContractRevert): ...
+
+
 class UriTooLong(ContractRevert): ...
+
+
 class ZeroReportHash(ContractRevert): ...
+
+
 class ZeroRoot(ContractRevert): ...
 
 
-REVERT_CLASSES: dict[str, type[ContractRevert]] = {
-    cls.__name__: cls for cls in ContractRevert.__subclasses__()
-}
+REVERT_CLASSES: dict[str, type[ContractRevert]] = {cls.__name__: cls for cls in ContractRevert.__subclasses__()}
 
 
 def decode_revert(data: bytes | str | None, contract_name: str = "CarbonLedger") -> ContractRevert:
@@ -110,7 +174,9 @@ def decode_revert(data: bytes | str | None, contract_name: str = "CarbonLedger")
     raw = bytes.fromhex(data[2:] if data.startswith("0x") else data) if isinstance(data, str) else data or b""
     entry = _errors_by_selector(contract_name).get(raw[:4])
     if entry is None:
-        return ContractRevert("UnknownRevert", {"data": "0x" + raw.hex()}, "the contract reverted without a known error")
+        return ContractRevert(
+            "UnknownRevert", {"data": "0x" + raw.hex()}, "the contract reverted without a known error"
+        )
     name, inputs, explanation = entry
     values = decode([i["type"] for i in inputs], raw[4:]) if inputs else ()
     arguments = {i["name"]: _readable(i["type"], v) for i, v in zip(inputs, values, strict=True)}

@@ -40,7 +40,6 @@ class TxResult:
     gas_used: int
 
 
-
 class Sender:
     """Builds, signs, sends one transaction and waits for its receipt; nonces under one lock.
 

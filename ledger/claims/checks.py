@@ -117,9 +117,7 @@ def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
     国能综通新能〔2024〕124号 lets such a project take either instrument for a given generation,
     never both; at least one of the two claims must be the factory's to be reported here.
     """
-    by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(
-        lambda: ([], [])
-    )
+    by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(lambda: ([], []))
     for c in claims:
         if c.claim.registry == GEC:
             by_project[c.claim.details.project_id][0].append(c)
@@ -292,9 +290,7 @@ def _onsite_certificates_sold(
         hit = [r for r in collisions if generation[0] <= r.record.period <= generation[1]]
         if not hit:
             continue
-        self_consumed = sum(
-            (convert_fraction(r.record.quantity, r.record.unit, MWH) for r in hit), Fraction(0)
-        )
+        self_consumed = sum((convert_fraction(r.record.quantity, r.record.unit, MWH) for r in hit), Fraction(0))
         sources = ", ".join(sorted({r.record.source_id for r in hit}))
         months = ", ".join(sorted({r.record.period for r in hit}))
         findings.append(

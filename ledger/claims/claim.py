@@ -94,7 +94,7 @@ def parse_claim(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozens
         raise RecordError("generation_end", f"{generation_end} is before generation_start {generation_start}")
     quantity = _text(fields, "quantity", 40)
     if not _DECIMAL.fullmatch(quantity):
-        raise RecordError("quantity", f"must be a decimal string like \"100\", got {quantity!r}")
+        raise RecordError("quantity", f'must be a decimal string like "100", got {quantity!r}')
     unit = _text(fields, "unit", 16)
     if unit != registry.unit:
         raise RecordError("unit", f"{registry.name} units are {registry.unit}, not {unit!r}")

@@ -89,16 +89,18 @@ class _Scope:
     onsite_projects: Mapping[str, str]
 
 
-_RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType({
-    UNITS_CLAIMED_TWICE: lambda s: _units_claimed_twice(s.claims, s.factory_id),
-    GEC_AND_CCER: lambda s: _gec_and_ccer(s.claims, s.factory_id),
-    RENEWABLE_EXCEEDS_CONSUMPTION: lambda s: _renewable_exceeds_consumption(
-        s.own, s.in_period, s.period_start, s.period_end
-    ),
-    OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
-    GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
-    ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period, s.onsite_projects),
-})
+_RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType(
+    {
+        UNITS_CLAIMED_TWICE: lambda s: _units_claimed_twice(s.claims, s.factory_id),
+        GEC_AND_CCER: lambda s: _gec_and_ccer(s.claims, s.factory_id),
+        RENEWABLE_EXCEEDS_CONSUMPTION: lambda s: _renewable_exceeds_consumption(
+            s.own, s.in_period, s.period_start, s.period_end
+        ),
+        OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
+        GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
+        ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period, s.onsite_projects),
+    }
+)
 """Each check with the inputs it is given; claims of other factories reach only checks 1, 2 and 6."""
 
 
@@ -134,9 +136,7 @@ def find_double_counting(
     _require_unique((r.record_id for r in records), "record_id")
     for r in records:
         if r.record.factory_id != factory_id:
-            raise ValueError(
-                f"record {r.record_id} belongs to factory {r.record.factory_id!r}, not {factory_id!r}"
-            )
+            raise ValueError(f"record {r.record_id} belongs to factory {r.record.factory_id!r}, not {factory_id!r}")
 
     scope = _Scope(
         factory_id=factory_id,

@@ -224,4 +224,3 @@ def _load_bundled_version(set_id: str) -> str:
         return _load_bundled(set_id).version if set_id in bundled_factor_sets() else "<version>"
     except FactorSetError:
         return "<version>"
-

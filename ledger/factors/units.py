@@ -137,4 +137,3 @@ def ratio(fs: FactorSet, key: str | Factor) -> Scaled:
         problem = f"{factor.value} {factor.unit} is not in (0, 1]"
         raise FactorUnitError(fs, factor, "a fraction in (0, 1] written '1' (0.94) or '%' (94)", problem)
     return scaled
-

@@ -216,4 +216,3 @@ class MerkleTree:
 
     def __repr__(self) -> str:
         return f"MerkleTree(root=0x{self.root.hex()}, leaf_count={self.leaf_count})"
-

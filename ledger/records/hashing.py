@@ -78,9 +78,7 @@ def unix_seconds(moment: datetime) -> int:
 
 def evidence_hash(ref: EvidenceRef) -> bytes:
     """``hashStruct(Evidence)``."""
-    return keccak(
-        EVIDENCE_TYPEHASH + ref.sha256 + _text_hash(ref.file_name) + _text_hash_cached(ref.media_type)
-    )
+    return keccak(EVIDENCE_TYPEHASH + ref.sha256 + _text_hash(ref.file_name) + _text_hash_cached(ref.media_type))
 
 
 def record_hash(record: MeasurementRecord) -> bytes:
@@ -119,8 +117,6 @@ def record_message(record: MeasurementRecord) -> dict[str, Any]:
         "unit": record.unit,
         "intervalStart": unix_seconds(record.interval_start),
         "intervalEnd": unix_seconds(record.interval_end),
-        "evidence": [
-            {"sha256": e.sha256, "fileName": e.file_name, "mediaType": e.media_type} for e in record.evidence
-        ],
+        "evidence": [{"sha256": e.sha256, "fileName": e.file_name, "mediaType": e.media_type} for e in record.evidence],
         "salt": record.salt,
     }

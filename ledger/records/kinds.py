@@ -35,9 +35,7 @@ class QuantityKind:
             raise ValueError(f"kind {self.name!r}: dimensions must be a non-empty frozenset")
         unknown = sorted(self.dimensions - DIMENSIONS)
         if unknown:
-            raise ValueError(
-                f"kind {self.name!r}: unknown dimensions {unknown}; known: {sorted(DIMENSIONS)}"
-            )
+            raise ValueError(f"kind {self.name!r}: unknown dimensions {unknown}; known: {sorted(DIMENSIONS)}")
 
 
 _KINDS: dict[str, QuantityKind] = {}

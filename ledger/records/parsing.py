@@ -40,9 +40,7 @@ _DATETIME = re.compile(
 _DATETIME_HINT = "like 2025-01-01T00:00:00+08:00"
 
 
-def parse_record(
-    data: Mapping[str, Any], *, factory_id: str, period: str, path: str = "record"
-) -> MeasurementRecord:
+def parse_record(data: Mapping[str, Any], *, factory_id: str, period: str, path: str = "record") -> MeasurementRecord:
     """The record in ``data`` (JSON wire form) for ``factory_id``'s ``period``.
 
     Raises :class:`RecordError` whose ``field`` is ``{path}.{name}`` for the first rule broken.
@@ -55,18 +53,14 @@ def parse_record(
     return record
 
 
-def _parse_checked(
-    data: Mapping[str, Any], *, factory_id: str, period: str, path: str
-) -> MeasurementRecord:
+def _parse_checked(data: Mapping[str, Any], *, factory_id: str, period: str, path: str) -> MeasurementRecord:
     check_factory_id(factory_id)
     check_period(period)
     if not isinstance(data, Mapping):
         raise RecordError(path, f"must be an object, got {type(data).__name__}")
     for key in data:
         if key not in _RECORD_KEYS and key not in _CONTEXT_KEYS:
-            raise RecordError(
-                f"{path}.{key}", f"unknown field; expected {', '.join(_CONTEXT_KEYS + _RECORD_KEYS)}"
-            )
+            raise RecordError(f"{path}.{key}", f"unknown field; expected {', '.join(_CONTEXT_KEYS + _RECORD_KEYS)}")
     for key, expected in (("factory_id", factory_id), ("period", period)):
         if key in data and data[key] != expected:
             raise RecordError(f"{path}.{key}", f"is {data[key]!r} but the batch is for {expected!r}")
@@ -197,9 +191,7 @@ def _parse_datetime(text: object, field: str) -> datetime:
     if match.group(2):
         raise RecordError(field, f"fractional seconds are not allowed, got {text!r}")
     if match.group(3) is None:
-        raise RecordError(
-            field, f"must carry an explicit UTC offset (naive times are ambiguous) {_DATETIME_HINT}"
-        )
+        raise RecordError(field, f"must carry an explicit UTC offset (naive times are ambiguous) {_DATETIME_HINT}")
     if match.group(3) == "-00:00":
         raise RecordError(field, "offset -00:00 means 'local offset unknown' (RFC 3339); give the offset")
     try:
@@ -243,4 +235,3 @@ def _parse_evidence(item: object, path: str) -> EvidenceRef:
         return EvidenceRef(sha256=sha256, file_name=item["file_name"], media_type=item["media_type"])
     except RecordError as e:
         raise e.rebased("evidence", path) from None
-

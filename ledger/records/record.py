@@ -208,9 +208,7 @@ def _check_source_id(source_id: object, field: str) -> None:
     if not isinstance(source_id, str) or not 1 <= len(source_id) <= MAX_SOURCE_ID_LENGTH:
         raise RecordError(field, f"must be a string of 1-{MAX_SOURCE_ID_LENGTH} characters")
     if not source_id.isprintable() or source_id.strip() != source_id:
-        raise RecordError(
-            field, f"must be printable, without leading or trailing whitespace, got {source_id!r}"
-        )
+        raise RecordError(field, f"must be printable, without leading or trailing whitespace, got {source_id!r}")
 
 
 def _check_value(value: object, consumption: bool, field: str) -> None:
@@ -223,9 +221,7 @@ def _check_value(value: object, consumption: bool, field: str) -> None:
         if value.startswith("-") and _VALUE.fullmatch(value[1:]):
             what = "consumption" if consumption else "a measured quantity"
             raise RecordError(field, f"{what} cannot be negative, got {value!r}")
-        raise RecordError(
-            field, f"{_VALUE_HINT} (no sign, exponent or leading zeros), got {value!r}"
-        )
+        raise RecordError(field, f"{_VALUE_HINT} (no sign, exponent or leading zeros), got {value!r}")
     fraction = match.group(1)
     if fraction is not None and len(fraction) > MAX_FRACTION_DIGITS:
         raise RecordError(field, f"at most {MAX_FRACTION_DIGITS} fractional digits, got {len(fraction)}")

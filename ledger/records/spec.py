@@ -82,9 +82,7 @@ def build_spec() -> dict[str, Any]:
             "EIP712Domain": EIP712_DOMAIN_TYPE,
             "record": RECORD_TYPES,
         },
-        "units": [
-            {"symbol": u.symbol, "dimension": u.dimension, "factor": str(u.factor)} for u in UNITS.values()
-        ],
+        "units": [{"symbol": u.symbol, "dimension": u.dimension, "factor": str(u.factor)} for u in UNITS.values()],
         "kinds": [
             {"name": k.name, "dimensions": sorted(k.dimensions), "consumption": k.consumption}
             for k in QUANTITY_KINDS.values()

@@ -92,9 +92,7 @@ def convert(value: Decimal, from_unit: str, to_unit: str) -> Decimal:
         while denominator % prime == 0:
             denominator //= prime
     if denominator != 1:
-        raise ValueError(
-            f"{value} {from_unit} has no exact decimal value in {to_unit}; use convert_fraction"
-        )
+        raise ValueError(f"{value} {from_unit} has no exact decimal value in {to_unit}; use convert_fraction")
     # p / (2^a·5^b) = p·2^(m-a)·5^(m-b) / 10^m with m = max(a, b) <= q.bit_length(): the coefficient
     # has at most digits(p) + m digits. With Inexact trapped, any rounding would raise.
     precision = len(str(abs(exact.numerator))) + exact.denominator.bit_length() + 2
@@ -112,7 +110,5 @@ def _ratio(value: Decimal, from_unit: str, to_unit: str) -> Fraction:
         raise ValueError(f"value must be a finite Decimal, got {value!r}")
     source, target = get_unit(from_unit), get_unit(to_unit)
     if source.dimension != target.dimension:
-        raise ValueError(
-            f"cannot convert {from_unit} ({source.dimension}) to {to_unit} ({target.dimension})"
-        )
+        raise ValueError(f"cannot convert {from_unit} ({source.dimension}) to {to_unit} ({target.dimension})")
     return Fraction(source.factor) / Fraction(target.factor)

@@ -26,5 +26,7 @@ def authenticate(ledger: LedgerClient, signed_for: LedgerDomain, factory_id: str
     except chain_errors.UnknownFactory:
         raise RecordError("factory_id", f"factory {factory_id} is not registered") from None
     if signer.lower() != registered.lower():
-        raise Forbidden(f"the {what} is signed by {signer}, but factory {factory_id}'s registered signer is {registered}")
+        raise Forbidden(
+            f"the {what} is signed by {signer}, but factory {factory_id}'s registered signer is {registered}"
+        )
     return signer

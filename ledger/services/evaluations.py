@@ -110,13 +110,15 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
     ) -> dict[str, Any]:
         if report_type not in ("I", "II"):
-            raise RecordError("type", f"must be \"I\" or \"II\", got {report_type!r}")
+            raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         try:
-            inv, year_data, findings, undisclosed = self.inventory(factory_id, year, factors, rules, grid, onsite_projects)
+            inv, year_data, findings, undisclosed = self.inventory(
+                factory_id, year, factors, rules, grid, onsite_projects
+            )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings))
@@ -241,7 +243,9 @@ class ReportRelay:
         return self.service.get(row.id)
 
     def unsent(self, row: EvaluationRow, exc: ChainUnavailable) -> dict[str, Any]:
-        raise Unavailable(f"report {row.id} is signed and stored but not yet anchored ({exc}); it will be finished") from exc
+        raise Unavailable(
+            f"report {row.id} is signed and stored but not yet anchored ({exc}); it will be finished"
+        ) from exc
 
     def refused(self, row: EvaluationRow, exc: ContractRevert) -> dict[str, Any]:
         with self.service.sessions.begin() as session:

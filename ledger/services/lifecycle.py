@@ -123,7 +123,9 @@ class Lifecycle(Generic[Row, Sent, Result]):
             return self.kind.unsent(row, exc)
         except TransactionTimeout as exc:
             log.warning("%s %s kept pending: %s", name, _id(row), exc)
-            raise Unavailable(f"{name} {_id(row)} is stored but not yet confirmed on chain ({exc}); it will be finished") from exc
+            raise Unavailable(
+                f"{name} {_id(row)} is stored but not yet confirmed on chain ({exc}); it will be finished"
+            ) from exc
         except ContractRevert as exc:
             return self.kind.refused(row, exc)
         faults.crash_point(f"{name}.mined")

@@ -97,7 +97,11 @@ class PageViews:
             record_hash = bytes.fromhex(row.record_hash[2:])
             proven = chain_root is not None and verify_proof(chain_root, record_hash, checked.tree.proof(row.position))
             evidence = [
-                {"sha256": e["sha256"], "file_name": e["file_name"], "present": present.get(e["sha256"]) if store else None}
+                {
+                    "sha256": e["sha256"],
+                    "file_name": e["file_name"],
+                    "present": present.get(e["sha256"]) if store else None,
+                }
                 for e in body.get("evidence", [])
             ]
             records.append(asdict(row) | {"evidence": evidence, "proven": proven})

@@ -52,7 +52,10 @@ def insert_batch(session: Session, batch_id: str, signed: SignedBatch, signer: s
         chunk = records[first : first + INSERT_CHUNK]
         session.execute(
             statement,
-            [_record_values(next(ids), batch_id, first + i, record, hashes[first + i]) for i, record in enumerate(chunk)],
+            [
+                _record_values(next(ids), batch_id, first + i, record, hashes[first + i])
+                for i, record in enumerate(chunk)
+            ],
         )
 
 

@@ -13,7 +13,9 @@ from ledger.store.models import FactoryRow
 
 def save(session: Session, factory_id: str, name: str, tx_hash: str, block: int) -> None:
     session.merge(
-        FactoryRow(id=factory_id, name=name, registered_tx=tx_hash, registered_block=block, created_at=datetime.now(UTC))
+        FactoryRow(
+            id=factory_id, name=name, registered_tx=tx_hash, registered_block=block, created_at=datetime.now(UTC)
+        )
     )
 
 

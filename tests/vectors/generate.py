@@ -94,19 +94,57 @@ RECORDS: list[tuple[str, str, dict[str, Any]]] = [
     ("CN-JS-SZ-0001", "2025-01", record("coal-yard", "coal", "12.500", "t", *JAN, [CSV])),
     ("CN-JS-SZ-0001", "2025-01", record("fleet-diesel", "diesel", "3400", "L", *JAN, [])),
     ("CN-JS-SZ-0001", "2025-01", record("steam-in", "purchased_steam", "0.50", "GJ", *JAN, [PHOTO])),
-    ("CN-JS-SZ-0001", "2025-01", record(
-        "产线-3 注塑机 №7", "production_output", "120000", "pcs", *JAN,
-        [evidence("unicode", "电费单-2025年1月.pdf", "application/pdf")])),
+    (
+        "CN-JS-SZ-0001",
+        "2025-01",
+        record(
+            "产线-3 注塑机 №7",
+            "production_output",
+            "120000",
+            "pcs",
+            *JAN,
+            [evidence("unicode", "电费单-2025年1月.pdf", "application/pdf")],
+        ),
+    ),
     ("CN-JS-SZ-0001", "2025-01", record("kiln-2", "process_emissions", "1.000", "tCO2e", *JAN, [])),
-    ("CN-JS-SZ-0001", "2025-01", record("logistics", "transport_road_freight", "52340.25", "tkm", *JAN,
-                                        [BILL, PHOTO, CSV])),  # fmt: skip
-    ("CN-GD-SZ-0042", "2025-02", record(
-        "submeter-07", "onsite_renewable_self_consumed", "0", "kWh",
-        "2025-02-14T10:15:00+08:00", "2025-02-14T10:30:00+08:00", [])),
-    ("CN-GD-SZ-0042", "2024-12", record(
-        "ppa-2024", "green_power_contract", "1.20", "GWh", "2024-12-01T00:00:00Z", "2024-12-31T16:00:00Z", [CSV])),
-    ("CN-GD-SZ-0042", "2025-03", record("warehouse", "purchased_aluminium", "7500.10", "kg",
-                                        "2025-03-01T00:00:00+00:00", "2025-03-15T12:00:00+00:00", [BILL])),  # fmt: skip
+    (
+        "CN-JS-SZ-0001",
+        "2025-01",
+        record("logistics", "transport_road_freight", "52340.25", "tkm", *JAN, [BILL, PHOTO, CSV]),
+    ),  # fmt: skip
+    (
+        "CN-GD-SZ-0042",
+        "2025-02",
+        record(
+            "submeter-07",
+            "onsite_renewable_self_consumed",
+            "0",
+            "kWh",
+            "2025-02-14T10:15:00+08:00",
+            "2025-02-14T10:30:00+08:00",
+            [],
+        ),
+    ),
+    (
+        "CN-GD-SZ-0042",
+        "2024-12",
+        record(
+            "ppa-2024", "green_power_contract", "1.20", "GWh", "2024-12-01T00:00:00Z", "2024-12-31T16:00:00Z", [CSV]
+        ),
+    ),
+    (
+        "CN-GD-SZ-0042",
+        "2025-03",
+        record(
+            "warehouse",
+            "purchased_aluminium",
+            "7500.10",
+            "kg",
+            "2025-03-01T00:00:00+00:00",
+            "2025-03-15T12:00:00+00:00",
+            [BILL],
+        ),
+    ),  # fmt: skip
 ]
 
 

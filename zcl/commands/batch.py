@@ -20,20 +20,33 @@ from zcl.service_client import ServiceClient
 
 def register(subparsers: Any) -> None:
     batch = group(subparsers, "batch", "sign, submit and inspect monthly batches")
-    sign = batch.add_parser("sign", help="sign a batch with the factory's key (offline but for the chain id); an "
-                            'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here')
+    sign = batch.add_parser(
+        "sign",
+        help="sign a batch with the factory's key (offline but for the chain id); an "
+        'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here',
+    )
     sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
     signing_options(sign)
-    sign.add_argument("--format", choices=("json", "ndjson"),
-                      help="json (default), or ndjson: the envelope on line 1, then one record per line, for "
-                      "`batch submit` to stream (the default when --out ends in .ndjson)")
+    sign.add_argument(
+        "--format",
+        choices=("json", "ndjson"),
+        help="json (default), or ndjson: the envelope on line 1, then one record per line, for "
+        "`batch submit` to stream (the default when --out ends in .ndjson)",
+    )
     sign.set_defaults(handler=_batch_sign)
-    submit = batch.add_parser("submit", help="submit a signed batch; prints the batch id and its records' ids (a "
-                              ".ndjson file is streamed with a progress bar on stderr, and only counted)")
+    submit = batch.add_parser(
+        "submit",
+        help="submit a signed batch; prints the batch id and its records' ids (a "
+        ".ndjson file is streamed with a progress bar on stderr, and only counted)",
+    )
     submit.add_argument("signed_file", type=Path, metavar="SIGNED.json|SIGNED.ndjson")
-    submit.add_argument("--evidence-dir", type=Path, metavar="DIR",
-                        help="first upload the files in DIR that the batch's records cite; afterwards list the "
-                        "cited files the service still lacks")
+    submit.add_argument(
+        "--evidence-dir",
+        type=Path,
+        metavar="DIR",
+        help="first upload the files in DIR that the batch's records cite; afterwards list the "
+        "cited files the service still lacks",
+    )
     submit.set_defaults(handler=_batch_submit)
     batch_show = batch.add_parser("show", help="a batch, its anchor and a page of its records")
     batch_show.add_argument("batch_id")

@@ -38,9 +38,11 @@ def _claim_sign(args: argparse.Namespace) -> int:
     signer = load_key_file(args.key, read_password(args.password_file))
     domain = signing_domain(args)
     write_json(args.out, sign_claim_json(claim, sign_claim(signer, domain, claim), domain))
-    print(f"signed claim of {claim.registry} block {claim.block_id} serials {claim.serial_start}..{claim.serial_end} "
-          f"({claim.units} {claim.details.unit}) for {claim.factory_id}, consumption "
-          f"{claim.consumption_start}..{claim.consumption_end}")
+    print(
+        f"signed claim of {claim.registry} block {claim.block_id} serials {claim.serial_start}..{claim.serial_end} "
+        f"({claim.units} {claim.details.unit}) for {claim.factory_id}, consumption "
+        f"{claim.consumption_start}..{claim.consumption_end}"
+    )
     print(f"signer {signer.address}")
     return 0
 
@@ -48,8 +50,10 @@ def _claim_sign(args: argparse.Namespace) -> int:
 def _claim_submit(args: argparse.Namespace) -> int:
     claim = service_for(args, Settings.from_env()).post("/claims", read_json(args.signed_file))
     print(f"claim  {claim['claim_id']} {claim['status']} tx {claim['tx_hash']} block {claim['block_number']}")
-    print(f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
-          f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}")
+    print(
+        f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
+        f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}"
+    )
     return 0
 
 

@@ -61,7 +61,8 @@ def _evaluate(args: argparse.Namespace) -> int:
         message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
         signature = sign_typed_data(evaluator, message)
         report = service.post(
-            f"/evaluations/{report['id']}/signature", {"evaluator": evaluator.address, "signature": "0x" + signature.hex()}
+            f"/evaluations/{report['id']}/signature",
+            {"evaluator": evaluator.address, "signature": "0x" + signature.hex()},
         )
     page = service.get_text(f"/evaluations/{report['id']}/report.html")
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -69,20 +70,28 @@ def _evaluate(args: argparse.Namespace) -> int:
     if args.json is not None:
         write_json(args.json, report)
     totals, evaluation = report["totals"], report["evaluation"]
-    print(f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
-          f"level {evaluation['level']} ({report['status']})")
+    print(
+        f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
+        f"level {evaluation['level']} ({report['status']})"
+    )
     print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
-    print(f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
-          f"{totals['scope2_location']} (location)   scope 3 {totals['scope3']}")
-    print(f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
-          f"removals {totals['removals']}   energy {totals['energy_tce']} tce")
+    print(
+        f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
+        f"{totals['scope2_location']} (location)   scope 3 {totals['scope3']}"
+    )
+    print(
+        f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
+        f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
+    )
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
     if report["status"] == "anchored":
-        print(f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
-              f"block {report['anchor']['block_number']}, signed by {report['evaluator']}")
+        print(
+            f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
+            f"block {report['anchor']['block_number']}, signed by {report['evaluator']}"
+        )
     print(f"report     {args.out} (hash {report['report_hash']})")
     return 0
 

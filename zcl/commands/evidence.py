@@ -14,8 +14,9 @@ from zcl.service_client import ServiceError
 
 def register(subparsers: Any) -> None:
     evidence = group(subparsers, "evidence", "upload and fetch the documents records cite")
-    upload = evidence.add_parser("upload", help="store files in the service; prints sha256, name, size and "
-                                 "whether it was new")
+    upload = evidence.add_parser(
+        "upload", help="store files in the service; prints sha256, name, size and whether it was new"
+    )
     upload.add_argument("files", type=Path, nargs="+", metavar="FILE")
     upload.add_argument("--media-type", help="for every FILE (default: guessed from each file's name)")
     upload.set_defaults(handler=_evidence_upload)

@@ -14,8 +14,9 @@ def register(subparsers: Any) -> None:
     key = group(subparsers, "key", "create and inspect key files")
     key_new = key.add_parser("new", help="create an encrypted keystore (mode 0600); prints its address")
     key_new.add_argument("--out", type=Path, required=True, help="file to create; never overwritten")
-    key_new.add_argument("--password-file", type=Path, help="file whose first line is the password "
-                         "(default: ZCL_KEY_PASSWORD)")
+    key_new.add_argument(
+        "--password-file", type=Path, help="file whose first line is the password (default: ZCL_KEY_PASSWORD)"
+    )
     key_new.set_defaults(handler=_key_new)
     key_address = key.add_parser("address", help="print the address of a key file (no password needed)")
     key_address.add_argument("file", type=Path)

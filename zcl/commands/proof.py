@@ -26,10 +26,18 @@ def register(subparsers: Any) -> None:
     verify = subparsers.add_parser("verify", help="verify a proof bundle against the chain alone")
     verify.add_argument("proof_file", type=Path, metavar="PROOF.json")
     verify.add_argument("--rpc-url", help="a node of your choice (default: ZCL_RPC_URL or the local chain)")
-    verify.add_argument("--contract", help="the authoritative CarbonLedger (default: ZCL_CONTRACT_ADDRESS or "
-                        "the data directory's deployment)")
-    verify.add_argument("--evidence", type=Path, nargs="+", default=[], metavar="FILE",
-                        help="files whose sha256 must be among the record's evidence")
+    verify.add_argument(
+        "--contract",
+        help="the authoritative CarbonLedger (default: ZCL_CONTRACT_ADDRESS or the data directory's deployment)",
+    )
+    verify.add_argument(
+        "--evidence",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="FILE",
+        help="files whose sha256 must be among the record's evidence",
+    )
     verify.add_argument("--json", action="store_true", help="print the whole report as JSON")
     verify.set_defaults(handler=_verify)
 
@@ -43,8 +51,10 @@ def register(subparsers: Any) -> None:
 def _proof(args: argparse.Namespace) -> int:
     bundle = service_for(args, Settings.from_env()).get(f"/records/{args.record_id}/proof")
     write_json(args.out, bundle)
-    print(f"wrote {args.out}: record {bundle['record_id']} of {bundle['factory_id']} {bundle['period']} "
-          f"revision {bundle['revision']}")
+    print(
+        f"wrote {args.out}: record {bundle['record_id']} of {bundle['factory_id']} {bundle['period']} "
+        f"revision {bundle['revision']}"
+    )
     return 0
 
 

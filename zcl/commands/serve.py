@@ -40,7 +40,9 @@ def _serve(args: argparse.Namespace) -> int:
             finished = finished_claims = finished_reports = 0
             print(f"recovery   postponed: {exc}")
         deployment = session.deployment
-        state = f"deployed now in block {deployment.block_number}" if session.deployed_now and deployment else "recorded"
+        state = (
+            f"deployed now in block {deployment.block_number}" if session.deployed_now and deployment else "recorded"
+        )
         print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
