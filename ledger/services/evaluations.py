@@ -174,8 +174,8 @@ class EvaluationService:
         current = self.get(evaluation_id)
         if current["status"] in (ANCHORED, PENDING):
             if current.get("signature") == "0x" + signature.hex():
-                if current["status"] == PENDING and not self.lifecycle.is_in_flight(evaluation_id):
-                    self.lifecycle.finish(self._row(evaluation_id))
+                if current["status"] == PENDING:
+                    self.lifecycle.retry(self._row(evaluation_id))
                 return self.get(evaluation_id)
             if current["status"] == PENDING:
                 raise Conflict(f"evaluation {evaluation_id} is already signed and waiting for its anchor")

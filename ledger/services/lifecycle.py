@@ -149,8 +149,17 @@ class Lifecycle(Generic[Row, Sent, Result]):
                     finished += 1
             return finished
 
+    def retry(self, row: Row) -> bool:
+        """Finish one pending row now (a client asked again), unless a request or the reconciler is at it."""
+        with self._reconcile_lock:
+            if self.is_in_flight(_id(row)):
+                return False
+            with self.in_flight(_id(row)):
+                return self.finish(row)
+
     def finish(self, row: Row) -> bool:
-        """One pending row: confirm what the chain holds, else send it again if it may be sent."""
+        """One pending row: confirm what the chain holds, else send it again if it may be sent.
+        Callers hold the reconcile lock (:meth:`reconcile`, :meth:`retry`)."""
         kind = self.kind
         held = kind.held(row)
         if held is LOST:
