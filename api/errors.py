@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError as DatabaseInterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 
+from api.routes.pages import templates  # the pages' own layout, for errors a browser reads
 from ledger.errors import (
     AccountingError,
     Conflict,
@@ -78,8 +79,6 @@ TITLES = {
 
 
 def _page(request: Request, code: int, exc: Exception) -> Response:
-    from api.routes.pages import templates  # the pages' own templates and layout
-
     if code == status.HTTP_503_SERVICE_UNAVAILABLE:
         message = "The chain or the database does not answer right now. Nothing is lost; try again in a moment."
     elif code >= 500:

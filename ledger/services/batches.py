@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger import faults
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
@@ -109,7 +108,7 @@ class BatchService:
             if signed.tree is not None:
                 self.trees.remember(batch_id, signed.tree)
             if queued:
-                faults.crash_point("batch.stored")  # the point the lifecycle's relay fires first
+                self.lifecycle.stored()
             else:
                 self.lifecycle.relay(self._row(batch_id))
             return self.get(batch_id, limit=limit), True

@@ -112,10 +112,14 @@ class Lifecycle(Generic[Row, Sent, Result]):
         with self._in_flight_lock:
             return row_id in self._in_flight
 
+    def stored(self) -> None:
+        """A pending row is committed and will not be sent now (queued for the reconciler)."""
+        faults.crash_point(f"{self.kind.name}.stored")
+
     def relay(self, row: Row) -> Result:
         """Send a freshly stored pending row and confirm it: the submit path."""
         name = self.kind.name
-        faults.crash_point(f"{name}.stored")
+        self.stored()
         try:
             with faults.scope(name):
                 sent = self.kind.send(row)
