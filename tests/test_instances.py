@@ -23,11 +23,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from web3 import Web3
 
-from api.app import create_app
+from api.compose import compose
 from ledger.chain.anvil import free_loopback_port
 from ledger.chain.client import LedgerClient
-from ledger.services import build_services
-from ledger.store.db import make_engine, migrate, session_factory
 from ledger.store.models import BatchRow, ClaimRow
 from tests.builders import batch_json, claim_body, claim_json, example_batch
 from tests.conftest import ADMIN
@@ -72,27 +70,27 @@ def _serve(app: Any) -> tuple[uvicorn.Server, threading.Thread, int]:
 def cluster(
     tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str, new_account: Callable[[], LocalAccount]
 ) -> Iterator[Cluster]:
-    migrate_engine = make_engine(database_url)
-    migrate(migrate_engine)
-    migrate_engine.dispose()
-    engines, servers, instances = [], [], []
+    composed, servers, instances = [], [], []
     try:
         for n in range(INSTANCES):
             # Instance 0 relays with the deployer's key (it also registers factories, an admin
             # call); the others with fresh funded keys that hold no role at all.
             relayer = ledger if n == 0 else LedgerClient(w3, ledger.address, new_account(), receipt_timeout=60)
-            engine = make_engine(database_url)
-            engines.append(engine)
-            services = build_services(
-                relayer, session_factory(engine), wait_timeout=30, evidence_dir=tmp_path / "evidence"
-            )
-            app = create_app(services, "test-admin-token")
-            server, thread, port = _serve(app)
+            composed.append(
+                compose(
+                    relayer,
+                    database_url,
+                    admin_token="test-admin-token",
+                    evidence_dir=tmp_path / "evidence",
+                    wait_timeout=30,
+                )  # fmt: skip
+            )  # each instance its own engine and services, as separate processes would have
+            server, thread, port = _serve(composed[-1].app)
             servers.append((server, thread))
             base = f"http://127.0.0.1:{port}"
             instances.append(Instance(httpx.Client(base_url=base, timeout=120), relayer, base))
         assert len({i.ledger.sender.address for i in instances}) == INSTANCES
-        yield Cluster(instances, ledger, session_factory(engines[0]), engines[0].dialect.name)
+        yield Cluster(instances, ledger, composed[0].services.sessions, composed[0].engine.dialect.name)
     finally:
         for instance in instances:
             instance.http.close()
@@ -100,8 +98,8 @@ def cluster(
             server.should_exit = True
         for _, thread in servers:
             thread.join(timeout=10)
-        for engine in engines:
-            engine.dispose()
+        for each in composed:
+            each.close()
 
 
 def at_once(requests: list[tuple[Instance, str, dict[str, Any]]]) -> list[httpx.Response]:
