@@ -13,11 +13,12 @@ from typing import Any
 import httpx
 from eth_account.signers.local import LocalAccount
 
+from ledger.accounting.inventory import InventoryRecord
 from ledger.chain.client import LedgerClient
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
-from ledger.records import new_salt, parse_batch
+from ledger.records import new_salt, parse_batch, parse_record
 from ledger.signing import sign_batch
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -93,3 +94,16 @@ def register_factory(
     address = signer if isinstance(signer, str) else signer.address
     response = http.post("/factories", json={"id": factory_id, "name": name, "signer": address}, headers=headers)
     assert response.status_code == 201, response.text
+
+
+def inventory_record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:
+    """Record ``n`` of factory CN-G: a whole month of ``period`` metered as ``value`` ``unit``, for the
+    inventory tests (anchoring is not their concern)."""
+    y, m = map(int, period.split("-"))
+    end = f"{y + (m == 12)}-{m % 12 + 1:02d}-01T00:00:00+08:00"
+    wire = {
+        "source_id": f"meter-{kind}", "kind": kind, "value": value, "unit": unit,
+        "interval_start": f"{period}-01T00:00:00+08:00", "interval_end": end, "evidence": [],
+        "salt": "0x" + f"{n:064x}",
+    }  # fmt: skip
+    return InventoryRecord(f"rec-{n}", period, parse_record(wire, factory_id="CN-G", period=period))

@@ -15,23 +15,12 @@ from ledger.accounting.inventory import InventoryRecord, compute_inventory
 from ledger.claims import parse_claim
 from ledger.claims.double_counting import AnchoredRecord, ClaimedRetirement, find_double_counting
 from ledger.factors import load_factor_set
-from ledger.records import parse_record
+from tests.builders import inventory_record as record
 
 YEAR = 2025
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 RULES = load_rules()
 CN_2023 = load_factor_set("cn-mee-2023")
-
-
-def record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:
-    y, m = map(int, period.split("-"))
-    end = f"{y + (m == 12)}-{m % 12 + 1:02d}-01T00:00:00+08:00"
-    wire = {
-        "source_id": f"meter-{kind}", "kind": kind, "value": value, "unit": unit,
-        "interval_start": f"{period}-01T00:00:00+08:00", "interval_end": end, "evidence": [],
-        "salt": "0x" + f"{n:064x}",
-    }  # fmt: skip
-    return InventoryRecord(f"rec-{n}", period, parse_record(wire, factory_id="CN-G", period=period))
 
 
 def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[InventoryRecord]:

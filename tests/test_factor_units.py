@@ -19,7 +19,7 @@ import pytest
 
 from ledger.accounting.inventory import AccountingError, Inventory, InventoryRecord, compute_inventory
 from ledger.factors import FactorSet, FactorUnitError, combustion, load_factor_set
-from ledger.records import parse_record
+from tests.builders import inventory_record as record
 
 YEAR = 2025
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
@@ -60,17 +60,6 @@ ROWS = [
     ("transport_rail_freight", "3333", "tkm"), ("purchased_steel", "12.5", "t"), ("purchased_aluminium", "800", "kg"),
     ("purchased_cement", "3", "t"), ("production_output", "100", "pcs"),
 ]  # fmt: skip
-
-
-def record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:
-    y, m = map(int, period.split("-"))
-    end = f"{y + (m == 12)}-{m % 12 + 1:02d}-01T00:00:00+08:00"
-    wire = {
-        "source_id": f"meter-{kind}", "kind": kind, "value": value, "unit": unit,
-        "interval_start": f"{period}-01T00:00:00+08:00", "interval_end": end, "evidence": [],
-        "salt": "0x" + f"{n:064x}",
-    }  # fmt: skip
-    return InventoryRecord(f"rec-{n}", period, parse_record(wire, factory_id="CN-G", period=period))
 
 
 def year_of_records() -> list[InventoryRecord]:
