@@ -68,7 +68,7 @@ def compose_from_settings(
     settings: Settings, ledger: LedgerClient, *, admin_token: str, public_rpc_url: str | None
 ) -> Composition:
     """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings."""
-    ledger.confirmations = settings.confirmations
+    ledger.confirmations = settings.confirmations_for(ledger.chain_id)
     return compose(
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,

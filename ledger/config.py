@@ -9,6 +9,11 @@ from pathlib import Path
 
 from ledger.errors import SetupError
 
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+"""Chain ids of local development chains (anvil and Hardhat; Ganache)."""
+REMOTE_CONFIRMATIONS = 12
+"""Default blocks on top of an anchor on any other chain, before it counts as final."""
+
 
 class ConfigError(SetupError, ValueError):
     """A setting is missing or malformed; the message names the variable."""
@@ -26,7 +31,7 @@ class Settings:
     admin_token: str | None
     evidence_max_bytes: int = 25 * 1024 * 1024
     public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
-    confirmations: int = 0  # ZCL_CONFIRMATIONS: blocks on top of a receipt before it counts (2+ on real chains)
+    confirmations: int | None = None  # ZCL_CONFIRMATIONS; None: see :meth:`confirmations_for`
     reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
     max_batch_records: int | None = None  # ZCL_MAX_BATCH_RECORDS; None: the API's default (1,000,000)
     max_stream_bytes: int | None = None  # ZCL_MAX_STREAM_BYTES; None: the API's default (4 GiB)
@@ -49,13 +54,15 @@ class Settings:
         if not api_url.startswith(("http://", "https://")):
             raise ConfigError(f"ZCL_API_URL: {api_url!r} is not an http(s) URL")
         evidence_max_bytes = _positive_int(environ, "ZCL_EVIDENCE_MAX_BYTES", "bytes") or 25 * 1024 * 1024
-        conf_text = environ.get("ZCL_CONFIRMATIONS") or "0"
-        try:
-            confirmations = int(conf_text)
-        except ValueError:
-            raise ConfigError(f"ZCL_CONFIRMATIONS: {conf_text!r} is not a whole number of blocks") from None
-        if confirmations < 0:
-            raise ConfigError(f"ZCL_CONFIRMATIONS: must be 0 or more, got {conf_text}")
+        conf_text = environ.get("ZCL_CONFIRMATIONS") or None
+        confirmations = None
+        if conf_text is not None:
+            try:
+                confirmations = int(conf_text)
+            except ValueError:
+                raise ConfigError(f"ZCL_CONFIRMATIONS: {conf_text!r} is not a whole number of blocks") from None
+            if confirmations < 0:
+                raise ConfigError(f"ZCL_CONFIRMATIONS: must be 0 or more, got {conf_text}")
         every_text = environ.get("ZCL_RECONCILE_SECONDS") or "5"
         try:
             reconcile_seconds = float(every_text)
@@ -79,6 +86,14 @@ class Settings:
             confirmations=confirmations,
             reconcile_seconds=reconcile_seconds,
         )
+
+    def confirmations_for(self, chain_id: int) -> int:
+        """Blocks on top of an anchor before it counts as final: ``ZCL_CONFIRMATIONS`` when set, else
+        0 on a development chain (anvil, Hardhat: one node, no reorgs but those a test makes) and
+        :data:`REMOTE_CONFIRMATIONS` on any other."""
+        if self.confirmations is not None:
+            return self.confirmations
+        return 0 if chain_id in DEV_CHAIN_IDS else REMOTE_CONFIRMATIONS
 
     @property
     def chain_dir(self) -> Path:

@@ -210,12 +210,18 @@ def test_a_high_s_signature_is_refused_by_the_service_and_the_contract(service: 
     assert service.http.post("/batches", json=body).status_code == 201  # the low-s original is fine
 
 
-def test_a_batch_replayed_after_another_relayer_anchored_it_conflicts(service: Service, factory: LocalAccount) -> None:
+def test_a_batch_another_relayer_anchored_is_taken_as_anchored_not_refused(
+    service: Service, factory: LocalAccount
+) -> None:
+    """Relaying the factory's signed commit is legitimate (front-running, a second instance): the chain
+    holds the factory's own root, so the service records it as anchored, with the relayer's tx."""
     march = batch_json(service.ledger, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     parsed = parse_signed_batch(march)
-    service.ledger.commit_batch(parsed.commit, parsed.signature)
+    relayed = service.ledger.commit_batch(parsed.commit, parsed.signature)
     replay = service.http.post("/batches", json=march)
-    assert replay.status_code == 409, replay.text
+    assert replay.status_code == 201, replay.text
+    assert (replay.json()["status"], replay.json()["tx_hash"]) == ("anchored", relayed.tx_hash)
+    assert service.ledger.revision_count(FACTORY_ID, "2025-03") == 1
 
 
 def test_a_batch_signed_with_a_rotated_out_key_is_forbidden(

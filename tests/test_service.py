@@ -82,17 +82,33 @@ def test_wrong_key_replay_and_second_revision_1_are_refused(
     other = submit(service, batch_json(service.ledger, factory, example_batch(value="1.0")))
     assert other.status_code == 409 and "already batch" in other.json()["detail"]
 
-    # a commit anchored on chain without this service (another relayer), then offered here
+    # the factory's own commit anchored on chain without this service (another relayer), then offered
+    # here: the chain holds exactly its root, so it is accepted as anchored, with the other relayer's tx
     march = batch_json(service.ledger, factory, example_batch() | {"period": "2025-03"} | _march_intervals())
     commit = parse_signed_batch(march)
-    service.ledger.commit_batch(commit.commit, commit.signature)
+    relayed = service.ledger.commit_batch(commit.commit, commit.signature)
     replay = submit(service, march)
-    assert replay.status_code == 409 and "already anchored on chain" in replay.json()["detail"]
+    assert replay.status_code == 201, replay.text
+    assert replay.json()["status"] == "anchored" and replay.json()["tx_hash"] == relayed.tx_hash
+    assert replay.json()["block_number"] == relayed.block_number
+    # another root for a revision the chain holds is refused, naming the root the chain holds
+    held = parse_signed_batch(batch_json(service.ledger, factory, _april(example_batch())))
+    service.ledger.commit_batch(held.commit, held.signature)
+    replay = submit(service, batch_json(service.ledger, factory, _april(example_batch(value="2.0"))))
+    assert replay.status_code == 409, replay.text
+    assert "already anchored on chain with root 0x" + held.root.hex() in replay.json()["detail"]
 
     gap = submit(service, batch_json(service.ledger, factory, example_batch(revision=3)))
     assert gap.status_code == 409 and "next revision is 2" in gap.json()["detail"]
     with service.services.sessions() as session:
-        assert session.scalar(select(func.count()).select_from(BatchRow)) == 1
+        assert session.scalar(select(func.count()).select_from(BatchRow)) == 2
+
+
+def _april(data: dict[str, Any]) -> dict[str, Any]:
+    for record in data["records"]:
+        record["interval_start"] = "2025-04-01T00:00:00+08:00"
+        record["interval_end"] = "2025-05-01T00:00:00+08:00"
+    return data | {"period": "2025-04"}
 
 
 def _march_intervals() -> dict[str, Any]:

@@ -3,6 +3,8 @@ and batch summaries the service answers with. Quantities are strings (exact deci
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field, StrictInt, StrictStr
 
 from api.schemas.common import Out, Strict
@@ -63,7 +65,13 @@ class BatchOut(Out):
     uri: str
     signer: str
     signature: str
-    status: str
+    status: str = Field(
+        description="`pending` (stored; not yet on chain, or its anchor was lost and it is being sent again), "
+        "`anchored` (the chain holds its root), `conflict` (the chain holds another root for its revision; "
+        "see `conflict`) or `rejected` (the contract refused it; see `reason`)"
+    )
+    final: bool = Field(description="anchored under ZCL_CONFIRMATIONS blocks: a reorg can no longer take it")
+    conflict: dict[str, Any] | None = Field(description="what the chain holds for this revision instead")
     tx_hash: str | None
     block_number: int | None
     anchored_at: int | None
@@ -76,7 +84,7 @@ class BatchOut(Out):
 class BatchStatusOut(BatchOut):
     """A batch as submitted or read back: why it was rejected, or what happens next while it waits."""
 
-    reason: str | None = None  # why a queued batch was rejected when the chain came back
+    reason: str | None = None  # why the contract refused it, or what the chain holds in its place
     message: str | None = None  # what happens next to a queued (pending) batch
 
 
@@ -89,3 +97,4 @@ class BatchSummaryOut(Out):
     status: str
     tx_hash: str | None
     block_number: int | None
+    final: bool

@@ -3,6 +3,8 @@ and the buyer's certificate lookup. Serial numbers are strings: they exceed 2^53
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import Field
 
 from api.schemas.common import Out
@@ -35,7 +37,10 @@ class ClaimRecordOut(Out):
 
     id: str
     claim_id: int | None = Field(description="the chain's claim id; null until confirmed")
-    status: str = Field(description="`claimed`, or `pending` until the chain confirms it")
+    status: str = Field(
+        description="`claimed`; `pending` until the chain holds it; `conflict` when another claim holds its "
+        "units (see `conflict`); `rejected` when the contract refused it (see `reason`). Never deleted."
+    )
     factory_id: str
     registry: str
     block_id: str
@@ -46,6 +51,9 @@ class ClaimRecordOut(Out):
     signer: str
     tx_hash: str | None
     block_number: int | None
+    final: bool = Field(description="claimed under ZCL_CONFIRMATIONS blocks: a reorg can no longer take it")
+    conflict: dict[str, Any] | None = Field(description="the claim on chain that holds its units instead")
+    reason: str | None
     details: ClaimDetailsOut
 
 

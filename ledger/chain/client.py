@@ -19,11 +19,11 @@ from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3Exception
 
 from ledger.chain.artifacts import load_artifact
-from ledger.chain.errors import ChainUnavailable, LedgerError
-from ledger.chain.transactions import Sender, TxResult, result_of, revert_of, rpc
+from ledger.chain.errors import ChainUnavailable, LedgerError, UnknownRevision
+from ledger.chain.transactions import Broadcast, Sender, TxResult, TxState, result_of, revert_of, rpc
 from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, RetirementClaim
 
-__all__ = ["Anchor", "LedgerClient", "OnChainClaim", "OnChainReport", "SignerEpoch", "TxResult"]
+__all__ = ["Anchor", "Broadcast", "LedgerClient", "OnChainClaim", "OnChainReport", "SignerEpoch", "TxResult", "TxState"]
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
@@ -200,6 +200,27 @@ class LedgerClient:
         anchored_at = self.block_time(anchored_block)
         return Anchor(factory_id, period, revision, bytes(root), signer, anchored_at, anchored_block, leaf_count, uri)
 
+    def anchor_slot(self, factory_id: str, period: str, revision: int) -> tuple[bytes, str, int] | None:
+        """What the contract holds for a revision — root, signer, block — in one call; None when the
+        revision is not anchored. The watcher's check: no event or block lookups."""
+        try:
+            root, signer, anchored_block, _ = self._call(
+                self.contract.functions.getAnchor(factory_id, period, revision)
+            )
+        except UnknownRevision:
+            return None
+        return bytes(root), str(signer), int(anchored_block)
+
+    def anchored_tx(self, factory_id: str, period: str, revision: int, anchored_block: int) -> str | None:
+        """The transaction that anchored a revision, from its ``BatchAnchored`` event — whoever sent it."""
+        event = self.contract.events.BatchAnchored
+        filters = {"factoryKey": keccak(text=factory_id), "periodKey": keccak(text=period), "revision": revision}
+        logs = rpc(
+            self.w3,
+            lambda: event.get_logs(from_block=anchored_block, to_block=anchored_block, argument_filters=filters),
+        )
+        return "0x" + logs[0]["transactionHash"].hex() if logs else None
+
     def anchored_uri(self, factory_id: str, period: str, revision: int, anchored_block: int) -> str:
         """A revision's URI, from its ``BatchAnchored`` event in the block that anchored it.
 
@@ -250,8 +271,7 @@ class LedgerClient:
     def claim_retirement(self, claim: RetirementClaim, signature: bytes) -> tuple[int, TxResult]:
         """Relay a factory-signed claim; returns the new claim id and the transaction."""
         receipt = self._send(self.contract.functions.claimRetirement(claim.as_commit(), signature))
-        (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
-        return int(event["args"]["claimId"]), result_of(receipt)
+        return self.claim_id_of(receipt), result_of(receipt)
 
     def claim_digest(self, claim: RetirementClaim) -> bytes:
         return bytes(self._call(self.contract.functions.hashClaim(claim.as_commit())))
@@ -264,6 +284,17 @@ class LedgerClient:
             claim_id, factory_id, registry, block_id, start, end, c_start, c_end, bytes(details), signer,
             claimed_at, claimed_block,
         )  # fmt: skip
+
+    def claim_tx(self, claim_id: int, claimed_block: int) -> str | None:
+        """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
+        event = self.contract.events.RetirementClaimed
+        logs = rpc(
+            self.w3,
+            lambda: event.get_logs(
+                from_block=claimed_block, to_block=claimed_block, argument_filters={"claimId": claim_id}
+            ),
+        )
+        return "0x" + logs[0]["transactionHash"].hex() if logs else None
 
     def claim_of(self, registry: str, block_id: str, serial: int) -> OnChainClaim | None:
         """The claim holding unit ``serial`` of a block, or None when it is unclaimed."""
@@ -302,8 +333,7 @@ class LedgerClient:
     def anchor_report(self, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
         """Relay an evaluator-signed report; returns the new report id and the transaction."""
         receipt = self._send(self.contract.functions.anchorReport(commit.as_tuple(), signature))
-        (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)
-        return int(event["args"]["reportId"]), result_of(receipt)
+        return self.report_id_of(receipt), result_of(receipt)
 
     def report_digest(self, commit: ReportCommit) -> bytes:
         """The digest the contract expects the evaluator to have signed."""
@@ -351,6 +381,35 @@ class LedgerClient:
             self.contract.functions.verifyAnchoredRecord(factory_id, period, revision, record_hash, list(proof))
         )
 
+    # --- relaying (one transaction in flight per item; see ledger.services.lifecycle) ----------
+
+    def head(self) -> int:
+        """The chain's newest block number."""
+        return int(rpc(self.w3, lambda: self.w3.eth.block_number))
+
+    def broadcast(self, fn: ContractFunction, *, record: Any = None, replacing: str | None = None) -> Broadcast:
+        """Send ``fn`` without waiting (:meth:`Sender.broadcast`)."""
+        return self._sender().broadcast(fn, self.chain_id, record=record, replacing=replacing)
+
+    def receipt(self, tx_hash: str) -> Any:
+        """The receipt of a sent transaction once mined, within the receipt timeout."""
+        return self._sender().receipt(tx_hash)
+
+    def tx_state(self, tx_hash: str) -> TxState:
+        return self._sender().state(tx_hash)
+
+    def failure(self, receipt: Any) -> LedgerError:
+        """The contract's error for a failed receipt."""
+        return self._sender().failure(receipt)
+
+    def claim_id_of(self, receipt: Any) -> int:
+        (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
+        return int(event["args"]["claimId"])
+
+    def report_id_of(self, receipt: Any) -> int:
+        (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)
+        return int(event["args"]["reportId"])
+
     # --- plumbing ---------------------------------------------------------------------------
 
     def _call(self, fn: ContractFunction) -> Any:
@@ -366,8 +425,9 @@ class LedgerClient:
 
     def _send(self, fn: ContractFunction) -> Any:
         """Send and return the receipt."""
+        return self._sender(self.confirmations).send(fn, self.chain_id)
+
+    def _sender(self, confirmations: int = 0) -> Sender:
         if self.sender is None:
             raise LedgerError("this client was made without a sender key, so it can only read")
-        return Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock, self.confirmations).send(
-            fn, self.chain_id
-        )
+        return Sender(self.w3, self.sender, self.receipt_timeout, self._send_lock, confirmations)

@@ -4,6 +4,11 @@ Transactions are built, signed with eth-account and sent raw under one nonce loc
 awaited (with confirmations when asked); a failed one is replayed as a call so the contract's own
 error names the cause. Every request turns a dead connection into
 :class:`~ledger.chain.errors.ChainUnavailable`.
+
+Relayed items (batches, claims, reports) use the two halves separately — :meth:`Sender.broadcast`
+then :meth:`Sender.receipt` — so the caller can record the transaction before it leaves and, later,
+find it in the pool (:meth:`Sender.state`) and replace it by the same nonce with higher fees instead
+of sending a second copy.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
 from web3.types import TxParams
@@ -31,6 +37,8 @@ from ledger.chain.errors import (
 
 T = TypeVar("T")
 GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
+FEE_BUMP = 1.25
+"""A replacement pays this much more than the transaction it replaces (nodes ask for at least 10 %)."""
 
 
 @dataclass(frozen=True)
@@ -38,6 +46,27 @@ class TxResult:
     tx_hash: str
     block_number: int
     gas_used: int
+
+
+@dataclass(frozen=True)
+class Broadcast:
+    """A signed transaction about to be sent: what finds it again (hash) or replaces it (nonce)."""
+
+    tx_hash: str
+    nonce: int
+
+
+@dataclass(frozen=True)
+class TxState:
+    """Where a sent transaction is: mined (with its receipt), still in the pool, or nowhere."""
+
+    receipt: Any | None
+    in_pool: bool
+
+    @property
+    def gone(self) -> bool:
+        """Neither mined nor waiting: dropped from the pool, or reorganised away and not re-included."""
+        return self.receipt is None and not self.in_pool
 
 
 class Sender:
@@ -55,36 +84,99 @@ class Sender:
         self.confirmations = confirmations
 
     def send(self, fn: Any, chain_id: int) -> Any:
-        w3, address = self.w3, self.account.address
+        """Send one transaction and return its receipt (buried under ``confirmations`` blocks)."""
+        sent = self.broadcast(fn, chain_id)
         try:
-            with self.lock:
-                try:
-                    gas = fn.estimate_gas({"from": address})
-                    tx = fn.build_transaction(
-                        {
-                            "from": address,
-                            "nonce": w3.eth.get_transaction_count(address, "pending"),
-                            "chainId": chain_id,
-                            "gas": int(gas * GAS_HEADROOM),
-                        }
-                    )
-                except ContractLogicError as exc:
-                    raise revert_of(exc) from None
-                signed = self.account.sign_transaction(tx)
-                tx_hash = w3.eth.send_raw_transaction(signed.raw_transaction)
-            faults.sent()
-            receipt = self._confirmed_receipt(tx_hash)
+            receipt = self._confirmed_receipt(HexStr(sent.tx_hash))
         except TimeExhausted:
-            raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
+            raise TransactionTimeout(sent.tx_hash, self.timeout) from None
         except OSError as exc:
-            raise unreachable(w3, exc) from exc
-        except ContractRevert:
-            raise
+            raise unreachable(self.w3, exc) from exc
         except Web3Exception as exc:
             raise ChainUnavailable(str(exc)) from exc
         if receipt["status"] != 1:
-            raise self._failure(tx, receipt)
+            raise self.failure(receipt)
         return receipt
+
+    def broadcast(
+        self,
+        fn: Any,
+        chain_id: int,
+        *,
+        record: Callable[[Broadcast], None] | None = None,
+        replacing: str | None = None,
+    ) -> Broadcast:
+        """Sign and send one transaction without waiting for it.
+
+        ``record`` is called with the signed transaction's hash and nonce before it is sent, so a crash
+        right after leaves a trace of it. ``replacing`` names a transaction still in the pool: the new
+        one takes its nonce and pays :data:`FEE_BUMP` times its fees, so at most one of them is mined.
+        A revert found by the gas estimate raises the contract's error before anything is sent.
+        """
+        w3, address = self.w3, self.account.address
+        try:
+            with self.lock:
+                fields: dict[str, Any] = {"from": address, "chainId": chain_id}
+                if replacing is not None:
+                    old = w3.eth.get_transaction(HexStr(replacing))
+                    fields["nonce"] = old["nonce"]
+                else:
+                    fields["nonce"] = w3.eth.get_transaction_count(address, "pending")
+                try:
+                    fields["gas"] = int(fn.estimate_gas({"from": address}) * GAS_HEADROOM)
+                    tx = fn.build_transaction(fields)
+                except ContractLogicError as exc:
+                    raise revert_of(exc) from None
+                if replacing is not None:
+                    _bump_fees(tx, old)
+                signed = self.account.sign_transaction(tx)
+                sent = Broadcast("0x" + bytes(signed.hash).hex(), int(tx["nonce"]))
+                if record is not None:
+                    record(sent)
+                w3.eth.send_raw_transaction(signed.raw_transaction)
+        except OSError as exc:
+            raise unreachable(w3, exc) from exc
+        except (ContractRevert, TransactionNotFound):
+            raise
+        except Web3Exception as exc:
+            raise ChainUnavailable(str(exc)) from exc
+        faults.sent()
+        return sent
+
+    def receipt(self, tx_hash: str, timeout: float | None = None) -> Any:
+        """The receipt once mined (no confirmations: finality is the watcher's); the contract's
+        error when it failed; :class:`TransactionTimeout` when not mined within ``timeout``."""
+        timeout = self.timeout if timeout is None else timeout
+        try:
+            receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout, poll_latency=0.05)
+        except TimeExhausted:
+            raise TransactionTimeout(tx_hash, timeout) from None
+        except OSError as exc:
+            raise unreachable(self.w3, exc) from exc
+        except Web3Exception as exc:
+            raise ChainUnavailable(str(exc)) from exc
+        if receipt["status"] != 1:
+            raise self.failure(receipt)
+        return receipt
+
+    def state(self, tx_hash: str) -> TxState:
+        """Whether a sent transaction is mined, waiting in the pool, or gone."""
+        key = HexStr(tx_hash)
+        w3 = self.w3
+        try:
+            try:
+                return TxState(w3.eth.get_transaction_receipt(key), False)
+            except TransactionNotFound:
+                pass
+            try:
+                found = w3.eth.get_transaction(key)
+            except TransactionNotFound:
+                return TxState(None, False)
+            return TxState(None, found.get("blockNumber") is None)
+        except OSError as exc:
+            raise unreachable(w3, exc) from exc
+        except Web3Exception as exc:
+            raise ChainUnavailable(str(exc)) from exc
 
     def _confirmed_receipt(self, tx_hash: Any) -> Any:
         """The receipt, once buried under ``confirmations`` blocks and still on the chain."""
@@ -109,14 +201,18 @@ class Sender:
             if time.monotonic() >= deadline:  # reorged out: wait for it to be mined again
                 raise TimeExhausted("the transaction's block was reorganised away")
 
-    def _failure(self, tx: dict[str, Any], receipt: Any) -> LedgerError:
+    def failure(self, receipt: Any) -> LedgerError:
         """Why a mined transaction failed: replay it as a call for the contract's error.
 
         The replay runs on the state after the transaction's block, which holds whatever beat it
         there (a rival commit of the same revision, say), so the error names the real cause.
         """
         tx_hash = "0x" + receipt["transactionHash"].hex()
-        call = {k: tx[k] for k in ("from", "to", "data", "gas") if k in tx}
+        try:
+            tx = self.w3.eth.get_transaction(receipt["transactionHash"])
+        except Web3Exception:
+            return TransactionFailed(f"transaction {tx_hash} failed on chain", tx_hash)
+        call = {"from": tx["from"], "to": tx["to"], "data": tx["input"], "gas": tx["gas"]}
         try:
             self.w3.eth.call(cast(TxParams, call), block_identifier=receipt["blockNumber"])
         except ContractLogicError as exc:
@@ -124,6 +220,17 @@ class Sender:
         except Web3Exception:
             pass
         return TransactionFailed(f"transaction {tx_hash} failed on chain and its replay passed", tx_hash)
+
+
+def _bump_fees(tx: dict[str, Any], old: Any) -> None:
+    """Raise ``tx``'s fees to at least :data:`FEE_BUMP` times those of ``old`` (same nonce)."""
+    if "maxFeePerGas" in tx:
+        for key in ("maxFeePerGas", "maxPriorityFeePerGas"):
+            before = int(old.get(key) or old.get("gasPrice") or 0)
+            tx[key] = max(int(tx[key]), int(before * FEE_BUMP) + 1)
+        tx["maxFeePerGas"] = max(tx["maxFeePerGas"], tx["maxPriorityFeePerGas"])
+    else:
+        tx["gasPrice"] = max(int(tx["gasPrice"]), int(int(old["gasPrice"]) * FEE_BUMP) + 1)
 
 
 def revert_of(exc: ContractLogicError) -> LedgerError:

@@ -52,13 +52,22 @@ class Services:
 
     @property
     def reconcile_steps(self) -> list[Callable[[], int]]:
-        """Each relayed kind's reconcile, in the order the reconciler runs them."""
-        return [self.batches.reconcile, self.claims.reconcile, self.evaluations.reconcile]
+        """What the reconciler runs each round, in order: each relayed kind's watch (confirmed rows
+        the chain may have lost), then its reconcile (pending rows, including those just lost)."""
+        kinds = (self.batches, self.claims, self.evaluations)
+        return [kind.watch for kind in kinds] + [kind.reconcile for kind in kinds]
 
     def reconcile(self) -> tuple[int, int, int]:
         """Finish everything pending (batches, claims, reports); how many of each were finished."""
-        batches, claims, reports = (step() for step in self.reconcile_steps)
-        return batches, claims, reports
+        return self.batches.reconcile(), self.claims.reconcile(), self.evaluations.reconcile()
+
+    def watch(self, *, everything: bool | None = None) -> tuple[int, int, int]:
+        """Re-check confirmed batches, claims and reports against the chain; how many changed."""
+        return (
+            self.batches.watch(everything=everything),
+            self.claims.watch(everything=everything),
+            self.evaluations.watch(everything=everything),
+        )
 
 
 def build_services(
@@ -73,7 +82,7 @@ def build_services(
     factories = FactoryService(ledger, sessions)
     batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
     integrity = BatchIntegrity(ledger, batches)
-    claims = ClaimService(ledger, sessions)
+    claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout)
     evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
     evidence = EvidenceStore(evidence_dir, sessions, evidence_max_bytes) if evidence_dir is not None else None
     return Services(

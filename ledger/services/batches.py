@@ -8,12 +8,12 @@ reconciler anchors it later, after checking its signer there.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError as DuplicateRow
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,22 +25,26 @@ from ledger.eip712 import BatchCommit
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.records import check_factory_id, check_period
 from ledger.services.auth import authenticate
-from ledger.services.lifecycle import LOST, WAIT, Lifecycle, Marker
+from ledger.services.lifecycle import WAIT, Lifecycle, Marker, Other, StoredRelay
 from ledger.services.trees import TreeCache
 from ledger.services.views import BatchSummary, BatchView, RecordView, batch_summary, batch_view
 from ledger.signing import SignedBatch
 from ledger.store import batches as rows
+from ledger.store import tracking
 from ledger.store.batches import ANCHORED, PENDING, REJECTED
 from ledger.store.models import BatchRow
+from ledger.store.tracking import CONFLICT
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class AnchorTx:
-    """The transaction that anchored a batch (None when its event cannot be found)."""
+    """Where the chain holds a batch: the transaction that anchored it (None when its event cannot be
+    found) and its block."""
 
     tx_hash: str | None
+    block_number: int
 
 
 class BatchService:
@@ -74,10 +78,11 @@ class BatchService:
 
         existing = self._find(batch.factory_id, batch.period, batch.revision)
         if existing is not None and existing.status == REJECTED:
-            self.drop(existing.id)  # a rejected queued batch gives its revision back
+            self._move_aside(existing.id)  # a rejected batch keeps its data but gives its revision back
             existing = None
         if existing is not None:
             return self._resubmitted(existing, signed, limit), False
+        already_anchored = False
         if not queued:
             try:
                 on_chain = self.ledger.revision_count(batch.factory_id, batch.period)
@@ -85,11 +90,15 @@ class BatchService:
                 queued = True
         if not queued:
             if batch.revision <= on_chain:
-                raise Conflict(
-                    f"revision {batch.revision} of {batch.factory_id} {batch.period} is already anchored on chain "
-                    "(by another service, or this is a replay)"
-                )
-            if batch.revision != on_chain + 1:
+                slot = self.ledger.anchor_slot(batch.factory_id, batch.period, batch.revision)
+                if slot is None or slot[0] != signed.root:
+                    held = f" with root 0x{slot[0].hex()}" if slot else ""
+                    raise Conflict(
+                        f"revision {batch.revision} of {batch.factory_id} {batch.period} is already anchored on chain"
+                        f"{held}, not this batch's root 0x{signed.root.hex()}"
+                    )
+                already_anchored = True  # relayed by someone else (another instance, or a copy of our call)
+            elif batch.revision != on_chain + 1:
                 raise Conflict(
                     f"revision {batch.revision} of {batch.factory_id} {batch.period} leaves a gap: "
                     f"the next revision is {on_chain + 1}"
@@ -109,24 +118,44 @@ class BatchService:
                 self.trees.remember(batch_id, signed.tree)
             if queued:
                 self.lifecycle.stored()
+            elif already_anchored:
+                self.lifecycle.stored()
+                self.lifecycle.finish(self.row(batch_id))
             else:
-                self.lifecycle.relay(self._row(batch_id))
+                self.lifecycle.relay(self.row(batch_id))
             return self.get(batch_id, limit=limit), True
 
     def _resubmitted(self, existing: BatchView, signed: SignedBatch, limit: int | None) -> BatchView:
-        """An identical resubmission gets the same answer; anything else for that revision conflicts."""
+        """An identical resubmission gets the same answer — after a look at the chain, so a batch whose
+        anchor is gone is anchored again; anything else for that revision conflicts."""
         same = existing.root == "0x" + signed.root.hex() and existing.signature == "0x" + signed.signature.hex()
         if not same:
             raise Conflict(
                 f"revision {existing.revision} of {existing.factory_id} {existing.period} is already batch "
                 f"{existing.id} with root {existing.root}"
             )
+        if existing.status == CONFLICT:
+            raise Conflict(existing.reason or f"batch {existing.id} conflicts with the chain")
+        if existing.status == ANCHORED:
+            try:
+                self.lifecycle.recheck(self.row(existing.id))  # still there? (a reorg may have taken it)
+            except ChainUnavailable:
+                pass  # answer from the database, which says what it last saw
+            existing = self.get(existing.id, limit=0)
+        if existing.status == PENDING and not self._may_be_anchoring(existing.id):
+            try:
+                self.lifecycle.retry(self.row(existing.id))
+            except ChainUnavailable:
+                pass  # still queued: the reconciler anchors it when the chain is back
+            existing = self.get(existing.id, limit=0)
         deadline = time.monotonic() + self.wait_timeout
         while existing.status == PENDING and self._may_be_anchoring(existing.id) and time.monotonic() < deadline:
             time.sleep(0.1)  # the first submission, here or on another instance, is anchoring it right now
             existing = self.get(existing.id, limit=0)
         if existing.status == PENDING and self._may_be_anchoring(existing.id):
             raise Unavailable(f"batch {existing.id} is still waiting for its anchor; ask again later")
+        if existing.status == CONFLICT:
+            raise Conflict(existing.reason or f"batch {existing.id} conflicts with the chain")
         return self.get(existing.id, limit=limit)  # anchored, or queued for the reconciler (202)
 
     def _may_be_anchoring(self, batch_id: str) -> bool:
@@ -141,16 +170,20 @@ class BatchService:
     def reconcile(self) -> int:
         """Finish every pending batch from the chain; returns how many were anchored.
 
-        A batch already on chain is marked anchored; one that is not is checked against the
-        factory's registered signer and its signed commit resent. A batch the chain can no longer
-        take (another root holds its revision) is dropped; one whose signer is not the factory's,
-        or that the contract refuses, is marked ``rejected``.
+        A batch already on chain (by content) is marked anchored; one that is not is checked against
+        the factory's registered signer and its signed commit resent, unless its transaction is still
+        in flight. A batch whose revision holds another root is marked ``conflict``; one whose signer
+        is not the factory's, or that the contract refuses, ``rejected``. Nothing is deleted.
         """
         return self.lifecycle.reconcile()
 
+    def watch(self, *, everything: bool | None = None) -> int:
+        """Re-check anchored batches against the chain (:meth:`Lifecycle.watch`)."""
+        return self.lifecycle.watch(everything=everything)
+
     # --- reads ----------------------------------------------------------------------------------
 
-    def _row(self, batch_id: str) -> BatchRow:
+    def row(self, batch_id: str) -> BatchRow:
         with self.sessions() as session:
             row = rows.get(session, batch_id)
         if row is None:
@@ -173,12 +206,6 @@ class BatchService:
             if limit is None or limit > 0:
                 records = [RecordView(**r._asdict()) for r in rows.record_page(session, batch_id, offset, limit)]
             view = batch_view(row, records, offset)
-        if view.status == REJECTED:
-            reason = self.relay.reasons.get(batch_id) or (
-                f"refused when the chain came back (signed by {view.signer}; check factory {view.factory_id}'s "
-                "registered signer)"
-            )
-            view = dataclasses.replace(view, reason=reason)
         return view
 
     def list_for(self, factory_id: str, period: str | None = None) -> list[BatchSummary]:
@@ -201,30 +228,65 @@ class BatchService:
         with self.sessions() as session:
             return [bytes.fromhex(h[2:]) for h in rows.record_hashes(session, batch_id)]
 
-    def drop(self, batch_id: str) -> None:
+    def _move_aside(self, batch_id: str) -> None:
         with self.sessions.begin() as session:
-            rows.delete_batch(session, batch_id)
-        self.trees.forget(batch_id)
+            rows.move_aside(session, batch_id)
 
 
-class BatchRelay:
+class BatchRelay(StoredRelay):
     """The batch's part of the lifecycle: ``commitBatch`` relays it; the chain holds it when the
-    revision's anchored root is the batch's root."""
+    revision's anchored root is the batch's root (the transaction is read from the revision's
+    ``BatchAnchored`` event, whoever sent it); another root there is a conflict."""
 
     name = "batch"
+    model = BatchRow
+    pending_status = PENDING
 
     def __init__(self, service: BatchService) -> None:
         self.service = service
         self.ledger = service.ledger
-        self.reasons: dict[str, str] = {}  # why a batch was rejected, for as long as this process runs
+        self.sessions = service.sessions
 
-    def send(self, row: BatchRow) -> AnchorTx:
-        return AnchorTx(self.ledger.commit_batch(_commit_of(row), bytes.fromhex(row.signature[2:])).tx_hash)
+    def call(self, row: BatchRow) -> Any:
+        return self.ledger.contract.functions.commitBatch(_commit_of(row).as_tuple(), bytes.fromhex(row.signature[2:]))
 
-    def confirm(self, row: BatchRow, sent: AnchorTx) -> bool:
-        anchor = self.ledger.get_anchor(row.factory_id, row.period, row.revision)
-        with self.service.sessions.begin() as session:
-            rows.mark_anchored(session, row.id, sent.tx_hash, anchor.anchored_block, anchor.anchored_at)
+    def sent(self, row: BatchRow, receipt: Any) -> AnchorTx:
+        return AnchorTx("0x" + receipt["transactionHash"].hex(), int(receipt["blockNumber"]))
+
+    def on_chain(self, row: BatchRow) -> AnchorTx | Other | None:
+        return self._held(row, None)
+
+    def still_held(self, row: BatchRow) -> AnchorTx | Other | None:
+        return self._held(row, row.block_number)
+
+    def _held(self, row: BatchRow, known_block: int | None) -> AnchorTx | Other | None:
+        """What the revision's slot holds: one ``getAnchor``, and the event's tx unless the block is
+        the one already known."""
+        slot = self.ledger.anchor_slot(row.factory_id, row.period, row.revision)
+        if slot is None:
+            return None
+        root, signer, block = slot
+        if "0x" + root.hex() != row.root:
+            return self._other(row, root, signer, block)
+        if block == known_block:
+            return AnchorTx(row.tx_hash, block)
+        return AnchorTx(self.ledger.anchored_tx(row.factory_id, row.period, row.revision, block), block)
+
+    def _other(self, row: BatchRow, root: bytes, signer: str, block: int) -> Other:
+        tx = self.ledger.anchored_tx(row.factory_id, row.period, row.revision, block)
+        what = {"root": "0x" + root.hex(), "signer": signer, "block_number": block, "tx_hash": tx}
+        return Other(
+            what,
+            f"revision {row.revision} of {row.factory_id} {row.period} is anchored on chain with root 0x{root.hex()} "
+            f"(signer {signer}, block {block}, tx {tx}); batch {row.id} with root {row.root} is kept as a conflict",
+        )
+
+    def confirm(self, row: BatchRow, found: AnchorTx, final: bool) -> bool:
+        anchored_at = row.anchored_at
+        if found.block_number != row.block_number or anchored_at is None:
+            anchored_at = self.ledger.block_time(found.block_number)
+        with self.sessions.begin() as session:
+            rows.mark_anchored(session, row.id, found.tx_hash, found.block_number, anchored_at, final)
         return True
 
     def unsent(self, row: BatchRow, exc: ChainUnavailable) -> bool:
@@ -232,29 +294,34 @@ class BatchRelay:
         return False  # pending: the reconciler anchors it when the chain is back
 
     def refused(self, row: BatchRow, exc: ContractRevert) -> bool:
-        self.service.drop(row.id)
+        self.refused_later(row, exc)
         if isinstance(exc, chain_errors.InvalidCommitSignature):
             raise Forbidden(f"the contract refused the signature: {exc}") from exc
         raise Conflict(f"the contract refused the batch: {exc}") from exc
 
+    def refused_later(self, row: BatchRow, reason: str | ContractRevert) -> None:
+        if isinstance(reason, chain_errors.InvalidCommitSignature):
+            reason = f"the contract refused the signature: {reason}"
+        elif isinstance(reason, ContractRevert):
+            reason = f"the contract refused the batch: {reason}"
+        log.warning("batch %s rejected (kept): %s", row.id, reason)
+        with self.sessions.begin() as session:
+            rows.mark_rejected(session, row.id, reason)
+
     def pending(self) -> list[BatchRow]:
-        with self.service.sessions() as session:
+        with self.sessions() as session:
             return list(rows.pending(session))
 
-    def held(self, row: BatchRow) -> AnchorTx | Marker | None:
-        if self.ledger.revision_count(row.factory_id, row.period) < row.revision:
-            return None
-        anchor = self.ledger.get_anchor(row.factory_id, row.period, row.revision)
-        if "0x" + anchor.root.hex() != row.root:
-            log.warning("batch %s lost its revision to another root on chain; dropping it", row.id)
-            self.service.drop(row.id)
-            return LOST
-        return AnchorTx(self._anchor_tx(row))
+    def confirmed(self, *, recent_from: int | None, after: str | None, limit: int) -> list[BatchRow]:
+        with self.sessions() as session:
+            return list(
+                tracking.confirmed(session, BatchRow, ANCHORED, recent_from=recent_from, after=after, limit=limit)
+            )
 
     def blocker(self, row: BatchRow) -> str | Marker | None:
         count = self.ledger.revision_count(row.factory_id, row.period)
         if row.revision != count + 1:
-            with self.service.sessions() as session:
+            with self.sessions() as session:
                 if rows.has_pending_before(session, row):
                     return WAIT  # an earlier revision is still waiting; this one follows it
             return f"revision {row.revision} leaves a gap: the chain's next revision is {count + 1}"
@@ -266,25 +333,9 @@ class BatchRelay:
             return f"signed by {row.signer}, but factory {row.factory_id}'s registered signer is {registered}"
         return None
 
-    def refused_later(self, row: BatchRow, reason: str | ContractRevert) -> None:
-        if isinstance(reason, chain_errors.InvalidCommitSignature):
-            reason = f"the contract refused the signature: {reason}"
-        elif isinstance(reason, ContractRevert):
-            reason = f"the contract refused the batch: {reason}"
-        log.warning("batch %s rejected: %s", row.id, reason)
-        self.reasons[row.id] = reason
-        with self.service.sessions.begin() as session:
-            rows.mark_rejected(session, row.id)
-
-    def _anchor_tx(self, row: BatchRow) -> str | None:
-        for event in self.ledger.anchored_events(row.factory_id):
-            if event["period"] == row.period and event["revision"] == row.revision:
-                return str(event["tx_hash"])
-        return None
-
 
 def _commit_of(row: BatchRow) -> BatchCommit:
     return BatchCommit(row.factory_id, row.period, row.revision, bytes.fromhex(row.root[2:]), row.leaf_count, row.uri)
 
 
-__all__ = ["ANCHORED", "PENDING", "REJECTED", "AnchorTx", "BatchRelay", "BatchService"]
+__all__ = ["ANCHORED", "CONFLICT", "PENDING", "REJECTED", "AnchorTx", "BatchRelay", "BatchService"]

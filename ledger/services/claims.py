@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -27,9 +28,10 @@ from ledger.claims.signed import SignedClaim
 from ledger.eip712 import RetirementClaim, details_hash
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.services.auth import authenticate
-from ledger.services.lifecycle import Lifecycle
+from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.store import claims as rows
-from ledger.store.claims import CLAIMED
+from ledger.store import tracking
+from ledger.store.claims import CLAIMED, PENDING
 from ledger.store.models import ClaimRow
 
 log = logging.getLogger(__name__)
@@ -45,9 +47,10 @@ class Claimed:
 
 
 class ClaimService:
-    def __init__(self, ledger: LedgerClient, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, ledger: LedgerClient, sessions: sessionmaker[Session], *, wait_timeout: float = 120.0) -> None:
         self.ledger = ledger
         self.sessions = sessions
+        self.wait_timeout = wait_timeout
         self.lifecycle: Lifecycle[ClaimRow, Claimed, tuple[dict[str, Any], bool]] = Lifecycle(ClaimRelay(self))
 
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
@@ -55,42 +58,57 @@ class ClaimService:
         claim = signed.claim
         signer = authenticate(self.ledger, signed.domain, claim.factory_id, signed.recovered_signer(), "claim")
         with self.sessions() as session:
+            same = rows.by_signature(session, "0x" + signed.signature.hex())
             row = rows.confirmed_overlap(session, claim.registry, claim.block_id, claim.serial_start, claim.serial_end)
-            if row is not None:
-                if row.signature == "0x" + signed.signature.hex():
-                    return _row_json(row), False  # an identical resubmission
-                raise Conflict(_conflict_message(_row_json(row)))
+        if same is not None:
+            return self._resubmitted(same), False
+        if row is not None:
+            raise Conflict(_conflict_message(_row_json(row)))
         row_id = str(uuid.uuid4())
         with self.lifecycle.in_flight(row_id):
             with self.sessions.begin() as session:
                 rows.insert_pending(session, row_id, claim, signed.signature, signer)
             return self.lifecycle.relay(self._row(row_id))
 
+    def _resubmitted(self, row: ClaimRow) -> dict[str, Any]:
+        """The same signed claim again: the same answer, after a look at the chain (a claim whose
+        record a reorg took is recorded again; a pending one is finished now if it can be)."""
+        if row.status == CLAIMED:
+            self.lifecycle.recheck(row)
+            row = self._row(row.id)
+        if row.status == PENDING:
+            self.lifecycle.retry(row)
+            row = self._row(row.id)
+        deadline = time.monotonic() + self.wait_timeout
+        while row.status == PENDING and self.lifecycle.is_in_flight(row.id) and time.monotonic() < deadline:
+            time.sleep(0.1)  # the first submission is relaying it right now
+            row = self._row(row.id)
+        if row.status == PENDING:
+            raise Unavailable(f"claim {row.id} is stored and still waiting for the chain; ask again later")
+        if row.status != CLAIMED:
+            raise Conflict(row.reason or f"claim {row.id} is {row.status}")
+        return _row_json(row)
+
     def reconcile(self) -> int:
         """Finish every pending claim from the chain; returns how many were finished.
 
-        A claim the chain already holds (same factory, range, consumption period and details) is
-        marked claimed with its id and transaction; one it does not is resent with its stored
-        signature; one the chain now refuses (its units claimed by another claim) is dropped and
-        logged. ChainUnavailable propagates, leaving the rest pending for the next round.
+        A claim the chain already holds (same factory, range, consumption period and details; relayed
+        by anyone) is marked claimed with its id and transaction; one it does not is resent with its
+        stored signature unless its transaction is still in flight; one whose units another claim
+        holds is marked ``conflict``, naming it, and one the contract refuses ``rejected`` — both
+        kept. ChainUnavailable propagates, leaving the rest pending for the next round.
         """
         return self.lifecycle.reconcile()
+
+    def watch(self, *, everything: bool | None = None) -> int:
+        """Re-check claimed rows against the chain (:meth:`Lifecycle.watch`)."""
+        return self.lifecycle.watch(everything=everything)
 
     def _row(self, row_id: str) -> ClaimRow:
         with self.sessions() as session:
             row = rows.get(session, row_id)
         assert row is not None
         return row
-
-    def mark_claimed(self, row_id: str, found: Claimed) -> dict[str, Any] | None:
-        """Mark a pending row claimed; a second row for the same chain claim is dropped (None)."""
-        with self.sessions.begin() as session:
-            stored = rows.mark_claimed(session, row_id, found.claim_id, found.tx_hash, found.block_number)
-            return _row_json(stored) if stored is not None else None
-
-    def drop(self, row_id: str) -> None:
-        with self.sessions.begin() as session:
-            rows.delete_claim(session, row_id)
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -102,15 +120,13 @@ class ClaimService:
             raise NotFound(f"no claim {claim_id}") from None
         with self.sessions() as session:
             row = rows.by_claim_id(session, claim_id)
-            details = json.loads(row.body) if row else None
-            tx_hash = row.tx_hash if row else self.claim_tx(claim_id)
+            held = row is not None and row.block_number == found.claimed_block and _same(found, _claim_of(row))
+            details = json.loads(row.body) if row is not None and held else None
+            tx_hash = row.tx_hash if row is not None and held else self.ledger.claim_tx(claim_id, found.claimed_block)
         return _chain_json(found, tx_hash, details)
 
     def claim_tx(self, claim_id: int) -> str | None:
-        for event in self.ledger.claimed_events():
-            if event["claim_id"] == claim_id:
-                return str(event["tx_hash"])
-        return None
+        return self.ledger.claim_tx(claim_id, self.ledger.get_claim(claim_id).claimed_block)
 
     def claimed_retirements(self) -> tuple[list[ClaimedRetirement], list[int]]:
         """Every claim on chain, read from the contract's events, for the double-counting checks.
@@ -159,66 +175,114 @@ class ClaimService:
         }
 
 
-class ClaimRelay:
+class ClaimRelay(StoredRelay):
     """The claim's part of the lifecycle: ``claimRetirement`` relays it; the chain holds it when a
-    claim of its block has the same factory, range, consumption period and details hash."""
+    claim of its block has the same factory, range, consumption period and details hash (whoever
+    relayed it); a claim holding any of its units with other content is a conflict."""
 
     name = "claim"
+    model = ClaimRow
+    pending_status = PENDING
 
     def __init__(self, service: ClaimService) -> None:
         self.service = service
         self.ledger = service.ledger
+        self.sessions = service.sessions
 
-    def send(self, row: ClaimRow) -> Claimed:
-        claim_id, tx = self.ledger.claim_retirement(_claim_of(row), bytes.fromhex(row.signature[2:]))
-        return Claimed(claim_id, tx.tx_hash, tx.block_number)
+    def call(self, row: ClaimRow) -> Any:
+        return self.ledger.contract.functions.claimRetirement(
+            _claim_of(row).as_commit(), bytes.fromhex(row.signature[2:])
+        )
 
-    def confirm(self, row: ClaimRow, sent: Claimed) -> tuple[dict[str, Any], bool] | None:
-        marked = self.service.mark_claimed(row.id, sent)
-        return None if marked is None else (marked, True)
+    def sent(self, row: ClaimRow, receipt: Any) -> Claimed:
+        return Claimed(
+            self.ledger.claim_id_of(receipt), "0x" + receipt["transactionHash"].hex(), receipt["blockNumber"]
+        )
+
+    def on_chain(self, row: ClaimRow) -> Claimed | Other | None:
+        claim = _claim_of(row)
+        for serial in (claim.serial_start, claim.serial_end):
+            holder = self.ledger.claim_of(claim.registry, claim.block_id, serial)
+            if holder is not None:
+                return self._judge(row, holder)
+        return None
+
+    def still_held(self, row: ClaimRow) -> Claimed | Other | None:
+        if row.claim_id is not None:
+            try:
+                found = self.ledger.get_claim(row.claim_id)
+            except chain_errors.UnknownClaim:
+                found = None
+            if found is not None and _same(found, _claim_of(row)) and found.claimed_block == row.block_number:
+                return Claimed(row.claim_id, row.tx_hash, found.claimed_block)
+        return self.on_chain(row)  # reorganised: the same claim may now have another id, or be gone
+
+    def _judge(self, row: ClaimRow, holder: OnChainClaim) -> Claimed | Other:
+        tx = self.ledger.claim_tx(holder.claim_id, holder.claimed_block)
+        if _same(holder, _claim_of(row)):
+            return Claimed(holder.claim_id, tx, holder.claimed_block)
+        other = _chain_json(holder, tx, None)
+        del other["details"]
+        return Other(other, _conflict_message(other))
+
+    def confirm(self, row: ClaimRow, found: Claimed, final: bool) -> tuple[dict[str, Any], bool]:
+        with self.sessions.begin() as session:
+            stored, twin = rows.mark_claimed(session, row.id, found.claim_id, found.tx_hash, found.block_number, final)
+            if twin is not None:  # the same claim, signed twice: the other row speaks for it
+                message = f"the same claim is recorded as {twin.id} (claim {found.claim_id})"
+                tracking.mark_conflict(session, ClaimRow, row.id, {"claim_id": found.claim_id, "row": twin.id}, message)
+                return _row_json(twin), False
+            return _row_json(stored), True
 
     def unsent(self, row: ClaimRow, exc: ChainUnavailable) -> tuple[dict[str, Any], bool]:
         raise Unavailable(f"claim {row.id} is stored but not yet confirmed on chain ({exc})") from exc
 
     def refused(self, row: ClaimRow, exc: ContractRevert) -> tuple[dict[str, Any], bool]:
-        self.service.drop(row.id)
-        if isinstance(exc, chain_errors.ClaimOverlaps):
-            winner = self.service.on_chain(int(exc.claimId))
-            if _is_same_claim(winner, _claim_of(row)):
-                return winner, False  # the same signed claim, submitted twice at once: one of them won
-            raise Conflict(_conflict_message(winner)) from exc
+        message = self._refuse(row, exc)
         if isinstance(exc, chain_errors.InvalidClaimSignature):
-            raise Forbidden(f"the contract refused the signature: {exc}") from exc
-        raise Conflict(f"the contract refused the claim: {exc}") from exc
-
-    def pending(self) -> list[ClaimRow]:
-        with self.service.sessions() as session:
-            return list(rows.pending(session))
-
-    def held(self, row: ClaimRow) -> Claimed | None:
-        claim = _claim_of(row)
-        expected = (
-            claim.factory_id, claim.registry, claim.block_id, claim.serial_start, claim.serial_end,
-            claim.consumption_start, claim.consumption_end, details_hash(claim.details),
-        )  # fmt: skip
-        for claim_id in self.ledger.claims_in_block(claim.registry, claim.block_id):
-            found = self.ledger.get_claim(claim_id)
-            if (
-                found.factory_id, found.registry, found.block_id, found.serial_start, found.serial_end,
-                found.consumption_start, found.consumption_end, found.details_hash,
-            ) == expected:  # fmt: skip
-                return Claimed(claim_id, self.service.claim_tx(claim_id), found.claimed_block)
-        return None
-
-    def blocker(self, row: ClaimRow) -> None:
-        return None  # the contract is the only judge of a claim; its refusal drops the row
+            raise Forbidden(message) from exc
+        raise Conflict(message) from exc
 
     def refused_later(self, row: ClaimRow, reason: str | ContractRevert) -> None:
+        log.warning("pending claim %s kept as refused: %s", row.id, self._refuse(row, reason))
+
+    def _refuse(self, row: ClaimRow, reason: str | ContractRevert) -> str:
+        """Mark the row ``conflict`` (its units are another claim's) or ``rejected``; say why."""
         if isinstance(reason, chain_errors.ClaimOverlaps):
-            log.warning("pending claim %s dropped: its units were claimed by claim %s", row.id, reason.claimId)
-        else:
-            log.warning("pending claim %s dropped: the contract refused it: %s", row.id, reason)
-        self.service.drop(row.id)
+            other = self._judge(row, self.ledger.get_claim(int(reason.claimId)))
+            if isinstance(other, Other):
+                self.conflicted(row, other)
+                return other.message
+        if isinstance(reason, chain_errors.InvalidClaimSignature):
+            reason = f"the contract refused the signature: {reason}"
+        elif isinstance(reason, ContractRevert):
+            reason = f"the contract refused the claim: {reason}"
+        with self.sessions.begin() as session:
+            rows.mark_rejected(session, row.id, str(reason))
+        return str(reason)
+
+    def pending(self) -> list[ClaimRow]:
+        with self.sessions() as session:
+            return list(rows.pending(session))
+
+    def confirmed(self, *, recent_from: int | None, after: str | None, limit: int) -> list[ClaimRow]:
+        with self.sessions() as session:
+            return list(
+                tracking.confirmed(session, ClaimRow, CLAIMED, recent_from=recent_from, after=after, limit=limit)
+            )
+
+    def blocker(self, row: ClaimRow) -> None:
+        return None  # the contract is the only judge of a claim
+
+
+def _same(found: OnChainClaim, claim: RetirementClaim) -> bool:
+    return (
+        found.factory_id, found.registry, found.block_id, found.serial_start, found.serial_end,
+        found.consumption_start, found.consumption_end, found.details_hash,
+    ) == (
+        claim.factory_id, claim.registry, claim.block_id, claim.serial_start, claim.serial_end,
+        claim.consumption_start, claim.consumption_end, details_hash(claim.details),
+    )  # fmt: skip
 
 
 def _claim_of(row: ClaimRow) -> RetirementClaim:
@@ -260,18 +324,11 @@ def _row_json(row: ClaimRow) -> dict[str, Any]:
         "signer": row.signer,
         "tx_hash": row.tx_hash,
         "block_number": row.block_number,
+        "final": bool(row.final),
+        "conflict": tracking.conflict_of(row),
+        "reason": row.reason,
         "details": json.loads(row.body),
     }
-
-
-def _is_same_claim(on_chain: dict[str, Any], claim: RetirementClaim) -> bool:
-    return (
-        on_chain["factory_id"], on_chain["registry"], on_chain["block_id"], on_chain["serial_start"],
-        on_chain["serial_end"], on_chain["consumption_start"], on_chain["consumption_end"], on_chain["details_hash"],
-    ) == (
-        claim.factory_id, claim.registry, claim.block_id, str(claim.serial_start), str(claim.serial_end),
-        claim.consumption_start, claim.consumption_end, "0x" + details_hash(claim.details).hex(),
-    )  # fmt: skip
 
 
 def _conflict_message(other: dict[str, Any]) -> str:

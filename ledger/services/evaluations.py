@@ -33,9 +33,10 @@ from ledger.factors import FactorSet, load_factor_set, loads_factor_set
 from ledger.records.errors import RecordError
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
-from ledger.services.lifecycle import Lifecycle
+from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.services.year import YearSource, gather_year
 from ledger.store import evaluations as rows
+from ledger.store import tracking
 from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
@@ -198,6 +199,10 @@ class EvaluationService:
         """Finish every signed report still waiting for its anchor; returns how many were anchored."""
         return self.lifecycle.reconcile()
 
+    def watch(self, *, everything: bool | None = None) -> int:
+        """Re-check anchored reports against the chain (:meth:`Lifecycle.watch`)."""
+        return self.lifecycle.watch(everything=everything)
+
     def _row(self, evaluation_id: str) -> EvaluationRow:
         with self.sessions() as session:
             row = rows.get(session, evaluation_id)
@@ -223,23 +228,63 @@ class EvaluationService:
         return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label, "missing_months": missing}
 
 
-class ReportRelay:
+class ReportRelay(StoredRelay):
     """The report's part of the lifecycle: ``anchorReport`` relays it; the chain holds it when a
-    report of that factory, year and type has the same hash and evaluator."""
+    report of that factory, year and type has the same hash and evaluator (whoever relayed it)."""
 
     name = "report"
+    model = EvaluationRow
+    pending_status = PENDING
 
     def __init__(self, service: EvaluationService) -> None:
         self.service = service
         self.ledger = service.ledger
+        self.sessions = service.sessions
 
-    def send(self, row: EvaluationRow) -> Anchored:
-        report_id, tx = self.ledger.anchor_report(self._commit(row), bytes.fromhex((row.signature or "")[2:]))
-        return Anchored(report_id, tx.tx_hash, tx.block_number)
+    def call(self, row: EvaluationRow) -> Any:
+        signature = bytes.fromhex((row.signature or "")[2:])
+        return self.ledger.contract.functions.anchorReport(self._commit(row).as_tuple(), signature)
 
-    def confirm(self, row: EvaluationRow, sent: Anchored) -> dict[str, Any]:
-        with self.service.sessions.begin() as session:
-            rows.mark_anchored(session, row.id, sent.report_id, sent.tx_hash, sent.block_number)
+    def sent(self, row: EvaluationRow, receipt: Any) -> Anchored:
+        return Anchored(
+            self.ledger.report_id_of(receipt), "0x" + receipt["transactionHash"].hex(), receipt["blockNumber"]
+        )
+
+    def on_chain(self, row: EvaluationRow) -> Anchored | Other | None:
+        commit = self._commit(row)
+        for report_id in self.ledger.reports_for(commit.factory_id, commit.year, commit.report_type):
+            found = self.ledger.get_report(report_id)
+            if found.report_hash != commit.report_hash:
+                continue
+            tx = self.ledger.report_tx(report_id, found.anchored_block)
+            if found.evaluator.lower() == commit.evaluator.lower():
+                return Anchored(report_id, tx, found.anchored_block)
+            what = {
+                "report_id": report_id,
+                "evaluator": found.evaluator,
+                "block_number": found.anchored_block,
+                "tx_hash": tx,
+            }
+            return Other(what, f"this report hash is anchored as report {report_id} by evaluator {found.evaluator}")
+        return None
+
+    def still_held(self, row: EvaluationRow) -> Anchored | Other | None:
+        if row.report_id is not None:
+            try:
+                found = self.ledger.get_report(row.report_id)
+            except chain_errors.UnknownReport:
+                found = None
+            if (
+                found is not None
+                and "0x" + found.report_hash.hex() == row.report_hash
+                and found.anchored_block == row.block_number
+            ):
+                return Anchored(row.report_id, row.tx_hash, found.anchored_block)
+        return self.on_chain(row)
+
+    def confirm(self, row: EvaluationRow, found: Anchored, final: bool) -> dict[str, Any]:
+        with self.sessions.begin() as session:
+            rows.mark_anchored(session, row.id, found.report_id, found.tx_hash, found.block_number, final)
         return self.service.get(row.id)
 
     def unsent(self, row: EvaluationRow, exc: ChainUnavailable) -> dict[str, Any]:
@@ -248,37 +293,29 @@ class ReportRelay:
         ) from exc
 
     def refused(self, row: EvaluationRow, exc: ContractRevert) -> dict[str, Any]:
-        with self.service.sessions.begin() as session:
-            rows.back_to_draft(session, row.id)
-        if isinstance(exc, chain_errors.ReportAlreadyAnchored):
-            raise Conflict(f"this report hash is already anchored as report {exc.reportId}") from exc
+        self.refused_later(row, exc)
         raise Forbidden(f"the contract refused the report: {exc}") from exc
 
+    def refused_later(self, row: EvaluationRow, reason: str | ContractRevert) -> None:
+        log.warning("signed report %s is a draft again: the contract refused it: %s", row.id, reason)
+        with self.sessions.begin() as session:
+            rows.back_to_draft(session, row.id, f"the contract refused the signed report: {reason}")
+
     def pending(self) -> list[EvaluationRow]:
-        with self.service.sessions() as session:
+        with self.sessions() as session:
             return list(rows.pending(session))
 
-    def held(self, row: EvaluationRow) -> Anchored | None:
-        commit = self._commit(row)
-        for report_id in self.ledger.reports_for(commit.factory_id, commit.year, commit.report_type):
-            found = self.ledger.get_report(report_id)
-            if found.report_hash == commit.report_hash and found.evaluator.lower() == commit.evaluator.lower():
-                return Anchored(report_id, self._report_tx(report_id, found.anchored_block), found.anchored_block)
-        return None
+    def confirmed(self, *, recent_from: int | None, after: str | None, limit: int) -> list[EvaluationRow]:
+        with self.sessions() as session:
+            return list(
+                tracking.confirmed(session, EvaluationRow, ANCHORED, recent_from=recent_from, after=after, limit=limit)
+            )
 
     def blocker(self, row: EvaluationRow) -> None:
         return None  # the evaluator's role is the contract's to check
 
-    def refused_later(self, row: EvaluationRow, reason: str | ContractRevert) -> None:
-        log.warning("signed report %s is a draft again: the contract refused it: %s", row.id, reason)
-        with self.service.sessions.begin() as session:
-            rows.back_to_draft(session, row.id)
-
     def _commit(self, row: EvaluationRow) -> ReportCommit:
         return self.service.commit_for(row.id, row.evaluator or "")
-
-    def _report_tx(self, report_id: int, block: int) -> str | None:
-        return self.ledger.report_tx(report_id, block)
 
 
 def _with_status(row: EvaluationRow) -> dict[str, Any]:
@@ -290,7 +327,12 @@ def _with_status(row: EvaluationRow) -> dict[str, Any]:
         report |= {
             "evaluator": row.evaluator,
             "signature": row.signature,
-            "anchor": {"report_id": row.report_id, "tx_hash": row.tx_hash, "block_number": row.block_number},
+            "anchor": {
+                "report_id": row.report_id,
+                "tx_hash": row.tx_hash,
+                "block_number": row.block_number,
+                "final": bool(row.final),
+            },
         }
     if "0x" + report_hash(report).hex() != row.report_hash:
         raise IntegrityError(f"evaluation {row.id}: the stored report no longer matches its hash {row.report_hash}")

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 
 from ledger.chain.client import Anchor, LedgerClient
+from ledger.chain.errors import UnknownRevision
 from ledger.errors import IntegrityError
 from ledger.merkle import MerkleTree
 from ledger.records import MeasurementRecord, parse_record, record_hash
@@ -81,5 +82,9 @@ class BatchIntegrity:
             hashes = self.batches.record_hashes(batch_id)
         anchor = None
         if batch.status == ANCHORED:
-            anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
+            try:
+                anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
+            except UnknownRevision:  # a reorg took it before the watcher noticed: notice now
+                self.batches.lifecycle.recheck(self.batches.row(batch_id))
+                batch = self.batches.get(batch_id, limit=0)
         return CheckedBatch(batch, MerkleTree.build(hashes), anchor, records, altered)

@@ -84,6 +84,8 @@ class PageViews:
         batch = self.batches.get(batch_id, offset=offset, limit=RECORDS_PER_PAGE)
         bodies = [json.loads(b) for b in self.batches.record_bodies(batch_id, offset=offset, limit=RECORDS_PER_PAGE)]
         checked = self.integrity.check(batch_id, rehash=False)
+        if checked.batch.status != batch.status:  # the check found the chain had lost its anchor
+            batch = self.batches.get(batch_id, offset=offset, limit=RECORDS_PER_PAGE)
         store = self.evidence
         refs = [e["sha256"] for body in bodies for e in body.get("evidence", [])]
         present = store.status(refs) if store is not None and refs else {}

@@ -7,13 +7,13 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ledger.chain.client import LedgerClient
-from ledger.errors import NotFound, Unavailable
+from ledger.errors import Conflict, NotFound, Unavailable
 from ledger.merkle import MerkleTree
 from ledger.services.batches import BatchService
 from ledger.services.trees import TreeCache
 from ledger.services.views import BatchView
 from ledger.store import batches as rows
-from ledger.store.batches import ANCHORED
+from ledger.store.batches import ANCHORED, PENDING
 
 BUNDLE_FORMAT = "zcl-proof-bundle/1"
 PROOF_CHUNK = 2000
@@ -35,8 +35,7 @@ class ProofService:
                 raise NotFound(f"no record {record_id}")
             batch = rows.get(session, record.batch_id)
             assert batch is not None
-            if batch.status != ANCHORED:
-                raise Unavailable(f"record {record_id}'s batch {batch.id} is not anchored yet")
+            _check_provable(batch.id, batch.status, batch.reason)
         tree = self.trees.get(batch.id, lambda: self.batches.record_hashes(batch.id))
         domain = self.ledger.domain()
         return {
@@ -56,7 +55,7 @@ class ProofService:
             "uri": batch.uri,
             "batch_signature": batch.signature,
             "signer": batch.signer,
-            "anchor": {"tx_hash": batch.tx_hash, "block_number": batch.block_number},
+            "anchor": {"tx_hash": batch.tx_hash, "block_number": batch.block_number, "final": bool(batch.final)},
         }
 
     def stream(self, batch_id: str) -> tuple[BatchView, Iterator[bytes]]:
@@ -67,12 +66,23 @@ class ProofService:
         is an HTTP status rather than a broken body.
         """
         batch = self.batches.get(batch_id, limit=0)
-        if batch.status != ANCHORED:
-            raise Unavailable(f"batch {batch_id} is {batch.status}, not anchored: it has no proofs yet")
+        _check_provable(batch_id, batch.status, batch.reason)
         with self.sessions() as session:
             found = rows.record_ids_and_hashes(session, batch_id)
         tree = self.trees.get(batch_id, lambda: [bytes.fromhex(h[2:]) for _, h in found])
         return batch, _proof_lines(tree, found)
+
+
+def _check_provable(batch_id: str, status: str, reason: str | None) -> None:
+    """Proofs are handed out only while the chain holds the batch's root. A pending batch (never
+    anchored yet, or whose anchor a reorg took and which is being sent again) is 503 with
+    ``Retry-After``; one the chain will never hold is 409. A proof of an anchored batch that is not
+    final yet carries ``"final": false``."""
+    if status == ANCHORED:
+        return
+    if status == PENDING:
+        raise Unavailable(f"batch {batch_id} is pending (not anchored yet, or being anchored again): no proofs yet")
+    raise Conflict(f"batch {batch_id} is {status}: the chain does not hold its root, so it has no proofs ({reason})")
 
 
 def _proof_lines(tree: MerkleTree, found: Sequence[Any]) -> Iterator[bytes]:

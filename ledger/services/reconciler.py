@@ -1,4 +1,6 @@
-"""The reconciler: a daemon thread that finishes pending items from the chain every few seconds."""
+"""The reconciler: a daemon thread that follows the chain every few seconds — re-checking what it
+confirmed (:meth:`~ledger.services.lifecycle.Lifecycle.watch`) and finishing what is pending. Its
+first round runs at start, so a chain that lost anchors while the service was down is caught at once."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import logging
 import threading
 from collections.abc import Callable, Sequence
 
-from ledger.chain.errors import ChainUnavailable
+from ledger.errors import Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -30,17 +32,24 @@ class Reconciler:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            for step in self.steps:
-                if self._stop.is_set():
-                    return
-                try:
-                    finished = step()
-                except ChainUnavailable as exc:
-                    log.info("reconcile: the chain does not answer yet (%s)", exc)
-                    break
-                except Exception:  # keep the loop alive whatever one round hits
-                    log.exception("reconcile round failed")
-                    continue
-                if finished:
-                    log.warning("reconcile: finished %d pending item(s)", finished)
+        while True:
+            self.round()
+            if self._stop.wait(self.interval):
+                return
+
+    def round(self) -> None:
+        """One pass over the steps; a chain that does not answer (or a transaction not mined in time)
+        is one log line, and the rest waits for the next round."""
+        for step in self.steps:
+            if self._stop.is_set():
+                return
+            try:
+                changed = step()
+            except Unavailable as exc:  # ChainUnavailable, TransactionTimeout
+                log.warning("reconcile: %s; trying again in %g s", exc, self.interval)
+                return
+            except Exception:  # keep the loop alive whatever one round hits
+                log.exception("reconcile round failed")
+                continue
+            if changed:
+                log.warning("reconcile: %s changed %d item(s)", getattr(step, "__qualname__", step), changed)

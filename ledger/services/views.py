@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -48,7 +49,9 @@ class BatchView:
     records: list[RecordView]
     record_count: int = 0  # all the batch's records; ``records`` may be one page of them
     offset: int = 0  # the position of ``records[0]``
-    reason: str | None = None  # why a queued batch was rejected when the chain came back
+    reason: str | None = None  # why the contract refused it, or what the chain holds in its place
+    final: bool = False  # anchored under ZCL_CONFIRMATIONS blocks, and found there by the watcher
+    conflict: dict[str, Any] | None = None  # what the chain holds for its revision instead (status conflict)
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,7 @@ class BatchSummary:
     status: str
     tx_hash: str | None
     block_number: int | None
+    final: bool = False
 
 
 def batch_view(row: BatchRow, records: list[RecordView], offset: int) -> BatchView:
@@ -81,9 +85,12 @@ def batch_view(row: BatchRow, records: list[RecordView], offset: int) -> BatchVi
         records=records,
         record_count=row.leaf_count,
         offset=offset,
+        reason=row.reason,
+        final=bool(row.final),
+        conflict=json.loads(row.conflict) if row.conflict else None,
     )
 
 
 def batch_summary(row: BatchRow) -> BatchSummary:
     return BatchSummary(row.id, row.period, row.revision, row.root, row.leaf_count, row.status, row.tx_hash,
-                        row.block_number)  # fmt: skip
+                        row.block_number, bool(row.final))  # fmt: skip

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, delete, func, insert, select
+from sqlalchemy import Row, Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from ledger.records import MeasurementRecord
@@ -92,9 +92,13 @@ def get(session: Session, batch_id: str) -> BatchRow | None:
 
 
 def find_revision(session: Session, factory_id: str, period: str, revision: int) -> BatchRow | None:
+    """The row that speaks for a revision (rejected rows moved aside are history)."""
     return session.scalars(
         select(BatchRow).where(
-            BatchRow.factory_id == factory_id, BatchRow.period == period, BatchRow.revision == revision
+            BatchRow.factory_id == factory_id,
+            BatchRow.period == period,
+            BatchRow.revision == revision,
+            BatchRow.slot == "",
         )
     ).one_or_none()
 
@@ -172,19 +176,23 @@ def has_pending_before(session: Session, row: BatchRow) -> bool:
     return bool(count)
 
 
-def mark_anchored(session: Session, batch_id: str, tx_hash: str | None, block: int, anchored_at: int) -> None:
+def mark_anchored(
+    session: Session, batch_id: str, tx_hash: str | None, block: int, anchored_at: int, final: bool
+) -> None:
     row = session.get(BatchRow, batch_id)
     assert row is not None
     row.status, row.tx_hash, row.block_number, row.anchored_at = ANCHORED, tx_hash, block, anchored_at
+    row.final, row.tx_nonce, row.tx_sent_at, row.conflict, row.reason = final, None, None, None, None
 
 
-def mark_rejected(session: Session, batch_id: str) -> None:
+def mark_rejected(session: Session, batch_id: str, reason: str) -> None:
     row = session.get(BatchRow, batch_id)
     if row is not None:
-        row.status = REJECTED
+        row.status, row.reason = REJECTED, reason
 
 
-def delete_batch(session: Session, batch_id: str) -> None:
-    """The batch and its records: two statements, not an ORM delete per record."""
-    session.execute(delete(_RECORDS).where(_RECORDS.c.batch_id == batch_id))
-    session.execute(delete(_BATCHES).where(_BATCHES.c.id == batch_id))
+def move_aside(session: Session, batch_id: str) -> None:
+    """A rejected batch gives its revision back to a new submission; its data stays."""
+    row = session.get(BatchRow, batch_id)
+    if row is not None:
+        row.slot = row.id

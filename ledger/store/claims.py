@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from ledger.eip712 import RetirementClaim
 from ledger.store.models import ClaimRow
 
-PENDING, CLAIMED = "pending", "claimed"
+PENDING, CLAIMED, REJECTED = "pending", "claimed", "rejected"
 
 
 def serial_key(serial: int) -> str:
@@ -67,20 +67,30 @@ def by_claim_id(session: Session, claim_id: int) -> ClaimRow | None:
     return session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id)).one_or_none()
 
 
+def by_signature(session: Session, signature: str) -> ClaimRow | None:
+    """The row of a signed claim (its signature names it), however it ended."""
+    return session.scalars(select(ClaimRow).where(ClaimRow.signature == signature).limit(1)).first()
+
+
 def mark_claimed(
-    session: Session, row_id: str, claim_id: int, tx_hash: str | None, block: int | None
-) -> ClaimRow | None:
-    """Mark a pending row as chain claim ``claim_id``. When another row already holds that claim (two
-    requests relayed the same signed claim), this row is deleted instead and None returned."""
+    session: Session, row_id: str, claim_id: int, tx_hash: str | None, block: int | None, final: bool
+) -> tuple[ClaimRow, ClaimRow | None]:
+    """Mark a row as chain claim ``claim_id``; returns it, and the other row already holding that claim
+    (the same claim signed twice), in which case this row is left for the caller to mark."""
     stored = session.get(ClaimRow, row_id)
-    if stored is None:
-        return None
-    taken = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)).one_or_none()
-    if taken is not None:
-        session.delete(stored)
-        return None
+    assert stored is not None
+    twin = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)).one_or_none()
+    if twin is not None:
+        return stored, twin
     stored.claim_id, stored.status, stored.tx_hash, stored.block_number = claim_id, CLAIMED, tx_hash, block
-    return stored
+    stored.final, stored.tx_nonce, stored.tx_sent_at, stored.conflict, stored.reason = final, None, None, None, None
+    return stored, None
+
+
+def mark_rejected(session: Session, row_id: str, reason: str) -> None:
+    row = session.get(ClaimRow, row_id)
+    if row is not None:
+        row.status, row.reason = REJECTED, reason
 
 
 def pending(session: Session) -> Sequence[ClaimRow]:
@@ -91,9 +101,3 @@ def confirmed_bodies(session: Session) -> dict[int, str]:
     """The stored details (claim JSON) of every confirmed claim, by chain claim id."""
     rows = session.scalars(select(ClaimRow).where(ClaimRow.status == CLAIMED))
     return {row.claim_id: row.body for row in rows if row.claim_id is not None}
-
-
-def delete_claim(session: Session, row_id: str) -> None:
-    row = session.get(ClaimRow, row_id)
-    if row is not None:
-        session.delete(row)

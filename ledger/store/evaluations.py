@@ -37,14 +37,18 @@ def mark_pending(session: Session, evaluation_id: str, evaluator: str, signature
     row.status, row.evaluator, row.signature = PENDING, evaluator, signature
 
 
-def mark_anchored(session: Session, evaluation_id: str, report_id: int, tx_hash: str | None, block: int) -> None:
+def mark_anchored(
+    session: Session, evaluation_id: str, report_id: int, tx_hash: str | None, block: int, final: bool
+) -> None:
     row = session.get(EvaluationRow, evaluation_id)
     assert row is not None
     row.status, row.report_id, row.tx_hash, row.block_number = ANCHORED, report_id, tx_hash, block
+    row.final, row.tx_nonce, row.tx_sent_at, row.conflict, row.reason = final, None, None, None, None
 
 
-def back_to_draft(session: Session, evaluation_id: str) -> None:
-    """The chain refused the signed report: it is a draft again, to be signed anew."""
+def back_to_draft(session: Session, evaluation_id: str, reason: str) -> None:
+    """The chain refused the signed report: it is a draft again, to be signed anew (the reason kept)."""
     row = session.get(EvaluationRow, evaluation_id)
     if row is not None:
-        row.status, row.evaluator, row.signature = DRAFT, None, None
+        row.status, row.evaluator, row.signature, row.reason = DRAFT, None, None, reason
+        row.tx_hash, row.tx_nonce, row.tx_sent_at = None, None, None

@@ -4,12 +4,32 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
 class Base(DeclarativeBase):
     pass
+
+
+class ChainTracked:
+    """What every relayed row keeps about its way to the chain (see :mod:`ledger.services.lifecycle`).
+
+    ``tx_hash``/``tx_nonce``/``tx_sent_at`` name the one transaction in flight for a pending row (a
+    second copy is never sent while it can still be mined; it is replaced by the same nonce); once
+    confirmed, ``tx_hash`` and ``block_number`` are the transaction and block the chain's event names,
+    whoever relayed it. ``final`` is set when ``ZCL_CONFIRMATIONS`` blocks lie on top and the watcher
+    found the content still there. ``conflict`` names what the chain holds instead (JSON), ``reason``
+    why the contract refused the row; neither row is ever deleted.
+    """
+
+    tx_hash: Mapped[str | None] = mapped_column(String(66))
+    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    tx_nonce: Mapped[int | None] = mapped_column(BigInteger)
+    tx_sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    final: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    conflict: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
 
 
 class FactoryRow(Base):
@@ -27,11 +47,15 @@ class FactoryRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class BatchRow(Base):
-    """One signed batch revision. ``status`` is ``pending`` until its anchor is confirmed on chain."""
+class BatchRow(ChainTracked, Base):
+    """One signed batch revision. ``status`` is ``pending`` until the chain holds its root.
+
+    ``slot`` is empty for the row that speaks for its revision; a rejected row that a new submission
+    of the same revision replaces keeps its data and moves aside (``slot`` = its own id).
+    """
 
     __tablename__ = "batches"
-    __table_args__ = (UniqueConstraint("factory_id", "period", "revision", name="uq_batch_revision"),)
+    __table_args__ = (UniqueConstraint("factory_id", "period", "revision", "slot", name="uq_batch_revision"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     factory_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -43,8 +67,7 @@ class BatchRow(Base):
     signature: Mapped[str] = mapped_column(Text)
     signer: Mapped[str] = mapped_column(String(42))
     status: Mapped[str] = mapped_column(String(16))
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(BigInteger)
+    slot: Mapped[str] = mapped_column(String(36), default="", server_default="")
     anchored_at: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -74,7 +97,7 @@ class RecordRow(Base):
     batch: Mapped[BatchRow] = relationship(back_populates="records")
 
 
-class ClaimRow(Base):
+class ClaimRow(ChainTracked, Base):
     """A retirement claim this service relayed. Serials are zero-padded to 39 digits, so comparing
     the strings compares the numbers (up to 2**128 - 1) in any database."""
 
@@ -97,12 +120,10 @@ class ClaimRow(Base):
     signature: Mapped[str] = mapped_column(Text)
     signer: Mapped[str] = mapped_column(String(42))
     status: Mapped[str] = mapped_column(String(16))
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
-class EvaluationRow(Base):
+class EvaluationRow(ChainTracked, Base):
     """An evaluation report: its canonical JSON, and once signed, the evaluator and the anchor."""
 
     __tablename__ = "evaluations"
@@ -118,8 +139,6 @@ class EvaluationRow(Base):
     evaluator: Mapped[str | None] = mapped_column(String(42))
     signature: Mapped[str | None] = mapped_column(Text)
     report_id: Mapped[int | None] = mapped_column(BigInteger)
-    tx_hash: Mapped[str | None] = mapped_column(String(66))
-    block_number: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

@@ -99,6 +99,10 @@ def _batch_submit(args: argparse.Namespace) -> int:
     else:
         batch = service.post("/batches", signed)
     print(f"batch  {batch['id']} {batch['status']} tx {batch['tx_hash']} block {batch['block_number']}")
+    if batch["status"] == "anchored" and not batch.get("final"):
+        print("note   not final yet: fewer than ZCL_CONFIRMATIONS blocks on top; `zcl batch show` tells when it is")
+    if batch.get("reason"):
+        print(f"reason {batch['reason']}")
     if streamed:
         print(f"records {batch['record_count']} (list them with: zcl batch show {batch['id']} --offset N)")
     else:

@@ -51,8 +51,8 @@ def _serve(args: argparse.Namespace) -> int:
         if finished or finished_claims or finished_reports:
             print(f"recovered  {finished} batch(es), {finished_claims} claim(s) and {finished_reports} report(s) "
                   "left pending by an earlier stop")  # fmt: skip
-        if settings.confirmations:
-            print(f"confirms   {settings.confirmations} block(s) on top of each transaction")
+        if ledger.confirmations:
+            print(f"final      after {ledger.confirmations} block(s) on top of an anchor (ZCL_CONFIRMATIONS)")
         if settings.admin_token is None:
             print(f"admin      token in {settings.admin_token_file} (or set ZCL_ADMIN_TOKEN)")
         print(f"api        http://{args.host}:{args.port} (docs at /docs)", flush=True)
