@@ -1,12 +1,15 @@
 """Verify a proof bundle against the chain alone.
 
 Nothing in the bundle is taken on trust: the record hash, the leaf and the root are recomputed
-from the record and the proof; the anchor, the signer in force at the time, and the transaction
-are read from the chain; the signature is checked against the anchor as stored on chain (with the
-URI its ``BatchAnchored`` event logged, since the contract keeps the URI in the log only). The
-contract itself is checked too: its code must be CarbonLedger's, and when the verifier knows which
-deployment is authoritative (``expected_contract``) it must be that one, since anyone can deploy a
-CarbonLedger of their own and register a fake factory there.
+from the record and the proof; the anchor and the transaction are read from the chain; the signature
+is checked against the anchor as stored on chain (with the URI its ``BatchAnchored`` event logged,
+since the contract keeps the URI in the log only) and against the signer the contract recorded for
+that anchor: by ECDSA for a key, by asking it (ERC-1271) for a contract wallet, as the contract's
+``isAnchorSignatureValid`` does. The registry's key history only explains: ``signerAt`` of the
+anchor's block is the key at the *end* of that block, which a rotation later in the same block has
+already replaced. The contract itself is checked too: its code must be CarbonLedger's, and when the
+verifier knows which deployment is authoritative (``expected_contract``) it must be that one, since
+anyone can deploy a CarbonLedger of their own and register a fake factory there.
 """
 
 from __future__ import annotations
@@ -17,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eth_keys.exceptions import BadSignature
 from eth_utils import to_checksum_address
 from web3 import Web3
 from web3.exceptions import Web3Exception
 
-from ledger.chain.client import Anchor, LedgerClient
+from ledger.chain.client import Anchor, LedgerClient, SignerEpoch
 from ledger.chain.errors import LedgerError
-from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer
+from ledger.chain.signatures import SignatureCheck, check_signature
+from ledger.eip712.batch_commit import BatchCommit
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof
 from ledger.records import MeasurementRecord, RecordError, parse_record, record_hash
@@ -164,17 +167,16 @@ def verify_bundle(
         raw = _hex(bundle["batch_signature"], "batch_signature")
         if len(raw) != 65:
             raise _Failed(f"batch_signature must be 65 bytes (r, s, v), got {len(raw)}")
-        try:
-            signer = recover_commit_signer(ledger.domain(), commit, raw)
-        except BadSignature:
-            raise _Failed("batch_signature recovers no key (not a valid ECDSA signature)") from None
-        registered = ledger.signer_at(found.factory_id, found.anchored_block)
-        if signer != found.signer or signer != registered:
-            raise _Failed(
-                f"the batch signature recovers {signer}, but the factory's signer at block "
-                f"{found.anchored_block} was {registered}"
-            )
-        return f"signed by {signer}, the factory's registered key at block {found.anchored_block}"
+        check = check_signature(ledger, found.signer, commit, raw)
+        epochs = ledger.signer_history(found.factory_id)
+        if not check.valid:
+            raise _Failed(_refusal(check, ledger.has_code(found.signer), epochs))
+        how = (
+            f"the contract wallet {found.signer} accepts it (ERC-1271)"
+            if check.by_wallet
+            else f"signed by {found.signer}"
+        )
+        return f"{how}, the signer the contract recorded for this anchor: {_epoch_of(epochs, found)}"
 
     def transaction() -> str:
         found: Anchor = state["anchor"]
@@ -218,6 +220,38 @@ def verify_bundle(
     if evidence_files:
         run.check("evidence", evidence)
     return run.report
+
+
+def _epoch_of(epochs: Sequence[SignerEpoch], anchor: Anchor) -> str:
+    """Where the anchor's signer stands in the factory's key history (an explanation, not a test:
+    the contract recorded the signer in force when the anchor's transaction ran)."""
+    block = anchor.anchored_block
+    index = max(
+        (i for i, e in enumerate(epochs) if e.signer == anchor.signer and e.valid_from_block <= block), default=None
+    )
+    if index is None:
+        return f"the factory's registry has no epoch of it at block {block}"
+    since = f"the factory's signer from block {epochs[index].valid_from_block}"
+    if index + 1 == len(epochs):
+        return since
+    after = epochs[index + 1]
+    if after.valid_from_block == block:
+        return f"{since}; the factory rotated to {after.signer} later in the same block {block}, after this anchor"
+    return f"{since} until its rotation to {after.signer} in block {after.valid_from_block}"
+
+
+def _refusal(check: SignatureCheck, wallet: bool, epochs: Sequence[SignerEpoch]) -> str:
+    """Why the signature is not the recorded signer's, with the recovered key's place in the history."""
+    stored = check.signer
+    if check.recovered is None:
+        said = "batch_signature recovers no key (not a valid ECDSA signature)"
+    else:
+        said = f"the batch signature recovers {check.recovered}"
+        spans = [e for e in epochs if e.signer == check.recovered]
+        if spans:
+            said += f" (the factory's signer from block {spans[0].valid_from_block})"
+    said += f", but the contract recorded {stored} as this anchor's signer"
+    return said + (", a contract wallet that does not accept it (ERC-1271)" if wallet else "")
 
 
 def _hex(value: Any, name: str) -> bytes:

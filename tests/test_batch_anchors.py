@@ -7,7 +7,6 @@ from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
-import solcx
 from eth_abi import encode
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -15,7 +14,6 @@ from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.client import LedgerClient
-from ledger.chain.compiler import solc_path
 from ledger.chain.errors import (
     EmptyBatch,
     InvalidCommitSignature,
@@ -30,6 +28,7 @@ from ledger.chain.errors import (
 )
 from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.eip712.domain import LedgerDomain
+from tests.wallets import deploy_wallet, disable_wallet
 
 NewAccount = Callable[[], LocalAccount]
 GasReport = dict[str, list[int]]
@@ -465,43 +464,6 @@ def test_verify_anchored_record(ledger: LedgerClient, factory_key: LocalAccount)
 
 # --- contract signers (ERC-1271) --------------------------------------------------------------
 
-WALLET_SOURCE = """
-// SPDX-License-Identifier: Apache-2.0
-pragma solidity ^0.8.24;
-/// A minimal ERC-1271 wallet: valid iff its owner's key signed the digest, and only while enabled.
-contract OwnerWallet {
-    address public immutable owner;
-    bool public enabled = true;
-    constructor(address owner_) { owner = owner_; }
-    function disable() external { enabled = false; }
-    function isValidSignature(bytes32 digest, bytes calldata signature) external view returns (bytes4) {
-        if (!enabled || signature.length != 65) return 0xffffffff;
-        address signer = ecrecover(digest, uint8(signature[64]), bytes32(signature[0:32]), bytes32(signature[32:64]));
-        return signer == owner && signer != address(0) ? bytes4(0x1626ba7e) : bytes4(0xffffffff);
-    }
-}
-"""
-
-
-def deploy_wallet(w3: Web3, deployer: LocalAccount, owner: str) -> str:
-    out = solcx.compile_standard(
-        {
-            "language": "Solidity",
-            "sources": {"OwnerWallet.sol": {"content": WALLET_SOURCE}},
-            "settings": {"outputSelection": {"*": {"*": ["abi", "evm.bytecode.object"]}}},
-        },
-        solc_binary=solc_path(),
-    )["contracts"]["OwnerWallet.sol"]["OwnerWallet"]
-    factory = w3.eth.contract(abi=out["abi"], bytecode="0x" + out["evm"]["bytecode"]["object"])
-    tx = factory.constructor(owner).build_transaction(
-        {"from": deployer.address, "nonce": w3.eth.get_transaction_count(deployer.address), "chainId": w3.eth.chain_id}
-    )
-    receipt = w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(deployer.sign_transaction(tx).raw_transaction)
-    )
-    assert receipt["status"] == 1
-    return str(receipt["contractAddress"])
-
 
 def test_contract_wallet_signer(w3: Web3, ledger: LedgerClient, operator: LocalAccount) -> None:
     """ECDSA is tried first for gas; a contract signer is still asked through ERC-1271 when it fails."""
@@ -516,21 +478,17 @@ def test_contract_wallet_signer(w3: Web3, ledger: LedgerClient, operator: LocalA
     ledger.commit_batch(commit, by_owner)
     assert ledger.get_anchor(FACTORY, PERIOD, 1).signer == wallet
     assert ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, by_owner)
+    # the client asks a wallet as the contract does: yes from the wallet, no from a key's address (no
+    # code), from a contract without isValidSignature (a revert), or for another key's signature
+    digest = ledger.commit_digest(commit)
+    assert ledger.wallet_accepts(wallet, digest, by_owner)
+    assert not ledger.wallet_accepts(owner.address, digest, by_owner)
+    assert not ledger.wallet_accepts(ledger.address, digest, by_owner)
+    assert not ledger.wallet_accepts(wallet, digest, signed(ledger, Account.create(), commit)[1])
+    assert ledger.has_code(wallet) and not ledger.has_code(owner.address)
 
     # an ERC-1271 answer can change (unlike ECDSA): a disabled wallet no longer vouches
-    abi = [{"type": "function", "name": "disable", "inputs": [], "outputs": [], "stateMutability": "nonpayable"}]
-    disable = (
-        w3.eth.contract(address=wallet, abi=abi)
-        .functions.disable()
-        .build_transaction(
-            {
-                "from": operator.address,
-                "nonce": w3.eth.get_transaction_count(operator.address),
-                "chainId": w3.eth.chain_id,
-            }
-        )
-    )
-    w3.eth.wait_for_transaction_receipt(w3.eth.send_raw_transaction(operator.sign_transaction(disable).raw_transaction))
+    disable_wallet(w3, operator, wallet)
     assert not ledger.is_anchor_signature_valid(FACTORY, PERIOD, 1, by_owner)
     with pytest.raises(InvalidCommitSignature):
         ledger.commit_batch(*signed(ledger, owner, make_commit(2)))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -18,13 +19,18 @@ import httpx
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from web3 import Web3
 
 from ledger.chain.anvil import free_loopback_port
+from ledger.chain.funding import fund_on_anvil
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
+from tests.builders import batch_json, claim_body, claim_json, example_batch, register_factory
+from tests.signers import anchor_then_rotate_in_one_block, first_bundle, wallet_factory
+from tests.wallets import disable_wallet
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
@@ -70,7 +76,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain)).status_code == 201
     )
     bundle = http.get(f"/records/{batch['records'][0]['id']}/proof").json()
-    yield {"base": base, "batch": batch, "bundle": bundle, "http": http}
+    yield {"base": base, "batch": batch, "bundle": bundle, "http": http, "admin": {"Authorization": f"Bearer {token}"}}
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
 
@@ -174,3 +180,36 @@ def test_factory_and_batch_pages_on_a_phone(browser: Any, site: dict[str, Any]) 
     assert "CN-JS-SZ-0001" in phone.inner_text("main")
     context.close()
     assert errors == []
+
+
+def test_same_block_rotations_and_wallet_signers_are_valid_in_the_browser(page: Any, site: dict[str, Any]) -> None:
+    """The browser checks the signer the contract recorded for the anchor: a rotation later in the
+    anchor's block changes nothing, and a contract wallet is asked through ERC-1271 (eth_call)."""
+    http, admin = site["http"], site["admin"]
+    config = json.loads(re.search(r'<script id="zcl-config"[^>]*>(.*?)</script>', http.get("/verify").text, re.S)[1])
+    w3 = Web3(Web3.HTTPProvider(config["rpcUrl"], request_kwargs={"timeout": 30}))
+    chain = http.get("/chain").json()
+    domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
+
+    key = Account.create()
+    register_factory(http, key, "CN-ROTATE-0001", "Rotating works", admin)
+    rotated = anchor_then_rotate_in_one_block(http, w3, domain, "CN-ROTATE-0001", key, Account.create().address, admin)
+
+    deployer = Account.create()
+    fund_on_anvil(w3, deployer.address)
+    owner, wallet = wallet_factory(http, w3, deployer, "CN-WALLET-0001", admin)
+    submitted = http.post("/batches", json=batch_json(domain, owner, example_batch("CN-WALLET-0001")))
+    assert submitted.status_code == 201, submitted.text
+    claimed = http.post("/claims", json=claim_json(domain, owner, claim_body("CN-WALLET-0001", 1, 100)))
+    assert claimed.status_code == 201 and claimed.json()["signer"] == wallet, claimed.text
+    by_wallet = first_bundle(http, submitted.json())
+
+    for name, bundle, said in (("rotated", rotated, "same block"), ("wallet", by_wallet, "ERC-1271")):
+        verify(page, site, bundle)
+        assert page.get_attribute("#verdict", "class") == "valid", page.inner_text("main")
+        assert said in page.inner_text('li.check[data-check="signature"]')
+        shot(page, f"verify-{name}")
+    disable_wallet(w3, deployer, wallet)
+    verify(page, site, by_wallet)
+    assert page.get_attribute("#verdict", "class") == "invalid"
+    assert page.query_selector("li.check.fail").get_attribute("data-check") == "signature"

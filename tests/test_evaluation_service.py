@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
 from tests.builders import batch_json, claim_json, example_batch, register_factory
 from tests.conftest import ADMIN, Service
+from tests.wallets import deploy_wallet
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FACTORY = "CN-JS-SZ-0001"
@@ -145,3 +147,28 @@ def test_bad_requests_name_the_field(service: Service, year: dict[str, Any]) -> 
         service.http.post("/evaluations", json={"factory_id": "CN-NONE", "year": 2025, "type": "I"}).status_code == 404
     )
     assert service.http.get("/evaluations/nope").status_code == 404
+
+
+def test_a_contract_wallet_evaluator_signs_through_its_owner(
+    service: Service, year: dict[str, Any], new_account: Callable[[], LocalAccount]
+) -> None:
+    """An evaluator that is a contract wallet (ERC-1271) signs with its owner's key, as the contract
+    accepts it; another key is refused naming the wallet."""
+    owner = Account.create()
+    wallet = deploy_wallet(service.w3, new_account(), owner.address)
+    assert service.http.post("/evaluators", json={"address": wallet}, headers=ADMIN).status_code == 200
+    report = evaluate(service)
+    message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": wallet}).json()
+    message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+
+    def sign_with(key: LocalAccount) -> Any:
+        signature = "0x" + sign_typed_data(key, message).hex()
+        return service.http.post(
+            f"/evaluations/{report['id']}/signature", json={"evaluator": wallet, "signature": signature}
+        )
+
+    refused = sign_with(Account.create())
+    assert refused.status_code == 403 and wallet in refused.json()["detail"], refused.text
+    signed = sign_with(owner)
+    assert signed.status_code == 200 and signed.json()["status"] == "anchored", signed.text
+    assert service.ledger.get_report(signed.json()["anchor"]["report_id"]).evaluator == wallet

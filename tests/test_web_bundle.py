@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
@@ -27,6 +28,8 @@ from ledger.records import QUANTITY_KINDS, RECORD_TYPES, UNITS
 from ledger.verify import verify_bundle
 from tests.builders import batch_json, example_batch
 from tests.conftest import Service
+from tests.signers import anchor_then_rotate_in_one_block, wallet_factory
+from tests.wallets import disable_wallet
 
 PROJECT = Path(__file__).resolve().parents[1]
 RUNNER = PROJECT / "web" / "test" / "verify_runner.mjs"
@@ -338,3 +341,31 @@ def test_the_tables_are_the_python_ones() -> None:
         for name, kind in QUANTITY_KINDS.items():
             js_kind = tables["QUANTITY_KINDS"][name]
             assert set(js_kind["dimensions"]) == kind.dimensions and js_kind["consumption"] is kind.consumption
+
+
+def test_same_block_rotations_and_wallet_signers_agree_with_the_contract(
+    service: Service, factory: LocalAccount, new_account: Callable[[], LocalAccount], rpc_url: str
+) -> None:
+    """The signer is the one the contract recorded for the anchor: a rotation later in the anchor's
+    block changes nothing, and a contract wallet is asked (ERC-1271), here as in Python."""
+    w3, contract = service.w3, service.ledger.address
+    rotated = anchor_then_rotate_in_one_block(
+        service.http, w3, service.ledger.domain(), FACTORY, factory, Account.create().address
+    )
+    deployer = new_account()
+    owner, wallet = wallet_factory(service.http, w3, deployer, "CN-WALLET-0001")
+    response = service.http.post("/batches", json=batch_json(service.ledger, owner, example_batch("CN-WALLET-0001")))
+    assert response.status_code == 201, response.text
+    by_wallet = _bundle(service, response.json())
+    cases = [
+        _case("rotated in the same block", rotated, rpc_url=rpc_url, contract=contract, expected=None, w3=w3),
+        _case("contract wallet", by_wallet, rpc_url=rpc_url, contract=contract, expected=None, w3=w3),
+        _case("contract wallet, another key", by_wallet | {"batch_signature": rotated["batch_signature"]},
+              rpc_url=rpc_url, contract=contract, expected="signature", w3=w3),
+    ]  # fmt: skip
+    for mode in ("module", "bundle"):
+        _compare(cases, _run_js(mode, cases), mode)
+    disable_wallet(w3, deployer, wallet)
+    disabled = [_case("wallet disabled", by_wallet, rpc_url=rpc_url, contract=contract, expected="signature", w3=w3)]
+    for mode in ("module", "bundle"):
+        _compare(disabled, _run_js(mode, disabled), mode)

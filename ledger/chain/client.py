@@ -12,11 +12,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from eth_abi import encode as abi_encode
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractLogicError, Web3Exception
+from web3.types import TxParams
 
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.errors import ChainUnavailable, LedgerError, UnknownRevision
@@ -28,6 +31,8 @@ __all__ = ["Anchor", "Broadcast", "LedgerClient", "OnChainClaim", "OnChainReport
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+ERC1271_MAGIC = bytes.fromhex("1626ba7e")
+"""``isValidSignature(bytes32,bytes)``'s selector, which a contract wallet returns to say yes."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,28 @@ class LedgerClient:
     def signer_history(self, factory_id: str) -> list[SignerEpoch]:
         epochs = self._call(self.contract.functions.signerHistory(factory_id))
         return [SignerEpoch(signer, from_block, from_time) for signer, from_block, from_time in epochs]
+
+    def has_code(self, address: str) -> bool:
+        """Whether ``address`` holds code (a contract wallet, say), not just a key's balance."""
+        return bool(rpc(self.w3, lambda: self.w3.eth.get_code(to_checksum_address(address))))
+
+    def wallet_accepts(self, signer: str, digest: bytes, signature: bytes) -> bool:
+        """Whether ``signer``, as a contract wallet, accepts ``signature`` over ``digest`` now (ERC-1271).
+
+        The contract's own test (OpenZeppelin's ``SignatureChecker``): a static call of
+        ``isValidSignature(digest, signature)`` that succeeds and returns at least 32 bytes starting
+        with the magic value ``0x1626ba7e``. An account without code, a revert or any other answer is
+        no; a node that does not answer is :class:`~ledger.chain.errors.ChainUnavailable`.
+        """
+        data = ERC1271_MAGIC + abi_encode(["bytes32", "bytes"], [digest, signature])
+        call: TxParams = {"to": to_checksum_address(signer), "data": HexBytes(data)}
+        try:
+            answer = bytes(rpc(self.w3, lambda: self.w3.eth.call(call)))
+        except ContractLogicError:
+            return False
+        except Web3Exception as exc:
+            raise ChainUnavailable(f"isValidSignature: {exc}") from exc
+        return len(answer) >= 32 and answer[:32] == ERC1271_MAGIC.ljust(32, b"\0")
 
     # --- batch anchors ----------------------------------------------------------------------
 

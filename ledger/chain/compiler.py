@@ -68,20 +68,7 @@ def standard_input(project_root: Path = PROJECT_ROOT) -> dict[str, Any]:
 
 def compile_contracts(project_root: Path = PROJECT_ROOT) -> dict[str, dict[str, Any]]:
     """Compile and return one artifact dict per deployable contract in :data:`CONTRACT_NAMES`."""
-    binary = solc_path(project_root)
-    if not (project_root / "node_modules" / "solc").is_dir():
-        raise CompilerError("the npm solc package is missing: run `npm ci` (./scripts/test does)")
-    try:
-        version = str(get_solc_version(binary))
-    except Exception as exc:  # the wrapper failed to start: node missing, broken install
-        raise CompilerError(f"cannot run {binary}: {exc}") from exc
-    if version != SOLC_VERSION:
-        raise CompilerError(f"solc {version} found but {SOLC_VERSION} is pinned: run `npm ci`")
-    try:
-        output = solcx.compile_standard(standard_input(project_root), solc_binary=binary)
-    except solcx.exceptions.SolcError as exc:
-        raise CompilerError(_solc_messages(exc)) from None
-
+    output = compile_standard_json(standard_input(project_root), project_root)
     artifacts: dict[str, dict[str, Any]] = {}
     for source_name, contracts in output["contracts"].items():
         for name, compiled in contracts.items():
@@ -102,6 +89,29 @@ def compile_contracts(project_root: Path = PROJECT_ROOT) -> dict[str, dict[str, 
     if missing:
         raise CompilerError(f"the compiler produced no artifact for {sorted(missing)}")
     return artifacts
+
+
+def compile_standard_json(standard: dict[str, Any], project_root: Path = PROJECT_ROOT) -> dict[str, Any]:
+    """solc's standard-JSON output for ``standard``, from the pinned compiler (checked first).
+
+    The one way anything here is compiled: the deployed contracts, and the test-only contracts
+    (``tests/contracts/``) that are compiled with the same compiler and :data:`COMPILER_SETTINGS`
+    but never written into the committed artifacts.
+    """
+    binary = solc_path(project_root)
+    if not (project_root / "node_modules" / "solc").is_dir():
+        raise CompilerError("the npm solc package is missing: run `npm ci` (./scripts/test does)")
+    try:
+        version = str(get_solc_version(binary))
+    except Exception as exc:  # the wrapper failed to start: node missing, broken install
+        raise CompilerError(f"cannot run {binary}: {exc}") from exc
+    if version != SOLC_VERSION:
+        raise CompilerError(f"solc {version} found but {SOLC_VERSION} is pinned: run `npm ci`")
+    try:
+        output: dict[str, Any] = solcx.compile_standard(standard, solc_binary=binary)
+    except solcx.exceptions.SolcError as exc:
+        raise CompilerError(_solc_messages(exc)) from None
+    return output
 
 
 def artifact_json(artifact: dict[str, Any]) -> str:

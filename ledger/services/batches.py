@@ -69,7 +69,10 @@ class BatchService:
         batch = signed.batch
         queued = False
         try:
-            signer = authenticate(self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch")
+            signer = authenticate(
+                self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch",
+                message=signed.commit, signature=signed.signature,
+            )  # fmt: skip
         except ChainUnavailable as exc:
             if self.ledger.domain_if_read is None:  # the domain was never read: cannot check what was signed for
                 raise Unavailable(f"the chain does not answer ({exc}); try again later") from exc

@@ -56,7 +56,10 @@ class ClaimService:
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
         """Record a signed claim on chain. Returns the claim and whether this call created it."""
         claim = signed.claim
-        signer = authenticate(self.ledger, signed.domain, claim.factory_id, signed.recovered_signer(), "claim")
+        signer = authenticate(
+            self.ledger, signed.domain, claim.factory_id, signed.recovered_signer(), "claim",
+            message=claim, signature=signed.signature,
+        )  # fmt: skip
         with self.sessions() as session:
             same = rows.by_signature(session, "0x" + signed.signature.hex())
             row = rows.confirmed_overlap(session, claim.registry, claim.block_id, claim.serial_start, claim.serial_end)

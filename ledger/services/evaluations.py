@@ -26,6 +26,7 @@ from ledger.accounting.report import build_report, report_hash
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
+from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.eip712 import ReportCommit
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
@@ -182,12 +183,13 @@ class EvaluationService:
                 raise Conflict(f"evaluation {evaluation_id} is already signed and waiting for its anchor")
             raise Conflict(f"evaluation {evaluation_id} is already anchored as report {current['anchor']['report_id']}")
         commit = self.commit_for(evaluation_id, evaluator)
-        try:
-            signer = commit.recover(self.ledger.domain(), signature)
-        except Exception:  # malformed signature bytes
-            raise RecordError("signature", "not a valid 65-byte ECDSA signature") from None
-        if signer.lower() != commit.evaluator.lower():
-            raise Forbidden(f"the signature was made by {signer}, not by the evaluator {commit.evaluator}")
+        check = check_signature(self.ledger, commit.evaluator, commit, signature)  # as the contract will
+        if check.recovered is None and not check.valid:
+            raise RecordError(
+                "signature", "not a valid 65-byte ECDSA signature, nor one the evaluator accepts as a contract wallet"
+            )
+        if not check.valid:
+            raise Forbidden(f"the signature was made by {check.recovered}, not by the evaluator {commit.evaluator}")
         if not self.ledger.is_evaluator(commit.evaluator):
             raise Forbidden(f"{commit.evaluator} does not hold the evaluator role on chain")
         with self.lifecycle.in_flight(evaluation_id):

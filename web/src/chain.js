@@ -6,13 +6,13 @@
 // reports. The readers below only fetch and reshape; what counts as a pass is decided in checks.js.
 // A failed call becomes a `Failed` whose message reads like ledger.chain.errors.ContractRevert.
 
-import { Contract, JsonRpcProvider, Network, getAddress, id, keccak256 } from 'ethers';
+import { AbiCoder, Contract, JsonRpcProvider, Network, concat, dataLength, dataSlice, getAddress, id, keccak256, zeroPadBytes } from 'ethers';
 
 import artifact from '../../ledger/artifacts/CarbonLedger.json' with { type: 'json' };
 
 import { Failed, show } from './records.js';
 
-const USED = new Set(['getAnchor', 'signerAt', 'revisionCount', 'eip712Domain', 'BatchAnchored']);
+const USED = new Set(['getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored']);
 const ABI = artifact.abi.filter((item) => item.type === 'error' || USED.has(item.name));
 const ERROR_DOCS = (artifact.devdoc && artifact.devdoc.errors) || {};
 
@@ -139,10 +139,36 @@ export async function readDomain(ledger) {
   return { name, version, chainId, verifyingContract };
 }
 
-/** The factory's registered signer at `block`, or null if it had none. */
-export async function readSignerAt(ledger, factoryId, block) {
-  const registered = await call(ledger.signerAt(factoryId, block));
-  return BigInt(registered) === 0n ? null : getAddress(registered);
+/** The factory's signer epochs, oldest first: `{signer, validFromBlock}` (FactoryRegistry.signerHistory). */
+export async function readSignerHistory(ledger, factoryId) {
+  const epochs = await call(ledger.signerHistory(factoryId));
+  return epochs.map((e) => ({ signer: getAddress(e.signer), validFromBlock: Number(e.validFromBlock) }));
+}
+
+/** Whether `address` holds code (a contract wallet, say). */
+export async function hasCode(provider, address) {
+  return (await call(provider.getCode(address))) !== '0x';
+}
+
+// isValidSignature(bytes32,bytes)'s selector: what an ERC-1271 wallet returns to say yes.
+export const ERC1271_MAGIC = '0x1626ba7e';
+
+/**
+ * Whether `signer`, as a contract wallet, accepts `signature` over `digest` now (ERC-1271), tested
+ * as the contract's SignatureChecker tests it: the static call succeeds and returns at least 32
+ * bytes that start with the magic value. No code, a revert or another answer is no; a node that
+ * does not answer throws.
+ */
+export async function walletAccepts(provider, signer, digest, signature) {
+  const data = concat([ERC1271_MAGIC, AbiCoder.defaultAbiCoder().encode(['bytes32', 'bytes'], [digest, signature])]);
+  let answer;
+  try {
+    answer = await provider.call({ to: signer, data });
+  } catch (error) {
+    if (error && error.code === 'CALL_EXCEPTION') return false;
+    throw new Failed(describeError(error));
+  }
+  return dataLength(answer) >= 32 && dataSlice(answer, 0, 32) === zeroPadBytes(ERC1271_MAGIC, 32);
 }
 
 /**

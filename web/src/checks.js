@@ -3,16 +3,18 @@
 // The same checks, in the same order, with the same meaning, so that a bundle passes or fails the
 // same check here as in `zcl verify` (tests/test_web_bundle.py compares the two check by check).
 // Nothing in the bundle is taken on trust: the record hash, the leaf and the root are recomputed
-// from the record and the proof; the contract's code, the anchor, the signer in force at the time
-// and the transaction are read from the chain's JSON-RPC (chain.js); the batch signature is checked
-// against the anchor as stored on chain (its URI as logged), under the EIP-712 domain the contract
-// reports. The first failure skips the checks after it.
+// from the record and the proof; the contract's code, the anchor and the transaction are read from
+// the chain's JSON-RPC (chain.js); the batch signature is checked against the anchor as stored on
+// chain (its URI as logged), under the EIP-712 domain the contract reports, and against the signer
+// the contract recorded for the anchor (ECDSA for a key, ERC-1271 for a contract wallet), the key
+// history only explaining. The first failure skips the checks after it.
 
-import { getAddress, hexlify, sha256 as ethersSha256, verifyTypedData } from 'ethers';
+import { TypedDataEncoder, getAddress, hexlify, sha256 as ethersSha256, verifyTypedData } from 'ethers';
 
 import {
   checksum,
   describeError,
+  hasCode,
   holdsLedger,
   ledgerAt,
   openProvider,
@@ -21,7 +23,8 @@ import {
   readChainId,
   readDomain,
   readRevisionCount,
-  readSignerAt,
+  readSignerHistory,
+  walletAccepts,
 } from './chain.js';
 import {
   Failed,
@@ -62,6 +65,63 @@ async function sha256Hex(bytes) {
   const subtle = globalThis.crypto && globalThis.crypto.subtle;
   if (subtle) return hexlify(new Uint8Array(await subtle.digest('SHA-256', bytes)));
   return ethersSha256(bytes);
+}
+
+// --- who signed ----------------------------------------------------------------------------------
+
+// Half the order of secp256k1: a larger s is the malleable twin, which the contract refuses.
+const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
+
+/**
+ * Whether `signer` signed `commit`, decided as the contract decides (ledger/chain/signatures.py):
+ * canonical ECDSA recovery to `signer` (v 27 or 28, as OpenZeppelin's ECDSA takes), else `signer`
+ * as a contract wallet asked through ERC-1271.
+ */
+async function checkSignature(provider, domain, signer, commit, signature) {
+  const types = { BatchCommit: BATCH_COMMIT_TYPE };
+  let recovered = null;
+  const v = Number.parseInt(signature.slice(-2), 16);
+  const s = BigInt('0x' + signature.slice(66, 130));
+  if ((v === 27 || v === 28) && s <= HALF_N) {
+    try {
+      recovered = verifyTypedData(domain, types, commit, signature);
+    } catch {
+      recovered = null; // no key: r off the curve, or r = s = 0
+    }
+  }
+  if (recovered === signer) return { signer, recovered, byWallet: false, valid: true };
+  const digest = TypedDataEncoder.hash(domain, types, commit);
+  const byWallet = await walletAccepts(provider, signer, digest, signature);
+  return { signer, recovered, byWallet, valid: byWallet };
+}
+
+// Where the anchor's signer stands in the factory's key history: an explanation, not a test.
+function epochOf(epochs, signer, block) {
+  let index = -1;
+  epochs.forEach((e, i) => {
+    if (e.signer === signer && e.validFromBlock <= block) index = i;
+  });
+  if (index < 0) return `the factory's registry has no epoch of it at block ${block}`;
+  const since = `the factory's signer from block ${epochs[index].validFromBlock}`;
+  if (index + 1 === epochs.length) return since;
+  const after = epochs[index + 1];
+  if (after.validFromBlock === block) {
+    return `${since}; the factory rotated to ${after.signer} later in the same block ${block}, after this anchor`;
+  }
+  return `${since} until its rotation to ${after.signer} in block ${after.validFromBlock}`;
+}
+
+function refusal(check, wallet, epochs) {
+  let said;
+  if (check.recovered === null) {
+    said = 'batch_signature recovers no key (not a valid ECDSA signature)';
+  } else {
+    said = `the batch signature recovers ${check.recovered}`;
+    const span = epochs.find((e) => e.signer === check.recovered);
+    if (span) said += ` (the factory's signer from block ${span.validFromBlock})`;
+  }
+  said += `, but the contract recorded ${check.signer} as this anchor's signer`;
+  return said + (wallet ? ', a contract wallet that does not accept it (ERC-1271)' : '');
 }
 
 export const BUNDLE_FIELDS = [
@@ -207,19 +267,13 @@ export async function verifyBundle(bundle, { rpcUrl, contract, chainId, evidence
     };
     const raw = hexArg(bundle.batch_signature, 'batch_signature');
     if (raw.length !== 65) throw new Failed(`batch_signature must be 65 bytes (r, s, v), got ${raw.length}`);
-    let signer;
-    try {
-      signer = verifyTypedData(domain, { BatchCommit: BATCH_COMMIT_TYPE }, commit, hexlify(raw));
-    } catch (error) {
-      throw new Failed(`the batch signature does not recover a signer: ${describeError(error)}`);
-    }
-    const registered = await readSignerAt(state.ledger, found.factoryId, found.anchoredBlock);
-    if (signer !== getAddress(found.signer) || signer !== registered) {
-      throw new Failed(
-        `the batch signature recovers ${signer}, but the factory's signer at block ${found.anchoredBlock} was ${registered}`,
-      );
-    }
-    return `signed by ${signer}, the factory's registered key at block ${found.anchoredBlock}`;
+    const check = await checkSignature(provider, domain, getAddress(found.signer), commit, hexlify(raw));
+    const epochs = await readSignerHistory(state.ledger, found.factoryId);
+    if (!check.valid) throw new Failed(refusal(check, await hasCode(provider, check.signer), epochs));
+    const how = check.byWallet
+      ? `the contract wallet ${check.signer} accepts it (ERC-1271)`
+      : `signed by ${check.signer}`;
+    return `${how}, the signer the contract recorded for this anchor: ${epochOf(epochs, check.signer, found.anchoredBlock)}`;
   };
 
   const transaction = async () => {
