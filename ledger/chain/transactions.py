@@ -2,12 +2,13 @@
 
 Transactions are built, signed with eth-account and sent raw under one nonce lock, and their receipts
 awaited (with confirmations when asked); a failed one is replayed as a call so the contract's own
-error names the cause. Every request turns a dead connection into
-:class:`~ledger.chain.errors.ChainUnavailable`.
+error names the cause. Every request turns a dead connection, or an answer that is not JSON-RPC
+(a proxy's HTML error page, garbage), into :class:`~ledger.chain.errors.ChainUnavailable`.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable
@@ -16,7 +17,14 @@ from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
+from web3.exceptions import (
+    BadResponseFormat,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.types import TxParams
 
 from ledger import faults
@@ -31,6 +39,10 @@ from ledger.chain.errors import (
 
 T = TypeVar("T")
 GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
+NOT_JSON_RPC = (json.JSONDecodeError, UnicodeDecodeError, BadResponseFormat)
+"""What web3 raises when the endpoint's answer is not JSON-RPC: a body that is not JSON (an HTML
+error page with status 200), not UTF-8, or JSON without ``jsonrpc``/``result``/``error``. A proxy's
+error page with an error status comes as ``requests.HTTPError``, an OSError."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,8 @@ class Sender:
             raise TransactionTimeout("0x" + tx_hash.hex(), self.timeout) from None
         except OSError as exc:
             raise unreachable(w3, exc) from exc
+        except NOT_JSON_RPC as exc:
+            raise garbled(w3) from exc
         except ContractRevert:
             raise
         except Web3Exception as exc:
@@ -138,13 +152,28 @@ def result_of(receipt: Any) -> TxResult:
 
 
 def rpc(w3: Web3, request: Callable[[], T]) -> T:
-    """Run one request to the node, turning a dead connection into :class:`ChainUnavailable`."""
+    """Run one request to the node, turning a dead connection, an answer that is not JSON-RPC or a
+    JSON-RPC error into :class:`ChainUnavailable` (a contract's revert stays what it is)."""
     try:
         return request()
     except OSError as exc:
         raise unreachable(w3, exc) from exc
+    except NOT_JSON_RPC as exc:
+        raise garbled(w3) from exc
+    except TransactionNotFound:
+        raise
+    except Web3RPCError as exc:  # a JSON-RPC error object: a node (or proxy) refusing, rate limiting
+        raise ChainUnavailable(f"the chain at {_endpoint(w3)} answered with an error: {exc}") from exc
 
 
 def unreachable(w3: Web3, exc: OSError) -> ChainUnavailable:
-    endpoint = getattr(w3.provider, "endpoint_uri", w3.provider)
-    return ChainUnavailable(f"the chain at {endpoint} did not answer: {exc}")
+    return ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer: {exc}")
+
+
+def garbled(w3: Web3) -> ChainUnavailable:
+    """The error for an answer that is not JSON-RPC; the body is not quoted (it may be a whole page)."""
+    return ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer with JSON-RPC (a proxy's error page?)")
+
+
+def _endpoint(w3: Web3) -> object:
+    return getattr(w3.provider, "endpoint_uri", w3.provider)
