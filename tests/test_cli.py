@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 
-from ledger.chain.anvil import free_loopback_port
+from ledger.chain.anvil import STATE_MARK, free_loopback_port
 
 pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
 ZCL = str(Path(sys.executable).with_name("zcl"))
@@ -666,16 +666,18 @@ def test_serve_on_a_busy_port_fails_before_ready(tmp_path: Path) -> None:
     assert not (tmp_path / "data" / "chain" / "endpoint.json").exists()
 
 
-def _anvil_pids(state_file: Path) -> list[int]:
-    """Processes running anvil on this (unique, temporary) state file."""
+def anvil_pids(state_file: Path) -> list[int]:
+    """Live processes running anvil on this (unique, temporary) state file, found by the mark the
+    launcher puts in anvil's environment (its command line names the file only when it exists).
+    A dead process not yet reaped (a zombie) shows an empty environment, so it is not counted."""
+    mark = f"{STATE_MARK}={state_file}".encode()
     pids = []
-    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+    for environ in Path("/proc").glob("[0-9]*/environ"):
         try:
-            argv = cmdline.read_bytes().split(b"\0")
+            if mark in environ.read_bytes().split(b"\0"):
+                pids.append(int(environ.parent.name))
         except OSError:
             continue
-        if b"--state" in argv and str(state_file).encode() in argv:
-            pids.append(int(cmdline.parent.name))
     return pids
 
 
@@ -687,13 +689,13 @@ def test_sigterm_stops_the_service_and_its_chain(tmp_path: Path) -> None:
     svc = Service(tmp_path, port, env)
     svc.start()
     state_file = tmp_path / "data" / "chain" / "anvil-state.json"
-    assert _anvil_pids(state_file), "cannot find the service's anvil"
+    assert anvil_pids(state_file), "cannot find the service's anvil"
     assert svc.process is not None
     process, svc.process = svc.process, None
     process.send_signal(signal.SIGTERM)
     code = process.wait(timeout=STOP_TIMEOUT)
     time.sleep(0.5)
-    orphans = _anvil_pids(state_file)
+    orphans = anvil_pids(state_file)
     for pid in orphans:  # clean up after the bug, then report it
         os.kill(pid, signal.SIGTERM)
     assert not orphans, "anvil outlived `zcl serve` after SIGTERM"

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -11,7 +18,8 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ledger.chain.anvil import Anvil, AnvilError, free_loopback_port, rpc_answers
+from ledger.chain.anvil import PROJECT_ROOT, Anvil, AnvilError, free_loopback_port, rpc_answers
+from ledger.chain.anvil_state import StateLocked
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment, write_deployment
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.session import connect, serve_chain
@@ -120,3 +128,93 @@ def test_an_explicit_contract_address_is_used_as_is(
 
 def test_nothing_answers_on_a_closed_port() -> None:
     assert rpc_answers(f"http://127.0.0.1:{free_loopback_port()}", timeout=0.5) is None
+
+
+# --- one owner, dies with it, saved whole -------------------------------------------------------
+
+LINUX_ONLY = pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG and /proc are Linux's")
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped by its new parent, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def test_a_second_owner_of_a_state_file_is_refused_naming_the_holder(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with Anvil(state_file=state) as first:
+        lock = f"{state}.lock"
+        with pytest.raises(StateLocked, match=rf"{re.escape(lock)} is held by process {os.getpid()}"):
+            Anvil(state_file=state, startup_timeout=5).start()
+        assert rpc_answers(first.rpc_url) == 31337  # the refused one touched nothing of the first
+    with Anvil(state_file=state) as again:  # released by a clean stop
+        assert again.running
+
+
+@LINUX_ONLY
+def test_anvil_dies_with_its_launcher_and_the_dead_launchers_lock_blocks_nothing(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    launcher = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from ledger.chain.anvil import Anvil; "
+         "a = Anvil(state_file=Path(sys.argv[1])).start(); print(a.pid, a.rpc_url, flush=True); time.sleep(600)",
+         str(state)],
+        cwd=PROJECT_ROOT, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    assert launcher.stdout is not None
+    pid_text, url = launcher.stdout.readline().split()
+    anvil_pid = int(pid_text)
+    assert alive(anvil_pid) and rpc_answers(url) == 31337
+    launcher.send_signal(signal.SIGKILL)  # no handler, no atexit, no finally
+    launcher.wait(timeout=10)
+    deadline = time.monotonic() + 5
+    while alive(anvil_pid):
+        assert time.monotonic() < deadline, "anvil outlived its SIGKILLed launcher"
+        time.sleep(0.05)
+    assert rpc_answers(url, timeout=0.5) is None
+    assert json.loads(Path(f"{state}.lock").read_text())["pid"] == launcher.pid  # the dead holder's record
+    with Anvil(state_file=state, startup_timeout=10) as anvil:  # the kernel released its flock
+        assert anvil.running
+
+
+def lost_blocks_after_killing_anvil(state: Path, rng: random.Random) -> tuple[float, int]:
+    """Mine ~20 blocks/s for a random while, SIGKILL anvil alone, restart it from the state file.
+    Returns how long before the kill the newest restored block was mined, and how many were lost."""
+    anvil = Anvil(state_file=state).start()
+    w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+    mined_at = {w3.eth.block_number: time.monotonic()}
+    until = time.monotonic() + rng.uniform(0.3, 1.5)
+    while time.monotonic() < until:
+        w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        mined_at[w3.eth.block_number] = time.monotonic()
+        time.sleep(0.05)
+    height = max(mined_at)
+    assert anvil.pid is not None
+    os.kill(anvil.pid, signal.SIGKILL)
+    killed_at = time.monotonic()
+    anvil.stop()  # anvil is dead: nothing is saved, the lock is released
+    with Anvil(state_file=state) as again:  # a torn file would not load: anvil refuses it
+        restored = Web3(Web3.HTTPProvider(again.rpc_url)).eth.block_number
+    assert restored <= height
+    return killed_at - mined_at.get(restored, killed_at), height - restored
+
+
+@pytest.mark.parametrize("trials", [3, pytest.param(20, marks=pytest.mark.long)])
+def test_a_killed_anvil_restarts_from_a_whole_state_file_missing_only_its_last_half_second(
+    tmp_path: Path, trials: int
+) -> None:
+    state, rng = tmp_path / "state.json", random.Random(trials)
+    with Anvil(state_file=state) as anvil:  # a clean stop saves everything
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url))
+        for _ in range(3):
+            w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+        height = w3.eth.block_number
+    with Anvil(state_file=state) as anvil:
+        assert Web3(Web3.HTTPProvider(anvil.rpc_url)).eth.block_number == height
+    windows, lost = zip(*(lost_blocks_after_killing_anvil(state, rng) for _ in range(trials)), strict=True)
+    print(f"SIGKILL of anvil alone, {trials} trials: lost blocks {list(lost)}, "
+          f"lost window max {max(windows):.2f} s")  # fmt: skip
+    assert max(windows) <= Anvil().save_interval + 0.5, windows

@@ -1,13 +1,19 @@
 """Start and stop a local anvil chain from the project's ``node_modules``.
 
 anvil comes from the npm package ``@foundry-rs/anvil``, whose platform package ships the binary,
-so nothing is downloaded at run time. With a state file the chain is dumped on a clean stop (and
-every few seconds while it runs) and loaded on the next start, so a local chain survives a restart
-of the service.
+so nothing is downloaded at run time. With a state file the chain is loaded from it on start and
+saved to it while it runs and on a clean stop (:mod:`ledger.chain.anvil_state`: one owner, atomic
+saves), so a local chain survives a restart of the service, or a crash minus its last moments.
+
+anvil dies with the process that launched it, however that process dies: on Linux the kernel
+sends it SIGKILL when its parent goes (``PR_SET_PDEATHSIG``). Elsewhere a SIGKILLed launcher
+leaves anvil running until the next start on the same state file kills it (see
+:func:`~ledger.chain.anvil_state.end_orphan`).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
@@ -16,18 +22,24 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
+from ledger.chain.anvil_state import StateLock, StateSaver, end_orphan
 from ledger.errors import SetupError
 
 log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHAIN_ID = 31337
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+STATE_MARK = "ZCL_ANVIL_STATE"
+"""Set in anvil's environment to its state file, so tests can find the process a service started."""
 _PLATFORMS = {
     ("Linux", "x86_64"): "linux-amd64",
     ("Linux", "aarch64"): "linux-arm64",
@@ -84,6 +96,26 @@ def rpc_answers(url: str, timeout: float = 1.0) -> int | None:
         return None
 
 
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` that makes the child get SIGKILL when its parent dies (Linux), else None.
+
+    The kernel signals on the death of the parent *thread* that forked, so start anvil from a
+    thread that lives as long as it should (``zcl serve`` starts it from its main thread).
+    """
+    if sys.platform != "linux":
+        return None
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded before the fork: the child only calls into it
+    parent = os.getpid()
+
+    def preexec() -> None:
+        if libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0) != 0:
+            os._exit(127)
+        if os.getppid() != parent:  # the parent died between fork and prctl: nobody would signal
+            os._exit(127)
+
+    return preexec
+
+
 class Anvil:
     """One anvil process on a loopback port. Use as a context manager, or call start() and stop()."""
 
@@ -94,17 +126,23 @@ class Anvil:
         log_file: Path | None = None,
         port: int | None = None,
         chain_id: int = DEFAULT_CHAIN_ID,
-        state_interval: int = 5,
+        save_interval: float = 0.5,
         startup_timeout: float = 30.0,
     ) -> None:
         self.state_file = state_file
         self.log_file = log_file
         self.port = port
         self.chain_id = chain_id
-        self.state_interval = state_interval
+        self.save_interval = save_interval
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
         self._log_handle: object | None = None
+        self._lock = StateLock(state_file) if state_file is not None else None
+        self._saver: StateSaver | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid if self._process is not None else None
 
     @property
     def rpc_url(self) -> str:
@@ -120,13 +158,32 @@ class Anvil:
         if self.running:
             return self
         binary = anvil_binary()
+        if self._lock is not None:
+            end_orphan(self._lock.acquire(), self.chain_id)
+        try:
+            self._start(binary)
+        except BaseException:
+            if self._lock is not None:
+                self._lock.release()
+            raise
+        if self._lock is not None and self.state_file is not None:
+            self._lock.record(anvil_pid=self.pid, port=self.port)
+            self._saver = StateSaver(self.state_file, self.rpc_url, self.save_interval).start()
+        return self
+
+    def save(self) -> None:
+        """Save the chain to the state file now (between the saver's rounds)."""
+        if self._saver is not None:
+            self._saver.save()
+
+    def _start(self, binary: Path) -> None:
         attempts = 1 if self.port is not None else 3
         for attempt in range(attempts):
             port = self.port if self.port is not None else free_loopback_port()
             try:
                 self._launch(binary, port)
                 self.port = port
-                return self
+                return
             except AnvilError:
                 if attempt == attempts - 1:
                     raise
@@ -143,16 +200,22 @@ class Anvil:
             "--port", str(port),
             "--chain-id", str(self.chain_id),
         ]  # fmt: skip
+        env = dict(os.environ)
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
-            command += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+            env[STATE_MARK] = str(self.state_file)
+            if self.state_file.exists():  # anvil only loads it; StateSaver writes it, atomically
+                command += ["--load-state", str(self.state_file)]
         if self.log_file is not None:
             self.log_file.parent.mkdir(parents=True, exist_ok=True)
             out = open(self.log_file, "ab")  # noqa: SIM115 - closed in stop()
         else:
             out = subprocess.DEVNULL  # type: ignore[assignment]
         self._log_handle = out
-        self._process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        # Its own session, so a Ctrl-C meant for the service does not kill anvil before it is saved.
+        self._process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True, preexec_fn=die_with_parent()
+        )
         deadline = time.monotonic() + self.startup_timeout
         url = f"http://127.0.0.1:{port}"
         while time.monotonic() < deadline:
@@ -165,16 +228,29 @@ class Anvil:
             chain_id = rpc_answers(url, timeout=0.5)
             if chain_id is not None and self._process.poll() is None:
                 if chain_id != self.chain_id:
-                    self.stop()
+                    self._terminate()
                     raise AnvilError(f"port {port} answers with chain id {chain_id}, not anvil's {self.chain_id}")
                 log.info("anvil answers at %s (chain id %d)", url, chain_id)
                 return
             time.sleep(0.05)
-        self.stop()
+        self._terminate()
         raise AnvilError(f"anvil did not answer on {url} within {self.startup_timeout:.0f} s")
 
     def stop(self, timeout: float = 15.0) -> None:
-        """Stop anvil with SIGTERM, so it dumps its state file, and kill it if it does not exit."""
+        """Save the state file, stop anvil with SIGTERM (kill it if it does not exit), release the lock."""
+        saver, self._saver = self._saver, None
+        if saver is not None:
+            saver.stop()
+            if self.running:
+                try:
+                    saver.save()
+                except (OSError, ValueError) as exc:
+                    log.error("could not save the chain state on stop: %s", exc)
+        self._terminate(timeout)
+        if self._lock is not None:
+            self._lock.release()
+
+    def _terminate(self, timeout: float = 15.0) -> None:
         process, self._process = self._process, None
         if process is not None and process.poll() is None:
             process.send_signal(signal.SIGTERM)

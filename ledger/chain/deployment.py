@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,11 +58,14 @@ def open_ledger(
     address: str | None = None,
     deploy_if_missing: bool = True,
     receipt_timeout: float = 120.0,
+    before_record: Callable[[], None] | None = None,
 ) -> tuple[LedgerClient, Deployment | None, bool]:
     """The ledger to use: ``address`` if given, else the recorded one, else a new deployment.
 
     Returns the client, the deployment record (None for an explicit address) and whether this
-    call deployed the contract.
+    call deployed the contract. ``before_record`` runs between a deployment and its record (a
+    local chain saves its state there, so a crash never leaves a record of a contract the
+    restored chain lacks).
     """
     if address is not None:
         client = LedgerClient(w3, address, operator, receipt_timeout=receipt_timeout)
@@ -86,6 +90,8 @@ def open_ledger(
         raise DeploymentError("deploying needs the operator key")
     client, tx = LedgerClient.deploy(w3, operator, receipt_timeout=receipt_timeout)
     record = Deployment(chain_id, client.address, tx.block_number, tx.tx_hash, operator.address)
+    if before_record is not None:
+        before_record()
     write_deployment(record_file, record)
     return client, record, True
 

@@ -1,8 +1,9 @@
 """Getting a chain to talk to: the configured one, or a local anvil kept in the data directory.
 
 ``ZCL_RPC_URL`` names an existing chain and nothing is launched. Without it, `zcl serve` starts
-anvil with its state file in the data directory and writes the endpoint where the other `zcl`
-commands look for it.
+anvil with its state file in the data directory (owned by the serving process, saved while it
+runs, see :mod:`ledger.chain.anvil_state`) and writes the endpoint where the other `zcl` commands
+look for it.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
             settings.deployment_file,
             address=settings.contract_address,
             receipt_timeout=settings.receipt_timeout,
+            before_record=anvil.save if anvil is not None else None,
         )
         if anvil is not None:
             _write_endpoint(settings, rpc_url)

@@ -2,8 +2,8 @@
 
 Transactions are built, signed with eth-account and sent raw under one nonce lock, and their receipts
 awaited (with confirmations when asked); a failed one is replayed as a call so the contract's own
-error names the cause. Every request turns a dead connection into
-:class:`~ledger.chain.errors.ChainUnavailable`.
+error names the cause. Every request turns a dead connection, or an answer that is not JSON-RPC
+(a proxy's HTML error page, garbage), into :class:`~ledger.chain.errors.ChainUnavailable`.
 
 Relayed items (batches, claims, reports) use the two halves separately — :meth:`Sender.broadcast`
 then :meth:`Sender.receipt` — so the caller can record the transaction before it leaves and, later,
@@ -13,16 +13,25 @@ of sending a second copy.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
-from web3.exceptions import ContractLogicError, TimeExhausted, TransactionNotFound, Web3Exception
+from web3.exceptions import (
+    BadResponseFormat,
+    ContractLogicError,
+    TimeExhausted,
+    TransactionNotFound,
+    Web3Exception,
+    Web3RPCError,
+)
 from web3.types import TxParams
 
 from ledger import faults
@@ -39,6 +48,10 @@ T = TypeVar("T")
 GAS_HEADROOM = 1.25  # estimates are exact for EOAs; ERC-1271 signers need room for the 63/64 rule
 FEE_BUMP = 1.25
 """A replacement pays this much more than the transaction it replaces (nodes ask for at least 10 %)."""
+NOT_JSON_RPC = (json.JSONDecodeError, UnicodeDecodeError, BadResponseFormat)
+"""What web3 raises when the endpoint's answer is not JSON-RPC: a body that is not JSON (an HTML
+error page with status 200), not UTF-8, or JSON without ``jsonrpc``/``result``/``error``. A proxy's
+error page with an error status comes as ``requests.HTTPError``, an OSError."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +99,8 @@ class Sender:
     def send(self, fn: Any, chain_id: int) -> Any:
         """Send one transaction and return its receipt (buried under ``confirmations`` blocks)."""
         sent = self.broadcast(fn, chain_id)
-        try:
+        with self._answers(sent.tx_hash, self.timeout):
             receipt = self._confirmed_receipt(HexStr(sent.tx_hash))
-        except TimeExhausted:
-            raise TransactionTimeout(sent.tx_hash, self.timeout) from None
-        except OSError as exc:
-            raise unreachable(self.w3, exc) from exc
-        except Web3Exception as exc:
-            raise ChainUnavailable(str(exc)) from exc
         if receipt["status"] != 1:
             raise self.failure(receipt)
         return receipt
@@ -114,32 +121,25 @@ class Sender:
         A revert found by the gas estimate raises the contract's error before anything is sent.
         """
         w3, address = self.w3, self.account.address
-        try:
-            with self.lock:
-                fields: dict[str, Any] = {"from": address, "chainId": chain_id}
-                if replacing is not None:
-                    old = w3.eth.get_transaction(HexStr(replacing))
-                    fields["nonce"] = old["nonce"]
-                else:
-                    fields["nonce"] = w3.eth.get_transaction_count(address, "pending")
-                try:
-                    fields["gas"] = int(fn.estimate_gas({"from": address}) * GAS_HEADROOM)
-                    tx = fn.build_transaction(fields)
-                except ContractLogicError as exc:
-                    raise revert_of(exc) from None
-                if replacing is not None:
-                    _bump_fees(tx, old)
-                signed = self.account.sign_transaction(tx)
-                sent = Broadcast("0x" + bytes(signed.hash).hex(), int(tx["nonce"]))
-                if record is not None:
-                    record(sent)
-                w3.eth.send_raw_transaction(signed.raw_transaction)
-        except OSError as exc:
-            raise unreachable(w3, exc) from exc
-        except (ContractRevert, TransactionNotFound):
-            raise
-        except Web3Exception as exc:
-            raise ChainUnavailable(str(exc)) from exc
+        with self._answers(None, self.timeout), self.lock:
+            fields: dict[str, Any] = {"from": address, "chainId": chain_id}
+            if replacing is not None:
+                old = w3.eth.get_transaction(HexStr(replacing))
+                fields["nonce"] = old["nonce"]
+            else:
+                fields["nonce"] = w3.eth.get_transaction_count(address, "pending")
+            try:
+                fields["gas"] = int(fn.estimate_gas({"from": address}) * GAS_HEADROOM)
+                tx = fn.build_transaction(fields)
+            except ContractLogicError as exc:
+                raise revert_of(exc) from None
+            if replacing is not None:
+                _bump_fees(tx, old)
+            signed = self.account.sign_transaction(tx)
+            sent = Broadcast("0x" + bytes(signed.hash).hex(), int(tx["nonce"]))
+            if record is not None:
+                record(sent)
+            w3.eth.send_raw_transaction(signed.raw_transaction)
         faults.sent()
         return sent
 
@@ -147,14 +147,8 @@ class Sender:
         """The receipt once mined (no confirmations: finality is the watcher's); the contract's
         error when it failed; :class:`TransactionTimeout` when not mined within ``timeout``."""
         timeout = self.timeout if timeout is None else timeout
-        try:
+        with self._answers(tx_hash, timeout):
             receipt = self.w3.eth.wait_for_transaction_receipt(HexStr(tx_hash), timeout=timeout, poll_latency=0.05)
-        except TimeExhausted:
-            raise TransactionTimeout(tx_hash, timeout) from None
-        except OSError as exc:
-            raise unreachable(self.w3, exc) from exc
-        except Web3Exception as exc:
-            raise ChainUnavailable(str(exc)) from exc
         if receipt["status"] != 1:
             raise self.failure(receipt)
         return receipt
@@ -163,7 +157,7 @@ class Sender:
         """Whether a sent transaction is mined, waiting in the pool, or gone."""
         key = HexStr(tx_hash)
         w3 = self.w3
-        try:
+        with self._answers(tx_hash, self.timeout):
             try:
                 return TxState(w3.eth.get_transaction_receipt(key), False)
             except TransactionNotFound:
@@ -173,8 +167,21 @@ class Sender:
             except TransactionNotFound:
                 return TxState(None, False)
             return TxState(None, found.get("blockNumber") is None)
+
+    @contextmanager
+    def _answers(self, tx_hash: str | None, timeout: float) -> Iterator[None]:
+        """The chain's failures as ours: no receipt in time, a dead connection, an answer that is not
+        JSON-RPC, any other node error; a contract's revert stays what it is."""
+        try:
+            yield
+        except TimeExhausted:
+            raise TransactionTimeout(tx_hash or "?", timeout) from None
         except OSError as exc:
-            raise unreachable(w3, exc) from exc
+            raise unreachable(self.w3, exc) from exc
+        except NOT_JSON_RPC as exc:
+            raise garbled(self.w3) from exc
+        except (ContractRevert, TransactionNotFound):
+            raise
         except Web3Exception as exc:
             raise ChainUnavailable(str(exc)) from exc
 
@@ -245,13 +252,28 @@ def result_of(receipt: Any) -> TxResult:
 
 
 def rpc(w3: Web3, request: Callable[[], T]) -> T:
-    """Run one request to the node, turning a dead connection into :class:`ChainUnavailable`."""
+    """Run one request to the node, turning a dead connection, an answer that is not JSON-RPC or a
+    JSON-RPC error into :class:`ChainUnavailable` (a contract's revert stays what it is)."""
     try:
         return request()
     except OSError as exc:
         raise unreachable(w3, exc) from exc
+    except NOT_JSON_RPC as exc:
+        raise garbled(w3) from exc
+    except TransactionNotFound:
+        raise
+    except Web3RPCError as exc:  # a JSON-RPC error object: a node (or proxy) refusing, rate limiting
+        raise ChainUnavailable(f"the chain at {_endpoint(w3)} answered with an error: {exc}") from exc
 
 
 def unreachable(w3: Web3, exc: OSError) -> ChainUnavailable:
-    endpoint = getattr(w3.provider, "endpoint_uri", w3.provider)
-    return ChainUnavailable(f"the chain at {endpoint} did not answer: {exc}")
+    return ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer: {exc}")
+
+
+def garbled(w3: Web3) -> ChainUnavailable:
+    """The error for an answer that is not JSON-RPC; the body is not quoted (it may be a whole page)."""
+    return ChainUnavailable(f"the chain at {_endpoint(w3)} did not answer with JSON-RPC (a proxy's error page?)")
+
+
+def _endpoint(w3: Web3) -> object:
+    return getattr(w3.provider, "endpoint_uri", w3.provider)
