@@ -164,7 +164,6 @@ def test_sigkill_of_the_service_takes_its_anvil_along_and_the_restart_owns_the_c
         local.assert_anchored(factory_id, batch, timeout=0)
 
 
-@pytest.mark.xfail(reason="needs BatchService.watch (lead)", strict=False)
 @pytest.mark.parametrize("victim", ["service", "anvil"])
 @pytest.mark.parametrize("trials", TRIALS)
 def test_an_anchor_the_crash_lost_is_anchored_again_from_the_database(local: Local, victim: str, trials: int) -> None:

@@ -240,13 +240,8 @@ class LedgerClient:
 
     def anchored_tx(self, factory_id: str, period: str, revision: int, anchored_block: int) -> str | None:
         """The transaction that anchored a revision, from its ``BatchAnchored`` event — whoever sent it."""
-        event = self.contract.events.BatchAnchored
         filters = {"factoryKey": keccak(text=factory_id), "periodKey": keccak(text=period), "revision": revision}
-        logs = rpc(
-            self.w3,
-            lambda: event.get_logs(from_block=anchored_block, to_block=anchored_block, argument_filters=filters),
-        )
-        return "0x" + logs[0]["transactionHash"].hex() if logs else None
+        return self._event_tx(self.contract.events.BatchAnchored, anchored_block, filters)
 
     def anchored_uri(self, factory_id: str, period: str, revision: int, anchored_block: int) -> str:
         """A revision's URI, from its ``BatchAnchored`` event in the block that anchored it.
@@ -314,14 +309,7 @@ class LedgerClient:
 
     def claim_tx(self, claim_id: int, claimed_block: int) -> str | None:
         """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
-        event = self.contract.events.RetirementClaimed
-        logs = rpc(
-            self.w3,
-            lambda: event.get_logs(
-                from_block=claimed_block, to_block=claimed_block, argument_filters={"claimId": claim_id}
-            ),
-        )
-        return "0x" + logs[0]["transactionHash"].hex() if logs else None
+        return self._event_tx(self.contract.events.RetirementClaimed, claimed_block, {"claimId": claim_id})
 
     def claim_of(self, registry: str, block_id: str, serial: int) -> OnChainClaim | None:
         """The claim holding unit ``serial`` of a block, or None when it is unclaimed."""
@@ -377,14 +365,7 @@ class LedgerClient:
 
     def report_tx(self, report_id: int, anchored_block: int) -> str | None:
         """The transaction that anchored a report, from its ``ReportAnchored`` event in its block."""
-        event = self.contract.events.ReportAnchored
-        logs = rpc(
-            self.w3,
-            lambda: event.get_logs(
-                from_block=anchored_block, to_block=anchored_block, argument_filters={"reportId": report_id}
-            ),
-        )
-        return "0x" + logs[0]["transactionHash"].hex() if logs else None
+        return self._event_tx(self.contract.events.ReportAnchored, anchored_block, {"reportId": report_id})
 
     def reports_for(self, factory_id: str, year: int, report_type: str) -> list[int]:
         """The ids of a factory's reports of one type for one year, oldest first."""
@@ -438,6 +419,11 @@ class LedgerClient:
         return int(event["args"]["reportId"])
 
     # --- plumbing ---------------------------------------------------------------------------
+
+    def _event_tx(self, event: Any, block: int, filters: dict[str, Any]) -> str | None:
+        """The transaction of the one event matching ``filters`` in ``block`` (None when there is none)."""
+        logs = rpc(self.w3, lambda: event.get_logs(from_block=block, to_block=block, argument_filters=filters))
+        return "0x" + logs[0]["transactionHash"].hex() if logs else None
 
     def _call(self, fn: ContractFunction) -> Any:
         try:

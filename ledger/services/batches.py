@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
+from ledger.chain.signatures import check_signature
 from ledger.eip712 import BatchCommit
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.records import check_factory_id, check_period
@@ -332,9 +333,11 @@ class BatchRelay(StoredRelay):
             registered = self.ledger.current_signer(row.factory_id)
         except chain_errors.UnknownFactory:
             return f"factory {row.factory_id} is not registered"
-        if registered.lower() != row.signer.lower():
-            return f"signed by {row.signer}, but factory {row.factory_id}'s registered signer is {registered}"
-        return None
+        if registered.lower() == row.signer.lower():
+            return None
+        if check_signature(self.ledger, registered, _commit_of(row), bytes.fromhex(row.signature[2:])).valid:
+            return None  # a contract-wallet signer (ERC-1271) accepts its owner's signature
+        return f"signed by {row.signer}, but factory {row.factory_id}'s registered signer is {registered}"
 
 
 def _commit_of(row: BatchRow) -> BatchCommit:
