@@ -122,6 +122,11 @@ class Chain:
                     )
         return found
 
+    def pool_status(self) -> tuple[int, int]:
+        """How many transactions the pool holds: (pending, queued behind a nonce gap)."""
+        status = self.rpc("txpool_status")
+        return int(status["pending"], 16), int(status["queued"], 16)
+
     def copies(self, calldata: str) -> list[PoolTx]:
         """The pooled transactions carrying exactly ``calldata`` (whoever sent them)."""
         calldata = calldata.lower()

@@ -7,7 +7,8 @@ database must agree (:mod:`tests.agreement`): every accepted batch and claim on 
 and in the database, nothing the database calls anchored missing on chain, every proof handed out
 verifying. A trial's findings are counted, not raised at once, so that a failing run says how often;
 each test prints one line of figures and writes it to ``test-artifacts/chain-truth.txt`` (for the
-README's Reliability table). A short run by default; 20 trials each under ``--all``.
+README's Reliability table), and every finding to ``test-artifacts/chain-truth/<scenario>.txt``.
+A short run by default; 20 trials each under ``--all``.
 """
 
 from __future__ import annotations
@@ -100,13 +101,18 @@ class Tally:
     items: int = 0
     findings: Findings = field(default_factory=Findings)
     failed_trials: int = 0
+    _seen: set[str] = field(default_factory=set)
 
     def record(self, found: Findings, items: int) -> None:
+        """Count a trial; a finding an earlier trial already made (a row it left wrong, seen again
+        by the whole-database check) is not counted again."""
         self.trials += 1
         self.items += items
-        self.failed_trials += bool(found)
+        fresh = Findings(*[[x for x in part if x not in self._seen] for part in (found.lost, found.wrong, found.other)])
+        self._seen.update([*found.lost, *found.wrong, *found.other])
+        self.failed_trials += bool(fresh)
         tag = f"[t{self.trials}]"
-        self.findings.add(Findings(*[[f"{tag} {x}" for x in part] for part in (found.lost, found.wrong, found.other)]))
+        self.findings.add(Findings(*[[f"{tag} {x}" for x in part] for part in (fresh.lost, fresh.wrong, fresh.other)]))
 
     @staticmethod
     def _items(findings: list[str]) -> int:
@@ -131,8 +137,13 @@ class Tally:
         old = FIGURES.read_text().splitlines() if FIGURES.exists() else []
         kept = [x for x in old if x.split(":")[0] != self.scenario]
         FIGURES.write_text("\n".join(sorted([*kept, line])) + "\n", encoding="utf-8")
+        listed = sorted([*self.findings.lost, *self.findings.wrong, *self.findings.other], key=_trial_number)
+        details = (
+            FIGURES.parent / "chain-truth" / (re.sub(r"[^a-z0-9]+", "-", self.scenario.lower()).strip("-") + ".txt")
+        )
+        details.parent.mkdir(exist_ok=True)
+        details.write_text("\n".join([line, *listed]) + "\n", encoding="utf-8")
         if self.findings:
-            listed = sorted([*self.findings.lost, *self.findings.wrong, *self.findings.other], key=_trial_number)
             pytest.fail(f"{line}\n  " + "\n  ".join(listed[:40]), pytrace=False)
 
 
