@@ -339,7 +339,7 @@ def slow_trial(service: Service, chain: Chain, desk: Desk, mine_during: str, fou
     settle(services, chain)
     for item, most in pool.most.items():
         if most > 1:
-            found.other.append(f"{item}: {most} copies pooled at once ({pool.sent(item)} sent in all)")
+            found.other.append(f"{item} of {factory_id}: {most} copies pooled at once ({pool.sent(item)} sent in all)")
     found.add(agree(services, ledger, Accepted([batch], [claim]), http))
     return 2
 
