@@ -14,8 +14,10 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError as DuplicateRow
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain import errors as chain_errors
@@ -69,28 +71,44 @@ class ClaimService:
             raise Conflict(_conflict_message(_row_json(row)))
         row_id = str(uuid.uuid4())
         with self.lifecycle.in_flight(row_id):
-            with self.sessions.begin() as session:
-                rows.insert_pending(session, row_id, claim, signed.signature, signer)
+            try:
+                with self.sessions.begin() as session:
+                    rows.insert_pending(session, row_id, claim, signed.signature, signer)
+            except DuplicateRow:  # the same signed claim, stored by another request just now
+                with self.sessions() as session:
+                    same = rows.by_signature(session, "0x" + signed.signature.hex())
+                if same is None:
+                    raise
+                return self._resubmitted(same), False
             return self.lifecycle.relay(self._row(row_id))
 
     def _resubmitted(self, row: ClaimRow) -> dict[str, Any]:
         """The same signed claim again: the same answer, after a look at the chain (a claim whose
-        record a reorg took is recorded again; a pending one is finished now if it can be)."""
+        record a reorg took is recorded again). A pending one that a request here or on another
+        instance may be relaying is waited for; an older one is finished now if it can be."""
         if row.status == CLAIMED:
             self.lifecycle.recheck(row)
             row = self._row(row.id)
-        if row.status == PENDING:
-            self.lifecycle.retry(row)
-            row = self._row(row.id)
         deadline = time.monotonic() + self.wait_timeout
-        while row.status == PENDING and self.lifecycle.is_in_flight(row.id) and time.monotonic() < deadline:
-            time.sleep(0.1)  # the first submission is relaying it right now
+        while row.status == PENDING and self._may_be_relaying(row) and time.monotonic() < deadline:
+            time.sleep(0.1)
+            row = self._row(row.id)
+        if row.status == PENDING and not self._may_be_relaying(row):
+            self.lifecycle.retry(row)
             row = self._row(row.id)
         if row.status == PENDING:
             raise Unavailable(f"claim {row.id} is stored and still waiting for the chain; ask again later")
         if row.status != CLAIMED:
             raise Conflict(row.reason or f"claim {row.id} is {row.status}")
         return _row_json(row)
+
+    def _may_be_relaying(self, row: ClaimRow) -> bool:
+        """Whether a request may be relaying this claim now: here, or — for a row younger than the
+        wait timeout — on another instance sharing the database."""
+        if self.lifecycle.is_in_flight(row.id):
+            return True
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
+        return (datetime.now(UTC) - created).total_seconds() < self.wait_timeout
 
     def reconcile(self) -> int:
         """Finish every pending claim from the chain; returns how many were finished.

@@ -104,6 +104,7 @@ class ClaimRow(ChainTracked, Base):
     __tablename__ = "claims"
     __table_args__ = (
         UniqueConstraint("claim_id", name="uq_claim_chain_id"),
+        UniqueConstraint("signature", name="uq_claim_signature"),
         Index("ix_claims_block_serial", "registry", "block_id", "serial_start"),
     )
 

@@ -4,7 +4,8 @@ A relayed row (batch, claim, report) now remembers its one transaction in flight
 sent) so that no second copy is sent while the first can still be mined; whether its anchor is final;
 what the chain holds instead when it conflicts; and why the contract refused it. Rows are no longer
 deleted, so a rejected batch that a new submission of its revision replaces moves aside: the
-revision's unique key gains ``slot`` (empty for the row that speaks for the revision).
+revision's unique key gains ``slot`` (empty for the row that speaks for the revision). A signed claim
+is one row: its signature is unique, so two requests (or two instances) with the same claim share it.
 
 Revision ID: 0007
 Revises: 0006
@@ -42,9 +43,13 @@ def upgrade() -> None:
         batch.add_column(sa.Column("slot", sa.String(36), nullable=False, server_default=""))
         batch.drop_constraint("uq_batch_revision", type_="unique")
         batch.create_unique_constraint("uq_batch_revision", ["factory_id", "period", "revision", "slot"])
+    with op.batch_alter_table("claims") as batch:
+        batch.create_unique_constraint("uq_claim_signature", ["signature"])
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("claims") as batch:
+        batch.drop_constraint("uq_claim_signature", type_="unique")
     with op.batch_alter_table("batches") as batch:
         batch.drop_constraint("uq_batch_revision", type_="unique")
         batch.create_unique_constraint("uq_batch_revision", ["factory_id", "period", "revision"])
