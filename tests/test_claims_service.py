@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.double_counting import RENEWABLE_EXCEEDS_CONSUMPTION, find_double_counting
+from ledger.claims.signed import parse_signed_claim
 from ledger.store.models import ClaimRow
 from tests.builders import CLAIM_EXAMPLE as EXAMPLE
 from tests.builders import claim_body, claim_json, gec, register_factory
@@ -201,3 +202,39 @@ def test_the_same_claim_submitted_twice_at_once_is_one_claim(
     assert codes == [200, 200, 200, 201], [r.text for r in results if r is not None]
     assert {(r.json()["claim_id"], r.json()["status"]) for r in results if r is not None} == {(1, "claimed")}
     assert service.ledger.claim_count() == 1
+
+
+def test_a_claim_a_reorg_took_is_claimed_again_and_a_rival_is_a_kept_conflict(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    """The chain is the truth for claims: a claim whose block a reorg removed goes back to pending and
+    is claimed again from its stored signature; when another factory's claim took its units in the
+    meantime, the row is kept as ``conflict`` naming that claim — never deleted."""
+    ours = claim_json(service.ledger, register("CN-A"), claim_body("CN-A", 1, 10))
+    first = service.http.post("/claims", json=ours).json()
+    assert first["status"] == "claimed" and first["final"] is True
+    service.w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
+    assert service.ledger.claim_count() == 0
+    assert service.services.claims.watch() == 1
+    with service.services.sessions() as session:
+        row = session.get(ClaimRow, first["id"])
+        assert row is not None and (row.status, row.claim_id) == ("pending", None)
+    assert service.services.claims.reconcile() == 1
+    again = service.http.post("/claims", json=ours)  # the same signed claim: the same row, claimed
+    assert again.status_code == 200 and again.json()["id"] == first["id"] and again.json()["status"] == "claimed"
+    assert again.json()["tx_hash"] != first["tx_hash"] and service.ledger.claim_count() == 1
+
+    # a rival takes the units of a second claim while the reorg has it away
+    second = claim_json(service.ledger, register("CN-B"), claim_body("CN-B", 20, 30))
+    assert service.http.post("/claims", json=second).json()["status"] == "claimed"
+    service.w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
+    rival = claim_json(service.ledger, register("CN-C"), claim_body("CN-C", 25, 26))
+    rival_claim = parse_signed_claim(rival).claim
+    rival_id, _ = service.ledger.claim_retirement(rival_claim, bytes.fromhex(rival["signature"][2:]))
+    assert service.services.claims.watch() == 1  # CN-B's claim is gone: pending again
+    service.services.claims.reconcile()  # sent again: refused, its units are the rival's
+    with service.services.sessions() as session:
+        row = session.scalars(select(ClaimRow).where(ClaimRow.factory_id == "CN-B")).one()
+        assert row.status == "conflict" and row.conflict is not None and f"claim {rival_id}" in (row.reason or "")
+    again = service.http.post("/claims", json=second)
+    assert again.status_code == 409 and f"claim {rival_id}" in again.json()["detail"]

@@ -68,7 +68,12 @@ def test_a_report_the_chain_already_holds_is_confirmed_with_the_transaction_that
     assert service.services.evaluations.reconcile() == 1
     anchored = service.http.get(f"/evaluations/{draft['id']}").json()
     assert anchored["status"] == "anchored"
-    assert anchored["anchor"] == {"report_id": report_id, "tx_hash": tx.tx_hash, "block_number": tx.block_number}
+    assert anchored["anchor"] == {
+        "report_id": report_id,
+        "tx_hash": tx.tx_hash,
+        "block_number": tx.block_number,
+        "final": True,
+    }
     assert service.ledger.reports_for(FACTORY, 2025, "I") == [report_id]  # not anchored a second time
 
 
@@ -88,3 +93,28 @@ def test_signing_the_same_pending_report_again_finishes_it(service: Service, dra
     answer = service.http.post(f"/evaluations/{draft['id']}/signature", json=body)
     assert answer.status_code == 200, answer.text
     assert answer.json()["status"] == "anchored" and len(service.ledger.reports_for(FACTORY, 2025, "I")) == 1
+
+
+def test_a_report_a_reorg_took_is_anchored_again_from_its_stored_signature(
+    service: Service, draft: dict[str, Any]
+) -> None:
+    """The chain is the truth for reports too: the watcher sees the anchor gone (a depth-1 reorg of
+    the block that held it), makes the report pending again, and the reconciler re-sends it."""
+    body = {"evaluator": draft["evaluator"].address, "signature": "0x" + draft["signature"].hex()}
+    first = service.http.post(f"/evaluations/{draft['id']}/signature", json=body).json()
+    assert first["status"] == "anchored" and first["anchor"]["final"] is True
+    service.w3.provider.make_request("anvil_reorg", [1, []])  # type: ignore[arg-type]
+    assert service.ledger.reports_for(FACTORY, 2025, "I") == []
+
+    assert service.services.evaluations.watch() == 1
+    lost = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert lost["status"] == "pending" and lost["signature"] == body["signature"]
+    assert service.services.evaluations.reconcile() == 1
+    again = service.http.get(f"/evaluations/{draft['id']}").json()
+    assert again["status"] == "anchored" and again["anchor"]["tx_hash"] != first["anchor"]["tx_hash"]
+    on_chain = service.ledger.get_report(again["anchor"]["report_id"])
+    assert (
+        on_chain.report_hash == draft["commit"].report_hash
+        and on_chain.anchored_block == again["anchor"]["block_number"]
+    )
+    assert service.services.evaluations.watch() == 0

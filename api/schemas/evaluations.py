@@ -101,6 +101,7 @@ class ReportAnchorOut(Out):
     report_id: int
     tx_hash: str | None
     block_number: int | None
+    final: bool = Field(description="anchored under ZCL_CONFIRMATIONS blocks: a reorg can no longer take it")
 
 
 class EvaluationOut(Out):
