@@ -124,7 +124,7 @@ class BatchService:
                 self.lifecycle.stored()
             elif already_anchored:
                 self.lifecycle.stored()
-                self.lifecycle.finish(self.row(batch_id))
+                self.lifecycle.settle(self.row(batch_id))
             else:
                 self.lifecycle.relay(self.row(batch_id))
             return self.get(batch_id, limit=limit), True

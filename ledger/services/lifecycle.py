@@ -276,7 +276,7 @@ class Lifecycle(Generic[Row, Sent, Result]):
         """One pending row: confirm what the chain holds, wait for its transaction in flight, else
         send it if it may be sent. Callers hold the reconcile lock (:meth:`reconcile`, :meth:`retry`)."""
         kind = self.kind
-        if self._settle(row):
+        if self.settle(row):
             return True
         replacing, in_flight = None, _t(row).tx_hash
         if in_flight is not None and _t(row).tx_nonce is not None:
@@ -309,7 +309,7 @@ class Lifecycle(Generic[Row, Sent, Result]):
             )
             return False
         except ContractRevert as exc:
-            if self._settle(row):
+            if self.settle(row):
                 return True
             kind.refused_later(row, exc)
             return False
@@ -317,8 +317,9 @@ class Lifecycle(Generic[Row, Sent, Result]):
         kind.confirm(row, found, self.is_final(found.block_number))
         return True
 
-    def _settle(self, row: Row) -> bool:
-        """Confirm the row, or mark it conflicting, from what the chain holds; False when it holds neither."""
+    def settle(self, row: Row) -> bool:
+        """Confirm the row, or mark it conflicting, from what the chain holds; False when it holds neither.
+        For a row the caller holds :meth:`in_flight` (or the reconcile lock)."""
         held = self.kind.on_chain(row)
         if held is None:
             return False
@@ -361,20 +362,19 @@ class Lifecycle(Generic[Row, Sent, Result]):
         if everything is None:
             everything = self._last_full_watch is None or now - self._last_full_watch >= self.full_watch_seconds
         kind, changed, after = self.kind, 0, None
-        with self._reconcile_lock:
-            head = self.ledger.head()
-            while True:
-                recent_from = None if everything else max(0, head - RECENT_BLOCKS)
-                rows = kind.confirmed(recent_from=recent_from, after=after, limit=page)
-                for row in rows:
-                    if self.is_in_flight(_t(row).id):
-                        continue
-                    changed += self._watch_one(row, head)
-                if len(rows) < page:
-                    break
-                after = _t(rows[-1]).id
-            if everything:
-                self._last_full_watch = now
+        head = self.ledger.head()
+        recent_from = None if everything else max(0, head - RECENT_BLOCKS)
+        while True:
+            rows = kind.confirmed(recent_from=recent_from, after=after, limit=page)
+            for row in rows:
+                with self._reconcile_lock:  # row by row: a long pass never holds up a client's retry
+                    if not self.is_in_flight(_t(row).id):
+                        changed += self._watch_one(row, head)
+            if len(rows) < page:
+                break
+            after = _t(rows[-1]).id
+        if everything:
+            self._last_full_watch = now
         return changed
 
     def recheck(self, row: Row) -> None:
