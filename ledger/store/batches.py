@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from ledger.records import MeasurementRecord
 from ledger.signing import SignedBatch
+from ledger.store import tracking
 from ledger.store.models import BatchRow, RecordRow
 
 PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
@@ -181,8 +182,8 @@ def mark_anchored(
 ) -> None:
     row = session.get(BatchRow, batch_id)
     assert row is not None
-    row.status, row.tx_hash, row.block_number, row.anchored_at = ANCHORED, tx_hash, block, anchored_at
-    row.final, row.tx_nonce, row.tx_sent_at, row.conflict, row.reason = final, None, None, None, None
+    tracking.mark_confirmed(row, ANCHORED, tx_hash, block, final)
+    row.anchored_at = anchored_at
 
 
 def mark_rejected(session: Session, batch_id: str, reason: str) -> None:

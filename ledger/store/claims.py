@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ledger.eip712 import RetirementClaim
+from ledger.store import tracking
 from ledger.store.models import ClaimRow
 
 PENDING, CLAIMED, REJECTED = "pending", "claimed", "rejected"
@@ -82,8 +83,8 @@ def mark_claimed(
     twin = session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id, ClaimRow.id != row_id)).one_or_none()
     if twin is not None:
         return stored, twin
-    stored.claim_id, stored.status, stored.tx_hash, stored.block_number = claim_id, CLAIMED, tx_hash, block
-    stored.final, stored.tx_nonce, stored.tx_sent_at, stored.conflict, stored.reason = final, None, None, None, None
+    tracking.mark_confirmed(stored, CLAIMED, tx_hash, block, final)
+    stored.claim_id = claim_id
     return stored, None
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ledger.store import tracking
 from ledger.store.models import EvaluationRow
 
 DRAFT, PENDING, ANCHORED = "draft", "pending", "anchored"
@@ -42,8 +43,8 @@ def mark_anchored(
 ) -> None:
     row = session.get(EvaluationRow, evaluation_id)
     assert row is not None
-    row.status, row.report_id, row.tx_hash, row.block_number = ANCHORED, report_id, tx_hash, block
-    row.final, row.tx_nonce, row.tx_sent_at, row.conflict, row.reason = final, None, None, None, None
+    tracking.mark_confirmed(row, ANCHORED, tx_hash, block, final)
+    row.report_id = report_id
 
 
 def back_to_draft(session: Session, evaluation_id: str, reason: str) -> None:

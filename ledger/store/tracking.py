@@ -25,6 +25,14 @@ def record_tx(session: Session, model: type[Tracked], row_id: str, tx_hash: str 
         row.tx_sent_at = datetime.now(UTC) if tx_hash is not None else None
 
 
+def mark_confirmed(
+    row: BatchRow | ClaimRow | EvaluationRow, status: str, tx_hash: str | None, block: int | None, final: bool
+) -> None:
+    """The chain holds the row's content in ``block`` (by ``tx_hash``): nothing in flight, no conflict."""
+    row.status, row.tx_hash, row.block_number, row.final = status, tx_hash, block, final
+    row.tx_nonce, row.tx_sent_at, row.conflict, row.reason = None, None, None, None
+
+
 def confirmed(
     session: Session, model: type[Tracked], status: str, *, recent_from: int | None, after: str | None, limit: int
 ) -> Sequence[Tracked]:
