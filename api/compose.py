@@ -15,7 +15,9 @@ from sqlalchemy import Engine
 
 from api.app import DEFAULT_MAX_STREAM_BYTES, create_app
 from ledger.chain.client import LedgerClient
-from ledger.config import Settings
+from ledger.claims.policy import ClaimPolicy, parse_min_units
+from ledger.config import ConfigError, Settings
+from ledger.errors import InputError
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services, build_services
 from ledger.services.reconciler import Reconciler
@@ -48,13 +50,14 @@ def compose(
     public_rpc_url: str | None = None,
     max_batch_records: int | None = None,
     max_stream_bytes: int | None = None,
+    claim_policy: ClaimPolicy | None = None,
 ) -> Composition:
     """The database (migrated to the newest schema), one instance of each service, and the app."""
     engine = make_engine(database_url)
     migrate(engine)
     services = build_services(
         ledger, session_factory(engine), wait_timeout=wait_timeout, evidence_dir=evidence_dir,
-        evidence_max_bytes=evidence_max_bytes,
+        evidence_max_bytes=evidence_max_bytes, claim_policy=claim_policy,
     )  # fmt: skip
     app = create_app(
         services, admin_token, public_rpc_url=public_rpc_url,
@@ -62,6 +65,14 @@ def compose(
         max_stream_bytes=max_stream_bytes or DEFAULT_MAX_STREAM_BYTES,
     )  # fmt: skip
     return Composition(engine, services, app)
+
+
+def claim_policy_from(settings: Settings) -> ClaimPolicy:
+    """``ZCL_CLAIM_MIN_UNITS`` and ``ZCL_CLAIMS_PER_HOUR`` as the claims service takes them."""
+    try:
+        return ClaimPolicy(parse_min_units(settings.claim_min_units), settings.claims_per_hour)
+    except InputError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def compose_from_settings(
@@ -74,4 +85,5 @@ def compose_from_settings(
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
         public_rpc_url=settings.public_rpc_url or public_rpc_url, max_batch_records=settings.max_batch_records,
         max_stream_bytes=settings.max_stream_bytes,
+        claim_policy=claim_policy_from(settings),
     )  # fmt: skip

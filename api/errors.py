@@ -22,6 +22,7 @@ from ledger.errors import (
     InputError,
     IntegrityError,
     NotFound,
+    RateLimited,
     Unavailable,
     ZclError,
 )
@@ -32,6 +33,7 @@ STATUS: dict[type[Exception], int] = {
     NotFound: status.HTTP_404_NOT_FOUND,
     Forbidden: status.HTTP_403_FORBIDDEN,
     Conflict: status.HTTP_409_CONFLICT,
+    RateLimited: status.HTTP_429_TOO_MANY_REQUESTS,
     Unavailable: status.HTTP_503_SERVICE_UNAVAILABLE,  # ChainUnavailable and TransactionTimeout are Unavailable
     DatabaseOperationalError: status.HTTP_503_SERVICE_UNAVAILABLE,
     DatabaseInterfaceError: status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -66,6 +68,8 @@ async def _handle(request: Request, exc: Exception) -> Response:
     else:
         detail = str(exc)
     headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(status_code=code, content={"detail": detail}, headers=headers)
 
 
@@ -92,6 +96,8 @@ def _page(request: Request, code: int, exc: Exception) -> Response:
         chain = {"chain_id": domain.chain_id, "contract": domain.verifying_contract}
     context = {"title": TITLES.get(code, "Error"), "message": message, "chain": chain}
     headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(exc.retry_after)}
     return templates.TemplateResponse(request, "error.html", context, status_code=code, headers=headers)
 
 

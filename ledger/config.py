@@ -35,6 +35,8 @@ class Settings:
     reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
     max_batch_records: int | None = None  # ZCL_MAX_BATCH_RECORDS; None: the API's default (1,000,000)
     max_stream_bytes: int | None = None  # ZCL_MAX_STREAM_BYTES; None: the API's default (4 GiB)
+    claim_min_units: str = ""  # ZCL_CLAIM_MIN_UNITS, e.g. GEC=10,CCER=100 (parsed by ledger.claims.policy)
+    claims_per_hour: int | None = 120  # ZCL_CLAIMS_PER_HOUR per factory; 0: no limit
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -70,7 +72,12 @@ class Settings:
             raise ConfigError(f"ZCL_RECONCILE_SECONDS: {every_text!r} is not a number of seconds") from None
         if not reconcile_seconds > 0:
             raise ConfigError(f"ZCL_RECONCILE_SECONDS: must be positive, got {every_text}")
+        per_hour_text = environ.get("ZCL_CLAIMS_PER_HOUR") or "120"
+        if not per_hour_text.isdigit():
+            raise ConfigError(f"ZCL_CLAIMS_PER_HOUR: {per_hour_text!r} is not a whole number of claims (0: no limit)")
         return cls(
+            claim_min_units=environ.get("ZCL_CLAIM_MIN_UNITS") or "",
+            claims_per_hour=int(per_hour_text) or None,
             max_batch_records=_positive_int(environ, "ZCL_MAX_BATCH_RECORDS", "records"),
             max_stream_bytes=_positive_int(environ, "ZCL_MAX_STREAM_BYTES", "bytes"),
             data_dir=data_dir,

@@ -12,6 +12,7 @@ and map into this tree by inheritance: a chain that does not answer is :class:`U
     ├── NotFound                       no such factory, batch, record, claim, evaluation           → 404
     ├── Forbidden                      signed by the wrong key, or not allowed to               → 403
     ├── Conflict                       the chain or this service already holds something else     → 409
+    ├── RateLimited                    too many requests of one factory; .retry_after seconds     → 429
     ├── Unavailable                    the chain or database does not answer (yet); retry later   → 503
     │   ├── ledger.chain.errors.ChainUnavailable
     │   └── ledger.chain.errors.TransactionTimeout
@@ -64,6 +65,17 @@ class Forbidden(ZclError):
 
 class Conflict(ZclError):
     """The chain (or this service) already holds something else in that place."""
+
+
+class RateLimited(ZclError):
+    """Too many requests of one kind from one factory or client; ``retry_after`` says when to come back."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+    def __reduce__(self) -> tuple[type[RateLimited], tuple[str, int]]:
+        return (type(self), (str(self), self.retry_after))
 
 
 class Unavailable(ZclError):

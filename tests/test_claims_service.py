@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from types import MappingProxyType
 from typing import Any
 from urllib.parse import quote
 
@@ -12,9 +13,13 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
+from api.compose import claim_policy_from
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.double_counting import RENEWABLE_EXCEEDS_CONSUMPTION, find_double_counting
+from ledger.claims.policy import DEFAULT_CLAIMS_PER_HOUR, ClaimPolicy, parse_min_units
 from ledger.claims.signed import parse_signed_claim
+from ledger.config import ConfigError, Settings
+from ledger.services.ratelimit import RateLimit
 from ledger.store.models import ClaimRow
 from tests.builders import CLAIM_EXAMPLE as EXAMPLE
 from tests.builders import claim_body, claim_json, gec, register_factory
@@ -239,3 +244,44 @@ def test_a_claim_a_reorg_took_is_claimed_again_and_a_rival_is_a_kept_conflict(
         assert row.status == "conflict" and row.conflict is not None and f"claim {rival_id}" in (row.reason or "")
     again = service.http.post("/claims", json=second)
     assert again.status_code == 409 and f"claim {rival_id}" in again.json()["detail"]
+
+
+def test_dust_claims_and_a_factory_over_its_hourly_share_are_not_relayed(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    """The contract would take a 1-unit claim; the service refuses to pay gas for dust (422 naming
+    ``serial_end``) and for more than a factory's share of relays (429 with ``Retry-After``)."""
+    claims = service.services.claims
+    claims.policy = ClaimPolicy(MappingProxyType({"GEC": 5}), per_hour=2)
+    claims.relays = RateLimit(2, burst=2, what="claim relays")
+    key = register("CN-A")
+    dust = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body("CN-A", 1, 4)))
+    assert dust.status_code == 422 and dust.json()["detail"][0]["loc"][-1] == "serial_end", dust.text
+    assert "at least 5" in dust.json()["detail"][0]["msg"]
+    assert service.ledger.claim_count() == 0
+    for first in (1, 11):
+        posted = service.http.post(
+            "/claims", json=claim_json(service.ledger, key, claim_body("CN-A", first, first + 4))
+        )
+        assert posted.status_code == 201, posted.text
+    third = claim_json(service.ledger, key, claim_body("CN-A", 21, 25))
+    limited = service.http.post("/claims", json=third)
+    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0, limited.text
+    assert "CN-A" in limited.json()["detail"] and service.ledger.claim_count() == 2
+    other = service.http.post("/claims", json=claim_json(service.ledger, register("CN-B"), claim_body("CN-B", 31, 35)))
+    assert other.status_code == 201  # the limit is per factory
+    again = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body("CN-A", 1, 5)))
+    assert again.status_code == 200  # a resubmission of a claim already relayed costs nothing: not limited
+
+
+def test_claim_policy_settings_name_the_bad_variable() -> None:
+    assert dict(parse_min_units("GEC=10, CCER=100")) == {"GEC": 10, "CCER": 100}
+    for bad in ("GEC", "NOPE=3", "GEC=0", "GEC=x"):
+        with pytest.raises(ValueError, match="ZCL_CLAIM_MIN_UNITS"):
+            parse_min_units(bad)
+    with pytest.raises(ConfigError, match="ZCL_CLAIMS_PER_HOUR"):
+        Settings.from_env({"ZCL_CLAIMS_PER_HOUR": "-1"})
+    assert Settings.from_env({"ZCL_CLAIMS_PER_HOUR": "0"}).claims_per_hour is None
+    with pytest.raises(ConfigError, match="ZCL_CLAIM_MIN_UNITS"):
+        claim_policy_from(Settings.from_env({"ZCL_CLAIM_MIN_UNITS": "GEC=0"}))
+    assert claim_policy_from(Settings.from_env({})).per_hour == DEFAULT_CLAIMS_PER_HOUR

@@ -19,7 +19,11 @@ router = APIRouter(tags=["claims"])
         200: {"model": ClaimSubmitOut, "description": "an identical resubmission: the claim as first recorded"},
         403: error("signed by a key that is not the factory's registered signer"),
         409: error("a unit was claimed before; the message names that claim (claimant, range, period, tx)"),
-        422: {"description": "bad input; `detail[].loc` names the field"},
+        422: {
+            "description": "bad input, or a claim below its registry's minimum (ZCL_CLAIM_MIN_UNITS); "
+            "`detail[].loc` names the field"
+        },
+        429: error("the factory has used its share of claim relays (ZCL_CLAIMS_PER_HOUR); see Retry-After"),
         503: error("the claim is stored but the chain has not confirmed it yet; it is finished when it does"),
     },
 )

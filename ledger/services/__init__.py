@@ -17,6 +17,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain.client import LedgerClient
+from ledger.claims.policy import ClaimPolicy
 from ledger.eip712 import LedgerDomain
 from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
 from ledger.services.batches import BatchService
@@ -77,12 +78,13 @@ def build_services(
     wait_timeout: float = 120.0,
     evidence_dir: Path | None = None,
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
+    claim_policy: ClaimPolicy | None = None,
 ) -> Services:
     trees = TreeCache()
     factories = FactoryService(ledger, sessions)
     batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
     integrity = BatchIntegrity(ledger, batches)
-    claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout)
+    claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout, policy=claim_policy)
     evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
     evidence = EvidenceStore(evidence_dir, sessions, evidence_max_bytes) if evidence_dir is not None else None
     return Services(

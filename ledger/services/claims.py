@@ -25,12 +25,14 @@ from ledger.chain.client import LedgerClient, OnChainClaim
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.claims.claim import parse_claim
 from ledger.claims.double_counting import ClaimedRetirement
+from ledger.claims.policy import ClaimPolicy
 from ledger.claims.serials import parse_serial
 from ledger.claims.signed import SignedClaim
 from ledger.eip712 import RetirementClaim, details_hash
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.services.auth import authenticate
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
+from ledger.services.ratelimit import RateLimit
 from ledger.store import claims as rows
 from ledger.store import tracking
 from ledger.store.claims import CLAIMED, PENDING
@@ -49,10 +51,19 @@ class Claimed:
 
 
 class ClaimService:
-    def __init__(self, ledger: LedgerClient, sessions: sessionmaker[Session], *, wait_timeout: float = 120.0) -> None:
+    def __init__(
+        self,
+        ledger: LedgerClient,
+        sessions: sessionmaker[Session],
+        *,
+        wait_timeout: float = 120.0,
+        policy: ClaimPolicy | None = None,
+    ) -> None:
         self.ledger = ledger
         self.sessions = sessions
         self.wait_timeout = wait_timeout
+        self.policy = policy or ClaimPolicy()
+        self.relays = RateLimit(self.policy.per_hour, what="claim relays")
         self.lifecycle: Lifecycle[ClaimRow, Claimed, tuple[dict[str, Any], bool]] = Lifecycle(ClaimRelay(self))
 
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
@@ -69,6 +80,8 @@ class ClaimService:
             return self._resubmitted(same), False
         if row is not None:
             raise Conflict(_conflict_message(_row_json(row)))
+        self.policy.check_units(claim.registry, claim.serial_end - claim.serial_start + 1)
+        self.relays.take(f"factory {claim.factory_id}")  # only what this service would pay gas for
         row_id = str(uuid.uuid4())
         with self.lifecycle.in_flight(row_id):
             try:
