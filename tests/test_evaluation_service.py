@@ -85,15 +85,18 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
     report = evaluate(service)
     evaluator: LocalAccount = year["evaluator"]
 
-    def sign_as(account: LocalAccount, named: str) -> Any:
+    def sign_as(account: LocalAccount, named: str, low_v: bool = False) -> Any:
         message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": named}).json()
         message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
-        signature = "0x" + sign_typed_data(account, message).hex()
+        raw = sign_typed_data(account, message)
+        signature = "0x" + (raw[:64] + bytes([raw[64] - 27]) if low_v else raw).hex()
         return service.http.post(
             f"/evaluations/{report['id']}/signature", json={"evaluator": named, "signature": signature}
         )
 
     outsider = new_account()
+    refused = sign_as(evaluator, evaluator.address, low_v=True)  # v 0/1: refused as the contract refuses it
+    assert refused.status_code == 422 and "v must be 27 or 28" in refused.json()["detail"][0]["msg"], refused.text
     assert sign_as(outsider, outsider.address).status_code == 403  # no evaluator role
     assert sign_as(outsider, evaluator.address).status_code == 403  # not the named evaluator's signature
     signed = sign_as(evaluator, evaluator.address)

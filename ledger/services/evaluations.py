@@ -29,6 +29,7 @@ from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.eip712 import ReportCommit
+from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.records.errors import RecordError
@@ -191,6 +192,8 @@ class EvaluationService:
                 raise Conflict(f"evaluation {evaluation_id} is already signed and waiting for its anchor")
             raise Conflict(f"evaluation {evaluation_id} is already anchored as report {current['anchor']['report_id']}")
         commit = self.commit_for(evaluation_id, evaluator)
+        if (problem := v_problem(signature)) is not None:
+            raise RecordError("signature", problem)
         check = check_signature(self.ledger, commit.evaluator, commit, signature)  # as the contract will
         if check.recovered is None and not check.valid:
             raise RecordError(
