@@ -1,11 +1,11 @@
 """Security headers on every answer: what a browser may run, frame and send with a page.
 
-Every response carries them (a JSON answer opened in a tab is a page too). The pages' only script
-is ``/static/zcl.js``; their data travels as ``<script type="application/json">``, which is not
-script and needs no exception. Inline ``style`` attributes (the report's charts) are allowed:
-a style cannot run code. The verifier reads the chain's JSON-RPC from the browser, so its
-origin is allowed to connect. ``/docs`` is the one page with outside assets: Swagger UI from a
-pinned CDN version, started by ``/static/docs.js`` (no inline script there either).
+Every response carries them (a JSON answer opened in a tab is a page too). The pages' only scripts
+are this origin's files (``/static/zcl.js``; on ``/docs``, Swagger UI as published, copied into
+``/static/swagger/`` by ``web/build.mjs``, and ``/static/docs.js`` that starts it); their data
+travels as ``<script type="application/json">``, which is not script and needs no exception. Inline
+``style`` attributes (the report's charts, Swagger UI) are allowed: a style cannot run code. The
+verifier reads the chain's JSON-RPC from the browser, so its origin is allowed to connect.
 """
 
 from __future__ import annotations
@@ -15,20 +15,17 @@ from urllib.parse import urlsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-SWAGGER_UI = "https://cdn.jsdelivr.net/npm/swagger-ui-dist@5.35.0"
-"""Swagger UI for /docs: one pinned version (a moving tag would change what runs under our CSP)."""
 DOCS_PATH = "/docs"
 
 
-def content_security_policy(connect: list[str], *, docs: bool = False) -> str:
-    """The CSP: scripts and styles from this origin only (and the pinned Swagger UI on /docs); no
-    plugins, no framing, no <base>, forms posted here only."""
-    cdn = " https://cdn.jsdelivr.net" if docs else ""
+def content_security_policy(connect: list[str]) -> str:
+    """The CSP: scripts and styles from this origin only; no plugins, no framing, no <base>, forms
+    posted here only."""
     return "; ".join(
         (
             "default-src 'self'",
-            f"script-src 'self'{cdn}",
-            f"style-src 'self' 'unsafe-inline'{cdn}",
+            "script-src 'self'",
+            "style-src 'self' 'unsafe-inline'",
             "img-src 'self' data:",
             "connect-src " + " ".join(["'self'", *connect]),
             "object-src 'none'",
@@ -61,21 +58,16 @@ class SecurityHeaders:
             (b"x-content-type-options", b"nosniff"),
         ]
         self.headers = [(b"content-security-policy", content_security_policy(connect).encode()), *common]
-        self.docs_headers = [
-            (b"content-security-policy", content_security_policy(connect, docs=True).encode()),
-            *common,
-        ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        extra = self.docs_headers if scope["path"] == DOCS_PATH else self.headers
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", ())}
-                message["headers"] = [*message.get("headers", ()), *(h for h in extra if h[0] not in present)]
+                message["headers"] = [*message.get("headers", ()), *(h for h in self.headers if h[0] not in present)]
             await send(message)
 
         await self.app(scope, receive, with_headers)
@@ -86,11 +78,12 @@ DOCS_HTML = """<!DOCTYPE html>
 <head>
 <meta charset="utf-8">
 <title>{title} · API</title>
-<link rel="stylesheet" href="{cdn}/swagger-ui.css">
+<link rel="stylesheet" href="/static/swagger/swagger-ui.css">
+<link rel="icon" href="data:,">
 </head>
 <body>
 <div id="swagger-ui" data-openapi-url="{openapi_url}"></div>
-<script src="{cdn}/swagger-ui-bundle.js"></script>
+<script src="/static/swagger/swagger-ui-bundle.js"></script>
 <script src="/static/docs.js"></script>
 </body>
 </html>
@@ -99,4 +92,4 @@ DOCS_HTML = """<!DOCTYPE html>
 
 def docs_html(title: str, openapi_url: str) -> str:
     """Swagger UI's page without its inline start-up script (CSP forbids inline script)."""
-    return DOCS_HTML.format(title=escape(title), cdn=SWAGGER_UI, openapi_url=escape(openapi_url))
+    return DOCS_HTML.format(title=escape(title), openapi_url=escape(openapi_url))

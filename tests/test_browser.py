@@ -233,3 +233,6 @@ def test_the_pages_run_under_their_content_security_policy(page: Any, site: dict
     page.wait_for_timeout(300)
     assert page.evaluate("window.pwned") is None  # an injected handler does not run
     page.problems.clear()  # the refused handler is reported on the console, as it should be
+    page.goto(f"{site['base']}/docs")  # Swagger UI, from this origin, under the same CSP
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert "/batches" in page.inner_text("#swagger-ui")
