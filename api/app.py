@@ -7,12 +7,14 @@ import sys
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
 from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
+from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services
 from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
@@ -49,6 +51,8 @@ def create_app(
         title="Zero-carbon ledger",
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
         version="0.1.0",
+        docs_url=None,  # served below: Swagger UI without an inline script, under the CSP
+        redoc_url=None,
     )
     app.state.services = services
     app.state.admin_token = admin_token
@@ -66,6 +70,13 @@ def create_app(
         per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024},
         per_stream={("POST", "/batches", NDJSON): max_stream_bytes},
     )
+    rpc = origin_of(public_rpc_url or str(getattr(services.ledger.w3.provider, "endpoint_uri", "") or ""))
+    app.add_middleware(SecurityHeaders, connect=[rpc] if rpc else [])  # outermost: on 413s too
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return HTMLResponse(docs_html(app.title, app.openapi_url or "/openapi.json"))
+
     return app
 
 

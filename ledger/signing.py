@@ -17,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.eip712.batch_commit import BatchCommit, recover_commit_signer, sign_commit
 from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import v_problem
 from ledger.merkle import MerkleTree
 from ledger.records import Batch, BatchError, RecordError, parse_batch
 from ledger.records.batch import BatchBuilder
@@ -104,6 +105,8 @@ def parse_envelope(data: Mapping[str, Any]) -> Envelope:
     signature = _hex_bytes(data, "signature", None)
     if len(signature) != 65:
         raise RecordError("signature", f"must be 65 bytes (r ‖ s ‖ v), got {len(signature)}")
+    if (problem := v_problem(signature)) is not None:
+        raise RecordError("signature", problem)
     chain_id = data.get("chain_id")
     if type(chain_id) is not int or chain_id <= 0:
         raise RecordError("chain_id", "must be a positive integer")

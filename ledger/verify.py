@@ -28,6 +28,7 @@ from ledger.chain.client import Anchor, LedgerClient, SignerEpoch
 from ledger.chain.errors import LedgerError
 from ledger.chain.signatures import SignatureCheck, check_signature
 from ledger.eip712.batch_commit import BatchCommit
+from ledger.eip712.typed_data import v_problem
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof
 from ledger.records import MeasurementRecord, RecordError, parse_record, record_hash
@@ -170,7 +171,7 @@ def verify_bundle(
         check = check_signature(ledger, found.signer, commit, raw)
         epochs = ledger.signer_history(found.factory_id)
         if not check.valid:
-            raise _Failed(_refusal(check, ledger.has_code(found.signer), epochs))
+            raise _Failed(_refusal(check, ledger.has_code(found.signer), epochs, raw))
         how = (
             f"the contract wallet {found.signer} accepts it (ERC-1271)"
             if check.by_wallet
@@ -240,10 +241,12 @@ def _epoch_of(epochs: Sequence[SignerEpoch], anchor: Anchor) -> str:
     return f"{since} until its rotation to {after.signer} in block {after.valid_from_block}"
 
 
-def _refusal(check: SignatureCheck, wallet: bool, epochs: Sequence[SignerEpoch]) -> str:
+def _refusal(check: SignatureCheck, wallet: bool, epochs: Sequence[SignerEpoch], raw: bytes) -> str:
     """Why the signature is not the recorded signer's, with the recovered key's place in the history."""
     stored = check.signer
-    if check.recovered is None:
+    if check.recovered is None and (problem := v_problem(raw)) is not None:
+        said = f"batch_signature: {problem}"
+    elif check.recovered is None:
         said = "batch_signature recovers no key (not a valid ECDSA signature)"
     else:
         said = f"the batch signature recovers {check.recovered}"

@@ -162,3 +162,12 @@ def test_removals_and_offsets_are_kept_apart_for_type_ii() -> None:
     # Type II 6★ needs removals ≥ remaining (12): 20 ≥ 12 → 6★
     assert result["level"] == "6★"
     assert Decimal(result["remaining_emissions"]) == 12
+
+
+def test_a_park_with_11_of_12_months_missing_is_incomplete_not_a_pass() -> None:
+    members = [park_member("P-1", "2000000", "46702"), park_member("P-2", "2000000", "46702")]
+    assert evaluate_park(members, RULES)["passed"]  # 0.19 in the ≤ 0.20 band, as above
+    gaps = {"P-1": [f"2025-{m:02d}" for m in range(2, 13)]}
+    result = evaluate_park(members, RULES, gaps)
+    assert not result["passed"] and result["verdict"] == "incomplete" and result["missing_months"] == gaps
+    assert result["intensity"] == "0.19" and "P-1 lacks 2025-02, " in result["explanation"]

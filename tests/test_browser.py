@@ -213,3 +213,26 @@ def test_same_block_rotations_and_wallet_signers_are_valid_in_the_browser(page: 
     verify(page, site, by_wallet)
     assert page.get_attribute("#verdict", "class") == "invalid"
     assert page.query_selector("li.check.fail").get_attribute("data-check") == "signature"
+
+
+def test_the_pages_run_under_their_content_security_policy(page: Any, site: dict[str, Any]) -> None:
+    """The CSP forbids inline script: the pages still work (the page fixture fails on any console
+    error, which is where a blocked script or style is reported), and Enter in the record field,
+    once an inline ``onsubmit``, does not leave the page."""
+    for path in ("/", "/factory/CN-JS-SZ-0001", "/certificates", "/verify"):
+        response = page.goto(f"{site['base']}{path}")
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+    assert page.evaluate("typeof window.zcl") == "object"  # /static/zcl.js ran
+    page.fill("#record-id", "no-such-record")
+    page.press("#record-id", "Enter")
+    page.wait_for_timeout(300)
+    assert page.url == f"{site['base']}/verify"
+    page.goto(f"{site['base']}/verify")
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<img src=x onerror=\"window.pwned=1\">')")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.pwned") is None  # an injected handler does not run
+    page.problems.clear()  # the refused handler is reported on the console, as it should be
+    page.goto(f"{site['base']}/docs")  # Swagger UI, from this origin, under the same CSP
+    page.wait_for_selector(".opblock-summary-path", timeout=30_000)
+    assert "/batches" in page.inner_text("#swagger-ui")

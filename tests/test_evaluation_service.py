@@ -4,6 +4,7 @@ an evaluator, anchored under the evaluator role."""
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
@@ -84,15 +85,18 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
     report = evaluate(service)
     evaluator: LocalAccount = year["evaluator"]
 
-    def sign_as(account: LocalAccount, named: str) -> Any:
+    def sign_as(account: LocalAccount, named: str, low_v: bool = False) -> Any:
         message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": named}).json()
         message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
-        signature = "0x" + sign_typed_data(account, message).hex()
+        raw = sign_typed_data(account, message)
+        signature = "0x" + (raw[:64] + bytes([raw[64] - 27]) if low_v else raw).hex()
         return service.http.post(
             f"/evaluations/{report['id']}/signature", json={"evaluator": named, "signature": signature}
         )
 
     outsider = new_account()
+    refused = sign_as(evaluator, evaluator.address, low_v=True)  # v 0/1: refused as the contract refuses it
+    assert refused.status_code == 422 and "v must be 27 or 28" in refused.json()["detail"][0]["msg"], refused.text
     assert sign_as(outsider, outsider.address).status_code == 403  # no evaluator role
     assert sign_as(outsider, evaluator.address).status_code == 403  # not the named evaluator's signature
     signed = sign_as(evaluator, evaluator.address)
@@ -172,3 +176,44 @@ def test_a_contract_wallet_evaluator_signs_through_its_owner(
     signed = sign_with(owner)
     assert signed.status_code == 200 and signed.json()["status"] == "anchored", signed.text
     assert service.ledger.get_report(signed.json()["anchor"]["report_id"]).evaluator == wallet
+
+
+def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, year: dict[str, Any],
+                                                              tmp_path: Path) -> None:  # fmt: skip
+    """No file-existence oracle: a path to a real factor-set file, to a file that does not exist, to
+    /etc/passwd or /dev/zero all get the same 422 naming factor_set and listing the bundled ids."""
+    own = tmp_path / "mine.toml"
+    own.write_text((EXAMPLES.parent / "ledger" / "factors" / "sets" / "cn-mee-2023.toml").read_text())
+    answers = []
+    for value in (str(own), str(tmp_path / "absent.toml"), "/etc/passwd", "../x.toml", "/dev/zero", "a\\b", "x.toml"):
+        for path in ("/evaluations", "/parks/evaluations"):
+            body = {"factory_id": FACTORY, "year": 2025, "type": "I"} if path == "/evaluations" else {
+                "factories": [FACTORY], "year": 2025}  # fmt: skip
+            started = time.monotonic()
+            response = service.http.post(path, json=body | {"factor_set": value})
+            assert time.monotonic() - started < 2, value  # /dev/zero is never read
+            assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "factor_set"]
+            answers.append(response.json())
+    assert all(a == answers[0] for a in answers), answers
+    assert "cn-ets-2023, cn-mee-2021, cn-mee-2022, cn-mee-2023" in answers[0]["detail"][0]["msg"]
+    assert evaluate(service, factor_set="cn-mee-2023@1.0")["factor_set"]["label"] == "cn-mee-2023@1.0"
+    # the same content as text is fine; over 64 KiB, or both at once, is a 422 naming factors_toml
+    assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.0"
+    for extra in ({"factors_toml": own.read_text() + "#" * 65536}, {"factors_toml": "", "factor_set": "cn-mee-2023"}):
+        response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | extra)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "factors_toml"]
+
+
+def test_a_park_counts_each_member_once_and_is_not_a_pass_with_months_missing(
+    service: Service, year: dict[str, Any]
+) -> None:
+    for members in ([FACTORY] * 4, [FACTORY, FACTORY.lower()]):
+        response = service.http.post("/parks/evaluations", json={"factories": members, "year": 2025})
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"][0]
+        assert detail["loc"] == ["body", "factories", 1] and "listed more than once" in detail["msg"]
+    complete = service.http.post("/parks/evaluations", json={"factories": [FACTORY], "year": 2025}).json()
+    assert complete["missing_months"] == {} and complete["verdict"] in ("pass", "fail")
+    empty = service.http.post("/parks/evaluations", json={"factories": [FACTORY], "year": 2024}).json()
+    assert empty["verdict"] == "incomplete" and not empty["passed"]
+    assert len(empty["missing_months"][FACTORY]) == 12 and "months without usable data" in empty["explanation"]

@@ -130,6 +130,7 @@ TAMPERINGS: list[tuple[str, Callable[[dict[str, Any]], Any], str | None]] = [
     # (a changed s or v still recovers some key; a changed r may recover none, see the test below)
     ("signature s byte", lambda b: b.update(batch_signature=_flip_byte(b["batch_signature"], 40)), "signature"),
     ("signature v", lambda b: b.update(batch_signature=b["batch_signature"][:-2] + {"1b": "1c", "1c": "1b"}[b["batch_signature"][-2:]]), "signature"),
+    ("signature v 0 or 1", lambda b: b.update(batch_signature=b["batch_signature"][:-2] + {"1b": "00", "1c": "01"}[b["batch_signature"][-2:]]), "signature"),
     ("signature short", lambda b: b.update(batch_signature=b["batch_signature"][:-2]), "signature"),
     ("signature not hex", _set("batch_signature", "deadbeef"), "signature"),
     ("tx", lambda b: b["anchor"].update(tx_hash=_flip(b["anchor"]["tx_hash"])), "transaction"),
@@ -238,6 +239,11 @@ def _compare(cases: list[dict[str, Any]], js: dict[str, Any], mode: str) -> None
         assert report["valid"] is py.valid and report["supersededBy"] == py.superseded_by, context
         first = next((name for name, ok in js_checks if ok is False), None)
         assert first == case["_expected"], context
+        if case["id"] == "signature v 0 or 1":  # the same reason in both verifiers (and in the service's 422)
+            details = [c.detail for c in py.checks if c.name == "signature"] + [
+                c["detail"] for c in report["checks"] if c["name"] == "signature"
+            ]
+            assert all(d.startswith("batch_signature: v must be 27 or 28") for d in details), details
         assert all(isinstance(c["detail"], str) and c["detail"] for c in report["checks"]), context
 
 

@@ -1,4 +1,5 @@
-// Builds api/static/zcl.js, the in-browser verifier, from web/src/app.js (ethers bundled in; no CDN).
+// Builds api/static/zcl.js, the in-browser verifier, from web/src/app.js (ethers bundled in; no CDN),
+// and copies Swagger UI's published files into api/static/swagger/ for /docs.
 //
 //   node web/build.mjs          write api/static/zcl.js   (npm run build:web)
 //   node web/build.mjs --check  rebuild in memory and exit 1 if the committed file differs (npm run check:web)
@@ -12,7 +13,7 @@
 // is replaced by a stub that refuses: the verifier only ever handles hex addresses.
 import { build } from 'esbuild';
 import { keccak256 } from 'ethers';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -86,22 +87,41 @@ async function bundle() {
   return result.outputFiles[0].contents;
 }
 
-const check = process.argv.includes('--check');
-const built = await bundle();
-const target = path.join(ROOT, OUTPUT);
-if (check) {
-  let committed = null;
-  try {
-    committed = await readFile(target);
-  } catch {
-    // missing: stale by definition
-  }
-  if (committed === null || Buffer.compare(Buffer.from(built), committed) !== 0) {
-    console.error(`${OUTPUT} is stale or missing: run \`npm run build:web\` and commit the result`);
-    process.exit(1);
-  }
-  console.log(`${OUTPUT} is up to date (${built.length} bytes)`);
-} else {
-  await writeFile(target, built);
-  console.log(`wrote ${OUTPUT} (${built.length} bytes)`);
+// Swagger UI for /docs, copied as published (pinned in package.json) so that the docs page needs no
+// CDN and runs under the pages' CSP (script-src 'self'); its licence travels with it.
+const SWAGGER = 'node_modules/swagger-ui-dist';
+const COPIED = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'].map((name) => [
+  path.join(SWAGGER, name),
+  path.join('api/static/swagger', name),
+]);
+
+async function outputs() {
+  const files = [[OUTPUT, await bundle()]];
+  for (const [from, to] of COPIED) files.push([to, await readFile(path.join(ROOT, from))]);
+  return files;
 }
+
+const check = process.argv.includes('--check');
+let stale = false;
+for (const [name, built] of await outputs()) {
+  const target = path.join(ROOT, name);
+  if (check) {
+    let committed = null;
+    try {
+      committed = await readFile(target);
+    } catch {
+      // missing: stale by definition
+    }
+    if (committed === null || Buffer.compare(Buffer.from(built), committed) !== 0) {
+      console.error(`${name} is stale or missing: run \`npm run build:web\` and commit the result`);
+      stale = true;
+    } else {
+      console.log(`${name} is up to date (${built.length} bytes)`);
+    }
+  } else {
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, built);
+    console.log(`wrote ${name} (${built.length} bytes)`);
+  }
+}
+if (stale) process.exit(1);

@@ -21,8 +21,10 @@ class EvaluationIn(Strict):
     factory_id: StrictStr
     year: StrictInt = Field(examples=[2025])
     type: StrictStr = Field(description='"I" (Scope 1 + 2) or "II" (+ transport and purchased products)')
-    factor_set: StrictStr | None = Field(None, description="a bundled factor set id (default cn-mee-2023)")
-    factors_toml: StrictStr | None = Field(None, description="a factor-set file of your own, as TOML text")
+    factor_set: StrictStr | None = Field(
+        None, description="a bundled factor set id (default cn-mee-2023), never a path: a file is sent as factors_toml"
+    )
+    factors_toml: StrictStr | None = Field(None, description="a factor-set file of your own, as TOML text (≤ 64 KiB)")
     grid: StrictStr = Field("national_average", description="location-based grid factor: national_average or a region")
     onsite_projects: dict[str, str] = Field(
         default_factory=dict, description="on-site meter source_id → the certificate project id of that installation"
@@ -39,10 +41,10 @@ class EvaluatorIn(Strict):
 
 
 class ParkIn(Strict):
-    factories: list[StrictStr]
+    factories: list[StrictStr] = Field(description="the park's member factory ids, each once")
     year: StrictInt
-    factor_set: StrictStr | None = None
-    factors_toml: StrictStr | None = None
+    factor_set: StrictStr | None = Field(None, description="as for /evaluations: a bundled id, never a path")
+    factors_toml: StrictStr | None = Field(None, description="as for /evaluations: TOML text (≤ 64 KiB)")
 
 
 class ReportChainOut(Out):
@@ -186,9 +188,10 @@ class ParkOut(Out):
     energy_tce: str
     intensity: str
     threshold: str
-    passed: bool
+    passed: bool = Field(description="true only for a complete year (every member, every month) within its band")
+    verdict: str = Field(description='"pass", "fail", or "incomplete" when a member lacks months (never a pass)')
+    missing_months: dict[str, list[str]] = Field(description="factory id → the months it has no usable data for")
     explanation: str
     year: int
     factor_set: str
     rule_set: str
-    missing_months: dict[str, list[str]] = Field(description="factory id → the months it has no usable data for")

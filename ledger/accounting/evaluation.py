@@ -188,8 +188,15 @@ def evaluate(inv: Inventory, rules: RuleSet, report_type: str, missing_months: i
     }
 
 
-def evaluate_park(members: Sequence[Inventory], rules: RuleSet) -> dict[str, Any]:
-    """The park's tCO2 per tce against the band its annual energy use falls in."""
+def evaluate_park(
+    members: Sequence[Inventory], rules: RuleSet, missing_months: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
+    """The park's tCO2 per tce against the band its annual energy use falls in.
+
+    ``missing_months`` (member → the months it has no usable data for) makes the verdict
+    ``incomplete``, never a pass: a missing month is not a month of zero emissions, and the
+    figure over the months there are is shown for what it is."""
+    missing = {member: list(months) for member, months in (missing_months or {}).items() if months}
     park = rules.park
     numerator_terms = [t.strip() for t in str(park.get("numerator", "scope1 + scope2_location")).split("+")]
     emissions = sum((sum((getattr(inv, t) for t in numerator_terms), ZERO) for inv in members), ZERO)
@@ -208,6 +215,9 @@ def evaluate_park(members: Sequence[Inventory], rules: RuleSet) -> dict[str, Any
         threshold = f"≤ {band['max_intensity']} tCO2/tce for {band['min_tce']}" + (
             f"-{band['max_tce']} tce" if "max_tce" in band else "+ tce"
         )
+    verdict = "incomplete" if missing else ("pass" if passed else "fail")
+    passed = passed and not missing
+    gaps = "; ".join(f"{member} lacks {', '.join(months)}" for member, months in sorted(missing.items()))
     return {
         "members": [inv.factory_id for inv in members],
         "source": park.get("source", ""),
@@ -218,7 +228,9 @@ def evaluate_park(members: Sequence[Inventory], rules: RuleSet) -> dict[str, Any
         "intensity": "undefined" if intensity is None else shown(intensity),
         "threshold": threshold,
         "passed": passed,
+        "verdict": verdict,
+        "missing_months": missing,
         "explanation": f"{shown(emissions)} tCO2 ({' + '.join(numerator_terms)}) ÷ {shown(energy)} tce = "
-        f"{'undefined' if intensity is None else shown(intensity)} tCO2/tce; {threshold} → "
-        f"{'pass' if passed else 'fail'}",
+        f"{'undefined' if intensity is None else shown(intensity)} tCO2/tce; {threshold} → {verdict}"
+        + (f" (months without usable data: {gaps})" if missing else ""),
     }

@@ -18,6 +18,18 @@ from eth_utils import keccak, to_checksum_address
 from ledger.eip712.domain import EIP712_DOMAIN_TYPE, LedgerDomain
 
 SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+ACCEPTED_V = (27, 28)
+"""The recovery ids OpenZeppelin's ECDSA (so the contract) takes; 0 and 1, which other libraries
+write, are refused everywhere rather than normalised: one signature has one byte form."""
+
+
+def v_problem(signature: bytes) -> str | None:
+    """Why a 65-byte signature's ``v`` is not one the contract takes, or None."""
+    if len(signature) == 65 and signature[64] not in ACCEPTED_V:
+        return f"v must be 27 or 28, as the contract's ECDSA takes, got {signature[64]}"
+    return None
+
+
 """The order of secp256k1's group; a signature's s above half of it is the malleable twin."""
 
 StructTypes = dict[str, list[dict[str, str]]]
@@ -73,4 +85,6 @@ def recover(message: dict[str, Any], signature: bytes) -> str:
     """
     if len(signature) == 65 and int.from_bytes(signature[32:64], "big") > SECP256K1_N // 2:
         raise ValueError("signature: high-s (malleable) form; use the low-s form")
+    if (problem := v_problem(signature)) is not None:
+        raise ValueError(f"signature: {problem}")
     return to_checksum_address(Account.recover_message(encode_typed_data(full_message=message), signature=signature))

@@ -41,6 +41,7 @@ Their public names are re-exported here, where callers have always imported them
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -57,6 +58,7 @@ __all__ = [
     "FactorSet",
     "FactorSetError",
     "MissingFactor",
+    "bundled_factor_set",
     "bundled_factor_sets",
     "load_factor_set",
     "loads_factor_set",
@@ -67,6 +69,7 @@ NAMESPACES: tuple[str, ...] = ("grid", "fuel", "heat", "steam", "energy", "scope
 
 _SETS_PACKAGE = __package__ or "ledger.factors"
 BUNDLED_PREFIX = "bundled:"
+_BUNDLED_ID = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 def _sets_dir() -> Any:
@@ -127,6 +130,19 @@ def load_factor_set(id_or_path: str | Path) -> FactorSet:
     if _looks_like_path(id_or_path):
         return _load_path(Path(id_or_path))
     return _bundled_by_label(id_or_path, id_or_path, None)
+
+
+def bundled_factor_set(label: str, key: str | None = None) -> FactorSet:
+    """A bundled set by id or ``id@version``, and nothing else: never a path, never the disk
+    beyond the package's own sets. What a network request may name (a request must not learn
+    whether a file exists on the server, nor make it read ``/dev/zero``)."""
+    set_id, _ = _split_label(label)
+    if _looks_like_path(label) or not _BUNDLED_ID.fullmatch(set_id):
+        raise FactorSetError.one(  # the value is not echoed: the answer is the same for every such value
+            "factor_set", key, f"is not a bundled factor set id; bundled: {', '.join(bundled_factor_sets())} "
+            "(send a factor set of your own as TOML text instead)",
+        )  # fmt: skip
+    return _bundled_by_label(label, label, key)
 
 
 def loads_factor_set(text: str, origin: str = "<string>") -> FactorSet:

@@ -29,8 +29,9 @@ from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.eip712 import ReportCommit
+from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
-from ledger.factors import FactorSet, load_factor_set, loads_factor_set
+from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.records.errors import RecordError
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
@@ -42,6 +43,8 @@ from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
 DEFAULT_FACTORS = "cn-mee-2023"
+MAX_FACTORS_TOML_BYTES = 64 * 1024
+"""The largest factor set a request may send as text (the bundled ones are about 12 KiB)."""
 log = logging.getLogger(__name__)
 
 
@@ -67,10 +70,16 @@ class EvaluationService:
         self.lifecycle: Lifecycle[EvaluationRow, Anchored, dict[str, Any]] = Lifecycle(ReportRelay(self))
 
     def factor_set(self, factor_set: str | None, factors_toml: str | None) -> FactorSet:
+        """A bundled set by id, or the caller's own as TOML text: never a path. A request reaches
+        no file of the server's (the CLI reads a user's file itself and sends its text)."""
+        if factor_set is not None and factors_toml is not None:
+            raise RecordError("factors_toml", "send either factor_set (a bundled id) or factors_toml, not both")
+        if factors_toml is not None and len(factors_toml.encode("utf-8")) > MAX_FACTORS_TOML_BYTES:
+            raise RecordError("factors_toml", f"is over the limit of {MAX_FACTORS_TOML_BYTES} bytes")
         try:
             if factors_toml is not None:
                 return loads_factor_set(factors_toml, "request body factors_toml")
-            return load_factor_set(factor_set or DEFAULT_FACTORS)
+            return bundled_factor_set(factor_set or DEFAULT_FACTORS)
         except Exception as exc:  # FactorSetError / MissingFactor: both name the key
             raise RecordError("factors_toml" if factors_toml is not None else "factor_set", str(exc)) from None
 
@@ -183,6 +192,8 @@ class EvaluationService:
                 raise Conflict(f"evaluation {evaluation_id} is already signed and waiting for its anchor")
             raise Conflict(f"evaluation {evaluation_id} is already anchored as report {current['anchor']['report_id']}")
         commit = self.commit_for(evaluation_id, evaluator)
+        if (problem := v_problem(signature)) is not None:
+            raise RecordError("signature", problem)
         check = check_signature(self.ledger, commit.evaluator, commit, signature)  # as the contract will
         if check.recovered is None and not check.valid:
             raise RecordError(
@@ -217,6 +228,13 @@ class EvaluationService:
         """The park indicator for a set of factories forming a park."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
+        seen: dict[str, int] = {}
+        for i, factory_id in enumerate(factory_ids):  # one factory counted twice would move the park's band
+            first = seen.setdefault(factory_id.casefold(), i)
+            if first != i:
+                raise RecordError(
+                    f"factories[{i}]", f"{factory_id!r} is listed more than once (first as {factory_ids[first]!r})"
+                )
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         members = []
@@ -226,8 +244,8 @@ class EvaluationService:
             members.append(inv)
             if year_data.missing:
                 missing[factory_id] = [m["period"] for m in year_data.missing]
-        result = evaluate_park(members, rules)
-        return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label, "missing_months": missing}
+        result = evaluate_park(members, rules, missing)
+        return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}
 
 
 class ReportRelay(StoredRelay):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.errors import Conflict, NotFound
 from ledger.records import RecordError, check_factory_id
+from ledger.records.names import check_factory_name
 from ledger.services.views import FactoryView
 from ledger.store import batches as batch_rows
 from ledger.store import factories as factory_rows
@@ -22,16 +24,22 @@ class FactoryService:
 
     def register(self, factory_id: str, name: str, signer: str) -> FactoryView:
         check_factory_id(factory_id)
-        if not name.strip() or len(name) > 200:
-            raise RecordError("name", "must be 1-200 characters")
+        name = check_factory_name(name)
+        with self.sessions() as session:
+            existing = factory_rows.same_but_case(session, factory_id)
+        if existing is not None:
+            raise Conflict(f"factory {existing} is already registered; ids that differ only in case are one factory")
         try:
             tx = self.ledger.register_factory(factory_id, signer)
         except chain_errors.FactoryAlreadyRegistered as exc:
             raise Conflict(f"factory {factory_id} is already registered on chain") from exc
         except chain_errors.InvalidSignerAddress:
             raise RecordError("signer", "cannot be the zero address") from None
-        with self.sessions.begin() as session:
-            factory_rows.save(session, factory_id, name.strip(), tx.tx_hash, tx.block_number)
+        try:
+            with self.sessions.begin() as session:
+                factory_rows.save(session, factory_id, name, tx.tx_hash, tx.block_number)
+        except sqlalchemy.exc.IntegrityError:  # the index on lower(id): a same-but-case id won a race
+            raise Conflict(f"a factory id equal to {factory_id} but for case was registered meanwhile") from None
         return self.get(factory_id)
 
     def rotate_signer(self, factory_id: str, new_signer: str) -> FactoryView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ledger.store.models import FactoryRow
@@ -25,3 +25,10 @@ def get(session: Session, factory_id: str) -> FactoryRow | None:
 
 def all_factories(session: Session) -> Sequence[FactoryRow]:
     return session.scalars(select(FactoryRow).order_by(FactoryRow.id)).all()
+
+
+def same_but_case(session: Session, factory_id: str) -> str | None:
+    """The stored id equal to ``factory_id`` but for case (``CN-1`` for ``cn-1``), if any."""
+    return session.scalar(
+        select(FactoryRow.id).where(func.lower(FactoryRow.id) == factory_id.lower(), FactoryRow.id != factory_id)
+    )

@@ -191,6 +191,8 @@ function wirePage(doc) {
     }
   }
 
+  const form = $('verify-form');
+  if (form !== null) form.addEventListener('submit', (event) => event.preventDefault()); // Enter in a field
   button.addEventListener('click', (event) => {
     event.preventDefault();
     verify();

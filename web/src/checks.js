@@ -111,9 +111,18 @@ function epochOf(epochs, signer, block) {
   return `${since} until its rotation to ${after.signer} in block ${after.validFromBlock}`;
 }
 
-function refusal(check, wallet, epochs) {
+/** Why a 65-byte signature's v is not one the contract takes, or null (ledger.eip712.typed_data.v_problem). */
+function vProblem(raw) {
+  const v = raw[64];
+  return v === 27 || v === 28 ? null : `v must be 27 or 28, as the contract's ECDSA takes, got ${v}`;
+}
+
+function refusal(check, wallet, epochs, raw) {
   let said;
-  if (check.recovered === null) {
+  const problem = vProblem(raw);
+  if (check.recovered === null && problem !== null) {
+    said = `batch_signature: ${problem}`;
+  } else if (check.recovered === null) {
     said = 'batch_signature recovers no key (not a valid ECDSA signature)';
   } else {
     said = `the batch signature recovers ${check.recovered}`;
@@ -269,7 +278,7 @@ export async function verifyBundle(bundle, { rpcUrl, contract, chainId, evidence
     if (raw.length !== 65) throw new Failed(`batch_signature must be 65 bytes (r, s, v), got ${raw.length}`);
     const check = await checkSignature(provider, domain, getAddress(found.signer), commit, hexlify(raw));
     const epochs = await readSignerHistory(state.ledger, found.factoryId);
-    if (!check.valid) throw new Failed(refusal(check, await hasCode(provider, check.signer), epochs));
+    if (!check.valid) throw new Failed(refusal(check, await hasCode(provider, check.signer), epochs, raw));
     const how = check.byWallet
       ? `the contract wallet ${check.signer} accepts it (ERC-1271)`
       : `signed by ${check.signer}`;
