@@ -64,14 +64,14 @@ def compose(
     return Composition(engine, services, app)
 
 
-def compose_from_settings(
-    settings: Settings, ledger: LedgerClient, *, admin_token: str, public_rpc_url: str | None
-) -> Composition:
-    """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings."""
+def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_token: str) -> Composition:
+    """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings. Browsers
+    verify against ``ZCL_PUBLIC_RPC_URL``, else the service's read-only proxy (never the chain
+    endpoint the service itself uses: a local anvil answers cheat methods)."""
     ledger.confirmations = settings.confirmations_for(ledger.chain_id)
     return compose(
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
-        public_rpc_url=settings.public_rpc_url or public_rpc_url, max_batch_records=settings.max_batch_records,
+        public_rpc_url=settings.public_rpc_url, max_batch_records=settings.max_batch_records,
         max_stream_bytes=settings.max_stream_bytes,
     )  # fmt: skip
