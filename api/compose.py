@@ -34,6 +34,7 @@ class Composition:
         return Reconciler(self.services.reconcile_steps, interval)
 
     def close(self) -> None:
+        self.app.state.rpc_proxy.close()
         self.engine.dispose()
 
 
