@@ -13,8 +13,10 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, verify
+from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, rpc, verify
 from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
+from ledger.chain.rpc_proxy import MAX_BODY_BYTES as RPC_MAX_BODY_BYTES
+from ledger.chain.rpc_proxy import ReadOnlyRpc
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services
 from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
@@ -42,7 +44,7 @@ def create_app(
 ) -> FastAPI:
     """The API and the pages over ``services`` (built by :mod:`api.compose`). Without an evidence
     store the /evidence routes answer 503. ``public_rpc_url`` is the chain endpoint browsers verify
-    against (default: the one the service uses). Request bodies over ``max_body_bytes`` (evidence
+    against (default: this service's read-only proxy ``/rpc``, see :mod:`api.routes.rpc`). Request bodies over ``max_body_bytes`` (evidence
     uploads: over the store's limit + 1 MiB; a batch streamed as NDJSON: over ``max_stream_bytes``)
     are refused with 413; a batch of more than ``max_batch_records`` records with 422."""
     if sys.getrecursionlimit() > SAFE_RECURSION_LIMIT:
@@ -57,9 +59,10 @@ def create_app(
     app.state.services = services
     app.state.admin_token = admin_token
     app.state.public_rpc_url = public_rpc_url
+    app.state.rpc_proxy = ReadOnlyRpc(getattr(services.ledger.w3.provider, "endpoint_uri", None))
     app.state.max_batch_records = max_batch_records
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
-    for module in (factories, batches, records, verify, claims, evaluations, chain, evidence, pages):
+    for module in (factories, batches, records, verify, claims, evaluations, chain, rpc, evidence, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
@@ -67,11 +70,12 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
-        per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024},
+        per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024, ("POST", "/rpc"): RPC_MAX_BODY_BYTES},
         per_stream={("POST", "/batches", NDJSON): max_stream_bytes},
     )
-    rpc = origin_of(public_rpc_url or str(getattr(services.ledger.w3.provider, "endpoint_uri", "") or ""))
-    app.add_middleware(SecurityHeaders, connect=[rpc] if rpc else [])  # outermost: on 413s too
+    # pages read the chain through /rpc ('self') unless a public RPC is configured
+    public_origin = origin_of(public_rpc_url) if public_rpc_url else None
+    app.add_middleware(SecurityHeaders, connect=[public_origin] if public_origin else [])  # outermost: on 413s too
 
     @app.get(DOCS_PATH, include_in_schema=False)
     def swagger_ui() -> HTMLResponse:

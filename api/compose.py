@@ -36,6 +36,7 @@ class Composition:
         return Reconciler(self.services.reconcile_steps, interval)
 
     def close(self) -> None:
+        self.app.state.rpc_proxy.close()
         self.engine.dispose()
 
 
@@ -75,15 +76,15 @@ def claim_policy_from(settings: Settings) -> ClaimPolicy:
         raise ConfigError(str(exc)) from None
 
 
-def compose_from_settings(
-    settings: Settings, ledger: LedgerClient, *, admin_token: str, public_rpc_url: str | None
-) -> Composition:
-    """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings."""
+def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_token: str) -> Composition:
+    """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings. Browsers
+    verify against ``ZCL_PUBLIC_RPC_URL``, else the service's read-only proxy (never the chain
+    endpoint the service itself uses: a local anvil answers cheat methods)."""
     ledger.confirmations = settings.confirmations_for(ledger.chain_id)
     return compose(
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
-        public_rpc_url=settings.public_rpc_url or public_rpc_url, max_batch_records=settings.max_batch_records,
+        public_rpc_url=settings.public_rpc_url, max_batch_records=settings.max_batch_records,
         max_stream_bytes=settings.max_stream_bytes,
         claim_policy=claim_policy_from(settings),
     )  # fmt: skip

@@ -25,6 +25,7 @@ from ledger.chain.anvil import free_loopback_port
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
+from ledger.config import Settings
 from ledger.eip712.domain import LedgerDomain
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
@@ -76,7 +77,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain)).status_code == 201
     )
     bundle = http.get(f"/records/{batch['records'][0]['id']}/proof").json()
-    yield {"base": base, "batch": batch, "bundle": bundle, "http": http, "admin": {"Authorization": f"Bearer {token}"}}
+    chain_url = Settings.from_env({"ZCL_DATA_DIR": str(data / "data")}).endpoint_file.read_text()
+    yield {"base": base, "batch": batch, "bundle": bundle, "http": http, "admin": {"Authorization": f"Bearer {token}"},
+           "anvil": json.loads(chain_url)["rpc_url"]}  # fmt: skip
     process.send_signal(signal.SIGINT)
     process.wait(timeout=30)
 
@@ -117,7 +120,13 @@ def verify(page: Any, site: dict[str, Any], bundle: dict[str, Any]) -> None:
 
 
 def test_a_valid_bundle_turns_every_check_green(page: Any, site: dict[str, Any]) -> None:
+    """Through the service's read-only proxy: the page never talks to the local anvil itself."""
+    chain_requests: list[str] = []
+    page.on("request", lambda r: chain_requests.append(r.url) if r.method == "POST" else None)
     verify(page, site, site["bundle"])
+    assert set(chain_requests) == {f"{site['base']}/rpc"}, chain_requests
+    anvil_port = site["anvil"].rsplit(":", 1)[1]
+    assert anvil_port not in page.content()
     assert page.get_attribute("#verdict", "class") == "valid"
     checks = page.query_selector_all("li.check")
     names = [c.get_attribute("data-check") for c in checks]
@@ -187,7 +196,8 @@ def test_same_block_rotations_and_wallet_signers_are_valid_in_the_browser(page: 
     anchor's block changes nothing, and a contract wallet is asked through ERC-1271 (eth_call)."""
     http, admin = site["http"], site["admin"]
     config = json.loads(re.search(r'<script id="zcl-config"[^>]*>(.*?)</script>', http.get("/verify").text, re.S)[1])
-    w3 = Web3(Web3.HTTPProvider(config["rpcUrl"], request_kwargs={"timeout": 30}))
+    assert config["rpcUrl"] == "/rpc"  # the page is given the proxy; the test sets up through anvil itself
+    w3 = Web3(Web3.HTTPProvider(site["anvil"], request_kwargs={"timeout": 30}))
     chain = http.get("/chain").json()
     domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
 

@@ -218,3 +218,54 @@ def test_a_killed_anvil_restarts_from_a_whole_state_file_missing_only_its_last_h
     print(f"SIGKILL of anvil alone, {trials} trials: lost blocks {list(lost)}, "
           f"lost window max {max(windows):.2f} s")  # fmt: skip
     assert max(windows) <= Anvil().save_interval + 0.5, windows
+
+
+# --- not the browser's ---------------------------------------------------------------------------
+
+EVIL_ORIGIN = "http://evil.example"
+IMPERSONATE = b'{"jsonrpc":"2.0","id":1,"method":"anvil_impersonateAccount","params":["0x' + b"5a" * 20 + b'"]}'
+
+
+def test_the_embedded_anvil_gives_other_origins_no_cors_and_listens_on_loopback(tmp_path: Path) -> None:
+    """A page on another origin may not send anvil JSON (the preflight gets no Access-Control-Allow-
+    Origin), and the bodies it may send without a preflight are refused, so it cannot reach the cheat
+    methods (issue 14: a page impersonated the admin through ``anvil_impersonateAccount``)."""
+    import httpx
+
+    with serve_chain(settings_for(tmp_path)) as session:
+        assert session.local and httpx.URL(session.rpc_url).host == "127.0.0.1"
+        preflight = httpx.options(session.rpc_url, headers={"Origin": EVIL_ORIGIN, "Access-Control-Request-Method":
+                                  "POST", "Access-Control-Request-Headers": "content-type"})  # fmt: skip
+        assert "access-control-allow-origin" not in preflight.headers, preflight.headers
+        assert preflight.status_code >= 400
+        posted = httpx.post(session.rpc_url, content=IMPERSONATE, headers={"Origin": EVIL_ORIGIN,
+                            "Content-Type": "application/json"})  # fmt: skip
+        assert "access-control-allow-origin" not in posted.headers, posted.headers
+        for media_type in ("text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"):
+            simple = httpx.post(session.rpc_url, content=IMPERSONATE, headers={"Origin": EVIL_ORIGIN,
+                                "Content-Type": media_type})  # fmt: skip
+            assert simple.json()["error"]["code"] == -32600, (media_type, simple.text)
+            assert "access-control-allow-origin" not in simple.headers
+        listening = subprocess.run(["ss", "-Hltnp"], capture_output=True, text=True).stdout
+        port = httpx.URL(session.rpc_url).port
+        assert f"127.0.0.1:{port} " in listening and f"0.0.0.0:{port} " not in listening
+
+
+@pytest.mark.xfail(strict=True, reason="anvil's WebSocket endpoint (same port) has no origin check and cannot be "
+                   "turned off; browsers send no CORS preflight for WebSockets (issue 14, item 6: left open)")  # fmt: skip
+def test_the_embedded_anvil_refuses_a_websocket_from_another_origin(tmp_path: Path) -> None:
+    import asyncio
+
+    import websockets
+
+    async def impersonate(url: str) -> str:
+        async with websockets.connect(url, origin=EVIL_ORIGIN, open_timeout=5) as ws:  # type: ignore[arg-type]
+            await ws.send(IMPERSONATE.decode())
+            return str(await asyncio.wait_for(ws.recv(), 5))
+
+    with serve_chain(settings_for(tmp_path)) as session:
+        try:
+            answer = asyncio.run(impersonate(session.rpc_url.replace("http://", "ws://")))
+        except (OSError, websockets.exceptions.WebSocketException):
+            return  # refused: what we want
+        assert '"result":null' not in answer, answer

@@ -2,7 +2,7 @@
 
 Each route fetches one view model (:mod:`ledger.services.pages`) and renders it. Verification itself
 happens in the reader's browser (``/static/zcl.js``, ethers bundled at build time) against the
-chain's JSON-RPC, so the verify page asks nothing of this server but the bundle.
+chain's JSON-RPC: ``ZCL_PUBLIC_RPC_URL`` when set, else this service's read-only proxy ``/rpc``.
 """
 
 from __future__ import annotations
@@ -64,7 +64,8 @@ def batch_page(
 @router.get("/verify", response_class=HTMLResponse)
 def verify_page(request: Request, views: PagesDep, record: str | None = None) -> HTMLResponse:
     ledger = views.ledger
-    rpc_url = getattr(request.app.state, "public_rpc_url", None) or str(getattr(ledger.w3.provider, "endpoint_uri", ""))
+    # The service's own chain endpoint (a local anvil, with its cheat methods) is never handed to browsers.
+    rpc_url = getattr(request.app.state, "public_rpc_url", None) or "/rpc"
     domain = ledger.domain()
     config = {"rpcUrl": rpc_url, "contract": domain.verifying_contract, "chainId": domain.chain_id}
     return _page(request, views, "verify.html", config=config, rpc_url=rpc_url, record_id=record)

@@ -9,6 +9,13 @@ anvil dies with the process that launched it, however that process dies: on Linu
 sends it SIGKILL when its parent goes (``PR_SET_PDEATHSIG``). Elsewhere a SIGKILLed launcher
 leaves anvil running until the next start on the same state file kills it (see
 :func:`~ledger.chain.anvil_state.end_orphan`).
+
+anvil answers cheat methods (``anvil_impersonateAccount``, ``anvil_setBalance``) to whoever reaches
+it, so it listens on loopback only and without CORS (``--no-cors``): a web page on another origin
+gets no ``Access-Control-Allow-Origin``, so a browser sends it no JSON request (the preflight
+fails) and anvil refuses the form-encoded and text/plain bodies a page may send without one.
+Browsers read the chain through the service's read-only proxy (:mod:`ledger.chain.rpc_proxy`).
+anvil's WebSocket endpoint on the same port has no origin check and cannot be turned off.
 """
 
 from __future__ import annotations
@@ -199,6 +206,7 @@ class Anvil:
             "--host", "127.0.0.1",
             "--port", str(port),
             "--chain-id", str(self.chain_id),
+            "--no-cors",
         ]  # fmt: skip
         env = dict(os.environ)
         if self.state_file is not None:

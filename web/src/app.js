@@ -3,7 +3,7 @@
 //
 // The page passes its configuration in <script id="zcl-config" type="application/json">
 // {"rpcUrl": "...", "contract": "0x...", "chainId": 31337}</script>. Every chain fact is read from
-// rpcUrl by this script; the only thing fetched from this service is a bundle by record id, and a
+// rpcUrl by this script (a path such as "/rpc", the service's read-only proxy, is on this page's origin); the only thing fetched from this service is a bundle by record id, and a
 // bundle is what gets verified, not trusted.
 
 import {
@@ -49,7 +49,7 @@ function readConfig(doc = document) {
   if (config === null || typeof config !== 'object' || typeof config.rpcUrl !== 'string' || !config.rpcUrl) {
     throw new Error('the verifier configuration (#zcl-config) gives no rpcUrl');
   }
-  return config;
+  return { ...config, rpcUrl: new URL(config.rpcUrl, doc.baseURI).href };
 }
 
 const CLASSES = { true: 'ok', false: 'fail', null: 'skipped' };

@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
     admin_token = settings.admin_token or _admin_token(settings)
     with serve_chain(settings) as session:
         ledger = session.ledger
-        composed = compose_from_settings(settings, ledger, admin_token=admin_token, public_rpc_url=session.rpc_url)
+        composed = compose_from_settings(settings, ledger, admin_token=admin_token)
         ledger.domain()  # read now, so batches can be queued while the chain is unreachable
         try:
             finished, finished_claims, finished_reports = composed.services.reconcile()
@@ -55,6 +55,7 @@ def _serve(args: argparse.Namespace) -> int:
             print(f"final      after {ledger.confirmations} block(s) on top of an anchor (ZCL_CONFIRMATIONS)")
         if settings.admin_token is None:
             print(f"admin      token in {settings.admin_token_file} (or set ZCL_ADMIN_TOKEN)")
+        print(f"browsers   verify against {settings.public_rpc_url or '/rpc (read-only proxy of this chain)'}")
         print(f"api        http://{args.host}:{args.port} (docs at /docs)", flush=True)
         ready = "ready; Ctrl-C stops" + (" and saves the chain state" if session.local else "")
 
