@@ -18,6 +18,7 @@ from ledger.chain.client import LedgerClient
 from ledger.config import Settings
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services, build_services
+from ledger.services.ingest import DEFAULT_MAX_STREAMS_PER_CLIENT
 from ledger.services.reconciler import Reconciler
 from ledger.signing import DEFAULT_MAX_RECORDS
 from ledger.store.db import make_engine, migrate, session_factory
@@ -48,6 +49,8 @@ def compose(
     public_rpc_url: str | None = None,
     max_batch_records: int | None = None,
     max_stream_bytes: int | None = None,
+    max_streams_per_client: int | None = None,
+    spool_dir: Path | None = None,
 ) -> Composition:
     """The database (migrated to the newest schema), one instance of each service, and the app."""
     engine = make_engine(database_url)
@@ -60,6 +63,7 @@ def compose(
         services, admin_token, public_rpc_url=public_rpc_url,
         max_batch_records=max_batch_records or DEFAULT_MAX_RECORDS,
         max_stream_bytes=max_stream_bytes or DEFAULT_MAX_STREAM_BYTES,
+        max_streams_per_client=max_streams_per_client or DEFAULT_MAX_STREAMS_PER_CLIENT, spool_dir=spool_dir,
     )  # fmt: skip
     return Composition(engine, services, app)
 
@@ -73,5 +77,6 @@ def compose_from_settings(
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
         public_rpc_url=settings.public_rpc_url or public_rpc_url, max_batch_records=settings.max_batch_records,
-        max_stream_bytes=settings.max_stream_bytes,
+        max_stream_bytes=settings.max_stream_bytes, max_streams_per_client=settings.max_streams_per_client,
+        spool_dir=settings.spool_dir,
     )  # fmt: skip

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from api.app import DEFAULT_MAX_BODY_BYTES, create_app
 from ledger.merkle import verify
 from ledger.records import RecordError, new_salt
-from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
+from ledger.signing import NDJSON, parse_signed_batch
 from ledger.store.models import BatchRow, RecordRow
+from ledger.streamed import SignedBatchStream
 from ledger.verify import verify_bundle
 from tests.builders import FACTORY_ID, batch_json
 from tests.conftest import ADMIN, Service, serving
