@@ -19,6 +19,7 @@ from ledger.chain.rpc_proxy import MAX_BODY_BYTES as RPC_MAX_BODY_BYTES
 from ledger.chain.rpc_proxy import ReadOnlyRpc
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services
+from ledger.services.ingest import DEFAULT_MAX_STREAMS_PER_CLIENT, StreamGate
 from ledger.signing import DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_RECORDS, NDJSON
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -41,12 +42,16 @@ def create_app(
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch_records: int = DEFAULT_MAX_RECORDS,
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
+    max_streams_per_client: int = DEFAULT_MAX_STREAMS_PER_CLIENT,
+    spool_dir: Path | None = None,
 ) -> FastAPI:
     """The API and the pages over ``services`` (built by :mod:`api.compose`). Without an evidence
     store the /evidence routes answer 503. ``public_rpc_url`` is the chain endpoint browsers verify
-    against (default: this service's read-only proxy ``/rpc``, see :mod:`api.routes.rpc`). Request bodies over ``max_body_bytes`` (evidence
-    uploads: over the store's limit + 1 MiB; a batch streamed as NDJSON: over ``max_stream_bytes``)
-    are refused with 413; a batch of more than ``max_batch_records`` records with 422."""
+    against (default: this service's read-only proxy ``/rpc``, see :mod:`api.routes.rpc`). Request
+    bodies over ``max_body_bytes`` (evidence uploads: over the store's limit + 1 MiB; a batch streamed as NDJSON: over ``max_stream_bytes``)
+    are refused with 413; a batch of more than ``max_batch_records`` records with 422. A client may
+    have ``max_streams_per_client`` streamed batches open at once (429 beyond); their records are
+    spooled in ``spool_dir`` (default: the system's temporary directory)."""
     if sys.getrecursionlimit() > SAFE_RECURSION_LIMIT:
         sys.setrecursionlimit(SAFE_RECURSION_LIMIT)
     app = FastAPI(
@@ -62,6 +67,8 @@ def create_app(
     app.state.rpc_proxy = ReadOnlyRpc(getattr(services.ledger.w3.provider, "endpoint_uri", None))
     app.state.max_batch_records = max_batch_records
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
+    app.state.stream_gate = StreamGate(max_streams_per_client)
+    app.state.spool_dir = spool_dir
     for module in (factories, batches, records, verify, claims, evaluations, chain, rpc, evidence, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -20,6 +20,7 @@ from ledger.config import ConfigError, Settings
 from ledger.errors import InputError
 from ledger.evidence import DEFAULT_MAX_BYTES
 from ledger.services import Services, build_services
+from ledger.services.ingest import DEFAULT_MAX_STREAMS_PER_CLIENT
 from ledger.services.reconciler import Reconciler
 from ledger.signing import DEFAULT_MAX_RECORDS
 from ledger.store.db import make_engine, migrate, session_factory
@@ -52,6 +53,8 @@ def compose(
     max_batch_records: int | None = None,
     max_stream_bytes: int | None = None,
     claim_policy: ClaimPolicy | None = None,
+    max_streams_per_client: int | None = None,
+    spool_dir: Path | None = None,
 ) -> Composition:
     """The database (migrated to the newest schema), one instance of each service, and the app."""
     engine = make_engine(database_url)
@@ -64,6 +67,7 @@ def compose(
         services, admin_token, public_rpc_url=public_rpc_url,
         max_batch_records=max_batch_records or DEFAULT_MAX_RECORDS,
         max_stream_bytes=max_stream_bytes or DEFAULT_MAX_STREAM_BYTES,
+        max_streams_per_client=max_streams_per_client or DEFAULT_MAX_STREAMS_PER_CLIENT, spool_dir=spool_dir,
     )  # fmt: skip
     return Composition(engine, services, app)
 
@@ -85,6 +89,6 @@ def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_tok
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
         public_rpc_url=settings.public_rpc_url, max_batch_records=settings.max_batch_records,
-        max_stream_bytes=settings.max_stream_bytes,
-        claim_policy=claim_policy_from(settings),
+        max_stream_bytes=settings.max_stream_bytes, max_streams_per_client=settings.max_streams_per_client,
+        spool_dir=settings.spool_dir, claim_policy=claim_policy_from(settings),
     )  # fmt: skip

@@ -53,10 +53,11 @@ def status_of(exc: BaseException) -> int:
 def install(app: FastAPI) -> None:
     """Register the one handler for every class of the table."""
     for cls in STATUS:
-        app.add_exception_handler(cls, _handle)
+        app.add_exception_handler(cls, respond)
 
 
-async def _handle(request: Request, exc: Exception) -> Response:
+async def respond(request: Request, exc: Exception) -> Response:
+    """The answer to ``exc``: a page for a browser, else JSON (a 422 in FastAPI's own shape)."""
     code = status_of(exc)
     if "text/html" in request.headers.get("accept", ""):
         return _page(request, code, exc)  # a person in a browser gets a page, not JSON

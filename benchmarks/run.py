@@ -25,11 +25,12 @@ from pathlib import Path
 from benchmarks.common import Row
 from benchmarks.machine import describe
 
-# In the order of the data flow: hash → tree → records and signatures → ingest → claims → gas.
+# In the order of the data flow: hash → tree → records and signatures → ingest (and its bounds) → claims → gas.
 MODULES = {
     "tree": "benchmarks.bench_tree",
     "signing": "benchmarks.bench_signing",
     "ingest": "benchmarks.bench_ingest",
+    "stream": "benchmarks.bench_stream",
     "claims": "benchmarks.bench_claims",
     "gas": "benchmarks.bench_gas",
 }

@@ -37,6 +37,7 @@ class Settings:
     max_stream_bytes: int | None = None  # ZCL_MAX_STREAM_BYTES; None: the API's default (4 GiB)
     claim_min_units: str = ""  # ZCL_CLAIM_MIN_UNITS, e.g. GEC=10,CCER=100 (parsed by ledger.claims.policy)
     claims_per_hour: int | None = 120  # ZCL_CLAIMS_PER_HOUR per factory; 0: no limit
+    max_streams_per_client: int | None = None  # ZCL_MAX_STREAMS_PER_CLIENT; None: the API's default (2)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
@@ -80,6 +81,7 @@ class Settings:
             claims_per_hour=int(per_hour_text) or None,
             max_batch_records=_positive_int(environ, "ZCL_MAX_BATCH_RECORDS", "records"),
             max_stream_bytes=_positive_int(environ, "ZCL_MAX_STREAM_BYTES", "bytes"),
+            max_streams_per_client=_positive_int(environ, "ZCL_MAX_STREAMS_PER_CLIENT", "streams"),
             data_dir=data_dir,
             rpc_url=rpc_url,
             operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "operator.key",
@@ -127,6 +129,11 @@ class Settings:
     def admin_token_file(self) -> Path:
         """Where `zcl serve` keeps a generated admin token when ZCL_ADMIN_TOKEN is not set."""
         return self.data_dir / "keys" / "admin-token"
+
+    @property
+    def spool_dir(self) -> Path:
+        """Where streamed batches' records wait on disk (anonymous files) until they are stored."""
+        return self.data_dir / "spool"
 
     @property
     def evidence_dir(self) -> Path:

@@ -22,8 +22,9 @@ from sqlalchemy import func, select
 from api.app import DEFAULT_MAX_BODY_BYTES, create_app
 from ledger.merkle import verify
 from ledger.records import RecordError, new_salt
-from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
+from ledger.signing import NDJSON, parse_signed_batch
 from ledger.store.models import BatchRow, RecordRow
+from ledger.streamed import SignedBatchStream
 from ledger.verify import verify_bundle
 from tests.builders import FACTORY_ID, batch_json
 from tests.conftest import ADMIN, Service, serving
@@ -322,9 +323,14 @@ def test_batch_limits_come_from_the_environment() -> None:
     from ledger.config import ConfigError, Settings
 
     assert Settings.from_env({}).max_batch_records is None  # the API's own default applies
-    settings = Settings.from_env({"ZCL_MAX_BATCH_RECORDS": "250000", "ZCL_MAX_STREAM_BYTES": "1073741824"})
-    assert (settings.max_batch_records, settings.max_stream_bytes) == (250_000, 1 << 30)
-    for name in ("ZCL_MAX_BATCH_RECORDS", "ZCL_MAX_STREAM_BYTES"):
+    settings = Settings.from_env(
+        {"ZCL_MAX_BATCH_RECORDS": "250000", "ZCL_MAX_STREAM_BYTES": "1073741824", "ZCL_MAX_STREAMS_PER_CLIENT": "3"}
+    )
+    assert (settings.max_batch_records, settings.max_stream_bytes, settings.max_streams_per_client) == (
+        250_000, 1 << 30, 3,
+    )  # fmt: skip
+    assert settings.spool_dir == settings.data_dir / "spool"
+    for name in ("ZCL_MAX_BATCH_RECORDS", "ZCL_MAX_STREAM_BYTES", "ZCL_MAX_STREAMS_PER_CLIENT"):
         for bad in ("1e6", "0", "-5", "lots"):
             with pytest.raises(ConfigError, match=name):
                 Settings.from_env({name: bad})

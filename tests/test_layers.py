@@ -32,6 +32,7 @@ ALLOWED: dict[str, set[str]] = {
     "merkle": {"keccak", "_native"},
     "records": BASE | {"keccak", "eip712", "merkle"},
     "signing": BASE | {"eip712", "merkle", "records"},
+    "streamed": BASE | {"eip712", "merkle", "records", "signing"},
     "factors": BASE | {"records"},
     "claims": BASE | {"eip712", "records", "signing"},
     "accounting": BASE | {"records", "factors", "claims"},
@@ -41,7 +42,7 @@ ALLOWED: dict[str, set[str]] = {
     "store": BASE | {"eip712", "records", "signing"},
     "evidence": BASE | {"records", "store"},
     "services": {
-        "errors", "faults", "eip712", "merkle", "records", "signing", "factors", "claims", "accounting", "chain",
+        "errors", "faults", "eip712", "merkle", "records", "signing", "streamed", "factors", "claims", "accounting", "chain",
         "store", "evidence", "keccak", "numbers",
     },
 }  # fmt: skip

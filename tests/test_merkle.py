@@ -302,3 +302,14 @@ def test_proof_index_out_of_range(backend: str) -> None:
             tree.leaf(bad)
         with pytest.raises(IndexError):
             proofs[bad]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_first_duplicate_is_the_first_record_sent_twice_as_a_batch_builder_reports_it(backend: str) -> None:
+    hashes = [bytes([i]) * 32 for i in range(40)]
+    assert MerkleTree.build(hashes, backend=backend).first_duplicate() is None  # type: ignore[arg-type]
+    twice = hashes[:9] + [hashes[3]] + hashes[9:20] + [hashes[1], hashes[3]] + hashes[20:]
+    assert MerkleTree.build(twice, backend=backend).first_duplicate() == (9, 3)  # type: ignore[arg-type]
+    later = hashes[:25] + [hashes[30]] + hashes[25:]  # the copy comes before the original's position
+    assert MerkleTree.build(later, backend=backend).first_duplicate() == (31, 25)  # type: ignore[arg-type]
+    assert MerkleTree.build([hashes[0]] * 3, backend=backend).first_duplicate() == (1, 0)  # type: ignore[arg-type]

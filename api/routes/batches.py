@@ -13,11 +13,13 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from starlette.requests import ClientDisconnect
 
+from api import errors
 from api.deps import BatchesDep, ProofsDep, get_batches
 from api.schemas import STREAM, BatchStatusOut, SignedBatchIn, error
-from ledger.records import RecordError
+from ledger.errors import ZclError
+from ledger.services.ingest import StreamedBatch, TooManyStreams
 from ledger.services.views import BatchView
-from ledger.signing import NDJSON, SignedBatchStream, parse_signed_batch
+from ledger.signing import NDJSON, parse_signed_batch
 from ledger.store.batches import PENDING
 
 router = APIRouter(prefix="/batches", tags=["batches"])
@@ -50,7 +52,11 @@ class BatchUpload(APIRoute):
 STREAM_DOC = (
     f"Or `Content-Type: {NDJSON}`, streamed: line 1 is the signed envelope (every key of the JSON form "
     "but `records`), then one record per line in the JSON form's record shape. A 422 names the field "
-    "as the JSON form does (`records[41].value`) and its line (`(line 43)`); nothing is stored."
+    "as the JSON form does (`records[41].value`) and its line (`(line 43)`); nothing is stored. The envelope "
+    "is checked (factory registered, signed for this chain and contract by its registered signer, "
+    "`leaf_count` within the limit) before any record is read, and a refusal before the body has ended "
+    "answers at once and closes the connection without reading the rest. Records are spooled to disk, "
+    "not held in memory; a client may have a limited number of streams open at once (429 beyond)."
 )
 
 
@@ -78,6 +84,7 @@ router.add_api_route(
         403: error("signed by a key that is not the factory's registered signer"),
         409: error("this revision is already anchored with other data, or a replay"),
         413: error("the body is over the service's size limit"),
+        429: error("this client already has its limit of batch streams open (`Retry-After` says when to retry)"),
         422: {"description": "bad input; `detail[].loc` names the field (and a streamed body's message its line)"},
     },
     route_class_override=BatchUpload,
@@ -85,31 +92,48 @@ router.add_api_route(
 
 
 async def _submit_stream(request: Request) -> Response:
-    batches = get_batches(request)
-    parser = SignedBatchStream(
-        max_records=request.app.state.max_batch_records, max_line_bytes=request.app.state.max_line_bytes
-    )
-    stream = request.stream()
+    state = request.app.state
     try:
-        try:
-            pending: list[bytes] = []
-            size = 0
-            async for chunk in stream:
-                pending.append(chunk)
-                size += len(chunk)
-                if size >= FEED_BYTES:
-                    data, pending, size = b"".join(pending), [], 0
-                    await run_in_threadpool(parser.feed, data)
-            if pending:
-                await run_in_threadpool(parser.feed, b"".join(pending))
-            signed = await run_in_threadpool(parser.finish)
-        except RecordError:
-            async for _ in stream:  # read the rest, so the client gets the 422 rather than a broken pipe
-                pass
-            raise
+        with state.stream_gate.enter(request.client.host if request.client else "unknown"):
+            return await _receive_stream(request)
+    except TooManyStreams as exc:
+        headers = {"Retry-After": str(exc.retry_after), "Connection": "close"}
+        return JSONResponse({"detail": str(exc)}, status_code=status.HTTP_429_TOO_MANY_REQUESTS, headers=headers)
+
+
+async def _receive_stream(request: Request) -> Response:
+    """Feed the body to a :class:`StreamedBatch` as it arrives: line 1 at once (the envelope is
+    authenticated before any record is read), then a megabyte at a time. A refusal before the body
+    has ended answers at once and closes the connection: the rest is never read."""
+    state = request.app.state
+    streamed = StreamedBatch(
+        get_batches(request), max_records=state.max_batch_records, max_line_bytes=state.max_line_bytes,
+        spool_dir=state.spool_dir,
+    )  # fmt: skip
+    ended = False
+    try:
+        pending: list[bytes] = []
+        size = 0
+        async for chunk in request.stream():
+            pending.append(chunk)
+            size += len(chunk)
+            if size >= FEED_BYTES or streamed.admitted is None:
+                data, pending, size = b"".join(pending), [], 0
+                await run_in_threadpool(streamed.feed, data)
+        ended = True
+        if pending:
+            await run_in_threadpool(streamed.feed, b"".join(pending))
+        batch, created = await run_in_threadpool(streamed.submit, limit=PAGE)
     except ClientDisconnect:
         return Response(status_code=status.HTTP_400_BAD_REQUEST)
-    batch, created = await run_in_threadpool(batches.submit, signed, limit=PAGE)
+    except ZclError as exc:
+        if ended:
+            raise
+        response = await errors.respond(request, exc)
+        response.headers["Connection"] = "close"  # uvicorn closes after the answer, reading no more
+        return response
+    finally:
+        streamed.close()
     out = _out(batch, QUEUED if batch.status == PENDING else None)
     return JSONResponse(out.model_dump(mode="json"), status_code=_status(batch, created))
 

@@ -169,6 +169,28 @@ class MerkleTree:
         """Number of record hashes the tree was built from, duplicates included."""
         return len(self._positions)
 
+    def first_duplicate(self) -> tuple[int, int] | None:
+        """``(i, j)``: the first input index ``i`` whose record hash equals that of an earlier ``j``
+        (the first such), or None. Read from the sorted leaves, where equal ones are neighbours, so
+        a streamed batch needs no set of its hashes to refuse a record sent twice."""
+        n, size = self.leaf_count, HASH_SIZE
+        nodes = self._nodes
+        first, end = (n - 1) * size, (2 * n - 1) * size
+        equal: set[int] = set()  # node indices of leaves equal to a neighbour
+        previous = nodes[first : first + size]
+        for k in range(first + size, end, size):
+            current = nodes[k : k + size]
+            if current == previous:
+                equal.update((k // size - 1, k // size))
+            previous = current
+        if not equal:
+            return None
+        groups: dict[bytes, list[int]] = {}
+        for i, node in enumerate(self._positions):
+            if node in equal:
+                groups.setdefault(self._node(node), []).append(i)
+        return min((g[1], g[0]) for g in groups.values())
+
     def leaf(self, index: int) -> bytes:
         """The leaf hash (not the record hash) of the record at ``index`` in the input order."""
         return self._node(self._position(index))

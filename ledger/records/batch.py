@@ -154,11 +154,15 @@ class BatchBuilder:
     def __len__(self) -> int:
         return len(self._records)
 
+    def parse(self, item: object, index: int) -> tuple[MeasurementRecord, bytes]:
+        """Parse and hash record ``index`` of this batch (``records[index]`` in errors), keeping nothing."""
+        record = parse_record(item, factory_id=self.factory_id, period=self.period, path=f"records[{index}]")  # type: ignore[arg-type]
+        return record, record_hash(record)
+
     def add(self, item: object) -> bytes:
         """Parse and hash the next record (``records[i]`` in errors); returns its hash."""
         i = len(self._records)
-        record = parse_record(item, factory_id=self.factory_id, period=self.period, path=f"records[{i}]")  # type: ignore[arg-type]
-        digest = record_hash(record)
+        record, digest = self.parse(item, i)
         j = self._first_seen.setdefault(digest, i)
         if j != i and self._duplicate is None:
             self._duplicate = (i, j)

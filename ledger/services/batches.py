@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +23,9 @@ from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
-from ledger.eip712 import BatchCommit
+from ledger.eip712 import BatchCommit, LedgerDomain
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
+from ledger.merkle import MerkleTree
 from ledger.records import check_factory_id, check_period
 from ledger.services.auth import authenticate
 from ledger.services.lifecycle import WAIT, Lifecycle, Marker, Other, StoredRelay
@@ -34,7 +36,9 @@ from ledger.store import batches as rows
 from ledger.store import tracking
 from ledger.store.batches import ANCHORED, PENDING, REJECTED
 from ledger.store.models import BatchRow
+from ledger.store.spool import RecordSpool
 from ledger.store.tracking import CONFLICT
+from ledger.streamed import StreamEnvelope
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +50,16 @@ class AnchorTx:
 
     tx_hash: str | None
     block_number: int
+
+
+@dataclass(frozen=True)
+class Admitted:
+    """A streamed batch's envelope, authenticated: the signer the contract will record, and whether
+    the chain did not answer (the batch is then queued, its signer checked when the chain is back)."""
+
+    envelope: StreamEnvelope
+    signer: str
+    queued: bool
 
 
 class BatchService:
@@ -67,25 +81,59 @@ class BatchService:
         accepted: it is stored ``pending`` (status in the returned view) and anchored by the
         reconciler when the chain is back, after its signer is checked there.
         """
-        batch = signed.batch
-        queued = False
+        signer, queued = self._admit(signed.commit, signed.domain, signed.signature, signed.recovered_signer)
+        return self._store(
+            signed.commit, signed.signature, signer, queued, signed.tree,
+            lambda session, batch_id: rows.insert_batch(session, batch_id, signed, signer), limit,
+        )  # fmt: skip
+
+    def admit_stream(self, envelope: StreamEnvelope) -> Admitted:
+        """Authenticate a streamed batch from its envelope alone, before any record is read: the
+        same checks as :meth:`submit` (signed for this chain and contract, by the factory's registered
+        signer or its ERC-1271 wallet), so junk costs a line, not a body."""
+        signer, queued = self._admit(envelope.commit, envelope.domain, envelope.signature, envelope.recovered_signer)
+        return Admitted(envelope, signer, queued)
+
+    def submit_stream(
+        self, admitted: Admitted, tree: MerkleTree, records: RecordSpool, *, limit: int | None = None
+    ) -> tuple[BatchView, bool]:
+        """Store and anchor a streamed batch admitted by :meth:`admit_stream`, whose spooled records
+        gave ``tree`` with the signed root: as :meth:`submit`, the records inserted from the spool."""
+        commit = admitted.envelope.commit
+        return self._store(
+            commit, admitted.envelope.signature, admitted.signer, admitted.queued, tree,
+            lambda session, batch_id: rows.insert_streamed(session, batch_id, commit, admitted.envelope.signature,
+                                                           admitted.signer, records.columns()),
+            limit,
+        )  # fmt: skip
+
+    def _admit(
+        self, commit: BatchCommit, domain: LedgerDomain, signature: bytes, recovered: Callable[[], str]
+    ) -> tuple[str, bool]:
+        """The signer the contract will record, and whether the batch is queued (chain unavailable)."""
         try:
             signer = authenticate(
-                self.ledger, signed.domain, batch.factory_id, signed.recovered_signer(), "batch",
-                message=signed.commit, signature=signed.signature,
-            )  # fmt: skip
+                self.ledger, domain, commit.factory_id, recovered(), "batch", message=commit, signature=signature
+            )
         except ChainUnavailable as exc:
             if self.ledger.domain_if_read is None:  # the domain was never read: cannot check what was signed for
                 raise Unavailable(f"the chain does not answer ({exc}); try again later") from exc
-            log.warning("chain unavailable; batch of %s %s queued: %s", batch.factory_id, batch.period, exc)
-            signer, queued = signed.recovered_signer(), True
+            log.warning("chain unavailable; batch of %s %s queued: %s", commit.factory_id, commit.period, exc)
+            return recovered(), True
+        return signer, False
 
+    def _store(
+        self, batch: BatchCommit, signature: bytes, signer: str, queued: bool, tree: MerkleTree | None,
+        insert: Callable[[Session, str], None], limit: int | None,
+    ) -> tuple[BatchView, bool]:  # fmt: skip
+        """What :meth:`submit` and :meth:`submit_stream` share once the signer is known: the
+        database and chain pre-checks, the row (``insert`` writes it), and the lifecycle."""
         existing = self._find(batch.factory_id, batch.period, batch.revision)
         if existing is not None and existing.status == REJECTED:
             self._move_aside(existing.id)  # a rejected batch keeps its data but gives its revision back
             existing = None
         if existing is not None:
-            return self._resubmitted(existing, signed, limit), False
+            return self._resubmitted(existing, batch.root, signature, limit), False
         already_anchored = False
         if not queued:
             try:
@@ -95,11 +143,11 @@ class BatchService:
         if not queued:
             if batch.revision <= on_chain:
                 slot = self.ledger.anchor_slot(batch.factory_id, batch.period, batch.revision)
-                if slot is None or slot[0] != signed.root:
+                if slot is None or slot[0] != batch.root:
                     held = f" with root 0x{slot[0].hex()}" if slot else ""
                     raise Conflict(
                         f"revision {batch.revision} of {batch.factory_id} {batch.period} is already anchored on chain"
-                        f"{held}, not this batch's root 0x{signed.root.hex()}"
+                        f"{held}, not this batch's root 0x{batch.root.hex()}"
                     )
                 already_anchored = True  # relayed by someone else (another instance, or a copy of our call)
             elif batch.revision != on_chain + 1:
@@ -112,14 +160,14 @@ class BatchService:
         with self.lifecycle.in_flight(batch_id):
             try:
                 with self.sessions.begin() as session:
-                    rows.insert_batch(session, batch_id, signed, signer)
+                    insert(session, batch_id)
             except DuplicateRow:
                 existing = self._find(batch.factory_id, batch.period, batch.revision)
                 if existing is None:
                     raise
-                return self._resubmitted(existing, signed, limit), False
-            if signed.tree is not None:
-                self.trees.remember(batch_id, signed.tree)
+                return self._resubmitted(existing, batch.root, signature, limit), False
+            if tree is not None:
+                self.trees.remember(batch_id, tree)
             if queued:
                 self.lifecycle.stored()
             elif already_anchored:
@@ -129,10 +177,10 @@ class BatchService:
                 self.lifecycle.relay(self.row(batch_id))
             return self.get(batch_id, limit=limit), True
 
-    def _resubmitted(self, existing: BatchView, signed: SignedBatch, limit: int | None) -> BatchView:
+    def _resubmitted(self, existing: BatchView, root: bytes, signature: bytes, limit: int | None) -> BatchView:
         """An identical resubmission gets the same answer — after a look at the chain, so a batch whose
         anchor is gone is anchored again; anything else for that revision conflicts."""
-        same = existing.root == "0x" + signed.root.hex() and existing.signature == "0x" + signed.signature.hex()
+        same = existing.root == "0x" + root.hex() and existing.signature == "0x" + signature.hex()
         if not same:
             raise Conflict(
                 f"revision {existing.revision} of {existing.factory_id} {existing.period} is already batch "

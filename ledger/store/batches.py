@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, func, insert, select
 from sqlalchemy.orm import Session
 
+from ledger.eip712 import BatchCommit
 from ledger.records import MeasurementRecord
 from ledger.signing import SignedBatch
 from ledger.store import tracking
@@ -36,28 +37,46 @@ RECORD_COLUMNS = (
 
 def insert_batch(session: Session, batch_id: str, signed: SignedBatch, signer: str) -> None:
     """The batch row (``pending``) and its records, in bulk. Portable Core: SQLite and PostgreSQL."""
-    batch = signed.batch
+    insert_header(session, batch_id, signed.commit, signed.signature, signer)
+    records, hashes = signed.batch.records, signed.batch.record_hashes()
+    insert_records(session, batch_id, (record_columns(r, hashes[i]) for i, r in enumerate(records)), len(records))
+
+
+def insert_streamed(
+    session: Session, batch_id: str, commit: BatchCommit, signature: bytes, signer: str,
+    columns: Iterable[dict[str, Any]],
+) -> None:  # fmt: skip
+    """A streamed batch: its row and its records from an iterator (a spool on disk), never all in memory."""
+    insert_header(session, batch_id, commit, signature, signer)
+    insert_records(session, batch_id, columns, commit.leaf_count)
+
+
+def insert_header(session: Session, batch_id: str, commit: BatchCommit, signature: bytes, signer: str) -> None:
+    """The batch row alone, ``pending``: its records follow with :func:`insert_records`."""
     session.execute(
         insert(_BATCHES),
         {
-            "id": batch_id, "factory_id": batch.factory_id, "period": batch.period, "revision": batch.revision,
-            "root": "0x" + signed.root.hex(), "leaf_count": signed.leaf_count, "uri": batch.uri,
-            "signature": "0x" + signed.signature.hex(), "signer": signer, "status": PENDING,
+            "id": batch_id, "factory_id": commit.factory_id, "period": commit.period, "revision": commit.revision,
+            "root": "0x" + commit.root.hex(), "leaf_count": commit.leaf_count, "uri": commit.uri,
+            "signature": "0x" + signature.hex(), "signer": signer, "status": PENDING,
             "created_at": datetime.now(UTC),
         },
     )  # fmt: skip
-    records, hashes = batch.records, batch.record_hashes()
+
+
+def insert_records(session: Session, batch_id: str, columns: Iterable[dict[str, Any]], n: int) -> None:
+    """The batch's ``n`` records, each given as its :func:`record_columns`, in batch order, inserted
+    :data:`INSERT_CHUNK` at a time as the iterator yields them (a streamed batch's come from disk)."""
     statement = insert(_RECORDS)
-    ids = record_ids(len(records))
-    for first in range(0, len(records), INSERT_CHUNK):
-        chunk = records[first : first + INSERT_CHUNK]
-        session.execute(
-            statement,
-            [
-                _record_values(next(ids), batch_id, first + i, record, hashes[first + i])
-                for i, record in enumerate(chunk)
-            ],
-        )
+    ids = record_ids(n)
+    chunk: list[dict[str, Any]] = []
+    for position, values in enumerate(columns):
+        chunk.append(values | {"id": next(ids), "batch_id": batch_id, "position": position})
+        if len(chunk) == INSERT_CHUNK:
+            session.execute(statement, chunk)
+            chunk = []
+    if chunk:
+        session.execute(statement, chunk)
 
 
 def record_ids(n: int) -> Iterator[str]:
@@ -69,14 +88,10 @@ def record_ids(n: int) -> Iterator[str]:
     return (f"{prefix}{position:012x}" for position in range(n))
 
 
-def _record_values(
-    record_id: str, batch_id: str, position: int, record: MeasurementRecord, record_hash: bytes
-) -> dict[str, Any]:
+def record_columns(record: MeasurementRecord, record_hash: bytes) -> dict[str, Any]:
+    """A record's row but its id, batch and position: what a streamed batch spools to disk."""
     body = record.to_json()
     return {
-        "id": record_id,
-        "batch_id": batch_id,
-        "position": position,
         "record_hash": "0x" + record_hash.hex(),
         "source_id": record.source_id,
         "kind": record.kind,
