@@ -9,12 +9,6 @@ pragma solidity ^0.8.24;
  * small base instead. Assertion cheatcodes revert with a message that names both values.
  */
 interface Vm {
-    struct Log {
-        bytes32[] topics;
-        bytes data;
-        address emitter;
-    }
-
     // Keys and signatures.
     function addr(uint256 privateKey) external pure returns (address);
     function sign(uint256 privateKey, bytes32 digest) external pure returns (uint8 v, bytes32 r, bytes32 s);
@@ -27,16 +21,11 @@ interface Vm {
     function chainId(uint256 newChainId) external;
     function warp(uint256 timestamp) external;
     function label(address account, string calldata name) external;
-    function envOr(string calldata name, uint256 defaultValue) external view returns (uint256);
     function toString(bytes calldata value) external pure returns (string memory);
 
     // Expectations.
     function expectRevert(bytes calldata revertData) external;
-    function expectRevert(bytes4 selector) external;
-    function expectRevert() external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter) external;
-    function recordLogs() external;
-    function getRecordedLogs() external returns (Log[] memory);
 
     // Fuzzing.
     function assume(bool condition) external pure;
@@ -50,8 +39,6 @@ interface Vm {
     function assertEq(bytes32 left, bytes32 right, string calldata message) external pure;
     function assertEq(string calldata left, string calldata right, string calldata message) external pure;
     function assertEq(bytes calldata left, bytes calldata right, string calldata message) external pure;
-    function assertLe(uint256 left, uint256 right, string calldata message) external pure;
-    function assertGe(uint256 left, uint256 right, string calldata message) external pure;
 }
 
 /**
