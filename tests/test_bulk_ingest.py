@@ -128,6 +128,18 @@ def test_a_streamed_batch_is_stored_anchored_paged_and_proved(service: Service, 
         bundle = service.http.get(f"/records/{p['record_id']}/proof").json()
         assert bundle["proof"] == p["proof"] and bundle["leaf"] == p["leaf"]
         assert verify_bundle(bundle, service.w3).valid
+    # the same proofs a page at a time: lines identical to the full stream's, the next page named
+    pages, offset = [], 0
+    while offset is not None:
+        with service.http.stream(
+            "GET", f"/batches/{batch['id']}/proofs", params={"offset": offset, "limit": 777}
+        ) as page:
+            assert page.status_code == 200, page.read()
+            pages += [json.loads(line) for line in page.iter_lines() if line]
+            following = page.headers.get("x-zcl-next-offset")
+        offset = int(following) if following is not None else None
+    assert pages == lines
+    assert service.http.get(f"/batches/{batch['id']}/proofs", params={"limit": 0}).status_code == 422
     tampered = dict(lines[5], proof=lines[6]["proof"])
     assert not verify(
         anchor.root, bytes.fromhex(tampered["record_hash"][2:]), [bytes.fromhex(x[2:]) for x in tampered["proof"]]

@@ -168,18 +168,26 @@ def get_batch(
     responses={
         200: {"content": {NDJSON: {"schema": STREAM}}, "description": "one JSON object per line, in record order: "
               '`{"record_id", "index", "record_hash", "leaf", "proof"}`; the headers `X-ZCL-Root` and '
-              "`X-ZCL-Leaf-Count` give the anchored root and the line count, `X-ZCL-Final` whether the "
+              "`X-ZCL-Leaf-Count` give the anchored root and the record count, `X-ZCL-Final` whether the "
               "anchor is final (`true`) or could still be taken by a reorg (`false`)"},
         404: error("no such batch"),
         409: error("the batch is `conflict` or `rejected`: the chain does not hold its root"),
         503: error("the batch is not anchored yet (or is being anchored again after a reorg)"),
     },
 )  # fmt: skip
-def get_proofs(batch_id: str, proofs: ProofsDep) -> StreamingResponse:
-    """Every record's Merkle proof, computed from one tree and streamed as NDJSON."""
-    batch, lines = proofs.stream(batch_id)
+def get_proofs(
+    batch_id: str,
+    proofs: ProofsDep,
+    offset: Annotated[int, Query(ge=0, description="the position of the first record to prove")] = 0,
+    limit: Annotated[int | None, Query(ge=1, description="records to prove (all from `offset` when absent)")] = None,
+) -> StreamingResponse:
+    """The records' Merkle proofs, computed from one tree and streamed as NDJSON: all of them, or a
+    page (`offset`, `limit`; the header `X-ZCL-Next-Offset` names the next page while there is one)."""
+    batch, lines = proofs.stream(batch_id, offset=offset, limit=limit)
     headers = {
         "X-ZCL-Root": batch.root, "X-ZCL-Leaf-Count": str(batch.leaf_count),
         "X-ZCL-Final": "true" if batch.final else "false",
     }  # fmt: skip
+    if limit is not None and offset + limit < batch.leaf_count:
+        headers["X-ZCL-Next-Offset"] = str(offset + limit)
     return StreamingResponse(lines, media_type=NDJSON, headers=headers)

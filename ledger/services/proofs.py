@@ -58,9 +58,10 @@ class ProofService:
             "anchor": {"tx_hash": batch.tx_hash, "block_number": batch.block_number, "final": bool(batch.final)},
         }
 
-    def stream(self, batch_id: str) -> tuple[BatchView, Iterator[bytes]]:
-        """Every record's proof, from one tree: the batch, and NDJSON pieces of :data:`PROOF_CHUNK`
-        lines ``{"record_id", "index", "record_hash", "leaf", "proof"}`` in record order.
+    def stream(self, batch_id: str, *, offset: int = 0, limit: int | None = None) -> tuple[BatchView, Iterator[bytes]]:
+        """Records' proofs, from one tree: the batch, and NDJSON pieces of :data:`PROOF_CHUNK` lines
+        ``{"record_id", "index", "record_hash", "leaf", "proof"}`` in record order, from position
+        ``offset`` on, ``limit`` of them (all when None): a big batch's proofs come a page at a time.
 
         The batch is checked (it exists and is anchored) before anything streams, so a refusal
         is an HTTP status rather than a broken body.
@@ -68,9 +69,9 @@ class ProofService:
         batch = self.batches.get(batch_id, limit=0)
         _check_provable(batch_id, batch.status, batch.reason)
         with self.sessions() as session:
-            found = rows.record_ids_and_hashes(session, batch_id)
-        tree = self.trees.get(batch_id, lambda: [bytes.fromhex(h[2:]) for _, h in found])
-        return batch, _proof_lines(tree, found)
+            found = rows.record_ids_and_hashes(session, batch_id, offset, limit)
+        tree = self.trees.get(batch_id, lambda: self.batches.record_hashes(batch_id))
+        return batch, _proof_lines(tree, found, offset)
 
 
 def _check_provable(batch_id: str, status: str, reason: str | None) -> None:
@@ -85,14 +86,16 @@ def _check_provable(batch_id: str, status: str, reason: str | None) -> None:
     raise Conflict(f"batch {batch_id} is {status}: the chain does not hold its root, so it has no proofs ({reason})")
 
 
-def _proof_lines(tree: MerkleTree, found: Sequence[Any]) -> Iterator[bytes]:
-    """NDJSON proof lines, :data:`PROOF_CHUNK` at a time. Every value is an id, a number or hex,
-    so the lines are formatted directly rather than through a JSON encoder."""
+def _proof_lines(tree: MerkleTree, found: Sequence[Any], offset: int = 0) -> Iterator[bytes]:
+    """NDJSON proof lines of the records ``found`` (record ``offset`` first), :data:`PROOF_CHUNK` at a
+    time. Every value is an id, a number or hex, so the lines are formatted directly rather than
+    through a JSON encoder."""
     proof, leaf = tree.proof, tree.leaf
     for first in range(0, len(found), PROOF_CHUNK):
         lines = []
-        for index in range(first, min(first + PROOF_CHUNK, len(found))):
-            record_id, record_hash = found[index]
+        for at in range(first, min(first + PROOF_CHUNK, len(found))):
+            record_id, record_hash = found[at]
+            index = offset + at
             steps = proof(index)
             path = '"0x' + '","0x'.join([step.hex() for step in steps]) + '"' if steps else ""
             lines.append(

@@ -165,10 +165,18 @@ def record_hashes(session: Session, batch_id: str) -> list[str]:
     return list(session.scalars(query))
 
 
-def record_ids_and_hashes(session: Session, batch_id: str) -> list[tuple[str, str]]:
-    """(record id, record hash hex) of every record, in batch order."""
-    query = select(_RECORDS.c.id, _RECORDS.c.record_hash).where(_RECORDS.c.batch_id == batch_id)
-    return [(r[0], r[1]) for r in session.execute(query.order_by(_RECORDS.c.position))]
+def record_ids_and_hashes(
+    session: Session, batch_id: str, offset: int = 0, limit: int | None = None
+) -> list[tuple[str, str]]:
+    """(record id, record hash hex) of the records from position ``offset`` on, ``limit`` of them
+    (all when None), in batch order."""
+    query = select(_RECORDS.c.id, _RECORDS.c.record_hash).where(
+        _RECORDS.c.batch_id == batch_id, _RECORDS.c.position >= offset
+    )
+    query = query.order_by(_RECORDS.c.position)
+    if limit is not None:
+        query = query.limit(limit)
+    return [(r[0], r[1]) for r in session.execute(query)]
 
 
 def get_record(session: Session, record_id: str) -> RecordRow | None:
