@@ -13,7 +13,6 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError as DuplicateRow
@@ -217,7 +216,7 @@ class BatchService:
             return True
         with self.sessions() as session:
             created = rows.created_at(session, batch_id)
-        return created is not None and (datetime.now(UTC) - created).total_seconds() < self.wait_timeout
+        return self.lifecycle.may_be_relaying(batch_id, created, self.wait_timeout)
 
     def reconcile(self) -> int:
         """Finish every pending batch from the chain; returns how many were anchored.

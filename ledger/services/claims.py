@@ -14,7 +14,6 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError as DuplicateRow
@@ -116,12 +115,7 @@ class ClaimService:
         return _row_json(row)
 
     def _may_be_relaying(self, row: ClaimRow) -> bool:
-        """Whether a request may be relaying this claim now: here, or — for a row younger than the
-        wait timeout — on another instance sharing the database."""
-        if self.lifecycle.is_in_flight(row.id):
-            return True
-        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=UTC)
-        return (datetime.now(UTC) - created).total_seconds() < self.wait_timeout
+        return self.lifecycle.may_be_relaying(row.id, row.created_at, self.wait_timeout)
 
     def reconcile(self) -> int:
         """Finish every pending claim from the chain; returns how many were finished.

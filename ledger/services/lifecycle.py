@@ -332,11 +332,14 @@ class Lifecycle(Generic[Row, Sent, Result]):
 
     def _overdue(self, row: Row) -> bool:
         sent_at = _t(row).tx_sent_at
-        if sent_at is None:
+        return sent_at is None or _age(sent_at) >= self.ledger.receipt_timeout
+
+    def may_be_relaying(self, row_id: str, created_at: datetime | None, within: float) -> bool:
+        """Whether a request may be relaying a pending row now: in this process, or — for a row created
+        less than ``within`` seconds ago — on another instance sharing the database."""
+        if self.is_in_flight(row_id):
             return True
-        if sent_at.tzinfo is None:
-            sent_at = sent_at.replace(tzinfo=UTC)
-        return (datetime.now(UTC) - sent_at).total_seconds() >= self.ledger.receipt_timeout
+        return created_at is not None and _age(created_at) < within
 
     def _send(self, row: Row, *, replacing: str | None = None) -> Sent:
         """Record, send, await: the row's transaction is written before it leaves."""
@@ -406,6 +409,11 @@ class Lifecycle(Generic[Row, Sent, Result]):
             return 0
         kind.confirm(row, held, final)
         return 1
+
+
+def _age(when: datetime) -> float:
+    """Seconds since ``when`` (a naive time from the database is UTC)."""
+    return (datetime.now(UTC) - (when if when.tzinfo else when.replace(tzinfo=UTC))).total_seconds()
 
 
 def _t(row: object) -> Tracked:
