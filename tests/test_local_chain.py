@@ -18,7 +18,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ledger.chain.anvil import PROJECT_ROOT, Anvil, AnvilError, free_loopback_port, rpc_answers
+from ledger.chain.anvil import CACHE_PREFIX, PROJECT_ROOT, Anvil, AnvilError, free_loopback_port, rpc_answers
 from ledger.chain.anvil_state import StateLocked
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment, write_deployment
 from ledger.chain.errors import ChainUnavailable
@@ -269,3 +269,22 @@ def test_the_embedded_anvil_refuses_a_websocket_from_another_origin(tmp_path: Pa
         except (OSError, websockets.exceptions.WebSocketException):
             return  # refused: what we want
         assert '"result":null' not in answer, answer
+
+
+def test_anvil_spills_old_states_into_a_directory_of_its_own_that_goes_with_it(tmp_path: Path) -> None:
+    """Left to itself anvil spills old block states under ~/.foundry and never removes what a killed
+    anvil left: SIGKILL tests filled a disk that way. Ours go beside the state file, and a dead
+    anvil's are removed by the next start (which holds the state file's lock)."""
+    state = tmp_path / "chain" / "anvil-state.json"
+    state.parent.mkdir()
+    stale = state.parent / f"{CACHE_PREFIX}dead"
+    stale.mkdir()
+    anvil = Anvil(state_file=state, log_file=tmp_path / "anvil.log").start()
+    try:
+        caches = list(state.parent.glob(f"{CACHE_PREFIX}*"))
+        assert not stale.exists() and len(caches) == 1 and caches[0].is_dir()
+        command = Path(f"/proc/{anvil.pid}/cmdline").read_bytes().split(b"\0")
+        assert command[command.index(b"--cache-path") + 1] == str(caches[0]).encode()
+    finally:
+        anvil.stop()
+    assert not caches[0].exists()

@@ -30,6 +30,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -44,6 +45,7 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CHAIN_ID = 31337
+CACHE_PREFIX = "anvil-cache-"
 PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 STATE_MARK = "ZCL_ANVIL_STATE"
 """Set in anvil's environment to its state file, so tests can find the process a service started."""
@@ -146,6 +148,7 @@ class Anvil:
         self._log_handle: object | None = None
         self._lock = StateLock(state_file) if state_file is not None else None
         self._saver: StateSaver | None = None
+        self._cache_dir: Path | None = None
 
     @property
     def pid(self) -> int | None:
@@ -168,6 +171,7 @@ class Anvil:
         if self._lock is not None:
             end_orphan(self._lock.acquire(), self.chain_id)
         try:
+            self._cache_dir = self._new_cache_dir()
             self._start(binary)
         except BaseException:
             if self._lock is not None:
@@ -177,6 +181,22 @@ class Anvil:
             self._lock.record(anvil_pid=self.pid, port=self.port)
             self._saver = StateSaver(self.state_file, self.rpc_url, self.save_interval).start()
         return self
+
+    def _new_cache_dir(self) -> Path:
+        """Where this anvil spills old block states (``--cache-path``), removed when it stops.
+
+        Left to itself anvil spills them under ``~/.foundry/anvil/tmp`` and never removes what a
+        killed anvil left there: tests that SIGKILL it filled a disk that way. The directory sits
+        beside the state file (whose lock we hold, so older ones there are a dead anvil's, removed
+        now) or the log file (a test's temporary directory), else in the system's temporary one.
+        """
+        base = self.state_file.parent if self.state_file else self.log_file.parent if self.log_file else None
+        if base is not None:
+            base.mkdir(parents=True, exist_ok=True)
+            if self.state_file is not None:
+                for stale in base.glob(f"{CACHE_PREFIX}*"):
+                    shutil.rmtree(stale, ignore_errors=True)
+        return Path(tempfile.mkdtemp(prefix=CACHE_PREFIX, dir=base))
 
     def save(self) -> None:
         """Save the chain to the state file now (between the saver's rounds)."""
@@ -208,6 +228,8 @@ class Anvil:
             "--chain-id", str(self.chain_id),
             "--no-cors",
         ]  # fmt: skip
+        if self._cache_dir is not None:
+            command += ["--cache-path", str(self._cache_dir)]
         env = dict(os.environ)
         if self.state_file is not None:
             self.state_file.parent.mkdir(parents=True, exist_ok=True)
@@ -255,6 +277,9 @@ class Anvil:
                 except (OSError, ValueError) as exc:
                     log.error("could not save the chain state on stop: %s", exc)
         self._terminate(timeout)
+        if self._cache_dir is not None:
+            shutil.rmtree(self._cache_dir, ignore_errors=True)
+            self._cache_dir = None
         if self._lock is not None:
             self._lock.release()
 
