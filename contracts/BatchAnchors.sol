@@ -2,7 +2,6 @@
 pragma solidity ^0.8.24;
 
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
@@ -27,7 +26,7 @@ import {Periods} from "./utils/Periods.sol";
  * Leaves follow OpenZeppelin's StandardMerkleTree with leaf encoding `["bytes32"]`: a record hash
  * `h` becomes the leaf `keccak256(bytes.concat(keccak256(abi.encode(h))))`.
  */
-abstract contract BatchAnchors is FactoryRegistry, EIP712 {
+abstract contract BatchAnchors is FactoryRegistry {
     /// @notice EIP-712 type hash of {BatchCommit}.
     bytes32 public constant BATCH_COMMIT_TYPEHASH = keccak256(
         "BatchCommit(string factoryId,string period,uint32 revision,bytes32 root,uint64 leafCount,string uri)"

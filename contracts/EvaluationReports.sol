@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
@@ -18,7 +17,7 @@ import {FactoryRegistry} from "./FactoryRegistry.sol";
  * same report hash for the same factory, year and report type can be anchored once, so a signature
  * cannot be replayed.
  */
-abstract contract EvaluationReports is FactoryRegistry, EIP712 {
+abstract contract EvaluationReports is FactoryRegistry {
     /// @notice Role of the accredited third parties whose signed reports may be anchored.
     bytes32 public constant EVALUATOR_ROLE = keccak256("EVALUATOR_ROLE");
 

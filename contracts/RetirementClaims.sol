@@ -1,24 +1,31 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.24;
 
-import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 import {FactoryRegistry} from "./FactoryRegistry.sol";
 import {Periods} from "./utils/Periods.sol";
+import {RangeLists} from "./utils/RangeLists.sol";
 
 /**
  * @title RetirementClaims
  * @notice The global arbiter of green-certificate and carbon-credit retirements: a claim of a serial
- * range of one issuance block is recorded only if no unit of it was claimed before, by anyone.
- * @dev Claims are keyed by (registry, block id); the overlap check scans the claims of that one
- * block only, so its cost never grows with claims on other blocks. The claiming factory signs an
- * EIP-712 `RetirementClaim` whose `details` member is a nested `ClaimDetails` struct; the contract
- * takes the details' struct hash, which EIP-712 encodes exactly as it would the nested struct, so
- * wallets can show every detail while the chain stores 32 bytes of them.
+ * range of one issuance block is recorded only if no unit of it is held by a live claim, by anyone.
+ * A claim starts *provisional*: it holds its units at once, and an attestor confirms it or the
+ * arbiter revokes it, freeing them (see {ClaimAttestations}).
+ * @dev The live claims of each block (registry, block id) are kept sorted by serial in a linked list
+ * ({RangeLists}); the relayer passes a *position hint* (the live claim of the block just before
+ * the new range, found off chain) and the contract checks it, so a claim's cost and a lookup's do
+ * not grow with the claims already on the block. The claiming factory signs an EIP-712
+ * `RetirementClaim` whose `details` member is a nested `ClaimDetails` struct; the contract takes the
+ * details' struct hash, which EIP-712 encodes exactly as it would the nested struct, so wallets can
+ * show every detail while the chain stores 32 bytes of them. The hint is not signed: it says where
+ * to look, not what is claimed.
  */
-abstract contract RetirementClaims is FactoryRegistry, EIP712 {
+abstract contract RetirementClaims is FactoryRegistry {
+    using RangeLists for RangeLists.Lists;
+
     /// @notice EIP-712 type hash of {ClaimCommit}, with its nested `ClaimDetails` type.
     bytes32 public constant RETIREMENT_CLAIM_TYPEHASH = keccak256(
         "RetirementClaim(string factoryId,string registry,string blockId,uint128 serialStart,uint128 serialEnd,"
@@ -29,6 +36,14 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
 
     /// @notice Longest accepted registry name or block id, in bytes.
     uint256 public constant MAX_ID_LENGTH = 128;
+
+    /// @notice Where a claim stands: provisional and confirmed claims hold their units, revoked ones do not.
+    enum ClaimStatus {
+        None,
+        Provisional,
+        Confirmed,
+        Revoked
+    }
 
     /// @notice What a factory signs to claim a retirement (the details travel as their hash).
     struct ClaimCommit {
@@ -42,7 +57,7 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
         bytes32 detailsHash;
     }
 
-    /// @notice One recorded claim.
+    /// @notice One recorded claim, as {getClaim} returns it.
     struct Claim {
         uint128 serialStart;
         uint128 serialEnd;
@@ -56,17 +71,36 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
         string blockId;
         string consumptionStart;
         string consumptionEnd;
+        ClaimStatus status;
+        address decidedBy;
+        uint48 decidedAt;
+        bytes32 reasonHash;
     }
 
-    /// @dev A claimed serial range packed in one slot, so the overlap scan reads one slot per claim.
-    struct Range {
-        uint128 start;
-        uint128 end;
+    /// @dev A claim as stored; its range and block live in {_ranges}, under the same id.
+    struct StoredClaim {
+        address signer;
+        uint40 claimedAt;
+        uint40 claimedBlock;
+        ClaimStatus status;
+        bytes32 detailsHash;
+        string factoryId;
+        string registry;
+        string blockId;
+        string consumptionStart;
+        string consumptionEnd;
     }
 
-    Claim[] private _claims;
-    mapping(bytes32 blockKey => Range[]) private _rangesByBlock;
-    mapping(bytes32 blockKey => uint256[] claimIds) private _claimsByBlock;
+    /// @dev Who confirmed or revoked a claim, when, and (revocation) why.
+    struct Decision {
+        address by;
+        uint48 at;
+        bytes32 reasonHash;
+    }
+
+    StoredClaim[] private _claims;
+    RangeLists.Lists private _ranges;
+    mapping(uint256 claimId => Decision) private _decisions;
 
     /// @dev The registry name or block id is empty or longer than {MAX_ID_LENGTH}.
     error InvalidCertificateId(string registry, string blockId);
@@ -74,49 +108,53 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
     error InvalidSerialRange(uint128 serialStart, uint128 serialEnd);
     /// @dev A consumption period is not `YYYY-MM`, or ends before it starts.
     error InvalidConsumptionPeriod(string consumptionStart, string consumptionEnd);
-    /// @dev Units of this range were claimed before, by claim `claimId` of `factoryId`.
+    /// @dev Units of this range are held by live claim `claimId` of `factoryId`.
     error ClaimOverlaps(uint256 claimId, string factoryId, uint128 claimedStart, uint128 claimedEnd);
     /// @dev The signature is not by `expectedSigner`, the factory's current key.
     error InvalidClaimSignature(string factoryId, address expectedSigner);
     /// @dev No claim has this id.
     error UnknownClaim(uint256 claimId);
 
-    /// @notice Units `serialStart..serialEnd` of a block were retired for a factory.
+    /// @notice Units `serialStart..serialEnd` of a block were retired for a factory (provisionally).
     event RetirementClaimed(
         uint256 indexed claimId, bytes32 indexed blockKey, bytes32 indexed factoryKey, ClaimCommit commit, address signer
     );
 
     /**
-     * @notice Records a retirement claim signed by the factory's current key, if none of its units
-     * was claimed before.
+     * @notice Records a provisional retirement claim signed by the factory's current key, if none of
+     * its units is held by a live claim.
      * @dev Anyone may relay. Emits {RetirementClaimed}. Reverts with {UnknownFactory},
-     * {InvalidCertificateId}, {InvalidSerialRange}, {InvalidConsumptionPeriod}, {ClaimOverlaps} or
-     * {InvalidClaimSignature}.
+     * {InvalidCertificateId}, {InvalidSerialRange}, {InvalidConsumptionPeriod},
+     * {RangeLists.InvalidPositionHint}, {ClaimOverlaps} or {InvalidClaimSignature}.
      * @param commit The signed claim.
      * @param signature The factory signer's EIP-712 signature of the claim (or ERC-1271 data).
+     * @param positionHint A live claim of the block starting at or before `commit.serialStart`, as
+     * close before it as the relayer knows ({precedingClaim} finds it), or 0 to search from the first.
      * @return claimId The new claim's id (from 1).
      */
-    function claimRetirement(ClaimCommit calldata commit, bytes calldata signature) external returns (uint256 claimId) {
+    function claimRetirement(ClaimCommit calldata commit, bytes calldata signature, uint256 positionHint)
+        external
+        returns (uint256 claimId)
+    {
         bytes32 fKey = factoryKey(commit.factoryId);
         address signer = _currentSigner(fKey, commit.factoryId);
         _checkCommit(commit);
         bytes32 bKey = blockKey(commit.registry, commit.blockId);
-        (bool overlaps, uint256 otherId) = _firstOverlap(bKey, commit.serialStart, commit.serialEnd);
-        if (overlaps) {
-            Claim storage other = _claims[otherId - 1];
-            revert ClaimOverlaps(otherId, other.factoryId, other.serialStart, other.serialEnd);
+        claimId = _claims.length + 1;
+        uint256 otherId = _ranges.insert(bKey, claimId, commit.serialStart, commit.serialEnd, positionHint);
+        if (otherId != 0) {
+            RangeLists.Node storage other = _ranges.nodes[otherId];
+            revert ClaimOverlaps(otherId, _claims[otherId - 1].factoryId, other.start, other.end);
         }
         if (!SignatureChecker.isValidSignatureNow(signer, hashClaim(commit), signature)) {
             revert InvalidClaimSignature(commit.factoryId, signer);
         }
         _claims.push(
-            Claim({
-                serialStart: commit.serialStart,
-                serialEnd: commit.serialEnd,
+            StoredClaim({
                 signer: signer,
-                claimedAt: SafeCast.toUint48(block.timestamp),
-                claimedBlock: SafeCast.toUint48(block.number),
-                blockKey: bKey,
+                claimedAt: SafeCast.toUint40(block.timestamp),
+                claimedBlock: SafeCast.toUint40(block.number),
+                status: ClaimStatus.Provisional,
                 detailsHash: commit.detailsHash,
                 factoryId: commit.factoryId,
                 registry: commit.registry,
@@ -125,9 +163,6 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
                 consumptionEnd: commit.consumptionEnd
             })
         );
-        claimId = _claims.length;
-        _claimsByBlock[bKey].push(claimId);
-        _rangesByBlock[bKey].push(Range(commit.serialStart, commit.serialEnd));
         emit RetirementClaimed(claimId, bKey, fKey, commit, signer);
     }
 
@@ -155,41 +190,86 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
     }
 
     /**
-     * @notice Who claimed serial `serial` of block `blockId` of `registry`.
+     * @notice The live claim that holds serial `serial` of block `blockId` of `registry`.
+     * @dev Costs the same however many claims the block holds when `positionHint` is right; a hint of
+     * 0 walks the block's live claims from the first. Reverts with {RangeLists.InvalidPositionHint}.
      * @param registry The registry, e.g. "GEC", "I-REC", "CCER", "VCS".
      * @param blockId The issuance block.
      * @param serial A unit's serial number within the block.
-     * @return claimId The claim that holds the unit, or 0 when the unit is unclaimed.
+     * @param positionHint A live claim of the block starting at or before `serial`, or 0.
+     * @return claimId The provisional or confirmed claim that holds the unit, or 0 when it is free.
      */
-    function claimOf(string calldata registry, string calldata blockId, uint128 serial)
+    function claimOf(string calldata registry, string calldata blockId, uint128 serial, uint256 positionHint)
         external
         view
         returns (uint256 claimId)
     {
-        (, claimId) = _firstOverlap(blockKey(registry, blockId), serial, serial);
+        return _ranges.find(blockKey(registry, blockId), serial, positionHint);
     }
 
     /**
-     * @notice One claim.
-     * @dev Reverts with {UnknownClaim} for an id that does not exist.
-     * @param claimId A claim id, from 1.
-     * @return The claim: range, signer, time, block, factory, consumption period, details hash.
-     */
-    function getClaim(uint256 claimId) external view returns (Claim memory) {
-        if (claimId == 0 || claimId > _claims.length) {
-            revert UnknownClaim(claimId);
-        }
-        return _claims[claimId - 1];
-    }
-
-    /**
-     * @notice Every claim on one issuance block, in the order they were made.
+     * @notice The position hint for a claim starting at `serial`: the last live claim of the block
+     * that starts at or before it (0: none), found by walking forward from `from`.
+     * @dev For relayers, as an `eth_call`: pass the closest claim known off chain as `from` so the walk
+     * is short. Reverts with {RangeLists.InvalidPositionHint} when `from` is not a live claim of the
+     * block starting at or before `serial`.
      * @param registry The registry.
      * @param blockId The issuance block.
-     * @return The claim ids.
+     * @param serial The first serial of the range to claim, or a serial to look up.
+     * @param from Where to start walking (a live claim of the block), or 0 for its first claim.
+     * @return claimId The claim to pass as the position hint.
      */
-    function claimsInBlock(string calldata registry, string calldata blockId) external view returns (uint256[] memory) {
-        return _claimsByBlock[blockKey(registry, blockId)];
+    function precedingClaim(string calldata registry, string calldata blockId, uint128 serial, uint256 from)
+        external
+        view
+        returns (uint256 claimId)
+    {
+        (claimId,) = _ranges.seek(blockKey(registry, blockId), serial, from);
+    }
+
+    /**
+     * @notice One claim, with where it stands.
+     * @dev Reverts with {UnknownClaim} for an id that does not exist.
+     * @param claimId A claim id, from 1.
+     * @return claim The claim: range, signer, time, block, factory, consumption period, details hash,
+     * status and (once decided) who decided it, when, and the reason hash of a revocation.
+     */
+    function getClaim(uint256 claimId) external view returns (Claim memory claim) {
+        StoredClaim storage stored = _storedClaim(claimId);
+        RangeLists.Node storage range = _ranges.nodes[claimId];
+        Decision storage decision = _decisions[claimId];
+        claim.serialStart = range.start;
+        claim.serialEnd = range.end;
+        claim.signer = stored.signer;
+        claim.claimedAt = stored.claimedAt;
+        claim.claimedBlock = stored.claimedBlock;
+        claim.blockKey = range.list;
+        claim.detailsHash = stored.detailsHash;
+        claim.factoryId = stored.factoryId;
+        claim.registry = stored.registry;
+        claim.blockId = stored.blockId;
+        claim.consumptionStart = stored.consumptionStart;
+        claim.consumptionEnd = stored.consumptionEnd;
+        claim.status = stored.status;
+        claim.decidedBy = decision.by;
+        claim.decidedAt = decision.at;
+        claim.reasonHash = decision.reasonHash;
+    }
+
+    /**
+     * @notice The live claims of one issuance block in serial order, a page at a time.
+     * @param registry The registry.
+     * @param blockId The issuance block.
+     * @param afterClaimId The last claim of the previous page (a live claim of the block), or 0.
+     * @param limit The most ids to return.
+     * @return The claim ids; fewer than `limit` at the end of the block.
+     */
+    function liveClaimsInBlock(string calldata registry, string calldata blockId, uint256 afterClaimId, uint256 limit)
+        external
+        view
+        returns (uint256[] memory)
+    {
+        return _ranges.page(blockKey(registry, blockId), afterClaimId, limit);
     }
 
     /**
@@ -210,16 +290,27 @@ abstract contract RetirementClaims is FactoryRegistry, EIP712 {
         return keccak256(abi.encode(registry, blockId));
     }
 
-    /// @dev The first claim of block `bKey` sharing a unit with `start..end`; scans that block only.
-    function _firstOverlap(bytes32 bKey, uint128 start, uint128 end) private view returns (bool, uint256) {
-        Range[] storage ranges = _rangesByBlock[bKey];
-        for (uint256 i = 0; i < ranges.length; ++i) {
-            Range storage other = ranges[i];
-            if (other.start <= end && start <= other.end) {
-                return (true, _claimsByBlock[bKey][i]);
-            }
+    /// @dev The stored claim `claimId`; reverts with {UnknownClaim}.
+    function _storedClaim(uint256 claimId) internal view returns (StoredClaim storage) {
+        if (claimId == 0 || claimId > _claims.length) {
+            revert UnknownClaim(claimId);
         }
-        return (false, 0);
+        return _claims[claimId - 1];
+    }
+
+    /// @dev Records a decision on claim `claimId`; a revocation also frees its units.
+    function _decide(uint256 claimId, ClaimStatus status, bytes32 reasonHash) internal {
+        StoredClaim storage stored = _claims[claimId - 1];
+        stored.status = status;
+        _decisions[claimId] = Decision({by: msg.sender, at: SafeCast.toUint48(block.timestamp), reasonHash: reasonHash});
+        if (status == ClaimStatus.Revoked) {
+            _ranges.remove(_ranges.nodes[claimId].list, claimId);
+        }
+    }
+
+    /// @dev The issuance block key of claim `claimId` (which exists).
+    function _blockKeyOf(uint256 claimId) internal view returns (bytes32) {
+        return _ranges.nodes[claimId].list;
     }
 
     function _checkCommit(ClaimCommit calldata commit) private pure {
