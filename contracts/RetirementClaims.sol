@@ -101,6 +101,7 @@ abstract contract RetirementClaims is FactoryRegistry {
     StoredClaim[] private _claims;
     RangeLists.Lists private _ranges;
     mapping(uint256 claimId => Decision) private _decisions;
+    mapping(bytes32 digest => uint256 claimId) private _claimByDigest;
 
     /// @dev The registry name or block id is empty or longer than {MAX_ID_LENGTH}.
     error InvalidCertificateId(string registry, string blockId);
@@ -114,6 +115,8 @@ abstract contract RetirementClaims is FactoryRegistry {
     error InvalidClaimSignature(string factoryId, address expectedSigner);
     /// @dev No claim has this id.
     error UnknownClaim(uint256 claimId);
+    /// @dev This signed claim was recorded before, as `claimId` (live or revoked): a signature claims once.
+    error ClaimAlreadyRecorded(uint256 claimId);
 
     /// @notice Units `serialStart..serialEnd` of a block were retired for a factory (provisionally).
     event RetirementClaimed(
@@ -125,7 +128,9 @@ abstract contract RetirementClaims is FactoryRegistry {
      * its units is held by a live claim.
      * @dev Anyone may relay. Emits {RetirementClaimed}. Reverts with {UnknownFactory},
      * {InvalidCertificateId}, {InvalidSerialRange}, {InvalidConsumptionPeriod},
-     * {RangeLists.InvalidPositionHint}, {ClaimOverlaps} or {InvalidClaimSignature}.
+     * {ClaimAlreadyRecorded}, {RangeLists.InvalidPositionHint}, {ClaimOverlaps} or
+     * {InvalidClaimSignature}. A signed claim is recorded once: after a revocation its signature
+     * cannot claim the units again (the factory would sign a new claim).
      * @param commit The signed claim.
      * @param signature The factory signer's EIP-712 signature of the claim (or ERC-1271 data).
      * @param positionHint A live claim of the block starting at or before `commit.serialStart`, as
@@ -139,6 +144,11 @@ abstract contract RetirementClaims is FactoryRegistry {
         bytes32 fKey = factoryKey(commit.factoryId);
         address signer = _currentSigner(fKey, commit.factoryId);
         _checkCommit(commit);
+        bytes32 digest = hashClaim(commit);
+        uint256 earlier = _claimByDigest[digest];
+        if (earlier != 0) {
+            revert ClaimAlreadyRecorded(earlier);
+        }
         bytes32 bKey = blockKey(commit.registry, commit.blockId);
         claimId = _claims.length + 1;
         uint256 otherId = _ranges.insert(bKey, claimId, commit.serialStart, commit.serialEnd, positionHint);
@@ -146,9 +156,10 @@ abstract contract RetirementClaims is FactoryRegistry {
             RangeLists.Node storage other = _ranges.nodes[otherId];
             revert ClaimOverlaps(otherId, _claims[otherId - 1].factoryId, other.start, other.end);
         }
-        if (!SignatureChecker.isValidSignatureNow(signer, hashClaim(commit), signature)) {
+        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
             revert InvalidClaimSignature(commit.factoryId, signer);
         }
+        _claimByDigest[digest] = claimId;
         _claims.push(
             StoredClaim({
                 signer: signer,
@@ -270,6 +281,15 @@ abstract contract RetirementClaims is FactoryRegistry {
         returns (uint256[] memory)
     {
         return _ranges.page(blockKey(registry, blockId), afterClaimId, limit);
+    }
+
+    /**
+     * @notice The claim recorded for a signed claim, found by the digest its factory signed.
+     * @param digest A {hashClaim} digest.
+     * @return claimId The claim (live or revoked), or 0 when this claim was never recorded.
+     */
+    function recordedClaim(bytes32 digest) external view returns (uint256 claimId) {
+        return _claimByDigest[digest];
     }
 
     /**
