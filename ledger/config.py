@@ -23,7 +23,7 @@ class ConfigError(SetupError, ValueError):
 class Settings:
     data_dir: Path
     rpc_url: str | None
-    operator_key_file: Path
+    operator_key_file: Path  # the relayer's key: pays for transactions, holds no role
     contract_address: str | None
     receipt_timeout: float
     database_url: str
@@ -38,11 +38,14 @@ class Settings:
     claim_min_units: str = ""  # ZCL_CLAIM_MIN_UNITS, e.g. GEC=10,CCER=100 (parsed by ledger.claims.policy)
     claims_per_hour: int | None = 120  # ZCL_CLAIMS_PER_HOUR per factory; 0: no limit
     max_streams_per_client: int | None = None  # ZCL_MAX_STREAMS_PER_CLIENT; None: the API's default (2)
+    registrar_key_file: Path | None = None  # ZCL_REGISTRAR_KEY_FILE; None: <data>/keys/registrar.key
+    admin_key_file: Path | None = None  # ZCL_ADMIN_KEY_FILE; None: <data>/keys/admin.key
+    attestor_key_file: Path | None = None  # ZCL_ATTESTOR_KEY_FILE; None: <data>/keys/attestor.key
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> Settings:
         data_dir = Path(environ.get("ZCL_DATA_DIR", "data")).expanduser().resolve()
-        key_file = environ.get("ZCL_OPERATOR_KEY_FILE")
+        key_file = environ.get("ZCL_RELAYER_KEY_FILE") or environ.get("ZCL_OPERATOR_KEY_FILE")
         timeout_text = environ.get("ZCL_RECEIPT_TIMEOUT", "120")
         try:
             timeout = float(timeout_text)
@@ -84,7 +87,10 @@ class Settings:
             max_streams_per_client=_positive_int(environ, "ZCL_MAX_STREAMS_PER_CLIENT", "streams"),
             data_dir=data_dir,
             rpc_url=rpc_url,
-            operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "operator.key",
+            operator_key_file=Path(key_file).expanduser().resolve() if key_file else data_dir / "keys" / "relayer.key",
+            registrar_key_file=_path(environ, "ZCL_REGISTRAR_KEY_FILE"),
+            admin_key_file=_path(environ, "ZCL_ADMIN_KEY_FILE"),
+            attestor_key_file=_path(environ, "ZCL_ATTESTOR_KEY_FILE"),
             contract_address=environ.get("ZCL_CONTRACT_ADDRESS") or None,
             receipt_timeout=timeout,
             database_url=environ.get("ZCL_DATABASE_URL") or f"sqlite:///{data_dir / 'ledger.db'}",
@@ -103,6 +109,18 @@ class Settings:
         if self.confirmations is not None:
             return self.confirmations
         return 0 if chain_id in DEV_CHAIN_IDS else REMOTE_CONFIRMATIONS
+
+    def key_file(self, role: str) -> Path:
+        """The key file of a role: ``relayer`` (pays for transactions, holds no role), ``registrar``
+        (registers factories), ``admin`` (grants roles, revokes claims, forces a lost key's rotation)
+        or ``attestor`` (confirms claims). Its environment variable, else ``<data>/keys/<role>.key``."""
+        chosen = {"relayer": self.operator_key_file, "registrar": self.registrar_key_file,
+                  "admin": self.admin_key_file, "attestor": self.attestor_key_file}[role]  # fmt: skip
+        return chosen or self.data_dir / "keys" / f"{role}.key"
+
+    def password_file(self, role: str) -> Path:
+        """Where a locally created role key's generated password is kept (mode 0600)."""
+        return self.data_dir / "keys" / f"{role}.password"
 
     @property
     def chain_dir(self) -> Path:
@@ -139,6 +157,11 @@ class Settings:
     def evidence_dir(self) -> Path:
         """The evidence files, content-addressed: ``<sha256[0:2]>/<sha256>``."""
         return self.data_dir / "evidence"
+
+
+def _path(environ: Mapping[str, str], name: str) -> Path | None:
+    text = environ.get(name) or ""
+    return Path(text).expanduser().resolve() if text else None
 
 
 def _positive_int(environ: Mapping[str, str], name: str, what: str) -> int | None:

@@ -22,24 +22,37 @@ from web3.exceptions import ContractLogicError, Web3Exception
 from web3.types import TxParams
 
 from ledger.chain.artifacts import load_artifact
+from ledger.chain.claim_calls import ClaimCalls, OnChainClaim
 from ledger.chain.errors import ChainUnavailable, LedgerError, UnknownRevision
 from ledger.chain.transactions import Broadcast, Sender, TxResult, TxState, result_of, revert_of, rpc
-from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, RetirementClaim
+from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, SignerRotation
 
 __all__ = ["Anchor", "Broadcast", "LedgerClient", "OnChainClaim", "OnChainReport", "SignerEpoch", "TxResult", "TxState"]
 
 REGISTRAR_ROLE = keccak(text="REGISTRAR_ROLE")
 EVALUATOR_ROLE = keccak(text="EVALUATOR_ROLE")
+ATTESTOR_ROLE = keccak(text="ATTESTOR_ROLE")
 DEFAULT_ADMIN_ROLE = b"\x00" * 32
+ROLES = {
+    "admin": DEFAULT_ADMIN_ROLE,
+    "registrar": REGISTRAR_ROLE,
+    "attestor": ATTESTOR_ROLE,
+    "evaluator": EVALUATOR_ROLE,
+}
+"""The contract's roles by the names people use for them."""
 ERC1271_MAGIC = bytes.fromhex("1626ba7e")
 """``isValidSignature(bytes32,bytes)``'s selector, which a contract wallet returns to say yes."""
 
 
 @dataclass(frozen=True)
 class SignerEpoch:
+    """A key and the block (and time) from which it signs for its factory; ``forced`` when the admin
+    put it in force without the previous key's signature (a lost key)."""
+
     signer: str
     valid_from_block: int
     valid_from_time: int
+    forced: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,22 +73,6 @@ class Anchor:
 
 
 @dataclass(frozen=True)
-class OnChainClaim:
-    claim_id: int
-    factory_id: str
-    registry: str
-    block_id: str
-    serial_start: int
-    serial_end: int
-    consumption_start: str
-    consumption_end: str
-    details_hash: bytes
-    signer: str
-    claimed_at: int
-    claimed_block: int
-
-
-@dataclass(frozen=True)
 class OnChainReport:
     """One anchored report, as the contract stores it."""
 
@@ -92,8 +89,13 @@ class OnChainReport:
     anchored_block: int
 
 
-class LedgerClient:
-    """One deployed CarbonLedger, read through ``w3`` and written with ``sender``'s key."""
+class LedgerClient(ClaimCalls):
+    """One deployed CarbonLedger, read through ``w3`` and written with ``sender``'s key.
+
+    ``sender`` is whoever pays for transactions: the relayer, which holds no role (every factory
+    action carries the factory's signature), or a role's key for that role's own acts (see
+    :meth:`acting_as`).
+    """
 
     def __init__(
         self,
@@ -118,16 +120,39 @@ class LedgerClient:
 
     @classmethod
     def deploy(
-        cls, w3: Web3, deployer: LocalAccount, admin: str | None = None, *, receipt_timeout: float = 120.0
+        cls,
+        w3: Web3,
+        deployer: LocalAccount,
+        admin: str | None = None,
+        *,
+        registrar: str | None = None,
+        attestor: str | None = None,
+        receipt_timeout: float = 120.0,
     ) -> tuple[LedgerClient, TxResult]:
-        """Deploy the committed CarbonLedger bytecode; ``admin`` defaults to the deployer."""
+        """Deploy the committed CarbonLedger bytecode with its admin, registrar and attestor.
+
+        ``admin`` defaults to the deployer and ``registrar`` and ``attestor`` to the admin: one key for
+        everything suits a test, never a deployment (``zcl serve`` gives each role its own key).
+        """
         artifact = load_artifact()
         factory = w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
-        constructor = factory.constructor(to_checksum_address(admin or deployer.address))
+        admin = to_checksum_address(admin or deployer.address)
+        constructor = factory.constructor(
+            admin, to_checksum_address(registrar or admin), to_checksum_address(attestor or admin)
+        )
         sender = Sender(w3, deployer, receipt_timeout, threading.Lock())
         receipt = sender.send(constructor, rpc(w3, lambda: w3.eth.chain_id))
         client = cls(w3, receipt["contractAddress"], deployer, receipt_timeout=receipt_timeout)
         return client, result_of(receipt)
+
+    def acting_as(self, account: LocalAccount) -> LedgerClient:
+        """The same contract, with transactions sent (and paid for) by ``account``: a role's key doing
+        that role's acts, apart from the relayer's."""
+        client = LedgerClient(
+            self.w3, self.address, account, receipt_timeout=self.receipt_timeout, confirmations=self.confirmations
+        )
+        client._chain_id, client._domain = self._chain_id, self._domain
+        return client
 
     def has_expected_code(self) -> bool:
         """Whether the address holds the committed CarbonLedger runtime bytecode."""
@@ -156,19 +181,50 @@ class LedgerClient:
 
     # --- roles ------------------------------------------------------------------------------
 
+    def grant_role(self, role: str, account: str) -> TxResult:
+        """Give ``account`` a role (``admin``, ``registrar``, ``attestor``, ``evaluator``); the sender
+        must be the admin."""
+        return self._transact(self.contract.functions.grantRole(ROLES[role], to_checksum_address(account)))
+
+    def revoke_role(self, role: str, account: str) -> TxResult:
+        """Withdraw a role; what the account did with it stays on chain."""
+        return self._transact(self.contract.functions.revokeRole(ROLES[role], to_checksum_address(account)))
+
+    def has_role(self, role: str, account: str) -> bool:
+        return self._call(self.contract.functions.hasRole(ROLES[role], to_checksum_address(account)))
+
     def grant_registrar(self, account: str) -> TxResult:
-        return self._transact(self.contract.functions.grantRole(REGISTRAR_ROLE, to_checksum_address(account)))
+        return self.grant_role("registrar", account)
 
     def is_registrar(self, account: str) -> bool:
-        return self._call(self.contract.functions.hasRole(REGISTRAR_ROLE, to_checksum_address(account)))
+        return self.has_role("registrar", account)
 
     # --- factory registry -------------------------------------------------------------------
 
     def register_factory(self, factory_id: str, signer: str) -> TxResult:
         return self._transact(self.contract.functions.registerFactory(factory_id, to_checksum_address(signer)))
 
-    def rotate_signer(self, factory_id: str, new_signer: str) -> TxResult:
-        return self._transact(self.contract.functions.rotateSigner(factory_id, to_checksum_address(new_signer)))
+    def rotation(self, factory_id: str, new_signer: str) -> SignerRotation:
+        """The rotation message the factory's current key must sign, at the factory's current epoch."""
+        return SignerRotation(factory_id, new_signer, len(self.signer_history(factory_id)))
+
+    def rotation_digest(self, rotation: SignerRotation) -> bytes:
+        """The digest the contract expects the current key to have signed."""
+        return bytes(
+            self._call(
+                self.contract.functions.hashSignerRotation(rotation.factory_id, rotation.new_signer, rotation.epoch)
+            )
+        )
+
+    def rotate_signer(self, factory_id: str, new_signer: str, signature: bytes) -> TxResult:
+        """Relay a rotation signed by the factory's current key (anyone may relay)."""
+        fn = self.contract.functions.rotateSigner(factory_id, to_checksum_address(new_signer), signature)
+        return self._transact(fn)
+
+    def force_rotate_signer(self, factory_id: str, new_signer: str, reason_hash: bytes) -> TxResult:
+        """Replace a lost key without its signature (the sender must be the admin); marked forced."""
+        fn = self.contract.functions.forceRotateSigner(factory_id, to_checksum_address(new_signer), reason_hash)
+        return self._transact(fn)
 
     def is_registered(self, factory_id: str) -> bool:
         return self._call(self.contract.functions.isRegistered(factory_id))
@@ -182,7 +238,7 @@ class LedgerClient:
 
     def signer_history(self, factory_id: str) -> list[SignerEpoch]:
         epochs = self._call(self.contract.functions.signerHistory(factory_id))
-        return [SignerEpoch(signer, from_block, from_time) for signer, from_block, from_time in epochs]
+        return [SignerEpoch(signer, block, time, forced) for signer, block, time, forced in epochs]
 
     def has_code(self, address: str) -> bool:
         """Whether ``address`` holds code (a contract wallet, say), not just a key's balance."""
@@ -288,62 +344,18 @@ class LedgerClient:
         uri = self.get_anchor(factory_id, period, revision).uri
         return self._call(self.contract.functions.isAnchorSignatureValid(factory_id, period, revision, uri, signature))
 
-    # --- retirement claims ------------------------------------------------------------------
-
-    def claim_retirement(self, claim: RetirementClaim, signature: bytes) -> tuple[int, TxResult]:
-        """Relay a factory-signed claim; returns the new claim id and the transaction."""
-        receipt = self._send(self.contract.functions.claimRetirement(claim.as_commit(), signature))
-        return self.claim_id_of(receipt), result_of(receipt)
-
-    def claim_digest(self, claim: RetirementClaim) -> bytes:
-        return bytes(self._call(self.contract.functions.hashClaim(claim.as_commit())))
-
-    def get_claim(self, claim_id: int) -> OnChainClaim:
-        (start, end, signer, claimed_at, claimed_block, _, details, factory_id, registry, block_id, c_start, c_end) = (
-            self._call(self.contract.functions.getClaim(claim_id))
-        )
-        return OnChainClaim(
-            claim_id, factory_id, registry, block_id, start, end, c_start, c_end, bytes(details), signer,
-            claimed_at, claimed_block,
-        )  # fmt: skip
-
-    def claim_tx(self, claim_id: int, claimed_block: int) -> str | None:
-        """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
-        return self._event_tx(self.contract.events.RetirementClaimed, claimed_block, {"claimId": claim_id})
-
-    def claim_of(self, registry: str, block_id: str, serial: int) -> OnChainClaim | None:
-        """The claim holding unit ``serial`` of a block, or None when it is unclaimed."""
-        claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial))
-        return self.get_claim(claim_id) if claim_id else None
-
-    def claims_in_block(self, registry: str, block_id: str) -> list[int]:
-        return list(self._call(self.contract.functions.claimsInBlock(registry, block_id)))
-
-    def claim_count(self) -> int:
-        return self._call(self.contract.functions.claimCount())
-
-    def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
-        """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
-        event = self.contract.events.RetirementClaimed
-        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block))
-        return [
-            {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
-             "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
-            for log in logs
-        ]  # fmt: skip
-
     # --- evaluation reports -------------------------------------------------------------------
 
     def grant_evaluator(self, account: str) -> TxResult:
         """Appoint an evaluator (the sender must be the admin)."""
-        return self._transact(self.contract.functions.grantRole(EVALUATOR_ROLE, to_checksum_address(account)))
+        return self.grant_role("evaluator", account)
 
     def revoke_evaluator(self, account: str) -> TxResult:
         """Withdraw an evaluator's role: its anchored reports stay, it can anchor no more."""
-        return self._transact(self.contract.functions.revokeRole(EVALUATOR_ROLE, to_checksum_address(account)))
+        return self.revoke_role("evaluator", account)
 
     def is_evaluator(self, account: str) -> bool:
-        return self._call(self.contract.functions.hasRole(EVALUATOR_ROLE, to_checksum_address(account)))
+        return self.has_role("evaluator", account)
 
     def anchor_report(self, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
         """Relay an evaluator-signed report; returns the new report id and the transaction."""
@@ -409,10 +421,6 @@ class LedgerClient:
     def failure(self, receipt: Any) -> LedgerError:
         """The contract's error for a failed receipt."""
         return self._sender().failure(receipt)
-
-    def claim_id_of(self, receipt: Any) -> int:
-        (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
-        return int(event["args"]["claimId"])
 
     def report_id_of(self, receipt: Any) -> int:
         (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)

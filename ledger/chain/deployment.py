@@ -59,11 +59,13 @@ def open_ledger(
     deploy_if_missing: bool = True,
     receipt_timeout: float = 120.0,
     before_record: Callable[[], None] | None = None,
+    roles: dict[str, str | None] | None = None,
 ) -> tuple[LedgerClient, Deployment | None, bool]:
     """The ledger to use: ``address`` if given, else the recorded one, else a new deployment.
 
     Returns the client, the deployment record (None for an explicit address) and whether this
-    call deployed the contract. ``before_record`` runs between a deployment and its record (a
+    call deployed the contract. A new deployment names ``roles["admin"]``, ``["registrar"]`` and
+    ``["attestor"]`` (addresses; each defaults to the deployer's). ``before_record`` runs between a deployment and its record (a
     local chain saves its state there, so a crash never leaves a record of a contract the
     restored chain lacks).
     """
@@ -88,7 +90,16 @@ def open_ledger(
         raise DeploymentError(f"no contract recorded in {record_file}; deploy with `zcl contract deploy`")
     if operator is None:
         raise DeploymentError("deploying needs the operator key")
-    client, tx = LedgerClient.deploy(w3, operator, receipt_timeout=receipt_timeout)
+    if roles is not None and roles.get("admin") is None:
+        raise DeploymentError(
+            "deploying needs the admin's address: set ZCL_ADMIN_KEY_FILE to the admin's key file (its address "
+            "is read without a password), so that the relayer, which pays for transactions, holds no role"
+        )
+    roles = roles or {}
+    client, tx = LedgerClient.deploy(
+        w3, operator, roles.get("admin"), registrar=roles.get("registrar"), attestor=roles.get("attestor"),
+        receipt_timeout=receipt_timeout,
+    )  # fmt: skip
     record = Deployment(chain_id, client.address, tx.block_number, tx.tx_hash, operator.address)
     if before_record is not None:
         before_record()

@@ -4,6 +4,13 @@
 anvil with its state file in the data directory (owned by the serving process, saved while it
 runs, see :mod:`ledger.chain.anvil_state`) and writes the endpoint where the other `zcl` commands
 look for it.
+
+Each power has its own key (:data:`ROLE_KEYS`). On the local chain `zcl serve` creates all four on
+first start, each an encrypted keystore with its own generated password, deploys the contract
+with the admin, registrar and attestor named in its constructor, and then unlocks only what the
+service does: the relayer's key (it pays for relaying; it holds no role) and the registrar's (the
+admin API registers factories). The admin's and the attestor's keys are unlocked only by the `zcl`
+commands that act in those roles (:func:`connect` with ``acting_as``).
 """
 
 from __future__ import annotations
@@ -24,7 +31,10 @@ from ledger.chain.deployment import Deployment, open_ledger
 from ledger.chain.errors import ChainUnavailable
 from ledger.chain.funding import fund_on_anvil, is_anvil
 from ledger.config import Settings
-from ledger.keys import load_operator_key, load_or_create_operator_key
+from ledger.keys import KeyFileError, key_file_address, load_operator_key, load_or_create_operator_key
+
+ROLE_KEYS = ("relayer", "registrar", "admin", "attestor")
+"""The keys a deployment uses, one job each."""
 
 
 @dataclass
@@ -34,8 +44,9 @@ class LedgerSession:
     ledger: LedgerClient
     deployment: Deployment | None
     deployed_now: bool
-    operator: LocalAccount
+    operator: LocalAccount  # the relayer
     local: bool
+    registrar: LocalAccount | None = None
 
 
 def web3_for(url: str) -> Web3:
@@ -55,10 +66,12 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
         if rpc_answers(rpc_url, timeout=5) is None:
             raise ChainUnavailable(f"ZCL_RPC_URL={rpc_url} does not answer eth_chainId")
         if anvil is not None:
-            operator, _ = load_or_create_operator_key(settings.operator_key_file, operator_password_file(settings))
-            fund_on_anvil(w3, operator.address)
+            addresses: dict[str, str | None] = {role: _created_key(settings, role) for role in ROLE_KEYS}
+            for address in addresses.values():
+                fund_on_anvil(w3, str(address))
         else:
-            operator = load_operator_key(settings.operator_key_file, operator_password_file(settings))
+            addresses = role_addresses(settings)
+        operator = load_operator_key(settings.key_file("relayer"), settings.password_file("relayer"))
         ledger, deployment, deployed_now = open_ledger(
             w3,
             operator,
@@ -66,24 +79,33 @@ def serve_chain(settings: Settings) -> Iterator[LedgerSession]:
             address=settings.contract_address,
             receipt_timeout=settings.receipt_timeout,
             before_record=anvil.save if anvil is not None else None,
+            roles=addresses,
         )
+        registrar = None
+        if addresses["registrar"] is not None:
+            registrar = load_operator_key(settings.key_file("registrar"), settings.password_file("registrar"))
         if anvil is not None:
             _write_endpoint(settings, rpc_url)
-        yield LedgerSession(w3, rpc_url, ledger, deployment, deployed_now, operator, anvil is not None)
+        yield LedgerSession(w3, rpc_url, ledger, deployment, deployed_now, operator, anvil is not None, registrar)
     finally:
         if anvil is not None:
             settings.endpoint_file.unlink(missing_ok=True)
             anvil.stop()
 
 
-def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
-    """The chain and contract for a one-off command: ``ZCL_RPC_URL`` or the running `zcl serve`."""
+def connect(settings: Settings, *, with_operator: bool = True, acting_as: str | None = None) -> LedgerSession:
+    """The chain and contract for a one-off command: ``ZCL_RPC_URL`` or the running `zcl serve`.
+
+    ``acting_as`` names the role whose key sends this command's transactions (``admin``,
+    ``attestor``), unlocked from its key file; otherwise the relayer's key does, when asked for.
+    """
     rpc_url = settings.rpc_url or endpoint_url(settings)
     if rpc_answers(rpc_url, timeout=5) is None:
         raise ChainUnavailable(f"the chain at {rpc_url} does not answer")
     w3 = web3_for(rpc_url)
+    role = acting_as or "relayer"
     operator = (
-        load_operator_key(settings.operator_key_file, operator_password_file(settings)) if with_operator else None
+        load_operator_key(settings.key_file(role), settings.password_file(role)) if with_operator or acting_as else None
     )
     ledger, deployment, _ = open_ledger(
         w3,
@@ -97,8 +119,33 @@ def connect(settings: Settings, *, with_operator: bool = True) -> LedgerSession:
 
 
 def operator_password_file(settings: Settings) -> Path:
-    """Where the local operator keystore's generated password is kept (mode 0600)."""
-    return settings.data_dir / "keys" / "operator.password"
+    """Where the local relayer keystore's generated password is kept (mode 0600)."""
+    return settings.password_file("relayer")
+
+
+def _created_key(settings: Settings, role: str) -> str:
+    """The address of a role's local key, creating the keystore first (own generated password)."""
+    path = settings.key_file(role)
+    if path.exists():
+        return key_file_address(path)
+    account, _ = load_or_create_operator_key(path, settings.password_file(role))
+    return str(account.address)
+
+
+def role_addresses(settings: Settings) -> dict[str, str | None]:
+    """The role keys' addresses on a configured chain, read without passwords: the relayer's is
+    required, the others optional (a service without the registrar's key registers no factories)."""
+    found: dict[str, str | None] = {}
+    for role in ROLE_KEYS:
+        path = settings.key_file(role)
+        if role != "relayer" and not path.exists():
+            found[role] = None
+            continue
+        try:
+            found[role] = key_file_address(path)
+        except KeyFileError as exc:
+            raise KeyFileError(f"{role} key: {exc}") from None
+    return found
 
 
 def _write_endpoint(settings: Settings, rpc_url: str) -> None:

@@ -1,6 +1,7 @@
 """Every EIP-712 message the contract checks, one small typed module each, side by side with the
 Solidity structs they twin: ``BatchCommit`` (batch_commit), ``RetirementClaim`` + ``ClaimDetails``
-(retirement_claim) and ``EvaluationReport`` (evaluation_report), in the domain of one deployed
+(retirement_claim), ``EvaluationReport`` (evaluation_report) and ``SignerRotation``
+(signer_rotation), in the domain of one deployed
 contract (domain). :mod:`~ledger.eip712.typed_data` digests, signs and recovers them all.
 
 This package depends on nothing of the ledger's: the chain adapter and the domain packages (records,
@@ -11,6 +12,7 @@ from ledger.eip712.batch_commit import BatchCommit
 from ledger.eip712.domain import LedgerDomain
 from ledger.eip712.evaluation_report import ReportCommit
 from ledger.eip712.retirement_claim import ClaimDetails, RetirementClaim, details_hash
+from ledger.eip712.signer_rotation import SignerRotation
 from ledger.eip712.typed_data import TypedMessage, digest, recover, sign
 
 __all__ = [
@@ -19,6 +21,7 @@ __all__ = [
     "LedgerDomain",
     "ReportCommit",
     "RetirementClaim",
+    "SignerRotation",
     "TypedMessage",
     "details_hash",
     "digest",

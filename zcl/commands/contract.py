@@ -9,7 +9,7 @@ from dataclasses import asdict
 from typing import Any
 
 from ledger.chain.deployment import open_ledger, read_deployment
-from ledger.chain.session import connect, operator_password_file, web3_for
+from ledger.chain.session import connect, operator_password_file, role_addresses, web3_for
 from ledger.config import ConfigError, Settings
 from ledger.keys import load_operator_key
 from zcl.commands.common import group
@@ -56,10 +56,11 @@ def _contract_deploy(args: argparse.Namespace) -> int:
     if settings.rpc_url is None:
         raise ConfigError("ZCL_RPC_URL: set it to deploy to a chain (the local chain deploys itself in `zcl serve`)")
     w3 = web3_for(settings.rpc_url)
-    operator = load_operator_key(settings.operator_key_file, operator_password_file(settings))
+    operator = load_operator_key(settings.key_file("relayer"), operator_password_file(settings))
     ledger, record, deployed_now = open_ledger(
-        w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout
-    )
+        w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout,
+        roles=role_addresses(settings),
+    )  # fmt: skip
     print_json({"address": ledger.address, "deployed_now": deployed_now, "record": asdict(record) if record else None})
     return 0
 

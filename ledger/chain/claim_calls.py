@@ -1,0 +1,169 @@
+"""The contract's retirement claims, as :class:`~ledger.chain.client.LedgerClient` calls them.
+
+The live claims of an issuance block are a sorted list on chain, and every claim or lookup names a
+*position hint*: a live claim of the block starting at or before the serial, from which the
+contract walks forward. With the right hint neither grows with the block. :meth:`position_hint`
+finds it in one ``eth_call`` (``precedingClaim``), starting from a claim the caller already knows to
+be near (the service's index); a stale or revoked guess costs a longer walk, never a wrong answer,
+because the chain checks the hint and the walk is the chain's own.
+
+A claim is *provisional* until an attestor confirms it, and the admin (the arbiter) can revoke it,
+which frees its units; :meth:`decisions` reads those events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ledger.chain.errors import InvalidPositionHint
+from ledger.chain.transactions import TxResult, result_of, rpc
+from ledger.eip712 import RetirementClaim
+
+if TYPE_CHECKING:
+    from web3 import Web3
+    from web3.contract.contract import Contract, ContractFunction
+
+CLAIM_STATUSES = ("none", "provisional", "confirmed", "revoked")
+"""``RetirementClaims.ClaimStatus``, by index: provisional and confirmed claims hold their units."""
+PAGE = 500
+
+
+@dataclass(frozen=True)
+class OnChainClaim:
+    claim_id: int
+    factory_id: str
+    registry: str
+    block_id: str
+    serial_start: int
+    serial_end: int
+    consumption_start: str
+    consumption_end: str
+    details_hash: bytes
+    signer: str
+    claimed_at: int
+    claimed_block: int
+    status: str = "provisional"
+    decided_by: str | None = None
+    decided_at: int | None = None
+    reason_hash: bytes | None = None
+
+    @property
+    def live(self) -> bool:
+        """Whether the claim holds its units (provisional or confirmed)."""
+        return self.status in ("provisional", "confirmed")
+
+
+class ClaimCalls:
+    """Claim methods of the ledger client (a mixin: it uses the client's call and send plumbing)."""
+
+    w3: Web3
+    contract: Contract
+
+    def _call(self, fn: ContractFunction) -> Any:
+        raise NotImplementedError
+
+    def _send(self, fn: ContractFunction) -> Any:
+        raise NotImplementedError
+
+    def _transact(self, fn: ContractFunction) -> TxResult:
+        raise NotImplementedError
+
+    def _event_tx(self, event: Any, block: int, filters: dict[str, Any]) -> str | None:
+        raise NotImplementedError
+
+    def claim_retirement(self, claim: RetirementClaim, signature: bytes, hint: int = 0) -> tuple[int, TxResult]:
+        """Relay a factory-signed claim at the position the chain says (:meth:`position_hint`, from
+        ``hint``); returns the new claim id and the transaction."""
+        position = self.position_hint(claim.registry, claim.block_id, claim.serial_start, hint)
+        receipt = self._send(self.claim_call(claim, signature, position))
+        return self.claim_id_of(receipt), result_of(receipt)
+
+    def claim_call(self, claim: RetirementClaim, signature: bytes, position: int) -> ContractFunction:
+        """The ``claimRetirement`` call with position hint ``position`` (for the relaying lifecycle)."""
+        return self.contract.functions.claimRetirement(claim.as_commit(), signature, position)
+
+    def position_hint(self, registry: str, block_id: str, serial: int, near: int = 0) -> int:
+        """The live claim of the block that starts last at or before ``serial`` (0: none), walking
+        from ``near`` (a live claim of the block known to start at or before it), or from the first
+        when ``near`` is 0 or no longer a valid start."""
+        fn = self.contract.functions.precedingClaim
+        if near:
+            try:
+                return int(self._call(fn(registry, block_id, serial, near)))
+            except InvalidPositionHint:
+                pass
+        return int(self._call(fn(registry, block_id, serial, 0)))
+
+    def claim_digest(self, claim: RetirementClaim) -> bytes:
+        return bytes(self._call(self.contract.functions.hashClaim(claim.as_commit())))
+
+    def get_claim(self, claim_id: int) -> OnChainClaim:
+        (start, end, signer, claimed_at, claimed_block, _, details, factory_id, registry, block_id, c_start, c_end,
+         status, decided_by, decided_at, reason) = self._call(self.contract.functions.getClaim(claim_id))  # fmt: skip
+        decided = int(decided_by, 16) != 0
+        return OnChainClaim(
+            claim_id, factory_id, registry, block_id, start, end, c_start, c_end, bytes(details), signer,
+            claimed_at, claimed_block, CLAIM_STATUSES[status], decided_by if decided else None,
+            decided_at if decided else None, bytes(reason) if any(reason) else None,
+        )  # fmt: skip
+
+    def claim_tx(self, claim_id: int, claimed_block: int) -> str | None:
+        """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
+        return self._event_tx(self.contract.events.RetirementClaimed, claimed_block, {"claimId": claim_id})
+
+    def claim_of(self, registry: str, block_id: str, serial: int, near: int = 0) -> OnChainClaim | None:
+        """The live claim holding unit ``serial`` of a block, or None when the unit is free; ``near``
+        as for :meth:`position_hint`."""
+        hint = self.position_hint(registry, block_id, serial, near)
+        claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial, hint)) if hint else 0
+        return self.get_claim(claim_id) if claim_id else None
+
+    def live_claims_in_block(self, registry: str, block_id: str) -> Iterator[int]:
+        """The live claims of a block in serial order, read a page at a time."""
+        after = 0
+        while True:
+            ids = [
+                int(i) for i in self._call(self.contract.functions.liveClaimsInBlock(registry, block_id, after, PAGE))
+            ]
+            yield from ids
+            if len(ids) < PAGE:
+                return
+            after = ids[-1]
+
+    def claim_count(self) -> int:
+        return self._call(self.contract.functions.claimCount())
+
+    def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
+        """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
+        event = self.contract.events.RetirementClaimed
+        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block))
+        return [
+            {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
+             "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
+            for log in logs
+        ]  # fmt: skip
+
+    def claim_id_of(self, receipt: Any) -> int:
+        (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
+        return int(event["args"]["claimId"])
+
+    # --- decisions ----------------------------------------------------------------------------
+
+    def confirm_claim(self, claim_id: int, details_hash: bytes) -> TxResult:
+        """Confirm a provisional claim whose details (hash) the sender, an attestor, has checked."""
+        return self._transact(self.contract.functions.confirmClaim(claim_id, details_hash))
+
+    def revoke_claim(self, claim_id: int, reason_hash: bytes) -> TxResult:
+        """Revoke a claim and free its units (the sender must be the admin); ``reason_hash`` is the
+        hash of the written reason, kept off chain."""
+        return self._transact(self.contract.functions.revokeClaim(claim_id, reason_hash))
+
+    def decisions(self, from_block: int, to_block: int | str = "latest") -> list[tuple[int, int]]:
+        """``(block, claim id)`` of every confirmation and revocation in the blocks, in chain order."""
+        found = []
+        for event in (self.contract.events.ClaimConfirmed, self.contract.events.ClaimRevoked):
+            logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=from_block, to_block=to_block))  # type: ignore[misc]
+            found += [(int(log["blockNumber"]), int(log["args"]["claimId"])) for log in logs]
+        return sorted(found)
