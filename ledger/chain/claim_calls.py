@@ -120,9 +120,9 @@ class ClaimCalls:
         claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial, hint)) if hint else 0
         return self.get_claim(claim_id) if claim_id else None
 
-    def live_claims_in_block(self, registry: str, block_id: str) -> Iterator[int]:
-        """The live claims of a block in serial order, read a page at a time."""
-        after = 0
+    def live_claims_in_block(self, registry: str, block_id: str, after: int = 0) -> Iterator[int]:
+        """The live claims of a block in serial order, after live claim ``after`` (0: from the first),
+        read a page at a time."""
         while True:
             ids = [
                 int(i) for i in self._call(self.contract.functions.liveClaimsInBlock(registry, block_id, after, PAGE))
@@ -135,10 +135,14 @@ class ClaimCalls:
     def claim_count(self) -> int:
         return self._call(self.contract.functions.claimCount())
 
-    def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
-        """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
+    def recorded_claim(self, claim: RetirementClaim) -> int:
+        """The id under which this signed claim was recorded (live or revoked), or 0."""
+        return int(self._call(self.contract.functions.recordedClaim(self.claim_digest(claim))))
+
+    def claimed_events(self, from_block: int = 0, to_block: int | str = "latest") -> list[dict[str, Any]]:
+        """Every ``RetirementClaimed`` event in the blocks, in chain order, with its transaction."""
         event = self.contract.events.RetirementClaimed
-        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block))
+        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block, to_block=to_block))
         return [
             {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
              "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
@@ -160,10 +164,12 @@ class ClaimCalls:
         hash of the written reason, kept off chain."""
         return self._transact(self.contract.functions.revokeClaim(claim_id, reason_hash))
 
-    def decisions(self, from_block: int, to_block: int | str = "latest") -> list[tuple[int, int]]:
-        """``(block, claim id)`` of every confirmation and revocation in the blocks, in chain order."""
+    def decision_events(self, from_block: int = 0, to_block: int | str = "latest") -> list[tuple[int, str]]:
+        """``(claim id, "confirmed" | "revoked")`` of every decision in the blocks, in chain order; a
+        claim's last decision is its status (a revocation can follow a confirmation, never precede it)."""
         found = []
-        for event in (self.contract.events.ClaimConfirmed, self.contract.events.ClaimRevoked):
+        for status, event in (("confirmed", self.contract.events.ClaimConfirmed),
+                              ("revoked", self.contract.events.ClaimRevoked)):  # fmt: skip
             logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=from_block, to_block=to_block))  # type: ignore[misc]
-            found += [(int(log["blockNumber"]), int(log["args"]["claimId"])) for log in logs]
-        return sorted(found)
+            found += [((log["blockNumber"], log["logIndex"]), int(log["args"]["claimId"]), status) for log in logs]
+        return [(claim_id, status) for _, claim_id, status in sorted(found)]
