@@ -13,7 +13,7 @@ which frees its units; :meth:`decisions` reads those events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -84,16 +84,18 @@ class ClaimCalls:
         """The ``claimRetirement`` call with position hint ``position`` (for the relaying lifecycle)."""
         return self.contract.functions.claimRetirement(claim.as_commit(), signature, position)
 
-    def position_hint(self, registry: str, block_id: str, serial: int, near: int = 0) -> int:
+    def position_hint(self, registry: str, block_id: str, serial: int, near: int | Sequence[int] = 0) -> int:
         """The live claim of the block that starts last at or before ``serial`` (0: none), walking
-        from ``near`` (a live claim of the block known to start at or before it), or from the first
-        when ``near`` is 0 or no longer a valid start."""
+        from the first of ``near`` (live claims of the block believed to start at or before it,
+        best first) that the chain accepts as a start, else from the block's first claim."""
         fn = self.contract.functions.precedingClaim
-        if near:
+        for start in [near] if isinstance(near, int) else near:
+            if not start:
+                continue
             try:
-                return int(self._call(fn(registry, block_id, serial, near)))
+                return int(self._call(fn(registry, block_id, serial, start)))
             except InvalidPositionHint:
-                pass
+                continue  # revoked or reorganised away since the caller learnt of it
         return int(self._call(fn(registry, block_id, serial, 0)))
 
     def claim_digest(self, claim: RetirementClaim) -> bytes:
@@ -113,7 +115,7 @@ class ClaimCalls:
         """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
         return self._event_tx(self.contract.events.RetirementClaimed, claimed_block, {"claimId": claim_id})
 
-    def claim_of(self, registry: str, block_id: str, serial: int, near: int = 0) -> OnChainClaim | None:
+    def claim_of(self, registry: str, block_id: str, serial: int, near: int | Sequence[int] = 0) -> OnChainClaim | None:
         """The live claim holding unit ``serial`` of a block, or None when the unit is free; ``near``
         as for :meth:`position_hint`."""
         hint = self.position_hint(registry, block_id, serial, near)

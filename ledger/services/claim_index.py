@@ -48,11 +48,11 @@ class ClaimIndex:
             start = end + 1
         return seen
 
-    def near(self, registry: str, block_id: str, serial: int) -> int:
-        """The indexed live claim of the block starting last at or before ``serial`` (0: none)."""
+    def near(self, registry: str, block_id: str, serial: int) -> list[int]:
+        """Position hints for ``serial``: the indexed live claims of the block starting last at or
+        before it, nearest first (a few, in case the nearest was revoked since the index looked)."""
         with self.sessions() as session:
-            found = index.live_before(session, registry, block_id, serial, limit=1)
-        return found[0] if found else 0
+            return index.live_before(session, registry, block_id, serial, limit=3)
 
     def statuses(self, claim_ids: list[int]) -> dict[int, str]:
         with self.sessions() as session:

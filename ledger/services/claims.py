@@ -84,7 +84,7 @@ class ClaimService:
             row = rows.confirmed_overlap(session, claim.registry, claim.block_id, claim.serial_start, claim.serial_end)
         if same is not None:
             return self._resubmitted(same), False
-        if row is not None and self.attestation(row) != "revoked":
+        if row is not None and self._still_live(row):
             raise Conflict(_conflict_message(self.row_json(row)))
         self.policy.check_units(claim.registry, claim.serial_end - claim.serial_start + 1)
         self.relays.take(f"factory {claim.factory_id}")  # only what this service would pay gas for
@@ -144,6 +144,17 @@ class ClaimService:
         if row.status != CLAIMED or row.claim_id is None:
             return None
         return self.index.statuses([row.claim_id]).get(row.claim_id, "provisional")
+
+    def _still_live(self, row: ClaimRow) -> bool:
+        """Whether a claimed row still holds its units: asked of the chain (a revocation frees them, and
+        the index may not have followed it yet), and told to the index."""
+        try:
+            status = self.ledger.get_claim(int(row.claim_id or 0)).status
+        except chain_errors.UnknownClaim:
+            return True  # reorganised away: the contract decides on relay
+        with self.sessions.begin() as session:
+            chain_claims.set_status(session, int(row.claim_id or 0), status)
+        return status != "revoked"
 
     def row_json(self, row: ClaimRow) -> dict[str, Any]:
         return _row_json(row) | {"attestation": self.attestation(row)}
