@@ -8,11 +8,8 @@ random hit and miss probes, each answer checked against the in-memory truth. The
 pre-check as it was before (every row of the block whose range overlaps, no ordering), on the same
 database in the same run.
 
-(ii) A real anvil with the deployed CarbonLedger: real ``claimRetirement`` transactions (signed by
-the factory, relayed by :class:`~ledger.chain.client.LedgerClient`), first a few claims on a busy
-block, then many more on other blocks; p50/p99 of ``claimOf`` and of an overlapping
-``claimRetirement`` ``eth_call`` (the full check up to the revert) before and after, showing the
-check cost follows the claims of the one block, not the total.
+(ii) The contract at 10^5 claims on one block: claim and lookup gas, buyer lookups through the
+service (:mod:`benchmarks.bench_claims_chain`).
 
 (iii) :func:`~ledger.claims.double_counting.find_double_counting` over 10^6 claimed retirements.
 """
@@ -30,18 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session, sessionmaker
-from web3 import Web3
 
+from benchmarks.bench_claims_chain import chain_rows
 from benchmarks.common import Row, percentile, timed
-from ledger.chain.anvil import Anvil
-from ledger.chain.client import LedgerClient
-from ledger.chain.funding import fund_on_anvil
-from ledger.claims import ClaimDetails, RetirementClaim, parse_claim, sign_claim
+from ledger.claims import ClaimDetails, RetirementClaim
 from ledger.claims.checks import _units_claimed_twice
 from ledger.claims.double_counting import ClaimedRetirement, find_double_counting
 from ledger.store.claims import CLAIMED, confirmed_overlap, serial_key
@@ -280,202 +272,6 @@ def database_rows(quick: bool) -> list[Row]:
             "rows/s",
             higher_is_better=True,
             note=f"{insert_s:.1f} s, one transaction, executemany in 20,000-row chunks",
-        ),
-    ]
-
-
-# --- (ii) the contract's check on a real anvil -------------------------------------------------
-
-
-def chain_claim(factory_id: str, block_id: str, start: int, end: int) -> RetirementClaim:
-    return parse_claim(
-        {
-            "factory_id": factory_id, "registry": "GEC", "block_id": block_id,
-            "serial_start": str(start), "serial_end": str(end),
-            "consumption_start": "2025-01", "consumption_end": "2025-12", "project_id": block_id[:17],
-            "technology": "wind", "quantity": str(end - start + 1), "unit": "MWh",
-            "generation_start": "2024-07", "generation_end": "2024-12",
-            "purpose": "Scope 2 market-based claim, 2025", "evidence_sha256": "ab" * 32,
-        }
-    )  # fmt: skip
-
-
-class ChainClaims:
-    """Real claims on a real CarbonLedger: factory-signed, relayed through LedgerClient, mined."""
-
-    def __init__(self, ledger: LedgerClient, keys: dict[str, LocalAccount]) -> None:
-        self.ledger, self.keys = ledger, keys
-        self.next_serial: dict[str, int] = {}
-        self.seconds, self.count = 0.0, 0
-
-    def add(self, block_id: str, count: int) -> None:
-        """``count`` consecutive 100-unit claims on ``block_id`` (gaps of 10 between them)."""
-        factories = sorted(self.keys)
-        for _ in range(count):
-            start = self.next_serial.get(block_id, 1)
-            claim = chain_claim(factories[self.count % len(factories)], block_id, start, start + 99)
-            t = time.perf_counter()
-            signature = sign_claim(self.keys[claim.factory_id], self.ledger.domain(), claim)
-            self.ledger.claim_retirement(claim, signature)
-            self.seconds += time.perf_counter() - t
-            self.count += 1
-            self.next_serial[block_id] = start + 110
-
-    def last_serial(self, block_id: str) -> int:
-        return self.next_serial[block_id] - 11
-
-
-def call_latencies(
-    ledger: LedgerClient, probes: Sequence[tuple[str, int, int | None]]
-) -> tuple[list[float], list[float]]:
-    """Milliseconds of ``claimOf`` and of an overlapping ``claimRetirement`` eth_call per probe.
-
-    The calldata is ABI-encoded before the clock starts, so a figure is the node running the check
-    plus one loopback JSON-RPC round trip, not web3.py's encoding. A probe is (block id, serial,
-    expected claim id or None): claimOf must answer the expected claim, and claimRetirement over
-    that serial must revert with ClaimOverlaps exactly when it is claimed, so every timed call ran
-    the check to the answer it should give.
-    """
-    contract, sender = ledger.contract, ledger.sender
-    assert sender is not None
-    request = ledger.w3.provider.make_request
-    lookups, claims = [], []
-    for block_id, serial, expected in probes:
-        lookup = {"to": ledger.address, "data": contract.encode_abi("claimOf", ["GEC", block_id, serial])}
-        commit = chain_claim("CN-BENCH-0", block_id, serial, serial).as_commit()
-        claim = {
-            "from": sender.address,
-            "to": ledger.address,
-            "data": contract.encode_abi("claimRetirement", [commit, b"\x00" * 65]),
-        }
-        t = time.perf_counter()
-        found = request("eth_call", [lookup, "latest"])  # type: ignore[arg-type]
-        lookups.append((time.perf_counter() - t) * 1e3)
-        t = time.perf_counter()
-        refused = request("eth_call", [claim, "latest"])  # type: ignore[arg-type]
-        claims.append((time.perf_counter() - t) * 1e3)
-        if (int(found["result"], 16) or None) != expected:
-            raise AssertionError(f"claimOf(GEC, {block_id}, {serial}) = {found}, expected {expected}")
-        overlapped = str(refused.get("error", {}).get("data", "")).startswith(CLAIM_OVERLAPS)
-        if overlapped != (expected is not None):
-            raise AssertionError(f"claimRetirement over {block_id} serial {serial}: {refused}")
-    return lookups, claims
-
-
-def check_gas(ledger: LedgerClient, block_id: str, serial: int) -> int:
-    """Gas of a claimOf that scans the whole block (a serial past its last claim): the check's cost."""
-    return int(ledger.contract.functions.claimOf("GEC", block_id, serial).estimate_gas())
-
-
-def chain_rows(quick: bool) -> list[Row]:
-    busy_n, few_n, more_n, probes_n = (40, 10, 50, 100) if quick else (500, 100, 1400, 500)
-    busy, others = "32050020230900017-202501", [f"3205002023090{i:04d}-202502" for i in range(few_n)]
-    elsewhere = [f"3205002023091{i:04d}-202503" for i in range(200)]  # where the later claims go
-    rng = random.Random(8)
-    with (
-        tempfile.TemporaryDirectory(prefix="bench-claims-chain-") as tmp,
-        Anvil(log_file=Path(tmp) / "anvil.log") as anvil,
-    ):
-        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60}))
-        operator = Account.create()
-        fund_on_anvil(w3, operator.address)
-        ledger, _ = LedgerClient.deploy(w3, operator)
-        keys = {f"CN-BENCH-{i}": Account.create() for i in range(4)}
-        for factory_id, key in keys.items():
-            ledger.register_factory(factory_id, key.address)
-        chain = ChainClaims(ledger, keys)
-        chain.add(busy, busy_n)
-        for block in others:
-            chain.add(block, 1)
-
-        def probes() -> list[tuple[str, int, int | None]]:
-            out: list[tuple[str, int, int | None]] = []
-            for i in range(probes_n):
-                block = busy if i % 2 == 0 else others[rng.randrange(len(others))]
-                last = chain.last_serial(block)
-                serial = last if i % 4 < 2 else last + 5  # the newest claim (scanned last) or past it (a miss)
-                expected = ledger.contract.functions.claimOf("GEC", block, serial).call() or None
-                out.append((block, serial, expected))
-            return out
-
-        before_total = chain.count
-        before_probes = probes()
-        gas_before = (
-            check_gas(ledger, busy, chain.last_serial(busy) + 5),
-            check_gas(ledger, others[0], chain.last_serial(others[0]) + 5),
-        )
-        lookups_before, calls_before = call_latencies(ledger, before_probes)
-        for i in range(more_n):
-            chain.add(elsewhere[i % len(elsewhere)], 1)
-        after_total = chain.count
-        gas_after = (
-            check_gas(ledger, busy, chain.last_serial(busy) + 5),
-            check_gas(ledger, others[0], chain.last_serial(others[0]) + 5),
-        )
-        lookups_after, calls_after = call_latencies(ledger, before_probes)
-        assert ledger.claim_count() == after_total
-    per_claim_ms = chain.seconds / chain.count * 1e3
-    at = f"at {before_total:,} total claims"
-    scope = (
-        f"eth_call to anvil, calldata encoded beforehand (node + loopback JSON-RPC), {len(before_probes)} probes, half on the block of {busy_n} "
-        f"claims (its newest claim or just past it: the scan reads every range), half on 1-claim blocks"
-    )
-    return [
-        Row(
-            SECTION,
-            f"on-chain claimOf p50, {after_total:,} claims",
-            percentile(lookups_after, 50),
-            "ms",
-            percentile(lookups_before, 50),
-            at,
-            note=scope,
-        ),
-        Row(
-            SECTION,
-            f"on-chain claimOf p99, {after_total:,} claims",
-            percentile(lookups_after, 99),
-            "ms",
-            percentile(lookups_before, 99),
-            at,
-            target=TARGET_MS,
-            note=f"the same probes before and after {more_n:,} more claims on {len(elsewhere)} other blocks",
-        ),
-        Row(
-            SECTION,
-            f"on-chain overlapping claimRetirement eth_call p50, {after_total:,} claims",
-            percentile(calls_after, 50),
-            "ms",
-            percentile(calls_before, 50),
-            at,
-            note="the full check up to the ClaimOverlaps revert (misses run it to the signature check)",
-        ),
-        Row(
-            SECTION,
-            f"on-chain overlapping claimRetirement eth_call p99, {after_total:,} claims",
-            percentile(calls_after, 99),
-            "ms",
-            percentile(calls_before, 99),
-            at,
-            target=TARGET_MS,
-        ),
-        Row(
-            SECTION,
-            f"on-chain check gas, block of {busy_n} claims, {after_total:,} claims",
-            gas_after[0],
-            "gas",
-            gas_before[0],
-            at,
-            note=f"claimOf scanning the whole block; a 1-claim block: {gas_after[1]:,} gas "
-            f"(was {gas_before[1]:,}): the cost follows the block, not the total",
-        ),
-        Row(
-            SECTION,
-            "real on-chain claims created",
-            1e3 / per_claim_ms,
-            "claims/s",
-            higher_is_better=True,
-            note=f"{chain.count:,} claimRetirement txs signed, relayed and mined one by one on anvil "
-            f"({per_claim_ms:.1f} ms each: 10^6 would take {per_claim_ms * 1e6 / 3.6e6:.1f} h)",
         ),
     ]
 

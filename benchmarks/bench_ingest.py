@@ -18,7 +18,6 @@ import json
 import random
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
@@ -27,13 +26,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from eth_account import Account
 from web3 import Web3
 
 from api.compose import compose
 from benchmarks.common import Row
-from ledger.chain.anvil import Anvil, free_loopback_port
+from benchmarks.serving import serving
+from ledger.chain.anvil import Anvil
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.merkle import verify
@@ -96,20 +95,6 @@ def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
         yield data[k : k + size]
 
 
-def _service(tmp: Path, ledger: LedgerClient) -> tuple[uvicorn.Server, threading.Thread, str, Services]:
-    composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN)
-    port = free_loopback_port()
-    server = uvicorn.Server(uvicorn.Config(composed.app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}", composed.services
-
-
 def _register(http: httpx.Client, factory_id: str, signer: str) -> None:
     response = http.post("/factories", json={"id": factory_id, "name": factory_id, "signer": signer},
                          headers={"Authorization": f"Bearer {TOKEN}"})  # fmt: skip
@@ -167,13 +152,9 @@ def run(quick: bool = False) -> list[Row]:
             operator = Account.create()
             fund_on_anvil(w3, operator.address)
             ledger, _ = LedgerClient.deploy(w3, operator)
-            server, thread, url, services = _service(tmp, ledger)
-            try:
-                with httpx.Client(base_url=url, timeout=600) as http:
-                    return _measure(http, services, ledger, n, size)
-            finally:
-                server.should_exit = True
-                thread.join(timeout=30)
+            composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN)
+            with serving(composed.app) as url, httpx.Client(base_url=url, timeout=600) as http:
+                return _measure(http, composed.services, ledger, n, size)
 
 
 def _signed(http: httpx.Client, ledger: LedgerClient, factory_id: str, n: int) -> SignedBatch:
