@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ledger.store.claims import serial_key
@@ -30,27 +30,31 @@ def set_cursor(session: Session, name: str, next_block: int) -> None:
 
 def upsert(session: Session, claims: Sequence[tuple[int, str, str, str, int, int, int]]) -> None:
     """Record claims ``(claim id, factory, registry, block id, start, end, claimed block)`` as
-    provisional; a claim already indexed keeps its status (events re-read inside the reorg margin)."""
+    provisional; a claim already indexed keeps its status (events re-read inside the reorg margin).
+    New claims go in as one multi-row insert: the first round indexes every claim on chain."""
+    if not claims:
+        return
     known = {
         int(claim_id)
         for claim_id in session.scalars(
             select(ChainClaimRow.claim_id).where(ChainClaimRow.claim_id.in_([c[0] for c in claims]))
         )
-    } if claims else set()  # fmt: skip
+    }
+    new = [
+        {"claim_id": claim_id, "factory_id": factory_id, "registry_name": registry, "block_id": block_id,
+         "serial_start": serial_key(start), "serial_end": serial_key(end), "status": "provisional",
+         "claimed_block": claimed_block}
+        for claim_id, factory_id, registry, block_id, start, end, claimed_block in claims
+        if claim_id not in known
+    ]  # fmt: skip
+    if new:
+        session.execute(insert(ChainClaimRow), new)
     for claim_id, factory_id, registry, block_id, start, end, claimed_block in claims:
         if claim_id in known:
             row = session.get(ChainClaimRow, claim_id)
             assert row is not None
             row.factory_id, row.registry_name, row.block_id = factory_id, registry, block_id
             row.serial_start, row.serial_end, row.claimed_block = serial_key(start), serial_key(end), claimed_block
-            continue
-        session.add(
-            ChainClaimRow(
-                claim_id=claim_id, factory_id=factory_id, registry_name=registry, block_id=block_id,
-                serial_start=serial_key(start), serial_end=serial_key(end), status="provisional",
-                claimed_block=claimed_block,
-            )
-        )  # fmt: skip
 
 
 def set_status(session: Session, claim_id: int, status: str) -> None:
