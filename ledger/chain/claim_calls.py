@@ -17,11 +17,17 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from eth_abi import decode
+from eth_utils import to_checksum_address
+from web3.exceptions import Web3RPCError
+from web3.types import RPCEndpoint
+
 from ledger.chain.errors import InvalidPositionHint
 from ledger.chain.transactions import TxResult, result_of, rpc
 from ledger.eip712 import RetirementClaim
 
 if TYPE_CHECKING:
+    from eth_typing import ChecksumAddress
     from web3 import Web3
     from web3.contract.contract import Contract, ContractFunction
 
@@ -60,6 +66,7 @@ class ClaimCalls:
 
     w3: Web3
     contract: Contract
+    address: ChecksumAddress
 
     def _call(self, fn: ContractFunction) -> Any:
         raise NotImplementedError
@@ -142,14 +149,25 @@ class ClaimCalls:
         return int(self._call(self.contract.functions.recordedClaim(self.claim_digest(claim))))
 
     def claimed_events(self, from_block: int = 0, to_block: int | str = "latest") -> list[dict[str, Any]]:
-        """Every ``RetirementClaimed`` event in the blocks, in chain order, with its transaction."""
+        """Every ``RetirementClaimed`` event in the blocks, in chain order, with its transaction.
+
+        The logs are read raw and decoded with ``eth_abi`` from the event's ABI: web3's formatting and
+        decoding took over a millisecond a log, and the claim index reads every claim on chain (a first
+        round over 10^5 claims took minutes)."""
         event = self.contract.events.RetirementClaimed
-        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block, to_block=to_block))
-        return [
-            {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
-             "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
-            for log in logs
-        ]  # fmt: skip
+        query = {"address": self.address, "fromBlock": hex(from_block),
+                 "toBlock": hex(to_block) if isinstance(to_block, int) else to_block, "topics": [event.topic]}  # fmt: skip
+        logs = rpc(self.w3, lambda: _raw_logs(self.w3, query))
+        fields, types = _data_types(event.abi)
+        found = []
+        for log in logs:
+            commit, signer = decode(types, bytes.fromhex(log["data"][2:]))
+            found.append({
+                "claim_id": int(log["topics"][1], 16), "commit": dict(zip(fields, commit, strict=True)),
+                "signer": to_checksum_address(signer), "tx_hash": log["transactionHash"],
+                "block": int(log["blockNumber"], 16),
+            })  # fmt: skip
+        return found
 
     def claim_id_of(self, receipt: Any) -> int:
         (event,) = self.contract.events.RetirementClaimed().process_receipt(receipt)
@@ -175,3 +193,19 @@ class ClaimCalls:
             logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=from_block, to_block=to_block))  # type: ignore[misc]
             found += [((log["blockNumber"], log["logIndex"]), int(log["args"]["claimId"]), status) for log in logs]
         return [(claim_id, status) for _, claim_id, status in sorted(found)]
+
+
+def _raw_logs(w3: Web3, query: dict[str, Any]) -> list[dict[str, Any]]:
+    """``eth_getLogs`` as the node answers it (hex strings), a JSON-RPC error raised as web3 would."""
+    response = w3.provider.make_request(RPCEndpoint("eth_getLogs"), [query])
+    if "error" in response or not isinstance(response.get("result"), list):
+        raise Web3RPCError(str(response.get("error", response)))
+    return list(response["result"])
+
+
+def _data_types(abi: Any) -> tuple[list[str], list[str]]:
+    """The names of the first non-indexed (tuple) input's members, and the ABI types of the event's data."""
+    data = [i for i in abi["inputs"] if not i["indexed"]]
+    fields = [c["name"] for c in data[0]["components"]]
+    tuple_type = "(" + ",".join(c["type"] for c in data[0]["components"]) + ")"
+    return fields, [tuple_type, *(i["type"] for i in data[1:])]
