@@ -129,17 +129,20 @@ class ClaimCalls:
         claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial, hint)) if hint else 0
         return self.get_claim(claim_id) if claim_id else None
 
-    def live_claims_in_block(self, registry: str, block_id: str, after: int = 0) -> Iterator[int]:
+    def live_claims_in_block(
+        self, registry: str, block_id: str, after: int = 0, first_page: int = PAGE
+    ) -> Iterator[int]:
         """The live claims of a block in serial order, after live claim ``after`` (0: from the first),
-        read a page at a time."""
+        read a page at a time: ``first_page`` ids, then twice as many each time up to :data:`PAGE` (a
+        lookup that needs the next claim or two does not walk 500 on chain)."""
+        size = first_page
         while True:
-            ids = [
-                int(i) for i in self._call(self.contract.functions.liveClaimsInBlock(registry, block_id, after, PAGE))
-            ]
+            fn = self.contract.functions.liveClaimsInBlock(registry, block_id, after, size)
+            ids = [int(i) for i in self._call(fn)]
             yield from ids
-            if len(ids) < PAGE:
+            if len(ids) < size:
                 return
-            after = ids[-1]
+            after, size = ids[-1], min(PAGE, size * 2)
 
     def claim_count(self) -> int:
         return self._call(self.contract.functions.claimCount())

@@ -173,6 +173,10 @@ class ClaimService:
             found = self.ledger.get_claim(claim_id)
         except chain_errors.UnknownClaim:
             raise NotFound(f"no claim {claim_id}") from None
+        return self._on_chain_json(found)
+
+    def _on_chain_json(self, found: OnChainClaim) -> dict[str, Any]:
+        claim_id = found.claim_id
         with self.sessions() as session:
             row = rows.by_claim_id(session, claim_id)
             held = row is not None and row.block_number == found.claimed_block and _same(found, _claim_of(row))
@@ -230,11 +234,13 @@ class ClaimService:
             found = ledger.get_claim(first)
             if found.serial_end >= parsed.start:
                 holders.append(found)
-        for claim_id in ledger.live_claims_in_block(reg, block, after=first):
-            found = ledger.get_claim(claim_id)
-            if found.serial_start > parsed.end:
-                break
-            holders.append(found)
+        # Later claims start after parsed.start: only a range reaching past what `first` holds meets them.
+        if parsed.end > (holders[0].serial_end if holders else parsed.start):
+            for claim_id in ledger.live_claims_in_block(reg, block, after=first, first_page=2):
+                found = ledger.get_claim(claim_id)
+                if found.serial_start > parsed.end:
+                    break
+                holders.append(found)
         covered = sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in holders)
         return {
             "registry": parsed.registry,
@@ -249,7 +255,7 @@ class ClaimService:
                 for h in holders
                 if h.status == "confirmed"
             ),
-            "claims": [self.on_chain(h.claim_id) for h in holders],
+            "claims": [self._on_chain_json(h) for h in holders],
             "contract": self.ledger.address,
             "chain_id": self.ledger.chain_id,
         }
