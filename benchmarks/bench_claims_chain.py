@@ -182,6 +182,12 @@ def previous_gas(w3: Web3, operator: LocalAccount, filler: Filler, key: LocalAcc
     return Gas(first, second, nth, n), lookup
 
 
+def ordinal(n: int) -> str:
+    """``1,001st``, ``10,002nd``, ``11th``."""
+    suffix = "th" if n % 100 in (11, 12, 13) else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
+
+
 def gec_serial(sequence: int) -> str:
     return f"{PROJECT}{MONTH}{sequence:07d}11"
 
@@ -291,9 +297,9 @@ def rows(
     gas: Gas, before: Gas, lookup_gas: int, one_gas: int, previous_lookup: int, fill_s: float, previous_s: float,
     total: int, after: list[float], unindexed: list[float], follow_s: float, events: int, unindexed_n: int,
 ) -> list[Row]:  # fmt: skip
-    n = f"{gas.n:,}th"
+    n = ordinal(gas.n)
     label = f"{total:,}" if total != 100_000 else "10^5"
-    previous = f"previous contract ({PREVIOUS}), its {before.n:,}th claim"
+    previous = f"previous contract ({PREVIOUS}), its {ordinal(before.n)} claim"
     per_earlier = (before.nth - before.first) / (before.n - 1)
     return [
         Row(SECTION, "claimRetirement gas, 1st claim of a block", gas.first, "gas", before.first,
@@ -305,7 +311,7 @@ def rows(
             target=gas.first * (1 + GAS_SPREAD),
             note=f"into a gap at 3/4 of the block, exact hint; {(gas.nth - gas.first) / gas.first:+.1%} vs the 1st "
             f"(asserted within {GAS_SPREAD:.0%}); the previous contract adds {per_earlier:,.0f} gas per earlier "
-            f"claim of the block (its {before.n:,}th costs {before.nth / 30e6:.0%} of a 30M-gas block)"),
+            f"claim of the block (its {ordinal(before.n)} costs {before.nth / 30e6:.0%} of a 30M-gas block)"),
         Row(SECTION, f"claimOf gas with hint, block of {label} claims", lookup_gas, "gas", previous_lookup,
             f"previous contract's claimOf, block of {before.n:,}", target=one_gas * (1 + GAS_SPREAD),
             note=f"eth_estimateGas; on a 1-claim block {one_gas:,} gas"),
