@@ -163,7 +163,7 @@ def ours(
     gas = Gas(first, second, nth, n)
     spread = max(abs(g - first) / first for g in (second, nth))
     if spread > GAS_SPREAD:
-        raise AssertionError(f"claim gas 1st {first:,}, 2nd {second:,}, {n:,}th {nth:,}: {spread:.1%} apart")
+        raise AssertionError(f"claim gas 1st {first:,}, 2nd {second:,}, {ordinal(n)} {nth:,}: {spread:.1%} apart")
     more = total - n
     last = filler.fill(ledger.contract, fill_commit(n - 3), more, STRIDE, truth.hint(STRIDE * (n - 3) + 1))
     truth.add_filled(n - 3, more, last)
