@@ -24,8 +24,7 @@ END = "<!-- end of performance table -->"
 
 
 def render(results: dict[str, Any]) -> str:
-    """The markdown section: the machine line, then one table row per figure. A section re-measured
-    alone since (``later``: section → module, date, commit) says so under the machine line."""
+    """The markdown section: the machine line, then one table row per figure."""
     m = results["machine"]
     lines = [
         f"Measured on {results['date']} at commit `{results['commit']}`: {m['cpu']}, "
@@ -33,11 +32,6 @@ def render(results: dict[str, Any]) -> str:
         f"Python {m['python']}, Node {m['node']}, keccak backend `{m['keccak_backend']}`"
         + (" (quick run: small sizes)" if results["quick"] else "")
         + ".",
-        *(
-            f"The {section} rows are from a later run of that benchmark alone (`./scripts/bench --only "
-            f"{later['module']}`), on {later['date']} at commit `{later['commit']}` on a machine of the same kind."
-            for section, later in results.get("later", {}).items()
-        ),
         "",
         "| | figure | measured | baseline (same run) | ratio | target | met |",
         "|---|---|---|---|---|---|---|",
