@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
 from fastapi import FastAPI
 from sqlalchemy import Engine
 
@@ -55,13 +56,19 @@ def compose(
     claim_policy: ClaimPolicy | None = None,
     max_streams_per_client: int | None = None,
     spool_dir: Path | None = None,
+    registrar: LocalAccount | None = None,
 ) -> Composition:
-    """The database (migrated to the newest schema), one instance of each service, and the app."""
+    """The database (migrated to the newest schema), one instance of each service, and the app.
+
+    ``ledger`` sends with the relayer's key; ``registrar`` is the key that registers factories (None:
+    ``POST /factories`` answers 503). A test chain deployed with one key passes that key for both.
+    """
     engine = make_engine(database_url)
     migrate(engine)
     services = build_services(
         ledger, session_factory(engine), wait_timeout=wait_timeout, evidence_dir=evidence_dir,
         evidence_max_bytes=evidence_max_bytes, claim_policy=claim_policy,
+        registrar=ledger.acting_as(registrar) if registrar is not None else None,
     )  # fmt: skip
     app = create_app(
         services, admin_token, public_rpc_url=public_rpc_url,
@@ -80,7 +87,9 @@ def claim_policy_from(settings: Settings) -> ClaimPolicy:
         raise ConfigError(str(exc)) from None
 
 
-def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_token: str) -> Composition:
+def compose_from_settings(
+    settings: Settings, ledger: LedgerClient, *, admin_token: str, registrar: LocalAccount | None = None
+) -> Composition:
     """:func:`compose` as ``zcl serve`` runs it: everything from the environment's settings. Browsers
     verify against ``ZCL_PUBLIC_RPC_URL``, else the service's read-only proxy (never the chain
     endpoint the service itself uses: a local anvil answers cheat methods)."""
@@ -90,5 +99,5 @@ def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_tok
         evidence_max_bytes=settings.evidence_max_bytes, wait_timeout=settings.receipt_timeout,
         public_rpc_url=settings.public_rpc_url, max_batch_records=settings.max_batch_records,
         max_stream_bytes=settings.max_stream_bytes, max_streams_per_client=settings.max_streams_per_client,
-        spool_dir=settings.spool_dir, claim_policy=claim_policy_from(settings),
+        spool_dir=settings.spool_dir, claim_policy=claim_policy_from(settings), registrar=registrar,
     )  # fmt: skip

@@ -14,7 +14,7 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.inventory import InventoryRecord
-from ledger.chain.client import LedgerClient
+from ledger.chain.client import LedgerClient, TxResult
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
@@ -94,6 +94,22 @@ def register_factory(
     address = signer if isinstance(signer, str) else signer.address
     response = http.post("/factories", json={"id": factory_id, "name": name, "signer": address}, headers=headers)
     assert response.status_code == 201, response.text
+
+
+def rotate_on_chain(ledger: LedgerClient, factory_id: str, current: LocalAccount, successor: str) -> TxResult:
+    """Rotate a factory's key straight on chain, ``current`` (the key in force) signing the rotation;
+    ``ledger``'s sender only relays."""
+    rotation = ledger.rotation(factory_id, successor)
+    return ledger.rotate_signer(factory_id, successor, rotation.sign(current, ledger.domain()))
+
+
+def signed_rotation(http: httpx.Client, factory_id: str, current: LocalAccount, successor: str) -> dict[str, str]:
+    """The body of ``POST /factories/{id}/signer``: ``current`` (the factory's key in force) signs the
+    rotation to ``successor`` the service hands out (``GET /factories/{id}/rotation``)."""
+    response = http.get(f"/factories/{factory_id}/rotation", params={"signer": successor})
+    assert response.status_code == 200, response.text
+    signature = current.sign_typed_data(full_message=response.json()).signature
+    return {"signer": successor, "signature": "0x" + bytes(signature).hex()}
 
 
 def inventory_record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
-from api.schemas.common import Address, Eip712DomainOut, Out, Strict, TypedFieldOut
+from api.schemas.common import Eip712DomainOut, Out, Strict, TypedFieldOut
 
 
 class EvaluationIn(Strict):
@@ -34,10 +34,6 @@ class EvaluationIn(Strict):
 class SignatureIn(Strict):
     evaluator: StrictStr
     signature: StrictStr
-
-
-class EvaluatorIn(Strict):
-    address: Address
 
 
 class ParkIn(Strict):
@@ -171,12 +167,6 @@ class ReportTypedDataOut(Out):
     primaryType: str  # noqa: N815
     domain: Eip712DomainOut
     message: ReportMessageOut
-
-
-class EvaluatorOut(Out):
-    address: str
-    evaluator: bool = Field(description="the address holds the evaluator role on chain")
-    tx_hash: str
 
 
 class ParkOut(Out):

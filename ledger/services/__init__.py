@@ -79,9 +79,12 @@ def build_services(
     evidence_dir: Path | None = None,
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
     claim_policy: ClaimPolicy | None = None,
+    registrar: LedgerClient | None = None,
 ) -> Services:
+    """``ledger`` relays with a key that holds no role; ``registrar`` (the same contract, sent with the
+    registrar's key) registers factories, or None: a service that registers none."""
     trees = TreeCache()
-    factories = FactoryService(ledger, sessions)
+    factories = FactoryService(ledger, sessions, registrar)
     batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
     integrity = BatchIntegrity(ledger, batches)
     claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout, policy=claim_policy)
