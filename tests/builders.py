@@ -7,6 +7,7 @@ returns plain JSON-shaped dicts (what a client sends), never objects the service
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,11 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.inventory import InventoryRecord
 from ledger.chain.client import LedgerClient, TxResult
+from ledger.chain.session import ROLE_KEYS
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
+from ledger.keys import new_key_file
 from ledger.records import new_salt, parse_batch, parse_record
 from ledger.signing import sign_batch
 
@@ -110,6 +113,15 @@ def signed_rotation(http: httpx.Client, factory_id: str, current: LocalAccount, 
     assert response.status_code == 200, response.text
     signature = current.sign_typed_data(full_message=response.json()).signature
     return {"signer": successor, "signature": "0x" + bytes(signature).hex()}
+
+
+def role_key_files(data_dir: Path, password: str, fund: Callable[[str], object]) -> dict[str, LocalAccount]:
+    """A configured chain's key files, one per role, as an operator lays them out for ``ZCL_RPC_URL``
+    (``<data>/keys/<role>.key``, keystores under ``password``); ``fund`` pays for the ones that send."""
+    keys = {role: new_key_file(data_dir / "keys" / f"{role}.key", password) for role in ROLE_KEYS}
+    for role in ("relayer", "registrar", "admin"):
+        fund(keys[role].address)
+    return keys
 
 
 def inventory_record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:
