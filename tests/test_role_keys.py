@@ -34,7 +34,9 @@ FACTORY = "CN-ROTATE-0001"
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Service]:
     workdir = tmp_path_factory.mktemp("roles")
     port = free_loopback_port()
-    service = Service(workdir, port, base_env(ZCL_DATA_DIR=str(workdir / "data"), ZCL_API_URL=f"http://127.0.0.1:{port}"))
+    service = Service(
+        workdir, port, base_env(ZCL_DATA_DIR=str(workdir / "data"), ZCL_API_URL=f"http://127.0.0.1:{port}")
+    )
     service.start()
     yield service
     if service.process is not None:
