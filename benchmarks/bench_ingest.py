@@ -97,7 +97,7 @@ def _chunks(data: bytes, size: int = 1 << 20) -> Iterator[bytes]:
 
 
 def _service(tmp: Path, ledger: LedgerClient) -> tuple[uvicorn.Server, threading.Thread, str, Services]:
-    composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN)
+    composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN, registrar=ledger.sender)
     port = free_loopback_port()
     server = uvicorn.Server(uvicorn.Config(composed.app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)

@@ -121,8 +121,9 @@ def _serve(rpc_url: str, address: str, operator_key: bytes, db: str, spool: str,
     from api.compose import compose
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
-    ledger = LedgerClient(w3, address, Account.from_key(operator_key))
-    composed = compose(ledger, db, admin_token=TOKEN, spool_dir=Path(spool))
+    operator = Account.from_key(operator_key)  # the benchmark chain's one key: admin, registrar and relayer
+    ledger = LedgerClient(w3, address, operator)
+    composed = compose(ledger, db, admin_token=TOKEN, spool_dir=Path(spool), registrar=operator)
     app = composed.app
 
     async def counting(scope: Any, receive: Any, send: Any) -> None:

@@ -129,9 +129,7 @@ def test_registrar_power_alone_cannot_take_over_a_factory(split: Split, new_acco
     assert [(e.signer, e.forced) for e in split.admin.signer_history(FACTORY)] == [(factory.address, False)]
 
 
-def test_a_rotation_signed_by_the_current_key_is_relayed_by_anyone_once(
-    split: Split, new_account: NewAccount
-) -> None:
+def test_a_rotation_signed_by_the_current_key_is_relayed_by_anyone_once(split: Split, new_account: NewAccount) -> None:
     a, b = new_account(), new_account()
     split.registrar.register_factory(FACTORY, a.address)
     rotation = split.relayer.rotation(FACTORY, b.address)

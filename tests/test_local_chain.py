@@ -72,7 +72,9 @@ def test_serve_chain_deploys_once_and_remembers_across_restarts(tmp_path: Path) 
         assert session.registrar is not None  # unlocked for the service, apart from the relayer
         relayer, registrar = session.operator.address, session.registrar.address
         assert relayer != registrar
-        assert not any(session.ledger.has_role(role, relayer) for role in ("admin", "registrar", "attestor", "evaluator"))
+        assert not any(
+            session.ledger.has_role(role, relayer) for role in ("admin", "registrar", "attestor", "evaluator")
+        )
         with pytest.raises(AccessControlUnauthorizedAccount):  # the relayer registers nothing
             session.ledger.register_factory("F-restart", Web3.to_checksum_address(signer))
         session.ledger.acting_as(session.registrar).register_factory("F-restart", Web3.to_checksum_address(signer))
@@ -106,7 +108,9 @@ def test_zcl_rpc_url_uses_that_chain_and_launches_nothing(
         assert session.rpc_url == rpc_url and not session.local and session.deployed_now
         assert w3.eth.get_code(session.ledger.address) != b""
         assert session.registrar is None  # no registrar key file: this service registers no factories
-        assert session.ledger.has_role("admin", admin.address) and not session.ledger.has_role("admin", operator.address)
+        assert session.ledger.has_role("admin", admin.address) and not session.ledger.has_role(
+            "admin", operator.address
+        )
     assert not settings.chain_dir.exists()  # no anvil state, no log, no endpoint file
     assert read_deployment(settings.deployment_file).address == session.ledger.address  # type: ignore[union-attr]
 
