@@ -72,6 +72,12 @@ def _claim_submit(args: argparse.Namespace) -> int:
         f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
         f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}"
     )
+    state = claim.get("attestation")
+    if state == "provisional":
+        print("state  provisional: it holds its units, but counts in no evaluation until an attestor confirms it "
+              "(zcl claim confirm)")  # fmt: skip
+    elif state is not None:
+        print(f"state  {state}")
     return 0
 
 
