@@ -191,7 +191,7 @@ def test_the_cost_of_a_claim_does_not_grow_with_claims_on_other_blocks(
     # the block added ~2,500 gas per earlier claim: every claim costs the same but for one slot write
     # (the 2nd claim links the head, 0 -> id: ~17,000 gas more than later links), within 6 %
     assert max(same_block) - min(same_block) < 0.06 * min(same_block)
-    assert same_block[-1] == same_block[-2] == same_block[-3]
+    assert max(same_block[2:]) - min(same_block[2:]) < 200  # past the 3rd: calldata bytes of the ids only
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
