@@ -212,17 +212,24 @@ def test_overlap_rule_matches_a_brute_force_model(
     for name, key in factories_for_model.items():
         ledger.register_factory(name, key.address)
     owner: dict[tuple[str, int], int] = {}  # (block, serial) -> claim id
+    recorded: dict[tuple[str, str, int, int], int] = {}  # the same signed claim -> its id
     next_id = 1
     for factory_id, block, start, length in attempts:
         end = start + length
         clash = next((owner[(block, s)] for s in range(start, end + 1) if (block, s) in owner), None)
         claim = claim_of(factory_id, start, end, block=block)
         signature = sign_claim(factories_for_model[factory_id], ledger.domain(), claim)
-        if clash is None:
+        same = recorded.get((factory_id, block, start, end))
+        if same is not None:  # the same signed claim again: recorded once
+            with pytest.raises(errors.ClaimAlreadyRecorded) as raised:
+                ledger.claim_retirement(claim, signature)
+            assert raised.value.claimId == same
+        elif clash is None:
             claim_id, _ = ledger.claim_retirement(claim, signature)
             assert claim_id == next_id
             for s in range(start, end + 1):
                 owner[(block, s)] = claim_id
+            recorded[(factory_id, block, start, end)] = claim_id
             next_id += 1
         else:
             with pytest.raises(errors.ClaimOverlaps):
