@@ -8,6 +8,7 @@ import {RetirementClaims} from "../../contracts/RetirementClaims.sol";
 
 import {Test} from "../base/Test.sol";
 import {LedgerHandler} from "./LedgerHandler.sol";
+import {LedgerModel} from "./LedgerModel.sol";
 
 /**
  * @title LedgerInvariants
@@ -97,10 +98,10 @@ contract LedgerInvariantsTest is Test {
     /// @notice Every claim reads through getClaim as the model recorded it: block, range, details,
     /// factory, status, and who decided it, when and why.
     function invariant_everyClaimIsTheModels() public view {
-        LedgerHandler.GhostClaim[] memory expected = handler.claims();
+        LedgerModel.GhostClaim[] memory expected = handler.claims();
         assertEq(ledger.claimCount(), expected.length, "claim count");
         for (uint256 id = 1; id <= expected.length; ++id) {
-            LedgerHandler.GhostClaim memory g = expected[id - 1];
+            LedgerModel.GhostClaim memory g = expected[id - 1];
             RetirementClaims.Claim memory c = ledger.getClaim(id);
             assertEq(c.blockKey, ledger.blockKey(handler.REGISTRY(), handler.blockId(g.blockIndex)), "block");
             assertEq(c.serialStart, g.start, "start");
@@ -121,7 +122,7 @@ contract LedgerInvariantsTest is Test {
             string memory factoryId = handler.factoryId(f);
             for (uint256 p = 0; p < handler.periodCount(); ++p) {
                 string memory period = handler.period(p);
-                LedgerHandler.GhostAnchor[] memory expected = handler.anchors(f, p);
+                LedgerModel.GhostAnchor[] memory expected = handler.anchors(f, p);
                 uint32 n = ledger.revisionCount(factoryId, period);
                 assertEq(n, expected.length, "revision count");
                 for (uint32 r = 1; r <= n; ++r) {
@@ -183,7 +184,7 @@ contract LedgerInvariantsTest is Test {
     function invariant_signerHistoryIsTheModels() public view {
         for (uint256 f = 0; f < handler.factoryCount(); ++f) {
             FactoryRegistry.SignerEpoch[] memory epochs = ledger.signerHistory(handler.factoryId(f));
-            LedgerHandler.GhostEpoch[] memory expected = handler.epochs(f);
+            LedgerModel.GhostEpoch[] memory expected = handler.epochs(f);
             assertEq(epochs.length, expected.length, "epochs");
             for (uint256 e = 0; e < epochs.length; ++e) {
                 assertEq(epochs[e].signer, expected[e].signer, "epoch signer");
