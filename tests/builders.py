@@ -135,3 +135,9 @@ def inventory_record(n: int, period: str, kind: str, value: str, unit: str) -> I
         "salt": "0x" + f"{n:064x}",
     }  # fmt: skip
     return InventoryRecord(f"rec-{n}", period, parse_record(wire, factory_id="CN-G", period=period))
+
+
+def attest(ledger: Any, claim_id: int) -> None:
+    """Confirm a provisional claim as an attestor would after checking its cancellation statement (the
+    test ledger's deployer holds every role; a deployment gives each role its own key)."""
+    ledger.confirm_claim(claim_id, ledger.get_claim(claim_id).details_hash)

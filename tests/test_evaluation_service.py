@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
-from tests.builders import batch_json, claim_json, example_batch, register_factory
+from tests.builders import attest, batch_json, claim_json, example_batch, register_factory
 from tests.conftest import Service
 from tests.wallets import deploy_wallet
 
@@ -44,7 +44,9 @@ def year(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str,
         submit(month_batch(month))
     for name in ("gec-2025-01", "gec-2025-02-12", "ccer-2025"):
         body = claim_json(domain, factory, json.loads((EXAMPLES / "claims" / f"{name}.json").read_text()))
-        assert service.http.post("/claims", json=body).status_code == 201
+        response = service.http.post("/claims", json=body)
+        assert response.status_code == 201 and response.json()["attestation"] == "provisional"
+        attest(service.ledger, response.json()["claim_id"])
     service.ledger.grant_evaluator(evaluator.address)  # with the admin key (the test ledger has one key)
     return {"factory": factory, "evaluator": evaluator, "submit": submit}
 
@@ -78,6 +80,37 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     assert abs(Decimal(report["totals"]["scope2_market"]) - steam) < Decimal("0.00001")
     assert report["totals"]["removals"] == "1900" and report["totals"]["offsets"] == "0"
     assert "0x" + report_hash(report).hex() == report["report_hash"]
+
+
+def test_only_confirmed_claims_count_and_a_revoked_one_counts_for_nothing(
+    service: Service, year: dict[str, Any]
+) -> None:
+    """The finding: any registered factory could claim another's certificates. Now a claim counts only
+    once an attestor confirmed it; a provisional one is listed (or counted on request, said in the
+    report); a revoked one frees its units and is gone from the evaluation."""
+    claims = [c for c in service.ledger.claimed_events()]
+    gec_jan = next(c["claim_id"] for c in claims if c["commit"]["blockId"].endswith("202501"))
+    service.ledger.revoke_claim(gec_jan, b"\x11" * 32)  # the arbiter: the 800 January GEC were not the factory's
+    body = claim_json(service.ledger, year["factory"], json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
+                      | {"purpose": "Scope 2 market-based claim, 2025 (resubmitted)"})  # fmt: skip
+    response = service.http.post("/claims", json=body)  # the units are free: a new signed claim takes them
+    assert response.status_code == 201 and response.json()["attestation"] == "provisional", response.text
+    provisional = response.json()["claim_id"]
+
+    report = evaluate(service)
+    assert report["provisional_claims"] == {"claim_ids": [provisional], "counted": False}
+    assert report["electricity"]["covered_mwh"] == "15876"  # January's 800 MWh are not covered
+    assert report["evaluation"]["level"] != "6★" and gec_jan not in report["undisclosed_claims"]
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "not yet confirmed by an attestor" in page and str(provisional) in page
+
+    demo = evaluate(service, count_provisional_claims=True)
+    assert demo["provisional_claims"] == {"claim_ids": [provisional], "counted": True}
+    assert demo["electricity"]["covered_mwh"] == "16676" and demo["evaluation"]["level"] == "6★"
+    assert "not one a verifier would sign" in service.http.get(f"/evaluations/{demo['id']}/report.html").text
+
+    attest(service.ledger, provisional)
+    assert evaluate(service)["electricity"]["covered_mwh"] == "16676"
 
 
 def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, year: dict[str, Any],

@@ -52,6 +52,11 @@ class ClaimRecordOut(Out):
     tx_hash: str | None
     block_number: int | None
     final: bool = Field(description="claimed under ZCL_CONFIRMATIONS blocks: a reorg can no longer take it")
+    attestation: str | None = Field(
+        description="null until claimed; on chain: `provisional` (recorded; holds its units; not counted by evaluations) until an "
+        "attestor confirms it after checking the cancellation statement (`confirmed`), or the arbiter revokes it "
+        "(`revoked`: its units are free again)"
+    )
     conflict: dict[str, Any] | None = Field(description="the claim on chain that holds its units instead")
     reason: str | None
     details: ClaimDetailsOut
@@ -62,6 +67,14 @@ class ClaimOnChainOut(Out):
 
     claim_id: int
     status: str
+    attestation: str = Field(
+        description="on chain: `provisional` (recorded; holds its units; not counted by evaluations) until an "
+        "attestor confirms it after checking the cancellation statement (`confirmed`), or the arbiter revokes it "
+        "(`revoked`: its units are free again)"
+    )
+    decided_by: str | None = Field(description="the attestor who confirmed it, or the arbiter who revoked it")
+    decided_at: int | None = Field(description="unix time of the decision")
+    reason_hash: str | None = Field(description="a revocation's reason hash (the written reason is kept off chain)")
     factory_id: str
     registry: str
     block_id: str
@@ -91,7 +104,8 @@ class CertificateStatusOut(Out):
     serial_end: str
     units: int
     claimed: bool
-    units_claimed: int
+    units_claimed: int = Field(description="units held by live claims (provisional or confirmed)")
+    units_confirmed: int = Field(description="of those, units held by claims an attestor confirmed")
     claims: list[ClaimOnChainOut]
     contract: str
     chain_id: int

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ConfigDict, Field, StrictInt, StrictStr
+from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from api.schemas.common import Eip712DomainOut, Out, Strict, TypedFieldOut
 
@@ -28,6 +28,9 @@ class EvaluationIn(Strict):
     grid: StrictStr = Field("national_average", description="location-based grid factor: national_average or a region")
     onsite_projects: dict[str, str] = Field(
         default_factory=dict, description="on-site meter source_id → the certificate project id of that installation"
+    )
+    count_provisional_claims: StrictBool = Field(
+        False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
 
 
@@ -122,6 +125,11 @@ class EvaluationOut(Out):
     monthly: list[dict[str, str]]
     periods: PeriodsOut
     production: dict[str, str]
+    provisional_claims: dict[str, Any] | None = Field(
+        None,
+        description="`claim_ids`: the factory's claims no attestor has confirmed; `counted`: whether they were "
+        "counted anyway (count_provisional_claims, a demo). Absent from reports made before claims were attested.",
+    )
     report_hash: str = Field(description="keccak256 of the canonical JSON without the fields added after signing")
     rounding: str
     rule_set: SetLabelOut

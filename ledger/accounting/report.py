@@ -36,6 +36,8 @@ def build_report(
     findings: Sequence[Finding],
     undisclosed_claims: Sequence[int],
     factors: FactorSet,
+    provisional_claims: Sequence[int] = (),
+    count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
 ) -> dict[str, Any]:
@@ -80,6 +82,7 @@ def build_report(
             for f in findings
         ],
         "undisclosed_claims": list(undisclosed_claims),
+        "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
     }
     report["report_hash"] = "0x" + report_hash(report).hex()

@@ -13,7 +13,7 @@ which frees its units; :meth:`decisions` reads those events.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -60,6 +60,7 @@ class ClaimCalls:
 
     w3: Web3
     contract: Contract
+    deployed_block: int
 
     def _call(self, fn: ContractFunction) -> Any:
         raise NotImplementedError
@@ -84,16 +85,18 @@ class ClaimCalls:
         """The ``claimRetirement`` call with position hint ``position`` (for the relaying lifecycle)."""
         return self.contract.functions.claimRetirement(claim.as_commit(), signature, position)
 
-    def position_hint(self, registry: str, block_id: str, serial: int, near: int = 0) -> int:
+    def position_hint(self, registry: str, block_id: str, serial: int, near: int | Sequence[int] = 0) -> int:
         """The live claim of the block that starts last at or before ``serial`` (0: none), walking
-        from ``near`` (a live claim of the block known to start at or before it), or from the first
-        when ``near`` is 0 or no longer a valid start."""
+        from the first of ``near`` (live claims of the block believed to start at or before it,
+        best first) that the chain accepts as a start, else from the block's first claim."""
         fn = self.contract.functions.precedingClaim
-        if near:
+        for start in [near] if isinstance(near, int) else near:
+            if not start:
+                continue
             try:
-                return int(self._call(fn(registry, block_id, serial, near)))
+                return int(self._call(fn(registry, block_id, serial, start)))
             except InvalidPositionHint:
-                pass
+                continue  # revoked or reorganised away since the caller learnt of it
         return int(self._call(fn(registry, block_id, serial, 0)))
 
     def claim_digest(self, claim: RetirementClaim) -> bytes:
@@ -113,16 +116,16 @@ class ClaimCalls:
         """The transaction that recorded a claim, from its ``RetirementClaimed`` event in its block."""
         return self._event_tx(self.contract.events.RetirementClaimed, claimed_block, {"claimId": claim_id})
 
-    def claim_of(self, registry: str, block_id: str, serial: int, near: int = 0) -> OnChainClaim | None:
+    def claim_of(self, registry: str, block_id: str, serial: int, near: int | Sequence[int] = 0) -> OnChainClaim | None:
         """The live claim holding unit ``serial`` of a block, or None when the unit is free; ``near``
         as for :meth:`position_hint`."""
         hint = self.position_hint(registry, block_id, serial, near)
         claim_id = self._call(self.contract.functions.claimOf(registry, block_id, serial, hint)) if hint else 0
         return self.get_claim(claim_id) if claim_id else None
 
-    def live_claims_in_block(self, registry: str, block_id: str) -> Iterator[int]:
-        """The live claims of a block in serial order, read a page at a time."""
-        after = 0
+    def live_claims_in_block(self, registry: str, block_id: str, after: int = 0) -> Iterator[int]:
+        """The live claims of a block in serial order, after live claim ``after`` (0: from the first),
+        read a page at a time."""
         while True:
             ids = [
                 int(i) for i in self._call(self.contract.functions.liveClaimsInBlock(registry, block_id, after, PAGE))
@@ -135,10 +138,16 @@ class ClaimCalls:
     def claim_count(self) -> int:
         return self._call(self.contract.functions.claimCount())
 
-    def claimed_events(self, from_block: int = 0) -> list[dict[str, Any]]:
-        """Every ``RetirementClaimed`` event, in chain order, with its transaction."""
+    def recorded_claim(self, claim: RetirementClaim) -> int:
+        """The id under which this signed claim was recorded (live or revoked), or 0."""
+        return int(self._call(self.contract.functions.recordedClaim(self.claim_digest(claim))))
+
+    def claimed_events(self, from_block: int | None = None, to_block: int | str = "latest") -> list[dict[str, Any]]:
+        """Every ``RetirementClaimed`` event in the blocks (from the deployment's), in chain order, with
+        its transaction."""
         event = self.contract.events.RetirementClaimed
-        logs = rpc(self.w3, lambda: event.get_logs(from_block=from_block))
+        start = self.deployed_block if from_block is None else from_block
+        logs = rpc(self.w3, lambda: event.get_logs(from_block=start, to_block=to_block))
         return [
             {"claim_id": log["args"]["claimId"], "commit": log["args"]["commit"], "signer": log["args"]["signer"],
              "tx_hash": "0x" + log["transactionHash"].hex(), "block": log["blockNumber"]}
@@ -160,10 +169,13 @@ class ClaimCalls:
         hash of the written reason, kept off chain."""
         return self._transact(self.contract.functions.revokeClaim(claim_id, reason_hash))
 
-    def decisions(self, from_block: int, to_block: int | str = "latest") -> list[tuple[int, int]]:
-        """``(block, claim id)`` of every confirmation and revocation in the blocks, in chain order."""
+    def decision_events(self, from_block: int | None = None, to_block: int | str = "latest") -> list[tuple[int, str]]:
+        """``(claim id, "confirmed" | "revoked")`` of every decision in the blocks, in chain order; a
+        claim's last decision is its status (a revocation can follow a confirmation, never precede it)."""
         found = []
-        for event in (self.contract.events.ClaimConfirmed, self.contract.events.ClaimRevoked):
-            logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=from_block, to_block=to_block))  # type: ignore[misc]
-            found += [(int(log["blockNumber"]), int(log["args"]["claimId"])) for log in logs]
-        return sorted(found)
+        start = self.deployed_block if from_block is None else from_block
+        for status, event in (("confirmed", self.contract.events.ClaimConfirmed),
+                              ("revoked", self.contract.events.ClaimRevoked)):  # fmt: skip
+            logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=start, to_block=to_block))  # type: ignore[misc]
+            found += [((log["blockNumber"], log["logIndex"]), int(log["args"]["claimId"]), status) for log in logs]
+        return [(claim_id, status) for _, claim_id, status in sorted(found)]

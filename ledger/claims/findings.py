@@ -46,6 +46,7 @@ class ClaimedRetirement:
     claim: RetirementClaim
     signer: str
     tx_hash: str | None = None
+    status: str = "confirmed"  # or "provisional": recorded, not yet confirmed by an attestor
 
 
 @dataclass(frozen=True)

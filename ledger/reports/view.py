@@ -192,6 +192,8 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
         "levels": levels,
         "findings": findings,
         "undisclosed": as_list(report.get("undisclosed_claims")),
+        "provisional": as_list(get(report.get("provisional_claims"), "claim_ids")),
+        "provisional_counted": get(report.get("provisional_claims"), "counted") is True,
     }
 
 

@@ -54,9 +54,10 @@ class Services:
     @property
     def reconcile_steps(self) -> list[Callable[[], int]]:
         """What the reconciler runs each round, in order: each relayed kind's watch (confirmed rows
-        the chain may have lost), then its reconcile (pending rows, including those just lost)."""
+        the chain may have lost), then its reconcile (pending rows, including those just lost); first of
+        all the claims index follows the chain's claim events (position hints, attestation states)."""
         kinds = (self.batches, self.claims, self.evaluations)
-        return [kind.watch for kind in kinds] + [kind.reconcile for kind in kinds]
+        return [self.claims.index.follow] + [kind.watch for kind in kinds] + [kind.reconcile for kind in kinds]
 
     def reconcile(self) -> tuple[int, int, int]:
         """Finish everything pending (batches, claims, reports); how many of each were finished."""

@@ -5,6 +5,10 @@ contract decides every case, including races between services and between concur
 (pending claims are deliberately not pre-checked, so the one that loses on chain is told who won).
 A claim travels the lifecycle of :mod:`ledger.services.lifecycle`: stored pending, relayed,
 confirmed — or finished by the reconciler after a crash or while the chain was away.
+
+On chain a recorded claim is *provisional* until an attestor confirms it or the arbiter revokes it
+(freeing its units); ``attestation`` says which, from the claim index (:mod:`.claim_index`) that
+also supplies the position hints every claim and lookup passes the contract.
 """
 
 from __future__ import annotations
@@ -30,10 +34,11 @@ from ledger.claims.signed import SignedClaim
 from ledger.eip712 import RetirementClaim, details_hash
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.services.auth import authenticate
+from ledger.services.claim_index import ClaimIndex
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.services.ratelimit import RateLimit
+from ledger.store import chain_claims, tracking
 from ledger.store import claims as rows
-from ledger.store import tracking
 from ledger.store.claims import CLAIMED, PENDING
 from ledger.store.models import ClaimRow
 
@@ -47,6 +52,7 @@ class Claimed:
     claim_id: int
     tx_hash: str | None
     block_number: int | None
+    attestation: str = "provisional"
 
 
 class ClaimService:
@@ -63,6 +69,7 @@ class ClaimService:
         self.wait_timeout = wait_timeout
         self.policy = policy or ClaimPolicy()
         self.relays = RateLimit(self.policy.per_hour, what="claim relays")
+        self.index = ClaimIndex(ledger, sessions)
         self.lifecycle: Lifecycle[ClaimRow, Claimed, tuple[dict[str, Any], bool]] = Lifecycle(ClaimRelay(self))
 
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
@@ -77,8 +84,8 @@ class ClaimService:
             row = rows.confirmed_overlap(session, claim.registry, claim.block_id, claim.serial_start, claim.serial_end)
         if same is not None:
             return self._resubmitted(same), False
-        if row is not None:
-            raise Conflict(_conflict_message(_row_json(row)))
+        if row is not None and self._still_live(row):
+            raise Conflict(_conflict_message(self.row_json(row)))
         self.policy.check_units(claim.registry, claim.serial_end - claim.serial_start + 1)
         self.relays.take(f"factory {claim.factory_id}")  # only what this service would pay gas for
         row_id = str(uuid.uuid4())
@@ -112,7 +119,7 @@ class ClaimService:
             raise Unavailable(f"claim {row.id} is stored and still waiting for the chain; ask again later")
         if row.status != CLAIMED:
             raise Conflict(row.reason or f"claim {row.id} is {row.status}")
-        return _row_json(row)
+        return self.row_json(row)
 
     def _may_be_relaying(self, row: ClaimRow) -> bool:
         return self.lifecycle.may_be_relaying(row.id, row.created_at, self.wait_timeout)
@@ -131,6 +138,26 @@ class ClaimService:
     def watch(self, *, everything: bool | None = None) -> int:
         """Re-check claimed rows against the chain (:meth:`Lifecycle.watch`)."""
         return self.lifecycle.watch(everything=everything)
+
+    def attestation(self, row: ClaimRow) -> str | None:
+        """Where a claimed row stands on chain (provisional, confirmed, revoked); None before that."""
+        if row.status != CLAIMED or row.claim_id is None:
+            return None
+        return self.index.statuses([row.claim_id]).get(row.claim_id, "provisional")
+
+    def _still_live(self, row: ClaimRow) -> bool:
+        """Whether a claimed row still holds its units: asked of the chain (a revocation frees them, and
+        the index may not have followed it yet), and told to the index."""
+        try:
+            status = self.ledger.get_claim(int(row.claim_id or 0)).status
+        except chain_errors.UnknownClaim:
+            return True  # reorganised away: the contract decides on relay
+        with self.sessions.begin() as session:
+            chain_claims.set_status(session, int(row.claim_id or 0), status)
+        return status != "revoked"
+
+    def row_json(self, row: ClaimRow) -> dict[str, Any]:
+        return _row_json(row) | {"attestation": self.attestation(row)}
 
     def _row(self, row_id: str) -> ClaimRow:
         with self.sessions() as session:
@@ -162,13 +189,18 @@ class ClaimService:
         A claim's details (project, generation period, …) are on chain only as a hash; they are
         taken from this service's records and used only when they hash to what the chain recorded.
         Returns the claims with verified details, and the ids of claims whose details are not
-        disclosed here (relayed by another service, or stored details that do not match).
+        disclosed here (relayed by another service, or stored details that do not match). Revoked
+        claims are left out (their units are free again); each claim says whether it is provisional
+        or confirmed, as the chain's decisions say.
         """
         with self.sessions() as session:
             bodies = rows.confirmed_bodies(session)
+        status = dict(self.ledger.decision_events())
         known, undisclosed = [], []
         for event in self.ledger.claimed_events():
             claim_id, commit = int(event["claim_id"]), event["commit"]
+            if status.get(claim_id) == "revoked":
+                continue  # its units are free again: it claims nothing
             body = bodies.get(claim_id)
             claim = parse_claim(json.loads(body)) if body else None
             if claim is None or details_hash(claim.details) != bytes(commit["detailsHash"]) or claim.as_commit()[:7] != (
@@ -177,17 +209,32 @@ class ClaimService:
             ):  # fmt: skip
                 undisclosed.append(claim_id)
                 continue
-            known.append(ClaimedRetirement(claim_id, claim, event["signer"], event["tx_hash"]))
+            known.append(
+                ClaimedRetirement(
+                    claim_id, claim, event["signer"], event["tx_hash"], status.get(claim_id, "provisional")
+                )
+            )
         return known, undisclosed
 
     def certificate_status(self, registry: str, serial: str) -> dict[str, Any]:
-        """The buyer's check: is any unit of this serial (or range) retired, by whom, for when."""
+        """The buyer's check: is any unit of this serial (or range) held by a live claim, by whom,
+        for when, and is that claim confirmed. Read from the chain, which keeps each block's live
+        claims in serial order: one call finds the claim at or before the first unit (from the
+        index's hint, so its cost does not grow with the block), then the next ones follow until
+        the range's end."""
         parsed = parse_serial(serial, registry=registry)
-        holders = [
-            found
-            for found in map(self.ledger.get_claim, self.ledger.claims_in_block(parsed.registry, parsed.block_id))
-            if found.serial_start <= parsed.end and parsed.start <= found.serial_end
-        ]
+        ledger, reg, block = self.ledger, parsed.registry, parsed.block_id
+        first = ledger.position_hint(reg, block, parsed.start, self.index.near(reg, block, parsed.start))
+        holders: list[OnChainClaim] = []
+        if first:
+            found = ledger.get_claim(first)
+            if found.serial_end >= parsed.start:
+                holders.append(found)
+        for claim_id in ledger.live_claims_in_block(reg, block, after=first):
+            found = ledger.get_claim(claim_id)
+            if found.serial_start > parsed.end:
+                break
+            holders.append(found)
         covered = sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in holders)
         return {
             "registry": parsed.registry,
@@ -197,6 +244,11 @@ class ClaimService:
             "units": parsed.end - parsed.start + 1,
             "claimed": bool(holders),
             "units_claimed": covered,
+            "units_confirmed": sum(
+                min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1
+                for h in holders
+                if h.status == "confirmed"
+            ),
             "claims": [self.on_chain(h.claim_id) for h in holders],
             "contract": self.ledger.address,
             "chain_id": self.ledger.chain_id,
@@ -218,9 +270,10 @@ class ClaimRelay(StoredRelay):
         self.sessions = service.sessions
 
     def call(self, row: ClaimRow) -> Any:
-        return self.ledger.contract.functions.claimRetirement(
-            _claim_of(row).as_commit(), bytes.fromhex(row.signature[2:])
-        )
+        claim = _claim_of(row)
+        near = self.service.index.near(claim.registry, claim.block_id, claim.serial_start)
+        position = self.ledger.position_hint(claim.registry, claim.block_id, claim.serial_start, near)
+        return self.ledger.claim_call(claim, bytes.fromhex(row.signature[2:]), position)
 
     def sent(self, row: ClaimRow, receipt: Any) -> Claimed:
         return Claimed(
@@ -229,8 +282,15 @@ class ClaimRelay(StoredRelay):
 
     def on_chain(self, row: ClaimRow) -> Claimed | Other | None:
         claim = _claim_of(row)
+        recorded = self.ledger.recorded_claim(claim)  # this very signed claim, whoever relayed it
+        if recorded:
+            found = self.ledger.get_claim(recorded)
+            return Claimed(recorded, self.ledger.claim_tx(recorded, found.claimed_block), found.claimed_block,
+                           found.status)  # fmt: skip
+        index = self.service.index
         for serial in (claim.serial_start, claim.serial_end):
-            holder = self.ledger.claim_of(claim.registry, claim.block_id, serial)
+            near = index.near(claim.registry, claim.block_id, serial)
+            holder = self.ledger.claim_of(claim.registry, claim.block_id, serial, near)
             if holder is not None:
                 return self._judge(row, holder)
         return None
@@ -242,25 +302,32 @@ class ClaimRelay(StoredRelay):
             except chain_errors.UnknownClaim:
                 found = None
             if found is not None and _same(found, _claim_of(row)) and found.claimed_block == row.block_number:
-                return Claimed(row.claim_id, row.tx_hash, found.claimed_block)
+                return Claimed(row.claim_id, row.tx_hash, found.claimed_block, found.status)
         return self.on_chain(row)  # reorganised: the same claim may now have another id, or be gone
 
     def _judge(self, row: ClaimRow, holder: OnChainClaim) -> Claimed | Other:
         tx = self.ledger.claim_tx(holder.claim_id, holder.claimed_block)
         if _same(holder, _claim_of(row)):
-            return Claimed(holder.claim_id, tx, holder.claimed_block)
+            return Claimed(holder.claim_id, tx, holder.claimed_block, holder.status)
         other = _chain_json(holder, tx, None)
         del other["details"]
         return Other(other, _conflict_message(other))
 
     def confirm(self, row: ClaimRow, found: Claimed, final: bool) -> tuple[dict[str, Any], bool]:
+        claim = _claim_of(row)
         with self.sessions.begin() as session:
             stored, twin = rows.mark_claimed(session, row.id, found.claim_id, found.tx_hash, found.block_number, final)
+            chain_claims.upsert(session, [(
+                found.claim_id, claim.factory_id, claim.registry, claim.block_id, claim.serial_start,
+                claim.serial_end, int(found.block_number or 0),
+            )])  # fmt: skip  # indexed now, so the next claim of the block gets an exact hint
+            chain_claims.set_status(session, found.claim_id, found.attestation)
+            attestation = {"attestation": found.attestation}
             if twin is not None:  # the same claim, signed twice: the other row speaks for it
                 message = f"the same claim is recorded as {twin.id} (claim {found.claim_id})"
                 tracking.mark_conflict(session, ClaimRow, row.id, {"claim_id": found.claim_id, "row": twin.id}, message)
-                return _row_json(twin), False
-            return _row_json(stored), True
+                return _row_json(twin) | attestation, False
+            return _row_json(stored) | attestation, True
 
     def unsent(self, row: ClaimRow, exc: ChainUnavailable) -> tuple[dict[str, Any], bool]:
         raise Unavailable(f"claim {row.id} is stored but not yet confirmed on chain ({exc})") from exc
@@ -281,6 +348,9 @@ class ClaimRelay(StoredRelay):
             if isinstance(other, Other):
                 self.conflicted(row, other)
                 return other.message
+        if isinstance(reason, chain_errors.ClaimAlreadyRecorded):
+            reason = (f"this signed claim was recorded before as claim {reason.claimId}, since revoked: a signature "
+                      "claims once; the factory signs a new claim")  # fmt: skip
         if isinstance(reason, chain_errors.InvalidClaimSignature):
             reason = f"the contract refused the signature: {reason}"
         elif isinstance(reason, ContractRevert):
@@ -321,6 +391,10 @@ def _chain_json(found: OnChainClaim, tx_hash: str | None, details: dict[str, Any
     return {
         "claim_id": found.claim_id,
         "status": CLAIMED,
+        "attestation": found.status,
+        "decided_by": found.decided_by,
+        "decided_at": found.decided_at,
+        "reason_hash": "0x" + found.reason_hash.hex() if found.reason_hash else None,
         "factory_id": found.factory_id,
         "registry": found.registry,
         "block_id": found.block_id,

@@ -91,8 +91,11 @@ class EvaluationService:
         rules: RuleSet,
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
-    ) -> tuple[Inventory, Any, list[Any], list[int]]:
-        """The inventory from anchored data, with the year's sources, findings and undisclosed claims."""
+        count_provisional: bool = False,
+    ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
+        """The inventory from anchored data, with the year's sources, findings, and the claims it did
+        not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
+        no attestor has confirmed; counted only with ``count_provisional``, for a local demo)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
@@ -102,12 +105,15 @@ class EvaluationService:
             onsite_projects=dict(onsite_projects or {}),
         )  # fmt: skip
         own = [c for c in known if c.claim.factory_id == factory_id]
+        provisional = [c.claim_id for c in own if c.status != "confirmed"]
+        if not count_provisional:
+            own = [c for c in own if c.status == "confirmed"]
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
             removal_technologies=rules.removal_technologies,
         )  # fmt: skip
-        return inv, year_data, findings, undisclosed
+        return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
     def create(
         self,
@@ -119,6 +125,7 @@ class EvaluationService:
         factors_toml: str | None = None,
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
+        count_provisional: bool = False,
     ) -> dict[str, Any]:
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
@@ -127,8 +134,8 @@ class EvaluationService:
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         try:
-            inv, year_data, findings, undisclosed = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects
+            inv, year_data, findings, uncounted = self.inventory(
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
@@ -137,7 +144,8 @@ class EvaluationService:
         domain = self.ledger.domain()
         report = build_report(
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
-            evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=undisclosed,
+            evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=uncounted["undisclosed"],
+            provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
             factors=factors, rules=rules,
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
         )  # fmt: skip

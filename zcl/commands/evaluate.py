@@ -21,6 +21,10 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--type", required=True, choices=["I", "II"])
     evaluate.add_argument("--factors", help="a bundled factor set id (default cn-mee-2023) or a factor-set .toml file")
     evaluate.add_argument("--grid", default="national_average", help="grid factor for location-based Scope 2")
+    evaluate.add_argument(
+        "--count-provisional-claims", action="store_true",
+        help="count claims no attestor has confirmed (a local demo; the report says so)",
+    )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
@@ -49,7 +53,8 @@ def _evaluate(args: argparse.Namespace) -> int:
 
     settings = Settings.from_env()
     service = service_for(args, settings)
-    body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid}
+    body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
+            "count_provisional_claims": args.count_provisional_claims}  # fmt: skip
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
