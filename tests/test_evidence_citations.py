@@ -167,10 +167,11 @@ def alembic(engine: Engine, action: str, target: str) -> None:
         getattr(command, action)(config, target)
 
 
-def test_the_migration_backfills_the_citations_of_what_is_stored(tmp_path: Path) -> None:
+def test_the_migration_backfills_the_citations_of_what_is_stored(tmp_path: Path, database_url: str) -> None:
     """A database at 0008 holding a batch with evidence and a claim: upgraded, it holds the citations
-    storing them would have written, and their files can be uploaded."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'ledger.db'}")
+    storing them would have written, and their files can be uploaded (SQLite, or PostgreSQL with
+    ``ZCL_TEST_DATABASE_URL``)."""
+    engine = make_engine(database_url)
     migrate(engine)
     sessions = session_factory(engine)
     statement = STATEMENT.read_bytes()
