@@ -183,13 +183,14 @@ class EvidenceWriter:
             raise RuntimeError("this upload is finished")
         store = self._store
         try:
+            sha256 = self._hash.hexdigest()
+            file_name, media_type = store.citation(sha256)  # before any fsync: refused bytes cost no I/O
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            sha256 = self._hash.hexdigest()
             with store._admission:  # the quota's sum and the insert that grows it, one upload at a time
-                file_name, media_type = store._admit(sha256, self.size)
+                store._check_room(sha256, self.size)
                 target = store.path_for(sha256)
                 already_there = _size_of(target) == self.size
                 target.parent.mkdir(exist_ok=True)
@@ -266,19 +267,27 @@ class EvidenceStore:
                     writer.write(chunk)
             return writer.commit()
 
-    def _admit(self, sha256: str, size: int) -> tuple[str, str]:
-        """The name and media type the first citation of ``sha256`` gives; refused when nothing
-        cites it, or when it is not stored yet and ``size`` more bytes would pass the quota."""
+    def citation(self, sha256: str) -> tuple[str, str]:
+        """The file name and media type the first citation of ``sha256`` gives (a name of '.' or
+        '..', which a record may carry, becomes the hash); :class:`EvidenceNotCited` when nothing
+        stored cites it."""
+        sha256 = check_sha256(sha256)
         with self.sessions() as session:
             cited = first_citation(session, sha256)
-            if cited is None:
-                raise EvidenceNotCited(sha256)
-            if session.get(EvidenceRow, sha256) is None:
-                used = int(session.scalar(select(func.coalesce(func.sum(EvidenceRow.size), 0))) or 0)
-                if used + size > self.quota_bytes:
-                    raise EvidenceQuotaExceeded(size, used, self.quota_bytes)
+        if cited is None:
+            raise EvidenceNotCited(sha256)
         file_name, media_type = cited
         return (file_name if file_name not in (".", "..") else sha256), media_type
+
+    def _check_room(self, sha256: str, size: int) -> None:
+        """:class:`EvidenceQuotaExceeded` when ``sha256`` is not stored yet and ``size`` more bytes
+        would take the recorded total past the quota."""
+        with self.sessions() as session:
+            if session.get(EvidenceRow, sha256) is not None:
+                return
+            used = int(session.scalar(select(func.coalesce(func.sum(EvidenceRow.size), 0))) or 0)
+        if used + size > self.quota_bytes:
+            raise EvidenceQuotaExceeded(size, used, self.quota_bytes)
 
     def _record(self, sha256: str, size: int, file_name: str, media_type: str) -> tuple[EvidenceInfo, bool]:
         """Insert the metadata row unless there is one; returns the row and whether it existed."""

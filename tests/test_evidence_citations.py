@@ -72,6 +72,8 @@ def test_a_batch_names_a_file_before_a_claim_and_the_first_batch_before_later_on
     cite(sessions, (scan, "later-name.txt", "text/plain"))
     assert (store.put(statement).file_name, store.put(scan).file_name) == ("gec-statement.pdf", "scan-2025-01.png")
     assert store.put(scan).media_type == "image/png"
+    cite(sessions, (b"dots", "..", "text/plain"))  # a name a record may carry but a download must not
+    assert store.put(b"dots").file_name == sha(b"dots")
 
 
 def test_a_batch_cites_each_file_once(sessions: sessionmaker[Session]) -> None:

@@ -159,7 +159,8 @@ def download_evidence(sha256: str, store: EvidenceDep) -> FileResponse:
     responses={404: error("never stored here"), 503: error("evidence storage is not configured")},
 )
 def evidence_meta(sha256: str, store: EvidenceDep) -> EvidenceMetaOut:
-    """What is recorded of a file: size, first file name and media type, when; and whether it is here."""
+    """What is recorded of a file: size, the file name and media type of its citation, when; and
+    whether it is here."""
     info = store.info(sha256)
     meta = info.to_json() | {"present": store.status([info.sha256])[info.sha256]}
     return EvidenceMetaOut(**meta)

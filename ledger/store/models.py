@@ -160,8 +160,9 @@ class EvaluationRow(ChainTracked, Base):
 
 
 class EvidenceRow(Base):
-    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the first
-    file name and media type it was uploaded with. Records cite files by sha256 alone."""
+    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the file name
+    and media type its first citation gave it when it was stored (:class:`EvidenceCitationRow`; files
+    stored before citations were recorded keep the ones they were uploaded with)."""
 
     __tablename__ = "evidence"
 
