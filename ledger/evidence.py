@@ -189,7 +189,9 @@ class EvidenceWriter:
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            with store._admission:  # the quota's sum and the insert that grows it, one upload at a time
+            # the quota's sum and the insert that grows it, one upload at a time (in this process:
+            # instances sharing a database may together pass the quota by a file each)
+            with store._admission:
                 store._check_room(sha256, self.size)
                 target = store.path_for(sha256)
                 already_there = _size_of(target) == self.size
