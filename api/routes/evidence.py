@@ -2,7 +2,9 @@
 
 Only bytes that a stored batch or claim cites are kept (409 otherwise), named as the citation names
 them: the uploader's file name and media type are not used. New bytes past the store's quota of
-total bytes are refused with 507. Nothing of a refused upload is kept. The upload is parsed as it arrives (no spooling of the whole body first): the file part streams
+total bytes are refused with 507. Nothing of a refused upload is kept.
+
+The upload is parsed as it arrives (no spooling of the whole body first): the file part streams
 into the store, which hashes and counts it. A declared Content-Length beyond the limit (plus room
 for the form's headers) is refused before anything is read; otherwise, past the limit, the rest of
 the body is read and dropped, so the client still gets its 413 rather than a reset.
