@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.chain.client import LedgerClient
 from ledger.claims.policy import ClaimPolicy
 from ledger.eip712 import LedgerDomain
-from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from ledger.evidence import DEFAULT_MAX_BYTES, DEFAULT_QUOTA_BYTES, EvidenceStore
 from ledger.services.batches import BatchService
 from ledger.services.claims import ClaimService
 from ledger.services.evaluations import EvaluationService
@@ -79,6 +79,7 @@ def build_services(
     wait_timeout: float = 120.0,
     evidence_dir: Path | None = None,
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
+    evidence_quota_bytes: int = DEFAULT_QUOTA_BYTES,
     claim_policy: ClaimPolicy | None = None,
 ) -> Services:
     trees = TreeCache()
@@ -87,7 +88,11 @@ def build_services(
     integrity = BatchIntegrity(ledger, batches)
     claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout, policy=claim_policy)
     evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
-    evidence = EvidenceStore(evidence_dir, sessions, evidence_max_bytes) if evidence_dir is not None else None
+    evidence = (
+        EvidenceStore(evidence_dir, sessions, evidence_max_bytes, evidence_quota_bytes)
+        if evidence_dir is not None
+        else None
+    )
     return Services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -159,8 +160,9 @@ class EvaluationRow(ChainTracked, Base):
 
 
 class EvidenceRow(Base):
-    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the first
-    file name and media type it was uploaded with. Records cite files by sha256 alone."""
+    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the file name
+    and media type its first citation gave it when it was stored (:class:`EvidenceCitationRow`; files
+    stored before citations were recorded keep the ones they were uploaded with)."""
 
     __tablename__ = "evidence"
 
@@ -197,3 +199,22 @@ class ChainCursorRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class EvidenceCitationRow(Base):
+    """Who cites an evidence file, and the name and media type they give it: a stored batch (one row
+    per distinct sha256 among its records' evidence) or a stored claim (its retirement statement).
+
+    Written in the transaction that stores the batch or claim; the evidence store takes only bytes
+    cited here and records them under their first citation's name (a batch's before a claim's).
+    """
+
+    __tablename__ = "evidence_citations"
+    __table_args__ = (CheckConstraint("(batch_id IS NULL) <> (claim_id IS NULL)", name="ck_citation_one_citer"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(255))

@@ -47,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
         print(f"database   {composed.engine.url.render_as_string(hide_password=True)}")
-        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
+        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes, "
+              f"{settings.evidence_quota_bytes} in all)")  # fmt: skip
         if finished or finished_claims or finished_reports:
             print(f"recovered  {finished} batch(es), {finished_claims} claim(s) and {finished_reports} report(s) "
                   "left pending by an earlier stop")  # fmt: skip
