@@ -1,8 +1,9 @@
 """Do a batch's stored records still give the root the chain anchored? One check, two depths.
 
 The evaluation re-hashes every stored record body (``rehash=True``): only records that hash to
-their stored hash, under a root the chain anchored, may be counted. The batch page shows the verdict
-on the stored hash column (``rehash=False``), rebuilding the tree once for the page's proofs.
+their stored hash, under a root the chain anchored, may be counted. The batch page takes the batch's
+persisted tree (``rehash=False``, :class:`~ledger.services.trees.BatchTrees`: rebuilt from the stored
+hashes only when it is missing or not the batch's) and proves the records it shows against the chain.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from ledger.errors import IntegrityError
 from ledger.merkle import MerkleTree
 from ledger.records import MeasurementRecord, parse_record, record_hash
 from ledger.services.batches import BatchService
+from ledger.services.trees import BatchTrees
 from ledger.services.views import BatchView
 from ledger.store import batches as rows
 from ledger.store.batches import ANCHORED
@@ -26,7 +28,7 @@ class CheckedBatch:
     batch: BatchView
     """The batch, without its records."""
     tree: MerkleTree
-    """The tree of the stored record hashes (re-computed from the bodies when re-hashed)."""
+    """The batch's tree: persisted (or rebuilt from the stored hashes), or of the bodies' hashes when re-hashed."""
     anchor: Anchor | None
     """What the chain anchored for the batch's revision; None while it is not anchored."""
     records: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
@@ -57,17 +59,19 @@ class CheckedBatch:
 
 
 class BatchIntegrity:
-    def __init__(self, ledger: LedgerClient, batches: BatchService) -> None:
+    def __init__(self, ledger: LedgerClient, batches: BatchService, trees: BatchTrees) -> None:
         self.ledger = ledger
         self.batches = batches
+        self.trees = trees
 
     def check(self, batch_id: str, *, rehash: bool) -> CheckedBatch:
-        """The batch's stored records against its anchored root; ``rehash`` re-hashes every body."""
+        """The batch's stored records against its anchored root; ``rehash`` re-hashes every body,
+        otherwise the batch's persisted tree stands for its stored hashes."""
         batch = self.batches.get(batch_id, limit=0)
         records: list[tuple[str, MeasurementRecord]] = []
         altered = None
         if rehash:
-            hashes = []
+            hashes: list[bytes] = []
             with self.batches.sessions() as session:
                 stored = rows.record_ids_and_hashes(session, batch_id)
                 bodies = rows.record_bodies(session, batch_id)
@@ -78,8 +82,9 @@ class BatchIntegrity:
                     altered = record_id
                 hashes.append(computed)
                 records.append((record_id, record))
+            tree = MerkleTree.build(hashes)
         else:
-            hashes = self.batches.record_hashes(batch_id)
+            tree = self.trees.get(batch_id, batch.root)
         anchor = None
         if batch.status == ANCHORED:
             try:
@@ -87,4 +92,4 @@ class BatchIntegrity:
             except UnknownRevision:  # a reorg took it before the watcher noticed: notice now
                 self.batches.lifecycle.recheck(self.batches.row(batch_id))
                 batch = self.batches.get(batch_id, limit=0)
-        return CheckedBatch(batch, MerkleTree.build(hashes), anchor, records, altered)
+        return CheckedBatch(batch, tree, anchor, records, altered)
