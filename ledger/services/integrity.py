@@ -9,6 +9,7 @@ hashes only when it is missing or not the batch's) and proves the records it sho
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from ledger.chain.client import Anchor, LedgerClient
@@ -29,16 +30,14 @@ class CheckedBatch:
     """The batch, without its records."""
     tree: MerkleTree
     """The batch's tree: persisted (or rebuilt from the stored hashes), or of the bodies' hashes when re-hashed."""
-    anchor: Anchor | None
-    """What the chain anchored for the batch's revision; None while it is not anchored."""
+    chain_root: bytes | None
+    """The root the chain holds for the batch's revision; None while it is not anchored."""
+    anchor: Anchor | None = None
+    """Everything the chain anchored for the revision (when re-hashed and anchored)."""
     records: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
     """(record id, record) in batch order, when the bodies were re-hashed."""
     altered: str | None = None
     """The first record whose body no longer hashes to its stored hash (re-hashed only)."""
-
-    @property
-    def chain_root(self) -> bytes | None:
-        return None if self.anchor is None else self.anchor.root
 
     @property
     def root_matches(self) -> bool | None:
@@ -85,11 +84,16 @@ class BatchIntegrity:
             tree = MerkleTree.build(hashes)
         else:
             tree = self.trees.get(batch_id, batch.root)
-        anchor = None
+        anchor, chain_root = None, None
         if batch.status == ANCHORED:
-            try:
-                anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
-            except UnknownRevision:  # a reorg took it before the watcher noticed: notice now
+            if rehash:
+                with suppress(UnknownRevision):
+                    anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
+                chain_root = anchor.root if anchor is not None else None
+            else:  # the page needs the root alone: one call, no event or block lookups
+                slot = self.ledger.anchor_slot(batch.factory_id, batch.period, batch.revision)
+                chain_root = slot[0] if slot is not None else None
+            if chain_root is None:  # a reorg took it before the watcher noticed: notice now
                 self.batches.lifecycle.recheck(self.batches.row(batch_id))
                 batch = self.batches.get(batch_id, limit=0)
-        return CheckedBatch(batch, tree, anchor, records, altered)
+        return CheckedBatch(batch, tree, chain_root, anchor, records, altered)
