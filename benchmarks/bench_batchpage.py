@@ -10,6 +10,9 @@ each (after one untimed), p50 and p99 of the wall time the client waits for the 
   the app, in the service's process), so the tree is read from the database and its digest checked.
 * ``GET /records/{id}/proof`` of the middle record, the same two ways.
 
+The machine's 1-minute load average (the highest seen at the start and end of the timed requests) is
+noted: on a shared machine it says how far the figures are from an idle one.
+
 The baseline, in the same run, is the path as it was before: each view rebuilt the tree from every
 stored record hash. It is taken by removing the batch's persisted tree (SQL, from this process) and
 emptying the memory cache before each request, which makes the service rebuild it; it then also
@@ -25,6 +28,7 @@ Run: .venv/bin/python -m benchmarks.bench_batchpage [--quick]
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sqlite3
 import sys
 import tempfile
@@ -129,6 +133,7 @@ def run(quick: bool = False) -> list[Row]:
                 pass
 
             page, proof = f"/batch/{batch_id}", f"/records/{middle['id']}/proof"
+            load = os.getloadavg()[0]
             figures = {
                 "page": _stats(_times(http, page, page_ok, nothing)),
                 "page_restart": _stats(_times(http, page, page_ok, forget)),
@@ -137,8 +142,9 @@ def run(quick: bool = False) -> list[Row]:
                 "proof_restart": _stats(_times(http, proof, proof_ok, forget)),
                 "proof_old": _stats(_times(http, proof, proof_ok, rebuild)),
             }
+            load = max(load, os.getloadavg()[0])
             save_ms, rebuild_ms, size_mb = _store_cost(tmp, served.db, batch_id)
-    return _rows(figures, size, save_ms, rebuild_ms, size_mb)
+    return _rows(figures, size, save_ms, rebuild_ms, size_mb, load)
 
 
 def _store_cost(tmp: Path, db: Path, batch_id: str) -> tuple[float, float, float]:
@@ -164,12 +170,12 @@ def _store_cost(tmp: Path, db: Path, batch_id: str) -> tuple[float, float, float
 
 
 def _rows(
-    figures: dict[str, tuple[float, float]], size: str, save_ms: float, rebuild_ms: float, mb: float
+    figures: dict[str, tuple[float, float]], size: str, save_ms: float, rebuild_ms: float, mb: float, load: float
 ) -> list[Row]:
     old = "old path: tree rebuilt from the stored hashes on each view"
     page, restart, page_old = figures["page"], figures["page_restart"], figures["page_old"]
     proof, proof_restart, proof_old = figures["proof"], figures["proof_restart"], figures["proof_old"]
-    shown = f"{RECORDS_PER_PAGE} records shown, each proved against the chain's root"
+    shown = f"{RECORDS_PER_PAGE} records shown, each proved against the chain's root; machine load {load:.1f}"
     return [
         Row(SECTION, f"GET /batch/{{id}} p99, {size} records, tree in memory", page[1], "ms",
             baseline=page_old[1], baseline_name=old, target=TARGET_MS,
