@@ -7,6 +7,7 @@ drives the same instances the requests use.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -94,3 +95,12 @@ def compose_from_settings(settings: Settings, ledger: LedgerClient, *, admin_tok
         max_stream_bytes=settings.max_stream_bytes, max_streams_per_client=settings.max_streams_per_client,
         spool_dir=settings.spool_dir, claim_policy=claim_policy_from(settings),
     )  # fmt: skip
+
+
+def freeze_heap() -> None:
+    """Before serving: collect once, then move every object alive (the imports, the composed services
+    and app: about 250,000) out of the collector's sight, since they live as long as the process. A
+    full collection otherwise scans them all every few dozen requests, a 130–320 ms pause that was
+    the p99 of a 10^5-record batch page (see ``benchmarks/bench_batchpage.py``)."""
+    gc.collect()
+    gc.freeze()

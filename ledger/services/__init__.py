@@ -27,7 +27,7 @@ from ledger.services.factories import FactoryService
 from ledger.services.integrity import BatchIntegrity
 from ledger.services.pages import PageViews
 from ledger.services.proofs import ProofService
-from ledger.services.trees import TreeCache
+from ledger.services.trees import BatchTrees
 from ledger.services.year import YearSource
 
 
@@ -82,10 +82,10 @@ def build_services(
     evidence_quota_bytes: int = DEFAULT_QUOTA_BYTES,
     claim_policy: ClaimPolicy | None = None,
 ) -> Services:
-    trees = TreeCache()
+    trees = BatchTrees(sessions)
     factories = FactoryService(ledger, sessions)
     batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
-    integrity = BatchIntegrity(ledger, batches)
+    integrity = BatchIntegrity(ledger, batches, trees)
     claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout, policy=claim_policy)
     evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
     evidence = (

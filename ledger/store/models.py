@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -111,6 +112,20 @@ class RecordRow(Base):
     body: Mapped[str] = mapped_column(Text)
 
     batch: Mapped[BatchRow] = relationship(back_populates="records")
+
+
+class BatchTreeRow(Base):
+    """A batch's Merkle tree as built when it was stored (:meth:`ledger.merkle.MerkleTree.stored`),
+    so pages and proofs need not rebuild it from every record hash: ``nodes`` (``2n - 1`` hashes, the
+    root first), ``positions`` (record position -> node, little-endian 64-bit words) and ``digest``
+    (sha256 of both, hex), which catches a damaged row before a proof is served from it."""
+
+    __tablename__ = "batch_trees"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    nodes: Mapped[bytes] = mapped_column(LargeBinary)
+    positions: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
 
 
 class ClaimRow(ChainTracked, Base):

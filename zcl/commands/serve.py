@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.compose import compose_from_settings
+    from api.compose import compose_from_settings, freeze_heap
     from ledger.chain.errors import ChainUnavailable
 
     settings = Settings.from_env()
@@ -67,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
                     print(ready, flush=True)
 
         config = uvicorn.Config(composed.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        freeze_heap()
         reconciler = composed.reconciler(settings.reconcile_seconds).start()
         try:
             Server(config).run()
