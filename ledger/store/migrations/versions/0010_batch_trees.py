@@ -6,7 +6,7 @@ the batch is stored is now kept, one row per batch (nodes, positions and a diges
 stored before this migration gets its row the first time its tree is needed.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
