@@ -236,4 +236,23 @@ contract ClaimAttestationsTest is LedgerFixture {
         assertEq(ledger.getClaim(newId).factoryId, OTHER_FACTORY, "of the other factory");
         _assertStatus(ledger.getClaim(claimId), RetirementClaims.ClaimStatus.Revoked, "the old claim stays revoked");
     }
+
+    /// @notice A revoked claim's signature is public (calldata, events): replayed, it must not take the
+    /// units back; the factory signs a new claim instead.
+    function test_aRevokedClaimsSignatureCannotBeReplayed() public {
+        RetirementClaims.ClaimCommit memory commit = _claim(BLOCK, 1, 10);
+        bytes memory signature = _signClaim(commit, FACTORY_KEY);
+        uint256 id = ledger.claimRetirement(commit, signature, 0);
+        assertEq(ledger.recordedClaim(ledger.hashClaim(commit)), id, "found by its digest");
+        vm.expectRevert(abi.encodeWithSelector(RetirementClaims.ClaimAlreadyRecorded.selector, id));
+        ledger.claimRetirement(commit, signature, 0);
+        vm.prank(admin);
+        ledger.revokeClaim(id, keccak256("not the factory's"));
+        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(RetirementClaims.ClaimAlreadyRecorded.selector, id));
+        ledger.claimRetirement(commit, signature, 0);
+        assertEq(ledger.claimOf(REGISTRY, BLOCK, 5, 0), 0, "the units stay free");
+        commit.consumptionEnd = "2025-06"; // a new signed claim of the same units
+        assertEq(ledger.claimRetirement(commit, _signClaim(commit, FACTORY_KEY), 0), id + 1, "a new claim");
+    }
 }

@@ -157,6 +157,7 @@ contract PositionHintsTest is LedgerFixture {
     mapping(uint256 id => uint128) private _start;
     mapping(uint256 id => uint128) private _end;
     mapping(uint256 id => bool) private _revoked;
+    mapping(bytes32 range => uint256 id) private _recordedAs;
     uint256 private _first; // the fuzz block's first claim id
     uint256 private _made;
 
@@ -200,7 +201,11 @@ contract PositionHintsTest is LedgerFixture {
     function _fuzzClaim(uint128 start, uint128 end, uint256 r) internal {
         (uint256 hint, bool valid) = _fuzzHint(start, r);
         bytes memory expected;
-        if (!valid) {
+        uint256 earlier = _recordedAs[keccak256(abi.encode(start, end))];
+        if (earlier != 0) {
+            // the same signed claim again (even after its revocation): recorded once
+            expected = abi.encodeWithSelector(RetirementClaims.ClaimAlreadyRecorded.selector, earlier);
+        } else if (!valid) {
             expected = abi.encodeWithSelector(RangeLists.InvalidPositionHint.selector, hint);
         } else {
             for (uint256 s = start; s <= end && expected.length == 0; ++s) {
@@ -223,6 +228,7 @@ contract PositionHintsTest is LedgerFixture {
         assertEq(id, _first + _made, "the next id");
         ++_made;
         (_start[id], _end[id]) = (start, end);
+        _recordedAs[keccak256(abi.encode(start, end))] = id;
         for (uint256 s = start; s <= end; ++s) {
             _owner[s] = id;
         }

@@ -573,6 +573,9 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     claim_id, tx_hash = match.group(1), match.group(2)
     again = zcl("claim", "submit", "data/claim-gec-2025-01.json", env=env, cwd=cwd).stdout
     assert f"claim  {claim_id} claimed tx {tx_hash}" in again  # idempotent
+    statement = zcl("evidence", "upload", "examples/claims/gec-cancellation-statement-2025.pdf", env=env, cwd=cwd)
+    assert statement.stdout.startswith(example["evidence_sha256"] + "  gec-cancellation-statement-2025.pdf  ")
+    assert re.search(r"  stored \(recorded as retirement-statement-[0-9a-f-]{36}\.pdf\)$", statement.stdout, re.M)
 
     status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
     assert status["claimed"] and status["units_claimed"] == 1

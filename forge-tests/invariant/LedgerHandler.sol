@@ -127,7 +127,11 @@ contract LedgerHandler is LedgerModel {
         bytes memory signature = _sign(wrongKey ? _otherKey(f) : _currentKey[f], ledger.hashClaim(c));
         uint256 hint = _chooseHint(b, start, mode >> 3);
 
-        bytes memory expected = _expectedClaimError(b, start, end, hint); // empty: accepted
+        // a signed claim is recorded once: the same one again is refused before anything else is looked at
+        uint256 earlier = _recorded[c.detailsHash];
+        bytes memory expected = earlier != 0
+            ? abi.encodeWithSelector(RetirementClaims.ClaimAlreadyRecorded.selector, earlier)
+            : _expectedClaimError(b, start, end, hint); // empty: accepted
         if (expected.length == 0 && wrongKey) {
             expected = abi.encodeWithSelector(
                 RetirementClaims.InvalidClaimSignature.selector, _factories[f], vm.addr(_currentKey[f])
@@ -139,6 +143,7 @@ contract LedgerHandler is LedgerModel {
                 _surprise("claimRetirement returned an id that is not the next one");
             }
             _claims.push(GhostClaim(b, f, start, end, c.detailsHash, PROVISIONAL, address(0), 0, bytes32(0)));
+            _recorded[c.detailsHash] = claimId;
             ++claimsAccepted;
         } catch (bytes memory reason) {
             _expectRevertData("claimRetirement", expected, reason);

@@ -60,6 +60,8 @@ abstract contract LedgerModel {
     uint256 internal _nextKey = 0x5000;
 
     mapping(uint256 factory => mapping(uint256 period => GhostAnchor[])) internal _anchors;
+    /// @dev Each recorded signed claim (by its details hash, unique per factory, block and range).
+    mapping(bytes32 detailsHash => uint256 claimId) internal _recorded;
     GhostClaim[] internal _claims;
 
     // ---- the model, for the invariants ----

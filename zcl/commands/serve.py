@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.compose import compose_from_settings
+    from api.compose import compose_from_settings, freeze_heap
     from ledger.chain.errors import ChainUnavailable
 
     settings = Settings.from_env()
@@ -47,7 +47,8 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
         _print_keys(settings, session)
         print(f"database   {composed.engine.url.render_as_string(hide_password=True)}")
-        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
+        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes, "
+              f"{settings.evidence_quota_bytes} in all)")  # fmt: skip
         if finished or finished_claims or finished_reports:
             print(f"recovered  {finished} batch(es), {finished_claims} claim(s) and {finished_reports} report(s) "
                   "left pending by an earlier stop")  # fmt: skip
@@ -66,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
                     print(ready, flush=True)
 
         config = uvicorn.Config(composed.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        freeze_heap()
         reconciler = composed.reconciler(settings.reconcile_seconds).start()
         try:
             Server(config).run()
