@@ -17,7 +17,7 @@ from ledger.chain.client import ROLES, LedgerClient
 from ledger.chain.session import connect
 from ledger.config import Settings
 from ledger.records import RecordError
-from zcl.commands.common import group
+from zcl.commands.common import group, role_ledger
 from zcl.output import print_json
 
 
@@ -40,7 +40,8 @@ def register(subparsers: Any) -> None:
 
 def admin_ledger(settings: Settings) -> LedgerClient:
     """The contract, written with the admin's key (its file and password from the settings)."""
-    return connect(settings, acting_as="admin").ledger
+    ledger: LedgerClient = role_ledger("admin")
+    return ledger
 
 
 def _address(text: str) -> str:
