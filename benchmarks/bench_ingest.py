@@ -152,7 +152,7 @@ def run(quick: bool = False) -> list[Row]:
             operator = Account.create()
             fund_on_anvil(w3, operator.address)
             ledger, _ = LedgerClient.deploy(w3, operator)
-            composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN)
+            composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN, registrar=ledger.sender)
             with serving(composed.app) as url, httpx.Client(base_url=url, timeout=600) as http:
                 return _measure(http, composed.services, ledger, n, size)
 

@@ -27,10 +27,12 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from eth_account import Account
@@ -47,6 +49,9 @@ from ledger.merkle import MerkleTree
 from ledger.records import parse_record, record_hash
 from ledger.signing import NDJSON
 from ledger.streamed import SignedBatchStream
+
+if TYPE_CHECKING:
+    from api.compose import Composition
 
 SECTION = "stream bounds"
 TOKEN = "bench-admin-token"
@@ -114,27 +119,42 @@ def _reset_peak(pid: int) -> int:
     return _status(pid, "VmRSS")
 
 
-def _serve(rpc_url: str, address: str, operator_key: bytes, db: str, spool: str, port: int, read: Any) -> None:
-    """The service process: compose over the deployed contract, count body bytes, run uvicorn."""
+def _serve(
+    rpc_url: str, address: str, operator_key: bytes, db: str, spool: str, port: int,
+    wrap: Callable[[Composition], Any] | None = None,
+) -> None:  # fmt: skip
+    """The service process, as ``zcl serve`` runs it: compose over the deployed contract, freeze the
+    heap, run uvicorn, on the app as ``wrap`` wraps it (a benchmark's own instruments, in its process)."""
     import uvicorn
 
-    from api.compose import compose
+    from api.compose import compose, freeze_heap
 
     w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 120}))
-    ledger = LedgerClient(w3, address, Account.from_key(operator_key))
-    composed = compose(ledger, db, admin_token=TOKEN, spool_dir=Path(spool))
-    app = composed.app
+    operator = Account.from_key(operator_key)  # the benchmark chain's one key: admin, registrar and relayer
+    ledger = LedgerClient(w3, address, operator)
+    composed = compose(ledger, db, admin_token=TOKEN, spool_dir=Path(spool), registrar=operator)
+    freeze_heap()  # as `zcl serve` does
+    uvicorn.run(composed.app if wrap is None else wrap(composed), host="127.0.0.1", port=port, log_level="warning")
 
-    async def counting(scope: Any, receive: Any, send: Any) -> None:
-        async def counted() -> Any:
-            message = await receive()
-            with read.get_lock():
-                read.value += len(message.get("body", b""))
-            return message
 
-        await app(scope, counted, send)
+def _counting(read: Any) -> Callable[[Composition], Any]:
+    """Wraps the app so that ``read`` counts the request body bytes the application reads."""
 
-    uvicorn.run(counting, host="127.0.0.1", port=port, log_level="warning")
+    def wrap(composed: Composition) -> Any:
+        app = composed.app
+
+        async def counting(scope: Any, receive: Any, send: Any) -> None:
+            async def counted() -> Any:
+                message = await receive()
+                with read.get_lock():
+                    read.value += len(message.get("body", b""))
+                return message
+
+            await app(scope, counted, send)
+
+        return counting
+
+    return wrap
 
 
 def _old_parse(envelope: bytes, n: int, out: Any) -> None:
@@ -148,33 +168,49 @@ def _old_parse(envelope: bytes, n: int, out: Any) -> None:
     out.send((_status(pid, "VmHWM") - before, len(signed.batch.records)))
 
 
+@dataclass
+class Served:
+    """A service process over a fresh contract on its own anvil, and a client to it."""
+
+    http: httpx.Client
+    pid: int
+    domain: LedgerDomain
+    db: Path
+
+
+@contextmanager
+def serving(tmp: Path, ctx: Any, wrap: Callable[[Composition], Any] | None = None) -> Iterator[Served]:
+    """Anvil, the contract deployed, and the service (SQLite in ``tmp``) in a forked process."""
+    with Anvil(log_file=tmp / "anvil.log") as anvil:
+        w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 120}))
+        operator = Account.create()
+        fund_on_anvil(w3, operator.address)
+        ledger, _ = LedgerClient.deploy(w3, operator)
+        port = free_loopback_port()
+        db = tmp / "ledger.db"
+        server = ctx.Process(
+            target=_serve, daemon=True,
+            args=(anvil.rpc_url, ledger.address, bytes(operator.key), f"sqlite:///{db}", str(tmp / "spool"), port,
+                  wrap),
+        )  # fmt: skip
+        server.start()
+        try:
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=3600) as http:
+                _wait(http)
+                yield Served(http, server.pid, ledger.domain(), db)
+        finally:
+            server.terminate()
+            server.join(10)
+
+
 def run(quick: bool = False) -> list[Row]:
     n = 100_000 if quick else 1_000_000
     size = "10^5" if quick else "10^6"
     ctx = multiprocessing.get_context("fork")
+    read = ctx.Value("q", 0)
     with tempfile.TemporaryDirectory(prefix="zcl-bench-stream-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        with Anvil(log_file=tmp / "anvil.log") as anvil:
-            w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 120}))
-            operator = Account.create()
-            fund_on_anvil(w3, operator.address)
-            ledger, _ = LedgerClient.deploy(w3, operator)
-            domain = ledger.domain()
-            port = free_loopback_port()
-            read = ctx.Value("q", 0)
-            server = ctx.Process(
-                target=_serve, daemon=True,
-                args=(anvil.rpc_url, ledger.address, bytes(operator.key), f"sqlite:///{tmp / 'ledger.db'}",
-                      str(tmp / "spool"), port, read),
-            )  # fmt: skip
-            server.start()
-            try:
-                with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=3600) as http:
-                    _wait(http)
-                    return _measure(http, server.pid, read, domain, n, size, ctx)
-            finally:
-                server.terminate()
-                server.join(10)
+        with serving(Path(tmp_dir), ctx, _counting(read)) as served:
+            return _measure(served.http, served.pid, read, served.domain, n, size, ctx)
 
 
 def _wait(http: httpx.Client) -> None:

@@ -25,12 +25,14 @@ from pathlib import Path
 from benchmarks.common import Row
 from benchmarks.machine import describe
 
-# In the order of the data flow: hash → tree → records and signatures → ingest (and its bounds) → claims → gas.
+# In the order of the data flow: hash → tree → records and signatures → ingest (and its bounds) → reading a
+# batch back → claims → gas.
 MODULES = {
     "tree": "benchmarks.bench_tree",
     "signing": "benchmarks.bench_signing",
     "ingest": "benchmarks.bench_ingest",
     "stream": "benchmarks.bench_stream",
+    "batchpage": "benchmarks.bench_batchpage",
     "claims": "benchmarks.bench_claims",
     "gas": "benchmarks.bench_gas",
 }

@@ -108,8 +108,7 @@ contract BatchAnchorsTest is LedgerFixture {
         bytes memory firstSignature = _signBatch(first, FACTORY_KEY);
         ledger.commitBatch(first, firstSignature);
         vm.roll(block.number + 1);
-        vm.prank(admin);
-        ledger.rotateSigner(FACTORY, vm.addr(NEW_FACTORY_KEY));
+        _rotate(FACTORY, FACTORY_KEY, NEW_FACTORY_KEY);
 
         BatchAnchors.BatchCommit memory second = _batch(2);
         bytes memory stale = _signBatch(second, FACTORY_KEY);
@@ -161,7 +160,7 @@ contract BatchAnchorsTest is LedgerFixture {
 
     function test_aContractWalletSignsThroughErc1271() public {
         OwnerWallet wallet = new OwnerWallet(vm.addr(NEW_FACTORY_KEY));
-        vm.prank(admin);
+        vm.prank(registrar);
         ledger.registerFactory("CN-WALLET", address(wallet));
         BatchAnchors.BatchCommit memory commit = _batch("CN-WALLET", PERIOD, 1, keccak256("w"));
         bytes memory byStranger = _signBatch(commit, STRANGER_KEY);

@@ -85,6 +85,18 @@ contract Eip712Test is LedgerFixture {
         assertEq(ledger.hashReport(c), _typedDigest(structHash), "EvaluationReport digest");
     }
 
+    function test_signerRotationDigest() public view {
+        address next = vm.addr(NEW_FACTORY_KEY);
+        bytes32 typeHash = keccak256("SignerRotation(string factoryId,address newSigner,uint256 epoch)");
+        assertEq(ledger.SIGNER_ROTATION_TYPEHASH(), typeHash, "SignerRotation type hash");
+        bytes32 structHash = keccak256(abi.encode(typeHash, keccak256(bytes(FACTORY)), next, uint256(1)));
+        assertEq(ledger.hashSignerRotation(FACTORY, next, 1), _typedDigest(structHash), "SignerRotation digest");
+        // Each member is bound: another epoch, key or factory gives another digest.
+        assertTrue(ledger.hashSignerRotation(FACTORY, next, 2) != _typedDigest(structHash), "epoch bound");
+        assertTrue(ledger.hashSignerRotation(FACTORY, stranger, 1) != _typedDigest(structHash), "key bound");
+        assertTrue(ledger.hashSignerRotation("CN-OTHER", next, 1) != _typedDigest(structHash), "factory bound");
+    }
+
     /// @notice A signature made for one chain is refused on another (the domain binds the chain id).
     function test_aSignatureDoesNotCrossChains() public {
         BatchAnchors.BatchCommit memory commit = _batch(1);

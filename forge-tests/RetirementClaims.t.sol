@@ -17,7 +17,7 @@ contract RetirementClaimsTest is LedgerFixture {
         vm.expectEmit(true, true, true, true, address(ledger));
         emit RetirementClaims.RetirementClaimed(1, bKey, keccak256(bytes(FACTORY)), commit, factorySigner);
         vm.prank(stranger); // anyone may relay
-        uint256 claimId = ledger.claimRetirement(commit, signature);
+        uint256 claimId = ledger.claimRetirement(commit, signature, 0);
 
         assertEq(claimId, 1, "first claim id");
         assertEq(ledger.claimCount(), 1, "count");
@@ -31,10 +31,14 @@ contract RetirementClaimsTest is LedgerFixture {
         assertEq(claim.detailsHash, commit.detailsHash, "details hash");
         assertEq(claim.factoryId, FACTORY, "factory");
         assertEq(claim.consumptionEnd, "2025-12", "consumption end");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, 99), 0, "unit before the range is free");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, 100), 1, "first unit");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, 199), 1, "last unit");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, 200), 0, "unit after the range is free");
+        _assertStatus(claim, RetirementClaims.ClaimStatus.Provisional, "provisional until decided");
+        assertEq(claim.decidedBy, address(0), "nobody decided yet");
+        assertEq(claim.decidedAt, 0, "no decision time");
+        assertEq(claim.reasonHash, bytes32(0), "no reason");
+        assertEq(_holder(BLOCK, 99), 0, "unit before the range is free");
+        assertEq(_holder(BLOCK, 100), 1, "first unit");
+        assertEq(_holder(BLOCK, 199), 1, "last unit");
+        assertEq(_holder(BLOCK, 200), 0, "unit after the range is free");
     }
 
     function test_anOverlapIsRefusedNamingTheEarlierClaim() public {
@@ -45,7 +49,7 @@ contract RetirementClaimsTest is LedgerFixture {
             RetirementClaims.ClaimCommit memory commit = _claim(BLOCK, overlapping[i][0], overlapping[i][1]);
             bytes memory signature = _signClaim(commit, FACTORY_KEY);
             vm.expectRevert(abi.encodeWithSelector(RetirementClaims.ClaimOverlaps.selector, 1, FACTORY, 100, 199));
-            ledger.claimRetirement(commit, signature);
+            ledger.claimRetirement(commit, signature, 0);
         }
         assertEq(ledger.claimCount(), 1, "nothing recorded");
     }
@@ -55,10 +59,14 @@ contract RetirementClaimsTest is LedgerFixture {
         assertEq(_claimUnits(_claim(BLOCK, 200, 200), FACTORY_KEY), 2, "the next unit");
         assertEq(_claimUnits(_claim(BLOCK, 0, 99), FACTORY_KEY), 3, "the units before");
         assertEq(_claimUnits(_claim("GEC-OTHER", 100, 199), FACTORY_KEY), 4, "same serials, other block");
-        uint256[] memory ids = ledger.claimsInBlock(REGISTRY, BLOCK);
+        uint256[] memory ids = _live(BLOCK);
         assertEq(ids.length, 3, "three claims in the block");
-        assertEq(ids[2], 3, "in the order made");
-        assertEq(ledger.claimsInBlock(REGISTRY, "GEC-OTHER").length, 1, "one in the other block");
+        assertEq(ids[0], 3, "in serial order");
+        assertEq(ids[1], 1, "in serial order");
+        assertEq(ids[2], 2, "in serial order");
+        ids = _live("GEC-OTHER");
+        assertEq(ids.length, 1, "one in the other block");
+        assertEq(ids[0], 4, "the other block's claim");
     }
 
     function test_theWholeSerialSpaceIsClaimableOnce() public {
@@ -67,8 +75,8 @@ contract RetirementClaimsTest is LedgerFixture {
         RetirementClaims.ClaimCommit memory commit = _claim(BLOCK, top, top);
         bytes memory signature = _signClaim(commit, FACTORY_KEY);
         vm.expectRevert(abi.encodeWithSelector(RetirementClaims.ClaimOverlaps.selector, 1, FACTORY, 0, top));
-        ledger.claimRetirement(commit, signature);
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, top), 1, "top unit held");
+        ledger.claimRetirement(commit, signature, 0);
+        assertEq(_holder(BLOCK, top), 1, "top unit held");
     }
 
     function test_fieldChecks() public {
@@ -119,8 +127,7 @@ contract RetirementClaimsTest is LedgerFixture {
         RetirementClaims.ClaimCommit memory commit = _claim(BLOCK, 1, 10);
         _expectClaimRevertSignedBy(commit, STRANGER_KEY, factorySigner);
 
-        vm.prank(admin);
-        ledger.rotateSigner(FACTORY, vm.addr(NEW_FACTORY_KEY));
+        _rotate(FACTORY, FACTORY_KEY, NEW_FACTORY_KEY);
         _expectClaimRevertSignedBy(commit, FACTORY_KEY, vm.addr(NEW_FACTORY_KEY));
         _claimUnits(commit, NEW_FACTORY_KEY);
         assertEq(ledger.getClaim(1).signer, vm.addr(NEW_FACTORY_KEY), "signed by the new key");
@@ -131,11 +138,11 @@ contract RetirementClaimsTest is LedgerFixture {
         bytes memory signature = _signClaim(commit, FACTORY_KEY);
         commit.serialEnd = 11;
         vm.expectRevert(abi.encodeWithSelector(RetirementClaims.InvalidClaimSignature.selector, FACTORY, factorySigner));
-        ledger.claimRetirement(commit, signature);
+        ledger.claimRetirement(commit, signature, 0);
         commit.serialEnd = 10;
         commit.detailsHash = keccak256("other details");
         vm.expectRevert(abi.encodeWithSelector(RetirementClaims.InvalidClaimSignature.selector, FACTORY, factorySigner));
-        ledger.claimRetirement(commit, signature);
+        ledger.claimRetirement(commit, signature, 0);
     }
 
     /// @notice Two claims of one block: the second is recorded iff the ranges share no unit, and then
@@ -154,17 +161,19 @@ contract RetirementClaimsTest is LedgerFixture {
         bool disjoint = b1 < a0 || a1 < b0;
         RetirementClaims.ClaimCommit memory second = _claim(BLOCK, b0, b1);
         bytes memory signature = _signClaim(second, FACTORY_KEY);
+        uint256 hint = _hintFor(BLOCK, b0);
+        assertEq(hint, a0 <= b0 ? 1 : 0, "the claim before b, if any");
         if (!disjoint) {
             vm.expectRevert(abi.encodeWithSelector(RetirementClaims.ClaimOverlaps.selector, 1, FACTORY, a0, a1));
         }
-        ledger.claimRetirement(second, signature);
+        ledger.claimRetirement(second, signature, hint);
 
         assertEq(ledger.claimCount(), disjoint ? 2 : 1, "recorded iff disjoint");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, a0), 1, "a's first unit");
-        assertEq(ledger.claimOf(REGISTRY, BLOCK, a1), 1, "a's last unit");
+        assertEq(_holder(BLOCK, a0), 1, "a's first unit");
+        assertEq(_holder(BLOCK, a1), 1, "a's last unit");
         if (disjoint) {
-            assertEq(ledger.claimOf(REGISTRY, BLOCK, b0), 2, "b's first unit");
-            assertEq(ledger.claimOf(REGISTRY, BLOCK, b1), 2, "b's last unit");
+            assertEq(_holder(BLOCK, b0), 2, "b's first unit");
+            assertEq(_holder(BLOCK, b1), 2, "b's last unit");
         }
     }
 
@@ -184,7 +193,7 @@ contract RetirementClaimsTest is LedgerFixture {
                 )
             );
         }
-        ledger.claimRetirement(commit, signature);
+        ledger.claimRetirement(commit, signature, 0);
         assertEq(ledger.claimCount(), valid ? 1 : 0, "recorded iff valid");
     }
 
@@ -203,7 +212,7 @@ contract RetirementClaimsTest is LedgerFixture {
     function _expectClaimRevert(RetirementClaims.ClaimCommit memory commit, bytes memory error) internal {
         bytes memory signature = _signClaim(commit, FACTORY_KEY);
         vm.expectRevert(error);
-        ledger.claimRetirement(commit, signature);
+        ledger.claimRetirement(commit, signature, 0);
     }
 
     function _expectClaimRevertSignedBy(RetirementClaims.ClaimCommit memory commit, uint256 key, address expected)
@@ -211,6 +220,6 @@ contract RetirementClaimsTest is LedgerFixture {
     {
         bytes memory signature = _signClaim(commit, key);
         vm.expectRevert(abi.encodeWithSelector(RetirementClaims.InvalidClaimSignature.selector, FACTORY, expected));
-        ledger.claimRetirement(commit, signature);
+        ledger.claimRetirement(commit, signature, 0);
     }
 }

@@ -30,6 +30,7 @@ class Settings:
     api_url: str
     admin_token: str | None
     evidence_max_bytes: int = 25 * 1024 * 1024
+    evidence_quota_bytes: int = 50 * 1024**3  # ZCL_EVIDENCE_QUOTA_BYTES: all evidence files together
     public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
     confirmations: int | None = None  # ZCL_CONFIRMATIONS; None: see :meth:`confirmations_for`
     reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
@@ -98,6 +99,7 @@ class Settings:
             admin_token=environ.get("ZCL_ADMIN_TOKEN") or None,
             public_rpc_url=environ.get("ZCL_PUBLIC_RPC_URL") or None,
             evidence_max_bytes=evidence_max_bytes,
+            evidence_quota_bytes=_positive_int(environ, "ZCL_EVIDENCE_QUOTA_BYTES", "bytes") or 50 * 1024**3,
             confirmations=confirmations,
             reconcile_seconds=reconcile_seconds,
         )

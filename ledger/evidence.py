@@ -8,11 +8,14 @@ of a record can fetch what it cites. Files are content-addressed on disk::
                                             rename is atomic; stale ones are removed at start)
 
 so a hash always names exactly one content and storing the same bytes twice is a no-op. An upload
-is streamed to a temporary file while it is hashed and counted; over the size limit it is deleted
-and nothing is left behind; otherwise it is renamed into place atomically and its metadata (size,
-the first file name and media type it was uploaded with, when) is recorded in the ``evidence``
-table. A hash is *present* when its file exists with the recorded size; :meth:`verify_file`
-re-hashes a file when that is worth the time.
+is streamed to a temporary file while it is hashed and counted. It is kept only when a stored batch
+or claim cites its sha256 (:mod:`ledger.store.citations`) and, if the bytes are new, they fit in the
+store's quota of total bytes; otherwise, or over the size limit, it is deleted and nothing is left
+behind. A kept file is renamed into place atomically and its metadata (size, when, and the file name
+and media type of its first citation: never the uploader's) is recorded in the ``evidence`` table.
+Whoever holds the bytes may upload them; what they are called is what the signed batch or claim says.
+A hash is *present* when its file exists with the recorded size; :meth:`verify_file` re-hashes a
+file when that is worth the time.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import mimetypes
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -31,15 +35,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO, Self
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.errors import NotFound
-from ledger.records import EvidenceRef, RecordError
+from ledger.errors import Conflict, NotFound, ZclError
+from ledger.records import RecordError
+from ledger.store.citations import first_citation
 from ledger.store.models import BatchRow, EvidenceRow, RecordRow
 
 DEFAULT_MAX_BYTES = 25 * 1024 * 1024
+DEFAULT_QUOTA_BYTES = 50 * 1024**3
 DEFAULT_MEDIA_TYPE = "application/octet-stream"
 CHUNK = 1024 * 1024
 INCOMING_PREFIX = ".incoming-"
@@ -68,6 +74,34 @@ class EvidenceTooLarge(RecordError):
         return (type(self), (self.limit,))
 
 
+class EvidenceNotCited(Conflict):
+    """No stored batch or claim cites these bytes (HTTP 409); nothing of them was kept."""
+
+    def __init__(self, sha256: str) -> None:
+        super().__init__(
+            f"file: no stored batch or claim cites sha256 {sha256}; submit the batch or claim that cites it, "
+            "then upload the file (nothing was kept)"
+        )
+        self.sha256 = sha256
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.sha256,))
+
+
+class EvidenceQuotaExceeded(ZclError):
+    """New bytes would take the store past its quota of total bytes (HTTP 507); nothing was kept."""
+
+    def __init__(self, size: int, used: int, quota: int) -> None:
+        super().__init__(
+            f"file: the evidence store is full: {size} more bytes would take it past its quota of {quota} bytes "
+            f"({_human(quota)}, ZCL_EVIDENCE_QUOTA_BYTES; {used} bytes are stored); nothing was kept"
+        )
+        self.size, self.used, self.quota = size, used, quota
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.size, self.used, self.quota))
+
+
 @dataclass(frozen=True)
 class EvidenceInfo:
     sha256: str
@@ -92,29 +126,6 @@ def check_sha256(value: object, field: str = "sha256") -> str:
     if match is None:
         raise RecordError(field, f"must be a sha256 of 64 hex digits, got {value!r}")
     return match.group(1).lower()
-
-
-def check_file_name(value: object, field: str = "file_name") -> str:
-    """The rules of a record's evidence file name (a bare name: no '/' or '\\', no control
-    characters, 1-255 characters), and never '.' or '..'."""
-    try:
-        EvidenceRef(bytes(32), value, DEFAULT_MEDIA_TYPE)  # type: ignore[arg-type]
-    except RecordError as exc:
-        raise RecordError(field, exc.message) from None
-    assert isinstance(value, str)
-    if value in (".", ".."):
-        raise RecordError(field, f"must be a file name, got {value!r}")
-    return value
-
-
-def check_media_type(value: object, field: str = "media_type") -> str:
-    """A media type as records carry it: type/subtype of RFC 6838 token characters, no parameters."""
-    try:
-        EvidenceRef(bytes(32), "x", value)  # type: ignore[arg-type]
-    except RecordError as exc:
-        raise RecordError(field, exc.message) from None
-    assert isinstance(value, str)
-    return value
 
 
 def guess_media_type(file_name: str) -> str:
@@ -164,29 +175,35 @@ class EvidenceWriter:
         self._hash.update(chunk)
         self._file.write(chunk)
 
-    def commit(self, file_name: str, media_type: str) -> tuple[EvidenceInfo, bool]:
-        """Move the file into place and record it; returns its info and whether it was new."""
+    def commit(self) -> tuple[EvidenceInfo, bool]:
+        """Move the file into place and record it under its first citation's name and media type;
+        returns its info and whether it was new. Uncited bytes (:class:`EvidenceNotCited`) and new
+        bytes past the quota (:class:`EvidenceQuotaExceeded`) are refused, their file deleted."""
         if self._file is None or self._path is None:
             raise RuntimeError("this upload is finished")
+        store = self._store
         try:
-            check_file_name(file_name)
-            check_media_type(media_type)
+            sha256 = self._hash.hexdigest()
+            file_name, media_type = store.citation(sha256)  # before any fsync: refused bytes cost no I/O
             self._file.flush()
             os.fsync(self._file.fileno())
             self._file.close()
             self._file = None
-            sha256 = self._hash.hexdigest()
-            target = self._store.path_for(sha256)
-            already_there = _size_of(target) == self.size
-            target.parent.mkdir(exist_ok=True)
-            os.chmod(self._path, 0o440)
-            # always replace: these bytes hash to sha256, so this also repairs a damaged copy
-            os.replace(self._path, target)
-            self._path = None
-            _fsync_directory(target.parent)
+            # the quota's sum and the insert that grows it, one upload at a time (in this process:
+            # instances sharing a database may together pass the quota by a file each)
+            with store._admission:
+                store._check_room(sha256, self.size)
+                target = store.path_for(sha256)
+                already_there = _size_of(target) == self.size
+                target.parent.mkdir(exist_ok=True)
+                os.chmod(self._path, 0o440)
+                # always replace: these bytes hash to sha256, so this also repairs a damaged copy
+                os.replace(self._path, target)
+                self._path = None
+                _fsync_directory(target.parent)
+                info, recorded_before = store._record(sha256, self.size, file_name, media_type)
         finally:
             self.abort()
-        info, recorded_before = self._store._record(sha256, self.size, file_name, media_type)
         return info, not (recorded_before and already_there)
 
     def abort(self) -> None:
@@ -207,12 +224,17 @@ class EvidenceWriter:
 
 
 class EvidenceStore:
-    def __init__(self, directory: Path, sessions: sessionmaker[Session], max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-        if max_bytes <= 0:
-            raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+    def __init__(
+        self, directory: Path, sessions: sessionmaker[Session], max_bytes: int = DEFAULT_MAX_BYTES,
+        quota_bytes: int = DEFAULT_QUOTA_BYTES,
+    ) -> None:  # fmt: skip
+        if max_bytes <= 0 or quota_bytes <= 0:
+            raise ValueError(f"max_bytes and quota_bytes must be positive, got {max_bytes} and {quota_bytes}")
         self.directory = Path(directory)
         self.sessions = sessions
         self.max_bytes = max_bytes
+        self.quota_bytes = quota_bytes
+        self._admission = threading.Lock()
         self.directory.mkdir(parents=True, exist_ok=True)
         self._remove_stale_uploads()
 
@@ -226,20 +248,17 @@ class EvidenceStore:
         """An incremental upload, for callers that receive the file in pieces (the HTTP API)."""
         return EvidenceWriter(self)
 
-    def put(self, data: bytes | bytearray | memoryview | BinaryIO, file_name: str, media_type: str) -> EvidenceInfo:
+    def put(self, data: bytes | bytearray | memoryview | BinaryIO) -> EvidenceInfo:
         """Store ``data`` (bytes, or a binary stream read to its end); returns what is stored."""
-        return self.store(data, file_name, media_type)[0]
+        return self.store(data)[0]
 
-    def store(
-        self, data: bytes | bytearray | memoryview | BinaryIO, file_name: str, media_type: str
-    ) -> tuple[EvidenceInfo, bool]:
+    def store(self, data: bytes | bytearray | memoryview | BinaryIO) -> tuple[EvidenceInfo, bool]:
         """Like :meth:`put`, and also whether these bytes were new (False: already stored).
 
-        The first file name and media type a content was stored with are kept; storing the same
-        bytes under another name returns the stored info unchanged.
+        The bytes must be cited by a stored batch or claim; they are recorded under the first
+        citation's file name and media type (a file stored before citations were recorded keeps
+        the name it was uploaded with).
         """
-        check_file_name(file_name)
-        check_media_type(media_type)
         if isinstance(data, (bytes, bytearray, memoryview)) and len(data) > self.max_bytes:
             raise EvidenceTooLarge(self.max_bytes)
         with self.writer() as writer:
@@ -248,7 +267,29 @@ class EvidenceStore:
             else:
                 while chunk := data.read(CHUNK):
                     writer.write(chunk)
-            return writer.commit(file_name, media_type)
+            return writer.commit()
+
+    def citation(self, sha256: str) -> tuple[str, str]:
+        """The file name and media type the first citation of ``sha256`` gives (a name of '.' or
+        '..', which a record may carry, becomes the hash); :class:`EvidenceNotCited` when nothing
+        stored cites it."""
+        sha256 = check_sha256(sha256)
+        with self.sessions() as session:
+            cited = first_citation(session, sha256)
+        if cited is None:
+            raise EvidenceNotCited(sha256)
+        file_name, media_type = cited
+        return (file_name if file_name not in (".", "..") else sha256), media_type
+
+    def _check_room(self, sha256: str, size: int) -> None:
+        """:class:`EvidenceQuotaExceeded` when ``sha256`` is not stored yet and ``size`` more bytes
+        would take the recorded total past the quota."""
+        with self.sessions() as session:
+            if session.get(EvidenceRow, sha256) is not None:
+                return
+            used = int(session.scalar(select(func.coalesce(func.sum(EvidenceRow.size), 0))) or 0)
+        if used + size > self.quota_bytes:
+            raise EvidenceQuotaExceeded(size, used, self.quota_bytes)
 
     def _record(self, sha256: str, size: int, file_name: str, media_type: str) -> tuple[EvidenceInfo, bool]:
         """Insert the metadata row unless there is one; returns the row and whether it existed."""

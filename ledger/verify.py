@@ -233,6 +233,8 @@ def _epoch_of(epochs: Sequence[SignerEpoch], anchor: Anchor) -> str:
     if index is None:
         return f"the factory's registry has no epoch of it at block {block}"
     since = f"the factory's signer from block {epochs[index].valid_from_block}"
+    if epochs[index].forced:
+        since += " (forced by the admin, without the previous key's signature)"
     if index + 1 == len(epochs):
         return since
     after = epochs[index + 1]

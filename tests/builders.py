@@ -7,6 +7,7 @@ returns plain JSON-shaped dicts (what a client sends), never objects the service
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +15,12 @@ import httpx
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.inventory import InventoryRecord
-from ledger.chain.client import LedgerClient
+from ledger.chain.client import LedgerClient, TxResult
+from ledger.chain.session import ROLE_KEYS
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
+from ledger.keys import new_key_file
 from ledger.records import new_salt, parse_batch, parse_record
 from ledger.signing import sign_batch
 
@@ -94,6 +97,31 @@ def register_factory(
     address = signer if isinstance(signer, str) else signer.address
     response = http.post("/factories", json={"id": factory_id, "name": name, "signer": address}, headers=headers)
     assert response.status_code == 201, response.text
+
+
+def rotate_on_chain(ledger: LedgerClient, factory_id: str, current: LocalAccount, successor: str) -> TxResult:
+    """Rotate a factory's key straight on chain, ``current`` (the key in force) signing the rotation;
+    ``ledger``'s sender only relays."""
+    rotation = ledger.rotation(factory_id, successor)
+    return ledger.rotate_signer(factory_id, successor, rotation.sign(current, ledger.domain()))
+
+
+def signed_rotation(http: httpx.Client, factory_id: str, current: LocalAccount, successor: str) -> dict[str, str]:
+    """The body of ``POST /factories/{id}/signer``: ``current`` (the factory's key in force) signs the
+    rotation to ``successor`` the service hands out (``GET /factories/{id}/rotation``)."""
+    response = http.get(f"/factories/{factory_id}/rotation", params={"signer": successor})
+    assert response.status_code == 200, response.text
+    signature = current.sign_typed_data(full_message=response.json()).signature
+    return {"signer": successor, "signature": "0x" + bytes(signature).hex()}
+
+
+def role_key_files(data_dir: Path, password: str, fund: Callable[[str], object]) -> dict[str, LocalAccount]:
+    """A configured chain's key files, one per role, as an operator lays them out for ``ZCL_RPC_URL``
+    (``<data>/keys/<role>.key``, keystores under ``password``); ``fund`` pays for the ones that send."""
+    keys = {role: new_key_file(data_dir / "keys" / f"{role}.key", password) for role in ROLE_KEYS}
+    for role in ("relayer", "registrar", "admin"):
+        fund(keys[role].address)
+    return keys
 
 
 def inventory_record(n: int, period: str, kind: str, value: str, unit: str) -> InventoryRecord:

@@ -224,9 +224,13 @@ def batch_calldata(ledger: LedgerClient, body: dict[str, Any]) -> str:
 
 
 def claim_calldata(ledger: LedgerClient, body: dict[str, Any]) -> str:
-    """The exact ``claimRetirement`` calldata of a signed claim (its JSON body)."""
+    """The exact ``claimRetirement`` calldata of a signed claim (its JSON body), with the position hint
+    the chain gives now (the one claim before it, whatever the relayer's guess: it is unique)."""
     signed = parse_signed_claim(body)
-    return str(ledger.contract.encode_abi("claimRetirement", args=[signed.claim.as_commit(), signed.signature])).lower()
+    claim = signed.claim
+    position = ledger.position_hint(claim.registry, claim.block_id, claim.serial_start)
+    args = [claim.as_commit(), signed.signature, position]
+    return str(ledger.contract.encode_abi("claimRetirement", args=args)).lower()
 
 
 def _hex(value: str) -> bytes:

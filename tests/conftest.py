@@ -156,7 +156,12 @@ def serving(app: Any, timeout: float = 60) -> Iterator[httpx.Client]:
 
 @pytest.fixture
 def service(
-    request: pytest.FixtureRequest, tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    w3: Web3,
+    ledger: LedgerClient,
+    operator: LocalAccount,
+    database_url: str,
 ) -> Iterator[Service]:
     """The app over the test's ledger and database, called in process (``TestClient``: no socket).
 
@@ -167,8 +172,9 @@ def service(
         yield request.getfixturevalue("served")
         return
     composed = compose(
-        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
-    )
+        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30,
+        registrar=operator,  # the test chain's one key is admin and registrar (LedgerClient.deploy)
+    )  # fmt: skip
     # Server errors come back as 500 responses, as from uvicorn, rather than raised into the test.
     with TestClient(composed.app, raise_server_exceptions=False) as http:
         yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
@@ -176,13 +182,16 @@ def service(
 
 
 @pytest.fixture
-def served(tmp_path: Path, w3: Web3, ledger: LedgerClient, database_url: str) -> Iterator[Service]:
+def served(
+    tmp_path: Path, w3: Web3, ledger: LedgerClient, operator: LocalAccount, database_url: str
+) -> Iterator[Service]:
     """The same app under uvicorn on a loopback port, for tests of the HTTP server itself: clients on
     their own connections (threads, subprocesses, Node, browsers), streamed and chunked uploads, raw
     sockets and the body-size limits on them."""
     composed = compose(
-        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30
-    )
+        ledger, database_url, admin_token="test-admin-token", evidence_dir=tmp_path / "evidence", wait_timeout=30,
+        registrar=operator,  # the test chain's one key is admin and registrar (LedgerClient.deploy)
+    )  # fmt: skip
     with serving(composed.app) as http:
         yield Service(http, composed.services, ledger, w3, tmp_path / "ledger.db", database_url)
     composed.close()

@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
 from ledger.eip712.domain import LedgerDomain
-from tests.builders import ADMIN, batch_json, example_batch, register_factory
+from tests.builders import ADMIN, batch_json, example_batch, register_factory, signed_rotation
 from tests.mining import in_one_block
 from tests.wallets import deploy_wallet
 
@@ -36,15 +36,15 @@ def anchor_then_rotate_in_one_block(
     factory_id: str,
     key: LocalAccount,
     successor: str,
-    headers: dict[str, str] = ADMIN,
 ) -> dict[str, Any]:
-    """``key`` signs a batch; the service anchors it and then rotates the factory to ``successor``, both
-    in one block (anchor first). Returns the anchored batch's first proof bundle."""
+    """``key`` signs a batch and the rotation to ``successor``; the service anchors the batch and then
+    relays the rotation, both in one block (anchor first). Returns the batch's first proof bundle."""
     body = batch_json(domain, key, example_batch(factory_id))
+    rotation = signed_rotation(http, factory_id, key, successor)
     submitted, rotated = in_one_block(
         w3,
         lambda: http.post("/batches", json=body),
-        lambda: http.post(f"/factories/{factory_id}/signer", json={"signer": successor}, headers=headers),
+        lambda: http.post(f"/factories/{factory_id}/signer", json=rotation),
     )
     assert submitted.status_code == 201, submitted.text
     assert rotated.status_code == 200, rotated.text

@@ -29,7 +29,7 @@ from ledger.eip712.domain import LedgerDomain
 from ledger.eip712.typed_data import SECP256K1_N
 from ledger.records import parse_batch
 from ledger.signing import parse_signed_batch, sign_batch
-from tests.builders import FACTORY_ID, batch_json, claim_body, example_batch
+from tests.builders import FACTORY_ID, batch_json, claim_body, example_batch, signed_rotation
 from tests.conftest import ADMIN, Service
 from tests.test_cli import ZCL, base_env
 from tests.test_cli import Service as ZclServe
@@ -140,8 +140,8 @@ def test_unknown_fields_are_refused_naming_the_field(service: Service, factory: 
 
     new = {"id": "CN-NEW", "name": "New", "signer": Account.create().address}
     assert names(service.http.post("/factories", json=new | {"role": "admin"}, headers=ADMIN), "role")
-    assert names(service.http.post(f"/factories/{FACTORY_ID}/signer", json={"signer": new["signer"], "x": 1},
-                                   headers=ADMIN), "x")  # fmt: skip
+    rotation = signed_rotation(service.http, FACTORY_ID, factory, new["signer"])
+    assert names(service.http.post(f"/factories/{FACTORY_ID}/signer", json=rotation | {"x": 1}), "x")
     assert not service.ledger.is_registered("CN-NEW")
 
 
@@ -229,7 +229,8 @@ def test_a_batch_signed_with_a_rotated_out_key_is_forbidden(
 ) -> None:
     early = batch_json(service.ledger, factory, example_batch())  # signed while the key was current
     successor = new_account()
-    rotated = service.http.post(f"/factories/{FACTORY_ID}/signer", json={"signer": successor.address}, headers=ADMIN)
+    rotation = signed_rotation(service.http, FACTORY_ID, factory, successor.address)
+    rotated = service.http.post(f"/factories/{FACTORY_ID}/signer", json=rotation)
     assert rotated.status_code == 200, rotated.text
     late = service.http.post("/batches", json=early)
     assert late.status_code == 403 and factory.address in late.json()["detail"], late.text
@@ -248,16 +249,24 @@ def test_a_batch_signed_with_a_rotated_out_key_is_forbidden(
 )
 def test_admin_endpoints_need_the_token(service: Service, factory: LocalAccount, headers: dict[str, str]) -> None:
     address = Account.create().address
-    calls = [
-        ("/factories", {"id": "CN-NEW", "name": "New", "signer": address}),
-        (f"/factories/{FACTORY_ID}/signer", {"signer": address}),
-        ("/evaluators", {"address": address}),
-    ]
-    for path, body in calls:
-        response = service.http.post(path, json=body, headers=headers)
-        assert response.status_code == 401, (path, response.status_code, response.text)
+    response = service.http.post("/factories", json={"id": "CN-NEW", "name": "New", "signer": address}, headers=headers)
+    assert response.status_code == 401, (response.status_code, response.text)
     assert not service.ledger.is_registered("CN-NEW")
+
+
+def test_the_admin_token_does_not_rotate_a_key_and_appoints_no_one(service: Service, factory: LocalAccount) -> None:
+    """A rotation is authorized by the factory's current key alone, and roles are granted with the admin's
+    key outside the service: the service's admin token does neither."""
+    stranger = Account.create()
+    address = stranger.address
+    forged = signed_rotation(service.http, FACTORY_ID, stranger, address)  # signed by the wrong key
+    for headers in ({}, ADMIN):
+        response = service.http.post(f"/factories/{FACTORY_ID}/signer", json=forged, headers=headers)
+        assert response.status_code == 403 and factory.address in response.json()["detail"], response.text
+    unsigned = service.http.post(f"/factories/{FACTORY_ID}/signer", json={"signer": address}, headers=ADMIN)
+    assert names(unsigned, "signature")
     assert service.ledger.current_signer(FACTORY_ID) == factory.address
+    assert service.http.post("/evaluators", json={"address": address}, headers=ADMIN).status_code in (404, 405)
     assert not service.ledger.is_evaluator(address)
 
 
@@ -282,21 +291,21 @@ def test_secrets_never_appear_in_output_logs_or_responses(tmp_path: Path) -> Non
     server.start()
     try:
         captured += server.banner
-        operator_file = data / "keys" / "operator.key"
-        keystore = json.loads(operator_file.read_text())
-        assert keystore["crypto"]["kdf"] == "scrypt" and "address" in keystore
-        assert stat.S_IMODE(operator_file.stat().st_mode) == 0o600
-        operator_hex = bytes(Account.decrypt(keystore, PASSWORD)).hex()
+        role_hex = {}
+        for role in ("relayer", "registrar", "admin", "attestor"):
+            key_file = data / "keys" / f"{role}.key"
+            keystore = json.loads(key_file.read_text())
+            assert keystore["crypto"]["kdf"] == "scrypt" and "address" in keystore
+            assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+            role_hex[role] = bytes(Account.decrypt(keystore, PASSWORD)).hex()
 
         with httpx.Client(base_url=server.url, timeout=60) as http:
             address = Account.create().address
             for headers in ({}, {"Authorization": "Bearer " + TOKEN[:-1]}, {"Authorization": "Bearer " + TOKEN + "x"},
                             {"Authorization": TOKEN}):  # fmt: skip
-                for path, body in (("/factories", {"id": "CN-S", "name": "S", "signer": address}),
-                                   ("/evaluators", {"address": address})):  # fmt: skip
-                    response = http.post(path, json=body, headers=headers)
-                    assert response.status_code == 401
-                    captured += [response.text, str(response.headers)]
+                response = http.post("/factories", json={"id": "CN-S", "name": "S", "signer": address}, headers=headers)
+                assert response.status_code == 401
+                captured += [response.text, str(response.headers)]
             for response in (
                 http.post("/factories", json={"id": "bad id", "name": "S", "signer": "0x12"},
                           headers={"Authorization": "Bearer " + TOKEN}),
@@ -343,8 +352,9 @@ def test_secrets_never_appear_in_output_logs_or_responses(tmp_path: Path) -> Non
 
     everything = "\n".join(captured)
     assert "Traceback" not in everything
-    for name, secret in (("admin token", TOKEN), ("key password", PASSWORD), ("operator key", operator_hex),
-                         ("factory key", factory_hex), ("factory key prefix", factory_hex[:40])):  # fmt: skip
+    hidden = [("admin token", TOKEN), ("key password", PASSWORD), ("factory key", factory_hex),
+               ("factory key prefix", factory_hex[:40])] + [(f"{r} key", h) for r, h in role_hex.items()]  # fmt: skip
+    for name, secret in hidden:
         assert secret not in everything, f"the {name} appears in output, logs or responses"
         assert secret.lower() not in everything.lower(), f"the {name} appears in output, logs or responses"
 

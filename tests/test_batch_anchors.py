@@ -28,6 +28,7 @@ from ledger.chain.errors import (
 )
 from ledger.eip712.batch_commit import BatchCommit, sign_commit
 from ledger.eip712.domain import LedgerDomain
+from tests.builders import rotate_on_chain
 from tests.wallets import deploy_wallet, disable_wallet
 
 NewAccount = Callable[[], LocalAccount]
@@ -159,8 +160,9 @@ def test_revision_count_is_found_by_search(ledger: LedgerClient, factory_key: Lo
 
 
 def test_registry_gas(ledger: LedgerClient, new_account: NewAccount, gas_report: GasReport) -> None:
-    register = ledger.register_factory(FACTORY, new_account().address)
-    rotate = ledger.rotate_signer(FACTORY, new_account().address)
+    first = new_account()
+    register = ledger.register_factory(FACTORY, first.address)
+    rotate = rotate_on_chain(ledger, FACTORY, first, new_account().address)
     assert register.gas_used > 21_000 and rotate.gas_used > 21_000
     gas_report.setdefault("registerFactory", []).append(register.gas_used)
     gas_report.setdefault("rotateSigner", []).append(rotate.gas_used)
@@ -312,7 +314,7 @@ def test_rotation_switches_the_accepted_key(ledger: LedgerClient, factory_key: L
     old_commit, old_signature = signed(ledger, factory_key, make_commit(1))
     ledger.commit_batch(old_commit, old_signature)
     new_key = Account.create()
-    ledger.rotate_signer(FACTORY, new_key.address)
+    rotate_on_chain(ledger, FACTORY, factory_key, new_key.address)
 
     with pytest.raises(InvalidCommitSignature) as info:
         ledger.commit_batch(*signed(ledger, factory_key, make_commit(2)))

@@ -203,7 +203,7 @@ def test_same_block_rotations_and_wallet_signers_are_valid_in_the_browser(page: 
 
     key = Account.create()
     register_factory(http, key, "CN-ROTATE-0001", "Rotating works", admin)
-    rotated = anchor_then_rotate_in_one_block(http, w3, domain, "CN-ROTATE-0001", key, Account.create().address, admin)
+    rotated = anchor_then_rotate_in_one_block(http, w3, domain, "CN-ROTATE-0001", key, Account.create().address)
 
     deployer = Account.create()
     fund_on_anvil(w3, deployer.address)

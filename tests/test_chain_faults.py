@@ -20,8 +20,7 @@ from web3 import Web3
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
-from ledger.keys import new_key_file
-from tests.builders import batch_json, example_batch
+from tests.builders import batch_json, example_batch, role_key_files
 from tests.test_cli import Service, base_env, zcl
 
 pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
@@ -31,10 +30,8 @@ PASSWORD = "chain faults operator password"
 
 
 def operator_env(workdir: Path, rpc_url: str, w3: Web3, **extra: str) -> dict[str, str]:
-    """A data directory with a funded operator keystore, for a service writing to ``rpc_url``."""
-    key_file = workdir / "data" / "keys" / "operator.key"
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fund_on_anvil(w3, new_key_file(key_file, PASSWORD).address)
+    """A data directory with funded role keystores, for a service writing to ``rpc_url``."""
+    role_key_files(workdir / "data", PASSWORD, lambda address: fund_on_anvil(w3, address))
     return base_env(
         ZCL_DATA_DIR=str(workdir / "data"), ZCL_RPC_URL=rpc_url, ZCL_KEY_PASSWORD=PASSWORD, ZCL_ADMIN_TOKEN=TOKEN,
         **extra,

@@ -64,13 +64,15 @@ def chain(w3: Web3) -> Chain:
 
 
 def composed_service(
-    ledger: LedgerClient, sender: LocalAccount, database_url: str, evidence: Path
+    ledger: LedgerClient, sender: LocalAccount, database_url: str, evidence: Path, registrar: LocalAccount | None = None
 ) -> tuple[Any, TestClient]:
-    """The app over ``ledger``'s contract, relaying with ``sender`` and a short receipt timeout."""
+    """The app over ``ledger``'s contract, relaying with ``sender`` and a short receipt timeout; with
+    ``registrar``, it registers factories too."""
     relayer = LedgerClient(ledger.w3, ledger.address, sender, receipt_timeout=RECEIPT_TIMEOUT)
     composition = compose(
-        relayer, database_url, admin_token="test-admin-token", evidence_dir=evidence, wait_timeout=RECEIPT_TIMEOUT
-    )
+        relayer, database_url, admin_token="test-admin-token", evidence_dir=evidence, wait_timeout=RECEIPT_TIMEOUT,
+        registrar=registrar,
+    )  # fmt: skip
     return composition, TestClient(composition.app, raise_server_exceptions=False)
 
 
@@ -78,7 +80,7 @@ def composed_service(
 def service(
     tmp_path: Path, w3: Web3, ledger: LedgerClient, operator: LocalAccount, database_url: str
 ) -> Iterator[Service]:
-    composition, http = composed_service(ledger, operator, database_url, tmp_path / "evidence")
+    composition, http = composed_service(ledger, operator, database_url, tmp_path / "evidence", operator)
     with http:
         yield Service(http, composition.services, ledger, w3, tmp_path / "ledger.db", database_url)
     composition.close()

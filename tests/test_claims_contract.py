@@ -191,7 +191,7 @@ def test_the_cost_of_a_claim_does_not_grow_with_claims_on_other_blocks(
     # the block added ~2,500 gas per earlier claim: every claim costs the same but for one slot write
     # (the 2nd claim links the head, 0 -> id: ~17,000 gas more than later links), within 6 %
     assert max(same_block) - min(same_block) < 0.06 * min(same_block)
-    assert same_block[-1] == same_block[-2] == same_block[-3]
+    assert max(same_block[2:]) - min(same_block[2:]) < 200  # past the 3rd: calldata bytes of the ids only
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -212,17 +212,24 @@ def test_overlap_rule_matches_a_brute_force_model(
     for name, key in factories_for_model.items():
         ledger.register_factory(name, key.address)
     owner: dict[tuple[str, int], int] = {}  # (block, serial) -> claim id
+    recorded: dict[tuple[str, str, int, int], int] = {}  # the same signed claim -> its id
     next_id = 1
     for factory_id, block, start, length in attempts:
         end = start + length
         clash = next((owner[(block, s)] for s in range(start, end + 1) if (block, s) in owner), None)
         claim = claim_of(factory_id, start, end, block=block)
         signature = sign_claim(factories_for_model[factory_id], ledger.domain(), claim)
-        if clash is None:
+        same = recorded.get((factory_id, block, start, end))
+        if same is not None:  # the same signed claim again: recorded once
+            with pytest.raises(errors.ClaimAlreadyRecorded) as raised:
+                ledger.claim_retirement(claim, signature)
+            assert raised.value.claimId == same
+        elif clash is None:
             claim_id, _ = ledger.claim_retirement(claim, signature)
             assert claim_id == next_id
             for s in range(start, end + 1):
                 owner[(block, s)] = claim_id
+            recorded[(factory_id, block, start, end)] = claim_id
             next_id += 1
         else:
             with pytest.raises(errors.ClaimOverlaps):

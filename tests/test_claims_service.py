@@ -285,3 +285,59 @@ def test_claim_policy_settings_name_the_bad_variable() -> None:
     with pytest.raises(ConfigError, match="ZCL_CLAIM_MIN_UNITS"):
         claim_policy_from(Settings.from_env({"ZCL_CLAIM_MIN_UNITS": "GEC=0"}))
     assert claim_policy_from(Settings.from_env({})).per_hour == DEFAULT_CLAIMS_PER_HOUR
+
+
+def test_a_squatted_block_is_freed_by_the_arbiter_and_counts_for_nothing_meanwhile(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    """The finding: any registered factory could claim a whole block of another's certificates (201),
+    and the real owner got 409 for ever. The squat still blocks the units at once (no double claim),
+    but it is provisional: the buyer's lookup says so, no evaluation counts it, and the arbiter's
+    revocation frees the units for the owner, whose claim an attestor then confirms."""
+    squatter, owner = register("CN-SQUAT"), register("CN-OWNER")
+    squat = service.http.post("/claims", json=claim_json(service.ledger, squatter, claim_body("CN-SQUAT", 0, 10_000)))
+    assert squat.status_code == 201 and squat.json()["attestation"] == "provisional"
+    looked = status(service, gec(4500))
+    assert looked["units_claimed"] == 1 and looked["units_confirmed"] == 0
+    assert looked["claims"][0]["attestation"] == "provisional"
+    page = service.http.get("/certificates", params={"registry": "GEC", "serial": gec(4500)}).text
+    assert 'data-attestation="provisional"' in page and "counts in no" in page
+    refused = service.http.post("/claims", json=claim_json(service.ledger, owner, claim_body("CN-OWNER", 4001, 4800)))
+    assert refused.status_code == 409 and "CN-SQUAT" in refused.json()["detail"]
+
+    squat_id = squat.json()["claim_id"]
+    service.ledger.revoke_claim(squat_id, b"\x5a" * 32)  # the arbiter, after the registry's answer
+    assert service.services.claims.index.follow() >= 1  # the reconciler's round: the revocation is indexed
+    assert service.http.get(f"/claims/{squat_id}").json()["attestation"] == "revoked"
+    assert not status(service, gec(4500))["claimed"]
+    owned = service.http.post("/claims", json=claim_json(service.ledger, owner, claim_body("CN-OWNER", 4001, 4800)))
+    assert owned.status_code == 201, owned.text
+    service.ledger.confirm_claim(
+        owned.json()["claim_id"], service.ledger.get_claim(owned.json()["claim_id"]).details_hash
+    )
+    service.services.claims.index.follow()
+    looked = status(service, gec(4500))
+    assert looked["units_confirmed"] == 1 and looked["claims"][0]["factory_id"] == "CN-OWNER"
+    row = service.http.post("/claims", json=claim_json(service.ledger, owner, claim_body("CN-OWNER", 4001, 4800)))
+    assert row.status_code == 200 and row.json()["attestation"] == "confirmed"
+
+
+def test_the_index_follows_claims_relayed_elsewhere_and_gives_exact_hints(
+    service: Service, register: Callable[[str], LocalAccount]
+) -> None:
+    """Claims straight to the contract (another relayer) reach the index from the events; hints from
+    it place the next claim with no walk at all."""
+    key = register("CN-A")
+    ledger, domain = service.ledger, service.ledger.domain()
+    ids = []
+    for first in range(100, 1100, 100):
+        c = parse_claim(claim_body("CN-A", first, first + 49))
+        ids.append(ledger.claim_retirement(c, sign_claim(key, domain, c))[0])
+    index = service.services.claims.index
+    assert index.near("GEC", parse_claim(claim_body("CN-A", 1, 1)).block_id, 555) == []  # not followed yet
+    assert index.follow() == len(ids)
+    block = parse_claim(claim_body("CN-A", 1, 1)).block_id
+    assert index.near("GEC", block, 555) == [ids[4], ids[3], ids[2]]
+    assert ledger.position_hint("GEC", block, 555, index.near("GEC", block, 555)) == ids[4]
+    assert index.follow() == len(ids)  # the reorg margin is read again, idempotently
+    assert index.statuses(ids) == {i: "provisional" for i in ids}

@@ -573,6 +573,9 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     claim_id, tx_hash = match.group(1), match.group(2)
     again = zcl("claim", "submit", "data/claim-gec-2025-01.json", env=env, cwd=cwd).stdout
     assert f"claim  {claim_id} claimed tx {tx_hash}" in again  # idempotent
+    statement = zcl("evidence", "upload", "examples/claims/gec-cancellation-statement-2025.pdf", env=env, cwd=cwd)
+    assert statement.stdout.startswith(example["evidence_sha256"] + "  gec-cancellation-statement-2025.pdf  ")
+    assert re.search(r"  stored \(recorded as retirement-statement-[0-9a-f-]{36}\.pdf\)$", statement.stdout, re.M)
 
     status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
     assert status["claimed"] and status["units_claimed"] == 1
@@ -582,6 +585,23 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     whole = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", example["serial"],
                            env=env, cwd=cwd).stdout)  # fmt: skip
     assert whole["units"] == whole["units_claimed"] == 800
+    assert holder["attestation"] == "provisional" and status["units_confirmed"] == 0
+    assert "state  provisional" in submitted
+
+    # the attestor (its own key under data/keys/, made by `zcl serve`) confirms after checking the statement
+    wrong = zcl("claim", "confirm", claim_id, "--statement", "examples/claims/ccer-cancellation-statement-2025.pdf",
+                env=env, cwd=cwd, code=1)  # fmt: skip
+    assert one_error_line(wrong).startswith("zcl: --statement: ") and example["evidence_sha256"] in one_error_line(
+        wrong
+    )
+    confirmed = json.loads(zcl("claim", "confirm", claim_id, "--statement",
+                               "examples/claims/gec-cancellation-statement-2025.pdf", "--json",
+                               env=env, cwd=cwd).stdout)  # fmt: skip
+    assert confirmed["attestation"] == "confirmed" and confirmed["tx_hash"].startswith("0x")
+    attestor = json.loads((cwd / "data" / "keys" / "attestor.key").read_text())["address"]
+    assert confirmed["attestor"].lower() == "0x" + attestor.lower().removeprefix("0x")
+    status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
+    assert status["units_confirmed"] == 1 and status["claims"][0]["attestation"] == "confirmed"
     unclaimed = first[:23] + "0009999" + first[30:]
     free = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", unclaimed, env=env, cwd=cwd).stdout)
     assert not free["claimed"] and free["claims"] == []

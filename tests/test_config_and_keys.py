@@ -13,9 +13,27 @@ from ledger.keys import KeyFileError, load_key_file, load_or_create_key_file, ne
 def test_defaults_put_everything_under_the_data_dir(tmp_path: Path) -> None:
     settings = Settings.from_env({"ZCL_DATA_DIR": str(tmp_path)})
     assert settings.rpc_url is None and settings.contract_address is None
-    assert settings.operator_key_file == tmp_path / "keys" / "operator.key"
+    assert settings.operator_key_file == tmp_path / "keys" / "relayer.key"
+    for role in ("relayer", "registrar", "admin", "attestor"):
+        assert settings.key_file(role) == tmp_path / "keys" / f"{role}.key"
+        assert settings.password_file(role) == tmp_path / "keys" / f"{role}.password"
     assert settings.anvil_state_file.parent == tmp_path / "chain"
     assert settings.deployment_file == tmp_path / "deployment.json"
+
+
+def test_each_role_key_file_has_its_own_variable(tmp_path: Path) -> None:
+    env = {"ZCL_DATA_DIR": str(tmp_path), "ZCL_RELAYER_KEY_FILE": str(tmp_path / "r.key"),
+           "ZCL_REGISTRAR_KEY_FILE": str(tmp_path / "g.key"), "ZCL_ADMIN_KEY_FILE": str(tmp_path / "a.key"),
+           "ZCL_ATTESTOR_KEY_FILE": str(tmp_path / "t.key")}  # fmt: skip
+    settings = Settings.from_env(env)
+    files = {role: settings.key_file(role) for role in ("relayer", "registrar", "admin", "attestor")}
+    assert files == {"relayer": tmp_path / "r.key", "registrar": tmp_path / "g.key", "admin": tmp_path / "a.key",
+                     "attestor": tmp_path / "t.key"}  # fmt: skip
+    # the relayer's older name still works, and the newer one wins when both are set
+    old = Settings.from_env({"ZCL_DATA_DIR": str(tmp_path), "ZCL_OPERATOR_KEY_FILE": str(tmp_path / "o.key")})
+    assert old.key_file("relayer") == tmp_path / "o.key"
+    both = Settings.from_env(env | {"ZCL_OPERATOR_KEY_FILE": str(tmp_path / "o.key")})
+    assert both.key_file("relayer") == tmp_path / "r.key"
 
 
 @pytest.mark.parametrize(

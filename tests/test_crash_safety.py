@@ -27,8 +27,7 @@ from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
 from ledger.eip712.domain import LedgerDomain
-from ledger.keys import new_key_file
-from tests.builders import batch_json, claim_body, claim_json, example_batch
+from tests.builders import batch_json, claim_body, claim_json, example_batch, role_key_files
 from tests.test_cli import Service, base_env
 
 pytestmark = pytest.mark.e2e  # whole programs: see tests/conftest.py's layers
@@ -97,11 +96,8 @@ def chain(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Anvil]:
 @pytest.fixture(scope="module")
 def rig(chain: Anvil, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Rig]:
     workdir = tmp_path_factory.mktemp("crash")
-    key_file = workdir / "data" / "keys" / "operator.key"
-    key_file.parent.mkdir(parents=True)
-    operator = new_key_file(key_file, PASSWORD)
     w3 = Web3(Web3.HTTPProvider(chain.rpc_url, request_kwargs={"timeout": 30}))
-    fund_on_anvil(w3, operator.address)
+    role_key_files(workdir / "data", PASSWORD, lambda address: fund_on_anvil(w3, address))
     env = base_env(
         ZCL_DATA_DIR=str(workdir / "data"), ZCL_RPC_URL=chain.rpc_url, ZCL_KEY_PASSWORD=PASSWORD,
         ZCL_ADMIN_TOKEN=TOKEN, ZCL_RECONCILE_SECONDS="1", ZCL_RECEIPT_TIMEOUT="30",

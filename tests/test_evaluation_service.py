@@ -17,7 +17,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
 from tests.builders import attest, batch_json, claim_json, example_batch, register_factory
-from tests.conftest import ADMIN, Service
+from tests.conftest import Service
 from tests.wallets import deploy_wallet
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -47,7 +47,7 @@ def year(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str,
         response = service.http.post("/claims", json=body)
         assert response.status_code == 201 and response.json()["attestation"] == "provisional"
         attest(service.ledger, response.json()["claim_id"])
-    assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
+    service.ledger.grant_evaluator(evaluator.address)  # with the admin key (the test ledger has one key)
     return {"factory": factory, "evaluator": evaluator, "submit": submit}
 
 
@@ -193,7 +193,7 @@ def test_a_contract_wallet_evaluator_signs_through_its_owner(
     accepts it; another key is refused naming the wallet."""
     owner = Account.create()
     wallet = deploy_wallet(service.w3, new_account(), owner.address)
-    assert service.http.post("/evaluators", json={"address": wallet}, headers=ADMIN).status_code == 200
+    service.ledger.grant_evaluator(wallet)  # with the admin key (the test ledger has one key)
     report = evaluate(service)
     message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": wallet}).json()
     message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])

@@ -73,8 +73,8 @@ def cluster(
     composed, servers, instances = [], [], []
     try:
         for n in range(INSTANCES):
-            # Instance 0 relays with the deployer's key (it also registers factories, an admin
-            # call); the others with fresh funded keys that hold no role at all.
+            # Instance 0 relays and registers with the deployer's key (the test chain's one key is
+            # admin and registrar); the others relay with fresh funded keys that hold no role at all.
             relayer = ledger if n == 0 else LedgerClient(w3, ledger.address, new_account(), receipt_timeout=60)
             composed.append(
                 compose(
@@ -83,6 +83,7 @@ def cluster(
                     admin_token="test-admin-token",
                     evidence_dir=tmp_path / "evidence",
                     wait_timeout=30,
+                    registrar=ledger.sender if n == 0 else None,
                 )  # fmt: skip
             )  # each instance its own engine and services, as separate processes would have
             server, thread, port = _serve(composed[-1].app)

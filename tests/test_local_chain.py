@@ -21,9 +21,10 @@ from web3 import Web3
 from ledger.chain.anvil import CACHE_PREFIX, PROJECT_ROOT, Anvil, AnvilError, free_loopback_port, rpc_answers
 from ledger.chain.anvil_state import StateLocked
 from ledger.chain.deployment import DeploymentError, open_ledger, read_deployment, write_deployment
-from ledger.chain.errors import ChainUnavailable
+from ledger.chain.errors import AccessControlUnauthorizedAccount, ChainUnavailable
 from ledger.chain.session import connect, serve_chain
 from ledger.config import Settings
+from ledger.keys import new_key_file
 
 pytestmark = pytest.mark.e2e  # starts its own anvils: see tests/conftest.py's layers
 
@@ -68,7 +69,15 @@ def test_serve_chain_deploys_once_and_remembers_across_restarts(tmp_path: Path) 
         assert session.local and session.deployed_now
         assert json.loads(settings.endpoint_file.read_text())["rpc_url"] == session.rpc_url
         signer = "0x" + "12" * 20
-        session.ledger.register_factory("F-restart", Web3.to_checksum_address(signer))
+        assert session.registrar is not None  # unlocked for the service, apart from the relayer
+        relayer, registrar = session.operator.address, session.registrar.address
+        assert relayer != registrar
+        assert not any(
+            session.ledger.has_role(role, relayer) for role in ("admin", "registrar", "attestor", "evaluator")
+        )
+        with pytest.raises(AccessControlUnauthorizedAccount):  # the relayer registers nothing
+            session.ledger.register_factory("F-restart", Web3.to_checksum_address(signer))
+        session.ledger.acting_as(session.registrar).register_factory("F-restart", Web3.to_checksum_address(signer))
         address = session.ledger.address
         # another command of the same data directory finds the running chain
         assert connect(settings).ledger.is_registered("F-restart")
@@ -86,13 +95,22 @@ def test_serve_chain_deploys_once_and_remembers_across_restarts(tmp_path: Path) 
 def test_zcl_rpc_url_uses_that_chain_and_launches_nothing(
     tmp_path: Path, rpc_url: str, operator: LocalAccount, w3: Web3
 ) -> None:
-    key_file = tmp_path / "operator.key"
+    key_file, admin_file = tmp_path / "operator.key", tmp_path / "admin.key"
     key_file.write_text("0x" + bytes(operator.key).hex() + "\n")
     key_file.chmod(0o600)
+    admin = new_key_file(admin_file, "admin's own password")  # only its address is read, never unlocked
     settings = settings_for(tmp_path / "data", ZCL_RPC_URL=rpc_url, ZCL_OPERATOR_KEY_FILE=str(key_file))
+    with pytest.raises(DeploymentError, match="ZCL_ADMIN_KEY_FILE"):  # the relayer is never made admin
+        with serve_chain(settings):
+            pass
+    settings = replace(settings, admin_key_file=admin_file)
     with serve_chain(settings) as session:
         assert session.rpc_url == rpc_url and not session.local and session.deployed_now
         assert w3.eth.get_code(session.ledger.address) != b""
+        assert session.registrar is None  # no registrar key file: this service registers no factories
+        assert session.ledger.has_role("admin", admin.address) and not session.ledger.has_role(
+            "admin", operator.address
+        )
     assert not settings.chain_dir.exists()  # no anvil state, no log, no endpoint file
     assert read_deployment(settings.deployment_file).address == session.ledger.address  # type: ignore[union-attr]
 

@@ -4,6 +4,7 @@ whose success has no schema (FastAPI's `{}` for an untyped dict) is a client tha
 from __future__ import annotations
 
 from collections.abc import Callable
+from hashlib import sha256
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
@@ -100,7 +101,10 @@ def test_answers_written_past_the_response_models_conform_to_them(
     key = new_account()
     factory = {"id": FACTORY_ID, "name": "Suzhou", "signer": key.address}
     assert service.http.post("/factories", json=factory, headers=ADMIN).status_code == 201
-    streamed = post_stream(service.http, ndjson(batch_json(service.ledger, key, readings(5))))
+    data = readings(5)
+    data["records"][1]["evidence"] = [{"sha256": sha256(b"kWh\n1\n").hexdigest(), "file_name": "meter.csv",
+                                       "media_type": "text/csv"}]  # fmt: skip
+    streamed = post_stream(service.http, ndjson(batch_json(service.ledger, key, data)))
     assert streamed.status_code == 201, streamed.text
     _conforms(BatchStatusOut, streamed.json())
     again = service.http.get(f"/batches/{streamed.json()['id']}")

@@ -34,7 +34,16 @@ def test_migrations_build_exactly_the_models_schema_on_postgresql(database_url: 
             )
             tables = set(inspect(connection).get_table_names())
         assert diff == []
-        assert {"factories", "batches", "records", "claims", "evaluations", "evidence", "alembic_version"} <= tables
+        assert {
+            "factories",
+            "batches",
+            "batch_trees",
+            "records",
+            "claims",
+            "evaluations",
+            "evidence",
+            "alembic_version",
+        } <= tables
         migrate(engine)  # a second start finds nothing to do
     finally:
         engine.dispose()

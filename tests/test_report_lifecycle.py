@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.eip712 import ReportCommit
 from ledger.store import evaluations as evaluation_rows
-from tests.builders import ADMIN, FACTORY_ID, batch_json, example_batch, register_factory
+from tests.builders import FACTORY_ID, batch_json, example_batch, register_factory
 from tests.conftest import Service
 
 FACTORY = FACTORY_ID
@@ -31,7 +31,7 @@ def draft(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str
     factory, evaluator = new_account(), new_account()
     register_factory(service.http, factory, FACTORY)
     assert service.http.post("/batches", json=batch_json(service.ledger, factory, example_batch())).status_code == 201
-    assert service.http.post("/evaluators", json={"address": evaluator.address}, headers=ADMIN).status_code == 200
+    service.ledger.grant_evaluator(evaluator.address)  # with the admin key (the test ledger has one key)
     report = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"}).json()
     commit: ReportCommit = service.services.evaluations.commit_for(report["id"], evaluator.address)
     signature = commit.sign(evaluator, service.ledger.domain())

@@ -87,9 +87,10 @@ def test_a_garbled_rpc_answer_queues_the_batch_and_no_route_answers_500(
     answer: str, endpoint: Endpoint, tmp_path: Path, database_url: str, new_account: Callable[[], LocalAccount]
 ) -> None:
     w3 = Web3(Web3.HTTPProvider(endpoint.url, request_kwargs={"timeout": 10}))
-    ledger, _ = LedgerClient.deploy(w3, new_account())
+    deployer = new_account()
+    ledger, _ = LedgerClient.deploy(w3, deployer)
     composed = compose(ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence",
-                       wait_timeout=5)  # fmt: skip
+                       wait_timeout=5, registrar=deployer)  # fmt: skip
     try:
         with serving(composed.app) as http:
             ids = _populate(http, ledger, new_account())  # the domain is read: batches can be queued

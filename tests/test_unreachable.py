@@ -38,7 +38,7 @@ ADMIN_TOKEN = ADMIN["Authorization"].removeprefix("Bearer ")
 READ_POSTS = {"/verify", "/evidence/status"}
 # Routes that must read the chain to answer; with the chain cut they answer 503, the rest from the database.
 NEEDS_CHAIN = {
-    "/factories/{factory_id}", "/factory/{factory_id}", "/claims/{claim_id}", "/certificates/{registry}/{serial}",
+    "/factories/{factory_id}", "/factories/{factory_id}/rotation", "/factory/{factory_id}", "/claims/{claim_id}", "/certificates/{registry}/{serial}",
     "/certificates",
 }  # fmt: skip
 # Routes that must read the database; with it gone they answer 503.
@@ -134,6 +134,8 @@ def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str)
         path = route.path
         if "GET" in route.methods:
             params = {"evaluator": evaluator} if path.endswith("/typed-data") else {}
+            if path.endswith("/rotation"):
+                params = {"signer": evaluator}  # any address: the message is read from the chain
             if path == "/certificates":
                 params = {"registry": "GEC", "serial": GEC_SERIAL}
             yield path, "GET", {"url": path.format(**ids), "params": params}
@@ -158,10 +160,12 @@ def relayed(
     """A service whose only way to the chain is a relay the test can cut, with data in it."""
     relay = Relay((httpx.URL(rpc_url).host, httpx.URL(rpc_url).port or 80))
     w3 = Web3(Web3.HTTPProvider(relay.url, request_kwargs={"timeout": 10}))
-    ledger, _ = LedgerClient.deploy(w3, new_account())
+    deployer = new_account()
+    ledger, _ = LedgerClient.deploy(w3, deployer)
     composed = compose(
-        ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence", wait_timeout=5
-    )
+        ledger, database_url, admin_token=ADMIN_TOKEN, evidence_dir=tmp_path / "evidence", wait_timeout=5,
+        registrar=deployer,
+    )  # fmt: skip
     with serving(composed.app) as http:
         ids = _populate(http, ledger, new_account())
         proof = http.get(f"/records/{ids['record_id']}/proof").json()
@@ -193,11 +197,11 @@ def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(re
 
 @pytest.mark.service  # builds the app itself
 def test_with_the_database_gone_every_read_route_answers_503_or_from_the_chain(
-    tmp_path: Path, w3: Web3, ledger: LedgerClient, new_account: Callable[[], LocalAccount]
+    tmp_path: Path, w3: Web3, ledger: LedgerClient, operator: LocalAccount, new_account: Callable[[], LocalAccount]
 ) -> None:
     database_dir = tmp_path / "db"
     composed = compose(ledger, f"sqlite:///{database_dir / 'ledger.db'}", admin_token=ADMIN_TOKEN,
-                       evidence_dir=tmp_path / "evidence", wait_timeout=5)  # fmt: skip
+                       evidence_dir=tmp_path / "evidence", wait_timeout=5, registrar=operator)  # fmt: skip
     app = composed.app
     with serving(app) as http:
         ids = _populate(http, ledger, new_account())

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
 from web3 import Web3
 
 from ledger.chain.anvil import free_loopback_port
@@ -375,3 +376,17 @@ def test_same_block_rotations_and_wallet_signers_agree_with_the_contract(
     disabled = [_case("wallet disabled", by_wallet, rpc_url=rpc_url, contract=contract, expected="signature", w3=w3)]
     for mode in ("module", "bundle"):
         _compare(disabled, _run_js(mode, disabled), mode)
+
+
+def test_a_key_the_admin_forced_is_named_so_by_both_verifiers(
+    service: Service, factory: LocalAccount, rpc_url: str
+) -> None:
+    replacement = Account.create()
+    service.ledger.force_rotate_signer(FACTORY, replacement.address, keccak(text="key lost"))  # the test's admin key
+    bundle = _bundle(service, _submit(service, replacement, example_batch(FACTORY)))
+    case = _case("forced key", bundle, rpc_url=rpc_url, contract=service.ledger.address, expected=None, w3=service.w3)
+    js = _run_js("bundle", [case])
+    _compare([case], js, "bundle")
+    python = next(c.detail for c in verify_bundle(bundle, service.w3).checks if c.name == "signature")
+    javascript = next(c["detail"] for c in js["results"][0]["report"]["checks"] if c["name"] == "signature")
+    assert python == javascript and "(forced by the admin, without the previous key's signature)" in python, python

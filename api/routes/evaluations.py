@@ -2,16 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, status
+from fastapi import APIRouter, status
 from fastapi.responses import HTMLResponse
 
-from api.deps import EvaluationsDep, LedgerDep, require_admin
+from api.deps import EvaluationsDep
 from api.schemas import (
     EvaluationIn,
     EvaluationOut,
     EvaluationSummaryOut,
-    EvaluatorIn,
-    EvaluatorOut,
     ParkIn,
     ParkOut,
     ReportTypedDataOut,
@@ -95,13 +93,6 @@ def sign_evaluation(evaluation_id: str, body: SignatureIn, evaluations: Evaluati
 def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[dict[str, Any]]:
     """The factory's evaluations, oldest first."""
     return evaluations.list_for(factory_id)
-
-
-@router.post("/evaluators", dependencies=[Depends(require_admin)])
-def appoint_evaluator(body: EvaluatorIn, ledger: LedgerDep) -> EvaluatorOut:
-    """Grant the evaluator role on chain (admin)."""
-    tx = ledger.grant_evaluator(body.address)
-    return EvaluatorOut(address=body.address, evaluator=ledger.is_evaluator(body.address), tx_hash=tx.tx_hash)
 
 
 @router.post("/parks/evaluations", response_model=ParkOut, responses={404: error("no such factory")})

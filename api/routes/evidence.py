@@ -1,5 +1,9 @@
 """Evidence files: upload, download, presence; and which of a batch's evidence is here.
 
+Only bytes that a stored batch or claim cites are kept (409 otherwise), named as the citation names
+them: the uploader's file name and media type are not used. New bytes past the store's quota of
+total bytes are refused with 507. Nothing of a refused upload is kept.
+
 The upload is parsed as it arrives (no spooling of the whole body first): the file part streams
 into the store, which hashes and counts it. A declared Content-Length beyond the limit (plus room
 for the form's headers) is refused before anything is read; otherwise, past the limit, the rest of
@@ -19,12 +23,12 @@ from starlette.requests import ClientDisconnect
 
 from api.deps import EvidenceDep
 from api.schemas import STREAM, BatchEvidenceOut, EvidenceMetaOut, EvidenceOut, StatusIn, error
-from ledger.evidence import DEFAULT_MEDIA_TYPE, EvidenceInfo, EvidenceStore, EvidenceTooLarge, EvidenceWriter
+from ledger.evidence import EvidenceInfo, EvidenceQuotaExceeded, EvidenceStore, EvidenceTooLarge, EvidenceWriter
 from ledger.records import RecordError
 
 router = APIRouter(tags=["evidence"])
 
-FIELD_LIMIT = 4096  # bytes of a form field other than the file (media_type)
+FIELD_LIMIT = 4096  # bytes of a form field other than the file (read, then ignored)
 MAX_PARTS = 8
 MAX_OVERHEAD = 1024 * 1024  # multipart headers and fields on top of the file itself
 # Media types a browser may show inline from this origin: none of them runs script. Everything
@@ -44,10 +48,12 @@ _UPLOAD_BODY = {
                     "type": "object",
                     "required": ["file"],
                     "properties": {
-                        "file": {"type": "string", "format": "binary", "description": "the document; its "
-                                 "filename is recorded (a bare name, no '/' or '\\')"},
-                        "media_type": {"type": "string", "description": "e.g. application/pdf (default: the "
-                                       "file part's Content-Type, else application/octet-stream)"},
+                        "file": {"type": "string", "format": "binary", "description": "the document, which a "
+                                 "stored batch or claim must cite by its sha256; it is recorded under the file "
+                                 "name and media type of that citation (the part's filename and Content-Type "
+                                 "are not used)"},
+                        "media_type": {"type": "string", "description": "ignored (the citation gives the "
+                                       "media type); accepted for older clients"},
                     },
                 }
             }
@@ -64,14 +70,22 @@ _UPLOAD_BODY = {
     responses={
         200: {"description": "these bytes were already stored: the stored file's info", "model": EvidenceOut},
         400: error("a malformed or cut-off multipart body"),
+        409: error(
+            "no stored batch or claim cites the file's sha256 (the message names it); nothing was kept: "
+            "submit the batch or claim first, then upload"
+        ),
         413: error("the file is larger than the service's limit (the message names it)"),
         415: error("the body is not multipart/form-data"),
-        422: {"description": "bad input; `detail[].loc` names the field (file, file_name, media_type)"},
+        422: {"description": "bad input; `detail[].loc` names the field (file, form)"},
         503: error("evidence storage is not configured"),
+        507: error(
+            "new bytes would take the evidence store past its quota (ZCL_EVIDENCE_QUOTA_BYTES); nothing was kept"
+        ),
     },
 )
 async def upload_evidence(request: Request, store: EvidenceDep) -> JSONResponse:
-    """Store a document (multipart field `file`, optional field `media_type`); it is named by its sha256."""
+    """Store a document a stored batch or claim cites (multipart field `file`); it is named by its
+    sha256 and recorded under its first citation's file name and media type."""
     content_type, options = parse_options_header(request.headers.get("content-type"))
     boundary = options.get(b"boundary")
     if content_type != b"multipart/form-data" or not boundary:
@@ -94,6 +108,8 @@ async def upload_evidence(request: Request, store: EvidenceDep) -> JSONResponse:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"malformed multipart body: {exc}") from None
     except EvidenceTooLarge as exc:
         raise _too_large(exc) from None
+    except EvidenceQuotaExceeded as exc:
+        raise HTTPException(status.HTTP_507_INSUFFICIENT_STORAGE, str(exc)) from None
     except ClientDisconnect:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the upload was cut off") from None
     finally:
@@ -145,7 +161,8 @@ def download_evidence(sha256: str, store: EvidenceDep) -> FileResponse:
     responses={404: error("never stored here"), 503: error("evidence storage is not configured")},
 )
 def evidence_meta(sha256: str, store: EvidenceDep) -> EvidenceMetaOut:
-    """What is recorded of a file: size, first file name and media type, when; and whether it is here."""
+    """What is recorded of a file: size, the file name and media type of its citation, when; and
+    whether it is here."""
     info = store.info(sha256)
     meta = info.to_json() | {"present": store.status([info.sha256])[info.sha256]}
     return EvidenceMetaOut(**meta)
@@ -167,7 +184,8 @@ def _too_large(exc: EvidenceTooLarge, close: bool = False) -> HTTPException:
 
 
 class _Upload:
-    """Multipart callbacks: the `file` part into the store's writer, small fields into memory.
+    """Multipart callbacks: the `file` part into the store's writer, small fields into memory (and
+    ignored: the citation names the file).
 
     The first problem is remembered and the rest of the body is only read (so the client gets an
     answer rather than a reset); :meth:`finish` raises it.
@@ -176,8 +194,6 @@ class _Upload:
     def __init__(self, store: EvidenceStore) -> None:
         self.store = store
         self.writer: EvidenceWriter | None = None
-        self.file_name: str | None = None
-        self.part_type: str | None = None
         self.fields: dict[str, bytearray] = {}
         self.error: RecordError | None = None
         self.file_complete = False
@@ -227,9 +243,6 @@ class _Upload:
             if b"filename" not in options:
                 self._fail(RecordError("file", "must be a file part with a filename"))
                 return
-            self.file_name = options[b"filename"].decode("utf-8", "replace")
-            part_type = self._headers.get(b"content-type", b"").split(b";")[0].strip()
-            self.part_type = part_type.decode("latin-1") or None
             self.writer = self.store.writer()
             self._current = "file"
         elif name and b"filename" not in options:
@@ -259,18 +272,11 @@ class _Upload:
     def finish(self) -> tuple[EvidenceInfo, bool]:
         if self.error is not None:
             raise self.error
-        if self.writer is None or self.file_name is None:
+        if self.writer is None:
             raise RecordError("file", "is required: send the document as the multipart field `file`")
         if not self.file_complete:
             raise RecordError("file", "the body ended before the file part did (no closing boundary)")
-        media_type: str | None = None
-        if "media_type" in self.fields:
-            try:
-                media_type = self.fields["media_type"].decode("utf-8").strip()
-            except UnicodeDecodeError:
-                raise RecordError("media_type", "must be UTF-8 text") from None
-        media_type = media_type or self.part_type or DEFAULT_MEDIA_TYPE
-        return self.writer.commit(self.file_name, media_type)
+        return self.writer.commit()
 
     def abort(self) -> None:
         if self.writer is not None:

@@ -39,8 +39,6 @@ from api.schemas.evaluations import (
     EvaluationOut,
     EvaluationResultOut,
     EvaluationSummaryOut,
-    EvaluatorIn,
-    EvaluatorOut,
     FindingOut,
     ParkIn,
     ParkOut,
@@ -63,7 +61,7 @@ from api.schemas.evidence import (
     RecordEvidenceRefOut,
     StatusIn,
 )
-from api.schemas.factories import FactoryIn, FactoryOut, SignerEpochOut, SignerIn
+from api.schemas.factories import FactoryIn, FactoryOut, RotationTypedDataOut, SignerEpochOut, SignerIn
 from api.schemas.proofs import (
     CheckOut,
     ProofBundleOut,
@@ -76,10 +74,10 @@ __all__ = [
     "MAX_STATUS_HASHES", "STREAM", "Address", "BatchEvidenceOut", "BatchOut", "BatchStatusOut", "BatchSummaryOut",
     "CertificateStatusOut", "ChainOut", "CheckOut", "ClaimDetailsOut", "ClaimOnChainOut", "ClaimRecordOut",
     "ClaimSubmitOut", "Eip712DomainOut", "ErrorOut", "EvaluationIn", "EvaluationOut", "EvaluationResultOut",
-    "EvaluationSummaryOut", "EvaluatorIn", "EvaluatorOut", "EvidenceIn", "EvidenceMetaOut", "EvidenceOut",
+    "EvaluationSummaryOut", "EvidenceIn", "EvidenceMetaOut", "EvidenceOut",
     "FactoryIn", "FactoryOut", "FindingOut", "MissingEvidenceOut", "Out", "ParkIn", "ParkOut", "PeriodsOut",
     "ProofBundleOut", "RecordBodyOut", "RecordEvidenceOut", "RecordEvidenceRefOut", "RecordIn",
-    "RecordOut", "ReportAnchorOut", "ReportChainOut", "ReportMessageOut", "ReportTypedDataOut", "SetLabelOut",
+    "RecordOut", "ReportAnchorOut", "RotationTypedDataOut", "ReportChainOut", "ReportMessageOut", "ReportTypedDataOut", "SetLabelOut",
     "SignatureIn", "SignedBatchIn", "SignedEvidenceOut", "SignerEpochOut", "SignerIn", "StatusIn", "Strict",
     "TotalsOut", "TxOut", "TypedFieldOut", "VerificationOut", "error", "json_error",
 ]  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
-from api.schemas.common import Address, Eip712DomainOut, Out, Strict, TypedFieldOut
+from api.schemas.common import Eip712DomainOut, Out, Strict, TypedFieldOut
 
 
 class EvaluationIn(Strict):
@@ -37,10 +37,6 @@ class EvaluationIn(Strict):
 class SignatureIn(Strict):
     evaluator: StrictStr
     signature: StrictStr
-
-
-class EvaluatorIn(Strict):
-    address: Address
 
 
 class ParkIn(Strict):
@@ -179,12 +175,6 @@ class ReportTypedDataOut(Out):
     primaryType: str  # noqa: N815
     domain: Eip712DomainOut
     message: ReportMessageOut
-
-
-class EvaluatorOut(Out):
-    address: str
-    evaluator: bool = Field(description="the address holds the evaluator role on chain")
-    tx_hash: str
 
 
 class ParkOut(Out):

@@ -14,8 +14,10 @@ MAX_STATUS_HASHES = 10_000
 class EvidenceOut(Out):
     sha256: str = Field(description="sha256 of the file, 64 lower-case hex digits")
     size: int
-    media_type: str
-    file_name: str = Field(description="the name it was first stored under")
+    media_type: str = Field(description="as the file's first citation (a batch's record, else a claim) gives it")
+    file_name: str = Field(
+        description="as the file's first citation gives it, when it was stored; never the uploader's"
+    )
 
 
 class EvidenceMetaOut(EvidenceOut):

@@ -22,6 +22,9 @@ interface Vm {
     function warp(uint256 timestamp) external;
     function label(address account, string calldata name) external;
     function toString(bytes calldata value) external pure returns (string memory);
+    function toString(uint256 value) external pure returns (string memory);
+    /// @dev Marks `target`'s storage cold again, so a measured call pays what a transaction of its own would.
+    function cool(address target) external;
 
     // Expectations.
     function expectRevert(bytes calldata revertData) external;
@@ -57,6 +60,9 @@ abstract contract Test {
 
     /// @dev The cheatcode address: `address(uint160(uint256(keccak256("hevm cheat code"))))`.
     Vm internal constant vm = Vm(0x7109709ECfa91a80626fF3989D68f67F5b1DD12D);
+
+    /// @dev A named figure; forge prints it under "Logs:" at `-vv` (the ds-test log event it decodes).
+    event log_named_uint(string key, uint256 val);
 
     address[] private _targetContracts;
     FuzzSelector[] private _targetSelectors;

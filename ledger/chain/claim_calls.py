@@ -67,6 +67,7 @@ class ClaimCalls:
     w3: Web3
     contract: Contract
     address: ChecksumAddress
+    deployed_block: int
 
     def _call(self, fn: ContractFunction) -> Any:
         raise NotImplementedError
@@ -151,14 +152,16 @@ class ClaimCalls:
         """The id under which this signed claim was recorded (live or revoked), or 0."""
         return int(self._call(self.contract.functions.recordedClaim(self.claim_digest(claim))))
 
-    def claimed_events(self, from_block: int = 0, to_block: int | str = "latest") -> list[dict[str, Any]]:
-        """Every ``RetirementClaimed`` event in the blocks, in chain order, with its transaction.
+    def claimed_events(self, from_block: int | None = None, to_block: int | str = "latest") -> list[dict[str, Any]]:
+        """Every ``RetirementClaimed`` event in the blocks (from the deployment's), in chain order, with
+        its transaction.
 
         The logs are read raw and decoded with ``eth_abi`` from the event's ABI: web3's formatting and
         decoding took over a millisecond a log, and the claim index reads every claim on chain (a first
         round over 10^5 claims took minutes)."""
         event = self.contract.events.RetirementClaimed
-        query = {"address": self.address, "fromBlock": hex(from_block),
+        start = self.deployed_block if from_block is None else from_block
+        query = {"address": self.address, "fromBlock": hex(start),
                  "toBlock": hex(to_block) if isinstance(to_block, int) else to_block, "topics": [event.topic]}  # fmt: skip
         logs = rpc(self.w3, lambda: _raw_logs(self.w3, query))
         fields, types = _data_types(event.abi)
@@ -187,13 +190,14 @@ class ClaimCalls:
         hash of the written reason, kept off chain."""
         return self._transact(self.contract.functions.revokeClaim(claim_id, reason_hash))
 
-    def decision_events(self, from_block: int = 0, to_block: int | str = "latest") -> list[tuple[int, str]]:
+    def decision_events(self, from_block: int | None = None, to_block: int | str = "latest") -> list[tuple[int, str]]:
         """``(claim id, "confirmed" | "revoked")`` of every decision in the blocks, in chain order; a
         claim's last decision is its status (a revocation can follow a confirmation, never precede it)."""
         found = []
+        start = self.deployed_block if from_block is None else from_block
         for status, event in (("confirmed", self.contract.events.ClaimConfirmed),
                               ("revoked", self.contract.events.ClaimRevoked)):  # fmt: skip
-            logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=from_block, to_block=to_block))  # type: ignore[misc]
+            logs = rpc(self.w3, lambda e=event: e.get_logs(from_block=start, to_block=to_block))  # type: ignore[misc]
             found += [((log["blockNumber"], log["logIndex"]), int(log["args"]["claimId"]), status) for log in logs]
         return [(claim_id, status) for _, claim_id, status in sorted(found)]
 

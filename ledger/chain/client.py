@@ -111,6 +111,7 @@ class LedgerClient(ClaimCalls):
         self.sender = sender
         self.receipt_timeout = receipt_timeout
         self.confirmations = confirmations  # blocks on top of a receipt's before it counts
+        self.deployed_block = 0  # where event scans start; set from the deployment record when known
         self.contract = w3.eth.contract(address=self.address, abi=load_artifact().abi)
         self._send_lock = threading.Lock()
         self._chain_id: int | None = None
@@ -143,6 +144,7 @@ class LedgerClient(ClaimCalls):
         sender = Sender(w3, deployer, receipt_timeout, threading.Lock())
         receipt = sender.send(constructor, rpc(w3, lambda: w3.eth.chain_id))
         client = cls(w3, receipt["contractAddress"], deployer, receipt_timeout=receipt_timeout)
+        client.deployed_block = int(receipt["blockNumber"])
         return client, result_of(receipt)
 
     def acting_as(self, account: LocalAccount) -> LedgerClient:
@@ -152,6 +154,7 @@ class LedgerClient(ClaimCalls):
             self.w3, self.address, account, receipt_timeout=self.receipt_timeout, confirmations=self.confirmations
         )
         client._chain_id, client._domain = self._chain_id, self._domain
+        client.deployed_block = self.deployed_block
         return client
 
     def has_expected_code(self) -> bool:

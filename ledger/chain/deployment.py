@@ -84,6 +84,7 @@ def open_ledger(
             )
         client = LedgerClient(w3, record.address, operator, receipt_timeout=receipt_timeout)
         _check_code(client, f"{record_file} (address {record.address})")
+        client.deployed_block = record.block_number
         return client, record, False
 
     if not deploy_if_missing:
@@ -104,6 +105,7 @@ def open_ledger(
     if before_record is not None:
         before_record()
     write_deployment(record_file, record)
+    client.deployed_block = record.block_number
     return client, record, True
 
 

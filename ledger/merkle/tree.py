@@ -23,6 +23,7 @@ was not built, under ``ZCL_NATIVE=0``, or when asked for with ``backend="python"
 
 from __future__ import annotations
 
+import sys
 from array import array
 from collections.abc import Iterator, Sequence
 from types import ModuleType
@@ -127,6 +128,33 @@ class MerkleTree:
             return cls._native_build(native, record_hashes)
         packed = bytes(record_hashes)
         return cls._python_build([packed[k : k + HASH_SIZE] for k in range(0, size, HASH_SIZE)])
+
+    @classmethod
+    def from_stored(cls, nodes: bytes, positions: bytes) -> MerkleTree:
+        """A tree as :meth:`stored` gave it, without hashing anything: the shape is checked (``2n - 1``
+        nodes for ``n`` positions, every position a leaf), its hashes are not; check the root (and a
+        digest of the parts) before trusting it. Raises ``ValueError`` naming the part that is wrong."""
+        if len(positions) == 0 or len(positions) % 8:
+            raise ValueError(f"positions must be a positive multiple of 8 bytes, got {len(positions)} bytes")
+        words = array("Q")
+        words.frombytes(positions)
+        if sys.byteorder == "big":
+            words.byteswap()
+        n = len(words)
+        if len(nodes) != (2 * n - 1) * HASH_SIZE:
+            raise ValueError(f"nodes must be {(2 * n - 1) * HASH_SIZE} bytes for {n} leaves, got {len(nodes)} bytes")
+        if min(words) < n - 1 or max(words) > 2 * n - 2:
+            raise ValueError(f"positions must point at the leaves, nodes {n - 1} to {2 * n - 2}")
+        return cls(bytes(nodes), words)
+
+    def stored(self) -> tuple[bytes, bytes]:
+        """The nodes and the positions (little-endian 64-bit words, whatever the machine), as they are
+        persisted: :meth:`from_stored` reads them back on any machine sharing the database."""
+        words = array("Q")
+        words.frombytes(bytes(self._positions))  # either backend's words, copied through the buffer protocol
+        if sys.byteorder == "big":
+            words.byteswap()
+        return self._nodes, words.tobytes()
 
     @classmethod
     def _native_build(cls, native: ModuleType, packed: BytesLike) -> MerkleTree:

@@ -212,7 +212,7 @@ def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
         line["record_ids"] = as_list(get(ln, "record_ids"))
         lines.append(line)
     return {
-        "used": [pick(p, "period", "revision", "batch_id", "root", "tx_hash", "block_number", "records")
+        "used": [pick(p, "period", "revision", "batch_id", "root", "tx_hash", "block_number", "records", "note")
                  for p in as_list(get(periods, "used"))],
         "superseded": [pick(p, "period", "revision", "root", "anchored_block", "superseded_by")
                        for p in as_list(get(periods, "superseded"))],

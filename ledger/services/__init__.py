@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.chain.client import LedgerClient
 from ledger.claims.policy import ClaimPolicy
 from ledger.eip712 import LedgerDomain
-from ledger.evidence import DEFAULT_MAX_BYTES, EvidenceStore
+from ledger.evidence import DEFAULT_MAX_BYTES, DEFAULT_QUOTA_BYTES, EvidenceStore
 from ledger.services.batches import BatchService
 from ledger.services.claims import ClaimService
 from ledger.services.evaluations import EvaluationService
@@ -27,7 +27,7 @@ from ledger.services.factories import FactoryService
 from ledger.services.integrity import BatchIntegrity
 from ledger.services.pages import PageViews
 from ledger.services.proofs import ProofService
-from ledger.services.trees import TreeCache
+from ledger.services.trees import BatchTrees
 from ledger.services.year import YearSource
 
 
@@ -79,15 +79,23 @@ def build_services(
     wait_timeout: float = 120.0,
     evidence_dir: Path | None = None,
     evidence_max_bytes: int = DEFAULT_MAX_BYTES,
+    evidence_quota_bytes: int = DEFAULT_QUOTA_BYTES,
     claim_policy: ClaimPolicy | None = None,
+    registrar: LedgerClient | None = None,
 ) -> Services:
-    trees = TreeCache()
-    factories = FactoryService(ledger, sessions)
+    """``ledger`` relays with a key that holds no role; ``registrar`` (the same contract, sent with the
+    registrar's key) registers factories, or None: a service that registers none."""
+    trees = BatchTrees(sessions)
+    factories = FactoryService(ledger, sessions, registrar)
     batches = BatchService(ledger, sessions, trees, wait_timeout=wait_timeout)
-    integrity = BatchIntegrity(ledger, batches)
+    integrity = BatchIntegrity(ledger, batches, trees)
     claims = ClaimService(ledger, sessions, wait_timeout=wait_timeout, policy=claim_policy)
     evaluations = EvaluationService(ledger, sessions, factories, YearSource(ledger, batches, integrity), claims)
-    evidence = EvidenceStore(evidence_dir, sessions, evidence_max_bytes) if evidence_dir is not None else None
+    evidence = (
+        EvidenceStore(evidence_dir, sessions, evidence_max_bytes, evidence_quota_bytes)
+        if evidence_dir is not None
+        else None
+    )
     return Services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,

@@ -28,7 +28,7 @@ from ledger.merkle import MerkleTree
 from ledger.records import check_factory_id, check_period
 from ledger.services.auth import authenticate
 from ledger.services.lifecycle import WAIT, Lifecycle, Marker, Other, StoredRelay
-from ledger.services.trees import TreeCache
+from ledger.services.trees import BatchTrees
 from ledger.services.views import BatchSummary, BatchView, RecordView, batch_summary, batch_view
 from ledger.signing import SignedBatch
 from ledger.store import batches as rows
@@ -63,7 +63,7 @@ class Admitted:
 
 class BatchService:
     def __init__(
-        self, ledger: LedgerClient, sessions: sessionmaker[Session], trees: TreeCache, *, wait_timeout: float = 120.0
+        self, ledger: LedgerClient, sessions: sessionmaker[Session], trees: BatchTrees, *, wait_timeout: float = 120.0
     ) -> None:
         self.ledger = ledger
         self.sessions = sessions
@@ -160,12 +160,14 @@ class BatchService:
             try:
                 with self.sessions.begin() as session:
                     insert(session, batch_id)
+                    if tree is not None and tree.root == batch.root:
+                        self.trees.save(session, batch_id, tree)  # so no view need rebuild it
             except DuplicateRow:
                 existing = self._find(batch.factory_id, batch.period, batch.revision)
                 if existing is None:
                     raise
                 return self._resubmitted(existing, batch.root, signature, limit), False
-            if tree is not None:
+            if tree is not None and tree.root == batch.root:
                 self.trees.remember(batch_id, tree)
             if queued:
                 self.lifecycle.stored()
@@ -272,12 +274,6 @@ class BatchService:
         position ``offset`` on, ``limit`` of them (all when None)."""
         with self.sessions() as session:
             return rows.record_bodies(session, batch_id, offset, limit)
-
-    def record_hashes(self, batch_id: str) -> list[bytes]:
-        """Every stored record hash of a batch, in batch order: enough to rebuild its tree from the
-        database (not from a cache), which is what a page that says "records give the root" must do."""
-        with self.sessions() as session:
-            return [bytes.fromhex(h[2:]) for h in rows.record_hashes(session, batch_id)]
 
     def _move_aside(self, batch_id: str) -> None:
         with self.sessions.begin() as session:

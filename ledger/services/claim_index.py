@@ -31,7 +31,7 @@ class ClaimIndex:
         """Read the events since the last round into the index; returns how many were read."""
         head = self.ledger.head()
         with self.sessions() as session:
-            start = max(0, index.cursor(session, CURSOR) - REORG_MARGIN)
+            start = max(self.ledger.deployed_block, index.cursor(session, CURSOR) - REORG_MARGIN)
         seen = 0
         while start <= head:
             end = min(head, start + BLOCKS_PER_PAGE - 1)

@@ -1,13 +1,15 @@
 """Do a batch's stored records still give the root the chain anchored? One check, two depths.
 
 The evaluation re-hashes every stored record body (``rehash=True``): only records that hash to
-their stored hash, under a root the chain anchored, may be counted. The batch page shows the verdict
-on the stored hash column (``rehash=False``), rebuilding the tree once for the page's proofs.
+their stored hash, under a root the chain anchored, may be counted. The batch page takes the batch's
+persisted tree (``rehash=False``, :class:`~ledger.services.trees.BatchTrees`: rebuilt from the stored
+hashes only when it is missing or not the batch's) and proves the records it shows against the chain.
 """
 
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass, field
 
 from ledger.chain.client import Anchor, LedgerClient
@@ -16,6 +18,7 @@ from ledger.errors import IntegrityError
 from ledger.merkle import MerkleTree
 from ledger.records import MeasurementRecord, parse_record, record_hash
 from ledger.services.batches import BatchService
+from ledger.services.trees import BatchTrees
 from ledger.services.views import BatchView
 from ledger.store import batches as rows
 from ledger.store.batches import ANCHORED
@@ -26,17 +29,15 @@ class CheckedBatch:
     batch: BatchView
     """The batch, without its records."""
     tree: MerkleTree
-    """The tree of the stored record hashes (re-computed from the bodies when re-hashed)."""
-    anchor: Anchor | None
-    """What the chain anchored for the batch's revision; None while it is not anchored."""
+    """The batch's tree: persisted (or rebuilt from the stored hashes), or of the bodies' hashes when re-hashed."""
+    chain_root: bytes | None
+    """The root the chain holds for the batch's revision; None while it is not anchored."""
+    anchor: Anchor | None = None
+    """Everything the chain anchored for the revision (when re-hashed and anchored)."""
     records: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
     """(record id, record) in batch order, when the bodies were re-hashed."""
     altered: str | None = None
     """The first record whose body no longer hashes to its stored hash (re-hashed only)."""
-
-    @property
-    def chain_root(self) -> bytes | None:
-        return None if self.anchor is None else self.anchor.root
 
     @property
     def root_matches(self) -> bool | None:
@@ -57,17 +58,19 @@ class CheckedBatch:
 
 
 class BatchIntegrity:
-    def __init__(self, ledger: LedgerClient, batches: BatchService) -> None:
+    def __init__(self, ledger: LedgerClient, batches: BatchService, trees: BatchTrees) -> None:
         self.ledger = ledger
         self.batches = batches
+        self.trees = trees
 
     def check(self, batch_id: str, *, rehash: bool) -> CheckedBatch:
-        """The batch's stored records against its anchored root; ``rehash`` re-hashes every body."""
+        """The batch's stored records against its anchored root; ``rehash`` re-hashes every body,
+        otherwise the batch's persisted tree stands for its stored hashes."""
         batch = self.batches.get(batch_id, limit=0)
         records: list[tuple[str, MeasurementRecord]] = []
         altered = None
         if rehash:
-            hashes = []
+            hashes: list[bytes] = []
             with self.batches.sessions() as session:
                 stored = rows.record_ids_and_hashes(session, batch_id)
                 bodies = rows.record_bodies(session, batch_id)
@@ -78,13 +81,19 @@ class BatchIntegrity:
                     altered = record_id
                 hashes.append(computed)
                 records.append((record_id, record))
+            tree = MerkleTree.build(hashes)
         else:
-            hashes = self.batches.record_hashes(batch_id)
-        anchor = None
+            tree = self.trees.get(batch_id, batch.root)
+        anchor, chain_root = None, None
         if batch.status == ANCHORED:
-            try:
-                anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
-            except UnknownRevision:  # a reorg took it before the watcher noticed: notice now
+            if rehash:
+                with suppress(UnknownRevision):
+                    anchor = self.ledger.get_anchor(batch.factory_id, batch.period, batch.revision)
+                chain_root = anchor.root if anchor is not None else None
+            else:  # the page needs the root alone: one call, no event or block lookups
+                slot = self.ledger.anchor_slot(batch.factory_id, batch.period, batch.revision)
+                chain_root = slot[0] if slot is not None else None
+            if chain_root is None:  # a reorg took it before the watcher noticed: notice now
                 self.batches.lifecycle.recheck(self.batches.row(batch_id))
                 batch = self.batches.get(batch_id, limit=0)
-        return CheckedBatch(batch, MerkleTree.build(hashes), anchor, records, altered)
+        return CheckedBatch(batch, tree, chain_root, anchor, records, altered)

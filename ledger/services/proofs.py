@@ -7,10 +7,11 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ledger.chain.client import LedgerClient
-from ledger.errors import Conflict, NotFound, Unavailable
+from ledger.errors import Conflict, IntegrityError, NotFound, Unavailable
 from ledger.merkle import MerkleTree
+from ledger.merkle.proof import verify as verify_proof
 from ledger.services.batches import BatchService
-from ledger.services.trees import TreeCache
+from ledger.services.trees import BatchTrees
 from ledger.services.views import BatchView
 from ledger.store import batches as rows
 from ledger.store.batches import ANCHORED, PENDING
@@ -21,7 +22,7 @@ PROOF_CHUNK = 2000
 
 
 class ProofService:
-    def __init__(self, ledger: LedgerClient, batches: BatchService, trees: TreeCache) -> None:
+    def __init__(self, ledger: LedgerClient, batches: BatchService, trees: BatchTrees) -> None:
         self.ledger = ledger
         self.batches = batches
         self.sessions = batches.sessions
@@ -36,7 +37,13 @@ class ProofService:
             batch = rows.get(session, record.batch_id)
             assert batch is not None
             _check_provable(batch.id, batch.status, batch.reason)
-        tree = self.trees.get(batch.id, lambda: self.batches.record_hashes(batch.id))
+        tree = self._tree(batch.id, batch.root)
+        proof = tree.proof(record.position)
+        if not verify_proof(tree.root, bytes.fromhex(record.record_hash[2:]), proof):
+            raise IntegrityError(
+                f"record {record.id}'s stored hash is not leaf {record.position} of batch {batch.id}'s tree "
+                f"(root {batch.root}): its proof would not verify"
+            )
         domain = self.ledger.domain()
         return {
             "format": BUNDLE_FORMAT,
@@ -49,7 +56,7 @@ class ProofService:
             "record": json.loads(record.body),
             "record_hash": record.record_hash,
             "leaf": "0x" + tree.leaf(record.position).hex(),
-            "proof": ["0x" + node.hex() for node in tree.proof(record.position)],
+            "proof": ["0x" + node.hex() for node in proof],
             "root": batch.root,
             "leaf_count": batch.leaf_count,
             "uri": batch.uri,
@@ -70,8 +77,16 @@ class ProofService:
         _check_provable(batch_id, batch.status, batch.reason)
         with self.sessions() as session:
             found = rows.record_ids_and_hashes(session, batch_id, offset, limit)
-        tree = self.trees.get(batch_id, lambda: self.batches.record_hashes(batch_id))
-        return batch, _proof_lines(tree, found, offset)
+        return batch, _proof_lines(self._tree(batch_id, batch.root), found, offset)
+
+    def _tree(self, batch_id: str, root: str) -> MerkleTree:
+        """The batch's tree, whose root must be the batch's: a proof from any other would not verify."""
+        tree = self.trees.get(batch_id, root)
+        if "0x" + tree.root.hex() != root:
+            raise IntegrityError(
+                f"batch {batch_id}'s stored record hashes give root 0x{tree.root.hex()}, not its root {root}: no proofs"
+            )
+        return tree
 
 
 def _check_provable(batch_id: str, status: str, reason: str | None) -> None:

@@ -4,7 +4,8 @@ For every month the chain says which revision is the latest; this service's copy
 used only if every record re-hashes to its stored hash and the records' Merkle root equals the root
 anchored on chain (:mod:`ledger.services.integrity`). Earlier revisions are listed as superseded; a
 month with no anchor, or whose anchored batch this service does not hold, is listed as missing —
-never counted as zero.
+never counted as zero. A month signed under a key the admin forced in (a lost key replaced without
+its own signature) is used, with a ``note`` saying so, for the evaluator to weigh.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from ledger.accounting.inventory import InventoryRecord
 from ledger.accounting.sources import YearData
-from ledger.chain.client import LedgerClient
+from ledger.chain.client import LedgerClient, SignerEpoch
 from ledger.services.batches import BatchService
 from ledger.services.integrity import BatchIntegrity
 from ledger.store.batches import ANCHORED
@@ -31,6 +32,7 @@ class YearSource:
 def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
     ledger, batches, integrity = source.ledger, source.batches, source.integrity
     data = YearData()
+    history: list[SignerEpoch] | None = None
     for month in range(1, 13):
         period = f"{year}-{month:02d}"
         latest = ledger.revision_count(factory_id, period)
@@ -50,8 +52,20 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
         checked.raise_unless_intact()
         assert checked.anchor is not None
         data.records += [InventoryRecord(record_id, period, record) for record_id, record in checked.records]
-        data.used.append({
+        used = {
             "period": period, "revision": latest, "batch_id": batch.id, "root": "0x" + checked.anchor.root.hex(),
             "tx_hash": batch.tx_hash, "block_number": checked.anchor.anchored_block, "records": len(checked.records),
-        })  # fmt: skip
+        }  # fmt: skip
+        history = history if history is not None else ledger.signer_history(factory_id)
+        epoch = epoch_of(history, checked.anchor.signer, checked.anchor.anchored_block)
+        if epoch is not None and epoch.forced:
+            used["note"] = f"signed under a key the admin forced in block {epoch.valid_from_block}"
+        data.used.append(used)
     return data
+
+
+def epoch_of(history: list[SignerEpoch], signer: str, block: int) -> SignerEpoch | None:
+    """The epoch under which ``signer`` signed an anchor of block ``block``: its latest epoch that had
+    begun by then (a rotation later in the same block does not end it: the anchor came first)."""
+    started = [e for e in history if e.signer.lower() == signer.lower() and e.valid_from_block <= block]
+    return started[-1] if started else None

@@ -20,6 +20,7 @@ from ledger.eip712 import BatchCommit
 from ledger.records import MeasurementRecord
 from ledger.signing import SignedBatch
 from ledger.store import tracking
+from ledger.store.citations import BatchCitations
 from ledger.store.models import BatchRow, RecordRow
 
 PENDING, ANCHORED, REJECTED = "pending", "anchored", "rejected"
@@ -66,17 +67,21 @@ def insert_header(session: Session, batch_id: str, commit: BatchCommit, signatur
 
 def insert_records(session: Session, batch_id: str, columns: Iterable[dict[str, Any]], n: int) -> None:
     """The batch's ``n`` records, each given as its :func:`record_columns`, in batch order, inserted
-    :data:`INSERT_CHUNK` at a time as the iterator yields them (a streamed batch's come from disk)."""
+    :data:`INSERT_CHUNK` at a time as the iterator yields them (a streamed batch's come from disk),
+    and the evidence they cite (:class:`~ledger.store.citations.BatchCitations`)."""
     statement = insert(_RECORDS)
     ids = record_ids(n)
+    citations = BatchCitations(session, batch_id)
     chunk: list[dict[str, Any]] = []
     for position, values in enumerate(columns):
         chunk.append(values | {"id": next(ids), "batch_id": batch_id, "position": position})
+        citations.add(values["body"])
         if len(chunk) == INSERT_CHUNK:
             session.execute(statement, chunk)
             chunk = []
     if chunk:
         session.execute(statement, chunk)
+    citations.flush()
 
 
 def record_ids(n: int) -> Iterator[str]:

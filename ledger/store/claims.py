@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from ledger.eip712 import RetirementClaim
 from ledger.store import tracking
+from ledger.store.citations import cite_statement
 from ledger.store.models import ClaimRow
 
 PENDING, CLAIMED, REJECTED = "pending", "claimed", "rejected"
@@ -49,6 +50,7 @@ def confirmed_overlap(session: Session, registry: str, block_id: str, start: int
 
 
 def insert_pending(session: Session, row_id: str, claim: RetirementClaim, signature: bytes, signer: str) -> None:
+    """The claim's row (``pending``) and its citation of the retirement statement."""
     session.add(
         ClaimRow(
             id=row_id, factory_id=claim.factory_id, registry_name=claim.registry, block_id=claim.block_id,
@@ -58,6 +60,8 @@ def insert_pending(session: Session, row_id: str, claim: RetirementClaim, signat
             signature="0x" + signature.hex(), signer=signer, status=PENDING, created_at=datetime.now(UTC),
         )
     )  # fmt: skip
+    session.flush()  # the citation refers to the row
+    cite_statement(session, row_id, claim.details.evidence_sha256)
 
 
 def get(session: Session, row_id: str) -> ClaimRow | None:

@@ -7,10 +7,12 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -112,6 +114,20 @@ class RecordRow(Base):
     batch: Mapped[BatchRow] = relationship(back_populates="records")
 
 
+class BatchTreeRow(Base):
+    """A batch's Merkle tree as built when it was stored (:meth:`ledger.merkle.MerkleTree.stored`),
+    so pages and proofs need not rebuild it from every record hash: ``nodes`` (``2n - 1`` hashes, the
+    root first), ``positions`` (record position -> node, little-endian 64-bit words) and ``digest``
+    (sha256 of both, hex), which catches a damaged row before a proof is served from it."""
+
+    __tablename__ = "batch_trees"
+
+    batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), primary_key=True)
+    nodes: Mapped[bytes] = mapped_column(LargeBinary)
+    positions: Mapped[bytes] = mapped_column(LargeBinary)
+    digest: Mapped[str] = mapped_column(String(64))
+
+
 class ClaimRow(ChainTracked, Base):
     """A retirement claim this service relayed. Serials are zero-padded to 39 digits, so comparing
     the strings compares the numbers (up to 2**128 - 1) in any database."""
@@ -159,8 +175,9 @@ class EvaluationRow(ChainTracked, Base):
 
 
 class EvidenceRow(Base):
-    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the first
-    file name and media type it was uploaded with. Records cite files by sha256 alone."""
+    """A stored evidence file (``<evidence dir>/<sha256[0:2]>/<sha256>``): its size, and the file name
+    and media type its first citation gave it when it was stored (:class:`EvidenceCitationRow`; files
+    stored before citations were recorded keep the ones they were uploaded with)."""
 
     __tablename__ = "evidence"
 
@@ -197,3 +214,22 @@ class ChainCursorRow(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     next_block: Mapped[int] = mapped_column(BigInteger)
+
+
+class EvidenceCitationRow(Base):
+    """Who cites an evidence file, and the name and media type they give it: a stored batch (one row
+    per distinct sha256 among its records' evidence) or a stored claim (its retirement statement).
+
+    Written in the transaction that stores the batch or claim; the evidence store takes only bytes
+    cited here and records them under their first citation's name (a batch's before a claim's).
+    """
+
+    __tablename__ = "evidence_citations"
+    __table_args__ = (CheckConstraint("(batch_id IS NULL) <> (claim_id IS NULL)", name="ck_citation_one_citer"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), primary_key=True)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    batch_id: Mapped[str | None] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"))
+    claim_id: Mapped[str | None] = mapped_column(ForeignKey("claims.id", ondelete="CASCADE"))
+    file_name: Mapped[str] = mapped_column(String(255))
+    media_type: Mapped[str] = mapped_column(String(255))

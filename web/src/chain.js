@@ -139,10 +139,14 @@ export async function readDomain(ledger) {
   return { name, version, chainId, verifyingContract };
 }
 
-/** The factory's signer epochs, oldest first: `{signer, validFromBlock}` (FactoryRegistry.signerHistory). */
+/** The factory's signer epochs, oldest first: `{signer, validFromBlock, forced}` (FactoryRegistry.signerHistory). */
 export async function readSignerHistory(ledger, factoryId) {
   const epochs = await call(ledger.signerHistory(factoryId));
-  return epochs.map((e) => ({ signer: getAddress(e.signer), validFromBlock: Number(e.validFromBlock) }));
+  return epochs.map((e) => ({
+    signer: getAddress(e.signer),
+    validFromBlock: Number(e.validFromBlock),
+    forced: Boolean(e.forced),
+  }));
 }
 
 /** Whether `address` holds code (a contract wallet, say). */

@@ -102,7 +102,8 @@ function epochOf(epochs, signer, block) {
     if (e.signer === signer && e.validFromBlock <= block) index = i;
   });
   if (index < 0) return `the factory's registry has no epoch of it at block ${block}`;
-  const since = `the factory's signer from block ${epochs[index].validFromBlock}`;
+  let since = `the factory's signer from block ${epochs[index].validFromBlock}`;
+  if (epochs[index].forced) since += ` (forced by the admin, without the previous key's signature)`;
   if (index + 1 === epochs.length) return since;
   const after = epochs[index + 1];
   if (after.validFromBlock === block) {

@@ -1,5 +1,5 @@
 """``zcl batch``: sign a month's batch with the factory's key (hashing the evidence files it
-cites), submit it (whole, or streamed as NDJSON; uploading the cited evidence first), and read
+cites), submit it (whole, or streamed as NDJSON; then uploading the evidence it cites), and read
 batches, their records and every record's proof back from the service."""
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def register(subparsers: Any) -> None:
         "--evidence-dir",
         type=Path,
         metavar="DIR",
-        help="first upload the files in DIR that the batch's records cite; afterwards list the "
+        help="once the batch is stored, upload the files in DIR that its records cite; then list the "
         "cited files the service still lacks",
     )
     submit.set_defaults(handler=_batch_submit)
@@ -91,13 +91,15 @@ def _batch_submit(args: argparse.Namespace) -> int:
     if not streamed:
         signed = read_json(args.signed_file)
     cited = _cited_evidence(signed)
-    uploaded: list[str] = []
-    if args.evidence_dir is not None:
-        uploaded = _upload_cited(service, args.evidence_dir, cited)
+    if args.evidence_dir is not None and not args.evidence_dir.is_dir():
+        raise RecordError("--evidence-dir", f"{args.evidence_dir} is not a directory")
     if streamed:
         batch = _stream_batch(service, args.signed_file)
     else:
         batch = service.post("/batches", signed)
+    uploaded: list[str] = []
+    if args.evidence_dir is not None:  # after the batch: the service keeps only files a stored batch cites
+        uploaded = _upload_cited(service, args.evidence_dir, cited)
     print(f"batch  {batch['id']} {batch['status']} tx {batch['tx_hash']} block {batch['block_number']}")
     if batch["status"] == "anchored" and not batch.get("final"):
         print("note   not final yet: fewer than ZCL_CONFIRMATIONS blocks on top; `zcl batch show` tells when it is")
@@ -218,8 +220,6 @@ def _upload_cited(service: ServiceClient, directory: Path, cited: dict[str, dict
     """Upload the files of ``directory`` that the batch cites and the service lacks; returns their hashes."""
     from ledger.evidence import file_sha256
 
-    if not directory.is_dir():
-        raise RecordError("--evidence-dir", f"{directory} is not a directory")
     if not cited:
         return []
     present = service.post("/evidence/status", {"hashes": list(cited)})
@@ -228,9 +228,7 @@ def _upload_cited(service: ServiceClient, directory: Path, cited: dict[str, dict
         sha256 = file_sha256(file)
         if sha256 not in cited or present.get(sha256) or sha256 in uploaded:
             continue
-        ref = cited[sha256]
-        service.upload("/evidence", file, file_name=file.name, media_type=ref["media_type"],
-                       data={"media_type": ref["media_type"]})  # fmt: skip
+        service.upload("/evidence", file)  # named as the batch's records name it
         uploaded.append(sha256)
     return uploaded
 

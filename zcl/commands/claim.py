@@ -9,7 +9,7 @@ from typing import Any
 
 from ledger.config import Settings
 from ledger.keys import load_key_file, read_password
-from zcl.commands.common import group, service_for, signing_domain, signing_options
+from zcl.commands.common import group, role_ledger, service_for, signing_domain, signing_options
 from zcl.output import print_json, read_json, write_json
 
 
@@ -72,6 +72,12 @@ def _claim_submit(args: argparse.Namespace) -> int:
         f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
         f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}"
     )
+    state = claim.get("attestation")
+    if state == "provisional":
+        print("state  provisional: it holds its units, but counts in no evaluation until an attestor confirms it "
+              "(zcl claim confirm)")  # fmt: skip
+    elif state is not None:
+        print(f"state  {state}")
     return 0
 
 
@@ -82,17 +88,6 @@ def _role_key_options(parser: argparse.ArgumentParser, role: str) -> None:
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
-def _acting(args: argparse.Namespace, role: str) -> Any:
-    """The ledger client sending as the role's key (the key never leaves this process)."""
-    from ledger.chain.session import connect
-
-    settings = Settings.from_env()
-    if args.key is None:
-        return connect(settings, acting_as=role).ledger
-    session = connect(settings, with_operator=False)
-    return session.ledger.acting_as(load_key_file(args.key, read_password(args.password_file)))
-
-
 def _claim_confirm(args: argparse.Namespace) -> int:
     import hashlib
 
@@ -100,7 +95,7 @@ def _claim_confirm(args: argparse.Namespace) -> int:
     from ledger.eip712 import details_hash
     from ledger.errors import InputError
 
-    ledger = _acting(args, "attestor")
+    ledger = role_ledger("attestor", args.key, args.password_file)
     on_chain = ledger.get_claim(args.claim_id)
     shown = service_for(args, Settings.from_env()).get(f"/claims/{args.claim_id}")
     if shown.get("details") is None:
@@ -132,7 +127,7 @@ def _claim_confirm(args: argparse.Namespace) -> int:
 def _claim_revoke(args: argparse.Namespace) -> int:
     import hashlib
 
-    ledger = _acting(args, "admin")
+    ledger = role_ledger("admin", args.key, args.password_file)
     reason = hashlib.sha256(args.reason.encode("utf-8")).digest()
     tx = ledger.revoke_claim(args.claim_id, reason)
     result = {"claim_id": args.claim_id, "attestation": "revoked", "reason_sha256": reason.hex(),

@@ -46,3 +46,16 @@ def signing_domain(args: argparse.Namespace) -> LedgerDomain:
         return LedgerDomain(chain_id=args.chain_id, verifying_contract=args.contract)
     chain = service_for(args, Settings.from_env()).get("/chain")
     return LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
+
+
+def role_ledger(role: str, key: Path | None = None, password_file: Path | None = None) -> Any:
+    """The contract, written with a role's key (``admin``, ``attestor``): ``key`` when given (its
+    password from ``password_file`` or ``ZCL_KEY_PASSWORD``), else the role's key file from the
+    settings. The key signs here; only the transaction leaves the process."""
+    from ledger.chain.session import connect
+    from ledger.keys import load_key_file, read_password
+
+    settings = Settings.from_env()
+    if key is None:
+        return connect(settings, acting_as=role).ledger
+    return connect(settings, with_operator=False).ledger.acting_as(load_key_file(key, read_password(password_file)))

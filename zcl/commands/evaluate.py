@@ -1,5 +1,6 @@
-"""``zcl evaluate``, ``zcl evaluator`` and ``zcl park``: evaluate a factory's year (and, with the
-evaluator's key, sign the report and anchor it), appoint evaluators, and evaluate a park."""
+"""``zcl evaluate`` and ``zcl park``: evaluate a factory's year (and, with the evaluator's key, sign
+the report and anchor it), and evaluate a park. Evaluators are appointed with the admin's key by
+``zcl evaluator grant`` (:mod:`zcl.commands.role`)."""
 
 from __future__ import annotations
 
@@ -29,11 +30,6 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
     evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
     evaluate.set_defaults(handler=_evaluate)
-
-    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin)")
-    appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain")
-    appoint.add_argument("address")
-    appoint.set_defaults(handler=_evaluator_grant)
 
     park = group(subparsers, "park", "the zero-carbon park indicator")
     park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
@@ -90,6 +86,9 @@ def _evaluate(args: argparse.Namespace) -> int:
     )
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
+    for period in report["periods"]["used"]:
+        if period.get("note"):
+            print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
     if report["status"] == "anchored":
@@ -98,11 +97,6 @@ def _evaluate(args: argparse.Namespace) -> int:
             f"block {report['anchor']['block_number']}, signed by {report['evaluator']}"
         )
     print(f"report     {args.out} (hash {report['report_hash']})")
-    return 0
-
-
-def _evaluator_grant(args: argparse.Namespace) -> int:
-    print_json(service_for(args, Settings.from_env(), admin=True).post("/evaluators", {"address": args.address}))
     return 0
 
 

@@ -1,5 +1,8 @@
 """``zcl evidence``: upload the documents records cite, and fetch one by its sha256 (checked
-against the bytes before the file is written)."""
+against the bytes before the file is written).
+
+The service keeps only files a stored batch or claim cites, under the name and media type the
+citation gives: submit the batch (or claim) first, then upload its files."""
 
 from __future__ import annotations
 
@@ -15,10 +18,9 @@ from zcl.service_client import ServiceError
 def register(subparsers: Any) -> None:
     evidence = group(subparsers, "evidence", "upload and fetch the documents records cite")
     upload = evidence.add_parser(
-        "upload", help="store files in the service; prints sha256, name, size and whether it was new"
+        "upload", help="store files a submitted batch or claim cites; prints sha256, name, size and whether it was new"
     )
     upload.add_argument("files", type=Path, nargs="+", metavar="FILE")
-    upload.add_argument("--media-type", help="for every FILE (default: guessed from each file's name)")
     upload.set_defaults(handler=_evidence_upload)
     get = evidence.add_parser("get", help="fetch a file by its sha256 (checked before it is written)")
     get.add_argument("sha256", metavar="SHA256")
@@ -27,21 +29,17 @@ def register(subparsers: Any) -> None:
 
 
 def _evidence_upload(args: argparse.Namespace) -> int:
-    from ledger.evidence import check_media_type, file_sha256, guess_media_type
+    from ledger.evidence import file_sha256
 
-    if args.media_type is not None:
-        check_media_type(args.media_type, "--media-type")
     service = service_for(args, Settings.from_env())
     for file in args.files:
         local = file_sha256(file)  # also: the file is readable, before anything is sent
-        media_type = args.media_type or guess_media_type(file.name)
-        code, stored = service.upload(
-            "/evidence", file, media_type=media_type, data={"media_type": args.media_type} if args.media_type else None
-        )
+        code, stored = service.upload("/evidence", file)
         if stored["sha256"] != local:
             raise ServiceError(code, f"{file}: the service stored sha256 {stored['sha256']}, but the file hashes "
                                f"to {local}")  # fmt: skip
-        print(f"{local}  {file.name}  {stored['size']}  {'stored' if code == 201 else 'already stored'}")
+        named = f" (recorded as {stored['file_name']})" if stored["file_name"] != file.name else ""
+        print(f"{local}  {file.name}  {stored['size']}  {'stored' if code == 201 else 'already stored'}{named}")
     return 0
 
 

@@ -1,26 +1,46 @@
-"""``zcl factory``: register factories and rotate their signers on chain, through the service
-(admin token), and show a factory with its signer history."""
+"""``zcl factory``: register factories (through the service, which registers with the registrar's
+key), rotate their signers, and show a factory with its signer history.
+
+A rotation needs the consent of the factory's current key: ``--key`` signs the EIP-712
+``SignerRotation`` here, and the service relays it. A lost key is replaced only by the admin:
+``--forced --reason`` sends the rotation with the admin's key straight to the chain, where it is
+marked forced for every reader, with the SHA-256 of the reason (kept off chain) beside it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+from pathlib import Path
 from typing import Any
 
-from ledger.config import Settings
+from eth_utils import to_checksum_address
+
+from ledger.config import ConfigError, Settings
+from ledger.eip712 import LedgerDomain, SignerRotation
+from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
+from zcl.commands.role import admin_ledger
 from zcl.output import print_json
 
 
 def register(subparsers: Any) -> None:
-    factory = group(subparsers, "factory", "register factories and rotate their signers (through the service)")
+    factory = group(subparsers, "factory", "register factories and rotate their signers")
     register = factory.add_parser("register", help="register a factory and its signer on chain (admin token)")
     register.add_argument("--id", required=True, dest="factory_id")
     register.add_argument("--name", required=True)
     register.add_argument("--signer", required=True, help="the factory's signing address (0x…)")
     register.set_defaults(handler=_factory_register)
-    rotate = factory.add_parser("rotate", help="replace a factory's signer; the old key stays in the history")
+    rotate = factory.add_parser(
+        "rotate", help="replace a factory's signer, signed by its current key (or --forced by the admin)"
+    )
     rotate.add_argument("--id", required=True, dest="factory_id")
     rotate.add_argument("--signer", required=True, help="the new signing address (0x…)")
+    how = rotate.add_mutually_exclusive_group(required=True)
+    how.add_argument("--key", type=Path, help="the factory's current key file: it signs the rotation")
+    how.add_argument("--forced", action="store_true", help="a lost key: the admin's key replaces it (needs --reason)")
+    rotate.add_argument("--password-file", type=Path, help="for --key; default: ZCL_KEY_PASSWORD")
+    rotate.add_argument("--reason", help="with --forced: why (its SHA-256 goes on chain; keep the text)")
     rotate.set_defaults(handler=_factory_rotate)
     show = factory.add_parser("show", help="a factory's name, signer and signer history")
     show.add_argument("factory_id")
@@ -34,8 +54,37 @@ def _factory_register(args: argparse.Namespace) -> int:
 
 
 def _factory_rotate(args: argparse.Namespace) -> int:
-    service = service_for(args, Settings.from_env(), admin=True)
-    print_json(service.post(f"/factories/{args.factory_id}/signer", {"signer": args.signer}))
+    if args.forced:
+        return _forced_rotation(args)
+    if args.reason is not None:
+        raise ConfigError("--reason: only a --forced rotation takes a reason")
+    settings = Settings.from_env()
+    service = service_for(args, settings)
+    current = load_key_file(args.key, read_password(args.password_file))
+    typed = service.get(f"/factories/{args.factory_id}/rotation", signer=args.signer)
+    # sign what we asked for, at the service's epoch and domain: never a message the service rewrote
+    rotation = SignerRotation(args.factory_id, args.signer, int(typed["message"]["epoch"]))
+    domain = LedgerDomain(chain_id=typed["domain"]["chainId"], verifying_contract=typed["domain"]["verifyingContract"])
+    signature = rotation.sign(current, domain)
+    factory = service.post(
+        f"/factories/{args.factory_id}/signer", {"signer": rotation.new_signer, "signature": "0x" + signature.hex()}
+    )
+    print_json(factory)
+    return 0
+
+
+def _forced_rotation(args: argparse.Namespace) -> int:
+    if not args.reason or not args.reason.strip():
+        raise ConfigError("--reason: a forced rotation needs a written reason (its SHA-256 goes on chain)")
+    if args.password_file is not None:
+        raise ConfigError("--password-file: a forced rotation uses the admin key (ZCL_ADMIN_KEY_FILE)")
+    reason_hash = hashlib.sha256(args.reason.encode("utf-8")).digest()
+    ledger = admin_ledger(Settings.from_env())
+    tx = ledger.force_rotate_signer(args.factory_id, args.signer, reason_hash)
+    print_json({
+        "factory_id": args.factory_id, "signer": to_checksum_address(args.signer), "forced": True,
+        "reason_sha256": "0x" + reason_hash.hex(), "tx_hash": tx.tx_hash, "block_number": tx.block_number,
+    })  # fmt: skip
     return 0
 
 

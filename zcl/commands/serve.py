@@ -9,7 +9,7 @@ import signal
 import socket
 from typing import Any
 
-from ledger.chain.session import serve_chain
+from ledger.chain.session import LedgerSession, role_addresses, serve_chain
 from ledger.config import ConfigError, Settings
 
 
@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.compose import compose_from_settings
+    from api.compose import compose_from_settings, freeze_heap
     from ledger.chain.errors import ChainUnavailable
 
     settings = Settings.from_env()
@@ -32,7 +32,7 @@ def _serve(args: argparse.Namespace) -> int:
     admin_token = settings.admin_token or _admin_token(settings)
     with serve_chain(settings) as session:
         ledger = session.ledger
-        composed = compose_from_settings(settings, ledger, admin_token=admin_token)
+        composed = compose_from_settings(settings, ledger, admin_token=admin_token, registrar=session.registrar)
         ledger.domain()  # read now, so batches can be queued while the chain is unreachable
         try:
             finished, finished_claims, finished_reports = composed.services.reconcile()
@@ -45,9 +45,10 @@ def _serve(args: argparse.Namespace) -> int:
         )
         print(f"chain      {session.rpc_url} (chain id {ledger.chain_id}{', local anvil' if session.local else ''})")
         print(f"contract   CarbonLedger at {ledger.address} ({state})")
-        print(f"operator   {session.operator.address} (key file {settings.operator_key_file})")
+        _print_keys(settings, session)
         print(f"database   {composed.engine.url.render_as_string(hide_password=True)}")
-        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes)")
+        print(f"evidence   {settings.evidence_dir} (files up to {settings.evidence_max_bytes} bytes, "
+              f"{settings.evidence_quota_bytes} in all)")  # fmt: skip
         if finished or finished_claims or finished_reports:
             print(f"recovered  {finished} batch(es), {finished_claims} claim(s) and {finished_reports} report(s) "
                   "left pending by an earlier stop")  # fmt: skip
@@ -66,6 +67,7 @@ def _serve(args: argparse.Namespace) -> int:
                     print(ready, flush=True)
 
         config = uvicorn.Config(composed.app, host=args.host, port=args.port, log_level="warning", access_log=False)
+        freeze_heap()
         reconciler = composed.reconciler(settings.reconcile_seconds).start()
         try:
             Server(config).run()
@@ -76,6 +78,27 @@ def _serve(args: argparse.Namespace) -> int:
     composed.close()
     print("stopped")
     return 0
+
+
+ROLE_JOBS = {
+    "relayer": "pays for relaying; holds no role",
+    "registrar": "registers factories",
+    "admin": "grants roles, forces a lost key's rotation: not loaded by the service",
+    "attestor": "confirms claims: not loaded by the service",
+}
+
+
+def _print_keys(settings: Settings, session: LedgerSession) -> None:
+    """Each role's key: its address, file and job; which ones this service unlocked."""
+    addresses = role_addresses(settings)
+    for role, job in ROLE_JOBS.items():
+        if role == "registrar" and session.registrar is None:
+            print(f"{role:<10} none: this service registers no factories (set ZCL_REGISTRAR_KEY_FILE)")
+            continue
+        if addresses[role] is None:
+            print(f"{role:<10} none ({settings.key_file(role)} does not exist)")
+        else:
+            print(f"{role:<10} {addresses[role]} ({job}; key file {settings.key_file(role)})")
 
 
 def _interrupt(signum: int, frame: Any) -> None:

@@ -1,0 +1,74 @@
+"""``zcl role`` and ``zcl evaluator``: grant, revoke and show the contract's roles, sent with the
+admin's own key straight to the chain.
+
+The service holds no admin key (it relays with a key that holds no role and registers with the
+registrar's), so appointing a registrar, an attestor or an evaluator is done here, by whoever holds
+the admin key file (``ZCL_ADMIN_KEY_FILE``; the local chain's is ``data/keys/admin.key``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from eth_utils import is_address, to_checksum_address
+
+from ledger.chain.client import ROLES, LedgerClient
+from ledger.chain.session import connect
+from ledger.config import Settings
+from ledger.records import RecordError
+from zcl.commands.common import group, role_ledger
+from zcl.output import print_json
+
+
+def register(subparsers: Any) -> None:
+    role = group(subparsers, "role", "grant, revoke and show the contract's roles (admin key)")
+    for action, help_text in (("grant", "give ADDRESS a role"), ("revoke", "withdraw a role from ADDRESS")):
+        parser = role.add_parser(action, help=f"{help_text} (sent with the admin key)")
+        parser.add_argument("--role", required=True, choices=sorted(ROLES))
+        parser.add_argument("address")
+        parser.set_defaults(handler=_role_change, action=action)
+    show = role.add_parser("show", help="which roles ADDRESS holds (no key needed)")
+    show.add_argument("address")
+    show.set_defaults(handler=_role_show)
+
+    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin key)")
+    appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain (sent with the admin key)")
+    appoint.add_argument("address")
+    appoint.set_defaults(handler=_evaluator_grant)
+
+
+def admin_ledger(settings: Settings) -> LedgerClient:
+    """The contract, written with the admin's key (its file and password from the settings)."""
+    ledger: LedgerClient = role_ledger("admin")
+    return ledger
+
+
+def _address(text: str) -> str:
+    if not is_address(text):
+        raise RecordError("address", f"must be a 0x-prefixed 20-byte address, got {text!r}")
+    return to_checksum_address(text)
+
+
+def _role_change(args: argparse.Namespace) -> int:
+    address = _address(args.address)
+    ledger = admin_ledger(Settings.from_env())
+    tx = (ledger.grant_role if args.action == "grant" else ledger.revoke_role)(args.role, address)
+    print_json({"address": address, "role": args.role, "holds": ledger.has_role(args.role, address),
+                "tx_hash": tx.tx_hash, "block_number": tx.block_number})  # fmt: skip
+    return 0
+
+
+def _role_show(args: argparse.Namespace) -> int:
+    address = _address(args.address)
+    ledger = connect(Settings.from_env(), with_operator=False).ledger
+    print_json({"address": address, "roles": [role for role in sorted(ROLES) if ledger.has_role(role, address)]})
+    return 0
+
+
+def _evaluator_grant(args: argparse.Namespace) -> int:
+    address = _address(args.address)
+    ledger = admin_ledger(Settings.from_env())
+    tx = ledger.grant_evaluator(address)
+    print_json({"address": address, "evaluator": ledger.is_evaluator(address), "tx_hash": tx.tx_hash})
+    return 0
