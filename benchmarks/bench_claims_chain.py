@@ -290,6 +290,7 @@ def chain_rows(quick: bool) -> list[Row]:
             ledger.contract.functions.claimOf("GEC", OTHER_BLOCK, one_serial, other.hint(one_serial)).estimate_gas()
         )
         served = LedgerClient(web3_for(anvil.rpc_url), ledger.address, operator)  # as `zcl serve` connects
+        served.deployed_block = ledger.deployed_block
         after, unindexed, follow_s, events, unindexed_n = service_lookups(served, tmp, truth, quick)
     return rows(gas, before, lookup_gas, one_gas, previous_lookup, fill_s, previous_s, total,
                 after, unindexed, follow_s, events, unindexed_n)  # fmt: skip
