@@ -9,6 +9,7 @@ arrives. Everything goes through the API as a user would call it, on a real chai
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,6 +17,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
+from ledger.store.models import EvaluationRow
 from tests.builders import batch_json, register_factory
 from tests.conftest import Service
 from tests.test_evaluation_service import FACTORY, evaluate, month_batch, year  # noqa: F401 (the fixture)
@@ -98,6 +100,11 @@ def test_a_report_that_listed_a_month_missing_is_stale_once_it_arrives(
     assert "2025-12: missing when evaluated, revision 1 anchored since" in " ".join(
         service.http.get(f"/evaluations/{early['id']}/report.html").text.split()
     )
+    with service.services.sessions.begin() as session:  # as a report stored before migration 0012 is
+        row = session.get(EvaluationRow, early["id"])
+        assert row is not None and json.loads(row.revisions or "{}")["2025-12"] == 0
+        row.revisions = None
+    assert listed(service, FACTORY)[early["id"]]["stale_because"] == shown["stale_because"]  # read from its JSON
     other_type = evaluate(service, type="II")  # a Type II report does not supersede a Type I one
     assert other_type["stale"] is False
     assert service.http.get(f"/evaluations/{early['id']}").json()["superseded_by"] is None

@@ -154,6 +154,7 @@ class EvaluationService:
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=report_type,
             level=evaluation["level"], report_hash=report["report_hash"],
             report=json.dumps(report, sort_keys=True, ensure_ascii=False), status=DRAFT,
+            revisions=json.dumps(staleness.revisions_of(report["periods"])),
             created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
@@ -371,10 +372,14 @@ class ReportRelay(StoredRelay):
 
 
 def _brief(row: EvaluationRow) -> dict[str, Any]:
-    """What staleness needs of a stored report, without re-hashing it (a list shows many)."""
-    periods = json.loads(row.report).get("periods") or {}
+    """What staleness needs of a stored report: its months' revisions, kept beside it since 0012 (a
+    year of 10^5-record months makes a report of megabytes; a list need not read them all)."""
+    if row.revisions is not None:
+        revisions = json.loads(row.revisions)
+    else:  # stored before 0012
+        revisions = staleness.revisions_of(json.loads(row.report).get("periods") or {})
     return {"id": row.id, "factory_id": row.factory_id, "year": row.year, "type": row.report_type,
-            "status": row.status, "periods": periods}  # fmt: skip
+            "status": row.status, "revisions": revisions}  # fmt: skip
 
 
 def _with_status(row: EvaluationRow) -> dict[str, Any]:

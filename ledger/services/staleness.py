@@ -30,27 +30,33 @@ def cached(revision_count: Latest) -> Latest:
     return latest
 
 
-def stale_because(report: Mapping[str, Any], latest: Latest) -> list[dict[str, Any]]:
+def revisions_of(periods: Mapping[str, Any]) -> dict[str, int]:
+    """The revision a report used for each month it names: ``periods.used``, and ``periods.missing``
+    as 0 (or, for a month held on chain but not here, the revision it could not read). Small enough
+    to store beside the report, so that a list need not parse every report."""
+    used: dict[str, int] = {str(p["period"]): int(p["revision"]) for p in periods.get("used", [])}
+    for missing in periods.get("missing", []):
+        used.setdefault(str(missing["period"]), int(missing.get("revision") or 0))
+    return dict(sorted(used.items()))
+
+
+def stale_because(factory_id: str, revisions: Mapping[str, int], latest: Latest) -> list[dict[str, Any]]:
     """Each period whose latest revision on chain is newer than the one the report used (0 when it
     listed the month as missing), as ``{period, used_revision, latest_revision}``, in period order."""
-    factory_id = str(report["factory_id"])
-    periods = report.get("periods") or {}
-    used: dict[str, int] = {str(p["period"]): int(p["revision"]) for p in periods.get("used", [])}
-    for missing in periods.get("missing", []):  # a month held on chain but not here names its revision
-        used.setdefault(str(missing["period"]), int(missing.get("revision") or 0))
     found = []
-    for period in sorted(used):
+    for period in sorted(revisions):
         now = latest(factory_id, period)
-        if now > used[period]:
-            found.append({"period": period, "used_revision": used[period], "latest_revision": now})
+        if now > revisions[period]:
+            found.append({"period": period, "used_revision": revisions[period], "latest_revision": now})
     return found
 
 
 def freshness(reports: Sequence[Mapping[str, Any]], latest: Latest) -> dict[str, dict[str, Any]]:
-    """For one factory's reports (oldest first): report id → ``stale``, ``stale_because`` and
+    """For one factory's reports (oldest first; each with ``id``, ``factory_id``, ``year``, ``type``,
+    ``status`` and ``revisions``, see :func:`revisions_of`): report id → ``stale``, ``stale_because`` and
     ``superseded_by``, the newest later report of the same year and type that is not stale itself
     (an anchored one before a draft), or None."""
-    because = {str(r["id"]): stale_because(r, latest) for r in reports}
+    because = {str(r["id"]): stale_because(str(r["factory_id"]), r["revisions"], latest) for r in reports}
     out: dict[str, dict[str, Any]] = {}
     for i, report in enumerate(reports):
         reasons = because[str(report["id"])]
