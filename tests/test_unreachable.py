@@ -190,6 +190,8 @@ def test_with_the_chain_cut_every_read_route_answers_503_or_from_the_database(re
             assert response.status_code in (200, 503), f"{method} {path}: {response.status_code} {response.text[:300]}"
     print(json.dumps(answers, indent=1))
     assert len(answers) >= 20 and set(NEEDS_CHAIN) <= {k.split(" ", 1)[1] for k in answers}
+    evaluation = http.get(f"/evaluations/{relayed['ids']['evaluation_id']}")  # whether it is stale is unknown
+    assert evaluation.status_code == 200 and evaluation.json()["stale"] is None, evaluation.text[:300]
     page = http.get(f"/factory/{relayed['ids']['factory_id']}", headers={"Accept": "text/html"})  # as a browser asks
     assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
     assert "Temporarily unavailable" in page.text and "Nothing is lost" in page.text and page.headers["retry-after"]

@@ -105,6 +105,21 @@ class ReportAnchorOut(Out):
     final: bool = Field(description="anchored under ZCL_CONFIRMATIONS blocks: a reorg can no longer take it")
 
 
+_STALE = (
+    "the chain has since anchored a newer revision of a month the report used, or a month it listed as missing: "
+    "computed on read, not part of the signed report; null while the chain cannot be asked"
+)
+_SUPERSEDED_BY = "the newest later evaluation of the same factory, year and type that is not stale, if any"
+
+
+class StaleBecauseOut(Out):
+    """A month the chain has corrected (or first anchored) since the report was made."""
+
+    period: str
+    used_revision: int = Field(description="the revision the report used; 0 when it listed the month as missing")
+    latest_revision: int
+
+
 class EvaluationOut(Out):
     """An evaluation report with its status; `evaluator`, `signature` and `anchor` appear once signed."""
 
@@ -143,6 +158,9 @@ class EvaluationOut(Out):
     evaluator: str | None = None
     signature: str | None = None
     anchor: ReportAnchorOut | None = None
+    stale: bool | None = Field(None, description=_STALE)
+    stale_because: list[StaleBecauseOut] = Field(default_factory=list)
+    superseded_by: str | None = Field(None, description=_SUPERSEDED_BY)
 
 
 class EvaluationSummaryOut(Out):
@@ -153,6 +171,9 @@ class EvaluationSummaryOut(Out):
     status: str
     report_hash: str
     tx_hash: str | None
+    stale: bool | None = Field(None, description=_STALE)
+    stale_because: list[StaleBecauseOut] = Field(default_factory=list)
+    superseded_by: str | None = Field(None, description=_SUPERSEDED_BY)
 
 
 class ReportMessageOut(Out):

@@ -21,7 +21,10 @@ from ledger.factors import FactorSet
 from ledger.numbers import percent, shown
 
 REPORT_FORMAT = "zcl-evaluation/1"
-UNSIGNED_FIELDS = frozenset({"id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at"})
+UNSIGNED_FIELDS = frozenset({
+    "id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at",
+    "stale", "stale_because", "superseded_by",  # computed on read from the chain (ledger.services.staleness)
+})  # fmt: skip
 
 
 def build_report(

@@ -18,4 +18,4 @@ class YearData:
     records: list[InventoryRecord] = field(default_factory=list)
     used: list[dict[str, Any]] = field(default_factory=list)
     superseded: list[dict[str, Any]] = field(default_factory=list)
-    missing: list[dict[str, str]] = field(default_factory=list)
+    missing: list[dict[str, Any]] = field(default_factory=list)  # period, reason (and revision when not held)

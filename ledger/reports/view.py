@@ -39,11 +39,13 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
     name = report.get("factory_name") or report.get("factory_id") or "factory"
     return {
         "draft": status != "anchored",
-        "page_title": f"{'[DRAFT] ' if status != 'anchored' else ''}Zero-carbon evaluation — {name} — "
+        "page_title": f"{'[STALE] ' if report.get('stale') is True else ''}"
+                      f"{'[DRAFT] ' if status != 'anchored' else ''}Zero-carbon evaluation — {name} — "
                       f"{report.get('year')}",
         "type_ii": report.get("type") == "II",
         "header": _header(report),
         "status": _status(report),
+        "stale": _stale(report),
         "basis": _basis(report),
         "summary": _summary(report),
         "missing": sorted(missing_periods(report)),
@@ -120,6 +122,15 @@ def _status(report: Mapping[str, Any]) -> dict[str, Any]:
         "signature": signature,
         "created_at": report.get("created_at"),
     }
+
+
+def _stale(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The months corrected on chain since the report was made (the service says so on read), or None."""
+    if report.get("stale") is not True:
+        return None
+    because = [pick(b, "period", "used_revision", "latest_revision") for b in as_list(report.get("stale_because"))]
+    return {"because": because, "periods": ", ".join(str(b["period"]) for b in because),
+            "superseded_by": report.get("superseded_by")}  # fmt: skip
 
 
 def _basis(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.records.errors import RecordError
+from ledger.services import staleness
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
@@ -153,6 +154,7 @@ class EvaluationService:
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=report_type,
             level=evaluation["level"], report_hash=report["report_hash"],
             report=json.dumps(report, sort_keys=True, ensure_ascii=False), status=DRAFT,
+            revisions=json.dumps(staleness.revisions_of(report["periods"])),
             created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
@@ -160,6 +162,17 @@ class EvaluationService:
         return self.get(row.id)
 
     def get(self, evaluation_id: str) -> dict[str, Any]:
+        """The report with its status, and whether the chain has since corrected a month it used
+        (``stale``, ``stale_because``, ``superseded_by``: computed now, never part of the signed JSON)."""
+        report = self._stored(evaluation_id)
+        with self.sessions() as session:
+            siblings = [
+                _brief(r) for r in rows.list_for(session, report["factory_id"])
+                if (r.year, r.report_type) == (report["year"], report["type"])
+            ]  # fmt: skip
+        return report | self._freshness(siblings).get(evaluation_id, staleness.UNKNOWN)
+
+    def _stored(self, evaluation_id: str) -> dict[str, Any]:
         with self.sessions() as session:
             row = rows.get(session, evaluation_id)
             if row is None:
@@ -167,15 +180,27 @@ class EvaluationService:
             return _with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
+        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)."""
         with self.sessions() as session:
-            return [
+            found = rows.list_for(session, factory_id)
+            listed = [
                 {"id": r.id, "year": r.year, "type": r.report_type, "level": r.level, "status": r.status,
                  "report_hash": r.report_hash, "tx_hash": r.tx_hash}
-                for r in rows.list_for(session, factory_id)
+                for r in found
             ]  # fmt: skip
+            fresh = self._freshness([_brief(r) for r in found])
+        return [e | fresh.get(str(e["id"]), staleness.UNKNOWN) for e in listed]
+
+    def _freshness(self, reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """:func:`staleness.freshness`, or nothing (each report then shows "unknown") while the chain is away."""
+        try:
+            return staleness.freshness(reports, staleness.cached(self.ledger.revision_count))
+        except ChainUnavailable as exc:
+            log.warning("whether evaluations are stale is unknown: %s", exc)
+            return {}
 
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
-        report = self.get(evaluation_id)
+        report = self._stored(evaluation_id)
         return ReportCommit(
             factory_id=report["factory_id"], year=report["year"], report_type=report["type"],
             level=report["evaluation"]["level"], report_hash=bytes.fromhex(report["report_hash"][2:]),
@@ -190,7 +215,7 @@ class EvaluationService:
 
     def sign(self, evaluation_id: str, evaluator: str, signature: bytes) -> dict[str, Any]:
         """Anchor the report with the evaluator's signature of its hash."""
-        current = self.get(evaluation_id)
+        current = self._stored(evaluation_id)
         if current["status"] in (ANCHORED, PENDING):
             if current.get("signature") == "0x" + signature.hex():
                 if current["status"] == PENDING:
@@ -344,6 +369,17 @@ class ReportRelay(StoredRelay):
 
     def _commit(self, row: EvaluationRow) -> ReportCommit:
         return self.service.commit_for(row.id, row.evaluator or "")
+
+
+def _brief(row: EvaluationRow) -> dict[str, Any]:
+    """What staleness needs of a stored report: its months' revisions, kept beside it since 0012 (a
+    year of 10^5-record months makes a report of megabytes; a list need not read them all)."""
+    if row.revisions is not None:
+        revisions = json.loads(row.revisions)
+    else:  # stored before 0012
+        revisions = staleness.revisions_of(json.loads(row.report).get("periods") or {})
+    return {"id": row.id, "factory_id": row.factory_id, "year": row.year, "type": row.report_type,
+            "status": row.status, "revisions": revisions}  # fmt: skip
 
 
 def _with_status(row: EvaluationRow) -> dict[str, Any]:

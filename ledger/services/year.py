@@ -45,8 +45,8 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
                                     "anchored_block": old.anchored_block, "superseded_by": latest})  # fmt: skip
         batch = next((b for b in batches.list_for(factory_id, period) if b.revision == latest), None)
         if batch is None or batch.status != ANCHORED:
-            data.missing.append({"period": period, "reason": f"revision {latest} is anchored on chain, but this "
-                                 "service does not hold its records"})  # fmt: skip
+            data.missing.append({"period": period, "revision": latest, "reason": f"revision {latest} is anchored on "
+                                 "chain, but this service does not hold its records"})  # fmt: skip
             continue
         checked = integrity.check(batch.id, rehash=True)
         checked.raise_unless_intact()

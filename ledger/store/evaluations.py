@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from ledger.store import tracking
 from ledger.store.models import EvaluationRow
@@ -22,7 +22,9 @@ def get(session: Session, evaluation_id: str) -> EvaluationRow | None:
 
 
 def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
-    query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id)
+    """The factory's reports, oldest first; each report's JSON (megabytes for a big year) is read only
+    if asked for, within the session."""
+    query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id).options(defer(EvaluationRow.report))
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
 
 

@@ -172,6 +172,8 @@ class EvaluationRow(ChainTracked, Base):
     signature: Mapped[str | None] = mapped_column(Text)
     report_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # {period: revision used (0: missing)}, to tell a stale report without reading ``report`` (0012)
+    revisions: Mapped[str | None] = mapped_column(Text)
 
 
 class EvidenceRow(Base):

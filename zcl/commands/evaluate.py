@@ -31,6 +31,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
     evaluate.set_defaults(handler=_evaluate)
 
+    evaluation = group(subparsers, "evaluation", "show an evaluation made earlier")
+    show = evaluation.add_parser("show", help="an evaluation's level, status, and whether it is stale")
+    show.add_argument("evaluation_id")
+    show.set_defaults(handler=_show)
+
     park = group(subparsers, "park", "the zero-carbon park indicator")
     park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
     park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
@@ -70,11 +75,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     args.out.write_text(page, encoding="utf-8")
     if args.json is not None:
         write_json(args.json, report)
-    totals, evaluation = report["totals"], report["evaluation"]
-    print(
-        f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
-        f"level {evaluation['level']} ({report['status']})"
-    )
+    totals = report["totals"]
+    _print_heading(report)
     print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
     print(
         f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
@@ -91,13 +93,49 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    _print_anchor(report)
+    print(f"report     {args.out} (hash {report['report_hash']})")
+    print_staleness(report)
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    report = service_for(args, Settings.from_env()).get(f"/evaluations/{args.evaluation_id}")
+    _print_heading(report)
+    _print_anchor(report)
+    print(f"hash       {report['report_hash']}")
+    print_staleness(report)
+    return 0
+
+
+def _print_heading(report: dict[str, Any]) -> None:
+    print(
+        f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
+        f"level {report['evaluation']['level']} ({report['status']})"
+    )
+
+
+def _print_anchor(report: dict[str, Any]) -> None:
     if report["status"] == "anchored":
         print(
             f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
             f"block {report['anchor']['block_number']}, signed by {report['evaluator']}"
         )
-    print(f"report     {args.out} (hash {report['report_hash']})")
-    return 0
+
+
+def print_staleness(report: dict[str, Any]) -> None:
+    """A stale report says so in the output, whatever else is shown: the chain has corrected its data."""
+    if report.get("stale") is None and "stale" in report:
+        print("STALE?     unknown: the chain could not be asked whether a month has been corrected since")
+    if not report.get("stale"):
+        return
+    months = ", ".join(
+        f"{b['period']} ({f'revision {u} used' if (u := b['used_revision']) else 'missing'}, "
+        f"revision {b['latest_revision']} anchored since)"
+        for b in report["stale_because"]
+    )
+    superseded = f"; superseded by evaluation {report['superseded_by']}" if report.get("superseded_by") else ""
+    print(f"STALE: the chain has corrected data this report used: {months}{superseded}")
 
 
 def _park_evaluate(args: argparse.Namespace) -> int:
