@@ -241,7 +241,10 @@ class ClaimService:
                 if found.serial_start > parsed.end:
                     break
                 holders.append(found)
-        covered = sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in holders)
+
+        def units(of: list[OnChainClaim]) -> int:
+            return sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in of)
+
         return {
             "registry": parsed.registry,
             "block_id": parsed.block_id,
@@ -249,12 +252,8 @@ class ClaimService:
             "serial_end": str(parsed.end),
             "units": parsed.end - parsed.start + 1,
             "claimed": bool(holders),
-            "units_claimed": covered,
-            "units_confirmed": sum(
-                min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1
-                for h in holders
-                if h.status == "confirmed"
-            ),
+            "units_claimed": units(holders),
+            "units_confirmed": units([h for h in holders if h.status == "confirmed"]),
             "claims": [self._on_chain_json(h) for h in holders],
             "contract": self.ledger.address,
             "chain_id": self.ledger.chain_id,
