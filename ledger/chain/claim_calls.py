@@ -22,14 +22,14 @@ from eth_utils import to_checksum_address
 from web3.exceptions import Web3RPCError
 from web3.types import RPCEndpoint
 
+from ledger.chain.calls import ContractCalls
 from ledger.chain.errors import InvalidPositionHint
 from ledger.chain.transactions import TxResult, result_of, rpc
 from ledger.eip712 import RetirementClaim
 
 if TYPE_CHECKING:
-    from eth_typing import ChecksumAddress
     from web3 import Web3
-    from web3.contract.contract import Contract, ContractFunction
+    from web3.contract.contract import ContractFunction
 
 CLAIM_STATUSES = ("none", "provisional", "confirmed", "revoked")
 """``RetirementClaims.ClaimStatus``, by index: provisional and confirmed claims hold their units."""
@@ -61,25 +61,8 @@ class OnChainClaim:
         return self.status in ("provisional", "confirmed")
 
 
-class ClaimCalls:
+class ClaimCalls(ContractCalls):
     """Claim methods of the ledger client (a mixin: it uses the client's call and send plumbing)."""
-
-    w3: Web3
-    contract: Contract
-    address: ChecksumAddress
-    deployed_block: int
-
-    def _call(self, fn: ContractFunction) -> Any:
-        raise NotImplementedError
-
-    def _send(self, fn: ContractFunction) -> Any:
-        raise NotImplementedError
-
-    def _transact(self, fn: ContractFunction) -> TxResult:
-        raise NotImplementedError
-
-    def _event_tx(self, event: Any, block: int, filters: dict[str, Any]) -> str | None:
-        raise NotImplementedError
 
     def claim_retirement(self, claim: RetirementClaim, signature: bytes, hint: int = 0) -> tuple[int, TxResult]:
         """Relay a factory-signed claim at the position the chain says (:meth:`position_hint`, from

@@ -24,8 +24,9 @@ from web3.types import TxParams
 from ledger.chain.artifacts import load_artifact
 from ledger.chain.claim_calls import ClaimCalls, OnChainClaim
 from ledger.chain.errors import ChainUnavailable, LedgerError, UnknownRevision
+from ledger.chain.report_calls import OnChainReport, ReportCalls
 from ledger.chain.transactions import Broadcast, Sender, TxResult, TxState, result_of, revert_of, rpc
-from ledger.eip712 import BatchCommit, LedgerDomain, ReportCommit, SignerRotation
+from ledger.eip712 import BatchCommit, LedgerDomain, SignerRotation
 
 __all__ = ["Anchor", "Broadcast", "LedgerClient", "OnChainClaim", "OnChainReport", "SignerEpoch", "TxResult", "TxState"]
 
@@ -72,24 +73,7 @@ class Anchor:
     uri: str
 
 
-@dataclass(frozen=True)
-class OnChainReport:
-    """One anchored report, as the contract stores it."""
-
-    report_id: int
-    factory_id: str
-    year: int
-    report_type: str
-    level: str
-    report_hash: bytes
-    factor_set: str
-    rule_set: str
-    evaluator: str
-    anchored_at: int
-    anchored_block: int
-
-
-class LedgerClient(ClaimCalls):
+class LedgerClient(ClaimCalls, ReportCalls):
     """One deployed CarbonLedger, read through ``w3`` and written with ``sender``'s key.
 
     ``sender`` is whoever pays for transactions: the relayer, which holds no role (every factory
@@ -360,35 +344,6 @@ class LedgerClient(ClaimCalls):
     def is_evaluator(self, account: str) -> bool:
         return self.has_role("evaluator", account)
 
-    def anchor_report(self, commit: ReportCommit, signature: bytes) -> tuple[int, TxResult]:
-        """Relay an evaluator-signed report; returns the new report id and the transaction."""
-        receipt = self._send(self.contract.functions.anchorReport(commit.as_tuple(), signature))
-        return self.report_id_of(receipt), result_of(receipt)
-
-    def report_digest(self, commit: ReportCommit) -> bytes:
-        """The digest the contract expects the evaluator to have signed."""
-        return bytes(self._call(self.contract.functions.hashReport(commit.as_tuple())))
-
-    def get_report(self, report_id: int) -> OnChainReport:
-        """One anchored report; :class:`~ledger.chain.errors.UnknownReport` when there is none."""
-        (report_hash, evaluator, anchored_at, anchored_block, year, factory_id, report_type, level, factor_set,
-         rule_set) = self._call(self.contract.functions.getReport(report_id))  # fmt: skip
-        return OnChainReport(
-            report_id, factory_id, year, report_type, level, bytes(report_hash), factor_set, rule_set,
-            to_checksum_address(evaluator), anchored_at, anchored_block,
-        )  # fmt: skip
-
-    def report_tx(self, report_id: int, anchored_block: int) -> str | None:
-        """The transaction that anchored a report, from its ``ReportAnchored`` event in its block."""
-        return self._event_tx(self.contract.events.ReportAnchored, anchored_block, {"reportId": report_id})
-
-    def reports_for(self, factory_id: str, year: int, report_type: str) -> list[int]:
-        """The ids of a factory's reports of one type for one year, oldest first."""
-        return list(self._call(self.contract.functions.reportsFor(factory_id, year, report_type)))
-
-    def report_count(self) -> int:
-        return self._call(self.contract.functions.reportCount())
-
     # --- record verification ----------------------------------------------------------------
 
     def record_leaf(self, record_hash: bytes) -> bytes:
@@ -424,10 +379,6 @@ class LedgerClient(ClaimCalls):
     def failure(self, receipt: Any) -> LedgerError:
         """The contract's error for a failed receipt."""
         return self._sender().failure(receipt)
-
-    def report_id_of(self, receipt: Any) -> int:
-        (event,) = self.contract.events.ReportAnchored().process_receipt(receipt)
-        return int(event["args"]["reportId"])
 
     # --- plumbing ---------------------------------------------------------------------------
 
