@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 
 from ledger.numbers import shown
@@ -126,6 +127,7 @@ def _scale(m: Fraction) -> str:
     return f"× {show_exact(m)}"
 
 
+@lru_cache(maxsize=256)
 def _rate(s: Scaled) -> str:
     """The factor as written, then its scale to the unit the product needs when that is not 1."""
     f = s.factor
