@@ -7,7 +7,8 @@ Figures are rounded only when written into a report: half-even, to :data:`PLACES
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, Inexact
 from fractions import Fraction
 
 PLACES = 6
@@ -57,6 +58,19 @@ def shown(value: Fraction, places: int = PLACES) -> str:
     if remainder == 0:  # exact: the figure as it is, without trailing zeros
         fraction = fraction.rstrip("0")
     return sign + whole + ("." + fraction if fraction else "")
+
+
+EXACT = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN, traps=[Inexact])
+"""Decimal addition that never rounds (and would raise if it had to)."""
+
+
+def exact_sum(values: Iterable[Decimal]) -> Decimal:
+    """The exact sum of decimal quantities: a year's readings are summed per kind and unit this way,
+    in C, then converted and multiplied once, which gives the same Fraction as adding each one's."""
+    total = Decimal(0)
+    for value in values:
+        total = EXACT.add(total, value)
+    return total
 
 
 def ratio(numerator: Fraction, denominator: Fraction) -> Fraction | None:
