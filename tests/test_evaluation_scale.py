@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from benchmarks.bench_evaluate import month_of_readings, previous_path, previous_shown
 from ledger.accounting.report import canonical_json
 from ledger.numbers import shown
+from ledger.records import convert_fraction
 from ledger.store.models import RecordRow
 from tests.builders import batch_json, example_batch, register_factory
 from tests.conftest import Service
@@ -67,6 +69,12 @@ def test_a_random_year_of_mixed_meters_gives_the_same_report_on_both_paths(
     assert new == old
     # gas, steam and grid readings all reached the report, with figures that are not round
     assert {line["category"] for line in report["lines"]} == {"grid_electricity", "natural_gas", "purchased_steam"}
+    # each month's grid MWh (now summed per unit, then converted) is the sum of its records' MWh one by one
+    for month in report["monthly"]:
+        kwh = [line["activity"] for line in report["lines"]
+               if line["period"] == month["period"] and line["category"] == "grid_electricity" and line["scope"] == "scope2"]  # fmt: skip
+        one_by_one = sum((convert_fraction(Decimal(a.split()[0]), "kWh", "MWh") for a in kwh), Fraction(0))
+        assert kwh and month["grid_electricity"] == shown(one_by_one)
 
 
 def test_a_record_body_edited_in_the_database_is_refused_by_the_evaluation(
