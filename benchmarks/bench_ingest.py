@@ -17,26 +17,19 @@ from __future__ import annotations
 import json
 import random
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import httpx
 from eth_account import Account
-from web3 import Web3
 
-from api.compose import compose
-from benchmarks.common import Row
-from benchmarks.serving import serving
-from ledger.chain.anvil import Anvil
+from benchmarks.common import Row, meter_reading
+from benchmarks.serving import deployed, serving
 from ledger.chain.client import LedgerClient
-from ledger.chain.funding import fund_on_anvil
 from ledger.merkle import verify
-from ledger.records import new_salt, parse_batch
+from ledger.records import parse_batch
 from ledger.services import Services
 from ledger.signing import NDJSON, SignedBatch, sign_batch
 from ledger.store import batches as batch_rows
@@ -55,17 +48,10 @@ def month_of_readings(factory_id: str, n: int, seed: int = 8) -> dict[str, Any]:
     rng = random.Random(seed)
     first = datetime(2025, 1, 1, tzinfo=TZ)
     slots = [(first + timedelta(minutes=15 * k)).isoformat() for k in range(SLOTS + 1)]
-    kinds = [("grid_electricity", "kWh", 3), ("natural_gas", "Nm3", 2), ("purchased_steam", "t", 3)]
     records = []
     for i in range(n):
         meter, slot = divmod(i, SLOTS)
-        kind, unit, places = kinds[0] if meter % 5 else kinds[meter // 5 % 3]
-        value = Decimal(rng.randrange(0, 5_000_000)).scaleb(-places)
-        records.append({
-            "source_id": f"submeter-{meter:03d}", "kind": kind, "value": str(value), "unit": unit,
-            "interval_start": slots[slot], "interval_end": slots[slot + 1], "evidence": [],
-            "salt": "0x" + new_salt().hex(),
-        })  # fmt: skip
+        records.append(meter_reading(rng, meter, 0 if meter % 5 else meter // 5 % 3, slots[slot], slots[slot + 1]))
     return {"factory_id": factory_id, "period": PERIOD, "revision": 1, "uri": "", "records": records}
 
 
@@ -145,16 +131,9 @@ def _timed_post(post: Callable[[], httpx.Response]) -> tuple[float, dict[str, An
 def run(quick: bool = False) -> list[Row]:
     n = 10_000 if quick else 100_000
     size = "10^4" if quick else "10^5"
-    with tempfile.TemporaryDirectory(prefix="zcl-bench-ingest-") as tmp_dir:
-        tmp = Path(tmp_dir)
-        with Anvil(log_file=tmp / "anvil.log") as anvil:
-            w3 = Web3(Web3.HTTPProvider(anvil.rpc_url, request_kwargs={"timeout": 60}))
-            operator = Account.create()
-            fund_on_anvil(w3, operator.address)
-            ledger, _ = LedgerClient.deploy(w3, operator)
-            composed = compose(ledger, f"sqlite:///{tmp / 'ledger.db'}", admin_token=TOKEN, registrar=ledger.sender)
-            with serving(composed.app) as url, httpx.Client(base_url=url, timeout=600) as http:
-                return _measure(http, composed.services, ledger, n, size)
+    with deployed("zcl-bench-ingest-", TOKEN) as (composed, ledger):
+        with serving(composed.app) as url, httpx.Client(base_url=url, timeout=600) as http:
+            return _measure(http, composed.services, ledger, n, size)
 
 
 def _signed(http: httpx.Client, ledger: LedgerClient, factory_id: str, n: int) -> SignedBatch:

@@ -7,9 +7,14 @@ number copied from elsewhere), and an optional target with the direction that me
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from ledger.records import new_salt
 
 
 @dataclass(frozen=True)
@@ -54,3 +59,15 @@ def percentile(samples: Sequence[float], p: float) -> float:
     low = int(rank)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+METER_KINDS = [("grid_electricity", "kWh", 3), ("natural_gas", "Nm3", 2), ("purchased_steam", "t", 3)]
+"""(kind, unit, decimal places) of the sub-meters the benchmarks' batches read."""
+
+
+def meter_reading(rng: random.Random, meter: int, kind: int, start: str, end: str) -> dict[str, Any]:
+    """One quarter-hour reading of sub-meter ``meter`` of kind ``METER_KINDS[kind]``, salted afresh."""
+    name, unit, places = METER_KINDS[kind]
+    value = Decimal(rng.randrange(0, 5_000_000)).scaleb(-places)
+    return {"source_id": f"submeter-{meter:03d}", "kind": name, "value": str(value), "unit": unit,
+            "interval_start": start, "interval_end": end, "evidence": [], "salt": "0x" + new_salt().hex()}  # fmt: skip

@@ -35,6 +35,7 @@ MODULES = {
     "batchpage": "benchmarks.bench_batchpage",
     "claims": "benchmarks.bench_claims",
     "gas": "benchmarks.bench_gas",
+    "evaluate": "benchmarks.bench_evaluate",
 }
 
 

@@ -25,6 +25,7 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
@@ -32,7 +33,7 @@ from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
-from ledger.numbers import ZERO, exact, shown
+from ledger.numbers import ZERO, exact, exact_sum, shown
 from ledger.records import MeasurementRecord, convert_fraction
 
 ELECTRICITY = ("grid_electricity", "onsite_renewable_self_consumed", "green_power_contract")
@@ -143,6 +144,7 @@ def compute_inventory(
     with _accountable():
         shared = basis(factors, grid)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
+    electricity: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
 
     for item in records:
         record, rid, period = item.record, item.record_id, item.period
@@ -151,10 +153,8 @@ def compute_inventory(
         if kind == "production_output":
             inv.production[record.unit] = inv.production.get(record.unit, ZERO) + exact(record.value)
             continue
-        if kind in ELECTRICITY:
-            mwh = _to(record, "MWh", rid)
-            per_kind[kind] += mwh
-            month[kind] += mwh
+        if kind in ELECTRICITY:  # its rule below refuses a unit that is not electricity, naming the record
+            electricity[period, kind, record.unit].append(record.quantity)
         with _accountable(rid):
             products = terms(shared, record)
         for term in products:
@@ -163,6 +163,11 @@ def compute_inventory(
             )
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result
+
+    for (period, kind, unit), quantities in electricity.items():  # summed exactly, converted once
+        mwh = convert_fraction(exact_sum(quantities), unit, "MWh")
+        per_kind[kind] += mwh
+        inv.monthly[period][kind] += mwh
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
@@ -240,13 +245,6 @@ def _month_key(kind: str, term: Term) -> str:
     if term.scope == "scope2":
         return "scope2_location" if kind == "grid_electricity" else "scope2_other"
     return term.scope
-
-
-def _to(record: MeasurementRecord, unit: str, record_id: str) -> Fraction:
-    try:
-        return convert_fraction(record.quantity, record.unit, unit)
-    except ValueError as exc:
-        raise AccountingError(f"record {record_id}: {exc}") from None
 
 
 def monthly_json(inv: Inventory) -> list[dict[str, str]]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from decimal import Decimal
 from fractions import Fraction
 
 from ledger.claims.allocation import _month_index, _month_text, _months, _mwh, _overlap, allocated_units
@@ -29,6 +30,7 @@ from ledger.claims.findings import (
     Finding,
 )
 from ledger.claims.registries import REGISTRIES
+from ledger.numbers import exact_sum
 from ledger.records.units import convert_fraction
 
 MWH = "MWh"
@@ -172,13 +174,16 @@ def _renewable_exceeds_consumption(
             certificates += allocated_units(c.claim, period_start, period_end)
             claim_ids.append(c.claim_id)
 
-    totals: dict[str, Fraction] = defaultdict(Fraction)
+    quantities: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
     record_ids: list[str] = []
     for r in records:
         kind = r.record.kind
         if kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED, GREEN_POWER_CONTRACT):
-            totals[kind] += convert_fraction(r.record.quantity, r.record.unit, MWH)
+            quantities[kind, r.record.unit].append(r.record.quantity)
             record_ids.append(r.record_id)
+    totals: dict[str, Fraction] = defaultdict(Fraction)
+    for (kind, unit), values in quantities.items():  # summed exactly per unit, converted once
+        totals[kind] += convert_fraction(exact_sum(values), unit, MWH)
 
     claimed = certificates + totals[GREEN_POWER_CONTRACT] + totals[ONSITE_SELF_CONSUMED]
     metered = totals[GRID_ELECTRICITY] + totals[ONSITE_SELF_CONSUMED]

@@ -23,9 +23,11 @@ grid electricity — is :mod:`ledger.accounting.inventory`'s.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
+from typing import Any
 
 from ledger.numbers import shown
 from ledger.records import MeasurementRecord, convert_fraction
@@ -76,6 +78,16 @@ class Basis:
     location: Scaled  # grid.<grid> in tCO2/MWh
     kgce_per_kwh: Scaled  # energy.electricity_kgce_per_kwh in kgce/kWh
     mj_per_kgce: Scaled  # energy.mj_per_kgce in MJ/kgce
+    memo: dict[tuple[Any, ...], Scaled] = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    def scaled(self, read: Callable[..., Scaled], *args: Any) -> Scaled:
+        """``read(fs, *args)`` once per basis: a year's inventory reads the same factors for each of
+        its records (a refusal is not kept: it is raised again, naming the record)."""
+        key = (read, *args)
+        found = self.memo.get(key)
+        if found is None:
+            found = self.memo[key] = read(self.fs, *args)
+        return found
 
 
 def basis(fs: FactorSet, grid: str = "national_average") -> Basis:
@@ -126,6 +138,7 @@ def _scale(m: Fraction) -> str:
     return f"× {show_exact(m)}"
 
 
+@lru_cache(maxsize=256)
 def _rate(s: Scaled) -> str:
     """The factor as written, then its scale to the unit the product needs when that is not 1."""
     f = s.factor
@@ -170,13 +183,13 @@ def _green_power(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
 def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     base = f"fuel.{FUEL_KEYS[record.kind]}"
     ncv_f, carbon_f, oxidation_f = (b.fs.get(f"{base}.{k}") for k in ("ncv", "carbon_content", "oxidation"))
-    carbon, oxidation = per(b.fs, carbon_f, "tC/GJ"), ratio(b.fs, oxidation_f)
+    carbon, oxidation = b.scaled(per, carbon_f, "tC/GJ"), b.scaled(ratio, oxidation_f)
     if family(record.unit) == "energy":
         gj = _to(record, "GJ")
         used: tuple[Factor, ...] = (carbon_f, oxidation_f)
         how = f"{shown(gj)} GJ"
     else:
-        ncv = energy_per(b.fs, ncv_f, "GJ")
+        ncv = b.scaled(energy_per, ncv_f, "GJ")
         activity = ncv.denominator
         try:
             q = _to(record, activity)
@@ -194,9 +207,9 @@ def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
 
 
 def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
-    heat = per(b.fs, "heat.purchased", "tCO2/GJ")
+    heat = b.scaled(per, "heat.purchased", "tCO2/GJ")
     if record.kind == "purchased_steam" and family(record.unit) != "energy":
-        enthalpy = energy_per(b.fs, "steam.enthalpy", "GJ")
+        enthalpy = b.scaled(energy_per, "steam.enthalpy", "GJ")
         q = _to(record, enthalpy.denominator)
         gj = q * enthalpy.exact
         used: tuple[Scaled, ...] = (enthalpy, heat)
@@ -211,7 +224,7 @@ def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
 
 def _scope3(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     key, unit = SCOPE3[record.kind]
-    factor = per(b.fs, key, f"tCO2e/{unit}")
+    factor = b.scaled(per, key, f"tCO2e/{unit}")
     q = _to(record, unit)
     t = q * factor.exact
     return (Term("scope3", t, (_key(factor),), f"{shown(q)} {unit} × {_rate(factor)} = {shown(t)} tCO2e"),)

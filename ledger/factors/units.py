@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import cached_property
 from types import MappingProxyType
 
 from ledger.records.units import UNITS
@@ -89,12 +90,13 @@ class Scaled:
     num_scale: Fraction
     den_scale: Fraction
 
-    @property
+    @cached_property
     def scale(self) -> Fraction:
         return self.num_scale * self.den_scale
 
-    @property
+    @cached_property
     def exact(self) -> Fraction:
+        """Cached, as :attr:`scale`: the inventory multiplies every record of a year by it."""
         return Fraction(self.factor.value) * self.scale
 
     @property

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Context, Decimal, DivisionByZero, Inexact, InvalidOperation, Overflow
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 
 ENERGY = "energy"
@@ -108,6 +109,14 @@ def convert_fraction(value: Decimal, from_unit: str, to_unit: str) -> Fraction:
 def _ratio(value: Decimal, from_unit: str, to_unit: str) -> Fraction:
     if not isinstance(value, Decimal) or not value.is_finite():
         raise ValueError(f"value must be a finite Decimal, got {value!r}")
+    if not (isinstance(from_unit, str) and isinstance(to_unit, str)):
+        get_unit(from_unit), get_unit(to_unit)  # refused, naming the symbol
+    return _unit_ratio(from_unit, to_unit)
+
+
+@lru_cache(maxsize=1024)
+def _unit_ratio(from_unit: str, to_unit: str) -> Fraction:
+    """Cached: a year's inventory converts every record, mostly between the same few units."""
     source, target = get_unit(from_unit), get_unit(to_unit)
     if source.dimension != target.dimension:
         raise ValueError(f"cannot convert {from_unit} ({source.dimension}) to {to_unit} ({target.dimension})")
