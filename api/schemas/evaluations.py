@@ -10,7 +10,7 @@ order the service adds them) and the answer's key order stays as it was.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -31,6 +31,12 @@ class EvaluationIn(Strict):
     )
     count_provisional_claims: StrictBool = Field(
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
+    )
+    matching: Literal["claim_period", "monthly", "annual"] = Field(
+        "claim_period",
+        description="how certificates meet consumption: claim_period (each claim only within its own consumption "
+        "months; the default, per the GHG Protocol Scope 2 quality criteria), monthly, or annual (netted over the "
+        "year); the report shows the other methods' renewable share beside it",
     )
 
 
@@ -137,6 +143,11 @@ class EvaluationOut(Out):
     format: str = Field(examples=["zcl-evaluation/1"])
     grid: str
     lines: list[dict[str, Any]] = Field(description="every inventory line with its records, factors and arithmetic")
+    matching: dict[str, Any] | None = Field(
+        None,
+        description="the matching method used (`method`), what it means, why the default is what it is, and every "
+        "method's covered MWh, renewable share and market-based Scope 2 (`compared`). Absent from older reports.",
+    )
     monthly: list[dict[str, str]]
     periods: PeriodsOut
     production: dict[str, str]

@@ -6,9 +6,11 @@ Every figure is a list of lines, each naming the records, the activity as measur
 - **Scope 1**: fuel combustion (activity × NCV × carbon content × oxidation × 44/12) and process
   emissions as stated.
 - **Scope 2**: purchased heat and steam; grid electricity location-based (grid average factor) and
-  market-based (electricity covered by valid certificates and green-power contracts at zero, the
-  residual-mix factor for the rest). Matching is annual, as the GHG Protocol Scope 2 Guidance does;
-  the monthly view spreads the annual residual share evenly so the months add up to the year.
+  market-based (electricity covered by valid certificates at zero, the residual-mix factor for the
+  rest). Certificates meet consumption by the evaluation's matching method (by default each claim
+  only within its own consumption months: :mod:`ledger.accounting.matching`), month by month, so
+  the months add up to the year. A green-power contract's electricity counts through the GEC range
+  delivered bundled with it, like any certificate; without one it is uncertified and not counted.
 - **Scope 3** (Type II): transport and purchased products, activity × factor.
 - **Energy** in tce (GB/T 2589): electricity at its calorific equivalent, fuels and heat via MJ/kgce.
 - **Electricity**: grid, on-site renewable, green-power contracts, certificates; the renewable share.
@@ -16,7 +18,8 @@ Every figure is a list of lines, each naming the records, the activity as measur
 
 Every activity × factor is :mod:`ledger.factors.arithmetic`'s (one function per record kind, units
 of factors and of activity data checked there); this module keeps the bookkeeping: which line goes
-to which scope and month, the annual matching of certificates, offsets and removals.
+to which scope and month, certificates (matched by :mod:`ledger.accounting.matching`), offsets and
+removals.
 """
 
 from __future__ import annotations
@@ -28,7 +31,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
+from ledger.accounting.matching import Matching, match_certificates
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
+from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits, supplies
 from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
@@ -85,6 +90,7 @@ class Inventory:
     credits: list[dict[str, object]] = field(default_factory=list)
     monthly: dict[str, dict[str, Fraction]] = field(default_factory=dict)
     production: dict[str, Fraction] = field(default_factory=dict)
+    matching: Matching | None = None
 
     def total(self, scope: str) -> Fraction:
         return sum((line.result for line in self.lines if line.scope == scope), ZERO)
@@ -135,9 +141,13 @@ def compute_inventory(
     factors: FactorSet,
     grid: str = "national_average",
     removal_technologies: Sequence[str] = (),
+    matching: str = DEFAULT_METHOD,
+    eligible_units: EligibleUnits | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
-    check refused (they count for nothing)."""
+    check refused (they count for nothing). Certificates meet grid electricity by ``matching``
+    (:mod:`ledger.accounting.matching`), with ``eligible_units`` (claim → month → units) where
+    eligibility decided how many of a claim's units may cover each month."""
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
@@ -171,7 +181,7 @@ def compute_inventory(
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
-    certificates = ZERO
+    certificates: list[ClaimedRetirement] = []
     removal_words = [w.lower() for w in removal_technologies]
     for claimed in claims:
         claim = claimed.claim
@@ -188,7 +198,7 @@ def compute_inventory(
         if get_registry(claim.registry).unit == "MWh":
             inv.certificates.append(entry)
             if entry["valid"]:
-                certificates += units
+                certificates.append(claimed)
                 for m in months:
                     inv.monthly[m]["certificates"] += allocated_units(claim, m, m)
         else:
@@ -201,10 +211,15 @@ def compute_inventory(
                 else:
                     inv.offsets += units
 
+    grid_use = {m: inv.monthly[m]["grid_electricity"] for m in months}
+    inv.matching = match_certificates(matching, grid_use, certificates, eligible_units)
+    chosen = inv.matching.chosen
+    for entry in inv.certificates:
+        entry["counted"] = shown(chosen.counted.get(int(str(entry["claim_id"])), ZERO))
     grid_mwh = per_kind["grid_electricity"]
     onsite = per_kind["onsite_renewable_self_consumed"]
     green = per_kind["green_power_contract"]
-    covered = min(green + certificates, grid_mwh)
+    covered = chosen.total  # a green-power contract's attribute is its bundled GEC range, matched like any
     with _accountable():
         residual = residual_mix(factors).exact
     inv.scope2_market_electricity = (grid_mwh - covered) * residual
@@ -212,17 +227,17 @@ def compute_inventory(
         "grid_mwh": grid_mwh,
         "onsite_mwh": onsite,
         "green_power_mwh": green,
-        "certificates_mwh": certificates,
+        "certificates_mwh": sum((s.total for s in supplies(certificates, months, eligible_units)), ZERO),
         "covered_mwh": covered,
         "total_mwh": grid_mwh + onsite,
         "renewable_mwh": onsite + covered,
         "location_factor": shared.location.exact,
         "residual_mix_factor": residual,
     }
-    residual_share = ZERO if grid_mwh == 0 else (grid_mwh - covered) / grid_mwh
-    for m in months:
+    for m in months:  # covered electricity at zero, the rest at the residual mix: the months add up to the year
         month = inv.monthly[m]
-        month["scope2_market"] = month["grid_electricity"] * residual_share * residual + month["scope2_other"]
+        month["covered"] = chosen.covered[m]
+        month["scope2_market"] = (month["grid_electricity"] - chosen.covered[m]) * residual + month["scope2_other"]
         month["scope2_location"] += month["scope2_other"]
     return inv
 
@@ -249,7 +264,7 @@ def _month_key(kind: str, term: Term) -> str:
 
 def monthly_json(inv: Inventory) -> list[dict[str, str]]:
     keys = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
-            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
+            "onsite_renewable_self_consumed", "green_power_contract", "certificates", "covered")  # fmt: skip
     return [{"period": m, **{k: shown(values.get(k, ZERO)) for k in keys}} for m, values in inv.monthly.items()]
 
 

@@ -15,6 +15,7 @@ from eth_utils import keccak
 
 from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
+from ledger.accounting.matching import matching_json
 from ledger.accounting.sources import YearData
 from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet
@@ -70,8 +71,8 @@ def build_report(
             "location_factor": shown(e["location_factor"]),
             "residual_mix_factor": shown(e["residual_mix_factor"]),
             "market_based_arithmetic": (
-                f"({shown(e['grid_mwh'])} MWh grid − {shown(e['covered_mwh'])} MWh covered by green power and "
-                f"valid certificates) × {shown(e['residual_mix_factor'])} tCO2/MWh residual mix = "
+                f"({shown(e['grid_mwh'])} MWh grid − {shown(e['covered_mwh'])} MWh covered by valid certificates, "
+                f"matched {_matched(inventory)}) × {shown(e['residual_mix_factor'])} tCO2/MWh residual mix = "
                 f"{shown(inventory.scope2_market_electricity)} tCO2"
             ),
         },
@@ -88,8 +89,18 @@ def build_report(
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
     }
+    if inventory.matching is not None:
+        report["matching"] = matching_json(
+            inventory.matching, onsite_mwh=e["onsite_mwh"], residual=e["residual_mix_factor"],
+            other_scope2=inventory.scope2_other,
+        )  # fmt: skip
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
+
+
+def _matched(inventory: Inventory) -> str:
+    method = inventory.matching.method if inventory.matching is not None else "annual"
+    return {"claim_period": "within each claim's own months", "monthly": "month by month"}.get(method, "over the year")
 
 
 def canonical_json(report: dict[str, Any]) -> bytes:

@@ -28,6 +28,7 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
+from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
@@ -93,6 +94,7 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        matching: str = DEFAULT_METHOD,
     ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
         """The inventory from anchored data, with the year's sources, findings, and the claims it did
         not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
@@ -103,7 +105,7 @@ class EvaluationService:
         findings = find_double_counting(
             factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
             records=[AnchoredRecord(r.record_id, r.record) for r in year_data.records],
-            onsite_projects=dict(onsite_projects or {}),
+            onsite_projects=dict(onsite_projects or {}), matching=matching,
         )  # fmt: skip
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
@@ -112,7 +114,7 @@ class EvaluationService:
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
-            removal_technologies=rules.removal_technologies,
+            removal_technologies=rules.removal_technologies, matching=matching,
         )  # fmt: skip
         return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
@@ -127,16 +129,19 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        matching: str = DEFAULT_METHOD,
     ) -> dict[str, Any]:
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
+        if matching not in METHODS:
+            raise RecordError("matching", f"must be one of {', '.join(METHODS)}, got {matching!r}")
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, matching
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None

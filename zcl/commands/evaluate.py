@@ -25,6 +25,10 @@ def register(subparsers: Any) -> None:
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
+    evaluate.add_argument(
+        "--matching", choices=["claim_period", "monthly", "annual"], default="claim_period",
+        help="how certificates meet consumption (default claim_period: each claim only within its own months)",
+    )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
@@ -59,7 +63,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims}  # fmt: skip
+            "count_provisional_claims": args.count_provisional_claims, "matching": args.matching}  # fmt: skip
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -86,6 +90,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
+    _print_matching(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
     for period in report["periods"]["used"]:
@@ -97,6 +102,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
     return 0
+
+
+def _print_matching(report: dict[str, Any]) -> None:
+    matching = report.get("matching")
+    if not matching:
+        return
+    others = "   ".join(f"{c['method']} {c['renewable_share']}" for c in matching["compared"] if not c["chosen"])
+    print(f"matching   {matching['method']}   (renewable share by other methods: {others})")
 
 
 def _show(args: argparse.Namespace) -> int:
