@@ -53,6 +53,13 @@ def test_scope2_location_versus_market_based() -> None:
     assert inv.renewable_share == Fraction(1, 2)
     # the monthly view adds up to the year: each month (100 − 50) × 0.6096 = 30.48
     assert all(m["scope2_market"] == Fraction("30.48") for m in inv.monthly.values())
+    # the 120 MWh of green power are reported, uncertified: no GEC range was bundled with them
+    assert inv.electricity["green_power_uncertified_mwh"] == 120
+    [contract] = inv.green_power
+    assert (contract["source_id"], contract["delivered_mwh"], contract["bundled_claims"]) == (
+        "meter-green_power_contract", "120", []
+    )  # fmt: skip
+    assert (contract["certified_mwh"], contract["uncertified_mwh"]) == ("0", "120")
     # energy: 1200 MWh × 0.1229 tce/MWh = 147.48 tce
     assert inv.energy_tce == Fraction("147.48")
 

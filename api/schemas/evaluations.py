@@ -141,6 +141,11 @@ class EvaluationOut(Out):
     factory_id: str
     factory_name: str | None
     format: str = Field(examples=["zcl-evaluation/2"])
+    green_power: list[dict[str, Any]] | None = Field(
+        None,
+        description="per green-power contract (source_id): MWh delivered, the GEC claims bundled with it, certified and "
+        "uncertified MWh (uncertified green power is not counted). Absent from older reports.",
+    )
     grid: str
     lines: list[dict[str, Any]] = Field(
         description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"

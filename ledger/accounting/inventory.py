@@ -29,9 +29,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from ledger.accounting.activities import Activity, InventoryRecord, activities
-from ledger.accounting.matching import Matching, match_certificates
+from ledger.accounting.matching import Matching, green_power, match_certificates
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits, supplies
 from ledger.claims.registries import get_registry
@@ -86,6 +87,7 @@ class Inventory:
     monthly: dict[str, dict[str, Fraction]] = field(default_factory=dict)
     production: dict[str, Fraction] = field(default_factory=dict)
     matching: Matching | None = None
+    green_power: list[dict[str, Any]] = field(default_factory=list)
 
     def total(self, scope: str) -> Fraction:
         return sum((line.result for line in self.lines if line.scope == scope), ZERO)
@@ -149,6 +151,7 @@ def compute_inventory(
     with _accountable():
         shared = basis(factors, grid)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
+    delivered: dict[str, Fraction] = {}  # green power per contract (source)
 
     for act in activities(records):
         kind, period = act.kind, act.period
@@ -162,6 +165,8 @@ def compute_inventory(
                 mwh = convert_fraction(act.quantity, act.unit, "MWh")
                 per_kind[kind] += mwh
                 month[kind] += mwh
+                if kind == "green_power_contract":
+                    delivered[act.source_id] = delivered.get(act.source_id, ZERO) + mwh
         activity = f"{act.value} {act.unit}"
         for term in products:
             inv.lines.append(Line(term.scope, kind, period, act.source_id, act.records, activity, term.factors,
@@ -206,6 +211,7 @@ def compute_inventory(
     chosen = inv.matching.chosen
     for entry in inv.certificates:
         entry["counted"] = shown(chosen.counted.get(int(str(entry["claim_id"])), ZERO))
+    inv.green_power, uncertified = green_power(delivered, certificates, chosen.counted)
     grid_mwh = per_kind["grid_electricity"]
     onsite = per_kind["onsite_renewable_self_consumed"]
     green = per_kind["green_power_contract"]
@@ -217,6 +223,7 @@ def compute_inventory(
         "grid_mwh": grid_mwh,
         "onsite_mwh": onsite,
         "green_power_mwh": green,
+        "green_power_uncertified_mwh": uncertified,
         "certificates_mwh": sum((s.total for s in supplies(certificates, months, eligible_units)), ZERO),
         "covered_mwh": covered,
         "total_mwh": grid_mwh + onsite,

@@ -63,6 +63,7 @@ def build_report(
             "grid_mwh": shown(e["grid_mwh"]),
             "onsite_mwh": shown(e["onsite_mwh"]),
             "green_power_mwh": shown(e["green_power_mwh"]),
+            "green_power_uncertified_mwh": shown(e["green_power_uncertified_mwh"]),
             "certificates_mwh": shown(e["certificates_mwh"]),
             "covered_mwh": shown(e["covered_mwh"]),
             "total_mwh": shown(e["total_mwh"]),
@@ -80,6 +81,7 @@ def build_report(
         "lines": [line.to_json() for line in inventory.lines],
         "monthly": monthly_json(inventory),
         "certificates": inventory.certificates,
+        "green_power": inventory.green_power,
         "credits": inventory.credits,
         "double_counting": [
             {"check": f.check, "message": f.message, "claim_ids": list(f.claim_ids), "record_ids": list(f.record_ids)}

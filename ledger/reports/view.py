@@ -26,10 +26,11 @@ _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation"
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
           "technology", "tx_hash", "valid", "counted")  # fmt: skip
 _MATCHING = ("method", "rules", "description", "source", "default", "why_default", "default_source")
+_GREEN = ("source_id", "delivered_mwh", "bundled_claims", "certified_mwh", "uncertified_mwh", "explanation")
 _COMPARED = ("method", "chosen", "covered_mwh", "not_counted_mwh", "renewable_share", "scope2_market")
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
             "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
-_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
+_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "green_power_uncertified_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
 _TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions", "offsets", "removals")
@@ -54,6 +55,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "monthly": _monthly(report),
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
         "matching": _matching(report),
+        "green_power": [pick(g, *_GREEN) for g in mappings(report.get("green_power"))],
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
