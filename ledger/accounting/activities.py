@@ -15,15 +15,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from ledger.numbers import EXACT
 from ledger.records import MeasurementRecord
 
 
-@dataclass(frozen=True)
-class InventoryRecord:
-    """One verified anchored record, with the id this service gave it and its batch's month."""
+class InventoryRecord(NamedTuple):
+    """One verified anchored record, with the id this service gave it and its batch's month. (A named
+    tuple: a year holds a million of them, and a frozen dataclass costs ~1 µs each to build.)"""
 
     record_id: str
     period: str
