@@ -30,7 +30,8 @@ def gec(claim_id: int, first: int, last: int, start: str, end: str, **changes: A
         "factory_id": FACTORY, "registry": "GEC", "block_id": f"B-{claim_id}", "serial_start": str(first),
         "serial_end": str(last), "quantity": str(last - first + 1), "unit": "MWh", "consumption_start": start,
         "consumption_end": end, "project_id": "P-WIND-1", "technology": "wind", "generation_start": "2024-12",
-        "generation_end": "2024-12", "purpose": "matching", "evidence_sha256": "ab" * 32,
+        "generation_end": "2024-12", "purpose": "matching", "evidence_sha256": "ab" * 32, "country": "CN",
+        "cancellation_number": f"CXL-{claim_id}", "cancellation_date": "2025-12-31",
     } | changes  # fmt: skip
     return ClaimedRetirement(claim_id, parse_claim(data), signer="0x" + "00" * 20)
 

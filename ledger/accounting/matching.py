@@ -89,7 +89,7 @@ def matching_json(
 
 def bundled_with(claim: ClaimedRetirement) -> str:
     """The ``source_id`` of the green-power contract the claim's range was delivered bundled with ("" if none)."""
-    return str(getattr(claim.claim.details, "bundled_with", "") or "")
+    return claim.claim.details.bundled_with
 
 
 def green_power(
