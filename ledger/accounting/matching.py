@@ -83,7 +83,6 @@ def matching_json(
         "why_default": meta["why_default"],
         "default_source": meta["source"],
         "compared": compared,
-        "monthly_covered_mwh": {m: shown(v) for m, v in matching.chosen.covered.items()},
     }
 
 
