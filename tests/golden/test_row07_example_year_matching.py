@@ -82,6 +82,7 @@ def test_the_example_year_under_each_matching_method(service: Service, year: dic
     page = service.http.get(f"/evaluations/{default['id']}/report.html").text
     assert "How certificates were matched to consumption" in page and "Why claim_period is the default" in page
     assert all(share in page for share in expected.values())
+    assert "grid covered by valid certificates, as matched" in page  # the electricity chart draws what counted
 
     refused = service.http.post("/evaluations", json={"factory_id": "CN-JS-SZ-0001", "year": 2025, "type": "I",
                                                       "matching": "hourly"})  # fmt: skip
