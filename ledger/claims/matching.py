@@ -7,7 +7,7 @@ chosen per evaluation; the methods' names, texts and sources are data: ``matchin
 - ``claim_period`` (the default): a claim covers only grid electricity consumed in its own declared
   consumption months, pooled over those months. What a claim has beyond the consumption left in its
   months is not counted anywhere else: it is an over-claim of its own period (an :class:`Excess`).
-- ``monthly``: each claim's units are spread over its months (:func:`allocated_units`, or the
+- ``monthly``: each claim's units are spread over its months (as :func:`~ledger.claims.allocation.allocated_units` does, or the
   eligible units per month given), and each month is covered by at most its own grid use.
 - ``annual``: the year's certificates cover the year's grid use, netted across claims and months.
 
@@ -33,7 +33,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
-from ledger.claims.allocation import allocated_units
+from ledger.claims.allocation import _month_count
 from ledger.claims.findings import ClaimedRetirement
 
 CLAIM_PERIOD = "claim_period"
@@ -108,15 +108,18 @@ def supplies(
     claims: Iterable[ClaimedRetirement], months: Sequence[str], eligible: EligibleUnits | None = None
 ) -> list[Supply]:
     """Each claim's units per month of ``months``: the eligible units given for it, else its units
-    spread evenly over its declared consumption months (:func:`allocated_units`). Claims with no
+    spread evenly over its declared consumption months (as :func:`~ledger.claims.allocation.allocated_units`
+    spreads them). Claims with no
     unit in ``months`` are left out."""
     found = []
     for c in claims:
         given = None if eligible is None else eligible.get(c.claim_id)
         if given is not None:
             units = {m: Fraction(given[m]) for m in months if given.get(m, ZERO) > 0}
-        else:
-            units = {m: u for m in months if (u := allocated_units(c.claim, m, m)) > 0}
+        else:  # allocated_units(claim, m, m) for each month: units ÷ its months, in each of its months
+            start, end = c.claim.consumption_start, c.claim.consumption_end
+            per_month = Fraction(c.claim.units, _month_count(start, end))
+            units = {m: per_month for m in months if start <= m <= end and per_month > 0}
         if units:
             found.append(Supply(c.claim_id, units))
     return found
