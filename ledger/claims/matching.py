@@ -7,8 +7,9 @@ chosen per evaluation; the methods' names, texts and sources are data: ``matchin
 - ``claim_period`` (the default): a claim covers only grid electricity consumed in its own declared
   consumption months, pooled over those months. What a claim has beyond the consumption left in its
   months is not counted anywhere else: it is an over-claim of its own period (an :class:`Excess`).
-- ``monthly``: each claim's units are spread over its months (as :func:`~ledger.claims.allocation.allocated_units` does, or the
-  eligible units per month given), and each month is covered by at most its own grid use.
+- ``monthly``: each claim's units are spread evenly over its months (as
+  :func:`~ledger.claims.allocation.allocated_units` does), or as the eligible units per month given
+  say, and each month is covered by at most its own grid use.
 - ``annual``: the year's certificates cover the year's grid use, netted across claims and months.
 
 **The order in ``claim_period``** (several claims over the same months share that consumption):
