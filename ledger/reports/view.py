@@ -29,7 +29,7 @@ _MATCHING = ("method", "rules", "description", "source", "default", "why_default
 _GREEN = ("source_id", "delivered_mwh", "bundled_claims", "certified_mwh", "uncertified_mwh", "explanation")
 _COMPARED = ("method", "chosen", "covered_mwh", "not_counted_mwh", "renewable_share", "scope2_market")
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
-            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
+            "onsite_renewable_self_consumed", "green_power_contract", "covered", "certificates")  # fmt: skip
 _ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "green_power_uncertified_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
