@@ -34,7 +34,7 @@ from typing import Any
 from ledger.accounting.activities import Activity, InventoryRecord, activities
 from ledger.accounting.matching import Matching, green_power, match_certificates
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
-from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits, supplies
+from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits
 from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
@@ -177,6 +177,7 @@ def compute_inventory(
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
     certificates: list[ClaimedRetirement] = []
+    listed: dict[int, dict[str, object]] = {}  # claim id → its entry in inv.certificates
     removal_words = [w.lower() for w in removal_technologies]
     for claimed in claims:
         claim = claimed.claim
@@ -192,6 +193,7 @@ def compute_inventory(
         }  # fmt: skip
         if get_registry(claim.registry).unit == "MWh":
             inv.certificates.append(entry)
+            listed[claimed.claim_id] = entry
             if entry["valid"]:
                 certificates.append(claimed)
                 for m in months:
@@ -209,8 +211,8 @@ def compute_inventory(
     grid_use = {m: inv.monthly[m]["grid_electricity"] for m in months}
     inv.matching = match_certificates(matching, grid_use, certificates, eligible_units)
     chosen = inv.matching.chosen
-    for entry in inv.certificates:
-        entry["counted"] = shown(chosen.counted.get(int(str(entry["claim_id"])), ZERO))
+    for claim_id, entry in listed.items():
+        entry["counted"] = shown(chosen.counted.get(claim_id, ZERO))
     inv.green_power, uncertified = green_power(delivered, certificates, chosen.counted)
     grid_mwh = per_kind["grid_electricity"]
     onsite = per_kind["onsite_renewable_self_consumed"]
@@ -224,7 +226,7 @@ def compute_inventory(
         "onsite_mwh": onsite,
         "green_power_mwh": green,
         "green_power_uncertified_mwh": uncertified,
-        "certificates_mwh": sum((s.total for s in supplies(certificates, months, eligible_units)), ZERO),
+        "certificates_mwh": inv.matching.certificates,
         "covered_mwh": covered,
         "total_mwh": grid_mwh + onsite,
         "renewable_mwh": onsite + covered,

@@ -30,10 +30,12 @@ from ledger.numbers import ZERO, percent, ratio, shown
 
 @dataclass(frozen=True)
 class Matching:
-    """The method used (``chosen``) and every method's result (``compared``, chosen included)."""
+    """The method used (``chosen``), every method's result (``compared``, chosen included) and the
+    certificate MWh there were to match (``certificates``: what each method counts or leaves over)."""
 
     method: str
     compared: Mapping[str, Match]
+    certificates: Fraction = ZERO
 
     @property
     def chosen(self) -> Match:
@@ -51,7 +53,7 @@ def match_certificates(
     if method not in METHODS:
         raise ValueError(f"matching: must be one of {', '.join(METHODS)}, got {method!r}")
     supply = supplies(certificates, sorted(grid), eligible)
-    return Matching(method, {m: match(m, grid, supply) for m in METHODS})
+    return Matching(method, {m: match(m, grid, supply) for m in METHODS}, sum((s.total for s in supply), ZERO))
 
 
 def matching_json(
