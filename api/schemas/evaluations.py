@@ -17,6 +17,19 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 from api.schemas.common import Eip712DomainOut, Out, Strict, TypedFieldOut
 
 
+class Scope3ExclusionIn(Strict):
+    category: StrictStr = Field(examples=["purchased_goods"], description="a [[scope3_category]] id of the rule file")
+    reason: StrictStr = Field(description="why it is outside the boundary (at least 10 characters)")
+
+
+class TransferIn(Strict):
+    """Energy one park member sells another, metered at the buyer: netted out of the park's figures."""
+
+    from_factory: StrictStr
+    to_factory: StrictStr
+    source_id: StrictStr = Field(description="the buyer's source (meter) of the purchased steam or heat")
+
+
 class EvaluationIn(Strict):
     factory_id: StrictStr
     year: StrictInt = Field(examples=[2025])
@@ -32,6 +45,11 @@ class EvaluationIn(Strict):
     count_provisional_claims: StrictBool = Field(
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
+    scope3_exclusions: list[Scope3ExclusionIn] = Field(
+        default_factory=list,
+        description="Type II: Scope 3 categories left out on purpose, each with its reason; a category with neither "
+        "data nor an exclusion is 'no data' and blocks every Type II level",
+    )
 
 
 class SignatureIn(Strict):
@@ -44,6 +62,7 @@ class ParkIn(Strict):
     year: StrictInt
     factor_set: StrictStr | None = Field(None, description="as for /evaluations: a bundled id, never a path")
     factors_toml: StrictStr | None = Field(None, description="as for /evaluations: TOML text (≤ 64 KiB)")
+    transfers: list[TransferIn] = Field(default_factory=list, description="energy sold between members, netted")
 
 
 class ReportChainOut(Out):
@@ -93,9 +112,21 @@ class EvaluationResultOut(Out):
     level: str = Field(description='the level awarded, or "none"')
     level_confirmed: bool | None
     levels: list[dict[str, Any]]
-    remaining_emissions: str
+    remaining_emissions: str = Field(description='tCO2e, or "unknown" while a Type II Scope 3 category has no data')
     rule_set: str
     type: str
+    completeness: dict[str, Any] | None = Field(
+        None, description="findings per source and month: no records, gaps or overlaps in the months held"
+    )
+    level_status: str | None = Field(
+        None, description='"confirmed", "placeholder" (3★-5★ thresholds not public), "unconfirmed factors" or "none"'
+    )
+    level_unconfirmed_because: list[str] | None = Field(None, description="why level_confirmed is false")
+    materiality: dict[str, Any] | None = None
+    scope3: dict[str, Any] | None = Field(None, description="Type II: each Scope 3 category's data or exclusion")
+    unconfirmed_factors: list[dict[str, Any]] | None = Field(
+        None, description="factors marked confirmed = false that the remaining emissions use, with their weight"
+    )
 
 
 class ReportAnchorOut(Out):
@@ -211,6 +242,13 @@ class ParkOut(Out):
     verdict: str = Field(description='"pass", "fail", or "incomplete" when a member lacks months (never a pass)')
     missing_months: dict[str, list[str]] = Field(description="factory id → the months it has no usable data for")
     explanation: str
+    incomplete_sources: dict[str, list[str]] = Field(description="factory id → its source-months not covered")
+    completeness_checked: bool
+    transfers: list[dict[str, Any]] = Field(description="each declared transfer with the tCO2 and tce netted")
+    netted: dict[str, str]
+    variants: list[dict[str, Any]] = Field(description="the numerator variants, the notice's choice being unconfirmed")
+    variants_agree: bool
+    numerator_note: str
     year: int
     factor_set: str
     rule_set: str

@@ -88,8 +88,22 @@ def build_report(
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
     }
+    _scope3_without_data(report)
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
+
+
+def _scope3_without_data(report: dict[str, Any]) -> None:
+    """A Type II year with no Scope 3 data in any category shows Scope 3 as "no data", never as 0
+    (:mod:`ledger.accounting.scope3`; with some categories measured, their sum stands, marked incomplete
+    in ``evaluation.scope3``)."""
+    coverage = report["evaluation"].get("scope3")
+    if coverage is None or any(c["status"] == "data" for c in coverage["categories"]):
+        return
+    if not coverage["complete"]:
+        report["totals"]["scope3"] = "no data"
+        for month in report["monthly"]:
+            month["scope3"] = "no data"
 
 
 def canonical_json(report: dict[str, Any]) -> bytes:

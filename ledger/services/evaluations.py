@@ -20,9 +20,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, evaluate_park, load_rules
+from ledger.accounting.completeness import source_gaps
+from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
 from ledger.accounting.inventory import Inventory, compute_inventory
+from ledger.accounting.park import evaluate_park, park_transfers
 from ledger.accounting.report import build_report, report_hash
+from ledger.accounting.scope3 import parse_exclusions
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
@@ -127,20 +130,31 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        scope3_exclusions: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any]:
+        """A draft report; ``scope3_exclusions`` (Type II) are ``{category, reason}`` for the Scope 3
+        categories left out of the boundary on purpose."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
+        exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
                 factory_id, year, factors, rules, grid, onsite_projects, count_provisional
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
-        evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings))
+        gaps = source_gaps(year_data.records, [p["period"] for p in year_data.used])
+        evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
+                              incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
+        evaluation["completeness"] = {
+            "checked": "every source seen in the year, in every month held: records present, intervals covering "
+                       "the month once",
+            "findings": [g.to_json() for g in gaps],
+        }  # fmt: skip
         factory = self.factories.get(factory_id)
         domain = self.ledger.domain()
         report = build_report(
@@ -256,9 +270,17 @@ class EvaluationService:
         return row
 
     def park(
-        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None
+        self,
+        factory_ids: Sequence[str],
+        year: int,
+        *,
+        factor_set: str | None = None,
+        factors_toml: str | None = None,
+        transfers: Sequence[Mapping[str, str]] = (),
     ) -> dict[str, Any]:
-        """The park indicator for a set of factories forming a park."""
+        """The park indicator for a set of factories forming a park, each counted once; ``transfers``
+        (``{from_factory, to_factory, source_id}``: energy one member sells another, metered at the
+        buyer by ``source_id``) are netted out of both the emissions and the tce."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
         seen: dict[str, int] = {}
@@ -271,13 +293,19 @@ class EvaluationService:
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         members = []
+        records: dict[str, list[Any]] = {}
         missing: dict[str, list[str]] = {}
+        gaps: dict[str, list[str]] = {}
         for factory_id in factory_ids:
             inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules)
             members.append(inv)
+            records[factory_id] = year_data.records
             if year_data.missing:
                 missing[factory_id] = [m["period"] for m in year_data.missing]
-        result = evaluate_park(members, rules, missing)
+            found = source_gaps(year_data.records, [p["period"] for p in year_data.used])
+            gaps[factory_id] = [f"{g.source_id} {g.period} ({g.problem})" for g in found]
+        declared = park_transfers(transfers, records, tuple(rules.park.get("transfer_kinds", ())))
+        result = evaluate_park(members, rules, missing, transfers=declared, incomplete_sources=gaps)
         return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}
 
 
