@@ -76,7 +76,11 @@ def _header(report: Mapping[str, Any]) -> dict[str, Any]:
         "awarded": awarded,
         "level_confirmed": bool(get(evaluation, "level_confirmed")),
         "level_source": level_source,
-    }
+        # reports made before level_status existed: an unconfirmed level was a placeholder one
+        "level_status": get(evaluation, "level_status") or ("confirmed" if get(evaluation, "level_confirmed")
+                                                            else "placeholder"),
+        "unconfirmed_because": [str(r) for r in as_list(get(evaluation, "level_unconfirmed_because"))],
+    }  # fmt: skip
 
 
 def _hash_check(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -205,7 +209,28 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
         "undisclosed": as_list(report.get("undisclosed_claims")),
         "provisional": as_list(get(report.get("provisional_claims"), "claim_ids")),
         "provisional_counted": get(report.get("provisional_claims"), "counted") is True,
+        **_data_checks(ev),
     }
+
+
+def _data_checks(ev: Any) -> dict[str, Any]:
+    """What blocks or qualifies a level: source-months not covered, Scope 3 coverage (Type II), the
+    unconfirmed factors the remaining emissions use. ``None`` for a report made before they were checked."""
+    completeness = get(ev, "completeness")
+    scope3 = get(ev, "scope3")
+    return {
+        "completeness": None if completeness is None else [
+            pick(f, "source_id", "period", "problem", "detail") for f in as_list(get(completeness, "findings"))
+        ],
+        "scope3": None if scope3 is None else {
+            "explanation": get(scope3, "explanation"),
+            "categories": [pick(c, "category", "name", "status", "reason", "tco2e", "records")
+                           for c in as_list(get(scope3, "categories"))],
+        },
+        "unconfirmed_factors": [pick(f, "key", "value", "source", "tco2e", "share", "material")
+                                for f in as_list(get(ev, "unconfirmed_factors"))],
+        "materiality": pick(get(ev, "materiality", {}), "share", "confirmed", "source"),
+    }  # fmt: skip
 
 
 def _claims(entries: Any) -> list[dict[str, Any]]:

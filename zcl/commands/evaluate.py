@@ -25,6 +25,10 @@ def register(subparsers: Any) -> None:
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
+    evaluate.add_argument(
+        "--scope3-exclusion", action="append", default=[], metavar="CATEGORY=REASON",
+        help="Type II: leave a Scope 3 category (transport, purchased_goods) out, saying why; repeat per category",
+    )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
@@ -41,6 +45,10 @@ def register(subparsers: Any) -> None:
     park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
     park_eval.add_argument("--year", type=int, required=True)
     park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
+    park_eval.add_argument(
+        "--transfer", action="append", default=[], metavar="SELLER,BUYER,SOURCE_ID",
+        help="steam or heat one member sells another, metered at the buyer by SOURCE_ID: netted; repeat per transfer",
+    )  # fmt: skip
     park_eval.set_defaults(handler=_park_evaluate)
 
 
@@ -59,7 +67,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims}  # fmt: skip
+            "count_provisional_claims": args.count_provisional_claims,
+            "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -93,10 +102,30 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    _print_data_checks(report["evaluation"])
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
     return 0
+
+
+def _exclusion(text: str) -> dict[str, str]:
+    category, _, reason = text.partition("=")
+    return {"category": category.strip(), "reason": reason.strip()}
+
+
+def _print_data_checks(evaluation: dict[str, Any]) -> None:
+    """What keeps a level from being awarded or confirmed: gaps per source, Scope 3 without data,
+    placeholder thresholds and unconfirmed factors."""
+    for gap in (evaluation.get("completeness") or {}).get("findings", []):
+        print(f"incomplete {gap['source_id']} {gap['period']}: {gap['detail']}")
+    scope3 = evaluation.get("scope3")
+    if scope3 is not None:
+        for c in scope3["categories"]:
+            state = c["status"] + (f": {c['reason']}" if c["status"] == "excluded" else "")
+            print(f"scope 3    {c['category']}: {state}")
+    for reason in evaluation.get("level_unconfirmed_because") or []:
+        print(f"UNCONFIRMED {reason}")
 
 
 def _show(args: argparse.Namespace) -> int:
@@ -109,9 +138,12 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _print_heading(report: dict[str, Any]) -> None:
+    evaluation = report["evaluation"]
+    status = evaluation.get("level_status")
+    marked = "" if status in (None, "none", "confirmed") else f" [NOT CONFIRMED: {status}]"
     print(
         f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
-        f"level {report['evaluation']['level']} ({report['status']})"
+        f"level {evaluation['level']}{marked} ({report['status']})"
     )
 
 
@@ -139,7 +171,11 @@ def print_staleness(report: dict[str, Any]) -> None:
 
 
 def _park_evaluate(args: argparse.Namespace) -> int:
-    body = {"factories": args.factory, "year": args.year} | _factor_choice(args.factors)
+    transfers = []
+    for text in args.transfer:
+        seller, buyer, source = (text.split(",", 2) + ["", ""])[:3]  # factory ids hold no comma
+        transfers.append({"from_factory": seller, "to_factory": buyer, "source_id": source})
+    body = {"factories": args.factory, "year": args.year, "transfers": transfers} | _factor_choice(args.factors)
     result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
     print_json(result)
     return 0 if result["passed"] else 1
