@@ -644,6 +644,15 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     no_key = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
                  env=env, cwd=cwd).stdout  # fmt: skip
     assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
+    assert "scope 3    transport: no data" in no_key and "scope 3    purchased_goods: no data" in no_key
+    excluded = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/ex.html",
+                   "--scope3-exclusion", "transport=customers collect all goods at the gate",
+                   env=env, cwd=cwd).stdout  # fmt: skip
+    assert "scope 3    transport: excluded: customers collect all goods at the gate" in excluded
+    assert "scope 3    purchased_goods: no data" in excluded
+    transfer = zcl("park", "evaluate", "--factory", FACTORY_ID, "--year", "2025", "--transfer",
+                   f"{FACTORY_ID},CN-NOT-A-MEMBER,steam", env=env, cwd=cwd, code=1)  # fmt: skip
+    assert "transfers" in one_error_line(transfer) and "not a member" in one_error_line(transfer)
 
 
 def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(

@@ -5,10 +5,11 @@ seen anywhere in the year must have records in every month held, and its interva
 month — from its first instant to the first instant of the next, in the records' own UTC offset —
 without a gap (a reading lost is not a reading of zero) or an overlap (the same energy counted
 twice). Months with no anchored batch at all are the ``missing_months`` gate's, not repeated here.
+A source's kinds are those of its first record in each month.
 
 One finding per source and month, naming both, with the first few gaps or overlaps written out; the
-``incomplete_sources`` gate counts them. Sorting each source's intervals once is the whole cost (the
-records of a batch arrive in order, so the sort is linear in practice).
+``incomplete_sources`` gate counts them. Readings in order cost one comparison each; only a month
+read out of order, or not covered exactly once, is sorted.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from ledger.accounting.inventory import InventoryRecord
 from ledger.records.period import period_bounds
@@ -41,24 +43,43 @@ class SourceGap:
 
 
 def source_gaps(records: Sequence[InventoryRecord], periods_held: Iterable[str]) -> list[SourceGap]:
-    """Every (source, month held) whose records do not cover the month exactly once."""
+    """Every (source, month held) whose records do not cover the month exactly once.
+
+    One pass follows each source's readings in the order they come: while each starts where the last
+    ended, only the first start and the last end are kept. A source-month read out of order (or with
+    a gap or overlap) is gathered again in full and sorted, which only such months pay for."""
     held = sorted(set(periods_held))
-    intervals: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
-    kinds: dict[str, set[str]] = defaultdict(set)
+    first_last: dict[tuple[str, str], list[Any]] = {}  # (source, period) → [first start, covered to, kind]
+    irregular: set[tuple[str, str]] = set()
     for item in records:
         r = item.record
-        intervals[r.source_id, item.period].append((r.interval_start, r.interval_end))
-        kinds[r.source_id].add(r.kind)
+        key = (r.source_id, item.period)
+        seen = first_last.get(key)
+        if seen is None:
+            first_last[key] = [r.interval_start, r.interval_end, r.kind]
+        elif r.interval_start == seen[1]:
+            seen[1] = r.interval_end
+        else:
+            irregular.add(key)
+    spans: dict[tuple[str, str], list[tuple[datetime, datetime]]] = defaultdict(list)
+    if irregular:
+        for item in records:
+            key = (item.record.source_id, item.period)
+            if key in irregular:
+                spans[key].append((item.record.interval_start, item.record.interval_end))
+    kinds: dict[str, set[str]] = defaultdict(set)
+    for (source, _), seen in first_last.items():
+        kinds[source].add(seen[2])
     found = []
     for source in sorted(kinds):
         source_kinds = tuple(sorted(kinds[source]))
         for period in held:
-            spans = intervals.get((source, period))
-            if not spans:
+            seen = first_last.get((source, period))
+            if seen is None:
                 found.append(SourceGap(source, source_kinds, period, "no records",
                                        f"{source} has no record for {period}, which other sources have"))  # fmt: skip
                 continue
-            gap = _coverage(source, period, spans)
+            gap = _coverage(source, period, spans.get((source, period)) or [(seen[0], seen[1])])
             if gap is not None:
                 found.append(SourceGap(source, source_kinds, period, *gap))
     return found
