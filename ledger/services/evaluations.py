@@ -20,7 +20,6 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accounting.completeness import source_gaps
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.park import evaluate_park, park_transfers
@@ -147,7 +146,7 @@ class EvaluationService:
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
-        gaps = source_gaps(year_data.records, [p["period"] for p in year_data.used])
+        gaps = year_data.source_gaps()
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
                               incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
         evaluation["completeness"] = {
@@ -302,7 +301,7 @@ class EvaluationService:
             records[factory_id] = year_data.records
             if year_data.missing:
                 missing[factory_id] = [m["period"] for m in year_data.missing]
-            found = source_gaps(year_data.records, [p["period"] for p in year_data.used])
+            found = year_data.source_gaps()
             gaps[factory_id] = [f"{g.source_id} {g.period} ({g.problem})" for g in found]
         declared = park_transfers(transfers, records, tuple(rules.park.get("transfer_kinds", ())))
         result = evaluate_park(members, rules, missing, transfers=declared, incomplete_sources=gaps)
