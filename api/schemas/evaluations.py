@@ -202,6 +202,9 @@ class EvaluationSummaryOut(Out):
     status: str
     report_hash: str
     tx_hash: str | None
+    level_placeholder: bool = Field(
+        False, description="the level's thresholds are a placeholder of the rule file (3★-5★), not the standard's"
+    )
     stale: bool | None = Field(None, description=_STALE)
     stale_because: list[StaleBecauseOut] = Field(default_factory=list)
     superseded_by: str | None = Field(None, description=_SUPERSEDED_BY)

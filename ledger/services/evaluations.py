@@ -193,12 +193,16 @@ class EvaluationService:
             return _with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
-        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)."""
+        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)
+        and whether its level is a placeholder of the rule file (whether a material factor is unconfirmed
+        is in the report itself, not read for a list)."""
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
+            placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}
             listed = [
                 {"id": r.id, "year": r.year, "type": r.report_type, "level": r.level, "status": r.status,
-                 "report_hash": r.report_hash, "tx_hash": r.tx_hash}
+                 "report_hash": r.report_hash, "tx_hash": r.tx_hash,
+                 "level_placeholder": (r.report_type, r.level) in placeholders}
                 for r in found
             ]  # fmt: skip
             fresh = self._freshness([_brief(r) for r in found])

@@ -74,6 +74,8 @@ def test_a_material_unconfirmed_factor_makes_the_level_unconfirmed(
     assert "heat.purchased = 0.11 tCO2/GJ (50.43 %" in because and "cn-mee-2023" in because
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert "not confirmed" in page and "heat.purchased" in page
+    [listed] = service.http.get("/factories/CN-GOLD-LC2/evaluations").json()
+    assert listed["level_placeholder"] is False  # 6★ is the standard's rule; the report says why it is unconfirmed
 
 
 def test_a_placeholder_level_is_shown_as_a_placeholder(
@@ -91,3 +93,6 @@ def test_a_placeholder_level_is_shown_as_a_placeholder(
     assert "5★ Type I is a placeholder" in ev["level_unconfirmed_because"][0]
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert "placeholder thresholds" in page
+    [listed] = service.http.get("/factories/CN-GOLD-LC3/evaluations").json()
+    assert (listed["level"], listed["level_placeholder"]) == ("5★", True)
+    assert "placeholder, unconfirmed" in service.http.get("/factory/CN-GOLD-LC3").text
