@@ -25,12 +25,12 @@ from ledger.records.errors import RecordError
 
 @dataclass(frozen=True)
 class Transfer:
-    """Energy ``seller`` sells to ``buyer``, metered at the buyer by ``source_id`` (its ``record_ids``)."""
+    """Energy ``seller`` sells to ``buyer``, metered at the buyer by ``source_id`` (``records`` of it)."""
 
     seller: str
     buyer: str
     source_id: str
-    record_ids: frozenset[str]
+    records: int
 
 
 def park_transfers(
@@ -58,7 +58,7 @@ def park_transfers(
         if wrong:
             raise RecordError(f"{field}.source_id", f"{source!r} records {', '.join(wrong)}; a transfer between "
                               f"members is netted for {', '.join(kinds)} only")  # fmt: skip
-        out.append(Transfer(seller, buyer, source, frozenset(r.record_id for r in metered)))
+        out.append(Transfer(seller, buyer, source, len(metered)))
     return out
 
 
@@ -80,13 +80,13 @@ def _netted(members: Mapping[str, Inventory], transfers: Sequence[Transfer]) -> 
     """Each transfer with the buyer's Scope 2 tCO2 and tce it takes out of the park's figures."""
     out = []
     for t in transfers:
-        lines = [ln for ln in members[t.buyer].lines if not t.record_ids.isdisjoint(ln.record_ids)]
+        lines = [ln for ln in members[t.buyer].lines if ln.source_id == t.source_id]
         tco2 = sum((ln.result for ln in lines if ln.scope == "scope2"), ZERO)
         tce = sum((ln.result for ln in lines if ln.scope == "energy"), ZERO)
         out.append({
-            "seller": t.seller, "buyer": t.buyer, "source_id": t.source_id, "records": len(t.record_ids),
+            "seller": t.seller, "buyer": t.buyer, "source_id": t.source_id, "records": t.records,
             "tco2": tco2, "tce": tce,
-            "explanation": f"{t.buyer}'s {t.source_id} ({len(t.record_ids)} records) is energy bought from "
+            "explanation": f"{t.buyer}'s {t.source_id} ({t.records} records) is energy bought from "
             f"{t.seller}, whose fuel already holds it: {shown(tco2)} tCO2 and {shown(tce)} tce left out",
         })  # fmt: skip
     return out

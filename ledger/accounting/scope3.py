@@ -98,7 +98,8 @@ def scope3_coverage(
             if c.id in excluded:
                 raise RecordError("scope3_exclusions", f"{c.id!r} has activity data for {inv.year}: it is counted, "
                                   "not excluded (leave it out of scope3_exclusions)")  # fmt: skip
-            row |= {"status": "data", "records": len(lines), "tco2e": shown(sum((ln.result for ln in lines), ZERO))}
+            row |= {"status": "data", "records": sum(ln.records for ln in lines),
+                    "tco2e": shown(sum((ln.result for ln in lines), ZERO))}  # fmt: skip
         elif c.id in excluded:
             row |= {"status": "excluded", "reason": excluded[c.id]}
         else:
