@@ -65,12 +65,19 @@ class ParkIn(Strict):
     transfers: list[TransferIn] = Field(default_factory=list, description="energy sold between members, netted")
 
 
-class ReportChainOut(Out):
+class ReportPart(Out):
+    """A part of the signed report: every key the service gives is passed on, declared or not — a
+    key dropped on the way would leave a report whose JSON no longer gives its ``report_hash``."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class ReportChainOut(ReportPart):
     chain_id: int
     contract: str
 
 
-class SetLabelOut(Out):
+class SetLabelOut(ReportPart):
     """A factor set or rule set, named as every figure computed with it names it (`label` = id@version)."""
 
     id: str
@@ -79,13 +86,13 @@ class SetLabelOut(Out):
     version: str
 
 
-class PeriodsOut(Out):
+class PeriodsOut(ReportPart):
     missing: list[dict[str, Any]] = Field(description="months with no usable anchored batch, and why")
     superseded: list[dict[str, Any]] = Field(description="earlier revisions, not used")
     used: list[dict[str, Any]] = Field(description="the anchored revision used for each month")
 
 
-class TotalsOut(Out):
+class TotalsOut(ReportPart):
     """tCO2 (energy in tce), as exact decimal strings rounded once for display."""
 
     energy_tce: str
@@ -98,7 +105,7 @@ class TotalsOut(Out):
     scope3: str
 
 
-class FindingOut(Out):
+class FindingOut(ReportPart):
     """A double-counting finding: a claim or record that cannot count as claimed."""
 
     check: str
@@ -107,7 +114,7 @@ class FindingOut(Out):
     record_ids: list[str]
 
 
-class EvaluationResultOut(Out):
+class EvaluationResultOut(ReportPart):
     gates: list[dict[str, Any]]
     level: str = Field(description='the level awarded, or "none"')
     level_confirmed: bool | None
