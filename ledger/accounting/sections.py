@@ -1,0 +1,112 @@
+"""The parts of the report a verifier reads before signing: boundary, methodology, data quality per
+source, and every factor used with its provenance.
+
+Each builder returns plain JSON. A fact this service does not hold is ``None`` (shown as "unknown"
+or "not stated"), never guessed and never a default that looks like data. The methodology names its
+slots so that each later rule (matching method, gases and GWP set, Scope 3 exclusions) fills its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from ledger.accounting.inventory import Inventory, InventoryRecord
+from ledger.factors import FactorSet
+
+BOUNDARY_FIELDS = (
+    "legal_entity",
+    "unified_social_credit_code",
+    "site_address",
+    "facilities",
+    "province",
+    "grid_region",
+)
+"""What a factory's profile says of its organisational boundary and location (see ``ledger.accounting.profile``)."""
+
+STANDARDS = (
+    "T/CECA-G 0171-2022 zero-carbon factory evaluation (levels and Type I/II boundary: the rule set)",
+    "GHG Protocol Corporate Standard and Scope 2 Guidance (location- and market-based Scope 2)",
+    "GB/T 2589 general principles for calculation of comprehensive energy consumption (energy in tce)",
+)
+
+
+def boundary(profile: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The factory's boundary as its profile stood when the report was made; a field never given is
+    ``None`` ("unknown"), and ``complete`` says whether every field is known."""
+    found = {k: (profile or {}).get(k) for k in BOUNDARY_FIELDS}
+    unknown = [k for k, v in found.items() if v in (None, "", [])]
+    return found | {"unknown": unknown, "complete": not unknown, "source": "the factory profile at evaluation time"}
+
+
+def methodology(inv: Inventory, factors: FactorSet, rules_label: str, report_type: str) -> dict[str, Any]:
+    """Standards, gases, GWP set, matching method and exclusions with reasons: what exists today, with
+    the slots later rules fill named (``None`` means not stated by this report)."""
+    exclusions: list[dict[str, str]] = []
+    if report_type == "I":
+        exclusions.append({"what": "Scope 3", "reason": "outside the Type I boundary (Scope 1 and 2 only)"})
+    return {
+        "standards": [*STANDARDS, f"emission factors: {factors.name} ({factors.label})", f"rules: {rules_label}"],
+        "gases": {
+            "covered": ["CO2"],
+            "note": "fuel combustion and grid factors are CO2 only; process emissions are taken as stated in tCO2e",
+        },  # fmt: skip
+        "gwp_set": None,
+        "matching_method": {
+            "method": "annual",
+            "note": "certificates and green-power contracts are matched to grid "
+            "electricity over the year, capped at grid use",
+        },  # fmt: skip
+        "grid_factor": inv.grid,
+        "exclusions": exclusions,
+        "scope3_exclusions": None,
+    }
+
+
+def data_quality(
+    records: Sequence[InventoryRecord], year: int, stored: Callable[[Iterable[str]], Mapping[str, bool]] | None = None
+) -> list[dict[str, Any]]:
+    """Per source: its kind and units, months with records and months without, record count, whether
+    metered or estimated (``None``: the records do not say), and evidence cited and held here."""
+    by_source: dict[str, list[InventoryRecord]] = defaultdict(list)
+    for item in records:
+        by_source[item.record.source_id].append(item)
+    cited_all = {e.sha256.hex() for item in records for e in item.record.evidence}
+    held = dict(stored(sorted(cited_all))) if stored is not None and cited_all else {}
+    months = [f"{year}-{m:02d}" for m in range(1, 13)]
+    out = []
+    for source_id in sorted(by_source):
+        items = by_source[source_id]
+        present = sorted({i.period for i in items})
+        cited = sorted({e.sha256.hex() for i in items for e in i.record.evidence})
+        out.append({
+            "source_id": source_id,
+            "kinds": sorted({i.record.kind for i in items}),
+            "units": sorted({i.record.unit for i in items}),
+            "records": len(items),
+            "months_present": present,
+            "months_absent": [m for m in months if m not in present],
+            "measurement": None,
+            "records_with_evidence": sum(1 for i in items if i.record.evidence),
+            "records_without_evidence": sum(1 for i in items if not i.record.evidence),
+            "evidence_files": len(cited),
+            "evidence_files_held": None if stored is None else sum(1 for h in cited if held.get(h)),
+        })  # fmt: skip
+    return out
+
+
+def factors_used(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
+    """Every factor the figures used (each line's, and the residual mix of market-based Scope 2), with
+    its value, unit, source, year and whether the set marks it confirmed."""
+    keys = {key for line in inv.lines for key, _ in line.factors} | {"grid.residual_mix"}
+    out = []
+    for key in sorted(keys):
+        f = factors.factors.get(key)
+        out.append(
+            {"key": key, "value": None, "unit": None, "source": None, "year": None, "confirmed": None}
+            if f is None else
+            {"key": key, "value": str(f.value), "unit": f.unit, "source": f.source, "year": f.year,
+             "confirmed": f.confirmed}
+        )  # fmt: skip
+    return out
