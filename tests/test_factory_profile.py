@@ -62,7 +62,7 @@ def test_a_factory_without_a_profile_is_unknown_and_a_report_keeps_its_boundary(
     assert _register(service, key).status_code == 201
     profile = service.http.get(f"/factories/{FACTORY}").json()["profile"]
     assert all(profile[k] is None for k in PROFILE) and profile["updated_at"] is None
-    assert "Province</dt><dd><span class=\"muted unknown\">unknown" in service.http.get(f"/factory/{FACTORY}").text
+    assert 'Province</dt><dd><span class="muted unknown">unknown' in service.http.get(f"/factory/{FACTORY}").text
     response = service.http.post("/batches", json=batch_json(service.ledger, key, example_batch()))
     assert response.status_code == 201, response.text
 
