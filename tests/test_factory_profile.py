@@ -52,6 +52,8 @@ def test_profile_set_at_registration_edited_later_and_shown(
     assert "CN-JS" in page and "central" in page and "assembly hall A; rooftop PV 2 MWp" in page
     assert "Site address</dt><dd>unknown" in page
     assert service.http.patch(f"/factories/{FACTORY}/profile", json={"province": "CN-ZJ"}).status_code in (401, 403)
+    bad = service.http.patch(f"/factories/{FACTORY}/profile", json={"province": "CN-XX"}, headers=ADMIN)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "province"], bad.text
     assert service.http.get(f"/factories/{FACTORY}").json()["profile"]["province"] == "CN-JS"
 
 

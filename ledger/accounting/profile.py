@@ -67,13 +67,15 @@ def uscc_problem(code: str) -> str | None:
 
 def parse_profile(data: Mapping[str, Any], field: str = "profile") -> dict[str, Any]:
     """The profile fields ``data`` gives, checked (``None`` clears one); a refusal names
-    ``<field>.<key>``. Keys not given are not in the answer, so an update changes only what it names."""
+    ``<field>.<key>`` (``<key>`` when ``field`` is empty: the body is the profile). Keys not given are
+    not in the answer, so an update changes only what it names."""
+    prefix = f"{field}." if field else ""
     unknown = sorted(set(data) - set(PROFILE_FIELDS))
     if unknown:
-        raise RecordError(f"{field}.{unknown[0]}", f"is not a profile field ({', '.join(PROFILE_FIELDS)})")
+        raise RecordError(f"{prefix}{unknown[0]}", f"is not a profile field ({', '.join(PROFILE_FIELDS)})")
     out: dict[str, Any] = {}
     for key, value in data.items():
-        name = f"{field}.{key}"
+        name = f"{prefix}{key}"
         if value is None:
             out[key] = None
         elif key == "province":

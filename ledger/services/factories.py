@@ -70,7 +70,7 @@ class FactoryService:
     def update_profile(self, factory_id: str, changes: Mapping[str, Any]) -> FactoryView:
         """Change the profile fields ``changes`` names (None makes one unknown again); the rest stay.
         Only for a factory registered through this service (its name and profile are kept here)."""
-        checked = parse_profile(changes)
+        checked = parse_profile(changes, field="")  # the request's body is the profile
         self.get(factory_id)  # 404 unless registered on chain
         with self.sessions.begin() as session:
             if not factory_rows.update_profile(session, factory_id, checked):
