@@ -17,7 +17,7 @@ from tests.conftest import Service
 FACTORY = "CN-JS-SZ-0001"
 PROFILE = {
     "province": "CN-JS", "grid_region": "east", "legal_entity": "苏州精密零部件有限公司",
-    "unified_social_credit_code": "91350100M000100Y43",  # GB 32100-2015's own example code
+    "unified_social_credit_code": "91350100M000100Y43",  # widely cited as GB 32100-2015's example
     "site_address": "88 Xinghu St, Suzhou Industrial Park", "facilities": ["assembly hall A", "rooftop PV 2 MWp"],
 }  # fmt: skip
 

@@ -9,7 +9,7 @@ field never given stays ``None`` and the report shows it as unknown.
 - ``grid_region`` is a regional grid key of the bundled factor sets (``east``, ``north`` …, the
   ``grid.<region>`` entries that are not national figures);
 - ``unified_social_credit_code`` is the 18-character code of GB 32100-2015 (统一社会信用代码), its
-  check character verified (the standard's example ``91350100M000100Y43`` passes).
+  check character verified (``91350100M000100Y43``, widely cited as its example, passes).
 """
 
 from __future__ import annotations
