@@ -5,12 +5,16 @@ guessed; its page shows it, and a report keeps the boundary it was made with."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.profile import grid_regions, provinces, uscc_problem
+from ledger.store import factories as factory_rows
+from ledger.store.db import MIGRATIONS_DIR, make_engine, migrate, session_factory
 from tests.builders import ADMIN, batch_json, example_batch
 from tests.conftest import Service
 
@@ -107,3 +111,36 @@ def test_a_bad_profile_is_refused_naming_the_field_and_nothing_is_registered(
     assert detail["loc"][:3] == ["body", "profile", field], detail
     assert says in detail["msg"]
     assert service.http.get(f"/factories/{FACTORY}").status_code == 404
+
+
+def _alembic(engine: Any, action: Callable[..., None], target: str) -> None:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        action(config, target)
+
+
+def test_migration_0013_leaves_existing_factories_unknown_and_keeps_the_case_index(tmp_path: Path) -> None:
+    """A factory stored before 0013 reads as all-unknown after it; down and up again, ids that differ
+    only in case are still one factory (SQLite rebuilds the table on the way down)."""
+    from alembic import command
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    _alembic(engine, command.upgrade, "0012")
+    with engine.begin() as connection:
+        connection.execute(
+            sa.text("INSERT INTO factories (id, name, created_at) VALUES ('CN-OLD-1', 'Old', '2025-01-01')")
+        )
+    migrate(engine)
+    with session_factory(engine)() as session:
+        profile = factory_rows.profile_of(factory_rows.get(session, "CN-OLD-1"))
+    assert profile == dict.fromkeys((*PROFILE, "updated_at"))
+    _alembic(engine, command.downgrade, "0012")
+    migrate(engine)
+    with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.execute(
+            sa.text("INSERT INTO factories (id, name, created_at) VALUES ('cn-old-1', 'x', '2025-01-01')")
+        )

@@ -34,11 +34,11 @@ _PROFILE = (
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("factories") as batch:
-        for name, kind in _PROFILE:
-            batch.add_column(sa.Column(name, kind, nullable=True))
-    with op.batch_alter_table("evaluations") as batch:
-        batch.add_column(sa.Column("evaluator_identity", sa.Text, nullable=True))
+    # plain ADD COLUMN (nullable, no default) on SQLite and PostgreSQL alike: no table is rebuilt, so the
+    # expression index ix_factories_id_lower stays as it is
+    for name, kind in _PROFILE:
+        op.add_column("factories", sa.Column(name, kind, nullable=True))
+    op.add_column("evaluations", sa.Column("evaluator_identity", sa.Text, nullable=True))
     op.create_table(
         "evaluator_profiles",
         sa.Column("address", sa.String(42), primary_key=True),
@@ -58,3 +58,5 @@ def downgrade() -> None:
     with op.batch_alter_table("factories") as batch:
         for name, _ in reversed(_PROFILE):
             batch.drop_column(name)
+    if op.get_bind().dialect.name == "sqlite":  # the batch rebuilt the table without its expression index (0008)
+        op.create_index("ix_factories_id_lower", "factories", [sa.text("lower(id)")], unique=True)
