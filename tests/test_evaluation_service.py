@@ -323,7 +323,10 @@ def test_the_report_states_boundary_methodology_data_quality_and_every_factor(
     assert factors["grid.national_average"]["value"] == "0.5306" and factors["grid.residual_mix"]["value"] == "0.6096"
     assert factors["grid.national_average"]["year"] == 2023 and factors["grid.national_average"]["confirmed"] is True
     assert all(f["source"] for f in factors.values())
+    assert {c["project_id"] for c in report["certificates"]} == {"11320520230900017"}
+    assert {c["project_id"] for c in report["credits"]} == {"CCER-14-2024-0031"}
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "CCER-14-2024-0031" in page
     for section in ("Boundary", "Methodology", "Data quality per source", "Factors used"):
         assert f"<h2>{section}</h2>" in page, section
     assert "meter-3205-10K-0457" in page and "not stated in this report" in page

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from ledger.accounting.inventory import Inventory, InventoryRecord
+from ledger.claims.findings import ClaimedRetirement
 from ledger.factors import FactorSet
 
 BOUNDARY_FIELDS = (
@@ -110,3 +111,13 @@ def factors_used(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
              "confirmed": f.confirmed}
         )  # fmt: skip
     return out
+
+
+def name_projects(inv: Inventory, claims: Sequence[ClaimedRetirement]) -> None:
+    """Give each certificate and credit entry the project its claim declares (``project_id``), unless
+    the entry already names one: a verifier reads the project beside the registry."""
+    projects = {c.claim_id: c.claim.details.project_id for c in claims}
+    for entry in (*inv.certificates, *inv.credits):
+        claim_id = entry.get("claim_id")
+        if "project_id" not in entry and isinstance(claim_id, int) and claim_id in projects:
+            entry["project_id"] = projects[claim_id]

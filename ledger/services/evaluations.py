@@ -25,6 +25,7 @@ from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, evalu
 from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report, report_hash
+from ledger.accounting.sections import name_projects
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
@@ -119,6 +120,7 @@ class EvaluationService:
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
             removal_technologies=rules.removal_technologies,
         )  # fmt: skip
+        name_projects(inv, own)
         return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
     def create(
