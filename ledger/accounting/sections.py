@@ -8,8 +8,8 @@ slots so that each later rule (matching method, gases and GWP set, Scope 3 exclu
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.accounting.inventory import Inventory, InventoryRecord
@@ -68,33 +68,52 @@ def methodology(inv: Inventory, factors: FactorSet, rules_label: str, report_typ
 def data_quality(
     records: Sequence[InventoryRecord], year: int, stored: Callable[[Iterable[str]], Mapping[str, bool]] | None = None
 ) -> list[dict[str, Any]]:
-    """Per source: its kind and units, months with records and months without, record count, whether
-    metered or estimated (``None``: the records do not say), and evidence cited and held here."""
-    by_source: dict[str, list[InventoryRecord]] = defaultdict(list)
+    """Per source: its kinds and units, months with records and months without, record count, whether
+    metered or estimated (``None``: the records do not say), and evidence cited and held here.
+    One pass over the records (a year may hold millions)."""
+    by_source: dict[str, _Source] = {}
     for item in records:
-        by_source[item.record.source_id].append(item)
-    cited_all = {e.sha256.hex() for item in records for e in item.record.evidence}
-    held = dict(stored(sorted(cited_all))) if stored is not None and cited_all else {}
+        record = item.record
+        source = by_source.get(record.source_id)
+        if source is None:
+            source = by_source[record.source_id] = _Source()
+        source.records += 1
+        source.periods.add(item.period)
+        source.kinds.add(record.kind)
+        source.units.add(record.unit)
+        if record.evidence:
+            source.with_evidence += 1
+            source.cited.update(e.sha256 for e in record.evidence)
+    cited_all = sorted({h.hex() for source in by_source.values() for h in source.cited})
+    held = dict(stored(cited_all)) if stored is not None and cited_all else {}
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     out = []
     for source_id in sorted(by_source):
-        items = by_source[source_id]
-        present = sorted({i.period for i in items})
-        cited = sorted({e.sha256.hex() for i in items for e in i.record.evidence})
+        source = by_source[source_id]
         out.append({
             "source_id": source_id,
-            "kinds": sorted({i.record.kind for i in items}),
-            "units": sorted({i.record.unit for i in items}),
-            "records": len(items),
-            "months_present": present,
-            "months_absent": [m for m in months if m not in present],
+            "kinds": sorted(source.kinds),
+            "units": sorted(source.units),
+            "records": source.records,
+            "months_present": sorted(source.periods),
+            "months_absent": [m for m in months if m not in source.periods],
             "measurement": None,
-            "records_with_evidence": sum(1 for i in items if i.record.evidence),
-            "records_without_evidence": sum(1 for i in items if not i.record.evidence),
-            "evidence_files": len(cited),
-            "evidence_files_held": None if stored is None else sum(1 for h in cited if held.get(h)),
+            "records_with_evidence": source.with_evidence,
+            "records_without_evidence": source.records - source.with_evidence,
+            "evidence_files": len(source.cited),
+            "evidence_files_held": None if stored is None else sum(1 for h in source.cited if held.get(h.hex())),
         })  # fmt: skip
     return out
+
+
+@dataclass
+class _Source:
+    records: int = 0
+    with_evidence: int = 0
+    periods: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)
+    units: set[str] = field(default_factory=set)
+    cited: set[bytes] = field(default_factory=set)
 
 
 def factors_used(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
