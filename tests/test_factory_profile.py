@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.accounting.profile import grid_regions, provinces, uscc_problem
 from ledger.store import factories as factory_rows
 from ledger.store.db import MIGRATIONS_DIR, make_engine, migrate, session_factory
-from tests.builders import ADMIN, batch_json, example_batch
+from tests.builders import ADMIN, EXAMPLES, batch_json, example_batch
 from tests.conftest import Service
 
 FACTORY = "CN-JS-SZ-0001"
@@ -77,8 +77,15 @@ def test_a_factory_without_a_profile_is_unknown_and_a_report_keeps_its_boundary(
         assert response.status_code == 201, response.text
         return dict(response.json())
 
+    bill = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
+    with bill.open("rb") as file:  # one of the grid meter's two evidence files is held here
+        uploaded = service.http.post("/evidence", files={"file": (bill.name, file, "application/pdf")})
+    assert uploaded.status_code in (200, 201), uploaded.text
     before = evaluate()
     assert before["boundary"]["complete"] is False and before["boundary"]["province"] is None
+    grid = next(s for s in before["data_quality"] if s["source_id"] == "meter-3205-10K-0457")
+    assert (grid["records"], grid["evidence_files"], grid["evidence_files_held"]) == (1, 2, 1)
+    assert grid["months_present"] == ["2025-01"] and len(grid["months_absent"]) == 11
     assert set(before["boundary"]["unknown"]) == set(PROFILE)
     assert service.http.patch(f"/factories/{FACTORY}/profile", json=PROFILE, headers=ADMIN).status_code == 200
     after = evaluate()
