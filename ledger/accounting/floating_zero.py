@@ -26,7 +26,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.accounting.inventory import Inventory
-from ledger.numbers import ZERO, exact, shown
+from ledger.numbers import exact, shown
 from ledger.records.errors import RecordError
 
 NO_BASE_YEAR = "no base year"
@@ -99,10 +99,10 @@ def _positive(data: Mapping[str, Any], key: str) -> Fraction:
 
 def floating_zero(inv: Inventory, base_year: BaseYear | None) -> dict[str, Any]:
     """The four figures apart, each with its arithmetic (tCO2e, exact until :func:`shown`)."""
-    e = inv.electricity
-    onsite_mwh, location = e.get("onsite_mwh", ZERO), e.get("location_factor", ZERO)
+    e = inv.electricity  # indexed, not .get(): a figure the inventory no longer gives must fail, not read as 0
+    onsite_mwh, location = e["onsite_mwh"], e["location_factor"]
     onsite = inv.onsite_reduction
-    covered, residual = e.get("covered_mwh", ZERO), e.get("residual_mix_factor", ZERO)
+    covered, residual = e["covered_mwh"], e["residual_mix_factor"]
     return {
         "own_reductions": {
             "onsite_renewable": {
@@ -112,8 +112,8 @@ def floating_zero(inv: Inventory, base_year: BaseYear | None) -> dict[str, Any]:
             "efficiency": _efficiency(inv, base_year, onsite),
         },
         "certificates": {
-            "green_power_mwh": shown(e.get("green_power_mwh", ZERO)),
-            "certificates_mwh": shown(e.get("certificates_mwh", ZERO)), "covered_mwh": shown(covered),
+            "green_power_mwh": shown(e["green_power_mwh"]),
+            "certificates_mwh": shown(e["certificates_mwh"]), "covered_mwh": shown(covered),
             "residual_mix_factor": shown(residual), "scope2_market_effect_tco2e": shown(covered * residual),
             "arithmetic": f"{shown(covered)} MWh covered × {shown(residual)} tCO2/MWh residual mix = "
                           f"{shown(covered * residual)} tCO2e less market-based Scope 2",

@@ -124,7 +124,7 @@ class Inventory:
         """The factory's own reduction from on-site renewable self-consumed, at the location-based grid
         factor. Certificates are not in it: there is no "reductions" figure that adds them
         (:mod:`ledger.accounting.floating_zero` keeps own reductions, certificates, offsets and removals apart)."""
-        return self.electricity.get("onsite_mwh", ZERO) * self.electricity.get("location_factor", ZERO)
+        return self.electricity["onsite_mwh"] * self.electricity["location_factor"]
 
 
 def compute_inventory(
