@@ -30,6 +30,20 @@ class TransferIn(Strict):
     source_id: StrictStr = Field(description="the buyer's source (meter) of the purchased steam or heat")
 
 
+class BaseYearIn(Strict):
+    """Declared base-year data for own reductions by efficiency (not anchored: the report says so)."""
+
+    year: StrictInt = Field(examples=[2023], description="before the evaluated year")
+    gross_emissions_tco2e: StrictStr = Field(
+        examples=["12000"],
+        description="Scope 1 + Scope 2 location-based tCO2e of the base year, on-site renewable counted at the "
+        "grid factor (decimal string)",
+    )
+    output: StrictStr | None = Field(None, examples=["1000000"], description="base-year production (with output_unit)")
+    output_unit: StrictStr | None = Field(None, examples=["pcs"], description="a unit of the production records")
+    source: StrictStr = Field(examples=["2023 GHG inventory verified by …, report no. …"])
+
+
 class EvaluationIn(Strict):
     factory_id: StrictStr
     year: StrictInt = Field(examples=[2025])
@@ -49,6 +63,9 @@ class EvaluationIn(Strict):
         default_factory=list,
         description="Type II: Scope 3 categories left out on purpose, each with its reason; a category with neither "
         "data nor an exclusion is 'no data' and blocks every Type II level",
+    )
+    base_year: BaseYearIn | None = Field(
+        None, description='declared base year for own reductions by efficiency; absent: "no base year" (never 0)'
     )
 
 
@@ -97,7 +114,9 @@ class TotalsOut(ReportPart):
 
     energy_tce: str
     offsets: str
-    reductions: str
+    reductions: str | None = Field(
+        None, description="reports made before the floating-zero split only; see floating_zero (never one sum)"
+    )
     removals: str
     scope1: str
     scope2_location: str
@@ -163,19 +182,38 @@ class EvaluationOut(Out):
 
     model_config = ConfigDict(extra="allow")
 
+    boundary: dict[str, Any] | None = Field(
+        None,
+        description="legal entity, credit code, site, facilities, province, grid region from the factory "
+        "profile at evaluation time (null: unknown)",
+    )
     certificates: list[dict[str, Any]]
     chain: ReportChainOut
     credits: list[dict[str, Any]]
+    data_quality: list[dict[str, Any]] | None = Field(
+        None, description="per source: months present and absent, records, metered or estimated, evidence"
+    )
     double_counting: list[FindingOut]
     electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
     evaluation: EvaluationResultOut
     factor_set: SetLabelOut
+    factors_used: list[dict[str, Any]] | None = Field(
+        None, description="every factor used with its value, unit, source, year and confirmed flag"
+    )
     factory_id: str
     factory_name: str | None
+    floating_zero: dict[str, Any] | None = Field(
+        None,
+        description="own reductions (on-site renewable, efficiency vs a base year), certificates, offsets "
+        "and removals: separate figures, never summed",
+    )
     format: str = Field(examples=["zcl-evaluation/2"])
     grid: str
     lines: list[dict[str, Any]] = Field(
         description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"
+    )
+    methodology: dict[str, Any] | None = Field(
+        None, description="standards, gases, GWP set, matching method, exclusions with reasons"
     )
     monthly: list[dict[str, str]]
     periods: PeriodsOut
@@ -196,6 +234,11 @@ class EvaluationOut(Out):
     status: str = Field(description="`draft`; `pending` once signed, until the chain holds it; then `anchored`")
     created_at: str
     evaluator: str | None = None
+    evaluator_identity: dict[str, Any] | None = Field(
+        None,
+        description="the evaluator's name, organisation and accreditation number as their key signed them, "
+        "when they signed this report (null: no signed profile)",
+    )
     signature: str | None = None
     anchor: ReportAnchorOut | None = None
     stale: bool | None = Field(None, description=_STALE)

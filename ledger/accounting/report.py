@@ -8,12 +8,14 @@ anchors, so anyone holding the JSON can recompute it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from eth_utils import keccak
 
+from ledger.accounting import sections
 from ledger.accounting.evaluation import RuleSet
+from ledger.accounting.floating_zero import BaseYear, floating_zero
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
 from ledger.accounting.sources import YearData
 from ledger.claims.double_counting import Finding
@@ -24,6 +26,7 @@ REPORT_FORMAT = "zcl-evaluation/2"
 UNSIGNED_FIELDS = frozenset({
     "id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at",
     "stale", "stale_because", "superseded_by",  # computed on read from the chain (ledger.services.staleness)
+    "evaluator_identity",  # the evaluator's own signed profile, added with their signature
 })  # fmt: skip
 
 
@@ -43,7 +46,12 @@ def build_report(
     count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    base_year: BaseYear | None = None,
+    evidence_held: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
 ) -> dict[str, Any]:
+    """The report; ``profile`` is the factory's location and boundary now, ``base_year`` the declared
+    base year own reductions are measured against, ``evidence_held`` which cited files are stored here."""
     e = inventory.electricity
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
@@ -87,6 +95,11 @@ def build_report(
         "undisclosed_claims": list(undisclosed_claims),
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
+        "floating_zero": floating_zero(inventory, base_year),
+        "boundary": sections.boundary(profile),
+        "methodology": sections.methodology(inventory, factors, rules.label, report_type, evaluation.get("scope3")),
+        "data_quality": sections.data_quality(year_data.records, year, evidence_held),
+        "factors_used": sections.factors_used(inventory, factors),
     }
     _scope3_without_data(report)
     report["report_hash"] = "0x" + report_hash(report).hex()

@@ -18,19 +18,20 @@ from typing import Any
 from ledger.accounting.report import report_hash
 from ledger.reports.fields import as_list, get, mappings, missing_periods, pick
 from ledger.reports.format import TCO2E, is_zero
+from ledger.reports.verifier import verifier_view
 
 __all__ = ["build_view"]
 
 _TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
-          "technology", "tx_hash", "valid")  # fmt: skip
+          "technology", "tx_hash", "valid", "project_id", "cancellation_number", "cancellation_date")  # fmt: skip
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
             "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
 _ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
-_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions", "offsets", "removals")
+_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "offsets", "removals")
 
 
 def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,6 +55,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
+        "verifier": verifier_view(report),
     }  # fmt: skip
 
 
@@ -234,7 +236,29 @@ def _data_checks(ev: Any) -> dict[str, Any]:
 
 
 def _claims(entries: Any) -> list[dict[str, Any]]:
-    return [{**pick(c, *_CLAIM), "unit": str(get(c, "unit") or "")} for c in as_list(entries)]
+    """Each certificate or credit; ``eligibility`` (when the report has it) as its checks, each a
+    mapping with ``check``/``passed``/``detail``, or any other value shown as text."""
+    return [
+        {**pick(c, *_CLAIM), "unit": str(get(c, "unit") or ""), "eligibility": _eligibility(get(c, "eligibility"))}
+        for c in as_list(entries)
+    ]
+
+
+def _eligibility(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    items = value.items() if isinstance(value, Mapping) else enumerate(as_list(value))
+    out = []
+    for key, item in items:
+        if isinstance(item, Mapping):
+            passed = next((item[k] for k in ("passed", "ok", "eligible") if k in item), None)
+            name = item.get("check") or item.get("name") or item.get("rule") or key
+            detail = item.get("detail") or item.get("reason") or item.get("explanation") or item.get("message")
+            out.append({"check": name, "passed": passed, "detail": detail})
+        else:
+            out.append({"check": key, "passed": item if isinstance(item, bool) else None,
+                        "detail": None if isinstance(item, bool) else item})  # fmt: skip
+    return out
 
 
 def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:

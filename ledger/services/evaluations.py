@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
+from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.park import evaluate_park, park_transfers
 from ledger.accounting.report import build_report, report_hash
 from ledger.accounting.scope3 import parse_exclusions
+from ledger.accounting.sections import name_projects
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
@@ -33,6 +36,7 @@ from ledger.claims.double_counting import AnchoredRecord, find_double_counting, 
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
+from ledger.evidence import EvidenceStore
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.records.errors import RecordError
 from ledger.services import staleness
@@ -41,6 +45,7 @@ from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.services.year import YearSource, gather_year
 from ledger.store import evaluations as rows
+from ledger.store import evaluators as evaluator_rows
 from ledger.store import tracking
 from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
@@ -70,6 +75,7 @@ class EvaluationService:
         self.factories = factories
         self.year = year
         self.claims = claims
+        self.evidence: EvidenceStore | None = None  # set by build_services: which cited files are held here
         self.lifecycle: Lifecycle[EvaluationRow, Anchored, dict[str, Any]] = Lifecycle(ReportRelay(self))
 
     def factor_set(self, factor_set: str | None, factors_toml: str | None) -> FactorSet:
@@ -116,6 +122,7 @@ class EvaluationService:
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
             removal_technologies=rules.removal_technologies,
         )  # fmt: skip
+        name_projects(inv, own)
         return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
     def create(
@@ -130,13 +137,17 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
         scope3_exclusions: Sequence[Mapping[str, Any]] = (),
+        base_year: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A draft report; ``scope3_exclusions`` (Type II) are ``{category, reason}`` for the Scope 3
-        categories left out of the boundary on purpose."""
+        categories left out of the boundary on purpose; ``base_year`` is declared base-year data for own
+        reductions by efficiency (:func:`ledger.accounting.floating_zero.parse_base_year`), absent: "no
+        base year"."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
+        base = parse_base_year(base_year, year)
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
@@ -162,6 +173,8 @@ class EvaluationService:
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
             factors=factors, rules=rules,
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
+            profile=factory.profile, base_year=base,
+            evidence_held=self.evidence.status if self.evidence is not None else None,
         )  # fmt: skip
         row = EvaluationRow(
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=report_type,
@@ -255,7 +268,9 @@ class EvaluationService:
             raise Forbidden(f"{commit.evaluator} does not hold the evaluator role on chain")
         with self.lifecycle.in_flight(evaluation_id):
             with self.sessions.begin() as session:
-                rows.mark_pending(session, evaluation_id, commit.evaluator, "0x" + signature.hex())
+                profile = evaluator_rows.get(session, to_checksum_address(commit.evaluator))
+                identity = None if profile is None else json.dumps(evaluator_rows.as_json(profile), ensure_ascii=False)
+                rows.mark_pending(session, evaluation_id, commit.evaluator, "0x" + signature.hex(), identity)
             return self.lifecycle.relay(self._row(evaluation_id))
 
     def reconcile(self) -> int:
@@ -416,6 +431,8 @@ def _brief(row: EvaluationRow) -> dict[str, Any]:
 def _with_status(row: EvaluationRow) -> dict[str, Any]:
     report = json.loads(row.report)
     report |= {"id": row.id, "status": row.status, "created_at": row.created_at.isoformat()}
+    if row.status in (PENDING, ANCHORED) and row.evaluator is not None:
+        report["evaluator_identity"] = json.loads(row.evaluator_identity) if row.evaluator_identity else None
     if row.status == PENDING:
         report |= {"evaluator": row.evaluator, "signature": row.signature}
     if row.status == ANCHORED:

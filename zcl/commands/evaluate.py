@@ -5,6 +5,7 @@ the report and anchor it), and evaluate a park. Evaluators are appointed with th
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument(
         "--scope3-exclusion", action="append", default=[], metavar="CATEGORY=REASON",
         help="Type II: leave a Scope 3 category (transport, purchased_goods) out, saying why; repeat per category",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--base-year", type=Path, metavar="BASE.json",
+        help='declared base year for own reductions by efficiency: {"year", "gross_emissions_tco2e", "output", '
+        '"output_unit", "source"} (without it: "no base year")',
     )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
@@ -69,6 +75,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
             "count_provisional_claims": args.count_provisional_claims,
             "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
+    if args.base_year is not None:
+        body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -95,6 +103,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
+    _print_floating_zero(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
     for period in report["periods"]["used"]:
@@ -147,12 +156,30 @@ def _print_heading(report: dict[str, Any]) -> None:
     )
 
 
+def _print_floating_zero(report: dict[str, Any]) -> None:
+    """Own reductions, certificates, offsets and removals on their own: never one "reductions" sum."""
+    zero = report.get("floating_zero")
+    if not zero:
+        return
+    own = zero["own_reductions"]
+    efficiency = own["efficiency"]
+    saved = f"{efficiency['tco2e']} tCO2e" if efficiency["tco2e"] is not None else efficiency["status"]
+    print(f"own        on-site renewable {own['onsite_renewable']['tco2e']} tCO2e   efficiency {saved}")
+    print(f"apart      certificates {zero['certificates']['scope2_market_effect_tco2e']} tCO2e off market-based "
+          f"Scope 2   offsets {zero['offsets']['tco2e']}   removals {zero['removals']['tco2e']} (never summed)")  # fmt: skip
+
+
 def _print_anchor(report: dict[str, Any]) -> None:
     if report["status"] == "anchored":
         print(
             f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
             f"block {report['anchor']['block_number']}, signed by {report['evaluator']}"
         )
+    if report.get("evaluator"):
+        who = report.get("evaluator_identity")
+        print(f"evaluator  {report['evaluator']}: " + (
+            f"{who['name']}, {who['organisation']}, accreditation {who['accreditation']} (signed profile v{who['version']})"
+            if who else "no signed profile (name, organisation and accreditation unknown)"))  # fmt: skip
 
 
 def print_staleness(report: dict[str, Any]) -> None:
