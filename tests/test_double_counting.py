@@ -223,15 +223,17 @@ def quarter_grid(january: str) -> list[AnchoredRecord]:
 
 
 def test_claimed_above_metered_kwh_is_found_exactly() -> None:
-    claim = claimed(5, serial_start="1", serial_end="300", consumption_start="2025-01", consumption_end="2025-03")
+    # 301 GEC against 299.999999 MWh: 1.000001 MWh over, a whole certificate and 1 Wh more. (Less than
+    # one whole certificate over is the remainder whole units leave, not a finding: test_matching.)
+    claim = claimed(5, serial_start="1", serial_end="301", consumption_start="2025-01", consumption_end="2025-03")
     findings = run([claim], quarter_grid("99999.999"), start="2025-01", end="2025-03")
     [finding] = only(findings, RENEWABLE_EXCEEDS_CONSUMPTION)
     assert findings == [finding]
     assert finding.claim_ids == (5,)
     assert finding.record_ids == ("g-01", "g-02", "g-03")
     assert finding.message.startswith(
-        "renewable 300 MWh claimed > 299.999999 MWh metered in 2025-01..2025-03 (excess 0.000001 MWh; "
-        "certificates 300 MWh from claims 5,"
+        "renewable 301 MWh claimed > 299.999999 MWh metered in 2025-01..2025-03 (excess 1.000001 MWh; "
+        "certificates 301 MWh from claims 5,"
     )
 
 
@@ -253,12 +255,12 @@ def test_year_long_claim_is_allocated_evenly_over_its_months() -> None:
         generation_start="2024-06", generation_end="2024-06",
     )  # fmt: skip
     assert allocated_units(claim.claim, "2025-01", "2025-12") == 600
-    short = [anchored("g", "grid_electricity", "599.5", "MWh", "2025-03")]
+    short = [anchored("g", "grid_electricity", "598.5", "MWh", "2025-03")]  # 1.5 MWh over: a whole unit and more
     [finding] = run([claim], short)
     assert finding.check == RENEWABLE_EXCEEDS_CONSUMPTION
     assert finding.claim_ids == (8,)
-    assert finding.message.startswith("renewable 600 MWh claimed > 599.5 MWh metered in 2025-01..2025-12")
-    enough = [anchored("g", "grid_electricity", "600", "MWh", "2025-03")]
+    assert finding.message.startswith("renewable 600 MWh claimed > 598.5 MWh metered in 2025-01..2025-12")
+    enough = [anchored("g", "grid_electricity", "599.5", "MWh", "2025-03")]  # 0.5 MWh over: a remainder
     assert run([claim], enough) == []
 
 
@@ -268,9 +270,10 @@ def test_allocation_without_a_finite_decimal_is_compared_exactly() -> None:
         2, consumption_start="2024-12", consumption_end="2025-02", generation_start="2024-11", generation_end="2024-11"
     )
     assert allocated_units(claim.claim, "2025-01", "2025-12") * 3 == 200
-    [finding] = run([claim], [anchored("g", "grid_electricity", "66666.666", "kWh", "2025-01")])
-    assert finding.message.startswith("renewable ≈66.666667 MWh claimed > 66.666666 MWh metered")
-    assert run([claim], [anchored("g", "grid_electricity", "66666.667", "kWh", "2025-01")]) == []
+    # over by 1.000000666… MWh: a finding; by 0.999999666… MWh: under one whole certificate, a remainder
+    [finding] = run([claim], [anchored("g", "grid_electricity", "65666.666", "kWh", "2025-01")])
+    assert finding.message.startswith("renewable ≈66.666667 MWh claimed > 65.666666 MWh metered")
+    assert run([claim], [anchored("g", "grid_electricity", "65666.667", "kWh", "2025-01")]) == []
 
 
 def test_a_contract_claims_nothing_by_itself_and_onsite_counts_on_both_sides() -> None:
@@ -298,8 +301,12 @@ def test_gj_records_convert_exactly() -> None:
     # 360 GJ is exactly 100 MWh
     claim = claimed(1)
     assert run([claim], [anchored("g", "grid_electricity", "360", "GJ", "2025-05")]) == []
-    [finding] = run([claim], [anchored("g", "grid_electricity", "359.999", "GJ", "2025-05")])
-    assert finding.message.startswith("renewable 100 MWh claimed > ≈99.999722 MWh metered")
+    # 356.4 GJ is exactly 99 MWh: 100 GEC are exactly one whole certificate too many
+    [finding] = run([claim], [anchored("g", "grid_electricity", "356.4", "GJ", "2025-05")])
+    assert finding.message.startswith("renewable 100 MWh claimed > 99 MWh metered")
+    [finding] = run([claim], [anchored("g", "grid_electricity", "356.399", "GJ", "2025-05")])
+    assert finding.message.startswith("renewable 100 MWh claimed > ≈98.999722 MWh metered")
+    assert run([claim], [anchored("g", "grid_electricity", "356.401", "GJ", "2025-05")]) == []
 
 
 def test_only_own_certificates_in_the_period_count() -> None:

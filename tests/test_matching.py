@@ -180,6 +180,24 @@ def test_the_over_claim_check_follows_the_method() -> None:
         run(matching="hourly")
 
 
+@pytest.mark.parametrize("method", METHODS)
+def test_a_surplus_below_one_whole_certificate_is_a_remainder_not_an_over_claim(method: str) -> None:
+    """January grid 99.4 MWh, covered by 100 whole GEC (claim 8, January): 0.6 MWh is left over,
+    which no whole number of certificates avoids — 99.4 MWh counted, no finding, under every method.
+    With 101 GEC (claim 9) the surplus is 1.6 MWh ≥ 1: a finding."""
+    records = [anchored("jan", "grid_electricity", "99.4", "MWh", "2025-01")]
+
+    def findings(last: int, claim_id: int) -> list[Any]:
+        return find_double_counting(factory_id=FACTORY, period_start="2025-01", period_end="2025-12",
+                                    claims=[gec(claim_id, 1, last, "2025-01", "2025-01")], records=records,
+                                    matching=method)  # fmt: skip
+
+    assert findings(100, 8) == []
+    [finding] = findings(101, 9)
+    assert finding.check == RENEWABLE_EXCEEDS_CONSUMPTION and "excess 1.6 MWh" in finding.message
+    assert matching_rules()["meta"]["whole_unit_remainder_confirmed"] is False
+
+
 def test_the_rule_file_names_every_method_and_its_source() -> None:
     rules = matching_rules()
     assert rules["meta"]["default"] == CLAIM_PERIOD and set(rules["methods"]) == set(METHODS)

@@ -29,7 +29,16 @@ from ledger.claims.findings import (
     ClaimedRetirement,
     Finding,
 )
-from ledger.claims.matching import CLAIM_PERIOD, DEFAULT_METHOD, MONTHLY, EligibleUnits, Excess, match, supplies
+from ledger.claims.matching import (
+    CLAIM_PERIOD,
+    DEFAULT_METHOD,
+    MONTHLY,
+    EligibleUnits,
+    Excess,
+    match,
+    supplies,
+    whole_unit_remainder,
+)
 from ledger.claims.registries import REGISTRIES
 from ledger.numbers import exact_sum
 from ledger.records.units import convert_fraction
@@ -162,6 +171,9 @@ def _renewable_exceeds_consumption(
 ) -> list[Finding]:
     """Certificate MWh beyond the grid electricity they are matched to (GHG Protocol Scope 2).
 
+    A surplus under one whole unit (``whole_unit_remainder_mwh``) is what covering a period with
+    whole certificates leaves over: not counted, and not a finding.
+
     The factory's certificates (GEC, I-REC; a range delivered bundled with a green-power contract is
     one of them, counted once) are matched to its ``grid_electricity`` records month by month by
     ``method`` (:mod:`ledger.claims.matching`): one finding per claim whose units exceed the
@@ -189,6 +201,7 @@ def _renewable_exceeds_consumption(
             onsite += mwh
     certificates = supplies((c for c in own if _is_certificate(c.claim)), months, eligible)
     found = match(method, grid, certificates)
+    remainder = whole_unit_remainder()
     return [
         Finding(
             RENEWABLE_EXCEEDS_CONSUMPTION,
@@ -197,6 +210,7 @@ def _renewable_exceeds_consumption(
             tuple(i for m in months if e.span[0] <= m <= e.span[1] for i in by_month[m]),
         )
         for e in found.excess
+        if e.excess >= remainder
     ]
 
 

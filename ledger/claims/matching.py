@@ -209,3 +209,9 @@ def matching_rules() -> dict[str, Any]:
     if tuple(methods) != METHODS or data["matching"]["default"] != DEFAULT_METHOD:
         raise ValueError(f"{RULES_FILE}: methods must be {', '.join(METHODS)} with default {DEFAULT_METHOD}")
     return {"meta": data["matching"], "methods": methods}
+
+
+def whole_unit_remainder() -> Fraction:
+    """The surplus below which certificates beyond consumption are a remainder of whole units, not an
+    over-claim (``whole_unit_remainder_mwh`` in ``matching.toml``)."""
+    return Fraction(matching_rules()["meta"]["whole_unit_remainder_mwh"])
