@@ -14,7 +14,6 @@ level is awarded only when all its rules and every gate pass; the highest such l
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +23,7 @@ from typing import Any
 
 from ledger.accounting.inventory import Inventory
 from ledger.numbers import ZERO, exact, percent, ratio, shown
+from ledger.rulefiles import read_rule_file
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULES = "t-ceca-g-0171-2022"
@@ -57,7 +57,6 @@ class RuleSet:
     id: str
     version: str
     name: str
-    removal_technologies: tuple[str, ...]
     gates: tuple[Rule, ...]
     levels: tuple[Level, ...]
     park: Mapping[str, Any]
@@ -68,14 +67,7 @@ class RuleSet:
 
 
 def load_rules(id_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
-    path = Path(id_or_path) if str(id_or_path).endswith(".toml") else RULES_DIR / f"{id_or_path}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        known = ", ".join(p.stem for p in RULES_DIR.glob("*.toml"))
-        raise RuleFileError(f"{path}: no such rule file (bundled: {known})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleFileError(f"{path}: {exc}") from None
+    path, data = read_rule_file(id_or_path, RULES_DIR, RuleFileError, "rule file")
 
     def rule(entry: Mapping[str, Any], where: str, default_confirmed: bool, default_source: str) -> Rule:
         metric = entry.get("metric")
@@ -101,7 +93,7 @@ def load_rules(id_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
         )  # fmt: skip
         gates = tuple(rule(g, "gate", True, "") for g in data.get("gate", []))
         return RuleSet(meta["id"], str(meta["version"]), meta.get("name", ""),
-                       tuple(meta.get("removal_technologies", ())), gates, levels, data.get("park", {}))  # fmt: skip
+                       gates, levels, data.get("park", {}))  # fmt: skip
     except KeyError as exc:
         raise RuleFileError(f"{path}: missing {exc.args[0]!r}") from None
 

@@ -29,7 +29,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
-from ledger.claims.registries import get_registry
+from ledger.claims.eligibility import ClaimEligibility
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
@@ -134,10 +134,12 @@ def compute_inventory(
     invalid_claims: frozenset[int],
     factors: FactorSet,
     grid: str = "national_average",
-    removal_technologies: Sequence[str] = (),
+    eligibility: Mapping[int, ClaimEligibility] | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
-    check refused (they count for nothing)."""
+    check refused (they count for nothing), ``eligibility`` each claim's units that count per
+    consumption month and whether it is a certificate, an offset or a removal
+    (:func:`ledger.claims.eligibility.assess_claims`; a claim without one is refused)."""
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
@@ -172,34 +174,35 @@ def compute_inventory(
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
     certificates = ZERO
-    removal_words = [w.lower() for w in removal_technologies]
     for claimed in claims:
         claim = claimed.claim
         units = allocated_units(claim, year_start, year_end)
         if units == 0:
             continue
+        assessed = (eligibility or {}).get(claimed.claim_id)
+        if assessed is None:
+            raise AccountingError(f"claim {claimed.claim_id}: its eligibility was not assessed")
+        counted = assessed.units_in(year_start, year_end)
         entry = {
             "claim_id": claimed.claim_id, "registry": claim.registry, "block_id": claim.block_id,
             "serials": f"{claim.serial_start}..{claim.serial_end}", "units": claim.units,
             "allocated_to_year": shown(units), "unit": claim.details.unit, "tx_hash": claimed.tx_hash,
             "consumption": f"{claim.consumption_start}..{claim.consumption_end}",
             "technology": claim.details.technology, "valid": claimed.claim_id not in invalid_claims,
-        }  # fmt: skip
-        if get_registry(claim.registry).unit == "MWh":
+        } | assessed.entry_json(claim, counted)  # fmt: skip
+        if assessed.kind == "certificate":
             inv.certificates.append(entry)
             if entry["valid"]:
-                certificates += units
+                certificates += counted
                 for m in months:
-                    inv.monthly[m]["certificates"] += allocated_units(claim, m, m)
+                    inv.monthly[m]["certificates"] += assessed.units_in(m, m)
         else:
-            is_removal = any(word in claim.details.technology.lower() for word in removal_words)
-            entry["kind"] = "removal" if is_removal else "offset"
             inv.credits.append(entry)
             if entry["valid"]:
-                if is_removal:
-                    inv.removals += units
+                if assessed.kind == "removal":
+                    inv.removals += counted
                 else:
-                    inv.offsets += units
+                    inv.offsets += counted
 
     grid_mwh = per_kind["grid_electricity"]
     onsite = per_kind["onsite_renewable_self_consumed"]

@@ -43,6 +43,7 @@ def build_report(
     count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
+    eligibility: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     e = inventory.electricity
     report: dict[str, Any] = {
@@ -88,6 +89,8 @@ def build_report(
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
     }
+    if eligibility is not None:  # which certificates and credits count (ledger.claims.eligibility)
+        report["eligibility"] = eligibility
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
 

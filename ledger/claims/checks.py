@@ -30,6 +30,7 @@ from ledger.claims.findings import (
     Finding,
 )
 from ledger.claims.registries import REGISTRIES
+from ledger.claims.serial_facts import governing_generation, governing_project
 from ledger.numbers import exact_sum
 from ledger.records.units import convert_fraction
 
@@ -117,12 +118,14 @@ def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
     """A GEC and a CCER claim with one project id whose generation months overlap.
 
     国能综通新能〔2024〕124号 lets such a project take either instrument for a given generation,
-    never both; at least one of the two claims must be the factory's to be reported here.
+    never both; at least one of the two claims must be the factory's to be reported here. A GEC's
+    project and generation month are its serial's (:mod:`ledger.claims.serial_facts`), whatever the
+    claim declares: a declared project id cannot hide the GECs from the project's CCERs.
     """
     by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(lambda: ([], []))
     for c in claims:
         if c.claim.registry == GEC:
-            by_project[c.claim.details.project_id][0].append(c)
+            by_project[governing_project(c.claim)][0].append(c)
         elif c.claim.registry == CCER:
             by_project[c.claim.details.project_id][1].append(c)
     findings: list[Finding] = []
@@ -260,7 +263,7 @@ def _generation_after_consumption(own: Sequence[ClaimedRetirement]) -> list[Find
             (),
         )
         for c in own
-        if _is_certificate(c.claim) and c.claim.details.generation_start > c.claim.consumption_end
+        if _is_certificate(c.claim) and _generation(c)[0] > c.claim.consumption_end
     ]
     return sorted(findings, key=lambda f: f.claim_ids)
 
@@ -288,7 +291,7 @@ def _onsite_certificates_sold(
         return []
     findings: list[Finding] = []
     for c in claims:
-        collisions = onsite.get(c.claim.details.project_id)
+        collisions = onsite.get(governing_project(c.claim))
         if not collisions or not _is_certificate(c.claim):
             continue
         generation = _generation(c)
@@ -327,7 +330,8 @@ def _is_certificate(claim: RetirementClaim) -> bool:
 
 
 def _generation(c: ClaimedRetirement) -> tuple[str, str]:
-    return (c.claim.details.generation_start, c.claim.details.generation_end)
+    """The generation months, the serial's where it encodes them (a GEC's production month)."""
+    return governing_generation(c.claim)
 
 
 def _consumption(c: ClaimedRetirement) -> tuple[str, str]:

@@ -24,7 +24,8 @@ __all__ = ["build_view"]
 _TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
-          "technology", "tx_hash", "valid")  # fmt: skip
+          "technology", "tx_hash", "valid", "counted", "project_id", "country", "region", "methodology",
+          "cancellation_number", "cancellation_date", "bundled_with")  # fmt: skip
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
             "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
 _ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
@@ -53,6 +54,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
+        "eligibility": _eligibility(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
     }  # fmt: skip
 
@@ -209,7 +211,26 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _claims(entries: Any) -> list[dict[str, Any]]:
-    return [{**pick(c, *_CLAIM), "unit": str(get(c, "unit") or "")} for c in as_list(entries)]
+    return [
+        {**pick(c, *_CLAIM), "unit": str(get(c, "unit") or ""),
+         "checks": [pick(k, "check", "passed", "detail", "source") for k in mappings(get(c, "eligibility"))]}
+        for c in as_list(entries)
+    ]  # fmt: skip
+
+
+def _eligibility(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Which certificates and credits count: the rule file, the market and the findings (a serial
+    that disagrees with its claim apart, to be shown first); None for a report made before."""
+    section = get(report, "eligibility")
+    if not isinstance(section, Mapping):
+        return None
+    findings = [pick(f, "kind", "claim_id", "message") for f in mappings(get(section, "findings"))]
+    return {
+        "rule_set": get(get(section, "rule_set"), "label"),
+        **pick(section, "consumer_country", "consumer_country_from", "effect"),
+        "mismatches": [f for f in findings if f["kind"] == "serial_mismatch"],
+        "findings": [f for f in findings if f["kind"] != "serial_mismatch"],
+    }
 
 
 def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,8 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
+from ledger.claims.eligibility import assess_claims, check_consumer_country, eligibility_section
+from ledger.claims.eligibility_rules import load_eligibility
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
@@ -93,10 +95,13 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
-    ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
+        consumer_country: str | None = None,
+    ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
         """The inventory from anchored data, with the year's sources, findings, and the claims it did
         not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
-        no attestor has confirmed; counted only with ``count_provisional``, for a local demo)."""
+        no attestor has confirmed; counted only with ``count_provisional``, for a local demo); and
+        ``eligibility``, the report's section on which of the counted claims are eligible for a
+        consumer in ``consumer_country`` (default: the eligibility rule file's)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
@@ -109,12 +114,20 @@ class EvaluationService:
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
             own = [c for c in own if c.status == "confirmed"]
+        eligibility_rules = load_eligibility()
+        country = check_consumer_country(consumer_country, eligibility_rules)
+        assessed = assess_claims(own, eligibility_rules, country)
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
-            invalid_claims=refused_claims(findings), factors=factors, grid=grid,
-            removal_technologies=rules.removal_technologies,
+            invalid_claims=refused_claims(findings), factors=factors, grid=grid, eligibility=assessed,
         )  # fmt: skip
-        return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
+        section = eligibility_section(eligibility_rules, country, consumer_country is None, assessed.values())
+        return (
+            inv,
+            year_data,
+            findings,
+            {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section},
+        )
 
     def create(
         self,
@@ -127,6 +140,7 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        consumer_country: str | None = None,
     ) -> dict[str, Any]:
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
@@ -136,7 +150,7 @@ class EvaluationService:
         rules = load_rules(DEFAULT_RULES)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
@@ -147,7 +161,7 @@ class EvaluationService:
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
             evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=uncounted["undisclosed"],
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
-            factors=factors, rules=rules,
+            factors=factors, rules=rules, eligibility=uncounted["eligibility"],
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
         )  # fmt: skip
         row = EvaluationRow(

@@ -25,6 +25,11 @@ def register(subparsers: Any) -> None:
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
+    evaluate.add_argument(
+        "--consumer-country", metavar="CC",
+        help="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
+        "boundary (default: the eligibility rules' consumer_country, CN)",
+    )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
@@ -60,6 +65,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
             "count_provisional_claims": args.count_provisional_claims}  # fmt: skip
+    if args.consumer_country is not None:
+        body["consumer_country"] = args.consumer_country
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
