@@ -103,7 +103,8 @@ def assess(claimed: ClaimedRetirement, rules: EligibilityRules, consumer_country
     registry = rules.registries.get(claim.registry)
     if registry is None:
         check = Check("registry", False, f"{claim.registry} is not a registry of {rules.label}", rules.label)
-        return _result(claimed, "offset", {m: Fraction(0) for m in months}, [check], [])
+        finding = EligibilityFinding(INELIGIBLE, cid, f"claim {cid} counts for nothing: {check.detail}")
+        return _result(claimed, "offset", {m: Fraction(0) for m in months}, [check], [finding])
     label = f"{registry.name} {claim.serial_start}..{claim.serial_end} (claim {cid})"
     checks = [Check("registry", True, f"{registry.name}: {registry.instrument} of 1 {registry.unit}", registry.source)]
     checks.append(Check("unit", details.unit == registry.unit, f"claimed in {details.unit}; {registry.name} counts "

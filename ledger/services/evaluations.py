@@ -116,7 +116,10 @@ class EvaluationService:
             own = [c for c in own if c.status == "confirmed"]
         eligibility_rules = load_eligibility()
         country = check_consumer_country(consumer_country, eligibility_rules)
-        assessed = assess_claims(own, eligibility_rules, country)
+        in_year = [
+            c for c in own if c.claim.consumption_start <= f"{year}-12" and c.claim.consumption_end >= f"{year}-01"
+        ]
+        assessed = assess_claims(in_year, eligibility_rules, country)
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
             invalid_claims=refused_claims(findings), factors=factors, grid=grid, eligibility=assessed,
