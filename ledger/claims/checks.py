@@ -218,14 +218,16 @@ def _outside_validity(own: Sequence[ClaimedRetirement]) -> list[Finding]:
     whole, because claims only name months: GECs generated in 2023-01 may cover consumption
     starting up to 2025-01 (24 months later) and not from 2025-02 (25 months). The latest
     generation month is the one compared, since a claim does not say which of its serials come
-    from which generation month; registries without ``validity_months`` are never outside.
+    from which generation month (a GEC's is its serial's production month, whatever the claim
+    declares); registries without ``validity_months`` are never outside. Validity per consumption
+    month (a claim valid for its first months only) is eligibility's: :mod:`ledger.claims.eligibility`.
     """
     findings: list[Finding] = []
     for c in own:
         registry = REGISTRIES.get(c.claim.registry)
         if registry is None or registry.validity_months is None:
             continue
-        generated = c.claim.details.generation_end
+        generated = _generation(c)[1]  # the serial's production month where it encodes one
         gap = _month_index(c.claim.consumption_start) - _month_index(generated)
         if gap <= registry.validity_months:
             continue

@@ -25,7 +25,7 @@ def test_the_serial_production_month_governs_the_declared_one(
     mismatch: declared 2025-06, serial 2023-01 → finding; the serial's month is used.
     validity: 24 months from 2023-01 → consumption up to 2025-01; 2025-06 is 5 months later → the
       100 MWh allocated to 2025-06 do not count: counted 0 MWh (with the declared month it would
-      have been 100 MWh).
+      have been 100 MWh). The claim-level check: 2025-06 − 2023-01 = 29 months > 24 → outside_validity.
     certificates = 0 MWh; renewable share 0 %.
     """
     key = factory_with_grid_year(service, new_account, FACTORY)
@@ -41,6 +41,10 @@ def test_the_serial_production_month_governs_the_declared_one(
     assert validity["passed"] is False and "generated 2023-01" in validity["detail"]
     assert "consumption up to 2025-01" in validity["detail"]
     assert entry(report, gec)["counted"] == "0" and report["electricity"]["certificates_mwh"] == "0"
-    assert report["double_counting"] == []  # eligibility, not double counting: the gate is not blocked by it
+    # the claim-level validity check reads the serial's month too: consumption from 2025-06 is 29 months after
+    # 2023-01 (> 24), so it also refuses the claim as double counting, as it would had the claim declared 2023-01
+    outside = [f for f in report["double_counting"] if f["check"] == "outside_validity"]
+    assert [f["claim_ids"] for f in outside] == [[gec]] and "generated up to 2023-01" in outside[0]["message"]
+    assert "29 months" in outside[0]["message"]
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert 'id="serial-mismatches"' in page and "the serial says 2023-01" in page
