@@ -632,6 +632,7 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     report = json.loads((cwd / "data" / "report-2025.json").read_text())
     assert report["status"] == "anchored" and report["evaluator"] == evaluator
     assert report["eligibility"]["consumer_country_from"] == "the evaluation's input"
+    assert "eligible   rules eligibility-cn@1, consumer in CN" in out
     assert report["factor_set"]["label"] == "cn-ets-2023@1.0"
     # only some months are notarized here, so no level, and the missing ones are printed
     assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out

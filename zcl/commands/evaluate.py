@@ -100,6 +100,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    eligibility = report.get("eligibility") or {}
+    if eligibility:
+        print(f"eligible   rules {eligibility['rule_set']['label']}, consumer in {eligibility['consumer_country']}")
+    for finding in eligibility.get("findings", []):  # a serial that disagrees with its claim comes first
+        label = "SERIAL" if finding["kind"] == "serial_mismatch" else "eligible"
+        print(f"{label:<10} {finding['kind']}: {finding['message']}")
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
