@@ -63,10 +63,21 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     assert report["factor_set"]["label"] == "cn-mee-2023@1.0" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@1"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
-    # every line names records that are in the anchored batches the report lists
-    batches = {p["batch_id"] for p in report["periods"]["used"]}
-    record_ids = {r["id"] for b in batches for r in service.http.get(f"/batches/{b}").json()["records"]}
-    assert all(set(line["record_ids"]) <= record_ids for line in report["lines"])
+    # every line sums one source's records of one kind and unit in the month's anchored batch: the
+    # counts and the activities agree with the batches the report lists, redone from their records
+    for used in report["periods"]["used"]:
+        records = service.http.get(f"/batches/{used['batch_id']}").json()["records"]
+        sums: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+        for r in records:
+            key = (r["source_id"], r["kind"], r["unit"])
+            total, n = sums.get(key, (Decimal(0), 0))
+            sums[key] = (total + Decimal(r["value"]), n + 1)
+        lines = [ln for ln in report["lines"] if ln["period"] == used["period"]]
+        for ln in lines:
+            value, unit = ln["activity"].split(" ", 1)
+            assert sums[(ln["source_id"], ln["category"], unit)] == (Decimal(value), ln["records"]), ln
+        counted = {(ln["source_id"], ln["category"], ln["activity"].split(" ", 1)[1]) for ln in lines}
+        assert counted | {k for k in sums if k[1] == "production_output"} == set(sums)
     # the totals are the sums of their lines (6-place rounding of exact sums)
     scope1 = sum(Decimal(ln["result"]) for ln in report["lines"] if ln["scope"] == "scope1")
     assert abs(scope1 - Decimal(report["totals"]["scope1"])) < Decimal("0.00001")
@@ -255,3 +266,83 @@ def test_a_park_counts_each_member_once_and_is_not_a_pass_with_months_missing(
     empty = service.http.post("/parks/evaluations", json={"factories": [FACTORY], "year": 2024}).json()
     assert empty["verdict"] == "incomplete" and not empty["passed"]
     assert len(empty["missing_months"][FACTORY]) == 12 and "months without usable data" in empty["explanation"]
+
+
+def _sign_report(service: Service, report_id: str, evaluator: LocalAccount) -> dict[str, Any]:
+    message = service.http.get(f"/evaluations/{report_id}/typed-data", params={"evaluator": evaluator.address}).json()
+    message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+    signature = "0x" + sign_typed_data(evaluator, message).hex()
+    response = service.http.post(
+        f"/evaluations/{report_id}/signature", json={"evaluator": evaluator.address, "signature": signature}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _profile_body(service: Service, signer: LocalAccount, address: str, **fields: str) -> dict[str, Any]:
+    """The evaluator profile ``signer`` signs for ``address`` at the version the service names."""
+    typed = service.http.get(f"/evaluators/{address}/profile/typed-data", params=fields)
+    assert typed.status_code == 200, typed.text
+    signature = sign_typed_data(signer, typed.json())
+    return fields | {"version": typed.json()["message"]["version"], "signature": "0x" + signature.hex()}
+
+
+def test_the_evaluators_identity_is_signed_by_their_key_and_shown_beside_the_address(
+    service: Service, year: dict[str, Any], new_account: Callable[[], LocalAccount]
+) -> None:
+    """Only the evaluator's own key sets their name, organisation and accreditation number; a signed
+    report shows the identity it was signed with, outside the hashed content."""
+    evaluator, outsider = year["evaluator"], new_account()
+    who = {"name": "Li Wei", "organisation": "CQC Carbon Verification", "accreditation": "CNAS C001-M"}
+    address = evaluator.address
+    assert service.http.get(f"/evaluators/{address}/profile").status_code == 404
+    forged = service.http.put(f"/evaluators/{address}/profile", json=_profile_body(service, outsider, address, **who))
+    assert forged.status_code == 403, forged.text  # another key cannot name this address
+    no_role = service.http.put(f"/evaluators/{outsider.address}/profile",
+                               json=_profile_body(service, outsider, outsider.address, **who))  # fmt: skip
+    assert no_role.status_code == 403 and "evaluator role" in no_role.text
+    first = _profile_body(service, evaluator, address, **who)
+    stored = service.http.put(f"/evaluators/{address}/profile", json=first)
+    assert stored.status_code == 200 and stored.json()["version"] == 1, stored.text
+    assert service.http.put(f"/evaluators/{address}/profile", json=first).status_code == 409  # no replay
+
+    report = evaluate(service)
+    anchored = _sign_report(service, report["id"], evaluator)
+    identity = anchored["evaluator_identity"]
+    assert {k: identity[k] for k in who} == who and identity["version"] == 1
+    assert "0x" + report_hash(anchored).hex() == report["report_hash"]  # not part of the signed content
+    newer = _profile_body(service, evaluator, address, **(who | {"organisation": "Another Body"}))
+    assert service.http.put(f"/evaluators/{address}/profile", json=newer).json()["version"] == 2
+    kept = service.http.get(f"/evaluations/{report['id']}").json()["evaluator_identity"]
+    assert kept["organisation"] == "CQC Carbon Verification"  # as it was when the report was signed
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "Li Wei · CQC Carbon Verification · accreditation CNAS C001-M" in page and address in page
+
+
+def test_the_report_states_boundary_methodology_data_quality_and_every_factor(
+    service: Service, year: dict[str, Any]
+) -> None:
+    """The example year: six sources, all twelve months each, every record citing evidence (none of the
+    files uploaded here); the factors are the set's, with source, year and confirmed flag."""
+    report = evaluate(service)
+    assert report["boundary"]["complete"] is False  # registered without a profile: unknown, never guessed
+    method = report["methodology"]
+    assert any("T/CECA-G 0171-2022" in s for s in method["standards"]) and method["gwp_set"] is None
+    assert method["exclusions"] == [{"what": "Scope 3", "reason": "outside the Type I boundary (Scope 1 and 2 only)"}]
+    sources = {s["source_id"]: s for s in report["data_quality"]}
+    batch = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
+    assert set(sources) == {r["source_id"] for r in batch["records"]}
+    grid = sources["meter-3205-10K-0457"]
+    assert grid["records"] == 12 and grid["months_absent"] == [] and len(grid["months_present"]) == 12
+    assert grid["records_without_evidence"] == 0 and grid["evidence_files_held"] == 0 and grid["measurement"] is None
+    factors = {f["key"]: f for f in report["factors_used"]}
+    assert factors["grid.national_average"]["value"] == "0.5306" and factors["grid.residual_mix"]["value"] == "0.6096"
+    assert factors["grid.national_average"]["year"] == 2023 and factors["grid.national_average"]["confirmed"] is True
+    assert all(f["source"] for f in factors.values())
+    assert {c["project_id"] for c in report["certificates"]} == {"11320520230900017"}
+    assert {c["project_id"] for c in report["credits"]} == {"CCER-14-2024-0031"}
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "CCER-14-2024-0031" in page
+    for section in ("Boundary", "Methodology", "Data quality per source", "Factors used"):
+        assert f"<h2>{section}</h2>" in page, section
+    assert "meter-3205-10K-0457" in page and "not stated in this report" in page

@@ -27,7 +27,7 @@ from fractions import Fraction
 
 from ledger.claims.allocation import _month_count, _month_index, _month_text, _months, allocated_units
 from ledger.claims.claim import RetirementClaim
-from ledger.claims.eligibility_rules import EligibilityRules, RegistryRule
+from ledger.claims.eligibility_rules import EligibilityRules, RegistryRule, load_eligibility
 from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.serial_facts import serial_facts
 from ledger.numbers import shown
@@ -228,6 +228,19 @@ def _cancellation(claimed: ClaimedRetirement, generated: tuple[str, str]) -> Che
     if not dated:
         detail += f": dated before the generation ({_months(generated)})"
     return Check("cancellation", dated, detail, "the registry's retirement statement, cited by the claim")
+
+
+def assess_year(
+    own: Sequence[ClaimedRetirement], year: int, consumer_country: str | None
+) -> tuple[dict[int, ClaimEligibility], dict[str, object]]:
+    """The eligibility of the factory's claims for consumption in ``year`` under the bundled rules,
+    for a consumer in ``consumer_country`` (None: the rule file's), and the report's section on it."""
+    rules = load_eligibility()
+    country = check_consumer_country(consumer_country, rules)
+    first, last = f"{year}-01", f"{year}-12"
+    in_year = [c for c in own if c.claim.consumption_start <= last and c.claim.consumption_end >= first]
+    assessed = assess_claims(in_year, rules, country)
+    return assessed, eligibility_section(rules, country, consumer_country is None, assessed.values())
 
 
 def check_consumer_country(value: str | None, rules: EligibilityRules) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 from ledger.accounting.report import report_hash
 from ledger.reports.fields import as_list, get, mappings, missing_periods, pick
 from ledger.reports.format import TCO2E, is_zero
+from ledger.reports.verifier import verifier_view
 
 __all__ = ["build_view"]
 
@@ -31,7 +32,7 @@ _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electr
 _ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
-_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions", "offsets", "removals")
+_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "offsets", "removals")
 
 
 def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -54,8 +55,9 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
-        "eligibility": _eligibility(report),
+        "eligibility": _eligibility_section(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
+        "verifier": verifier_view(report),
     }  # fmt: skip
 
 
@@ -78,7 +80,11 @@ def _header(report: Mapping[str, Any]) -> dict[str, Any]:
         "awarded": awarded,
         "level_confirmed": bool(get(evaluation, "level_confirmed")),
         "level_source": level_source,
-    }
+        # reports made before level_status existed: an unconfirmed level was a placeholder one
+        "level_status": get(evaluation, "level_status") or ("confirmed" if get(evaluation, "level_confirmed")
+                                                            else "placeholder"),
+        "unconfirmed_because": [str(r) for r in as_list(get(evaluation, "level_unconfirmed_because"))],
+    }  # fmt: skip
 
 
 def _hash_check(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -207,18 +213,57 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
         "undisclosed": as_list(report.get("undisclosed_claims")),
         "provisional": as_list(get(report.get("provisional_claims"), "claim_ids")),
         "provisional_counted": get(report.get("provisional_claims"), "counted") is True,
+        **_data_checks(ev),
     }
 
 
+def _data_checks(ev: Any) -> dict[str, Any]:
+    """What blocks or qualifies a level: source-months not covered, Scope 3 coverage (Type II), the
+    unconfirmed factors the remaining emissions use. ``None`` for a report made before they were checked."""
+    completeness = get(ev, "completeness")
+    scope3 = get(ev, "scope3")
+    return {
+        "completeness": None if completeness is None else [
+            pick(f, "source_id", "period", "problem", "detail") for f in as_list(get(completeness, "findings"))
+        ],
+        "scope3": None if scope3 is None else {
+            "explanation": get(scope3, "explanation"),
+            "categories": [pick(c, "category", "name", "status", "reason", "tco2e", "records")
+                           for c in as_list(get(scope3, "categories"))],
+        },
+        "unconfirmed_factors": [pick(f, "key", "value", "source", "tco2e", "share", "material")
+                                for f in as_list(get(ev, "unconfirmed_factors"))],
+        "materiality": pick(get(ev, "materiality", {}), "share", "confirmed", "source"),
+    }  # fmt: skip
+
+
 def _claims(entries: Any) -> list[dict[str, Any]]:
+    """Each certificate or credit; ``eligibility`` (when the report has it) as its checks, each a
+    mapping with ``check``/``passed``/``detail``, or any other value shown as text."""
     return [
-        {**pick(c, *_CLAIM), "unit": str(get(c, "unit") or ""),
-         "checks": [pick(k, "check", "passed", "detail", "source") for k in mappings(get(c, "eligibility"))]}
+        {**pick(c, *_CLAIM), "unit": str(get(c, "unit") or ""), "eligibility": _eligibility(get(c, "eligibility"))}
         for c in as_list(entries)
-    ]  # fmt: skip
+    ]
 
 
-def _eligibility(report: Mapping[str, Any]) -> dict[str, Any] | None:
+def _eligibility(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    items = value.items() if isinstance(value, Mapping) else enumerate(as_list(value))
+    out = []
+    for key, item in items:
+        if isinstance(item, Mapping):
+            passed = next((item[k] for k in ("passed", "ok", "eligible") if k in item), None)
+            name = item.get("check") or item.get("name") or item.get("rule") or key
+            detail = item.get("detail") or item.get("reason") or item.get("explanation") or item.get("message")
+            out.append({"check": name, "passed": passed, "detail": detail})
+        else:
+            out.append({"check": key, "passed": item if isinstance(item, bool) else None,
+                        "detail": None if isinstance(item, bool) else item})  # fmt: skip
+    return out
+
+
+def _eligibility_section(report: Mapping[str, Any]) -> dict[str, Any] | None:
     """Which certificates and credits count: the rule file, the market and the findings (a serial
     that disagrees with its claim apart, to be shown first); None for a report made before."""
     section = get(report, "eligibility")
@@ -238,10 +283,11 @@ def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
     periods = get(report, "periods", {})
     lines = []
     for ln in as_list(report.get("lines")):
-        line = pick(ln, "scope", "category", "period", "activity", "result", "arithmetic")
+        line = pick(ln, "scope", "category", "period", "source_id", "records", "activity", "result", "arithmetic")
         line["unit"] = "tce" if line["scope"] == "energy" else TCO2E
+        if not isinstance(line["records"], int):  # zcl-evaluation/1 listed each line's record ids
+            line["records"] = len(as_list(get(ln, "record_ids")))
         line["factors"] = [pick(f, "key", "value") for f in as_list(get(ln, "factors"))]
-        line["record_ids"] = as_list(get(ln, "record_ids"))
         lines.append(line)
     return {
         "used": [pick(p, "period", "revision", "batch_id", "root", "tx_hash", "block_number", "records", "note")
