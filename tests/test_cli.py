@@ -643,9 +643,12 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert "cn-mee-2023@1.0" in listed and "cn-ets-2023@1.0" in listed
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
+    assert report["matching"]["method"] == "claim_period" and "matching   claim_period   (renewable share by" in out
     no_key = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
-                 env=env, cwd=cwd).stdout  # fmt: skip
+                 "--matching", "annual", "--json", "data/draft.json", env=env, cwd=cwd).stdout  # fmt: skip
     assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
+    assert "matching   annual" in no_key
+    assert json.loads((cwd / "data" / "draft.json").read_text())["matching"]["method"] == "annual"
     assert "scope 3    transport: no data" in no_key and "scope 3    purchased_goods: no data" in no_key
     excluded = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/ex.html",
                    "--scope3-exclusion", "transport=customers collect all goods at the gate",

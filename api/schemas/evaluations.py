@@ -10,7 +10,7 @@ order the service adds them) and the answer's key order stays as it was.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -63,6 +63,12 @@ class EvaluationIn(Strict):
         None,
         description="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
         "boundary; default: the eligibility rule file's consumer_country (CN)",
+    )
+    matching: Literal["claim_period", "monthly", "annual"] = Field(
+        "claim_period",
+        description="how certificates meet consumption: claim_period (each claim only within its own consumption "
+        "months; the default, per the GHG Protocol Scope 2 quality criteria), monthly, or annual (netted over the "
+        "year); the report shows the other methods' renewable share beside it",
     )
     scope3_exclusions: list[Scope3ExclusionIn] = Field(
         default_factory=list,
@@ -220,9 +226,19 @@ class EvaluationOut(Out):
         "and removals: separate figures, never summed",
     )
     format: str = Field(examples=["zcl-evaluation/2"])
+    green_power: list[dict[str, Any]] | None = Field(
+        None,
+        description="per green-power contract (source_id): MWh delivered, the GEC claims bundled with it, certified and "
+        "uncertified MWh (uncertified green power is not counted). Absent from older reports.",
+    )
     grid: str
     lines: list[dict[str, Any]] = Field(
         description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"
+    )
+    matching: dict[str, Any] | None = Field(
+        None,
+        description="the matching method used (`method`), what it means, why the default is what it is, and every "
+        "method's covered MWh, renewable share and market-based Scope 2 (`compared`). Absent from older reports.",
     )
     methodology: dict[str, Any] | None = Field(
         None, description="standards, gases, GWP set, matching method, exclusions with reasons"

@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.accounting.inventory import Inventory, InventoryRecord
 from ledger.claims.findings import ClaimedRetirement
+from ledger.claims.matching import ANNUAL, matching_rules
 from ledger.factors import FactorSet
 
 BOUNDARY_FIELDS = (
@@ -62,15 +63,19 @@ def methodology(
             "note": "fuel combustion and grid factors are CO2 only; process emissions are taken as stated in tCO2e",
         },  # fmt: skip
         "gwp_set": None,
-        "matching_method": {
-            "method": "annual",
-            "note": "certificates and green-power contracts are matched to grid "
-            "electricity over the year, capped at grid use",
-        },  # fmt: skip
+        "matching_method": _matching_method(inv),
         "grid_factor": inv.grid,
         "exclusions": exclusions,
         "scope3_exclusions": scope3_exclusions,
     }
+
+
+def _matching_method(inv: Inventory) -> dict[str, Any]:
+    """How certificates met consumption in this inventory (:mod:`ledger.accounting.matching`), in the
+    words and with the source of the matching rule file."""
+    method = inv.matching.method if inv.matching is not None else ANNUAL
+    described = matching_rules()["methods"][method]
+    return {"method": method, "note": described["description"], "source": described["source"]}
 
 
 def data_quality(

@@ -27,9 +27,12 @@ _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation"
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
           "technology", "tx_hash", "valid", "counted", "project_id", "country", "region", "methodology",
           "cancellation_number", "cancellation_date", "bundled_with")  # fmt: skip
+_MATCHING = ("method", "rules", "description", "source", "default", "why_default", "default_source")
+_GREEN = ("source_id", "delivered_mwh", "bundled_claims", "certified_mwh", "uncertified_mwh", "explanation")
+_COMPARED = ("method", "chosen", "covered_mwh", "not_counted_mwh", "renewable_share", "scope2_market")
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
-            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
-_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
+            "onsite_renewable_self_consumed", "green_power_contract", "covered", "certificates")  # fmt: skip
+_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "green_power_uncertified_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
 _TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "offsets", "removals")
@@ -53,6 +56,8 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "missing": sorted(missing_periods(report)),
         "monthly": _monthly(report),
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
+        "matching": _matching(report),
+        "green_power": [pick(g, *_GREEN) for g in mappings(report.get("green_power"))],
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
         "eligibility": _eligibility_section(report),
@@ -189,6 +194,15 @@ def _monthly(report: Mapping[str, Any]) -> list[dict[str, Any]]:
             "figures": [m.get(k) for k in _MONTHLY],  # certificates last
         })  # fmt: skip
     return rows
+
+
+def _matching(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The matching method and every method's result side by side; None for a report made before
+    the method was a choice (it matched over the year)."""
+    matching = get(report, "matching")
+    if not isinstance(matching, Mapping):
+        return None
+    return {**pick(matching, *_MATCHING), "compared": [pick(c, *_COMPARED) for c in mappings(matching.get("compared"))]}
 
 
 def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:

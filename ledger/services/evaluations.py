@@ -34,6 +34,7 @@ from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.claims.eligibility import assess_year
+from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
@@ -103,19 +104,18 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
         consumer_country: str | None = None,
+        matching: str = DEFAULT_METHOD,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
-        """The inventory from anchored data, with the year's sources, findings, and the claims it did
-        not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
-        no attestor has confirmed; counted only with ``count_provisional``, for a local demo); and
-        ``eligibility``, the report's section on which of the counted claims are eligible for a
-        consumer in ``consumer_country`` (default: the eligibility rule file's)."""
+        """The inventory from anchored data, with the year's sources, findings, and what it did not count:
+        ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
+        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
         findings = find_double_counting(
             factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
             records=[AnchoredRecord(r.record_id, r.record) for r in year_data.records],
-            onsite_projects=dict(onsite_projects or {}),
+            onsite_projects=dict(onsite_projects or {}), matching=matching,
         )  # fmt: skip
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
@@ -124,7 +124,7 @@ class EvaluationService:
         assessed, section = assess_year(own, year, consumer_country)
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
-            invalid_claims=refused_claims(findings), factors=factors, grid=grid, eligibility=assessed,
+            invalid_claims=refused_claims(findings), factors=factors, grid=grid, matching=matching, eligibility=assessed,
         )  # fmt: skip
         name_projects(inv, own)
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
@@ -142,6 +142,7 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
         consumer_country: str | None = None,
+        matching: str = DEFAULT_METHOD,
         scope3_exclusions: Sequence[Mapping[str, Any]] = (),
         base_year: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -151,6 +152,8 @@ class EvaluationService:
         base year"."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
+        if matching not in METHODS:
+            raise RecordError("matching", f"must be one of {', '.join(METHODS)}, got {matching!r}")
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         base = parse_base_year(base_year, year)
@@ -159,7 +162,7 @@ class EvaluationService:
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None

@@ -1,1 +1,2 @@
-"""Golden cases of issue 15's table, one file per row, each driven through the API and computed by hand."""
+"""Golden tests: one file per row of issue 15's table, each driven through the API as a user would,
+with the expected figures worked out by hand in the test's docstring."""

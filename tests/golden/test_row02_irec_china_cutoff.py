@@ -26,7 +26,8 @@ def test_a_chinese_i_rec_generated_after_2024_is_not_eligible(
       for consumption 2025-01..2025-06. Last generation month 2025-06 > cut-off 2024-12 → not
       eligible: counted 0 MWh.
     claim B: I-REC 0000-0000-0000-0601..0700 = 100 MWh, generated in CN 2024-12, for consumption
-      2025-01. 2024-12 ≤ 2024-12 → within the cut-off; within the CN market → counted 100 MWh.
+      2025-07. 2024-12 ≤ 2024-12 → within the cut-off; within the CN market → counted 100 MWh
+      (July's grid use is 100 MWh: no over-claim; neither claim exceeds its months' 100 MWh a month).
     certificates = 0 + 100 = 100 MWh; covered = min(100, 1,200) = 100 MWh;
     renewable share = 100 ÷ 1,200 = 8.333…% (shown 8.33 %).
     """
@@ -39,7 +40,7 @@ def test_a_chinese_i_rec_generated_after_2024_is_not_eligible(
     early = claimed(service, key, claim_body(
         FACTORY, registry="I-REC", serial="0000-0000-0000-0601..0000-0000-0000-0700", project_id="IREC-DEV-GD-7",
         technology="solar", quantity="100", unit="MWh", region="CN-GD", generation_start="2024-12",
-        generation_end="2024-12", consumption_start="2025-01", consumption_end="2025-01",
+        generation_end="2024-12", consumption_start="2025-07", consumption_end="2025-07",
     ))  # fmt: skip
 
     report = evaluate(service, FACTORY)

@@ -32,6 +32,10 @@ def register(subparsers: Any) -> None:
         "boundary (default: the eligibility rules' consumer_country, CN)",
     )  # fmt: skip
     evaluate.add_argument(
+        "--matching", choices=["claim_period", "monthly", "annual"], default="claim_period",
+        help="how certificates meet consumption (default claim_period: each claim only within its own months)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--scope3-exclusion", action="append", default=[], metavar="CATEGORY=REASON",
         help="Type II: leave a Scope 3 category (transport, purchased_goods) out, saying why; repeat per category",
     )  # fmt: skip
@@ -78,7 +82,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims,
+            "count_provisional_claims": args.count_provisional_claims, "matching": args.matching,
             "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
     if args.base_year is not None:
         body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
@@ -110,6 +114,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
+    _print_matching(report)
     _print_floating_zero(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
@@ -129,6 +134,14 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
     return 0
+
+
+def _print_matching(report: dict[str, Any]) -> None:
+    matching = report.get("matching")
+    if not matching:
+        return
+    others = "   ".join(f"{c['method']} {c['renewable_share']}" for c in matching["compared"] if not c["chosen"])
+    print(f"matching   {matching['method']}   (renewable share by other methods: {others})")
 
 
 def _exclusion(text: str) -> dict[str, str]:
