@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ledger.accounting.evaluation import evaluate, load_rules
-from ledger.accounting.inventory import InventoryRecord, compute_inventory
+from ledger.accounting.inventory import Inventory, InventoryRecord, compute_inventory
 from ledger.accounting.park import evaluate_park
 from ledger.accounting.scope3 import Exclusion
 from ledger.claims import parse_claim
 from ledger.claims.double_counting import AnchoredRecord, ClaimedRetirement, find_double_counting
+from ledger.claims.eligibility import assess_claims
+from ledger.claims.eligibility_rules import load_eligibility
 from ledger.factors import load_factor_set
 from tests.builders import inventory_record as record
 
@@ -23,6 +26,12 @@ YEAR = 2025
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 RULES = load_rules()
 CN_2023 = load_factor_set("cn-mee-2023")
+ELIGIBILITY = load_eligibility()
+
+
+def inventory(**arguments: Any) -> Inventory:
+    """:func:`compute_inventory` with the claims' eligibility for a factory in China (eligibility-cn)."""
+    return compute_inventory(**arguments, eligibility=assess_claims(arguments["claims"], ELIGIBILITY, "CN"))
 
 
 def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[InventoryRecord]:
@@ -30,14 +39,15 @@ def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[Invent
 
 
 def claim(claim_id: int, registry: str, first: int, last: int, *, factory: str = "CN-G", block: str = "B-1",
-          technology: str = "offshore wind", project: str = "11320520230900017") -> ClaimedRetirement:  # fmt: skip
+          technology: str = "offshore wind", project: str = "11320520230900017",
+          methodology: str = "ACM0002") -> ClaimedRetirement:  # fmt: skip
     c = parse_claim({
         "factory_id": factory, "registry": registry, "block_id": block, "serial_start": str(first),
         "serial_end": str(last), "consumption_start": "2025-01", "consumption_end": "2025-12",
         "project_id": project, "technology": technology, "quantity": str(last - first + 1),
         "unit": "MWh" if registry in ("GEC", "I-REC") else "tCO2e",
         "generation_start": "2025-01", "generation_end": "2025-06", "purpose": "golden", "evidence_sha256": "ab" * 32,
-        "country": "CN", "methodology": "ACM0002", "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
+        "country": "CN", "methodology": methodology, "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
     })  # fmt: skip
     return ClaimedRetirement(claim_id, c, "0x" + "12" * 20, "0x" + "34" * 32)
 
@@ -46,7 +56,7 @@ def test_scope2_location_versus_market_based() -> None:
     # grid 100 MWh a month = 1200 MWh; green power 10 MWh a month = 120 MWh with no GEC range bundled
     # (uncertified: not counted); GEC 600 MWh for 2025 (50 a month, within each month's 100)
     records = every_month("grid_electricity", "100", "MWh") + every_month("green_power_contract", "10", "MWh", 100)
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[claim(1, "GEC", 1, 600)],
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=[claim(1, "GEC", 1, 600)],
                             invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
     # location-based: 1200 MWh × 0.5306 = 636.72 tCO2
     assert inv.scope2_location == Fraction("636.72")
@@ -84,7 +94,7 @@ def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[
     findings = find_double_counting(factory_id="CN-G", period_start="2025-01", period_end="2025-12",
                                     claims=claims + findings_from, records=anchored)  # fmt: skip
     invalid = frozenset(i for f in findings for i in f.claim_ids)
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims, invalid_claims=invalid,
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims, invalid_claims=invalid,
                             factors=CN_2023)  # fmt: skip
     return inv, findings
 
@@ -156,7 +166,7 @@ def test_the_result_changes_with_the_factor_set_and_names_it() -> None:
     results = {}
     for set_id in ("cn-mee-2023", "cn-mee-2022", "cn-ets-2023"):
         factors = load_factor_set(set_id)
-        inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[],
+        inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=[],
                                 invalid_claims=frozenset(), factors=factors)  # fmt: skip
         results[inv.factor_set] = inv.scope2_location
     # 1200 MWh × 0.5306 = 636.72 (2023); × 0.5366 = 643.92 (2022); × 0.5703 = 684.36 (ETS 2023)
@@ -169,10 +179,11 @@ def test_the_result_changes_with_the_factor_set_and_names_it() -> None:
 
 def test_removals_and_offsets_are_kept_apart_for_type_ii() -> None:
     records = every_month("grid_electricity", "100", "MWh") + every_month("transport_road_freight", "10000", "tkm", 50)
-    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 100, block="V-1", technology="landfill gas"),
-              claim(3, "VCS", 1, 20, block="V-2", technology="Afforestation, reforestation and revegetation")]  # fmt: skip
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims,
-                            invalid_claims=frozenset(), factors=CN_2023, removal_technologies=RULES.removal_technologies)  # fmt: skip
+    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 100, block="V-1", technology="landfill gas",
+                    methodology="ACM0001"),
+              claim(3, "VCS", 1, 20, block="V-2", technology="Afforestation, reforestation and revegetation", methodology="VM0047")]  # fmt: skip
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims,
+                            invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
     # Scope 3: 120,000 tkm × 0.0001 tCO2e/tkm = 12 tCO2e; offsets 100, removals 20, never netted
     assert inv.scope3 == Fraction(12) and (inv.offsets, inv.removals) == (100, 20)
     bought = [Exclusion("purchased_goods", "golden case: no purchased materials in the boundary")]

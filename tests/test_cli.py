@@ -628,9 +628,11 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert granted["evaluator"] is True
     out = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
               "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
-              env=env, cwd=cwd).stdout  # fmt: skip
+              "--consumer-country", "CN", env=env, cwd=cwd).stdout  # fmt: skip
     report = json.loads((cwd / "data" / "report-2025.json").read_text())
     assert report["status"] == "anchored" and report["evaluator"] == evaluator
+    assert report["eligibility"]["consumer_country_from"] == "the evaluation's input"
+    assert "eligible   rules eligibility-cn@1, consumer in CN" in out
     assert report["factor_set"]["label"] == "cn-ets-2023@1.0"
     # only some months are notarized here, so no level, and the missing ones are printed
     assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out

@@ -93,6 +93,11 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     )
     assert abs(Decimal(report["totals"]["scope2_market"]) - steam) < Decimal("0.00001")
     assert report["totals"]["removals"] == "1900" and report["totals"]["offsets"] == "0"
+    # every claim of the example year is eligible: the CCER is a removal by its methodology code
+    assert report["eligibility"]["findings"] == [] and report["eligibility"]["rule_set"]["label"] == "eligibility-cn@1"
+    (ccer,) = report["credits"]
+    assert ccer["kind"] == "removal" and ccer["methodology"] == "CCER-14-001-V01" and ccer["counted"] == "1900"
+    assert all(check["passed"] for e in report["certificates"] + report["credits"] for check in e["eligibility"])
     assert "0x" + report_hash(report).hex() == report["report_hash"]
 
 

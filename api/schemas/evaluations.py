@@ -59,6 +59,11 @@ class EvaluationIn(Strict):
     count_provisional_claims: StrictBool = Field(
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
+    consumer_country: StrictStr | None = Field(
+        None,
+        description="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
+        "boundary; default: the eligibility rule file's consumer_country (CN)",
+    )
     matching: Literal["claim_period", "monthly", "annual"] = Field(
         "claim_period",
         description="how certificates meet consumption: claim_period (each claim only within its own consumption "
@@ -201,6 +206,13 @@ class EvaluationOut(Out):
     )
     double_counting: list[FindingOut]
     electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
+    eligibility: dict[str, Any] | None = Field(
+        None,
+        description="which certificates and credits count: the eligibility rule file (`rule_set`), the consumer's "
+        "market (`consumer_country`), `findings` (serial/declared mismatches first) and `ineligible_claims` with the "
+        "reason. Apart from double counting: it does not block the double-counting gate, but an ineligible claim "
+        "counts for nothing. Absent from reports made before eligibility was assessed.",
+    )
     evaluation: EvaluationResultOut
     factor_set: SetLabelOut
     factors_used: list[dict[str, Any]] | None = Field(

@@ -34,8 +34,8 @@ from typing import Any
 from ledger.accounting.activities import Activity, InventoryRecord, activities
 from ledger.accounting.matching import Matching, green_power, match_certificates
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
+from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits
-from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
@@ -139,14 +139,16 @@ def compute_inventory(
     invalid_claims: frozenset[int],
     factors: FactorSet,
     grid: str = "national_average",
-    removal_technologies: Sequence[str] = (),
+    eligibility: Mapping[int, ClaimEligibility] | None = None,
     matching: str = DEFAULT_METHOD,
     eligible_units: EligibleUnits | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
-    check refused (they count for nothing). Certificates meet grid electricity by ``matching``
-    (:mod:`ledger.accounting.matching`), with ``eligible_units`` (claim → month → units) where
-    eligibility decided how many of a claim's units may cover each month."""
+    check refused (they count for nothing), ``eligibility`` each claim's units that count per
+    consumption month and whether it is a certificate, an offset or a removal
+    (:func:`ledger.claims.eligibility.assess_claims`; a claim without one is refused). Certificates
+    meet grid electricity by ``matching`` (:mod:`ledger.accounting.matching`), with
+    ``eligible_units`` (claim → month → units; default: those of ``eligibility``)."""
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
@@ -180,37 +182,40 @@ def compute_inventory(
     year_start, year_end = months[0], months[-1]
     certificates: list[ClaimedRetirement] = []
     listed: dict[int, dict[str, object]] = {}  # claim id → its entry in inv.certificates
-    removal_words = [w.lower() for w in removal_technologies]
     for claimed in claims:
         claim = claimed.claim
         units = allocated_units(claim, year_start, year_end)
         if units == 0:
             continue
+        assessed = (eligibility or {}).get(claimed.claim_id)
+        if assessed is None:
+            raise AccountingError(f"claim {claimed.claim_id}: its eligibility was not assessed")
+        counted = assessed.units_in(year_start, year_end)
         entry = {
             "claim_id": claimed.claim_id, "registry": claim.registry, "block_id": claim.block_id,
             "serials": f"{claim.serial_start}..{claim.serial_end}", "units": claim.units,
             "allocated_to_year": shown(units), "unit": claim.details.unit, "tx_hash": claimed.tx_hash,
             "consumption": f"{claim.consumption_start}..{claim.consumption_end}",
             "technology": claim.details.technology, "valid": claimed.claim_id not in invalid_claims,
-        }  # fmt: skip
-        if get_registry(claim.registry).unit == "MWh":
+        } | assessed.entry_json(claim, counted)  # fmt: skip
+        if assessed.kind == "certificate":
             inv.certificates.append(entry)
             listed[claimed.claim_id] = entry
             if entry["valid"]:
                 certificates.append(claimed)
                 for m in months:
-                    inv.monthly[m]["certificates"] += allocated_units(claim, m, m)
+                    inv.monthly[m]["certificates"] += assessed.units_in(m, m)
         else:
-            is_removal = any(word in claim.details.technology.lower() for word in removal_words)
-            entry["kind"] = "removal" if is_removal else "offset"
             inv.credits.append(entry)
             if entry["valid"]:
-                if is_removal:
-                    inv.removals += units
+                if assessed.kind == "removal":
+                    inv.removals += counted
                 else:
-                    inv.offsets += units
+                    inv.offsets += counted
 
     grid_use = {m: inv.monthly[m]["grid_electricity"] for m in months}
+    if eligible_units is None and eligibility is not None:
+        eligible_units = {claim_id: assessed.months for claim_id, assessed in eligibility.items()}
     inv.matching = match_certificates(matching, grid_use, certificates, eligible_units)
     chosen = inv.matching.chosen
     for claim_id, entry in listed.items():

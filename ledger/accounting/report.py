@@ -47,6 +47,7 @@ def build_report(
     count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
+    eligibility: dict[str, Any] | None = None,
     profile: Mapping[str, Any] | None = None,
     base_year: BaseYear | None = None,
     evidence_held: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
@@ -104,6 +105,8 @@ def build_report(
         "data_quality": sections.data_quality(year_data.records, year, evidence_held),
         "factors_used": sections.factors_used(inventory, factors),
     }
+    if eligibility is not None:  # which certificates and credits count (ledger.claims.eligibility)
+        report["eligibility"] = eligibility
     if inventory.matching is not None:
         report["matching"] = matching_json(
             inventory.matching, onsite_mwh=e["onsite_mwh"], residual=e["residual_mix_factor"],

@@ -40,6 +40,7 @@ from ledger.claims.matching import (
     whole_unit_remainder,
 )
 from ledger.claims.registries import REGISTRIES
+from ledger.claims.serial_facts import governing_generation, governing_project
 from ledger.numbers import exact_sum
 from ledger.records.units import convert_fraction
 
@@ -127,12 +128,14 @@ def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
     """A GEC and a CCER claim with one project id whose generation months overlap.
 
     国能综通新能〔2024〕124号 lets such a project take either instrument for a given generation,
-    never both; at least one of the two claims must be the factory's to be reported here.
+    never both; at least one of the two claims must be the factory's to be reported here. A GEC's
+    project and generation month are its serial's (:mod:`ledger.claims.serial_facts`), whatever the
+    claim declares: a declared project id cannot hide the GECs from the project's CCERs.
     """
     by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(lambda: ([], []))
     for c in claims:
         if c.claim.registry == GEC:
-            by_project[c.claim.details.project_id][0].append(c)
+            by_project[governing_project(c.claim)][0].append(c)
         elif c.claim.registry == CCER:
             by_project[c.claim.details.project_id][1].append(c)
     findings: list[Finding] = []
@@ -251,14 +254,16 @@ def _outside_validity(own: Sequence[ClaimedRetirement]) -> list[Finding]:
     whole, because claims only name months: GECs generated in 2023-01 may cover consumption
     starting up to 2025-01 (24 months later) and not from 2025-02 (25 months). The latest
     generation month is the one compared, since a claim does not say which of its serials come
-    from which generation month; registries without ``validity_months`` are never outside.
+    from which generation month (a GEC's is its serial's production month, whatever the claim
+    declares); registries without ``validity_months`` are never outside. Validity per consumption
+    month (a claim valid for its first months only) is eligibility's: :mod:`ledger.claims.eligibility`.
     """
     findings: list[Finding] = []
     for c in own:
         registry = REGISTRIES.get(c.claim.registry)
         if registry is None or registry.validity_months is None:
             continue
-        generated = c.claim.details.generation_end
+        generated = _generation(c)[1]  # the serial's production month where it encodes one
         gap = _month_index(c.claim.consumption_start) - _month_index(generated)
         if gap <= registry.validity_months:
             continue
@@ -296,7 +301,7 @@ def _generation_after_consumption(own: Sequence[ClaimedRetirement]) -> list[Find
             (),
         )
         for c in own
-        if _is_certificate(c.claim) and c.claim.details.generation_start > c.claim.consumption_end
+        if _is_certificate(c.claim) and _generation(c)[0] > c.claim.consumption_end
     ]
     return sorted(findings, key=lambda f: f.claim_ids)
 
@@ -324,7 +329,7 @@ def _onsite_certificates_sold(
         return []
     findings: list[Finding] = []
     for c in claims:
-        collisions = onsite.get(c.claim.details.project_id)
+        collisions = onsite.get(governing_project(c.claim))
         if not collisions or not _is_certificate(c.claim):
             continue
         generation = _generation(c)
@@ -363,7 +368,8 @@ def _is_certificate(claim: RetirementClaim) -> bool:
 
 
 def _generation(c: ClaimedRetirement) -> tuple[str, str]:
-    return (c.claim.details.generation_start, c.claim.details.generation_end)
+    """The generation months, the serial's where it encodes them (a GEC's production month)."""
+    return governing_generation(c.claim)
 
 
 def _consumption(c: ClaimedRetirement) -> tuple[str, str]:

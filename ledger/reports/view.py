@@ -25,7 +25,8 @@ __all__ = ["build_view"]
 _TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
-          "technology", "tx_hash", "valid", "project_id", "cancellation_number", "cancellation_date", "counted")  # fmt: skip
+          "technology", "tx_hash", "valid", "counted", "project_id", "country", "region", "methodology",
+          "cancellation_number", "cancellation_date", "bundled_with")  # fmt: skip
 _MATCHING = ("method", "rules", "description", "source", "default", "why_default", "default_source")
 _GREEN = ("source_id", "delivered_mwh", "bundled_claims", "certified_mwh", "uncertified_mwh", "explanation")
 _COMPARED = ("method", "chosen", "covered_mwh", "not_counted_mwh", "renewable_share", "scope2_market")
@@ -59,6 +60,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "green_power": [pick(g, *_GREEN) for g in mappings(report.get("green_power"))],
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
+        "eligibility": _eligibility_section(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
         "verifier": verifier_view(report),
     }  # fmt: skip
@@ -273,6 +275,21 @@ def _eligibility(value: Any) -> list[dict[str, Any]] | None:
             out.append({"check": key, "passed": item if isinstance(item, bool) else None,
                         "detail": None if isinstance(item, bool) else item})  # fmt: skip
     return out
+
+
+def _eligibility_section(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Which certificates and credits count: the rule file, the market and the findings (a serial
+    that disagrees with its claim apart, to be shown first); None for a report made before."""
+    section = get(report, "eligibility")
+    if not isinstance(section, Mapping):
+        return None
+    findings = [pick(f, "kind", "claim_id", "message") for f in mappings(get(section, "findings"))]
+    return {
+        "rule_set": get(get(section, "rule_set"), "label"),
+        **pick(section, "consumer_country", "consumer_country_from", "effect"),
+        "mismatches": [f for f in findings if f["kind"] == "serial_mismatch"],
+        "findings": [f for f in findings if f["kind"] != "serial_mismatch"],
+    }
 
 
 def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:

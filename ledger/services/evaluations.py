@@ -33,6 +33,7 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
+from ledger.claims.eligibility import assess_year
 from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
@@ -102,11 +103,12 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
-    ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
-        """The inventory from anchored data, with the year's sources, findings, and the claims it did
-        not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
-        no attestor has confirmed; counted only with ``count_provisional``, for a local demo)."""
+    ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
+        """The inventory from anchored data, with the year's sources, findings, and what it did not count:
+        ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
+        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
@@ -119,13 +121,14 @@ class EvaluationService:
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
             own = [c for c in own if c.status == "confirmed"]
+        assessed, section = assess_year(own, year, consumer_country)
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
-            invalid_claims=refused_claims(findings), factors=factors, grid=grid,
-            removal_technologies=rules.removal_technologies, matching=matching,
+            invalid_claims=refused_claims(findings), factors=factors, grid=grid, matching=matching, eligibility=assessed,
         )  # fmt: skip
         name_projects(inv, own)
-        return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
+        uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
+        return inv, year_data, findings, uncounted
 
     def create(
         self,
@@ -138,6 +141,7 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
         scope3_exclusions: Sequence[Mapping[str, Any]] = (),
         base_year: Mapping[str, Any] | None = None,
@@ -158,7 +162,7 @@ class EvaluationService:
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, matching
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching
             )
         except KeyError as exc:  # MissingFactor names the set and the key
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
@@ -176,7 +180,7 @@ class EvaluationService:
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
             evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=uncounted["undisclosed"],
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
-            factors=factors, rules=rules,
+            factors=factors, rules=rules, eligibility=uncounted["eligibility"],
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
             profile=factory.profile, base_year=base,
             evidence_held=self.evidence.status if self.evidence is not None else None,

@@ -27,6 +27,11 @@ def register(subparsers: Any) -> None:
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
     evaluate.add_argument(
+        "--consumer-country", metavar="CC",
+        help="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
+        "boundary (default: the eligibility rules' consumer_country, CN)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--matching", choices=["claim_period", "monthly", "annual"], default="claim_period",
         help="how certificates meet consumption (default claim_period: each claim only within its own months)",
     )  # fmt: skip
@@ -81,6 +86,8 @@ def _evaluate(args: argparse.Namespace) -> int:
             "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
     if args.base_year is not None:
         body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
+    if args.consumer_country is not None:
+        body["consumer_country"] = args.consumer_country
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -116,6 +123,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    eligibility = report.get("eligibility") or {}
+    if eligibility:
+        print(f"eligible   rules {eligibility['rule_set']['label']}, consumer in {eligibility['consumer_country']}")
+    for finding in eligibility.get("findings", []):  # a serial that disagrees with its claim comes first
+        label = "SERIAL" if finding["kind"] == "serial_mismatch" else "eligible"
+        print(f"{label:<10} {finding['kind']}: {finding['message']}")
     _print_data_checks(report["evaluation"])
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
