@@ -63,7 +63,7 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     report = evaluate(service, matching="annual")
     assert report["status"] == "draft" and report["evaluation"]["level"] == "6★"
     assert report["matching"]["method"] == "annual"
-    assert report["factor_set"]["label"] == "cn-mee-2023@1.0" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@1"
+    assert report["factor_set"]["label"] == "cn-mee-2023@1.0" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
     # every line sums one source's records of one kind and unit in the month's anchored batch: the
