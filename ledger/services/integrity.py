@@ -72,9 +72,8 @@ class BatchIntegrity:
         if rehash:
             hashes: list[bytes] = []
             with self.batches.sessions() as session:
-                stored = rows.record_ids_and_hashes(session, batch_id)
-                bodies = rows.record_bodies(session, batch_id)
-            for (record_id, stored_hash), body in zip(stored, bodies, strict=True):
+                stored = rows.stored_records(session, batch_id)
+            for record_id, stored_hash, body in stored:
                 record = parse_record(json.loads(body), factory_id=batch.factory_id, period=batch.period)
                 computed = record_hash(record)
                 if altered is None and "0x" + computed.hex() != stored_hash:
