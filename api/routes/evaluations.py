@@ -36,6 +36,7 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
     return evaluations.create(
         body.factory_id, body.year, body.type, factor_set=body.factor_set, factors_toml=body.factors_toml,
         grid=body.grid, onsite_projects=body.onsite_projects, count_provisional=body.count_provisional_claims,
+        steam=body.steam,
     )  # fmt: skip
 
 
@@ -98,4 +99,6 @@ def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[di
 @router.post("/parks/evaluations", response_model=ParkOut, responses={404: error("no such factory")})
 def evaluate_park(body: ParkIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The zero-carbon park indicator (tCO2 per tce) for a set of factories forming a park."""
-    return evaluations.park(body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml)
+    return evaluations.park(
+        body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml, steam=body.steam
+    )

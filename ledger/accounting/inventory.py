@@ -3,8 +3,9 @@
 Every figure is a list of lines, each naming the records, the activity as measured, the factors
 (by key, from a named factor set) and the arithmetic, so a reader can redo it by hand:
 
-- **Scope 1**: fuel combustion (activity × NCV × carbon content × oxidation × 44/12) and process
-  emissions as stated.
+- **Scope 1**: fuel combustion (activity × NCV × carbon content × oxidation × 44/12), CH4 and N2O
+  from biomass combustion (CO2e with the set's GWP) and process emissions as stated.
+- **Biogenic CO2** (biomass combustion): its own lines, in no scope and no total (GB/T 32150-2015).
 - **Scope 2**: purchased heat and steam; grid electricity location-based (grid average factor) and
   market-based (electricity covered by valid certificates and green-power contracts at zero, the
   residual-mix factor for the rest). Matching is annual, as the GHG Protocol Scope 2 Guidance does;
@@ -32,7 +33,8 @@ from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
-from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
+from ledger.factors.arithmetic import BIOGENIC, ActivityError, Term, basis, residual_mix, terms
+from ledger.factors.steam import SteamConditions
 from ledger.numbers import ZERO, exact, exact_sum, shown
 from ledger.records import MeasurementRecord, convert_fraction
 
@@ -56,6 +58,7 @@ class Line:
     factors: tuple[tuple[str, str], ...]  # (key, "value unit") from the factor set
     result: Fraction  # tCO2e, or tce for energy lines
     arithmetic: str
+    gases: str = "CO2"  # what result counts (Term.gases): "CO2", "CH4 as CO2e", "CO2 (biogenic)"…; "" for energy
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -67,6 +70,7 @@ class Line:
             "factors": [{"key": k, "value": v} for k, v in self.factors],
             "result": shown(self.result),
             "arithmetic": self.arithmetic,
+            "gases": self.gases or "none (energy, tce)",
         }
 
 
@@ -85,6 +89,7 @@ class Inventory:
     credits: list[dict[str, object]] = field(default_factory=list)
     monthly: dict[str, dict[str, Fraction]] = field(default_factory=dict)
     production: dict[str, Fraction] = field(default_factory=dict)
+    steam: dict[str, SteamConditions] = field(default_factory=dict)  # declared conditions per steam source
 
     def total(self, scope: str) -> Fraction:
         return sum((line.result for line in self.lines if line.scope == scope), ZERO)
@@ -92,6 +97,11 @@ class Inventory:
     @property
     def scope1(self) -> Fraction:
         return self.total("scope1")
+
+    @property
+    def biogenic_co2(self) -> Fraction:
+        """CO2 from burning biomass: reported, never part of a scope or total."""
+        return self.total(BIOGENIC)
 
     @property
     def scope2_other(self) -> Fraction:
@@ -135,14 +145,16 @@ def compute_inventory(
     factors: FactorSet,
     grid: str = "national_average",
     removal_technologies: Sequence[str] = (),
+    steam: Mapping[str, SteamConditions] | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
-    check refused (they count for nothing)."""
-    inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
+    check refused (they count for nothing); ``steam`` the declared conditions of each steam source
+    metered by mass (one without them is refused, naming the record and the source)."""
+    inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid, steam=dict(steam or {}))
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
     with _accountable():
-        shared = basis(factors, grid)
+        shared = basis(factors, grid, steam)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
     electricity: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
 
@@ -159,7 +171,9 @@ def compute_inventory(
             products = terms(shared, record)
         for term in products:
             inv.lines.append(
-                Line(term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic)
+                Line(
+                    term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic, term.gases
+                )  # fmt: skip
             )
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result

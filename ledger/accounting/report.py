@@ -16,6 +16,7 @@ from eth_utils import keccak
 from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
 from ledger.accounting.sources import YearData
+from ledger.accounting.statements import statements
 from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet
 from ledger.numbers import percent, shown
@@ -88,6 +89,7 @@ def build_report(
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
     }
+    report.update(statements(inventory, factors))  # gases, biogenic CO2, steam, factor sources, intensity
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
 

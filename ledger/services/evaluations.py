@@ -32,6 +32,7 @@ from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
+from ledger.factors.steam import SteamConditions, parse_steam
 from ledger.records.errors import RecordError
 from ledger.services import staleness
 from ledger.services.claims import ClaimService
@@ -93,6 +94,7 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        steam: Mapping[str, SteamConditions] | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
         """The inventory from anchored data, with the year's sources, findings, and the claims it did
         not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
@@ -112,7 +114,7 @@ class EvaluationService:
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
-            removal_technologies=rules.removal_technologies,
+            removal_technologies=rules.removal_technologies, steam=steam,
         )  # fmt: skip
         return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
@@ -127,19 +129,28 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        steam: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """``steam``: each steam source metered by mass → its supplier's declared conditions
+        (:func:`ledger.factors.steam.parse_steam`)."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
+        declared = parse_steam(steam)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, declared
             )
-        except KeyError as exc:  # MissingFactor names the set and the key
-            raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
+        except KeyError as exc:  # MissingFactor names the set and the key (a province's grid factor: the grid)
+            field = (
+                "grid"
+                if str(getattr(exc, "key", "")).startswith("grid.") and grid != "national_average"
+                else "factor_set"
+            )
+            raise RecordError(field, str(exc.args[0] if exc.args else exc)) from None
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings))
         factory = self.factories.get(factory_id)
         domain = self.ledger.domain()
@@ -256,9 +267,11 @@ class EvaluationService:
         return row
 
     def park(
-        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None
-    ) -> dict[str, Any]:
-        """The park indicator for a set of factories forming a park."""
+        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
+        steam: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
+        """The park indicator for a set of factories forming a park (``steam``: as for :meth:`create`,
+        by source id across the members)."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
         seen: dict[str, int] = {}
@@ -270,10 +283,11 @@ class EvaluationService:
                 )
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
+        declared = parse_steam(steam)
         members = []
         missing: dict[str, list[str]] = {}
         for factory_id in factory_ids:
-            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules)
+            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=declared)
             members.append(inv)
             if year_data.missing:
                 missing[factory_id] = [m["period"] for m in year_data.missing]

@@ -13,6 +13,26 @@ from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
 from zcl.output import print_json, write_json
 
+_STEAM_METAVAR = "SOURCE=MPA:saturated|SOURCE=MPA:CELSIUS"
+_STEAM_HELP = (
+    "a steam source's declared supplier conditions, absolute pressure in MPa and saturated or a temperature in °C "
+    "(repeat per source); required for every steam source metered in tonnes"
+)
+
+
+def steam_choice(values: list[str]) -> dict[str, dict[str, Any]]:
+    """``["meter-1=1.0:saturated", "meter-2=2.5:300"]`` as the API's ``steam`` object."""
+    found: dict[str, dict[str, Any]] = {}
+    for value in values:
+        source, sep, conditions = value.partition("=")
+        pressure, colon, state = conditions.partition(":")
+        if not (sep and colon and source and pressure and state):
+            raise SystemExit(f"--steam {value!r}: write SOURCE=MPA:saturated or SOURCE=MPA:CELSIUS")
+        entry: dict[str, Any] = {"absolute_pressure_mpa": pressure}
+        entry |= {"saturated": True} if state == "saturated" else {"temperature_c": state}
+        found[source] = entry
+    return found
+
 
 def register(subparsers: Any) -> None:
     evaluate = subparsers.add_parser("evaluate", help="evaluate a factory's year; with --key, sign and anchor it")
@@ -20,7 +40,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--year", type=int, required=True)
     evaluate.add_argument("--type", required=True, choices=["I", "II"])
     evaluate.add_argument("--factors", help="a bundled factor set id (default cn-mee-2023) or a factor-set .toml file")
-    evaluate.add_argument("--grid", default="national_average", help="grid factor for location-based Scope 2")
+    evaluate.add_argument(
+        "--grid", default="national_average",
+        help="grid factor for location-based Scope 2: national_average, a region (east…) or a province (CN-HE)",
+    )  # fmt: skip
+    evaluate.add_argument("--steam", action="append", default=[], metavar=_STEAM_METAVAR, help=_STEAM_HELP)
     evaluate.add_argument(
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
@@ -41,6 +65,7 @@ def register(subparsers: Any) -> None:
     park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
     park_eval.add_argument("--year", type=int, required=True)
     park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
+    park_eval.add_argument("--steam", action="append", default=[], metavar=_STEAM_METAVAR, help=_STEAM_HELP)
     park_eval.set_defaults(handler=_park_evaluate)
 
 
@@ -59,7 +84,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims}  # fmt: skip
+            "count_provisional_claims": args.count_provisional_claims, "steam": steam_choice(args.steam)}  # fmt: skip
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -139,7 +164,9 @@ def print_staleness(report: dict[str, Any]) -> None:
 
 
 def _park_evaluate(args: argparse.Namespace) -> int:
-    body = {"factories": args.factory, "year": args.year} | _factor_choice(args.factors)
+    body = {"factories": args.factory, "year": args.year, "steam": steam_choice(args.steam)} | _factor_choice(
+        args.factors
+    )
     result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
     print_json(result)
     return 0 if result["passed"] else 1
