@@ -15,11 +15,12 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
 from benchmarks.bench_evaluate import month_of_readings, previous_path, previous_shown
+from benchmarks.common import STEAM_DECLARED
 from ledger.accounting.report import canonical_json
 from ledger.numbers import shown
 from ledger.records import convert_fraction
 from ledger.store.models import RecordRow
-from tests.builders import batch_json, example_batch, register_factory
+from tests.builders import EXAMPLE_STEAM, batch_json, example_batch, register_factory
 from tests.conftest import Service
 
 FACTORY = "CN-JS-SZ-0001"
@@ -38,9 +39,9 @@ def _both_paths(
     """The year submitted, then its report's signed JSON from the current path and from the previous one."""
     register_factory(service.http, factory, factory_id)
     _submit_year(service, factory, months)
-    new = service.services.evaluations.create(factory_id, 2025, "I")
+    new = service.services.evaluations.create(factory_id, 2025, "I", steam=STEAM_DECLARED | EXAMPLE_STEAM)
     with previous_path():
-        old = service.services.evaluations.create(factory_id, 2025, "I")
+        old = service.services.evaluations.create(factory_id, 2025, "I", steam=STEAM_DECLARED | EXAMPLE_STEAM)
     return canonical_json(new), canonical_json(old)
 
 
@@ -89,6 +90,8 @@ def test_a_record_body_edited_in_the_database_is_refused_by_the_evaluation(
         body["value"] = str(int(Fraction(body["value"])) + 1)
         row.body = json.dumps(body, separators=(",", ":"), sort_keys=True)
         record_id = row.id
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+    response = service.http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    )
     assert response.status_code == 500
     assert f"record {record_id} of batch" in response.text and "no longer hashes" in response.text

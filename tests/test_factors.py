@@ -16,7 +16,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ledger.factors.steam import SteamConditions
 from ledger.factors import (
     NAMESPACES,
     FactorSet,
@@ -36,6 +35,7 @@ from ledger.factors import (
     steam,
     steam_factor,
 )
+from ledger.factors.steam import SteamConditions
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "ledger" / "factors" / "sets"
 
@@ -194,7 +194,9 @@ def test_fuel_heat_steam_energy_defaults(set_id):
         assert (str(factor.value), factor.unit, factor.confirmed) == (value, unit, confirmed), key
     gasoline = fs.get("fuel.gasoline.ncv")
     assert "工业其他行业企业温室气体排放核算方法与报告指南" in gasoline.source
-    assert "IAPWS-IF97" in fs.get("steam.feedwater_enthalpy").note and "83.74" in fs.get("steam.feedwater_enthalpy").source
+    assert (
+        "IAPWS-IF97" in fs.get("steam.feedwater_enthalpy").note and "83.74" in fs.get("steam.feedwater_enthalpy").source
+    )
     assert "0.11 tCO2/GJ" in fs.get("heat.purchased").source and "GWP-100" in fs.get("gwp.ch4").source
     assert "GB/T 2589" in fs.get("energy.electricity_kgce_per_kwh").source
     for name in SCOPE3:
@@ -222,7 +224,11 @@ def test_activity_units_are_record_units():
         if factor.unit in ("1",):
             continue
         denominator = factor.unit.split("/", 1)[1]
-        if factor.key.endswith(".carbon_content") or factor.key == "energy.mj_per_kgce" or factor.key.startswith("gwp."):
+        if (
+            factor.key.endswith(".carbon_content")
+            or factor.key == "energy.mj_per_kgce"
+            or factor.key.startswith("gwp.")
+        ):
             continue  # tC/TJ and MJ/kgce are per-energy ratios, GWPs per tonne of a gas, not per-activity factors
         assert denominator in UNITS, (factor.key, factor.unit)
 
@@ -541,3 +547,51 @@ def test_unit_difference_is_a_difference(tmp_path):
     by_key = {d.key: d for d in diffs}
     assert by_key["grid.national_average"].change.startswith("unit")
     assert by_key["grid.national_average"].delta is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Provincial grid factors, biomass and GWP (issue 15, item 5)
+# ---------------------------------------------------------------------------------------------
+
+PROVINCES_2022 = {"cn_he": "0.7252", "cn_sx": "0.7096", "cn_tj": "0.7041", "cn_nm": "0.6849", "cn_ah": "0.6782",
+                  "cn_fj": "0.4092", "cn_gx": "0.4044", "cn_qh": "0.1567", "cn_sc": "0.1404", "cn_yn": "0.1073"}  # fmt: skip
+
+
+def test_provincial_grid_factors_name_the_2022_publication_and_are_not_yet_confirmed():
+    """Only the ten provinces a source in our reference names (the five highest and five lowest of
+    the 2022 announcement); each says where it comes from and is unconfirmed until checked against
+    the annex. No other set has provincial figures: a province is never the regional figure."""
+    from ledger.factors.arithmetic import basis, grid_key
+
+    fs = load_factor_set("cn-mee-2022")
+    found = {k.removeprefix("grid.province."): f for k, f in fs.factors.items() if k.startswith("grid.province.")}
+    assert {k: str(f.value) for k, f in found.items()} == PROVINCES_2022
+    for factor in found.values():
+        assert factor.unit == "tCO2/MWh" and factor.year == 2022 and not factor.confirmed
+        assert "2022年电力二氧化碳排放因子" in factor.source and "not yet checked" in factor.note
+    assert grid_key("CN-HE") == "grid.province.cn_he" and grid_key("east") == "grid.east"
+    assert grid_key("cn-he") == "grid.cn-he", "only the ISO 3166-2:CN form names a province"
+    assert basis(fs, "CN-YN").location.exact == Fraction("0.1073")
+    for other in ("cn-mee-2021", "cn-mee-2023", "cn-ets-2023"):
+        assert load_factor_set(other).keys("grid.province") == []
+        with pytest.raises(MissingFactor, match="grid.province.cn_he"):
+            basis(load_factor_set(other), "CN-HE")
+
+
+def test_biomass_lines_keep_biogenic_co2_out_of_every_scope():
+    """1 t of wood: 15.6 GJ; biogenic 15.6 × 112000 ÷ 10^6 = 1.7472 tCO2 (no scope);
+    CH4 15.6 × 30 ÷ 10^6 = 0.000468 t × 28 = 0.013104 tCO2e; N2O 15.6 × 4 ÷ 10^6 = 0.0000624 t × 265
+    = 0.016536 tCO2e; Scope 1 = 0.02964 tCO2e."""
+    from ledger.factors.arithmetic import BIOGENIC, basis, terms
+    from tests.builders import inventory_record
+
+    fs = load_factor_set("cn-mee-2023")
+    found = terms(basis(fs), inventory_record(1, "2025-01", "biomass_wood", "1", "t").record)
+    assert [(t.scope, t.result, t.gases) for t in found[:3]] == [
+        (BIOGENIC, Fraction("1.7472"), "CO2 (biogenic)"),
+        ("scope1", Fraction("0.013104"), "CH4 as CO2e"),
+        ("scope1", Fraction("0.016536"), "N2O as CO2e"),
+    ]
+    assert found[3].scope == "energy" and found[3].gases == ""
+    assert found[1].factors == (("biomass.wood.ncv", "15.6 GJ/t"), ("biomass.wood.ch4", "30 kgCH4/TJ"),
+                                ("gwp.ch4", "28 tCO2e/tCH4"))  # fmt: skip

@@ -157,6 +157,7 @@ def compute_inventory(
         shared = basis(factors, grid, steam)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
     electricity: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
+    steam_sources: set[str] = set()
 
     for item in records:
         record, rid, period = item.record, item.record_id, item.period
@@ -167,6 +168,8 @@ def compute_inventory(
             continue
         if kind in ELECTRICITY:  # its rule below refuses a unit that is not electricity, naming the record
             electricity[period, kind, record.unit].append(record.quantity)
+        elif kind == "purchased_steam":
+            steam_sources.add(record.source_id)
         with _accountable(rid):
             products = terms(shared, record)
         for term in products:
@@ -178,6 +181,7 @@ def compute_inventory(
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result
 
+    inv.steam = {source: c for source, c in inv.steam.items() if source in steam_sources}  # the report shows these
     for (period, kind, unit), quantities in electricity.items():  # summed exactly, converted once
         mwh = convert_fraction(exact_sum(quantities), unit, "MWh")
         per_kind[kind] += mwh

@@ -106,7 +106,7 @@ def parse_steam(body: Mapping[str, Any] | None, field: str = "steam") -> dict[st
     temperature above saturation (below it the "steam" would be water). Errors name the field."""
     found: dict[str, SteamConditions] = {}
     for source_id, entry in (body or {}).items():
-        where = f"{field}[{source_id!r}]"
+        where = f"{field}[{source_id}]"
         if not isinstance(entry, Mapping):
             raise RecordError(where, "must be an object with absolute_pressure_mpa and temperature_c or saturated")
         unknown = sorted(set(entry) - {"absolute_pressure_mpa", "temperature_c", "saturated"})

@@ -51,6 +51,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "missing": sorted(missing_periods(report)),
         "monthly": _monthly(report),
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
+        "accounting": _accounting(report),
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
@@ -212,12 +213,32 @@ def _claims(entries: Any) -> list[dict[str, Any]]:
     return [{**pick(c, *_CLAIM), "unit": str(get(c, "unit") or "")} for c in as_list(entries)]
 
 
+def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
+    """What the totals count (gases, GWP), biogenic CO2, steam conditions, factor sources, intensity:
+    absent from reports made before they were reported (the section then says so)."""
+    gases = get(report, "gases", {})
+    return {
+        "present": "gases" in report,
+        "gases": [{"total": name, **pick(get(gases, name), "basis", "gases")}
+                  for name in ("scope1", "scope2_location", "scope2_market", "scope3", "biogenic_co2")],
+        "gwp": pick(get(gases, "gwp"), "set", "ch4", "n2o", "source", "confirmed"),
+        "biogenic": pick(get(report, "biogenic_co2"), "total_tco2", "counted_in"),
+        "steam": [pick(s, "source_id", "absolute_pressure_mpa", "temperature_c", "saturated", "enthalpy_kj_per_kg",
+                       "heat_gj_per_t", "method", "arithmetic") for s in mappings(report.get("steam_conditions"))],
+        "grid": pick(get(report, "grid_factor"), "grid", "key", "value", "unit", "source", "confirmed"),
+        "factors": [pick(f, "key", "value", "unit", "source", "year", "confirmed")
+                    for f in mappings(report.get("factor_sources"))],
+        "intensity": [pick(r, "unit", "output", "emissions", "tco2e_per_unit", "arithmetic")
+                      for r in mappings(get(get(report, "intensity"), "rows"))],
+    }  # fmt: skip
+
+
 def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
     """Where every figure comes from: anchored batches, calculation lines, and the claims counted."""
     periods = get(report, "periods", {})
     lines = []
     for ln in as_list(report.get("lines")):
-        line = pick(ln, "scope", "category", "period", "activity", "result", "arithmetic")
+        line = pick(ln, "scope", "category", "period", "activity", "result", "arithmetic", "gases")
         line["unit"] = "tce" if line["scope"] == "energy" else TCO2E
         line["factors"] = [pick(f, "key", "value") for f in as_list(get(ln, "factors"))]
         line["record_ids"] = as_list(get(ln, "record_ids"))
