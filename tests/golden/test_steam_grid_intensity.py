@@ -81,7 +81,7 @@ def test_steam_heat_province_grid_and_intensity(service: Service, new_account: C
     rows = {r["emissions"]: r["tco2e_per_unit"] for r in report["intensity"]["rows"]}
     assert rows == {"Scope 1 + Scope 2 (location-based)": "1.946636", "Scope 1 + Scope 2 (market-based)": "1.597636"}
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
-    assert "2943.22" in page and "grid.province.cn_he" in page and "1.946636" in page
+    assert "2,943.22" in page and "0.7252" in page and "1.946636" in page and "2022年电力二氧化碳排放因子" in page
 
     # refused, naming what is wrong: no declared conditions, a province without a sourced figure,
     # steam colder than saturation at its pressure (1.0 MPa: 179.89 °C)
