@@ -27,6 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
@@ -254,11 +255,17 @@ def _steam_gj(b: Basis, record: MeasurementRecord) -> tuple[Fraction, str]:
     feed = b.scaled(per, "steam.feedwater_enthalpy", "GJ/t")
     h = declared.enthalpy_kj_per_kg
     q = _to(record, "t")
-    gj = q * (Fraction(h) / 1000 - feed.exact)
+    gj = q * _heat_per_t(h, feed.exact)
     feed_kj = f"{shown(Fraction(feed.factor.value))} {feed.factor.unit}"
     how = (f"{shown(q)} t × ({h} kJ/kg − {feed_kj}) ÷ 1000 = {shown(gj)} GJ (h by IAPWS-IF97 at "
            f"{declared.described}, less feed water); ")  # fmt: skip
     return gj, how
+
+
+@lru_cache(maxsize=256)
+def _heat_per_t(h_kj_per_kg: Decimal, feed_gj_per_t: Fraction) -> Fraction:
+    """GJ/t of steam: (h ÷ 1000 − feed water), once per source and year rather than once a record."""
+    return Fraction(h_kj_per_kg) / 1000 - feed_gj_per_t
 
 
 def _biomass(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
