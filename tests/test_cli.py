@@ -621,12 +621,16 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert "serial" in one_error_line(bad) and "32 digits" in one_error_line(bad)
 
 
+STEAM = ("--steam", "meter-steam-ST-2210=1.0:saturated")
+"""The example steam supplier's declared conditions: its meter reads tonnes."""
+
+
 def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flow: Flow) -> None:
     """`zcl evaluator grant` then `zcl evaluate --key`: the report is written, signed and anchored."""
     evaluator = zcl("key", "new", "--out", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
     granted = json.loads(zcl("evaluator", "grant", evaluator, env=env, cwd=cwd).stdout)
     assert granted["evaluator"] is True
-    out = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0:saturated", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
+    out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
               "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
               env=env, cwd=cwd).stdout  # fmt: skip
     report = json.loads((cwd / "data" / "report-2025.json").read_text())
@@ -641,16 +645,24 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert "cn-mee-2023@1.1" in listed and "cn-ets-2023@1.1" in listed
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
-    no_key = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0:saturated", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
+    no_key = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
                  env=env, cwd=cwd).stdout  # fmt: skip
     assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
+    assert "intensity  " in out and "tCO2e/t (Scope 1 + Scope 2 (location-based))" in out
+    # the steam meter reads tonnes: without its supplier's declared conditions the evaluation is refused
+    refused = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/x.html",
+                  env=env, cwd=cwd, code=1)  # fmt: skip
+    assert one_error_line(refused).startswith("zcl: 422") and "steam source 'meter-steam-ST-2210'" in refused.stderr
+    bad = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0", "--factory", FACTORY_ID, "--year", "2025",
+              "--type", "I", "--out", "data/x.html", env=env, cwd=cwd, code=1)  # fmt: skip
+    assert "SOURCE=MPA:saturated" in bad.stderr
 
 
 def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(
     env: dict[str, str], cwd: Path, flow: Flow
 ) -> None:
     """`zcl evaluation show` and `zcl evaluate` print STALE for a report the chain has since completed."""
-    zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0:saturated", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/stale.html",
+    zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/stale.html",
         "--json", "data/stale.json", env=env, cwd=cwd)  # fmt: skip
     old = json.loads((cwd / "data" / "stale.json").read_text())
     assert old["stale"] is False and "STALE" not in zcl("evaluation", "show", old["id"], env=env, cwd=cwd).stdout
@@ -663,7 +675,7 @@ def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(
     assert (
         f"STALE: the chain has corrected data this report used: {period} (missing, revision 1 anchored since)" in shown
     )
-    again = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0:saturated", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/again.html",
+    again = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/again.html",
                 "--json", "data/again.json", env=env, cwd=cwd).stdout  # fmt: skip
     new = json.loads((cwd / "data" / "again.json").read_text())
     assert "STALE" not in again and new["stale"] is False

@@ -87,8 +87,8 @@ def factor_sources(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
 
 def steam_conditions(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
     """The declared conditions of each steam source, the enthalpy and the heat per tonne, written out."""
-    if not inv.steam:
-        return []
+    if not inv.steam or "steam.feedwater_enthalpy" not in factors.factors:  # steam metered only in GJ
+        return [declared.to_json() for _, declared in sorted(inv.steam.items())]
     feed = factors.get("steam.feedwater_enthalpy")
     out = []
     for _, declared in sorted(inv.steam.items()):

@@ -111,6 +111,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
+    _print_accounting(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
     for period in report["periods"]["used"]:
@@ -122,6 +123,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
     return 0
+
+
+def _print_accounting(report: dict[str, Any]) -> None:
+    """Biogenic CO2 (when there is any: it is in no total) and tCO2e per unit of output."""
+    biogenic = (report.get("biogenic_co2") or {}).get("total_tco2", "0")
+    if biogenic != "0":
+        print(f"biogenic   {biogenic} tCO2, reported apart: in no scope and no total")
+    for row in (report.get("intensity") or {}).get("rows", []):
+        print(f"intensity  {row['tco2e_per_unit']} tCO2e/{row['unit']} ({row['emissions']})")
 
 
 def _show(args: argparse.Namespace) -> int:
