@@ -100,6 +100,13 @@ def _decimal(where: str, value: Any) -> Decimal:
     return parsed
 
 
+def _or_refused(where: str, fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except Exception:  # noqa: BLE001 - the library's own refusal, whatever its type
+        raise RecordError(where, "IAPWS-IF97 gives no saturation temperature at this pressure") from None
+
+
 def parse_steam(body: Mapping[str, Any] | None, field: str = "steam") -> dict[str, SteamConditions]:
     """``{source_id: {"absolute_pressure_mpa": "1.0", "temperature_c": "250" | "saturated": true}}``
     checked: the pressure inside IF97's range, exactly one of a temperature or ``saturated``, and a
@@ -132,11 +139,18 @@ def parse_steam(body: Mapping[str, Any] | None, field: str = "steam") -> dict[st
             if pressure > Decimal("22.064"):
                 raise RecordError(f"{where}.absolute_pressure_mpa", "is above the critical pressure (22.064 MPa): "
                                   "not steam a supplier delivers")  # fmt: skip
-            t_sat = saturation_c(pressure)
+            t_sat = _or_refused(where, saturation_c, pressure)
             if not t_sat < temperature <= _MAX_C:
                 raise RecordError(f"{where}.temperature_c", f"{temperature} °C must be above the saturation "
                                   f"temperature at {pressure} MPa ({t_sat} °C) and at most {_MAX_C} °C")  # fmt: skip
         elif pressure >= Decimal("22.064"):
             raise RecordError(f"{where}.absolute_pressure_mpa", "saturated steam exists only below 22.064 MPa")
-        found[source_id] = SteamConditions(source_id, pressure, temperature)
+        declared = SteamConditions(source_id, pressure, temperature)
+        try:
+            h = declared.enthalpy_kj_per_kg
+        except Exception:  # noqa: BLE001 - the library's own refusal, whatever its type
+            h = None
+        if h is None or not h.is_finite() or h <= 0:
+            raise RecordError(where, f"IAPWS-IF97 gives no steam enthalpy at {declared.described}")
+        found[source_id] = declared
     return found
