@@ -106,7 +106,8 @@ def claim_rows(blocks: Sequence[Block], rng: random.Random) -> Iterator[dict[str
                 "consumption_end": "2025-12", "project_id": block.block_id[:17], "technology": "wind",
                 "quantity": str(end - start + 1), "unit": unit, "generation_start": "2024-07",
                 "generation_end": "2024-12", "purpose": "zero-carbon factory evaluation 2025",
-                "evidence_sha256": f"{claim_id:064x}",
+                "evidence_sha256": f"{claim_id:064x}", "country": "CN", "methodology": "ACM0002",
+                "cancellation_number": f"CXL-{claim_id}", "cancellation_date": "2025-12-31",
             }  # fmt: skip
             yield {
                 "id": f"{claim_id:08x}-0000-4000-8000-{claim_id:012x}", "claim_id": claim_id,

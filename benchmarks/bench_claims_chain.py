@@ -71,6 +71,7 @@ def chain_claim(factory_id: str, block_id: str, start: int, end: int) -> Retirem
             "technology": "wind", "quantity": str(end - start + 1), "unit": "MWh",
             "generation_start": "2024-07", "generation_end": "2024-12",
             "purpose": "Scope 2 market-based claim, 2025", "evidence_sha256": "ab" * 32,
+            "country": "CN", "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
         }
     )  # fmt: skip
 

@@ -125,7 +125,8 @@ def signed_claims(n: int) -> tuple[list[tuple[RetirementClaim, bytes]], list[str
                 "consumption_end": "2025-12", "project_id": "32050020230900017", "technology": "offshore wind",
                 "quantity": "100", "unit": "MWh", "generation_start": "2024-07", "generation_end": "2024-12",
                 "purpose": "renewable electricity consumption claim, Scope 2 market-based, 2025",
-                "evidence_sha256": f"{i:064x}",
+                "evidence_sha256": f"{i:064x}", "country": "CN", "cancellation_number": f"CXL-{i}",
+                "cancellation_date": "2025-12-31",
             }
         )  # fmt: skip
         key = keys[i % 10]

@@ -31,7 +31,8 @@ abstract contract RetirementClaims is FactoryRegistry {
         "RetirementClaim(string factoryId,string registry,string blockId,uint128 serialStart,uint128 serialEnd,"
         "string consumptionStart,string consumptionEnd,ClaimDetails details)"
         "ClaimDetails(string projectId,string technology,string quantity,string unit,string generationStart,"
-        "string generationEnd,string purpose,bytes32 evidenceSha256)"
+        "string generationEnd,string purpose,bytes32 evidenceSha256,string country,string region,"
+        "string methodology,string cancellationNumber,string cancellationDate,string bundledWith)"
     );
 
     /// @notice Longest accepted registry name or block id, in bytes.

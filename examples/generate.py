@@ -150,33 +150,22 @@ def month(m: int, reading: Decimal, office: str) -> Decimal:
 
 
 def claims(grid_mwh: int) -> None:
-    out = ROOT / "claims"  # January's claim holds 4001..4800 of the 2025-01 block; this one is June's
-    units = grid_mwh - 800
-    start = f"{GEC_PROJECT}202506{1:07d}11"
-    end = f"{GEC_PROJECT}202506{units:07d}11"
-    pdf(out / "gec-cancellation-statement-2025-02-12.pdf", [
-        "China Green Electricity Certificate Trading Platform - certificate cancellation (retirement) statement",
-        f"Beneficiary: Suzhou Precision Components Co., Ltd. ({FACTORY})",
-        f"Project: {GEC_PROJECT}  Yancheng offshore wind farm phase II  Technology: offshore wind",
-        f"Certificates: {start} .. {end}",
-        f"Quantity: {units} GEC = {units} MWh   Production month: 2025-06",
-        "Purpose: renewable electricity consumption claim for 2025-02..2025-12 (Scope 2, market-based)",
-    ])  # fmt: skip
-    gec = {
-        "factory_id": FACTORY, "registry": "GEC", "serial": f"{start}..{end}", "project_id": GEC_PROJECT,
-        "technology": "offshore wind", "quantity": str(units), "unit": "MWh",
-        "generation_start": "2025-06", "generation_end": "2025-06",
-        "consumption_start": "2025-02", "consumption_end": "2025-12",
-        "purpose": "renewable electricity consumption claim, Scope 2 market-based, 2025-02..2025-12",
-        "evidence_sha256": hashlib.sha256((out / "gec-cancellation-statement-2025-02-12.pdf").read_bytes()).hexdigest(),
-    }  # fmt: skip
-    (out / "gec-2025-02-12.json").write_text(json.dumps(gec, indent=2, ensure_ascii=False) + "\n")
+    """The year's three retirement statements and the claims citing them: January's 800 GEC, June's
+    GECs for February..December (the rest of the year's grid use) and 1,900 CCER offsets."""
+    out = ROOT / "claims"
+    gec(out, "gec-cancellation-statement-2025.pdf", "gec-2025-01.json", month="202501", first=4001, units=800,
+        consumption=("2025-01", "2025-01"), cancellation=("GEC-ZX-2025-1218-000431", "2025-12-18"))  # fmt: skip
+    gec(out, "gec-cancellation-statement-2025-02-12.pdf", "gec-2025-02-12.json", month="202506", first=1,
+        units=grid_mwh - 800, consumption=("2025-02", "2025-12"),
+        cancellation=("GEC-ZX-2025-1219-000502", "2025-12-19"))  # fmt: skip
     pdf(out / "ccer-cancellation-statement-2025.pdf", [
         "National Climate Strategy Centre - CCER registry - cancellation certificate",
         f"Account holder: Suzhou Precision Components Co., Ltd. ({FACTORY})",
         "Project: CCER-14-2024-0031  Fujian coastal afforestation carbon sink   Vintage: 2024",
+        "Methodology: CCER-14-001-V01 (afforestation carbon sink)   Location: Fujian, China",
         "Units: 1..1900 of issuance CCER-14-2024-0031-V2024-B03   Quantity: 1,900 tCO2e",
         "Purpose: neutralising residual 2025 emissions (T/CECA-G 0171-2022)",
+        "Cancellation number: CCER-ZX-2025-00173   Cancelled: 2025-12-20",
     ])  # fmt: skip
     ccer = {
         "factory_id": FACTORY, "registry": "CCER", "block_id": "CCER-14-2024-0031-V2024-B03",
@@ -186,8 +175,40 @@ def claims(grid_mwh: int) -> None:
         "consumption_start": "2025-01", "consumption_end": "2025-12",
         "purpose": "neutralising residual 2025 emissions (T/CECA-G 0171-2022)",
         "evidence_sha256": hashlib.sha256((out / "ccer-cancellation-statement-2025.pdf").read_bytes()).hexdigest(),
+        "country": "CN", "region": "CN-FJ", "methodology": "CCER-14-001-V01",
+        "cancellation_number": "CCER-ZX-2025-00173", "cancellation_date": "2025-12-20", "bundled_with": "",
     }  # fmt: skip
     (out / "ccer-2025.json").write_text(json.dumps(ccer, indent=2, ensure_ascii=False) + "\n")
+
+
+def gec(
+    out: Path, statement: str, name: str, *, month: str, first: int, units: int,
+    consumption: tuple[str, str], cancellation: tuple[str, str],
+) -> None:  # fmt: skip
+    """One GEC retirement statement (a PDF) and the claim that cites it."""
+    start, end = f"{GEC_PROJECT}{month}{first:07d}11", f"{GEC_PROJECT}{month}{first + units - 1:07d}11"
+    produced, (number, date) = f"{month[:4]}-{month[4:]}", cancellation
+    span = consumption[0] if consumption[0] == consumption[1] else f"{consumption[0]}..{consumption[1]}"
+    pdf(out / statement, [
+        "China Green Electricity Certificate Trading Platform - certificate cancellation (retirement) statement",
+        f"Beneficiary: Suzhou Precision Components Co., Ltd. ({FACTORY})",
+        f"Project: {GEC_PROJECT}  Yancheng offshore wind farm phase II (Jiangsu, China)  Technology: offshore wind",
+        f"Certificates: {start} .. {end}",
+        f"Quantity: {units} GEC = {units} MWh   Production month: {produced}",
+        f"Purpose: renewable electricity consumption claim for {span} (Scope 2, market-based)",
+        f"Cancellation number: {number}   Cancelled: {date}",
+    ])  # fmt: skip
+    claim = {
+        "factory_id": FACTORY, "registry": "GEC", "serial": f"{start}..{end}", "project_id": GEC_PROJECT,
+        "technology": "offshore wind", "quantity": str(units), "unit": "MWh",
+        "generation_start": produced, "generation_end": produced,
+        "consumption_start": consumption[0], "consumption_end": consumption[1],
+        "purpose": f"renewable electricity consumption claim, Scope 2 market-based, {span}",
+        "evidence_sha256": hashlib.sha256((out / statement).read_bytes()).hexdigest(),
+        "country": "CN", "region": "CN-JS", "methodology": "", "cancellation_number": number,
+        "cancellation_date": date, "bundled_with": "",
+    }  # fmt: skip
+    (out / name).write_text(json.dumps(claim, indent=2, ensure_ascii=False) + "\n")
 
 
 def main() -> None:

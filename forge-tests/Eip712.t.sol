@@ -49,7 +49,8 @@ contract Eip712Test is LedgerFixture {
                     "RetirementClaim(string factoryId,string registry,string blockId,uint128 serialStart,uint128 serialEnd,"
                     "string consumptionStart,string consumptionEnd,ClaimDetails details)"
                     "ClaimDetails(string projectId,string technology,string quantity,string unit,string generationStart,"
-                    "string generationEnd,string purpose,bytes32 evidenceSha256)"
+                    "string generationEnd,string purpose,bytes32 evidenceSha256,string country,string region,"
+                    "string methodology,string cancellationNumber,string cancellationDate,string bundledWith)"
                 ),
                 keccak256(bytes(c.factoryId)),
                 keccak256(bytes(c.registry)),

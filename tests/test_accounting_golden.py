@@ -35,6 +35,7 @@ def claim(claim_id: int, registry: str, first: int, last: int, *, factory: str =
         "project_id": project, "technology": technology, "quantity": str(last - first + 1),
         "unit": "MWh" if registry in ("GEC", "I-REC") else "tCO2e",
         "generation_start": "2025-01", "generation_end": "2025-06", "purpose": "golden", "evidence_sha256": "ab" * 32,
+        "country": "CN", "methodology": "ACM0002", "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
     })  # fmt: skip
     return ClaimedRetirement(claim_id, c, "0x" + "12" * 20, "0x" + "34" * 32)
 

@@ -163,6 +163,8 @@ def test_certificate_lookup_claimed_and_unclaimed(page: Any, site: dict[str, Any
     page.wait_for_selector("#lookup-result")
     assert page.get_attribute("#lookup-result", "data-claimed") == "true"
     assert "CN-JS-SZ-0001" in page.inner_text("main") and "2025-01" in page.inner_text("main")
+    # the signed eligibility facts: where the power was generated and the retirement statement's number
+    assert "CN · CN-JS" in page.inner_text("main") and "GEC-ZX-2025-1218-000431" in page.inner_text("main")
     shot(page, "certificate-claimed")
     page.fill("#serial", "11320520230900017202501009999911")
     page.click("#lookup-button")

@@ -35,6 +35,8 @@ def claim_of(
             "quantity": str(end - start + 1), "unit": "MWh" if registry in ("GEC", "I-REC") else "tCO2e",
             "generation_start": "2025-01", "generation_end": "2025-01",
             "purpose": "Scope 2 market-based claim, 2025", "evidence_sha256": EVIDENCE,
+            "country": "CN", "cancellation_number": "CXL-0001", "cancellation_date": "2025-12-31",
+            "methodology": "ACM0002",
         }
     )  # fmt: skip
 

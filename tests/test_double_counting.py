@@ -49,6 +49,10 @@ def claimed(claim_id: int, **changes: Any) -> ClaimedRetirement:
         "generation_end": "2024-12",
         "purpose": "zero-carbon factory evaluation 2025",
         "evidence_sha256": "ab" * 32,
+        "country": "CN",
+        "methodology": "ACM0002",
+        "cancellation_number": "CXL-0001",
+        "cancellation_date": "2025-12-31",
     }
     data.update(changes)
     data.setdefault("unit", UNITS[data["registry"]])

@@ -65,10 +65,21 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     assert report["factor_set"]["label"] == "cn-mee-2023@1.1" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@1"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
-    # every line names records that are in the anchored batches the report lists
-    batches = {p["batch_id"] for p in report["periods"]["used"]}
-    record_ids = {r["id"] for b in batches for r in service.http.get(f"/batches/{b}").json()["records"]}
-    assert all(set(line["record_ids"]) <= record_ids for line in report["lines"])
+    # every line sums one source's records of one kind and unit in the month's anchored batch: the
+    # counts and the activities agree with the batches the report lists, redone from their records
+    for used in report["periods"]["used"]:
+        records = service.http.get(f"/batches/{used['batch_id']}").json()["records"]
+        sums: dict[tuple[str, str, str], tuple[Decimal, int]] = {}
+        for r in records:
+            key = (r["source_id"], r["kind"], r["unit"])
+            total, n = sums.get(key, (Decimal(0), 0))
+            sums[key] = (total + Decimal(r["value"]), n + 1)
+        lines = [ln for ln in report["lines"] if ln["period"] == used["period"]]
+        for ln in lines:
+            value, unit = ln["activity"].split(" ", 1)
+            assert sums[(ln["source_id"], ln["category"], unit)] == (Decimal(value), ln["records"]), ln
+        counted = {(ln["source_id"], ln["category"], ln["activity"].split(" ", 1)[1]) for ln in lines}
+        assert counted | {k for k in sums if k[1] == "production_output"} == set(sums)
     # the totals are the sums of their lines (6-place rounding of exact sums)
     scope1 = sum(Decimal(ln["result"]) for ln in report["lines"] if ln["scope"] == "scope1")
     assert abs(scope1 - Decimal(report["totals"]["scope1"])) < Decimal("0.00001")

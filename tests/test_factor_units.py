@@ -113,11 +113,12 @@ def test_other_units_give_exactly_the_same_tonnes(tmp_path: Path, grid: str) -> 
     base, user = inventory(records, DEFAULT, grid), inventory(records, user_set(tmp_path, REWRITTEN), grid)
     assert len(base.lines) == len(user.lines) > 12 * len(ROWS)
     for a, b in zip(base.lines, user.lines, strict=True):
-        assert (a.scope, a.category, a.period, a.record_ids, a.activity) == (
+        assert (a.scope, a.category, a.period, a.source_id, a.records, a.activity) == (
             b.scope,
             b.category,
             b.period,
-            b.record_ids,
+            b.source_id,
+            b.records,
             b.activity,
         )
         assert a.result == b.result, (a.arithmetic, b.arithmetic)
@@ -169,7 +170,8 @@ def test_a_fuel_is_metered_in_the_unit_of_its_ncv_or_by_energy(tmp_path: Path) -
     line = inventory([record(1, "2025-01", "natural_gas", "1.5", "10^4 Nm3")], user).lines[0]
     assert line.arithmetic.startswith("15000 Nm3 × 38.931 MJ/Nm3 ÷ 1000 = 583.965 GJ; ")
     with pytest.raises(
-        AccountingError, match=r"record rec-1: natural_gas in m3 cannot be accounted; give it in Nm3 or GJ"
+        AccountingError,
+        match=r"record rec-1 \(source meter-natural_gas, 2025-01, 1 record\(s\) of natural_gas in m3\): natural_gas in m3 cannot be accounted; give it in Nm3 or GJ",
     ):
         inventory([record(1, "2025-01", "natural_gas", "100", "m3")], user)
 

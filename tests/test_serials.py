@@ -255,6 +255,10 @@ def claim_json(**fields: Any) -> dict[str, Any]:
         "generation_end": "2020-12",
         "purpose": "Offset of residual Scope 1 emissions, 2025",
         "evidence_sha256": "ab" * 32,
+        "country": "US",
+        "methodology": "ACM0002",
+        "cancellation_number": "VCS-RET-0001",
+        "cancellation_date": "2025-12-31",
         "serial": VERRA_EXAMPLE,
     }
     base.update(fields)

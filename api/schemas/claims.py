@@ -16,15 +16,25 @@ class ClaimDetailsOut(Out):
     are declared in that order and the answer's key order stays as it was."""
 
     block_id: str
+    bundled_with: str = Field(
+        "", description='source_id of the green_power_contract record this range came bundled with; "" if unbundled'
+    )
+    cancellation_date: str = Field("", description="the retirement statement's date, YYYY-MM-DD")
+    cancellation_number: str = Field("", description="the retirement (cancellation) statement's number")
     consumption_end: str
     consumption_start: str
+    country: str = Field("", description="ISO 3166-1 alpha-2 country of the generation")
     evidence_sha256: str = Field(description="64 hex digits, no 0x")
     factory_id: str
     generation_end: str
     generation_start: str
+    methodology: str = Field(
+        "", description='the registry\'s methodology or project-type code; may be "" for certificates'
+    )
     project_id: str
     purpose: str
     quantity: str = Field(description="exact decimal string")
+    region: str = Field("", description='ISO 3166-2 subdivision of the generation, e.g. "CN-GD"; "" when unknown')
     registry: str
     serial_end: str
     serial_start: str

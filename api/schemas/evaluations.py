@@ -147,9 +147,11 @@ class EvaluationOut(Out):
     factor_set: SetLabelOut
     factory_id: str
     factory_name: str | None
-    format: str = Field(examples=["zcl-evaluation/1"])
+    format: str = Field(examples=["zcl-evaluation/2"])
     grid: str
-    lines: list[dict[str, Any]] = Field(description="every inventory line with its records, factors and arithmetic")
+    lines: list[dict[str, Any]] = Field(
+        description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"
+    )
     monthly: list[dict[str, str]]
     periods: PeriodsOut
     production: dict[str, str]

@@ -26,26 +26,19 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from decimal import Decimal
 from fractions import Fraction
 
+from ledger.accounting.activities import Activity, InventoryRecord, activities
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
 from ledger.claims.registries import get_registry
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import BIOGENIC, ActivityError, Term, basis, residual_mix, terms
 from ledger.factors.steam import SteamConditions
-from ledger.numbers import ZERO, exact, exact_sum, shown
-from ledger.records import MeasurementRecord, convert_fraction
+from ledger.numbers import ZERO, exact, shown
+from ledger.records import convert_fraction
 
 ELECTRICITY = ("grid_electricity", "onsite_renewable_self_consumed", "green_power_contract")
-
-
-@dataclass(frozen=True)
-class InventoryRecord:
-    record_id: str
-    period: str
-    record: MeasurementRecord
 
 
 @dataclass(frozen=True)
@@ -53,7 +46,8 @@ class Line:
     scope: str  # scope1, scope2, scope3, energy
     category: str
     period: str
-    record_ids: tuple[str, ...]
+    source_id: str
+    records: int  # how many of the month's records of this source, kind and unit the activity sums
     activity: str  # as measured, e.g. "18652.0 Nm3"
     factors: tuple[tuple[str, str], ...]  # (key, "value unit") from the factor set
     result: Fraction  # tCO2e, or tce for energy lines
@@ -65,7 +59,8 @@ class Line:
             "scope": self.scope,
             "category": self.category,
             "period": self.period,
-            "record_ids": list(self.record_ids),
+            "source_id": self.source_id,
+            "records": self.records,
             "activity": self.activity,
             "factors": [{"key": k, "value": v} for k, v in self.factors],
             "result": shown(self.result),
@@ -156,36 +151,29 @@ def compute_inventory(
     with _accountable():
         shared = basis(factors, grid, steam)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
-    electricity: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
     steam_sources: set[str] = set()
 
-    for item in records:
-        record, rid, period = item.record, item.record_id, item.period
-        kind, activity = record.kind, f"{record.value} {record.unit}"
+    for act in activities(records):
+        kind, period = act.kind, act.period
         month = inv.monthly[period]
         if kind == "production_output":
-            inv.production[record.unit] = inv.production.get(record.unit, ZERO) + exact(record.value)
+            inv.production[act.unit] = inv.production.get(act.unit, ZERO) + exact(act.quantity)
             continue
-        if kind in ELECTRICITY:  # its rule below refuses a unit that is not electricity, naming the record
-            electricity[period, kind, record.unit].append(record.quantity)
-        elif kind == "purchased_steam":
-            steam_sources.add(record.source_id)
-        with _accountable(rid):
-            products = terms(shared, record)
+        with _accountable(act):
+            products = terms(shared, act)
+            if kind in ELECTRICITY:
+                mwh = convert_fraction(act.quantity, act.unit, "MWh")
+                per_kind[kind] += mwh
+                month[kind] += mwh
+        if kind == "purchased_steam":
+            steam_sources.add(act.source_id)
+        activity = f"{act.value} {act.unit}"
         for term in products:
-            inv.lines.append(
-                Line(
-                    term.scope, kind, period, (rid,), activity, term.factors, term.result, term.arithmetic, term.gases
-                )  # fmt: skip
-            )
+            inv.lines.append(Line(term.scope, kind, period, act.source_id, act.records, activity, term.factors,
+                                  term.result, term.arithmetic, term.gases))  # fmt: skip
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result
-
     inv.steam = {source: c for source, c in inv.steam.items() if source in steam_sources}  # the report shows these
-    for (period, kind, unit), quantities in electricity.items():  # summed exactly, converted once
-        mwh = convert_fraction(exact_sum(quantities), unit, "MWh")
-        per_kind[kind] += mwh
-        inv.monthly[period][kind] += mwh
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
@@ -246,15 +234,21 @@ def compute_inventory(
 
 
 @contextmanager
-def _accountable(record_id: str = "") -> Iterator[None]:
-    """Refusals of the arithmetic as :class:`AccountingError`: an activity's names the record, a
-    factor's names the set, the key and the unit (a user's set the arithmetic cannot read)."""
+def _accountable(activity: Activity | None = None) -> Iterator[None]:
+    """Refusals of the arithmetic as :class:`AccountingError`: an activity's names the source, the
+    month and its first record, a factor's names the set, the key and the unit (a user's set the
+    arithmetic cannot read)."""
     try:
         yield
-    except ActivityError as exc:
-        raise AccountingError(f"record {record_id}: {exc}") from None
     except FactorUnitError as exc:
         raise AccountingError(str(exc)) from exc
+    except (ActivityError, ValueError) as exc:
+        if activity is None:
+            raise
+        raise AccountingError(
+            f"record {activity.first_record_id} (source {activity.source_id}, {activity.period}, "
+            f"{activity.records} record(s) of {activity.kind} in {activity.unit}): {exc}"
+        ) from None
 
 
 def _month_key(kind: str, term: Term) -> str:

@@ -40,7 +40,8 @@ def statements(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
         "biogenic_co2": {
             "total_tco2": shown(inv.biogenic_co2),
             "counted_in": "no scope and no total: reported separately (GB/T 32150-2015, GHG Protocol)",
-            "record_ids": sorted({r for ln in inv.lines if ln.scope == BIOGENIC for r in ln.record_ids}),
+            "sources": sorted({ln.source_id for ln in inv.lines if ln.scope == BIOGENIC}),
+            "records": sum(ln.records for ln in inv.lines if ln.scope == BIOGENIC),
         },
         "steam_conditions": steam_conditions(inv, factors),
         "grid_factor": _source(factors, grid_key(inv.grid)) | {"grid": inv.grid},

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
+from ledger.claims.claim_facts import FACT_KEYS, parse_facts
 from ledger.claims.registries import get_registry
 from ledger.eip712.retirement_claim import (
     CLAIM_TYPES,
@@ -49,7 +50,7 @@ CLAIM_KEYS = frozenset(
     {
         "factory_id", "registry", "block_id", "serial_start", "serial_end", "serial", "consumption_start",
         "consumption_end", "project_id", "technology", "quantity", "unit", "generation_start", "generation_end",
-        "purpose", "evidence_sha256",
+        "purpose", "evidence_sha256", *FACT_KEYS,
     }
 )  # fmt: skip
 
@@ -122,6 +123,7 @@ def parse_claim(data: Mapping[str, Any], *, extra_keys: frozenset[str] = frozens
             generation_end=generation_end,
             purpose=_text(fields, "purpose", 256),
             evidence_sha256=bytes.fromhex(evidence),
+            **parse_facts(fields, registry),
         ),
     )
 

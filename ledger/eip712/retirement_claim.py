@@ -38,12 +38,23 @@ CLAIM_TYPES: StructTypes = {
         {"name": "generationEnd", "type": "string"},
         {"name": "purpose", "type": "string"},
         {"name": "evidenceSha256", "type": "bytes32"},
+        {"name": "country", "type": "string"},
+        {"name": "region", "type": "string"},
+        {"name": "methodology", "type": "string"},
+        {"name": "cancellationNumber", "type": "string"},
+        {"name": "cancellationDate", "type": "string"},
+        {"name": "bundledWith", "type": "string"},
     ],
 }
 DETAILS_TYPEHASH = keccak(
     text="ClaimDetails(string projectId,string technology,string quantity,string unit,string generationStart,"
-    "string generationEnd,string purpose,bytes32 evidenceSha256)"
+    "string generationEnd,string purpose,bytes32 evidenceSha256,string country,string region,string methodology,"
+    "string cancellationNumber,string cancellationDate,string bundledWith)"
 )
+_DETAIL_TEXTS = (
+    "project_id", "technology", "quantity", "unit", "generation_start", "generation_end", "purpose",
+)  # fmt: skip
+_DETAIL_FACTS = ("country", "region", "methodology", "cancellation_number", "cancellation_date", "bundled_with")
 
 
 @dataclass(frozen=True)
@@ -56,6 +67,13 @@ class ClaimDetails:
     generation_end: str
     purpose: str
     evidence_sha256: bytes
+    # What eligibility needs (signed, so a verifier sees what the factory declared):
+    country: str = ""  # ISO 3166-1 alpha-2 of the generation (required by parse_claim)
+    region: str = ""  # ISO 3166-2 subdivision of the generation, e.g. "CN-GD"; "" when unknown
+    methodology: str = ""  # the registry's methodology / project-type code; "" only for certificates
+    cancellation_number: str = ""  # the retirement (cancellation) statement's number
+    cancellation_date: str = ""  # its date, YYYY-MM-DD
+    bundled_with: str = ""  # source_id of the green_power_contract record this range came bundled with
 
     def as_message(self) -> dict[str, Any]:
         return {
@@ -67,6 +85,12 @@ class ClaimDetails:
             "generationEnd": self.generation_end,
             "purpose": self.purpose,
             "evidenceSha256": self.evidence_sha256,
+            "country": self.country,
+            "region": self.region,
+            "methodology": self.methodology,
+            "cancellationNumber": self.cancellation_number,
+            "cancellationDate": self.cancellation_date,
+            "bundledWith": self.bundled_with,
         }
 
 
@@ -131,27 +155,21 @@ class RetirementClaim(TypedMessage):
             "generation_end": d.generation_end,
             "purpose": d.purpose,
             "evidence_sha256": d.evidence_sha256.hex(),
+            "country": d.country,
+            "region": d.region,
+            "methodology": d.methodology,
+            "cancellation_number": d.cancellation_number,
+            "cancellation_date": d.cancellation_date,
+            "bundled_with": d.bundled_with,
         }
 
 
 def details_hash(details: ClaimDetails) -> bytes:
     """EIP-712 hashStruct of the details (what the contract stores and the outer struct encodes)."""
-    return keccak(
-        encode(
-            ["bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32", "bytes32"],
-            [
-                DETAILS_TYPEHASH,
-                keccak(text=details.project_id),
-                keccak(text=details.technology),
-                keccak(text=details.quantity),
-                keccak(text=details.unit),
-                keccak(text=details.generation_start),
-                keccak(text=details.generation_end),
-                keccak(text=details.purpose),
-                details.evidence_sha256,
-            ],
-        )
-    )
+    texts = [keccak(text=getattr(details, name)) for name in _DETAIL_TEXTS]
+    facts = [keccak(text=getattr(details, name)) for name in _DETAIL_FACTS]
+    words = [DETAILS_TYPEHASH, *texts, details.evidence_sha256, *facts]
+    return keccak(encode(["bytes32"] * len(words), words))
 
 
 def typed_data(domain: LedgerDomain, claim: RetirementClaim) -> dict[str, Any]:

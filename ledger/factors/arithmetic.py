@@ -31,10 +31,10 @@ from decimal import Decimal
 from fractions import Fraction
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from ledger.numbers import shown
-from ledger.records import MeasurementRecord, convert_fraction
+from ledger.records import convert_fraction
 
 from .derived import CO2_PER_C, show_exact
 from .factor_set import Factor, FactorSet
@@ -65,6 +65,22 @@ SCOPE3: Mapping[str, tuple[str, str]] = MappingProxyType({
     "purchased_plastics": ("scope3.purchased_plastics", "t"),
 })  # fmt: skip
 """Record kind → (factor key, activity unit the factor is per)."""
+
+
+class Measured(Protocol):
+    """What a rule multiplies: a kind, a unit and an exact quantity — one record, or a month's records
+    of one source summed (:class:`ledger.accounting.activities.Activity`); every rule is linear in it."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def unit(self) -> str: ...
+    @property
+    def value(self) -> str: ...
+    @property
+    def quantity(self) -> Decimal: ...
+    @property
+    def source_id(self) -> str: ...
 
 
 class ActivityError(ValueError):
@@ -130,7 +146,7 @@ def residual_mix(fs: FactorSet) -> Scaled:
     return per(fs, "grid.residual_mix", "tCO2/MWh")
 
 
-def terms(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def terms(b: Basis, record: Measured) -> tuple[Term, ...]:
     """The products of ``record`` with the factors of ``b`` (none for green-power contracts, whose
     electricity arrives through the grid meter); :class:`ActivityError` for a kind without a rule."""
     rule = RULES.get(record.kind)
@@ -144,7 +160,7 @@ def terms(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
 # ---------------------------------------------------------------------------------------------
 
 
-def _to(record: MeasurementRecord, unit: str) -> Fraction:
+def _to(record: Measured, unit: str) -> Fraction:
     try:
         return convert_fraction(record.quantity, record.unit, unit)
     except ValueError as exc:
@@ -185,26 +201,26 @@ def _tce_of_gj(b: Basis, gj: Fraction) -> Term:
     return Term("energy", tce, (_key(b.mj_per_kgce),), how, "")
 
 
-def _electricity_tce(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _electricity_tce(b: Basis, record: Measured) -> tuple[Term, ...]:
     mwh = _to(record, "MWh")
     tce = mwh * 1000 * b.kgce_per_kwh.exact / 1000
     how = f"{shown(mwh)} MWh × 1000 kWh/MWh × {_rate(b.kgce_per_kwh)} ÷ 1000 = {shown(tce)} tce"
     return (Term("energy", tce, (_key(b.kgce_per_kwh),), how, ""),)
 
 
-def _grid(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _grid(b: Basis, record: Measured) -> tuple[Term, ...]:
     mwh = _to(record, "MWh")
     t = mwh * b.location.exact
     how = f"{shown(mwh)} MWh × {_rate(b.location)} = {shown(t)} tCO2 (location-based)"
     return (*_electricity_tce(b, record), Term("scope2", t, (_key(b.location),), how))
 
 
-def _green_power(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _green_power(b: Basis, record: Measured) -> tuple[Term, ...]:
     _to(record, "MWh")  # counted in the bookkeeping only, but it must be electricity
     return ()
 
 
-def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _fuel(b: Basis, record: Measured) -> tuple[Term, ...]:
     base = f"fuel.{FUEL_KEYS[record.kind]}"
     ncv_f, carbon_f, oxidation_f = (b.fs.get(f"{base}.{k}") for k in ("ncv", "carbon_content", "oxidation"))
     carbon, oxidation = b.scaled(per, carbon_f, "tC/GJ"), b.scaled(ratio, oxidation_f)
@@ -230,7 +246,7 @@ def _fuel(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     return Term("scope1", t, tuple(_key(f) for f in used), how), _tce_of_gj(b, gj)
 
 
-def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _heat(b: Basis, record: Measured) -> tuple[Term, ...]:
     heat = b.scaled(per, "heat.purchased", "tCO2/GJ")
     if record.kind == "purchased_steam" and family(record.unit) != "energy":
         gj, how = _steam_gj(b, record)
@@ -243,7 +259,7 @@ def _heat(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     return Term("scope2", t, tuple(_key(s) for s in used), how), _tce_of_gj(b, gj)
 
 
-def _steam_gj(b: Basis, record: MeasurementRecord) -> tuple[Fraction, str]:
+def _steam_gj(b: Basis, record: Measured) -> tuple[Fraction, str]:
     """Heat of steam metered by mass: t × (h at the declared conditions − feed water) ÷ 1000."""
     declared = b.steam.get(record.source_id)
     if declared is None:
@@ -268,7 +284,7 @@ def _heat_per_t(h_kj_per_kg: Decimal, feed_gj_per_t: Fraction) -> Fraction:
     return Fraction(h_kj_per_kg) / 1000 - feed_gj_per_t
 
 
-def _biomass(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _biomass(b: Basis, record: Measured) -> tuple[Term, ...]:
     """Biogenic CO2 (outside the scopes) and CH4, N2O in Scope 1 as CO2e, from the same GJ."""
     base = f"biomass.{BIOMASS_KEYS[record.kind]}"
     ncv_used: tuple[tuple[str, str], ...] = ()
@@ -294,7 +310,7 @@ def _biomass(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     return (*found, _tce_of_gj(b, gj))
 
 
-def _scope3(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _scope3(b: Basis, record: Measured) -> tuple[Term, ...]:
     key, unit = SCOPE3[record.kind]
     factor = b.scaled(per, key, f"tCO2e/{unit}")
     q = _to(record, unit)
@@ -303,12 +319,12 @@ def _scope3(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
     return (Term("scope3", t, (_key(factor),), how, "CO2e (gases as the factor's source counts them)"),)
 
 
-def _stated(b: Basis, record: MeasurementRecord) -> tuple[Term, ...]:
+def _stated(b: Basis, record: Measured) -> tuple[Term, ...]:
     t = _to(record, "tCO2e")
     return (Term("scope1", t, (), f"{record.value} {record.unit} as stated = {shown(t)} tCO2e", "CO2e (as stated)"),)
 
 
-Rule = Callable[[Basis, MeasurementRecord], tuple[Term, ...]]
+Rule = Callable[[Basis, Measured], tuple[Term, ...]]
 
 RULES: Mapping[str, Rule] = MappingProxyType({
     "grid_electricity": _grid,

@@ -238,10 +238,13 @@ def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
     periods = get(report, "periods", {})
     lines = []
     for ln in as_list(report.get("lines")):
-        line = pick(ln, "scope", "category", "period", "activity", "result", "arithmetic", "gases")
+        line = pick(
+            ln, "scope", "category", "period", "source_id", "records", "activity", "result", "arithmetic", "gases"
+        )
         line["unit"] = "tce" if line["scope"] == "energy" else TCO2E
+        if not isinstance(line["records"], int):  # zcl-evaluation/1 listed each line's record ids
+            line["records"] = len(as_list(get(ln, "record_ids")))
         line["factors"] = [pick(f, "key", "value") for f in as_list(get(ln, "factors"))]
-        line["record_ids"] = as_list(get(ln, "record_ids"))
         lines.append(line)
     return {
         "used": [pick(p, "period", "revision", "batch_id", "root", "tx_hash", "block_number", "records", "note")

@@ -33,6 +33,7 @@ from ledger.claims.serials import parse_serial
 from ledger.claims.signed import SignedClaim
 from ledger.eip712 import RetirementClaim, details_hash
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
+from ledger.records.errors import RecordError
 from ledger.services.auth import authenticate
 from ledger.services.claim_index import ClaimIndex
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
@@ -179,7 +180,8 @@ class ClaimService:
         claim_id = found.claim_id
         with self.sessions() as session:
             row = rows.by_claim_id(session, claim_id)
-            held = row is not None and row.block_number == found.claimed_block and _same(found, _claim_of(row))
+            stored = _stored_claim(row.body) if row is not None and row.block_number == found.claimed_block else None
+            held = row is not None and stored is not None and _same(found, stored)
             details = json.loads(row.body) if row is not None and held else None
             tx_hash = row.tx_hash if row is not None and held else self.ledger.claim_tx(claim_id, found.claimed_block)
         return _chain_json(found, tx_hash, details)
@@ -206,7 +208,7 @@ class ClaimService:
             if status.get(claim_id) == "revoked":
                 continue  # its units are free again: it claims nothing
             body = bodies.get(claim_id)
-            claim = parse_claim(json.loads(body)) if body else None
+            claim = _stored_claim(body) if body else None
             if claim is None or details_hash(claim.details) != bytes(commit["detailsHash"]) or claim.as_commit()[:7] != (
                 commit["factoryId"], commit["registry"], commit["blockId"], commit["serialStart"],
                 commit["serialEnd"], commit["consumptionStart"], commit["consumptionEnd"],
@@ -390,6 +392,15 @@ def _same(found: OnChainClaim, claim: RetirementClaim) -> bool:
 
 def _claim_of(row: ClaimRow) -> RetirementClaim:
     return parse_claim(json.loads(row.body))
+
+
+def _stored_claim(body: str) -> RetirementClaim | None:
+    """A stored claim's details, or None when they no longer parse (a claim signed under an earlier
+    ``ClaimDetails`` type, before the eligibility facts): such details are treated as undisclosed."""
+    try:
+        return parse_claim(json.loads(body))
+    except RecordError:
+        return None
 
 
 def _chain_json(found: OnChainClaim, tx_hash: str | None, details: dict[str, Any] | None) -> dict[str, Any]:
