@@ -13,7 +13,19 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
-from api.routes import batches, chain, claims, evaluations, evidence, factories, pages, records, rpc, verify
+from api.routes import (
+    batches,
+    chain,
+    claims,
+    evaluations,
+    evaluators,
+    evidence,
+    factories,
+    pages,
+    records,
+    rpc,
+    verify,
+)
 from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
 from ledger.chain.rpc_proxy import MAX_BODY_BYTES as RPC_MAX_BODY_BYTES
 from ledger.chain.rpc_proxy import ReadOnlyRpc
@@ -69,7 +81,7 @@ def create_app(
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     app.state.stream_gate = StreamGate(max_streams_per_client)
     app.state.spool_dir = spool_dir
-    for module in (factories, batches, records, verify, claims, evaluations, chain, rpc, evidence, pages):
+    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

@@ -14,6 +14,7 @@ from ledger.services import Services
 from ledger.services.batches import BatchService
 from ledger.services.claims import ClaimService
 from ledger.services.evaluations import EvaluationService
+from ledger.services.evaluators import EvaluatorService
 from ledger.services.factories import FactoryService
 from ledger.services.pages import PageViews
 from ledger.services.proofs import ProofService
@@ -50,6 +51,10 @@ def get_evaluations(request: Request) -> EvaluationService:
     return get_services(request).evaluations
 
 
+def get_evaluators(request: Request) -> EvaluatorService:
+    return get_services(request).evaluators
+
+
 def get_pages(request: Request) -> PageViews:
     return get_services(request).pages
 
@@ -78,5 +83,6 @@ BatchesDep = Annotated[BatchService, Depends(get_batches)]
 ProofsDep = Annotated[ProofService, Depends(get_proofs)]
 ClaimsDep = Annotated[ClaimService, Depends(get_claims)]
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
+EvaluatorsDep = Annotated[EvaluatorService, Depends(get_evaluators)]
 PagesDep = Annotated[PageViews, Depends(get_pages)]
 EvidenceDep = Annotated[EvidenceStore, Depends(get_evidence)]

@@ -10,8 +10,10 @@ from __future__ import annotations
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.accounting.evaluation import evaluate, evaluate_park, load_rules
+from ledger.accounting.evaluation import evaluate, load_rules
 from ledger.accounting.inventory import InventoryRecord, compute_inventory
+from ledger.accounting.park import evaluate_park
+from ledger.accounting.scope3 import Exclusion
 from ledger.claims import parse_claim
 from ledger.claims.double_counting import AnchoredRecord, ClaimedRetirement, find_double_counting
 from ledger.factors import load_factor_set
@@ -83,7 +85,7 @@ def test_type_i_six_stars() -> None:
     assert findings == []
     assert inv.scope1 == Fraction("259.46265708") and inv.scope2_market == 0
     assert inv.renewable_share == 1 and inv.offsets == 260
-    result = evaluate(inv, RULES, "I", missing_months=0, findings=0)
+    result = evaluate(inv, RULES, "I", missing_months=0, findings=0, incomplete_sources=0, factors=CN_2023)
     assert result["level"] == "6★" and result["level_confirmed"] is True
     six = result["levels"][0]
     assert [r["passed"] for r in six["rules"]] == [True, True]
@@ -98,7 +100,7 @@ def test_double_claimed_gecs_refuse_the_level() -> None:
     assert [(f.check, f.claim_ids) for f in findings] == [("units_claimed_twice", (1, 3))]
     # claim 1 no longer counts: covered = 480 green power, 720 MWh at residual mix = 438.912 tCO2
     assert inv.scope2_market == Fraction("438.912")
-    result = evaluate(inv, RULES, "I", missing_months=0, findings=len(findings))
+    result = evaluate(inv, RULES, "I", missing_months=0, findings=len(findings), incomplete_sources=0, factors=CN_2023)
     assert result["level"] == "none"
     gate = next(g for g in result["gates"] if g["metric"] == "double_counting_findings")
     assert not gate["passed"] and gate["value"] == "1"
@@ -108,7 +110,7 @@ def test_double_claimed_gecs_refuse_the_level() -> None:
 
 def test_a_missing_month_refuses_every_level() -> None:
     inv, _ = six_star_case([])
-    result = evaluate(inv, RULES, "I", missing_months=1, findings=0)
+    result = evaluate(inv, RULES, "I", missing_months=1, findings=0, incomplete_sources=0, factors=CN_2023)
     assert result["level"] == "none" and all(not lv["passed"] for lv in result["levels"])
 
 
@@ -123,15 +125,19 @@ def test_park_at_0_19_passes_and_at_0_21_fails() -> None:
     # two factories with on-site renewable 2,000,000 MWh each: 4,000,000 MWh × 0.1229 tce/MWh = 491,600 tce
     # (band 200,000–1,000,000 tce → ≤ 0.20 tCO2/tce); process emissions set the numerator:
     # 0.19 × 491,600 = 93,404 tCO2 → split 46,702 + 46,702;  0.21 × 491,600 = 103,236 → 51,618 + 51,618
-    low = evaluate_park([park_member("P-1", "2000000", "46702"), park_member("P-2", "2000000", "46702")], RULES)
+    low = evaluate_park(
+        [park_member("P-1", "2000000", "46702"), park_member("P-2", "2000000", "46702")], RULES, incomplete_sources={}
+    )
     assert (low["energy_tce"], low["emissions_tco2"], low["intensity"]) == ("491600", "93404", "0.19")
     assert low["passed"] and "≤ 0.20" in low["threshold"]
-    high = evaluate_park([park_member("P-1", "2000000", "51618"), park_member("P-2", "2000000", "51618")], RULES)
+    high = evaluate_park(
+        [park_member("P-1", "2000000", "51618"), park_member("P-2", "2000000", "51618")], RULES, incomplete_sources={}
+    )
     assert high["intensity"] == "0.21" and not high["passed"]
     # above 1,000,000 tce the band is ≤ 0.30: 10,000,000 MWh × 0.1229 = 1,229,000 tce, 0.21 × that = 258,090
-    big = evaluate_park([park_member("P-3", "10000000", "258090")], RULES)
+    big = evaluate_park([park_member("P-3", "10000000", "258090")], RULES, incomplete_sources={})
     assert big["intensity"] == "0.21" and big["passed"] and "≤ 0.30" in big["threshold"]
-    small = evaluate_park([park_member("P-4", "1000", "1")], RULES)
+    small = evaluate_park([park_member("P-4", "1000", "1")], RULES, incomplete_sources={})
     assert not small["passed"] and "no band" in small["threshold"]
 
 
@@ -159,16 +165,20 @@ def test_removals_and_offsets_are_kept_apart_for_type_ii() -> None:
                             invalid_claims=frozenset(), factors=CN_2023, removal_technologies=RULES.removal_technologies)  # fmt: skip
     # Scope 3: 120,000 tkm × 0.0001 tCO2e/tkm = 12 tCO2e; offsets 100, removals 20, never netted
     assert inv.scope3 == Fraction(12) and (inv.offsets, inv.removals) == (100, 20)
-    result = evaluate(inv, RULES, "II", missing_months=0, findings=0)
-    # Type II 6★ needs removals ≥ remaining (12): 20 ≥ 12 → 6★
+    bought = [Exclusion("purchased_goods", "golden case: no purchased materials in the boundary")]
+    result = evaluate(inv, RULES, "II", missing_months=0, findings=0, incomplete_sources=0, factors=CN_2023,
+                      scope3_exclusions=bought)  # fmt: skip
+    # Type II 6★ needs removals ≥ remaining (12): 20 ≥ 12 → 6★; not confirmed: scope3.road_freight is a
+    # placeholder factor carrying 12 of the 12 tCO2e
+    assert result["level_confirmed"] is False and result["unconfirmed_factors"][0]["key"] == "scope3.road_freight"
     assert result["level"] == "6★"
     assert Decimal(result["remaining_emissions"]) == 12
 
 
 def test_a_park_with_11_of_12_months_missing_is_incomplete_not_a_pass() -> None:
     members = [park_member("P-1", "2000000", "46702"), park_member("P-2", "2000000", "46702")]
-    assert evaluate_park(members, RULES)["passed"]  # 0.19 in the ≤ 0.20 band, as above
+    assert evaluate_park(members, RULES, incomplete_sources={})["passed"]  # 0.19 in the ≤ 0.20 band, as above
     gaps = {"P-1": [f"2025-{m:02d}" for m in range(2, 13)]}
-    result = evaluate_park(members, RULES, gaps)
+    result = evaluate_park(members, RULES, gaps, incomplete_sources={})
     assert not result["passed"] and result["verdict"] == "incomplete" and result["missing_months"] == gaps
     assert result["intensity"] == "0.19" and "P-1 lacks 2025-02, " in result["explanation"]

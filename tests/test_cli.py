@@ -656,6 +656,50 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     bad = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0", "--factory", FACTORY_ID, "--year", "2025",
               "--type", "I", "--out", "data/x.html", env=env, cwd=cwd, code=1)  # fmt: skip
     assert "SOURCE=MPA:saturated" in bad.stderr
+    assert "scope 3    transport: no data" in no_key and "scope 3    purchased_goods: no data" in no_key
+    excluded = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/ex.html",
+                   "--scope3-exclusion", "transport=customers collect all goods at the gate",
+                   env=env, cwd=cwd).stdout  # fmt: skip
+    assert "scope 3    transport: excluded: customers collect all goods at the gate" in excluded
+    assert "scope 3    purchased_goods: no data" in excluded
+    transfer = zcl("park", "evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--transfer",
+                   f"{FACTORY_ID},CN-NOT-A-MEMBER,steam", env=env, cwd=cwd, code=1)  # fmt: skip
+    assert "transfers" in one_error_line(transfer) and "not a member" in one_error_line(transfer)
+
+
+def test_factory_profile_evaluator_identity_and_the_floating_zero(env: dict[str, str], cwd: Path, flow: Flow) -> None:
+    """`zcl factory register/update` with the profile, `zcl evaluator profile/show`, and `zcl evaluate`
+    printing own reductions apart from certificates, offsets and removals, and who signed."""
+    other = zcl("key", "new", "--out", "data/keys/other.json", env=env, cwd=cwd).stdout.strip()
+    registered = json.loads(zcl("factory", "register", "--id", "CN-JS-SZ-0002", "--name", "Second site", "--signer",
+                                other, "--province", "cn-js", "--grid-region", "east", "--uscc", "91350100M000100Y43",
+                                "--facility", "hall A", "--facility", "hall B", env=env, cwd=cwd).stdout)  # fmt: skip
+    profile = registered["profile"]
+    assert profile["province"] == "CN-JS" and profile["facilities"] == ["hall A", "hall B"]
+    assert profile["legal_entity"] is None  # not given: unknown
+    updated = json.loads(zcl("factory", "update", "--id", "CN-JS-SZ-0002", "--legal-entity", "Second Site Co., Ltd.",
+                             "--clear", "grid_region", env=env, cwd=cwd).stdout)["profile"]  # fmt: skip
+    assert updated["legal_entity"] == "Second Site Co., Ltd." and updated["grid_region"] is None
+    assert updated["province"] == "CN-JS"
+    bad = zcl("factory", "update", "--id", "CN-JS-SZ-0002", "--province", "CN-XX", env=env, cwd=cwd, code=1)
+    assert "province" in one_error_line(bad) and "ISO 3166-2:CN" in one_error_line(bad)
+
+    evaluator = zcl("key", "address", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
+    signed = json.loads(zcl("evaluator", "profile", "--key", "data/keys/evaluator.json", "--name", "Li Wei",
+                            "--organisation", "CQC", "--accreditation", "CNAS C001-M", env=env, cwd=cwd).stdout)  # fmt: skip
+    assert signed["address"] == evaluator and signed["version"] == 1
+    assert json.loads(zcl("evaluator", "show", evaluator, env=env, cwd=cwd).stdout)["accreditation"] == "CNAS C001-M"
+    base = cwd / "data" / "base-year.json"
+    base.write_text(json.dumps({"year": 2023, "gross_emissions_tco2e": "1000", "source": "2023 inventory"}))
+    out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--base-year", str(base),
+              "--key", "data/keys/evaluator.json", "--out", "data/zero.html", "--json", "data/zero.json",
+              env=env, cwd=cwd).stdout  # fmt: skip
+    report = json.loads((cwd / "data" / "zero.json").read_text())
+    own = report["floating_zero"]["own_reductions"]
+    assert f"own        on-site renewable {own['onsite_renewable']['tco2e']} tCO2e   efficiency " in out
+    assert own["efficiency"]["method"] == "absolute" and f"efficiency {own['efficiency']['tco2e']} tCO2e" in out
+    assert "(never summed)" in out and "reductions" not in report["totals"]
+    assert f"evaluator  {evaluator}: Li Wei, CQC, accreditation CNAS C001-M (signed profile v1)" in out
 
 
 def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(

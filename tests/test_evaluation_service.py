@@ -273,3 +273,83 @@ def test_a_park_counts_each_member_once_and_is_not_a_pass_with_months_missing(
     ).json()
     assert empty["verdict"] == "incomplete" and not empty["passed"]
     assert len(empty["missing_months"][FACTORY]) == 12 and "months without usable data" in empty["explanation"]
+
+
+def _sign_report(service: Service, report_id: str, evaluator: LocalAccount) -> dict[str, Any]:
+    message = service.http.get(f"/evaluations/{report_id}/typed-data", params={"evaluator": evaluator.address}).json()
+    message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
+    signature = "0x" + sign_typed_data(evaluator, message).hex()
+    response = service.http.post(
+        f"/evaluations/{report_id}/signature", json={"evaluator": evaluator.address, "signature": signature}
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+def _profile_body(service: Service, signer: LocalAccount, address: str, **fields: str) -> dict[str, Any]:
+    """The evaluator profile ``signer`` signs for ``address`` at the version the service names."""
+    typed = service.http.get(f"/evaluators/{address}/profile/typed-data", params=fields)
+    assert typed.status_code == 200, typed.text
+    signature = sign_typed_data(signer, typed.json())
+    return fields | {"version": typed.json()["message"]["version"], "signature": "0x" + signature.hex()}
+
+
+def test_the_evaluators_identity_is_signed_by_their_key_and_shown_beside_the_address(
+    service: Service, year: dict[str, Any], new_account: Callable[[], LocalAccount]
+) -> None:
+    """Only the evaluator's own key sets their name, organisation and accreditation number; a signed
+    report shows the identity it was signed with, outside the hashed content."""
+    evaluator, outsider = year["evaluator"], new_account()
+    who = {"name": "Li Wei", "organisation": "CQC Carbon Verification", "accreditation": "CNAS C001-M"}
+    address = evaluator.address
+    assert service.http.get(f"/evaluators/{address}/profile").status_code == 404
+    forged = service.http.put(f"/evaluators/{address}/profile", json=_profile_body(service, outsider, address, **who))
+    assert forged.status_code == 403, forged.text  # another key cannot name this address
+    no_role = service.http.put(f"/evaluators/{outsider.address}/profile",
+                               json=_profile_body(service, outsider, outsider.address, **who))  # fmt: skip
+    assert no_role.status_code == 403 and "evaluator role" in no_role.text
+    first = _profile_body(service, evaluator, address, **who)
+    stored = service.http.put(f"/evaluators/{address}/profile", json=first)
+    assert stored.status_code == 200 and stored.json()["version"] == 1, stored.text
+    assert service.http.put(f"/evaluators/{address}/profile", json=first).status_code == 409  # no replay
+
+    report = evaluate(service)
+    anchored = _sign_report(service, report["id"], evaluator)
+    identity = anchored["evaluator_identity"]
+    assert {k: identity[k] for k in who} == who and identity["version"] == 1
+    assert "0x" + report_hash(anchored).hex() == report["report_hash"]  # not part of the signed content
+    newer = _profile_body(service, evaluator, address, **(who | {"organisation": "Another Body"}))
+    assert service.http.put(f"/evaluators/{address}/profile", json=newer).json()["version"] == 2
+    kept = service.http.get(f"/evaluations/{report['id']}").json()["evaluator_identity"]
+    assert kept["organisation"] == "CQC Carbon Verification"  # as it was when the report was signed
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "Li Wei · CQC Carbon Verification · accreditation CNAS C001-M" in page and address in page
+
+
+def test_the_report_states_boundary_methodology_data_quality_and_every_factor(
+    service: Service, year: dict[str, Any]
+) -> None:
+    """The example year: six sources, all twelve months each, every record citing evidence (none of the
+    files uploaded here); the factors are the set's, with source, year and confirmed flag."""
+    report = evaluate(service)
+    assert report["boundary"]["complete"] is False  # registered without a profile: unknown, never guessed
+    method = report["methodology"]
+    assert any("T/CECA-G 0171-2022" in s for s in method["standards"]) and method["gwp_set"] is None
+    assert method["exclusions"] == [{"what": "Scope 3", "reason": "outside the Type I boundary (Scope 1 and 2 only)"}]
+    sources = {s["source_id"]: s for s in report["data_quality"]}
+    batch = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())
+    assert set(sources) == {r["source_id"] for r in batch["records"]}
+    grid = sources["meter-3205-10K-0457"]
+    assert grid["records"] == 12 and grid["months_absent"] == [] and len(grid["months_present"]) == 12
+    assert grid["records_without_evidence"] == 0 and grid["evidence_files_held"] == 0 and grid["measurement"] is None
+    factors = {f["key"]: f for f in report["factors_used"]}
+    assert factors["grid.national_average"]["value"] == "0.5306" and factors["grid.residual_mix"]["value"] == "0.6096"
+    assert factors["grid.national_average"]["year"] == 2023 and factors["grid.national_average"]["confirmed"] is True
+    assert all(f["source"] for f in factors.values())
+    assert {c["project_id"] for c in report["certificates"]} == {"11320520230900017"}
+    assert {c["project_id"] for c in report["credits"]} == {"CCER-14-2024-0031"}
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "CCER-14-2024-0031" in page
+    for section in ("Boundary", "Methodology", "Data quality per source", "Factors used"):
+        assert f"<h2>{section}</h2>" in page, section
+    assert "meter-3205-10K-0457" in page and "not stated in this report" in page

@@ -85,7 +85,7 @@ COMMON = [
     ("fuel.natural_gas.ncv", "389.31", "GJ/10^4 Nm3", True),
     ("fuel.natural_gas.carbon_content", "15.3", "tC/TJ", True),
     ("fuel.natural_gas.oxidation", "0.99", "1", True),
-    ("heat.purchased", "0.11", "tCO2/GJ", True),
+    ("heat.purchased", "0.11", "tCO2/GJ", False),
     ("steam.feedwater_enthalpy", "83.74", "kJ/kg", True),
     ("biomass.wood.ncv", "15.6", "GJ/t", True),
     ("biomass.wood.co2", "112000", "kgCO2/TJ", True),
@@ -372,7 +372,7 @@ confirmed = true
     assert user.get("grid.east") == base.get("grid.east"), "everything else comes from the base"
     declared = SteamConditions("meter-1", Decimal("1.0"), None)
     assert steam(user, declared).exact == Fraction("2.69338") * Fraction("0.0921")
-    assert [(d.key, d.change) for d in compare(base, user)] == [("heat.purchased", "value,source,year,note")]
+    assert [(d.key, d.change) for d in compare(base, user)] == [("heat.purchased", "value,source,year,confirmed,note")]
     assert user.digest != base.digest
 
 

@@ -225,7 +225,7 @@ def make_report(variant: str = "draft", factory_name: str | None = NAME) -> dict
         "totals": {
             "scope1": shown(per["s1"]), "scope2_location": shown(per["s2l"]), "scope2_market": shown(s2m),
             "scope3": shown(per["s3"]), "energy_tce": shown(per["tce"]), "offsets": shown(offsets),
-            "removals": shown(removals), "reductions": shown(renewable * LOCATION),
+            "removals": shown(removals),
         },
         "electricity": {
             "grid_mwh": shown(per["grid"]), "onsite_mwh": shown(per["onsite"]), "green_power_mwh": shown(per["green"]),
@@ -304,7 +304,7 @@ def _grouped(value: str) -> str:
 def test_summary_figures_appear_with_units(draft: dict[str, Any], draft_html: str) -> None:
     text = _text(draft_html)
     totals, e = draft["totals"], draft["electricity"]
-    for key in ("scope1", "scope2_location", "scope2_market", "offsets", "removals", "reductions"):
+    for key in ("scope1", "scope2_location", "scope2_market", "offsets", "removals"):
         assert f"{_grouped(totals[key])} tCO₂e" in text, key
     assert f"{_grouped(totals['energy_tce'])} tce" in text
     assert e["renewable_share"] in text and e["renewable_share"].endswith(" %")
@@ -327,7 +327,7 @@ def test_type_i_without_scope3_leaves_it_out(anchored: dict[str, Any], anchored_
 def test_three_inline_svg_charts_and_nothing_external(draft_html: str) -> None:
     assert draft_html.count("<svg") == 3
     for title in ("Monthly emissions by scope", "Electricity mix per month",
-                  "Reductions, offsets and removals vs remaining emissions"):  # fmt: skip
+                  "Own reductions, certificates, offsets and removals (apart) vs remaining emissions"):  # fmt: skip
         assert f'aria-label="{title}"' in draft_html
     assert "<script" not in draft_html.lower()
     assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", draft_html, flags=re.IGNORECASE)

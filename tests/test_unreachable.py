@@ -19,12 +19,14 @@ from typing import Any
 
 import httpx
 import pytest
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from fastapi.routing import APIRoute
 from web3 import Web3
 
 from api.compose import compose
 from ledger.chain.client import LedgerClient
+from ledger.eip712.typed_data import sign as sign_typed_data
 from tests.builders import ADMIN, EXAMPLE_STEAM, batch_json, claim_json, example_batch, register_factory
 from tests.conftest import serving
 
@@ -47,7 +49,9 @@ NEEDS_DATABASE = {
     "/records/{record_id}/proof", "/evaluations/{evaluation_id}", "/evaluations/{evaluation_id}/report.html",
     "/evaluations/{evaluation_id}/typed-data", "/factories/{factory_id}/evaluations", "/batch/{batch_id}",
     "/evidence/{sha256}/meta", "/batches/{batch_id}/evidence", "/evidence/status",
+    "/evaluators/{address}/profile", "/evaluators/{address}/profile/typed-data",
 }  # fmt: skip
+EVALUATOR_PROFILE = {"name": "Li Wei", "organisation": "CQC", "accreditation": "CNAS C001-M"}
 
 
 class Relay:
@@ -123,10 +127,17 @@ def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -
         "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
     )
     assert evaluation.status_code == 201, evaluation.text
+    evaluator = Account.create()  # an appointed evaluator with a signed profile
+    ledger.grant_evaluator(evaluator.address)
+    typed = http.get(f"/evaluators/{evaluator.address}/profile/typed-data", params=EVALUATOR_PROFILE).json()
+    signature = "0x" + sign_typed_data(evaluator, typed).hex()
+    profile = http.put(f"/evaluators/{evaluator.address}/profile",
+                       json=EVALUATOR_PROFILE | {"version": 1, "signature": signature})  # fmt: skip
+    assert profile.status_code == 200, profile.text
     return {
         "factory_id": FACTORY, "batch_id": batch.json()["id"], "record_id": batch.json()["records"][0]["id"],
         "claim_id": str(claimed.json()["claim_id"]), "evaluation_id": evaluation.json()["id"],
-        "sha256": uploaded.json()["sha256"], "registry": "GEC", "serial": GEC_SERIAL,
+        "sha256": uploaded.json()["sha256"], "registry": "GEC", "serial": GEC_SERIAL, "address": evaluator.address,
     }  # fmt: skip
 
 
@@ -140,6 +151,8 @@ def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str)
                 params = {"signer": evaluator}  # any address: the message is read from the chain
             if path == "/certificates":
                 params = {"registry": "GEC", "serial": GEC_SERIAL}
+            if path.endswith("/profile/typed-data"):
+                params = EVALUATOR_PROFILE
             yield path, "GET", {"url": path.format(**ids), "params": params}
         elif "POST" in route.methods and path in READ_POSTS:
             body = proof if path == "/verify" else {"hashes": [ids["sha256"]]}

@@ -34,6 +34,12 @@ class ServiceClient:
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
 
+    def patch(self, path: str, body: Any) -> Any:
+        return self._send("PATCH", path, json=body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self._send("PUT", path, json=body)
+
     def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> Any:
         """POST a body produced piece by piece (a streamed batch), without holding it; returns the JSON."""
         response = self._request("POST", path, content=chunks, headers={"Content-Type": media_type})

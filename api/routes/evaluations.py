@@ -37,6 +37,8 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
         body.factory_id, body.year, body.type, factor_set=body.factor_set, factors_toml=body.factors_toml,
         grid=body.grid, onsite_projects=body.onsite_projects, count_provisional=body.count_provisional_claims,
         steam=body.steam,
+        scope3_exclusions=[e.model_dump() for e in body.scope3_exclusions],
+        base_year=body.base_year.model_dump(exclude_none=True) if body.base_year is not None else None,
     )  # fmt: skip
 
 
@@ -99,6 +101,5 @@ def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[di
 @router.post("/parks/evaluations", response_model=ParkOut, responses={404: error("no such factory")})
 def evaluate_park(body: ParkIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The zero-carbon park indicator (tCO2 per tce) for a set of factories forming a park."""
-    return evaluations.park(
-        body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml, steam=body.steam
-    )
+    return evaluations.park(body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml,
+                            transfers=[t.model_dump() for t in body.transfers], steam=body.steam)  # fmt: skip

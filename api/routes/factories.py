@@ -6,7 +6,15 @@ from typing import Any
 from fastapi import APIRouter, Depends, status
 
 from api.deps import BatchesDep, FactoriesDep, require_admin
-from api.schemas import BatchSummaryOut, FactoryIn, FactoryOut, RotationTypedDataOut, SignerIn, error
+from api.schemas import (
+    BatchSummaryOut,
+    FactoryIn,
+    FactoryOut,
+    FactoryProfileIn,
+    RotationTypedDataOut,
+    SignerIn,
+    error,
+)
 from ledger.records.errors import RecordError
 
 router = APIRouter(prefix="/factories", tags=["factories"])
@@ -23,7 +31,19 @@ router = APIRouter(prefix="/factories", tags=["factories"])
 )
 def register_factory(body: FactoryIn, factories: FactoriesDep) -> FactoryOut:
     """Register a factory and its signing address on chain (admin), sent with the registrar's key."""
-    return FactoryOut(**asdict(factories.register(body.id, body.name, body.signer)))
+    profile = body.profile.model_dump(exclude_unset=True) if body.profile is not None else None
+    return FactoryOut(**asdict(factories.register(body.id, body.name, body.signer, profile)))
+
+
+@router.patch(
+    "/{factory_id}/profile",
+    dependencies=[Depends(require_admin)],
+    responses={404: error("no such factory, or not registered through this service")},
+)
+def update_profile(factory_id: str, body: FactoryProfileIn, factories: FactoriesDep) -> FactoryOut:
+    """Change the factory's location or boundary (admin): only the fields sent change, null makes one
+    unknown again. Reports already made keep the boundary they were made with."""
+    return FactoryOut(**asdict(factories.update_profile(factory_id, body.model_dump(exclude_unset=True))))
 
 
 @router.get(

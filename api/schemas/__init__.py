@@ -61,7 +61,15 @@ from api.schemas.evidence import (
     RecordEvidenceRefOut,
     StatusIn,
 )
-from api.schemas.factories import FactoryIn, FactoryOut, RotationTypedDataOut, SignerEpochOut, SignerIn
+from api.schemas.factories import (
+    FactoryIn,
+    FactoryOut,
+    FactoryProfileIn,
+    FactoryProfileOut,
+    RotationTypedDataOut,
+    SignerEpochOut,
+    SignerIn,
+)
 from api.schemas.proofs import (
     CheckOut,
     ProofBundleOut,
@@ -75,7 +83,7 @@ __all__ = [
     "CertificateStatusOut", "ChainOut", "CheckOut", "ClaimDetailsOut", "ClaimOnChainOut", "ClaimRecordOut",
     "ClaimSubmitOut", "Eip712DomainOut", "ErrorOut", "EvaluationIn", "EvaluationOut", "EvaluationResultOut",
     "EvaluationSummaryOut", "EvidenceIn", "EvidenceMetaOut", "EvidenceOut",
-    "FactoryIn", "FactoryOut", "FindingOut", "MissingEvidenceOut", "Out", "ParkIn", "ParkOut", "PeriodsOut",
+    "FactoryIn", "FactoryOut", "FactoryProfileIn", "FactoryProfileOut", "FindingOut", "MissingEvidenceOut", "Out", "ParkIn", "ParkOut", "PeriodsOut",
     "ProofBundleOut", "RecordBodyOut", "RecordEvidenceOut", "RecordEvidenceRefOut", "RecordIn",
     "RecordOut", "ReportAnchorOut", "RotationTypedDataOut", "ReportChainOut", "ReportMessageOut", "ReportTypedDataOut", "SetLabelOut",
     "SignatureIn", "SignedBatchIn", "SignedEvidenceOut", "SignerEpochOut", "SignerIn", "StatusIn", "Strict",

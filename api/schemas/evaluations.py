@@ -24,6 +24,33 @@ _STEAM = (
 _STEAM_EXAMPLE = {"meter-steam-ST-2210": {"absolute_pressure_mpa": "1.0", "saturated": True}}
 
 
+class Scope3ExclusionIn(Strict):
+    category: StrictStr = Field(examples=["purchased_goods"], description="a [[scope3_category]] id of the rule file")
+    reason: StrictStr = Field(description="why it is outside the boundary (at least 10 characters)")
+
+
+class TransferIn(Strict):
+    """Energy one park member sells another, metered at the buyer: netted out of the park's figures."""
+
+    from_factory: StrictStr
+    to_factory: StrictStr
+    source_id: StrictStr = Field(description="the buyer's source (meter) of the purchased steam or heat")
+
+
+class BaseYearIn(Strict):
+    """Declared base-year data for own reductions by efficiency (not anchored: the report says so)."""
+
+    year: StrictInt = Field(examples=[2023], description="before the evaluated year")
+    gross_emissions_tco2e: StrictStr = Field(
+        examples=["12000"],
+        description="Scope 1 + Scope 2 location-based tCO2e of the base year, on-site renewable counted at the "
+        "grid factor (decimal string)",
+    )
+    output: StrictStr | None = Field(None, examples=["1000000"], description="base-year production (with output_unit)")
+    output_unit: StrictStr | None = Field(None, examples=["pcs"], description="a unit of the production records")
+    source: StrictStr = Field(examples=["2023 GHG inventory verified by …, report no. …"])
+
+
 class EvaluationIn(Strict):
     factory_id: StrictStr
     year: StrictInt = Field(examples=[2025])
@@ -44,6 +71,14 @@ class EvaluationIn(Strict):
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
     steam: dict[str, dict[str, Any]] = Field(default_factory=dict, description=_STEAM, examples=[_STEAM_EXAMPLE])
+    scope3_exclusions: list[Scope3ExclusionIn] = Field(
+        default_factory=list,
+        description="Type II: Scope 3 categories left out on purpose, each with its reason; a category with neither "
+        "data nor an exclusion is 'no data' and blocks every Type II level",
+    )
+    base_year: BaseYearIn | None = Field(
+        None, description='declared base year for own reductions by efficiency; absent: "no base year" (never 0)'
+    )
 
 
 class SignatureIn(Strict):
@@ -57,14 +92,22 @@ class ParkIn(Strict):
     factor_set: StrictStr | None = Field(None, description="as for /evaluations: a bundled id, never a path")
     factors_toml: StrictStr | None = Field(None, description="as for /evaluations: TOML text (≤ 64 KiB)")
     steam: dict[str, dict[str, Any]] = Field(default_factory=dict, description="as for /evaluations")
+    transfers: list[TransferIn] = Field(default_factory=list, description="energy sold between members, netted")
 
 
-class ReportChainOut(Out):
+class ReportPart(Out):
+    """A part of the signed report: every key the service gives is passed on, declared or not — a
+    key dropped on the way would leave a report whose JSON no longer gives its ``report_hash``."""
+
+    model_config = ConfigDict(strict=True, extra="allow")
+
+
+class ReportChainOut(ReportPart):
     chain_id: int
     contract: str
 
 
-class SetLabelOut(Out):
+class SetLabelOut(ReportPart):
     """A factor set or rule set, named as every figure computed with it names it (`label` = id@version)."""
 
     id: str
@@ -73,18 +116,20 @@ class SetLabelOut(Out):
     version: str
 
 
-class PeriodsOut(Out):
+class PeriodsOut(ReportPart):
     missing: list[dict[str, Any]] = Field(description="months with no usable anchored batch, and why")
     superseded: list[dict[str, Any]] = Field(description="earlier revisions, not used")
     used: list[dict[str, Any]] = Field(description="the anchored revision used for each month")
 
 
-class TotalsOut(Out):
+class TotalsOut(ReportPart):
     """tCO2 (energy in tce), as exact decimal strings rounded once for display."""
 
     energy_tce: str
     offsets: str
-    reductions: str
+    reductions: str | None = Field(
+        None, description="reports made before the floating-zero split only; see floating_zero (never one sum)"
+    )
     removals: str
     scope1: str
     scope2_location: str
@@ -92,7 +137,7 @@ class TotalsOut(Out):
     scope3: str
 
 
-class FindingOut(Out):
+class FindingOut(ReportPart):
     """A double-counting finding: a claim or record that cannot count as claimed."""
 
     check: str
@@ -101,14 +146,26 @@ class FindingOut(Out):
     record_ids: list[str]
 
 
-class EvaluationResultOut(Out):
+class EvaluationResultOut(ReportPart):
     gates: list[dict[str, Any]]
     level: str = Field(description='the level awarded, or "none"')
     level_confirmed: bool | None
     levels: list[dict[str, Any]]
-    remaining_emissions: str
+    remaining_emissions: str = Field(description='tCO2e, or "unknown" while a Type II Scope 3 category has no data')
     rule_set: str
     type: str
+    completeness: dict[str, Any] | None = Field(
+        None, description="findings per source and month: no records, gaps or overlaps in the months held"
+    )
+    level_status: str | None = Field(
+        None, description='"confirmed", "placeholder" (3★-5★ thresholds not public), "unconfirmed factors" or "none"'
+    )
+    level_unconfirmed_because: list[str] | None = Field(None, description="why level_confirmed is false")
+    materiality: dict[str, Any] | None = None
+    scope3: dict[str, Any] | None = Field(None, description="Type II: each Scope 3 category's data or exclusion")
+    unconfirmed_factors: list[dict[str, Any]] | None = Field(
+        None, description="factors marked confirmed = false that the remaining emissions use, with their weight"
+    )
 
 
 class ReportAnchorOut(Out):
@@ -138,19 +195,38 @@ class EvaluationOut(Out):
 
     model_config = ConfigDict(extra="allow")
 
+    boundary: dict[str, Any] | None = Field(
+        None,
+        description="legal entity, credit code, site, facilities, province, grid region from the factory "
+        "profile at evaluation time (null: unknown)",
+    )
     certificates: list[dict[str, Any]]
     chain: ReportChainOut
     credits: list[dict[str, Any]]
+    data_quality: list[dict[str, Any]] | None = Field(
+        None, description="per source: months present and absent, records, metered or estimated, evidence"
+    )
     double_counting: list[FindingOut]
     electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
     evaluation: EvaluationResultOut
     factor_set: SetLabelOut
+    factors_used: list[dict[str, Any]] | None = Field(
+        None, description="every factor used with its value, unit, source, year and confirmed flag"
+    )
     factory_id: str
     factory_name: str | None
+    floating_zero: dict[str, Any] | None = Field(
+        None,
+        description="own reductions (on-site renewable, efficiency vs a base year), certificates, offsets "
+        "and removals: separate figures, never summed",
+    )
     format: str = Field(examples=["zcl-evaluation/2"])
     grid: str
     lines: list[dict[str, Any]] = Field(
         description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"
+    )
+    methodology: dict[str, Any] | None = Field(
+        None, description="standards, gases, GWP set, matching method, exclusions with reasons"
     )
     monthly: list[dict[str, str]]
     periods: PeriodsOut
@@ -171,6 +247,11 @@ class EvaluationOut(Out):
     status: str = Field(description="`draft`; `pending` once signed, until the chain holds it; then `anchored`")
     created_at: str
     evaluator: str | None = None
+    evaluator_identity: dict[str, Any] | None = Field(
+        None,
+        description="the evaluator's name, organisation and accreditation number as their key signed them, "
+        "when they signed this report (null: no signed profile)",
+    )
     signature: str | None = None
     anchor: ReportAnchorOut | None = None
     stale: bool | None = Field(None, description=_STALE)
@@ -186,6 +267,9 @@ class EvaluationSummaryOut(Out):
     status: str
     report_hash: str
     tx_hash: str | None
+    level_placeholder: bool = Field(
+        False, description="the level's thresholds are a placeholder of the rule file (3★-5★), not the standard's"
+    )
     stale: bool | None = Field(None, description=_STALE)
     stale_because: list[StaleBecauseOut] = Field(default_factory=list)
     superseded_by: str | None = Field(None, description=_SUPERSEDED_BY)
@@ -226,6 +310,13 @@ class ParkOut(Out):
     verdict: str = Field(description='"pass", "fail", or "incomplete" when a member lacks months (never a pass)')
     missing_months: dict[str, list[str]] = Field(description="factory id → the months it has no usable data for")
     explanation: str
+    incomplete_sources: dict[str, list[str]] = Field(description="factory id → its source-months not covered")
+    completeness_checked: bool
+    transfers: list[dict[str, Any]] = Field(description="each declared transfer with the tCO2 and tce netted")
+    netted: dict[str, str]
+    variants: list[dict[str, Any]] = Field(description="the numerator variants, the notice's choice being unconfirmed")
+    variants_agree: bool
+    numerator_note: str
     year: int
     factor_set: str
     rule_set: str

@@ -8,11 +8,32 @@ from pydantic import Field, StrictStr
 
 from api.schemas.common import Address, Eip712DomainOut, Out, Strict, TypedFieldOut
 
+_UNKNOWN = "; null or absent: unknown"
+
+
+class FactoryProfileIn(Strict):
+    """The factory's location and boundary. On registration, fields left out are unknown; on an update,
+    only the fields sent change (null makes one unknown again)."""
+
+    province: StrictStr | None = Field(None, examples=["CN-JS"], description="ISO 3166-2:CN code" + _UNKNOWN)
+    grid_region: StrictStr | None = Field(
+        None, examples=["east"], description="a regional grid key of the factor sets (east, north, …)" + _UNKNOWN
+    )
+    legal_entity: StrictStr | None = Field(None, examples=["苏州精密零部件有限公司"])
+    unified_social_credit_code: StrictStr | None = Field(
+        None, examples=["91350100M000100Y43"], description="18 characters, GB 32100-2015, check character verified"
+    )
+    site_address: StrictStr | None = Field(None, examples=["88 Xinghu St, Suzhou Industrial Park, Jiangsu"])
+    facilities: list[StrictStr] | None = Field(
+        None, examples=[["assembly hall A", "rooftop PV 1.2 MWp"]], description="the facilities inside the boundary"
+    )
+
 
 class FactoryIn(Strict):
     id: StrictStr = Field(examples=["CN-SZ-0001"])
     name: StrictStr = Field(examples=["Suzhou Precision Components Co."])
     signer: Address
+    profile: FactoryProfileIn | None = None
 
 
 class SignerIn(Strict):
@@ -47,9 +68,22 @@ class SignerEpochOut(Out):
     forced: bool = Field(description="put in force by the admin without the previous key's signature (a lost key)")
 
 
+class FactoryProfileOut(Out):
+    """Each field null when unknown (never guessed); `updated_at` of the last change, null if never set."""
+
+    province: str | None = Field(description="ISO 3166-2:CN code, e.g. CN-JS")
+    grid_region: str | None
+    legal_entity: str | None
+    unified_social_credit_code: str | None
+    site_address: str | None
+    facilities: list[str] | None
+    updated_at: str | None
+
+
 class FactoryOut(Out):
     id: str
     name: str | None
     signer: str
     signer_history: list[SignerEpochOut]
     registered_tx: str | None
+    profile: FactoryProfileOut

@@ -125,9 +125,11 @@ class Inventory:
         return None if total == 0 else self.electricity["renewable_mwh"] / total
 
     @property
-    def reductions(self) -> Fraction:
-        """Emissions avoided by renewable electricity, at the location-based grid factor."""
-        return self.electricity.get("renewable_mwh", ZERO) * self.electricity.get("location_factor", ZERO)
+    def onsite_reduction(self) -> Fraction:
+        """The factory's own reduction from on-site renewable self-consumed, at the location-based grid
+        factor. Certificates are not in it: there is no "reductions" figure that adds them
+        (:mod:`ledger.accounting.floating_zero` keeps own reductions, certificates, offsets and removals apart)."""
+        return self.electricity["onsite_mwh"] * self.electricity["location_factor"]
 
 
 def compute_inventory(
@@ -274,5 +276,4 @@ def totals_json(inv: Inventory) -> Mapping[str, str]:
         "energy_tce": shown(inv.energy_tce),
         "offsets": shown(inv.offsets),
         "removals": shown(inv.removals),
-        "reductions": shown(inv.reductions),
     }

@@ -8,12 +8,14 @@ anchors, so anyone holding the JSON can recompute it.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from eth_utils import keccak
 
+from ledger.accounting import sections
 from ledger.accounting.evaluation import RuleSet
+from ledger.accounting.floating_zero import BaseYear, floating_zero
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
 from ledger.accounting.sources import YearData
 from ledger.accounting.statements import statements
@@ -25,6 +27,7 @@ REPORT_FORMAT = "zcl-evaluation/2"
 UNSIGNED_FIELDS = frozenset({
     "id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at",
     "stale", "stale_because", "superseded_by",  # computed on read from the chain (ledger.services.staleness)
+    "evaluator_identity",  # the evaluator's own signed profile, added with their signature
 })  # fmt: skip
 
 
@@ -44,7 +47,12 @@ def build_report(
     count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
+    profile: Mapping[str, Any] | None = None,
+    base_year: BaseYear | None = None,
+    evidence_held: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
 ) -> dict[str, Any]:
+    """The report; ``profile`` is the factory's location and boundary now, ``base_year`` the declared
+    base year own reductions are measured against, ``evidence_held`` which cited files are stored here."""
     e = inventory.electricity
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
@@ -88,10 +96,29 @@ def build_report(
         "undisclosed_claims": list(undisclosed_claims),
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,
+        "floating_zero": floating_zero(inventory, base_year),
+        "boundary": sections.boundary(profile),
+        "methodology": sections.methodology(inventory, factors, rules.label, report_type, evaluation.get("scope3")),
+        "data_quality": sections.data_quality(year_data.records, year, evidence_held),
+        "factors_used": sections.factors_used(inventory, factors),
     }
     report.update(statements(inventory, factors))  # gases, biogenic CO2, steam, factor sources, intensity
+    _scope3_without_data(report)
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
+
+
+def _scope3_without_data(report: dict[str, Any]) -> None:
+    """A Type II year with no Scope 3 data in any category shows Scope 3 as "no data", never as 0
+    (:mod:`ledger.accounting.scope3`; with some categories measured, their sum stands, marked incomplete
+    in ``evaluation.scope3``)."""
+    coverage = report["evaluation"].get("scope3")
+    if coverage is None or any(c["status"] == "data" for c in coverage["categories"]):
+        return
+    if not coverage["complete"]:
+        report["totals"]["scope3"] = "no data"
+        for month in report["monthly"]:
+            month["scope3"] = "no data"
 
 
 def canonical_json(report: dict[str, Any]) -> bytes:

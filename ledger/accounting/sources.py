@@ -2,7 +2,8 @@
 
 :func:`ledger.services.year.gather_year` fills it from the chain and this service's batches, each
 month's records checked against its on-chain root. ``used`` lists the batches counted, ``superseded``
-the earlier revisions, ``missing`` the months with no anchored data held here — never counted as zero.
+the earlier revisions, ``missing`` the months with no anchored data held here — never counted as zero;
+:meth:`YearData.source_gaps` the sources that do not cover a month held.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.accounting.completeness import SourceGap, source_gaps
 from ledger.accounting.inventory import InventoryRecord
 
 
@@ -19,3 +21,7 @@ class YearData:
     used: list[dict[str, Any]] = field(default_factory=list)
     superseded: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)  # period, reason (and revision when not held)
+
+    def source_gaps(self) -> list[SourceGap]:
+        """Each source seen in the year without records covering a month held, exactly once."""
+        return source_gaps(self.records, [p["period"] for p in self.used])

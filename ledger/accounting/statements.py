@@ -5,8 +5,8 @@
 - ``biogenic_co2``: CO2 from burning biomass, reported and kept out of every scope and total;
 - ``steam_conditions``: each steam source's declared pressure and temperature, its enthalpy
   (IAPWS-IF97) and the heat per tonne the guidelines' method gives, written out;
-- ``factor_sources``: every factor a line used (and the grid factors), with source, year and whether
-  it is confirmed: the heat factor and a province's grid factor name their publication here;
+- ``grid_factor``: the location-based grid factor chosen (a province's names its publication); every
+  other factor with its source is in the report's ``factors_used`` (:mod:`ledger.accounting.sections`);
 - ``intensity``: tCO2e per unit of output (``production_output`` records), per unit as recorded.
 """
 
@@ -33,8 +33,7 @@ _TOTALS = {
 
 
 def statements(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
-    """The report's ``gases``, ``biogenic_co2``, ``steam_conditions``, ``factor_sources``, ``grid_factor``
-    and ``intensity`` entries."""
+    """The report's ``gases``, ``biogenic_co2``, ``steam_conditions``, ``grid_factor`` and ``intensity``."""
     return {
         "gases": gases(inv, factors),
         "biogenic_co2": {
@@ -45,7 +44,6 @@ def statements(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
         },
         "steam_conditions": steam_conditions(inv, factors),
         "grid_factor": _source(factors, grid_key(inv.grid)) | {"grid": inv.grid},
-        "factor_sources": factor_sources(inv, factors),
         "intensity": intensity(inv),
     }
 
@@ -55,6 +53,20 @@ def _basis(lines: Iterable[Line]) -> dict[str, Any]:
     if not found:
         return {"basis": "nothing counted", "gases": []}
     return {"basis": "CO2 only" if set(found) <= _CO2_ONLY else "CO2e", "gases": found}
+
+
+def covered(inv: Inventory) -> list[str]:
+    """The gases the totals count, by name: CO2, and CH4 or N2O where a line counts them (in CO2e)."""
+    found = {"CO2"} | {g.split(" ", 1)[0] for ln in inv.lines for g in [ln.gases] if g.endswith(" as CO2e")}
+    return sorted(found)
+
+
+def gwp_set(inv: Inventory, factors: FactorSet) -> str | None:
+    """The GWP set that turned CH4 or N2O into CO2e, with its values; None when only CO2 is counted."""
+    if covered(inv) == ["CO2"]:
+        return None
+    g = gases(inv, factors)["gwp"]
+    return f"{g['set']} (CH4 {g.get('ch4')}, N2O {g.get('n2o')})"
 
 
 def gases(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
@@ -79,11 +91,6 @@ def _source(factors: FactorSet, key: str) -> dict[str, Any]:
         return {"key": key, "missing": True}
     return {"key": key, "value": str(f.value), "unit": f.unit, "source": f.source, "year": f.year,
             "confirmed": f.confirmed}  # fmt: skip
-
-
-def factor_sources(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:
-    keys = {key for ln in inv.lines for key, _ in ln.factors} | {grid_key(inv.grid), "grid.residual_mix"}
-    return [_source(factors, key) for key in sorted(keys)]
 
 
 def steam_conditions(inv: Inventory, factors: FactorSet) -> list[dict[str, Any]]:

@@ -47,7 +47,9 @@ _C = {
     "onsite": "#f2b01e",
     "consumed": "#1f1f1f",
     "remaining": "#c0392b",
-    "reductions": "#2e9d5b",
+    "own": "#f2b01e",
+    "efficiency": "#2e9d5b",
+    "certificates_effect": "#a6d96a",
     "offsets": "#3b6ea8",
     "removals": "#1b7f79",
     "missing": "#e6e6e6",
@@ -221,15 +223,21 @@ def _chart_electricity(report: Mapping[str, Any]) -> str:
 def _chart_neutralisation(report: Mapping[str, Any]) -> str:
     totals = get(report, "totals", {})
     evaluation = get(report, "evaluation", {})
+    zero = get(report, "floating_zero", {})
+    own = get(zero, "own_reductions", {})
     type_ii = report.get("type") == "II"
     fig = _new_figure()
     ax = fig.add_subplot()
-    title = "Reductions, offsets and removals vs remaining emissions"
+    title = "Own reductions, certificates, offsets and removals (apart) vs remaining emissions"
     remaining_label = "remaining emissions (Scope 1 + 2 market-based" + (" + 3)" if type_ii else ")")
-    bars = [  # (tick, legend, value, colour)
+    bars = [  # (tick, legend, value, colour): each its own bar, never stacked into one "reductions"
         ("remaining\nemissions", remaining_label, _float(get(evaluation, "remaining_emissions")), _C["remaining"]),
-        ("reductions", "reductions (renewable electricity × grid factor)", _float(get(totals, "reductions")),
-         _C["reductions"]),
+        ("on-site\nrenewable", "own: on-site renewable × grid factor",
+         _float(get(get(own, "onsite_renewable", {}), "tco2e")), _C["own"]),
+        ("efficiency", "own: efficiency vs base year (n/a: no base year)",
+         _float(get(get(own, "efficiency", {}), "tco2e")), _C["efficiency"]),
+        ("certificates", "certificates: market-based Scope 2 effect",
+         _float(get(get(zero, "certificates", {}), "scope2_market_effect_tco2e")), _C["certificates_effect"]),
         ("offsets", "offsets (credits retired)", _float(get(totals, "offsets")), _C["offsets"]),
         ("removals", "removals (credits retired)", _float(get(totals, "removals")), _C["removals"]),
     ]  # fmt: skip
@@ -245,11 +253,11 @@ def _chart_neutralisation(report: Mapping[str, Any]) -> str:
     ax.set_xlabel(f"Annual totals for {report.get('year')}")
     ax.set_ylabel(f"Emissions per year ({T})")
     ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
-    ax.set_ylim(0, max([*values, 1.0]) * 1.15)
+    ax.set_ylim(min([*values, 0.0]) * 1.15, max([*values, 1.0]) * 1.15)  # efficiency may be negative
     ax.grid(axis="y", color="#dddddd", linewidth=0.8)
     ax.set_axisbelow(True)
     ax.spines[["top", "right"]].set_visible(False)
-    ax.set_title("Reductions, offsets and removals\nvs remaining emissions", fontweight="bold")
+    ax.set_title("Own reductions, certificates, offsets, removals\n(apart) vs remaining emissions", fontweight="bold")
     _legend(fig, ax, ncols=1)
     return _svg(fig, "chart-neutralisation", title)
 

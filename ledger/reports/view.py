@@ -18,19 +18,20 @@ from typing import Any
 from ledger.accounting.report import report_hash
 from ledger.reports.fields import as_list, get, mappings, missing_periods, pick
 from ledger.reports.format import TCO2E, is_zero
+from ledger.reports.verifier import verifier_view
 
 __all__ = ["build_view"]
 
 _TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
-          "technology", "tx_hash", "valid")  # fmt: skip
+          "technology", "tx_hash", "valid", "project_id", "cancellation_number", "cancellation_date")  # fmt: skip
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
             "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
 _ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
-_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "reductions", "offsets", "removals")
+_TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "offsets", "removals")
 
 
 def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -55,6 +56,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
+        "verifier": verifier_view(report),
     }  # fmt: skip
 
 
@@ -77,7 +79,11 @@ def _header(report: Mapping[str, Any]) -> dict[str, Any]:
         "awarded": awarded,
         "level_confirmed": bool(get(evaluation, "level_confirmed")),
         "level_source": level_source,
-    }
+        # reports made before level_status existed: an unconfirmed level was a placeholder one
+        "level_status": get(evaluation, "level_status") or ("confirmed" if get(evaluation, "level_confirmed")
+                                                            else "placeholder"),
+        "unconfirmed_because": [str(r) for r in as_list(get(evaluation, "level_unconfirmed_because"))],
+    }  # fmt: skip
 
 
 def _hash_check(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,11 +212,54 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
         "undisclosed": as_list(report.get("undisclosed_claims")),
         "provisional": as_list(get(report.get("provisional_claims"), "claim_ids")),
         "provisional_counted": get(report.get("provisional_claims"), "counted") is True,
+        **_data_checks(ev),
     }
 
 
+def _data_checks(ev: Any) -> dict[str, Any]:
+    """What blocks or qualifies a level: source-months not covered, Scope 3 coverage (Type II), the
+    unconfirmed factors the remaining emissions use. ``None`` for a report made before they were checked."""
+    completeness = get(ev, "completeness")
+    scope3 = get(ev, "scope3")
+    return {
+        "completeness": None if completeness is None else [
+            pick(f, "source_id", "period", "problem", "detail") for f in as_list(get(completeness, "findings"))
+        ],
+        "scope3": None if scope3 is None else {
+            "explanation": get(scope3, "explanation"),
+            "categories": [pick(c, "category", "name", "status", "reason", "tco2e", "records")
+                           for c in as_list(get(scope3, "categories"))],
+        },
+        "unconfirmed_factors": [pick(f, "key", "value", "source", "tco2e", "share", "material")
+                                for f in as_list(get(ev, "unconfirmed_factors"))],
+        "materiality": pick(get(ev, "materiality", {}), "share", "confirmed", "source"),
+    }  # fmt: skip
+
+
 def _claims(entries: Any) -> list[dict[str, Any]]:
-    return [{**pick(c, *_CLAIM), "unit": str(get(c, "unit") or "")} for c in as_list(entries)]
+    """Each certificate or credit; ``eligibility`` (when the report has it) as its checks, each a
+    mapping with ``check``/``passed``/``detail``, or any other value shown as text."""
+    return [
+        {**pick(c, *_CLAIM), "unit": str(get(c, "unit") or ""), "eligibility": _eligibility(get(c, "eligibility"))}
+        for c in as_list(entries)
+    ]
+
+
+def _eligibility(value: Any) -> list[dict[str, Any]] | None:
+    if value is None:
+        return None
+    items = value.items() if isinstance(value, Mapping) else enumerate(as_list(value))
+    out = []
+    for key, item in items:
+        if isinstance(item, Mapping):
+            passed = next((item[k] for k in ("passed", "ok", "eligible") if k in item), None)
+            name = item.get("check") or item.get("name") or item.get("rule") or key
+            detail = item.get("detail") or item.get("reason") or item.get("explanation") or item.get("message")
+            out.append({"check": name, "passed": passed, "detail": detail})
+        else:
+            out.append({"check": key, "passed": item if isinstance(item, bool) else None,
+                        "detail": None if isinstance(item, bool) else item})  # fmt: skip
+    return out
 
 
 def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
@@ -226,8 +275,6 @@ def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
         "steam": [pick(s, "source_id", "absolute_pressure_mpa", "temperature_c", "saturated", "enthalpy_kj_per_kg",
                        "heat_gj_per_t", "method", "arithmetic") for s in mappings(report.get("steam_conditions"))],
         "grid": pick(get(report, "grid_factor"), "grid", "key", "value", "unit", "source", "confirmed"),
-        "factors": [pick(f, "key", "value", "unit", "source", "year", "confirmed")
-                    for f in mappings(report.get("factor_sources"))],
         "intensity": [pick(r, "unit", "output", "emissions", "tco2e_per_unit", "arithmetic")
                       for r in mappings(get(get(report, "intensity"), "rows"))],
     }  # fmt: skip

@@ -23,6 +23,7 @@ from ledger.evidence import DEFAULT_MAX_BYTES, DEFAULT_QUOTA_BYTES, EvidenceStor
 from ledger.services.batches import BatchService
 from ledger.services.claims import ClaimService
 from ledger.services.evaluations import EvaluationService
+from ledger.services.evaluators import EvaluatorService
 from ledger.services.factories import FactoryService
 from ledger.services.integrity import BatchIntegrity
 from ledger.services.pages import PageViews
@@ -46,6 +47,7 @@ class Services:
     pages: PageViews
     evidence: EvidenceStore | None
     """None when the service keeps no evidence files (the /evidence routes then answer 503)."""
+    evaluators: EvaluatorService
 
     @property
     def domain(self) -> LedgerDomain:
@@ -96,10 +98,12 @@ def build_services(
         if evidence_dir is not None
         else None
     )
+    evaluations.evidence = evidence
     return Services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,
         pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence), evidence=evidence,
+        evaluators=EvaluatorService(ledger, sessions),
     )  # fmt: skip
 
 

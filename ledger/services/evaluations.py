@@ -18,11 +18,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, evaluate_park, load_rules
+from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
+from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
+from ledger.accounting.park import evaluate_park, park_transfers
 from ledger.accounting.report import build_report, report_hash
+from ledger.accounting.scope3 import parse_exclusions
+from ledger.accounting.sections import name_projects
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
@@ -31,6 +36,7 @@ from ledger.claims.double_counting import AnchoredRecord, find_double_counting, 
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
+from ledger.evidence import EvidenceStore
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.factors.steam import SteamConditions, parse_steam
 from ledger.records.errors import RecordError
@@ -40,6 +46,7 @@ from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.services.year import YearSource, gather_year
 from ledger.store import evaluations as rows
+from ledger.store import evaluators as evaluator_rows
 from ledger.store import tracking
 from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
@@ -69,6 +76,7 @@ class EvaluationService:
         self.factories = factories
         self.year = year
         self.claims = claims
+        self.evidence: EvidenceStore | None = None  # set by build_services: which cited files are held here
         self.lifecycle: Lifecycle[EvaluationRow, Anchored, dict[str, Any]] = Lifecycle(ReportRelay(self))
 
     def factor_set(self, factor_set: str | None, factors_toml: str | None) -> FactorSet:
@@ -116,6 +124,7 @@ class EvaluationService:
             invalid_claims=refused_claims(findings), factors=factors, grid=grid,
             removal_technologies=rules.removal_technologies, steam=steam,
         )  # fmt: skip
+        name_projects(inv, own)
         return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
 
     def create(
@@ -130,28 +139,37 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
         steam: Mapping[str, Any] | None = None,
+        scope3_exclusions: Sequence[Mapping[str, Any]] = (),
+        base_year: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """``steam``: each steam source metered by mass → its supplier's declared conditions
-        (:func:`ledger.factors.steam.parse_steam`)."""
+        """A draft report; ``steam``: steam source → its supplier's declared conditions (:func:`parse_steam`);
+        ``scope3_exclusions`` (Type II) are ``{category, reason}`` for the Scope 3 categories left out of the
+        boundary on purpose; ``base_year`` is declared base-year data for own reductions by efficiency
+        (:func:`ledger.accounting.floating_zero.parse_base_year`), absent: "no base year"."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
+        base = parse_base_year(base_year, year)
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         declared = parse_steam(steam)
+        exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
                 factory_id, year, factors, rules, grid, onsite_projects, count_provisional, declared
             )
         except KeyError as exc:  # MissingFactor names the set and the key (a province's grid factor: the grid)
-            field = (
-                "grid"
-                if str(getattr(exc, "key", "")).startswith("grid.") and grid != "national_average"
-                else "factor_set"
-            )
-            raise RecordError(field, str(exc.args[0] if exc.args else exc)) from None
-        evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings))
+            on_grid = str(getattr(exc, "key", "")).startswith("grid.") and grid != "national_average"
+            raise RecordError("grid" if on_grid else "factor_set", str(exc.args[0] if exc.args else exc)) from None
+        gaps = year_data.source_gaps()
+        evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
+                              incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
+        evaluation["completeness"] = {
+            "checked": "every source seen in the year, in every month held: records present, intervals covering "
+                       "the month once",
+            "findings": [g.to_json() for g in gaps],
+        }  # fmt: skip
         factory = self.factories.get(factory_id)
         domain = self.ledger.domain()
         report = build_report(
@@ -160,6 +178,8 @@ class EvaluationService:
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
             factors=factors, rules=rules,
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
+            profile=factory.profile, base_year=base,
+            evidence_held=self.evidence.status if self.evidence is not None else None,
         )  # fmt: skip
         row = EvaluationRow(
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=report_type,
@@ -191,12 +211,16 @@ class EvaluationService:
             return _with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
-        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)."""
+        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)
+        and whether its level is a placeholder of the rule file (whether a material factor is unconfirmed
+        is in the report itself, not read for a list)."""
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
+            placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}
             listed = [
                 {"id": r.id, "year": r.year, "type": r.report_type, "level": r.level, "status": r.status,
-                 "report_hash": r.report_hash, "tx_hash": r.tx_hash}
+                 "report_hash": r.report_hash, "tx_hash": r.tx_hash,
+                 "level_placeholder": (r.report_type, r.level) in placeholders}
                 for r in found
             ]  # fmt: skip
             fresh = self._freshness([_brief(r) for r in found])
@@ -249,7 +273,9 @@ class EvaluationService:
             raise Forbidden(f"{commit.evaluator} does not hold the evaluator role on chain")
         with self.lifecycle.in_flight(evaluation_id):
             with self.sessions.begin() as session:
-                rows.mark_pending(session, evaluation_id, commit.evaluator, "0x" + signature.hex())
+                profile = evaluator_rows.get(session, to_checksum_address(commit.evaluator))
+                identity = None if profile is None else json.dumps(evaluator_rows.as_json(profile), ensure_ascii=False)
+                rows.mark_pending(session, evaluation_id, commit.evaluator, "0x" + signature.hex(), identity)
             return self.lifecycle.relay(self._row(evaluation_id))
 
     def reconcile(self) -> int:
@@ -267,11 +293,19 @@ class EvaluationService:
         return row
 
     def park(
-        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
+        self,
+        factory_ids: Sequence[str],
+        year: int,
+        *,
+        factor_set: str | None = None,
+        factors_toml: str | None = None,
+        transfers: Sequence[Mapping[str, str]] = (),
         steam: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:  # fmt: skip
-        """The park indicator for a set of factories forming a park (``steam``: as for :meth:`create`,
-        by source id across the members)."""
+    ) -> dict[str, Any]:
+        """The park indicator for a set of factories forming a park, each counted once; ``transfers``
+        (``{from_factory, to_factory, source_id}``: energy one member sells another, metered at the
+        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam``: as for
+        :meth:`create`, by source id across the members."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
         seen: dict[str, int] = {}
@@ -283,15 +317,21 @@ class EvaluationService:
                 )
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
-        declared = parse_steam(steam)
+        conditions = parse_steam(steam)
         members = []
+        records: dict[str, list[Any]] = {}
         missing: dict[str, list[str]] = {}
+        gaps: dict[str, list[str]] = {}
         for factory_id in factory_ids:
-            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=declared)
+            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=conditions)
             members.append(inv)
+            records[factory_id] = year_data.records
             if year_data.missing:
                 missing[factory_id] = [m["period"] for m in year_data.missing]
-        result = evaluate_park(members, rules, missing)
+            found = year_data.source_gaps()
+            gaps[factory_id] = [f"{g.source_id} {g.period} ({g.problem})" for g in found]
+        declared = park_transfers(transfers, records, tuple(rules.park.get("transfer_kinds", ())))
+        result = evaluate_park(members, rules, missing, transfers=declared, incomplete_sources=gaps)
         return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}
 
 
@@ -399,6 +439,8 @@ def _brief(row: EvaluationRow) -> dict[str, Any]:
 def _with_status(row: EvaluationRow) -> dict[str, Any]:
     report = json.loads(row.report)
     report |= {"id": row.id, "status": row.status, "created_at": row.created_at.isoformat()}
+    if row.status in (PENDING, ANCHORED) and row.evaluator is not None:
+        report["evaluator_identity"] = json.loads(row.evaluator_identity) if row.evaluator_identity else None
     if row.status == PENDING:
         report |= {"evaluator": row.evaluator, "signature": row.signature}
     if row.status == ANCHORED:

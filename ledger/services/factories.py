@@ -8,11 +8,13 @@ forced rotation, sent with the admin's key outside the service (``zcl factory ro
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.accounting.profile import parse_profile
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, SignerEpoch
 from ledger.eip712.typed_data import v_problem
@@ -35,9 +37,14 @@ class FactoryService:
         self.sessions = sessions
         self.registrar = registrar
 
-    def register(self, factory_id: str, name: str, signer: str) -> FactoryView:
+    def register(
+        self, factory_id: str, name: str, signer: str, profile: Mapping[str, Any] | None = None
+    ) -> FactoryView:
+        """Register on chain and keep the name and ``profile`` (location and boundary; what it leaves
+        out stays unknown) here."""
         check_factory_id(factory_id)
         name = check_factory_name(name)
+        checked = parse_profile(profile or {})
         if self.registrar is None:
             raise Unavailable(
                 "this service holds no registrar key, so it registers no factories: start it with "
@@ -55,9 +62,19 @@ class FactoryService:
             raise RecordError("signer", "cannot be the zero address") from None
         try:
             with self.sessions.begin() as session:
-                factory_rows.save(session, factory_id, name, tx.tx_hash, tx.block_number)
+                factory_rows.save(session, factory_id, name, tx.tx_hash, tx.block_number, checked)
         except sqlalchemy.exc.IntegrityError:  # the index on lower(id): a same-but-case id won a race
             raise Conflict(f"a factory id equal to {factory_id} but for case was registered meanwhile") from None
+        return self.get(factory_id)
+
+    def update_profile(self, factory_id: str, changes: Mapping[str, Any]) -> FactoryView:
+        """Change the profile fields ``changes`` names (None makes one unknown again); the rest stay.
+        Only for a factory registered through this service (its name and profile are kept here)."""
+        checked = parse_profile(changes, field="")  # the request's body is the profile
+        self.get(factory_id)  # 404 unless registered on chain
+        with self.sessions.begin() as session:
+            if not factory_rows.update_profile(session, factory_id, checked):
+                raise NotFound(f"factory {factory_id} is registered on chain but not through this service")
         return self.get(factory_id)
 
     def rotation_typed_data(self, factory_id: str, new_signer: str) -> dict[str, Any]:
@@ -116,6 +133,7 @@ class FactoryService:
             signer=history[-1].signer,
             signer_history=[epoch_json(e) for e in history],
             registered_tx=row.registered_tx if row else None,
+            profile=factory_rows.profile_of(row),
         )
 
 

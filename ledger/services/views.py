@@ -16,6 +16,13 @@ class FactoryView:
     signer: str
     signer_history: list[dict[str, Any]]
     registered_tx: str | None
+    profile: dict[str, Any]
+    """Location and boundary (:mod:`ledger.accounting.profile`); None where unknown."""
+
+    @property
+    def province(self) -> str | None:
+        """ISO 3166-2:CN code of the factory's province, or None when unknown (never guessed)."""
+        return self.profile.get("province")
 
 
 @dataclass(frozen=True)

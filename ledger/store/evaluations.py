@@ -33,11 +33,15 @@ def pending(session: Session) -> Sequence[EvaluationRow]:
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
 
 
-def mark_pending(session: Session, evaluation_id: str, evaluator: str, signature: str) -> None:
-    """The signed report is about to be relayed: its signature is kept, so a crash loses nothing."""
+def mark_pending(
+    session: Session, evaluation_id: str, evaluator: str, signature: str, identity: str | None = None
+) -> None:
+    """The signed report is about to be relayed: its signature is kept, so a crash loses nothing;
+    ``identity`` is the evaluator's signed profile (JSON) as it stands now."""
     row = session.get(EvaluationRow, evaluation_id)
     assert row is not None
     row.status, row.evaluator, row.signature = PENDING, evaluator, signature
+    row.evaluator_identity = identity
 
 
 def mark_anchored(
@@ -54,4 +58,5 @@ def back_to_draft(session: Session, evaluation_id: str, reason: str) -> None:
     row = session.get(EvaluationRow, evaluation_id)
     if row is not None:
         row.status, row.evaluator, row.signature, row.reason = DRAFT, None, None, reason
+        row.evaluator_identity = None
         row.tx_hash, row.tx_nonce, row.tx_sent_at = None, None, None

@@ -59,6 +59,14 @@ class FactoryRow(Base):
     registered_tx: Mapped[str | None] = mapped_column(String(66))
     registered_block: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # the profile (0013): location and boundary; NULL is unknown (factories registered before 0013 start so)
+    province: Mapped[str | None] = mapped_column(String(8))
+    grid_region: Mapped[str | None] = mapped_column(String(32))
+    legal_entity: Mapped[str | None] = mapped_column(String(200))
+    unified_social_credit_code: Mapped[str | None] = mapped_column(String(18))
+    site_address: Mapped[str | None] = mapped_column(String(200))
+    facilities: Mapped[str | None] = mapped_column(Text)  # JSON list of names
+    profile_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 Index("ix_factories_id_lower", func.lower(FactoryRow.id), unique=True)  # ids differing only in case are one
@@ -174,6 +182,24 @@ class EvaluationRow(ChainTracked, Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     # {period: revision used (0: missing)}, to tell a stale report without reading ``report`` (0012)
     revisions: Mapped[str | None] = mapped_column(Text)
+    # the evaluator's signed identity as it stood when they signed this report (JSON, 0013)
+    evaluator_identity: Mapped[str | None] = mapped_column(Text)
+
+
+class EvaluatorProfileRow(Base):
+    """An evaluator's identity (name, organisation, accreditation number), as the evaluator's own key
+    signed it (EIP-712 ``EvaluatorProfile``). ``version`` counts the signed profiles of the address, so
+    an older signed profile cannot be replayed over a newer one."""
+
+    __tablename__ = "evaluator_profiles"
+
+    address: Mapped[str] = mapped_column(String(42), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    organisation: Mapped[str] = mapped_column(String(200))
+    accreditation: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    signature: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class EvidenceRow(Base):

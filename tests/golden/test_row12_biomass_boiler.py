@@ -77,7 +77,7 @@ def test_a_biomass_boiler_reports_biogenic_co2_apart_and_ch4_n2o_in_scope_1(
     assert gases["biogenic_co2"] == {"basis": "CO2 only", "gases": ["CO2 (biogenic)"]}
     assert gases["gwp"]["set"] == "IPCC AR5 GWP-100" and gases["gwp"]["ch4"] == "28 tCO2e/tCH4"
     assert gases["gwp"]["n2o"] == "265 tCO2e/tN2O" and "Table 8.7" in gases["gwp"]["source"]
-    sources = {f["key"]: f for f in report["factor_sources"]}
+    sources = {f["key"]: f for f in report["factors_used"]}
     assert {
         "biomass.wood.ncv",
         "biomass.wood.co2",

@@ -72,8 +72,8 @@ def test_steam_heat_province_grid_and_intensity(service: Service, new_account: C
     grid = report["grid_factor"]
     assert (grid["grid"], grid["key"], grid["value"]) == ("CN-HE", "grid.province.cn_he", "0.7252")
     assert "2022年电力二氧化碳排放因子" in grid["source"] and grid["confirmed"] is False
-    sources = {f["key"]: f for f in report["factor_sources"]}
-    assert "0.11 tCO2/GJ" in sources["heat.purchased"]["source"] and sources["heat.purchased"]["confirmed"] is True
+    sources = {f["key"]: f for f in report["factors_used"]}
+    assert "0.11 tCO2/GJ" in sources["heat.purchased"]["source"] and sources["heat.purchased"]["confirmed"] is False
     assert "83.74" in sources["steam.feedwater_enthalpy"]["source"]
     assert report["gases"]["scope2_location"] == {"basis": "CO2 only", "gases": ["CO2"]}
     assert report["biogenic_co2"]["total_tco2"] == "0"

@@ -5,6 +5,7 @@ the report and anchor it), and evaluate a park. Evaluators are appointed with th
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,15 @@ def register(subparsers: Any) -> None:
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
+    evaluate.add_argument(
+        "--scope3-exclusion", action="append", default=[], metavar="CATEGORY=REASON",
+        help="Type II: leave a Scope 3 category (transport, purchased_goods) out, saying why; repeat per category",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--base-year", type=Path, metavar="BASE.json",
+        help='declared base year for own reductions by efficiency: {"year", "gross_emissions_tco2e", "output", '
+        '"output_unit", "source"} (without it: "no base year")',
+    )  # fmt: skip
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
@@ -66,6 +76,10 @@ def register(subparsers: Any) -> None:
     park_eval.add_argument("--year", type=int, required=True)
     park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
     park_eval.add_argument("--steam", action="append", default=[], metavar=_STEAM_METAVAR, help=_STEAM_HELP)
+    park_eval.add_argument(
+        "--transfer", action="append", default=[], metavar="SELLER,BUYER,SOURCE_ID",
+        help="steam or heat one member sells another, metered at the buyer by SOURCE_ID: netted; repeat per transfer",
+    )  # fmt: skip
     park_eval.set_defaults(handler=_park_evaluate)
 
 
@@ -84,7 +98,10 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims, "steam": steam_choice(args.steam)}  # fmt: skip
+            "count_provisional_claims": args.count_provisional_claims, "steam": steam_choice(args.steam),
+            "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
+    if args.base_year is not None:
+        body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -112,6 +129,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
     _print_accounting(report)
+    _print_floating_zero(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
     for period in report["periods"]["used"]:
@@ -119,6 +137,7 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    _print_data_checks(report["evaluation"])
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
@@ -134,6 +153,25 @@ def _print_accounting(report: dict[str, Any]) -> None:
         print(f"intensity  {row['tco2e_per_unit']} tCO2e/{row['unit']} ({row['emissions']})")
 
 
+def _exclusion(text: str) -> dict[str, str]:
+    category, _, reason = text.partition("=")
+    return {"category": category.strip(), "reason": reason.strip()}
+
+
+def _print_data_checks(evaluation: dict[str, Any]) -> None:
+    """What keeps a level from being awarded or confirmed: gaps per source, Scope 3 without data,
+    placeholder thresholds and unconfirmed factors."""
+    for gap in (evaluation.get("completeness") or {}).get("findings", []):
+        print(f"incomplete {gap['source_id']} {gap['period']}: {gap['detail']}")
+    scope3 = evaluation.get("scope3")
+    if scope3 is not None:
+        for c in scope3["categories"]:
+            state = c["status"] + (f": {c['reason']}" if c["status"] == "excluded" else "")
+            print(f"scope 3    {c['category']}: {state}")
+    for reason in evaluation.get("level_unconfirmed_because") or []:
+        print(f"UNCONFIRMED {reason}")
+
+
 def _show(args: argparse.Namespace) -> int:
     report = service_for(args, Settings.from_env()).get(f"/evaluations/{args.evaluation_id}")
     _print_heading(report)
@@ -144,10 +182,26 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _print_heading(report: dict[str, Any]) -> None:
+    evaluation = report["evaluation"]
+    status = evaluation.get("level_status")
+    marked = "" if status in (None, "none", "confirmed") else f" [NOT CONFIRMED: {status}]"
     print(
         f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
-        f"level {report['evaluation']['level']} ({report['status']})"
+        f"level {evaluation['level']}{marked} ({report['status']})"
     )
+
+
+def _print_floating_zero(report: dict[str, Any]) -> None:
+    """Own reductions, certificates, offsets and removals on their own: never one "reductions" sum."""
+    zero = report.get("floating_zero")
+    if not zero:
+        return
+    own = zero["own_reductions"]
+    efficiency = own["efficiency"]
+    saved = f"{efficiency['tco2e']} tCO2e" if efficiency["tco2e"] is not None else efficiency["status"]
+    print(f"own        on-site renewable {own['onsite_renewable']['tco2e']} tCO2e   efficiency {saved}")
+    print(f"apart      certificates {zero['certificates']['scope2_market_effect_tco2e']} tCO2e off market-based "
+          f"Scope 2   offsets {zero['offsets']['tco2e']}   removals {zero['removals']['tco2e']} (never summed)")  # fmt: skip
 
 
 def _print_anchor(report: dict[str, Any]) -> None:
@@ -156,6 +210,11 @@ def _print_anchor(report: dict[str, Any]) -> None:
             f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']} "
             f"block {report['anchor']['block_number']}, signed by {report['evaluator']}"
         )
+    if report.get("evaluator"):
+        who = report.get("evaluator_identity")
+        print(f"evaluator  {report['evaluator']}: " + (
+            f"{who['name']}, {who['organisation']}, accreditation {who['accreditation']} (signed profile v{who['version']})"
+            if who else "no signed profile (name, organisation and accreditation unknown)"))  # fmt: skip
 
 
 def print_staleness(report: dict[str, Any]) -> None:
@@ -174,9 +233,16 @@ def print_staleness(report: dict[str, Any]) -> None:
 
 
 def _park_evaluate(args: argparse.Namespace) -> int:
-    body = {"factories": args.factory, "year": args.year, "steam": steam_choice(args.steam)} | _factor_choice(
-        args.factors
-    )
+    transfers = []
+    for text in args.transfer:
+        seller, buyer, source = (text.split(",", 2) + ["", ""])[:3]  # factory ids hold no comma
+        transfers.append({"from_factory": seller, "to_factory": buyer, "source_id": source})
+    body = {
+        "factories": args.factory,
+        "year": args.year,
+        "transfers": transfers,
+        "steam": steam_choice(args.steam),
+    } | _factor_choice(args.factors)
     result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
     print_json(result)
     return 0 if result["passed"] else 1

@@ -30,7 +30,16 @@ def register(subparsers: Any) -> None:
     register.add_argument("--id", required=True, dest="factory_id")
     register.add_argument("--name", required=True)
     register.add_argument("--signer", required=True, help="the factory's signing address (0x…)")
+    _profile_arguments(register)
     register.set_defaults(handler=_factory_register)
+    update = factory.add_parser(
+        "update", help="change a factory's location or boundary (admin token); only the options given change"
+    )
+    update.add_argument("--id", required=True, dest="factory_id")
+    _profile_arguments(update)
+    update.add_argument("--clear", action="append", default=[], choices=_PROFILE_OPTIONS, metavar="FIELD",
+                        help="make a field unknown again (repeatable): " + ", ".join(_PROFILE_OPTIONS))  # fmt: skip
+    update.set_defaults(handler=_factory_update)
     rotate = factory.add_parser(
         "rotate", help="replace a factory's signer, signed by its current key (or --forced by the admin)"
     )
@@ -47,9 +56,40 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=_factory_show)
 
 
+_PROFILE_OPTIONS = ("province", "grid_region", "legal_entity", "unified_social_credit_code", "site_address",
+                    "facilities")  # fmt: skip
+
+
+def _profile_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--province", help="ISO 3166-2:CN code, e.g. CN-JS")
+    parser.add_argument("--grid-region", help="regional grid key of the factor sets: east, north, central, …")
+    parser.add_argument("--legal-entity", help="the legal entity's registered name")
+    parser.add_argument("--uscc", dest="unified_social_credit_code", help="unified social credit code (18 characters)")
+    parser.add_argument("--site-address", help="the site's address")
+    parser.add_argument("--facility", action="append", dest="facilities",
+                        help="a facility inside the boundary (repeat for each; given at all, it replaces the list)")  # fmt: skip
+
+
+def _profile(args: argparse.Namespace) -> dict[str, Any]:
+    given = {k: getattr(args, k) for k in _PROFILE_OPTIONS if getattr(args, k) is not None}
+    return given | {k: None for k in getattr(args, "clear", [])}
+
+
 def _factory_register(args: argparse.Namespace) -> int:
     service = service_for(args, Settings.from_env(), admin=True)
-    print_json(service.post("/factories", {"id": args.factory_id, "name": args.name, "signer": args.signer}))
+    body: dict[str, Any] = {"id": args.factory_id, "name": args.name, "signer": args.signer}
+    if profile := _profile(args):
+        body["profile"] = profile
+    print_json(service.post("/factories", body))
+    return 0
+
+
+def _factory_update(args: argparse.Namespace) -> int:
+    profile = _profile(args)
+    if not profile:
+        raise ConfigError("name at least one field to change (--province, --grid-region, … or --clear FIELD)")
+    service = service_for(args, Settings.from_env(), admin=True)
+    print_json(service.patch(f"/factories/{args.factory_id}/profile", profile))
     return 0
 
 

@@ -9,6 +9,7 @@ the admin key file (``ZCL_ADMIN_KEY_FILE``; the local chain's is ``data/keys/adm
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 from typing import Any
 
 from eth_utils import is_address, to_checksum_address
@@ -16,8 +17,10 @@ from eth_utils import is_address, to_checksum_address
 from ledger.chain.client import ROLES, LedgerClient
 from ledger.chain.session import connect
 from ledger.config import Settings
+from ledger.eip712 import EvaluatorProfile, LedgerDomain
+from ledger.keys import load_key_file, read_password
 from ledger.records import RecordError
-from zcl.commands.common import group, role_ledger
+from zcl.commands.common import group, role_ledger, service_for
 from zcl.output import print_json
 
 
@@ -32,10 +35,22 @@ def register(subparsers: Any) -> None:
     show.add_argument("address")
     show.set_defaults(handler=_role_show)
 
-    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin key)")
+    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin key); their signed identity")
     appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain (sent with the admin key)")
     appoint.add_argument("address")
     appoint.set_defaults(handler=_evaluator_grant)
+    profile = evaluator.add_parser(
+        "profile", help="set your name, organisation and accreditation number, signed with your evaluator key"
+    )
+    profile.add_argument("--key", type=Path, required=True, help="the evaluator's key file: it signs the profile")
+    profile.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    profile.add_argument("--name", required=True)
+    profile.add_argument("--organisation", required=True)
+    profile.add_argument("--accreditation", required=True, help="accreditation number, e.g. a CNAS number")
+    profile.set_defaults(handler=_evaluator_profile)
+    show = evaluator.add_parser("show", help="an evaluator's signed identity")
+    show.add_argument("address")
+    show.set_defaults(handler=_evaluator_show)
 
 
 def admin_ledger(settings: Settings) -> LedgerClient:
@@ -71,4 +86,24 @@ def _evaluator_grant(args: argparse.Namespace) -> int:
     ledger = admin_ledger(Settings.from_env())
     tx = ledger.grant_evaluator(address)
     print_json({"address": address, "evaluator": ledger.is_evaluator(address), "tx_hash": tx.tx_hash})
+    return 0
+
+
+def _evaluator_profile(args: argparse.Namespace) -> int:
+    """Sign the profile here with the evaluator's key, at the version and domain the service names,
+    over the fields given here (never a message the service rewrote)."""
+    service = service_for(args, Settings.from_env())
+    key = load_key_file(args.key, read_password(args.password_file))
+    fields = {"name": args.name, "organisation": args.organisation, "accreditation": args.accreditation}
+    typed = service.get(f"/evaluators/{key.address}/profile/typed-data", **fields)
+    message = EvaluatorProfile(key.address, version=int(typed["message"]["version"]), **fields)
+    domain = LedgerDomain(chain_id=typed["domain"]["chainId"], verifying_contract=typed["domain"]["verifyingContract"])
+    signature = message.sign(key, domain)
+    body = fields | {"version": message.version, "signature": "0x" + signature.hex()}
+    print_json(service.put(f"/evaluators/{key.address}/profile", body))
+    return 0
+
+
+def _evaluator_show(args: argparse.Namespace) -> int:
+    print_json(service_for(args, Settings.from_env()).get(f"/evaluators/{_address(args.address)}/profile"))
     return 0
