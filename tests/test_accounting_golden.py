@@ -9,13 +9,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from ledger.accounting.evaluation import evaluate, load_rules
-from ledger.accounting.inventory import InventoryRecord, compute_inventory
+from ledger.accounting.inventory import Inventory, InventoryRecord, compute_inventory
 from ledger.accounting.park import evaluate_park
 from ledger.accounting.scope3 import Exclusion
 from ledger.claims import parse_claim
 from ledger.claims.double_counting import AnchoredRecord, ClaimedRetirement, find_double_counting
+from ledger.claims.eligibility import assess_claims
+from ledger.claims.eligibility_rules import load_eligibility
 from ledger.factors import load_factor_set
 from tests.builders import inventory_record as record
 
@@ -23,6 +26,12 @@ YEAR = 2025
 MONTHS = [f"{YEAR}-{m:02d}" for m in range(1, 13)]
 RULES = load_rules()
 CN_2023 = load_factor_set("cn-mee-2023")
+ELIGIBILITY = load_eligibility()
+
+
+def inventory(**arguments: Any) -> Inventory:
+    """:func:`compute_inventory` with the claims' eligibility for a factory in China (eligibility-cn)."""
+    return compute_inventory(**arguments, eligibility=assess_claims(arguments["claims"], ELIGIBILITY, "CN"))
 
 
 def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[InventoryRecord]:
@@ -30,37 +39,47 @@ def every_month(kind: str, value: str, unit: str, start: int = 0) -> list[Invent
 
 
 def claim(claim_id: int, registry: str, first: int, last: int, *, factory: str = "CN-G", block: str = "B-1",
-          technology: str = "offshore wind", project: str = "11320520230900017") -> ClaimedRetirement:  # fmt: skip
+          technology: str = "offshore wind", project: str = "11320520230900017",
+          methodology: str = "ACM0002") -> ClaimedRetirement:  # fmt: skip
     c = parse_claim({
         "factory_id": factory, "registry": registry, "block_id": block, "serial_start": str(first),
         "serial_end": str(last), "consumption_start": "2025-01", "consumption_end": "2025-12",
         "project_id": project, "technology": technology, "quantity": str(last - first + 1),
         "unit": "MWh" if registry in ("GEC", "I-REC") else "tCO2e",
         "generation_start": "2025-01", "generation_end": "2025-06", "purpose": "golden", "evidence_sha256": "ab" * 32,
-        "country": "CN", "methodology": "ACM0002", "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
+        "country": "CN", "methodology": methodology, "cancellation_number": "CXL-1", "cancellation_date": "2025-12-31",
     })  # fmt: skip
     return ClaimedRetirement(claim_id, c, "0x" + "12" * 20, "0x" + "34" * 32)
 
 
 def test_scope2_location_versus_market_based() -> None:
-    # grid 100 MWh a month = 1200 MWh; green power 10 MWh a month = 120 MWh; GEC 480 MWh for 2025
+    # grid 100 MWh a month = 1200 MWh; green power 10 MWh a month = 120 MWh with no GEC range bundled
+    # (uncertified: not counted); GEC 600 MWh for 2025 (50 a month, within each month's 100)
     records = every_month("grid_electricity", "100", "MWh") + every_month("green_power_contract", "10", "MWh", 100)
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[claim(1, "GEC", 1, 480)],
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=[claim(1, "GEC", 1, 600)],
                             invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
     # location-based: 1200 MWh × 0.5306 = 636.72 tCO2
     assert inv.scope2_location == Fraction("636.72")
-    # market-based: (1200 − 120 − 480) MWh × 0.6096 = 600 × 0.6096 = 365.76 tCO2
+    # market-based: (1200 − 600) MWh × 0.6096 = 600 × 0.6096 = 365.76 tCO2
     assert inv.scope2_market == Fraction("365.76")
-    # renewable share: (120 + 480) ÷ 1200 = 50 %
+    # renewable share: 600 ÷ 1200 = 50 %
     assert inv.renewable_share == Fraction(1, 2)
-    # the monthly view adds up to the year: each month 100 × (600/1200) × 0.6096 = 30.48
+    # the monthly view adds up to the year: each month (100 − 50) × 0.6096 = 30.48
     assert all(m["scope2_market"] == Fraction("30.48") for m in inv.monthly.values())
+    # the 120 MWh of green power are reported, uncertified: no GEC range was bundled with them
+    assert inv.electricity["green_power_uncertified_mwh"] == 120
+    [contract] = inv.green_power
+    assert (contract["source_id"], contract["delivered_mwh"], contract["bundled_claims"]) == (
+        "meter-green_power_contract", "120", []
+    )  # fmt: skip
+    assert (contract["certified_mwh"], contract["uncertified_mwh"]) == ("0", "120")
     # energy: 1200 MWh × 0.1229 tce/MWh = 147.48 tce
     assert inv.energy_tce == Fraction("147.48")
 
 
 def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[object]]:
-    # grid 100 MWh/month, all covered: green power 40 MWh/month (480) + GEC 720 MWh → 1200 MWh
+    # grid 100 MWh/month, all covered: GEC 1200 MWh for 2025 (100 a month); green power 40 MWh/month
+    # arrives without a bundled GEC range: uncertified, not counted on its own
     # natural gas 10,000 Nm3/month = 1 × 10^4 Nm3: 1 × 389.31 = 389.31 GJ × 15.3/1000 × 0.99 × 44/12
     #   = 389.31 × 0.0153 = 5.956443 tC × 0.99 = 5.89687857 × 44/12 = 21.62188809 tCO2 a month
     #   → 259.46265708 tCO2 for the year; Scope 2 market-based = 0 (all grid electricity covered)
@@ -70,12 +89,12 @@ def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[
         + every_month("green_power_contract", "40", "MWh", 100)
         + every_month("natural_gas", "10000", "Nm3", 200)
     )
-    claims = [claim(1, "GEC", 1, 720), claim(2, "VCS", 1, 260, block="VCS-B")]
+    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 260, block="VCS-B")]
     anchored = [AnchoredRecord(r.record_id, r.record) for r in records]
     findings = find_double_counting(factory_id="CN-G", period_start="2025-01", period_end="2025-12",
                                     claims=claims + findings_from, records=anchored)  # fmt: skip
     invalid = frozenset(i for f in findings for i in f.claim_ids)
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims, invalid_claims=invalid,
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims, invalid_claims=invalid,
                             factors=CN_2023)  # fmt: skip
     return inv, findings
 
@@ -93,19 +112,20 @@ def test_type_i_six_stars() -> None:
 
 
 def test_double_claimed_gecs_refuse_the_level() -> None:
-    # another factory's claim on the same block overlaps units 700..720 of ours (the contract would refuse
-    # it; here the events are replayed to the checks as if a broken chain had let it through)
-    rival = claim(3, "GEC", 700, 900, factory="CN-OTHER")
+    # another factory's claim on the same block overlaps units 1100..1200 of ours (the contract would
+    # refuse it; here the events are replayed to the checks as if a broken chain had let it through)
+    rival = claim(3, "GEC", 1100, 1300, factory="CN-OTHER")
     inv, findings = six_star_case([rival])
     assert [(f.check, f.claim_ids) for f in findings] == [("units_claimed_twice", (1, 3))]
-    # claim 1 no longer counts: covered = 480 green power, 720 MWh at residual mix = 438.912 tCO2
-    assert inv.scope2_market == Fraction("438.912")
+    # claim 1 no longer counts: nothing covered (the green power is uncertified), 1200 MWh at the
+    # residual mix = 1200 × 0.6096 = 731.52 tCO2
+    assert inv.scope2_market == Fraction("731.52")
     result = evaluate(inv, RULES, "I", missing_months=0, findings=len(findings), incomplete_sources=0, factors=CN_2023)
     assert result["level"] == "none"
     gate = next(g for g in result["gates"] if g["metric"] == "double_counting_findings")
     assert not gate["passed"] and gate["value"] == "1"
-    # even the metrics alone would no longer reach 6★: renewable 480/1200 = 40 %
-    assert result["levels"][0]["rules"][0]["value"] == "40 %"
+    # even the metrics alone would no longer reach 6★: renewable 0/1200 = 0 %
+    assert result["levels"][0]["rules"][0]["value"] == "0 %"
 
 
 def test_a_missing_month_refuses_every_level() -> None:
@@ -146,7 +166,7 @@ def test_the_result_changes_with_the_factor_set_and_names_it() -> None:
     results = {}
     for set_id in ("cn-mee-2023", "cn-mee-2022", "cn-ets-2023"):
         factors = load_factor_set(set_id)
-        inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[],
+        inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=[],
                                 invalid_claims=frozenset(), factors=factors)  # fmt: skip
         results[inv.factor_set] = inv.scope2_location
     # 1200 MWh × 0.5306 = 636.72 (2023); × 0.5366 = 643.92 (2022); × 0.5703 = 684.36 (ETS 2023)
@@ -159,10 +179,11 @@ def test_the_result_changes_with_the_factor_set_and_names_it() -> None:
 
 def test_removals_and_offsets_are_kept_apart_for_type_ii() -> None:
     records = every_month("grid_electricity", "100", "MWh") + every_month("transport_road_freight", "10000", "tkm", 50)
-    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 100, block="V-1", technology="landfill gas"),
-              claim(3, "VCS", 1, 20, block="V-2", technology="Afforestation, reforestation and revegetation")]  # fmt: skip
-    inv = compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims,
-                            invalid_claims=frozenset(), factors=CN_2023, removal_technologies=RULES.removal_technologies)  # fmt: skip
+    claims = [claim(1, "GEC", 1, 1200), claim(2, "VCS", 1, 100, block="V-1", technology="landfill gas",
+                    methodology="ACM0001"),
+              claim(3, "VCS", 1, 20, block="V-2", technology="Afforestation, reforestation and revegetation", methodology="VM0047")]  # fmt: skip
+    inv = inventory(factory_id="CN-G", year=YEAR, records=records, claims=claims,
+                            invalid_claims=frozenset(), factors=CN_2023)  # fmt: skip
     # Scope 3: 120,000 tkm × 0.0001 tCO2e/tkm = 12 tCO2e; offsets 100, removals 20, never netted
     assert inv.scope3 == Fraction(12) and (inv.offsets, inv.removals) == (100, 20)
     bought = [Exclusion("purchased_goods", "golden case: no purchased materials in the boundary")]

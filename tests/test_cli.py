@@ -632,9 +632,11 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert granted["evaluator"] is True
     out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
               "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
-              env=env, cwd=cwd).stdout  # fmt: skip
+              "--consumer-country", "CN", env=env, cwd=cwd).stdout  # fmt: skip
     report = json.loads((cwd / "data" / "report-2025.json").read_text())
     assert report["status"] == "anchored" and report["evaluator"] == evaluator
+    assert report["eligibility"]["consumer_country_from"] == "the evaluation's input"
+    assert "eligible   rules eligibility-cn@1, consumer in CN" in out
     assert report["factor_set"]["label"] == "cn-ets-2023@1.1"
     # only some months are notarized here, so no level, and the missing ones are printed
     assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out
@@ -645,9 +647,12 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert "cn-mee-2023@1.1" in listed and "cn-ets-2023@1.1" in listed
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
+    assert report["matching"]["method"] == "claim_period" and "matching   claim_period   (renewable share by" in out
     no_key = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
-                 env=env, cwd=cwd).stdout  # fmt: skip
+                 "--matching", "annual", "--json", "data/draft.json", env=env, cwd=cwd).stdout  # fmt: skip
     assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
+    assert "matching   annual" in no_key
+    assert json.loads((cwd / "data" / "draft.json").read_text())["matching"]["method"] == "annual"
     assert "intensity  " in out and "tCO2e/t (Scope 1 + Scope 2 (location-based))" in out
     # the steam meter reads tonnes: without its supplier's declared conditions the evaluation is refused
     refused = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/x.html",

@@ -86,7 +86,10 @@ def run(
     start: str = "2025-01",
     end: str = "2025-12",
     onsite: dict[str, str] | None = None,
+    matching: str = "annual",
 ) -> list[Finding]:
+    """The checks over the period; check 3 matches certificates over the whole period (``annual``)
+    unless a test names another method (the claim-period and monthly cases below)."""
     return find_double_counting(
         factory_id=FACTORY,
         period_start=start,
@@ -94,6 +97,7 @@ def run(
         claims=claims,
         records=records,
         onsite_projects=onsite or {},
+        matching=matching,
     )
 
 
@@ -219,15 +223,17 @@ def quarter_grid(january: str) -> list[AnchoredRecord]:
 
 
 def test_claimed_above_metered_kwh_is_found_exactly() -> None:
-    claim = claimed(5, serial_start="1", serial_end="300", consumption_start="2025-01", consumption_end="2025-03")
+    # 301 GEC against 299.999999 MWh: 1.000001 MWh over, a whole certificate and 1 Wh more. (Less than
+    # one whole certificate over is the remainder whole units leave, not a finding: test_matching.)
+    claim = claimed(5, serial_start="1", serial_end="301", consumption_start="2025-01", consumption_end="2025-03")
     findings = run([claim], quarter_grid("99999.999"), start="2025-01", end="2025-03")
     [finding] = only(findings, RENEWABLE_EXCEEDS_CONSUMPTION)
     assert findings == [finding]
     assert finding.claim_ids == (5,)
     assert finding.record_ids == ("g-01", "g-02", "g-03")
     assert finding.message.startswith(
-        "renewable 300 MWh claimed > 299.999999 MWh metered in 2025-01..2025-03 (excess 0.000001 MWh; "
-        "certificates 300 MWh from claims 5,"
+        "renewable 301 MWh claimed > 299.999999 MWh metered in 2025-01..2025-03 (excess 1.000001 MWh; "
+        "certificates 301 MWh from claims 5,"
     )
 
 
@@ -249,12 +255,12 @@ def test_year_long_claim_is_allocated_evenly_over_its_months() -> None:
         generation_start="2024-06", generation_end="2024-06",
     )  # fmt: skip
     assert allocated_units(claim.claim, "2025-01", "2025-12") == 600
-    short = [anchored("g", "grid_electricity", "599.5", "MWh", "2025-03")]
+    short = [anchored("g", "grid_electricity", "598.5", "MWh", "2025-03")]  # 1.5 MWh over: a whole unit and more
     [finding] = run([claim], short)
     assert finding.check == RENEWABLE_EXCEEDS_CONSUMPTION
     assert finding.claim_ids == (8,)
-    assert finding.message.startswith("renewable 600 MWh claimed > 599.5 MWh metered in 2025-01..2025-12")
-    enough = [anchored("g", "grid_electricity", "600", "MWh", "2025-03")]
+    assert finding.message.startswith("renewable 600 MWh claimed > 598.5 MWh metered in 2025-01..2025-12")
+    enough = [anchored("g", "grid_electricity", "599.5", "MWh", "2025-03")]  # 0.5 MWh over: a remainder
     assert run([claim], enough) == []
 
 
@@ -264,36 +270,43 @@ def test_allocation_without_a_finite_decimal_is_compared_exactly() -> None:
         2, consumption_start="2024-12", consumption_end="2025-02", generation_start="2024-11", generation_end="2024-11"
     )
     assert allocated_units(claim.claim, "2025-01", "2025-12") * 3 == 200
-    [finding] = run([claim], [anchored("g", "grid_electricity", "66666.666", "kWh", "2025-01")])
-    assert finding.message.startswith("renewable ≈66.666667 MWh claimed > 66.666666 MWh metered")
-    assert run([claim], [anchored("g", "grid_electricity", "66666.667", "kWh", "2025-01")]) == []
+    # over by 1.000000666… MWh: a finding; by 0.999999666… MWh: under one whole certificate, a remainder
+    [finding] = run([claim], [anchored("g", "grid_electricity", "65666.666", "kWh", "2025-01")])
+    assert finding.message.startswith("renewable ≈66.666667 MWh claimed > 65.666666 MWh metered")
+    assert run([claim], [anchored("g", "grid_electricity", "65666.667", "kWh", "2025-01")]) == []
 
 
-def test_contracts_and_onsite_count_as_renewable_and_onsite_as_consumption() -> None:
+def test_a_contract_claims_nothing_by_itself_and_onsite_counts_on_both_sides() -> None:
+    """A green-power contract's attribute is the GEC range bundled with it: 70 MWh of contract with
+    60 MWh of grid is no over-claim by itself; 100 GECs (claim 1, 2025) are. On-site 20 MWh is
+    renewable and consumed alike: 100 + 20 = 120 MWh claimed > 60 + 20 = 80 MWh metered, excess 40."""
     records = [
         anchored("grid", "grid_electricity", "60", "MWh", "2025-02"),
         anchored("gpc", "green_power_contract", "70000", "kWh", "2025-02", source_id="contract-1"),
         anchored("pv", "onsite_renewable_self_consumed", "20", "MWh", "2025-02", source_id="pv-roof"),
         anchored("gas", "natural_gas", "1000", "Nm3", "2025-02", source_id="gas-1"),
     ]
-    [finding] = run([], records)
-    assert finding.check == RENEWABLE_EXCEEDS_CONSUMPTION
-    assert finding.claim_ids == ()
-    assert finding.record_ids == ("grid", "gpc", "pv")
-    assert finding.message == (
-        "renewable 90 MWh claimed > 80 MWh metered in 2025-01..2025-12 (excess 10 MWh; certificates "
-        "0 MWh from claims none, green-power contracts 70 MWh, on-site self-consumed 20 MWh, grid 60 MWh)"
-    )
-    records[1] = anchored("gpc", "green_power_contract", "60", "MWh", "2025-02", source_id="contract-1")
     assert run([], records) == []
+    [finding] = run([claimed(1)], records)
+    assert finding.check == RENEWABLE_EXCEEDS_CONSUMPTION
+    assert finding.claim_ids == (1,)
+    assert finding.record_ids == ("grid", "pv")
+    assert finding.message == (
+        "renewable 120 MWh claimed > 80 MWh metered in 2025-01..2025-12 (excess 40 MWh; certificates "
+        "100 MWh from claims 1, on-site self-consumed 20 MWh, grid 60 MWh; matching annual)"
+    )
 
 
 def test_gj_records_convert_exactly() -> None:
     # 360 GJ is exactly 100 MWh
     claim = claimed(1)
     assert run([claim], [anchored("g", "grid_electricity", "360", "GJ", "2025-05")]) == []
-    [finding] = run([claim], [anchored("g", "grid_electricity", "359.999", "GJ", "2025-05")])
-    assert finding.message.startswith("renewable 100 MWh claimed > ≈99.999722 MWh metered")
+    # 356.4 GJ is exactly 99 MWh: 100 GEC are exactly one whole certificate too many
+    [finding] = run([claim], [anchored("g", "grid_electricity", "356.4", "GJ", "2025-05")])
+    assert finding.message.startswith("renewable 100 MWh claimed > 99 MWh metered")
+    [finding] = run([claim], [anchored("g", "grid_electricity", "356.399", "GJ", "2025-05")])
+    assert finding.message.startswith("renewable 100 MWh claimed > ≈98.999722 MWh metered")
+    assert run([claim], [anchored("g", "grid_electricity", "356.401", "GJ", "2025-05")]) == []
 
 
 def test_only_own_certificates_in_the_period_count() -> None:

@@ -60,9 +60,12 @@ def evaluate(service: Service, **body: Any) -> dict[str, Any]:
 
 
 def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: Service, year: dict[str, Any]) -> None:
-    report = evaluate(service)
+    """Netted over the year (``annual``) the example year is 6★; by default (``claim_period``) it is not:
+    tests/golden/test_row07_example_year_matching.py."""
+    report = evaluate(service, matching="annual")
     assert report["status"] == "draft" and report["evaluation"]["level"] == "6★"
-    assert report["factor_set"]["label"] == "cn-mee-2023@1.1" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@1"
+    assert report["matching"]["method"] == "annual"
+    assert report["factor_set"]["label"] == "cn-mee-2023@1.1" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
     # every line sums one source's records of one kind and unit in the month's anchored batch: the
@@ -92,6 +95,11 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     )
     assert abs(Decimal(report["totals"]["scope2_market"]) - steam) < Decimal("0.00001")
     assert report["totals"]["removals"] == "1900" and report["totals"]["offsets"] == "0"
+    # every claim of the example year is eligible: the CCER is a removal by its methodology code
+    assert report["eligibility"]["findings"] == [] and report["eligibility"]["rule_set"]["label"] == "eligibility-cn@1"
+    (ccer,) = report["credits"]
+    assert ccer["kind"] == "removal" and ccer["methodology"] == "CCER-14-001-V01" and ccer["counted"] == "1900"
+    assert all(check["passed"] for e in report["certificates"] + report["credits"] for check in e["eligibility"])
     assert "0x" + report_hash(report).hex() == report["report_hash"]
 
 
@@ -110,25 +118,25 @@ def test_only_confirmed_claims_count_and_a_revoked_one_counts_for_nothing(
     assert response.status_code == 201 and response.json()["attestation"] == "provisional", response.text
     provisional = response.json()["claim_id"]
 
-    report = evaluate(service)
+    report = evaluate(service, matching="annual")  # the year's totals, netted: 6★ only with every claim counted
     assert report["provisional_claims"] == {"claim_ids": [provisional], "counted": False}
     assert report["electricity"]["covered_mwh"] == "15876"  # January's 800 MWh are not covered
     assert report["evaluation"]["level"] != "6★" and gec_jan not in report["undisclosed_claims"]
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert "not yet confirmed by an attestor" in page and str(provisional) in page
 
-    demo = evaluate(service, count_provisional_claims=True)
+    demo = evaluate(service, count_provisional_claims=True, matching="annual")
     assert demo["provisional_claims"] == {"claim_ids": [provisional], "counted": True}
     assert demo["electricity"]["covered_mwh"] == "16676" and demo["evaluation"]["level"] == "6★"
     assert "not one a verifier would sign" in service.http.get(f"/evaluations/{demo['id']}/report.html").text
 
     attest(service.ledger, provisional)
-    assert evaluate(service)["electricity"]["covered_mwh"] == "16676"
+    assert evaluate(service, matching="annual")["electricity"]["covered_mwh"] == "16676"
 
 
 def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, year: dict[str, Any],
                                                              new_account: Callable[[], LocalAccount]) -> None:  # fmt: skip
-    report = evaluate(service)
+    report = evaluate(service, matching="annual")  # 6★ (netted over the year) to see the level anchored
     evaluator: LocalAccount = year["evaluator"]
 
     def sign_as(account: LocalAccount, named: str, low_v: bool = False) -> Any:

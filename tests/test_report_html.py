@@ -455,6 +455,9 @@ def test_sparse_report_still_renders() -> None:
     page = render_html({"factory_id": "F-1", "year": 2024, "type": "II", "evaluation": {"level": "none"}})
     assert page.count("<svg") == 3 and "no monthly data in this report" in page
     assert "DRAFT — NOT signed and NOT anchored" in page
+    # made before the matching method was a choice: the page says how it matched, and shows no method table
+    assert "matched certificates to consumption over the year (annual)" in " ".join(page.split())
+    assert "How certificates were matched to consumption" not in page
     with pytest.raises(TypeError):
         render_html(["not", "a", "report"])  # type: ignore[arg-type]
 

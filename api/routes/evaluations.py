@@ -37,6 +37,8 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
         body.factory_id, body.year, body.type, factor_set=body.factor_set, factors_toml=body.factors_toml,
         grid=body.grid, onsite_projects=body.onsite_projects, count_provisional=body.count_provisional_claims,
         steam=body.steam,
+        consumer_country=body.consumer_country,
+        matching=body.matching,
         scope3_exclusions=[e.model_dump() for e in body.scope3_exclusions],
         base_year=body.base_year.model_dump(exclude_none=True) if body.base_year is not None else None,
     )  # fmt: skip

@@ -10,7 +10,7 @@ order the service adds them) and the answer's key order stays as it was.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
@@ -71,6 +71,17 @@ class EvaluationIn(Strict):
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
     steam: dict[str, dict[str, Any]] = Field(default_factory=dict, description=_STEAM, examples=[_STEAM_EXAMPLE])
+    consumer_country: StrictStr | None = Field(
+        None,
+        description="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
+        "boundary; default: the eligibility rule file's consumer_country (CN)",
+    )
+    matching: Literal["claim_period", "monthly", "annual"] = Field(
+        "claim_period",
+        description="how certificates meet consumption: claim_period (each claim only within its own consumption "
+        "months; the default, per the GHG Protocol Scope 2 quality criteria), monthly, or annual (netted over the "
+        "year); the report shows the other methods' renewable share beside it",
+    )
     scope3_exclusions: list[Scope3ExclusionIn] = Field(
         default_factory=list,
         description="Type II: Scope 3 categories left out on purpose, each with its reason; a category with neither "
@@ -208,6 +219,13 @@ class EvaluationOut(Out):
     )
     double_counting: list[FindingOut]
     electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
+    eligibility: dict[str, Any] | None = Field(
+        None,
+        description="which certificates and credits count: the eligibility rule file (`rule_set`), the consumer's "
+        "market (`consumer_country`), `findings` (serial/declared mismatches first) and `ineligible_claims` with the "
+        "reason. Apart from double counting: it does not block the double-counting gate, but an ineligible claim "
+        "counts for nothing. Absent from reports made before eligibility was assessed.",
+    )
     evaluation: EvaluationResultOut
     factor_set: SetLabelOut
     factors_used: list[dict[str, Any]] | None = Field(
@@ -221,9 +239,19 @@ class EvaluationOut(Out):
         "and removals: separate figures, never summed",
     )
     format: str = Field(examples=["zcl-evaluation/2"])
+    green_power: list[dict[str, Any]] | None = Field(
+        None,
+        description="per green-power contract (source_id): MWh delivered, the GEC claims bundled with it, certified and "
+        "uncertified MWh (uncertified green power is not counted). Absent from older reports.",
+    )
     grid: str
     lines: list[dict[str, Any]] = Field(
         description="every inventory line: one source, kind and unit in one month, with its record count, factors and arithmetic"
+    )
+    matching: dict[str, Any] | None = Field(
+        None,
+        description="the matching method used (`method`), what it means, why the default is what it is, and every "
+        "method's covered MWh, renewable share and market-based Scope 2 (`compared`). Absent from older reports.",
     )
     methodology: dict[str, Any] | None = Field(
         None, description="standards, gases, GWP set, matching method, exclusions with reasons"

@@ -20,7 +20,6 @@ factor is unconfirmed (:mod:`ledger.accounting.materiality`); ``level_status`` a
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -33,6 +32,7 @@ from ledger.accounting.materiality import unconfirmed_factors
 from ledger.accounting.scope3 import Exclusion, Scope3Category, scope3_coverage
 from ledger.factors import FactorSet
 from ledger.numbers import ZERO, exact, percent, ratio, shown
+from ledger.rulefiles import read_rule_file
 
 RULES_DIR = Path(__file__).resolve().parent / "rules"
 DEFAULT_RULES = "t-ceca-g-0171-2022"
@@ -68,7 +68,6 @@ class RuleSet:
     id: str
     version: str
     name: str
-    removal_technologies: tuple[str, ...]
     gates: tuple[Rule, ...]
     levels: tuple[Level, ...]
     park: Mapping[str, Any]
@@ -85,14 +84,7 @@ class RuleSet:
 
 
 def load_rules(id_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
-    path = Path(id_or_path) if str(id_or_path).endswith(".toml") else RULES_DIR / f"{id_or_path}.toml"
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        known = ", ".join(p.stem for p in RULES_DIR.glob("*.toml"))
-        raise RuleFileError(f"{path}: no such rule file (bundled: {known})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise RuleFileError(f"{path}: {exc}") from None
+    path, data = read_rule_file(id_or_path, RULES_DIR, RuleFileError, "rule file")
 
     def rule(entry: Mapping[str, Any], where: str, default_confirmed: bool, default_source: str) -> Rule:
         metric = entry.get("metric")
@@ -122,7 +114,7 @@ def load_rules(id_or_path: str | Path = DEFAULT_RULES) -> RuleSet:
             for c in data.get("scope3_category", [])
         )
         return RuleSet(meta["id"], str(meta["version"]), meta.get("name", ""),
-                       tuple(meta.get("removal_technologies", ())), gates, levels, data.get("park", {}),
+                       gates, levels, data.get("park", {}),
                        scope3, data.get("materiality", {}))  # fmt: skip
     except KeyError as exc:
         raise RuleFileError(f"{path}: missing {exc.args[0]!r}") from None

@@ -7,9 +7,11 @@ Every figure is a list of lines, each naming the records, the activity as measur
   from biomass combustion (CO2e with the set's GWP) and process emissions as stated.
 - **Biogenic CO2** (biomass combustion): its own lines, in no scope and no total (GB/T 32150-2015).
 - **Scope 2**: purchased heat and steam; grid electricity location-based (grid average factor) and
-  market-based (electricity covered by valid certificates and green-power contracts at zero, the
-  residual-mix factor for the rest). Matching is annual, as the GHG Protocol Scope 2 Guidance does;
-  the monthly view spreads the annual residual share evenly so the months add up to the year.
+  market-based (electricity covered by valid certificates at zero, the residual-mix factor for the
+  rest). Certificates meet consumption by the evaluation's matching method (by default each claim
+  only within its own consumption months: :mod:`ledger.accounting.matching`), month by month, so
+  the months add up to the year. A green-power contract's electricity counts through the GEC range
+  delivered bundled with it, like any certificate; without one it is uncertified and not counted.
 - **Scope 3** (Type II): transport and purchased products, activity × factor.
 - **Energy** in tce (GB/T 2589): electricity at its calorific equivalent, fuels and heat via MJ/kgce.
 - **Electricity**: grid, on-site renewable, green-power contracts, certificates; the renewable share.
@@ -17,7 +19,8 @@ Every figure is a list of lines, each naming the records, the activity as measur
 
 Every activity × factor is :mod:`ledger.factors.arithmetic`'s (one function per record kind, units
 of factors and of activity data checked there); this module keeps the bookkeeping: which line goes
-to which scope and month, the annual matching of certificates, offsets and removals.
+to which scope and month, certificates (matched by :mod:`ledger.accounting.matching`), offsets and
+removals.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import Any
 
 from ledger.accounting.activities import Activity, InventoryRecord, activities
+from ledger.accounting.matching import Matching, green_power, match_certificates
 from ledger.claims.double_counting import ClaimedRetirement, allocated_units
-from ledger.claims.registries import get_registry
+from ledger.claims.eligibility import ClaimEligibility
+from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
 from ledger.factors.arithmetic import BIOGENIC, ActivityError, Term, basis, residual_mix, terms
@@ -85,6 +91,8 @@ class Inventory:
     monthly: dict[str, dict[str, Fraction]] = field(default_factory=dict)
     production: dict[str, Fraction] = field(default_factory=dict)
     steam: dict[str, SteamConditions] = field(default_factory=dict)  # declared conditions per steam source
+    matching: Matching | None = None
+    green_power: list[dict[str, Any]] = field(default_factory=list)
 
     def total(self, scope: str) -> Fraction:
         return sum((line.result for line in self.lines if line.scope == scope), ZERO)
@@ -141,12 +149,18 @@ def compute_inventory(
     invalid_claims: frozenset[int],
     factors: FactorSet,
     grid: str = "national_average",
-    removal_technologies: Sequence[str] = (),
+    eligibility: Mapping[int, ClaimEligibility] | None = None,
+    matching: str = DEFAULT_METHOD,
+    eligible_units: EligibleUnits | None = None,
     steam: Mapping[str, SteamConditions] | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
-    check refused (they count for nothing); ``steam`` the declared conditions of each steam source
-    metered by mass (one without them is refused, naming the record and the source)."""
+    check refused (they count for nothing), ``eligibility`` each claim's units that count per
+    consumption month and whether it is a certificate, an offset or a removal
+    (:func:`ledger.claims.eligibility.assess_claims`; a claim without one is refused). Certificates
+    meet grid electricity by ``matching`` (:mod:`ledger.accounting.matching`), with
+    ``eligible_units`` (claim → month → units; default: those of ``eligibility``); ``steam`` the declared
+    conditions of each steam source metered by mass (one without them is refused, naming the source)."""
     inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid, steam=dict(steam or {}))
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
@@ -154,6 +168,7 @@ def compute_inventory(
         shared = basis(factors, grid, steam)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
     steam_sources: set[str] = set()
+    delivered: dict[str, Fraction] = {}  # green power per contract (source)
 
     for act in activities(records):
         kind, period = act.kind, act.period
@@ -167,6 +182,8 @@ def compute_inventory(
                 mwh = convert_fraction(act.quantity, act.unit, "MWh")
                 per_kind[kind] += mwh
                 month[kind] += mwh
+                if kind == "green_power_contract":
+                    delivered[act.source_id] = delivered.get(act.source_id, ZERO) + mwh
         if kind == "purchased_steam":
             steam_sources.add(act.source_id)
         activity = f"{act.value} {act.unit}"
@@ -179,40 +196,51 @@ def compute_inventory(
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]
-    certificates = ZERO
-    removal_words = [w.lower() for w in removal_technologies]
+    certificates: list[ClaimedRetirement] = []
+    listed: dict[int, dict[str, object]] = {}  # claim id → its entry in inv.certificates
     for claimed in claims:
         claim = claimed.claim
         units = allocated_units(claim, year_start, year_end)
         if units == 0:
             continue
+        assessed = (eligibility or {}).get(claimed.claim_id)
+        if assessed is None:
+            raise AccountingError(f"claim {claimed.claim_id}: its eligibility was not assessed")
+        counted = assessed.units_in(year_start, year_end)
         entry = {
             "claim_id": claimed.claim_id, "registry": claim.registry, "block_id": claim.block_id,
             "serials": f"{claim.serial_start}..{claim.serial_end}", "units": claim.units,
             "allocated_to_year": shown(units), "unit": claim.details.unit, "tx_hash": claimed.tx_hash,
             "consumption": f"{claim.consumption_start}..{claim.consumption_end}",
             "technology": claim.details.technology, "valid": claimed.claim_id not in invalid_claims,
-        }  # fmt: skip
-        if get_registry(claim.registry).unit == "MWh":
+        } | assessed.entry_json(claim, counted)  # fmt: skip
+        if assessed.kind == "certificate":
             inv.certificates.append(entry)
+            listed[claimed.claim_id] = entry
             if entry["valid"]:
-                certificates += units
+                certificates.append(claimed)
                 for m in months:
-                    inv.monthly[m]["certificates"] += allocated_units(claim, m, m)
+                    inv.monthly[m]["certificates"] += assessed.units_in(m, m)
         else:
-            is_removal = any(word in claim.details.technology.lower() for word in removal_words)
-            entry["kind"] = "removal" if is_removal else "offset"
             inv.credits.append(entry)
             if entry["valid"]:
-                if is_removal:
-                    inv.removals += units
+                if assessed.kind == "removal":
+                    inv.removals += counted
                 else:
-                    inv.offsets += units
+                    inv.offsets += counted
 
+    grid_use = {m: inv.monthly[m]["grid_electricity"] for m in months}
+    if eligible_units is None and eligibility is not None:
+        eligible_units = {claim_id: assessed.months for claim_id, assessed in eligibility.items()}
+    inv.matching = match_certificates(matching, grid_use, certificates, eligible_units)
+    chosen = inv.matching.chosen
+    for claim_id, entry in listed.items():
+        entry["counted"] = shown(chosen.counted.get(claim_id, ZERO))
+    inv.green_power, uncertified = green_power(delivered, certificates, chosen.counted)
     grid_mwh = per_kind["grid_electricity"]
     onsite = per_kind["onsite_renewable_self_consumed"]
     green = per_kind["green_power_contract"]
-    covered = min(green + certificates, grid_mwh)
+    covered = chosen.total  # a green-power contract's attribute is its bundled GEC range, matched like any
     with _accountable():
         residual = residual_mix(factors).exact
     inv.scope2_market_electricity = (grid_mwh - covered) * residual
@@ -220,17 +248,18 @@ def compute_inventory(
         "grid_mwh": grid_mwh,
         "onsite_mwh": onsite,
         "green_power_mwh": green,
-        "certificates_mwh": certificates,
+        "green_power_uncertified_mwh": uncertified,
+        "certificates_mwh": inv.matching.certificates,
         "covered_mwh": covered,
         "total_mwh": grid_mwh + onsite,
         "renewable_mwh": onsite + covered,
         "location_factor": shared.location.exact,
         "residual_mix_factor": residual,
     }
-    residual_share = ZERO if grid_mwh == 0 else (grid_mwh - covered) / grid_mwh
-    for m in months:
+    for m in months:  # covered electricity at zero, the rest at the residual mix: the months add up to the year
         month = inv.monthly[m]
-        month["scope2_market"] = month["grid_electricity"] * residual_share * residual + month["scope2_other"]
+        month["covered"] = chosen.covered[m]
+        month["scope2_market"] = (month["grid_electricity"] - chosen.covered[m]) * residual + month["scope2_other"]
         month["scope2_location"] += month["scope2_other"]
     return inv
 
@@ -263,7 +292,7 @@ def _month_key(kind: str, term: Term) -> str:
 
 def monthly_json(inv: Inventory) -> list[dict[str, str]]:
     keys = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
-            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
+            "onsite_renewable_self_consumed", "green_power_contract", "certificates", "covered")  # fmt: skip
     return [{"period": m, **{k: shown(values.get(k, ZERO)) for k in keys}} for m, values in inv.monthly.items()]
 
 

@@ -17,6 +17,7 @@ from ledger.accounting import sections
 from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.floating_zero import BaseYear, floating_zero
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
+from ledger.accounting.matching import matching_json
 from ledger.accounting.sources import YearData
 from ledger.accounting.statements import statements
 from ledger.claims.double_counting import Finding
@@ -47,6 +48,7 @@ def build_report(
     count_provisional: bool = False,
     rules: RuleSet,
     chain: dict[str, Any],
+    eligibility: dict[str, Any] | None = None,
     profile: Mapping[str, Any] | None = None,
     base_year: BaseYear | None = None,
     evidence_held: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
@@ -71,6 +73,7 @@ def build_report(
             "grid_mwh": shown(e["grid_mwh"]),
             "onsite_mwh": shown(e["onsite_mwh"]),
             "green_power_mwh": shown(e["green_power_mwh"]),
+            "green_power_uncertified_mwh": shown(e["green_power_uncertified_mwh"]),
             "certificates_mwh": shown(e["certificates_mwh"]),
             "covered_mwh": shown(e["covered_mwh"]),
             "total_mwh": shown(e["total_mwh"]),
@@ -79,8 +82,8 @@ def build_report(
             "location_factor": shown(e["location_factor"]),
             "residual_mix_factor": shown(e["residual_mix_factor"]),
             "market_based_arithmetic": (
-                f"({shown(e['grid_mwh'])} MWh grid − {shown(e['covered_mwh'])} MWh covered by green power and "
-                f"valid certificates) × {shown(e['residual_mix_factor'])} tCO2/MWh residual mix = "
+                f"({shown(e['grid_mwh'])} MWh grid − {shown(e['covered_mwh'])} MWh covered by valid certificates, "
+                f"matched {_matched(inventory)}) × {shown(e['residual_mix_factor'])} tCO2/MWh residual mix = "
                 f"{shown(inventory.scope2_market_electricity)} tCO2"
             ),
         },
@@ -88,6 +91,7 @@ def build_report(
         "lines": [line.to_json() for line in inventory.lines],
         "monthly": monthly_json(inventory),
         "certificates": inventory.certificates,
+        "green_power": inventory.green_power,
         "credits": inventory.credits,
         "double_counting": [
             {"check": f.check, "message": f.message, "claim_ids": list(f.claim_ids), "record_ids": list(f.record_ids)}
@@ -102,10 +106,22 @@ def build_report(
         "data_quality": sections.data_quality(year_data.records, year, evidence_held),
         "factors_used": sections.factors_used(inventory, factors),
     }
+    if eligibility is not None:  # which certificates and credits count (ledger.claims.eligibility)
+        report["eligibility"] = eligibility
+    if inventory.matching is not None:
+        report["matching"] = matching_json(
+            inventory.matching, onsite_mwh=e["onsite_mwh"], residual=e["residual_mix_factor"],
+            other_scope2=inventory.scope2_other,
+        )  # fmt: skip
     report.update(statements(inventory, factors))  # gases, biogenic CO2, steam, factor sources, intensity
     _scope3_without_data(report)
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report
+
+
+def _matched(inventory: Inventory) -> str:
+    method = inventory.matching.method if inventory.matching is not None else "annual"
+    return {"claim_period": "within each claim's own months", "monthly": "month by month"}.get(method, "over the year")
 
 
 def _scope3_without_data(report: dict[str, Any]) -> None:

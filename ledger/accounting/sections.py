@@ -15,6 +15,7 @@ from typing import Any
 from ledger.accounting import statements
 from ledger.accounting.inventory import Inventory, InventoryRecord
 from ledger.claims.findings import ClaimedRetirement
+from ledger.claims.matching import ANNUAL, matching_rules
 from ledger.factors import FactorSet
 
 BOUNDARY_FIELDS = (
@@ -64,15 +65,19 @@ def methodology(
             "the GWP set; process emissions are taken as stated in tCO2e; biogenic CO2 is reported apart",
         },  # fmt: skip
         "gwp_set": statements.gwp_set(inv, factors),
-        "matching_method": {
-            "method": "annual",
-            "note": "certificates and green-power contracts are matched to grid "
-            "electricity over the year, capped at grid use",
-        },  # fmt: skip
+        "matching_method": _matching_method(inv),
         "grid_factor": inv.grid,
         "exclusions": exclusions,
         "scope3_exclusions": scope3_exclusions,
     }
+
+
+def _matching_method(inv: Inventory) -> dict[str, Any]:
+    """How certificates met consumption in this inventory (:mod:`ledger.accounting.matching`), in the
+    words and with the source of the matching rule file."""
+    method = inv.matching.method if inv.matching is not None else ANNUAL
+    described = matching_rules()["methods"][method]
+    return {"method": method, "note": described["description"], "source": described["source"]}
 
 
 def data_quality(

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
 
-from ledger.claims.allocation import _month_index, _month_text, _months, _mwh, _overlap, allocated_units
+from ledger.claims.allocation import _month_index, _month_text, _months, _mwh, _overlap
 from ledger.claims.claim import RetirementClaim
 from ledger.claims.findings import (
     GEC_AND_CCER,
@@ -29,7 +29,18 @@ from ledger.claims.findings import (
     ClaimedRetirement,
     Finding,
 )
+from ledger.claims.matching import (
+    CLAIM_PERIOD,
+    DEFAULT_METHOD,
+    MONTHLY,
+    EligibleUnits,
+    Excess,
+    match,
+    supplies,
+    whole_unit_remainder,
+)
 from ledger.claims.registries import REGISTRIES
+from ledger.claims.serial_facts import governing_generation, governing_project
 from ledger.numbers import exact_sum
 from ledger.records.units import convert_fraction
 
@@ -117,12 +128,14 @@ def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
     """A GEC and a CCER claim with one project id whose generation months overlap.
 
     国能综通新能〔2024〕124号 lets such a project take either instrument for a given generation,
-    never both; at least one of the two claims must be the factory's to be reported here.
+    never both; at least one of the two claims must be the factory's to be reported here. A GEC's
+    project and generation month are its serial's (:mod:`ledger.claims.serial_facts`), whatever the
+    claim declares: a declared project id cannot hide the GECs from the project's CCERs.
     """
     by_project: dict[str, tuple[list[ClaimedRetirement], list[ClaimedRetirement]]] = defaultdict(lambda: ([], []))
     for c in claims:
         if c.claim.registry == GEC:
-            by_project[c.claim.details.project_id][0].append(c)
+            by_project[governing_project(c.claim)][0].append(c)
         elif c.claim.registry == CCER:
             by_project[c.claim.details.project_id][1].append(c)
     findings: list[Finding] = []
@@ -156,52 +169,78 @@ def _renewable_exceeds_consumption(
     records: Sequence[AnchoredRecord],
     period_start: str,
     period_end: str,
+    method: str = DEFAULT_METHOD,
+    eligible: EligibleUnits | None = None,
 ) -> list[Finding]:
-    """Renewable MWh claimed for the period versus electricity metered in it (GHG Protocol Scope 2).
+    """Certificate MWh beyond the grid electricity they are matched to (GHG Protocol Scope 2).
 
-    Claimed = the factory's certificate units allocated to the period (:func:`allocated_units`)
-      + ``green_power_contract`` records + ``onsite_renewable_self_consumed`` records.
-    Metered = ``grid_electricity`` records + ``onsite_renewable_self_consumed`` records.
-    Every record is converted to MWh exactly. A finding only when claimed > metered; equal is fine.
+    A surplus under one whole unit (``whole_unit_remainder_mwh``) is what covering a period with
+    whole certificates leaves over: not counted, and not a finding.
+
+    The factory's certificates (GEC, I-REC; a range delivered bundled with a green-power contract is
+    one of them, counted once) are matched to its ``grid_electricity`` records month by month by
+    ``method`` (:mod:`ledger.claims.matching`): one finding per claim whose units exceed the
+    consumption left in its own months (``claim_period``), per month whose certificates exceed its
+    grid use (``monthly``), or for the period (``annual``). Every record is converted to MWh exactly;
+    equal is fine. A green-power contract's electricity claims nothing by itself: its attribute is
+    its bundled GEC range. On-site self-consumed electricity is renewable and consumed alike, so it
+    leaves the comparison unchanged (the annual message shows it).
     """
-    evaluation = (period_start, period_end)
-    certificates = Fraction(0)
-    claim_ids: list[int] = []
-    for c in own:
-        if not _is_certificate(c.claim):
-            continue
-        if _overlap(_consumption(c), evaluation) is not None:
-            certificates += allocated_units(c.claim, period_start, period_end)
-            claim_ids.append(c.claim_id)
-
-    quantities: dict[tuple[str, str], list[Decimal]] = defaultdict(list)
-    record_ids: list[str] = []
+    months = [_month_text(i) for i in range(_month_index(period_start), _month_index(period_end) + 1)]
+    quantities: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
+    by_month: dict[str, list[str]] = defaultdict(list)
     for r in records:
         kind = r.record.kind
-        if kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED, GREEN_POWER_CONTRACT):
-            quantities[kind, r.record.unit].append(r.record.quantity)
-            record_ids.append(r.record_id)
-    totals: dict[str, Fraction] = defaultdict(Fraction)
-    for (kind, unit), values in quantities.items():  # summed exactly per unit, converted once
-        totals[kind] += convert_fraction(exact_sum(values), unit, MWH)
-
-    claimed = certificates + totals[GREEN_POWER_CONTRACT] + totals[ONSITE_SELF_CONSUMED]
-    metered = totals[GRID_ELECTRICITY] + totals[ONSITE_SELF_CONSUMED]
-    if claimed <= metered:
-        return []
-    ids = ", ".join(str(i) for i in sorted(claim_ids)) or "none"
+        if kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED):
+            quantities[kind, r.record.period, r.record.unit].append(r.record.quantity)
+            by_month[r.record.period].append(r.record_id)
+    grid = {m: Fraction(0) for m in months}
+    onsite = Fraction(0)
+    for (kind, month, unit), values in quantities.items():  # summed exactly per unit, converted once
+        mwh = convert_fraction(exact_sum(values), unit, MWH)
+        if kind == GRID_ELECTRICITY:
+            grid[month] += mwh
+        else:
+            onsite += mwh
+    certificates = supplies((c for c in own if _is_certificate(c.claim)), months, eligible)
+    found = match(method, grid, certificates)
+    remainder = whole_unit_remainder()
     return [
         Finding(
             RENEWABLE_EXCEEDS_CONSUMPTION,
-            f"renewable {_mwh(claimed)} MWh claimed > {_mwh(metered)} MWh metered in "
-            f"{_months(evaluation)} (excess {_mwh(claimed - metered)} MWh; certificates "
-            f"{_mwh(certificates)} MWh from claims {ids}, green-power contracts "
-            f"{_mwh(totals[GREEN_POWER_CONTRACT])} MWh, on-site self-consumed "
-            f"{_mwh(totals[ONSITE_SELF_CONSUMED])} MWh, grid {_mwh(totals[GRID_ELECTRICITY])} MWh)",
-            tuple(sorted(claim_ids)),
-            tuple(record_ids),
+            _over_claim(method, e, (period_start, period_end), onsite),
+            e.claim_ids,
+            tuple(i for m in months if e.span[0] <= m <= e.span[1] for i in by_month[m]),
         )
+        for e in found.excess
+        if e.excess >= remainder
     ]
+
+
+def _over_claim(method: str, e: Excess, evaluation: tuple[str, str], onsite: Fraction) -> str:
+    """What an over-claim finding says: the claimed and consumed MWh, what counted, the excess."""
+    ids = ", ".join(str(i) for i in e.claim_ids)
+    if method == CLAIM_PERIOD:
+        more = e.shared_with - len(e.sharing)
+        shared = f"; its months are shared with claim(s) {', '.join(map(str, e.sharing))}" if e.sharing else ""
+        shared += f" and {more:,} more" if more > 0 else ""
+        return (
+            f"claim {ids}: {_mwh(e.claimed)} MWh of certificates for {_months(e.span)} > {_mwh(e.consumption)} "
+            f"MWh of grid electricity consumed in {_months(e.span)}: {_mwh(e.counted)} MWh counted, excess "
+            f"{_mwh(e.excess)} MWh not counted (matching claim_period: a claim covers only its own "
+            f"consumption months{shared})"
+        )
+    if method == MONTHLY:
+        return (
+            f"certificates {_mwh(e.claimed)} MWh allocated to {e.span[0]} (claims {ids}) > {_mwh(e.consumption)} "
+            f"MWh of grid electricity consumed in {e.span[0]}: excess {_mwh(e.excess)} MWh not counted "
+            f"(matching monthly)"
+        )
+    return (
+        f"renewable {_mwh(e.claimed + onsite)} MWh claimed > {_mwh(e.consumption + onsite)} MWh metered in "
+        f"{_months(evaluation)} (excess {_mwh(e.excess)} MWh; certificates {_mwh(e.claimed)} MWh from claims "
+        f"{ids}, on-site self-consumed {_mwh(onsite)} MWh, grid {_mwh(e.consumption)} MWh; matching annual)"
+    )
 
 
 # --- check 4: certificates outside their validity window --------------------------------------
@@ -215,14 +254,16 @@ def _outside_validity(own: Sequence[ClaimedRetirement]) -> list[Finding]:
     whole, because claims only name months: GECs generated in 2023-01 may cover consumption
     starting up to 2025-01 (24 months later) and not from 2025-02 (25 months). The latest
     generation month is the one compared, since a claim does not say which of its serials come
-    from which generation month; registries without ``validity_months`` are never outside.
+    from which generation month (a GEC's is its serial's production month, whatever the claim
+    declares); registries without ``validity_months`` are never outside. Validity per consumption
+    month (a claim valid for its first months only) is eligibility's: :mod:`ledger.claims.eligibility`.
     """
     findings: list[Finding] = []
     for c in own:
         registry = REGISTRIES.get(c.claim.registry)
         if registry is None or registry.validity_months is None:
             continue
-        generated = c.claim.details.generation_end
+        generated = _generation(c)[1]  # the serial's production month where it encodes one
         gap = _month_index(c.claim.consumption_start) - _month_index(generated)
         if gap <= registry.validity_months:
             continue
@@ -260,7 +301,7 @@ def _generation_after_consumption(own: Sequence[ClaimedRetirement]) -> list[Find
             (),
         )
         for c in own
-        if _is_certificate(c.claim) and c.claim.details.generation_start > c.claim.consumption_end
+        if _is_certificate(c.claim) and _generation(c)[0] > c.claim.consumption_end
     ]
     return sorted(findings, key=lambda f: f.claim_ids)
 
@@ -288,7 +329,7 @@ def _onsite_certificates_sold(
         return []
     findings: list[Finding] = []
     for c in claims:
-        collisions = onsite.get(c.claim.details.project_id)
+        collisions = onsite.get(governing_project(c.claim))
         if not collisions or not _is_certificate(c.claim):
             continue
         generation = _generation(c)
@@ -327,7 +368,8 @@ def _is_certificate(claim: RetirementClaim) -> bool:
 
 
 def _generation(c: ClaimedRetirement) -> tuple[str, str]:
-    return (c.claim.details.generation_start, c.claim.details.generation_end)
+    """The generation months, the serial's where it encodes them (a GEC's production month)."""
+    return governing_generation(c.claim)
 
 
 def _consumption(c: ClaimedRetirement) -> tuple[str, str]:

@@ -48,6 +48,7 @@ from ledger.claims.findings import (
     Finding,
     refused_claims,
 )
+from ledger.claims.matching import DEFAULT_METHOD, METHODS, EligibleUnits
 from ledger.records.period import check_factory_id, check_period
 
 __all__ = [
@@ -87,6 +88,8 @@ class _Scope:
     own: Sequence[ClaimedRetirement]
     in_period: Sequence[AnchoredRecord]
     onsite_projects: Mapping[str, str]
+    matching: str = DEFAULT_METHOD
+    eligible: EligibleUnits | None = None
 
 
 _RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType(
@@ -94,7 +97,7 @@ _RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType(
         UNITS_CLAIMED_TWICE: lambda s: _units_claimed_twice(s.claims, s.factory_id),
         GEC_AND_CCER: lambda s: _gec_and_ccer(s.claims, s.factory_id),
         RENEWABLE_EXCEEDS_CONSUMPTION: lambda s: _renewable_exceeds_consumption(
-            s.own, s.in_period, s.period_start, s.period_end
+            s.own, s.in_period, s.period_start, s.period_end, s.matching, s.eligible
         ),
         OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
         GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
@@ -112,6 +115,8 @@ def find_double_counting(
     claims: Sequence[ClaimedRetirement],
     records: Sequence[AnchoredRecord],
     onsite_projects: Mapping[str, str] = _NO_PROJECTS,
+    matching: str = DEFAULT_METHOD,
+    eligible_units: EligibleUnits | None = None,
 ) -> list[Finding]:
     """Every double counting that involves ``factory_id`` in ``period_start``..``period_end``.
 
@@ -120,7 +125,10 @@ def find_double_counting(
     claims. Checks 3–5 look only at the factory's own claims. ``records`` are the factory's
     anchored records; those whose month lies outside the evaluation period are ignored, so a caller
     may pass a wider set. ``onsite_projects`` maps the ``source_id`` of an on-site installation to
-    the project id its certificates are issued under.
+    the project id its certificates are issued under. ``matching`` is how certificates meet
+    consumption in check 3 (:mod:`ledger.claims.matching`: an over-claim per claim period, per month
+    or for the year); ``eligible_units`` gives a claim's eligible units per consumption month where
+    eligibility decided them (else its units are spread evenly over its months).
 
     Findings come in the order of :data:`CHECKS`, then by claim ids. Raises :class:`ValueError`
     (a :class:`~ledger.records.RecordError` for the period arguments) on a malformed period, two
@@ -132,6 +140,8 @@ def find_double_counting(
     check_period(period_end, "period_end")
     if period_end < period_start:
         raise ValueError(f"period_end {period_end} is before period_start {period_start}")
+    if matching not in METHODS:
+        raise ValueError(f"matching: must be one of {', '.join(METHODS)}, got {matching!r}")
     _require_unique((c.claim_id for c in claims), "claim_id")
     _require_unique((r.record_id for r in records), "record_id")
     for r in records:
@@ -146,6 +156,8 @@ def find_double_counting(
         own=[c for c in claims if c.claim.factory_id == factory_id],
         in_period=[r for r in records if period_start <= r.record.period <= period_end],
         onsite_projects=onsite_projects,
+        matching=matching,
+        eligible=eligible_units,
     )
     return [finding for check in CHECKS for finding in _RUN[check](scope)]
 

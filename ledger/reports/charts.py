@@ -194,16 +194,24 @@ def _chart_electricity(report: Mapping[str, Any]) -> str:
         # a missing month has no measurements; certificates are claims and are allocated to it all the same
         for i in miss_idx:
             grid[i] = onsite[i] = green[i] = math.nan
-        uncovered = [
-            math.nan if math.isnan(g) else max(g - gp - c, 0.0) for g, gp, c in zip(grid, green, certs, strict=True)
-        ]
+        if all("covered" in m for m in monthly):  # matched by the report's method: at most the month's grid use
+            covered = [math.nan if i in miss_idx else _float(m.get("covered")) for i, m in enumerate(monthly)]
+            stacks = [
+                ([math.nan if math.isnan(g) else max(g - c, 0.0) for g, c in zip(grid, covered, strict=True)],
+                 _C["grid"], "grid, not covered"),
+                (covered, _C["certificates"], "grid covered by valid certificates, as matched"),
+            ]  # fmt: skip
+        else:  # a report from before matching was a choice: green power and certificates as allocated
+            uncovered = [
+                math.nan if math.isnan(g) else max(g - gp - c, 0.0) for g, gp, c in zip(grid, green, certs, strict=True)
+            ]
+            stacks = [
+                (uncovered, _C["grid"], "grid, not covered"),
+                (green, _C["green_power"], "green-power contracts"),
+                (certs, _C["certificates"], "certificates (valid, allocated per month)"),
+            ]
         bottom = [0.0] * len(xs)
-        for values, color, label in (
-            (uncovered, _C["grid"], "grid, not covered"),
-            (green, _C["green_power"], "green-power contracts"),
-            (certs, _C["certificates"], "certificates (valid, allocated per month)"),
-            (onsite, _C["onsite"], "on-site renewable, self-consumed"),
-        ):
+        for values, color, label in (*stacks, (onsite, _C["onsite"], "on-site renewable, self-consumed")):
             ax.bar(xs, values, width=0.7, bottom=bottom, color=color, label=label)
             bottom = [b + (0.0 if math.isnan(v) else v) for b, v in zip(bottom, values, strict=True)]
         consumed = [g + o for g, o in zip(grid, onsite, strict=True)]

@@ -25,10 +25,14 @@ __all__ = ["build_view"]
 _TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
-          "technology", "tx_hash", "valid", "project_id", "cancellation_number", "cancellation_date")  # fmt: skip
+          "technology", "tx_hash", "valid", "counted", "project_id", "country", "region", "methodology",
+          "cancellation_number", "cancellation_date", "bundled_with")  # fmt: skip
+_MATCHING = ("method", "rules", "description", "source", "default", "why_default", "default_source")
+_GREEN = ("source_id", "delivered_mwh", "bundled_claims", "certified_mwh", "uncertified_mwh", "explanation")
+_COMPARED = ("method", "chosen", "covered_mwh", "not_counted_mwh", "renewable_share", "scope2_market")
 _MONTHLY = ("scope1", "scope2_location", "scope2_market", "scope3", "grid_electricity",
-            "onsite_renewable_self_consumed", "green_power_contract", "certificates")  # fmt: skip
-_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
+            "onsite_renewable_self_consumed", "green_power_contract", "covered", "certificates")  # fmt: skip
+_ELECTRICITY = ("grid_mwh", "onsite_mwh", "green_power_mwh", "green_power_uncertified_mwh", "certificates_mwh", "covered_mwh", "total_mwh",
                 "renewable_mwh", "renewable_share", "location_factor", "residual_mix_factor",
                 "market_based_arithmetic")  # fmt: skip
 _TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "offsets", "removals")
@@ -53,8 +57,11 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "monthly": _monthly(report),
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
         "accounting": _accounting(report),
+        "matching": _matching(report),
+        "green_power": [pick(g, *_GREEN) for g in mappings(report.get("green_power"))],
         "evaluation": _evaluation(report),
         "traceability": _traceability(report),
+        "eligibility": _eligibility_section(report),
         "footer": pick(report, "report_hash", "format", "rounding"),
         "verifier": verifier_view(report),
     }  # fmt: skip
@@ -190,6 +197,15 @@ def _monthly(report: Mapping[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+def _matching(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The matching method and every method's result side by side; None for a report made before
+    the method was a choice (it matched over the year)."""
+    matching = get(report, "matching")
+    if not isinstance(matching, Mapping):
+        return None
+    return {**pick(matching, *_MATCHING), "compared": [pick(c, *_COMPARED) for c in mappings(matching.get("compared"))]}
+
+
 def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
     """Gates, levels with their rules, double-counting findings and claims the service cannot see."""
     ev = get(report, "evaluation", {})
@@ -278,6 +294,21 @@ def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
         "intensity": [pick(r, "unit", "output", "emissions", "tco2e_per_unit", "arithmetic")
                       for r in mappings(get(get(report, "intensity"), "rows"))],
     }  # fmt: skip
+
+
+def _eligibility_section(report: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Which certificates and credits count: the rule file, the market and the findings (a serial
+    that disagrees with its claim apart, to be shown first); None for a report made before."""
+    section = get(report, "eligibility")
+    if not isinstance(section, Mapping):
+        return None
+    findings = [pick(f, "kind", "claim_id", "message") for f in mappings(get(section, "findings"))]
+    return {
+        "rule_set": get(get(section, "rule_set"), "label"),
+        **pick(section, "consumer_country", "consumer_country_from", "effect"),
+        "mismatches": [f for f in findings if f["kind"] == "serial_mismatch"],
+        "findings": [f for f in findings if f["kind"] != "serial_mismatch"],
+    }
 
 
 def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:

@@ -33,6 +33,8 @@ from ledger.chain.client import LedgerClient
 from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
+from ledger.claims.eligibility import assess_year
+from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
@@ -102,30 +104,34 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        consumer_country: str | None = None,
+        matching: str = DEFAULT_METHOD,
         steam: Mapping[str, SteamConditions] | None = None,
-    ) -> tuple[Inventory, Any, list[Any], dict[str, list[int]]]:
-        """The inventory from anchored data, with the year's sources, findings, and the claims it did
-        not count: ``undisclosed`` (details not held here) and ``provisional`` (the factory's own claims
-        no attestor has confirmed; counted only with ``count_provisional``, for a local demo)."""
+    ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
+        """The inventory from anchored data, with the year's sources, findings, and what it did not count:
+        ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
+        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
         findings = find_double_counting(
             factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
             records=[AnchoredRecord(r.record_id, r.record) for r in year_data.records],
-            onsite_projects=dict(onsite_projects or {}),
+            onsite_projects=dict(onsite_projects or {}), matching=matching,
         )  # fmt: skip
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
             own = [c for c in own if c.status == "confirmed"]
+        assessed, section = assess_year(own, year, consumer_country)
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
-            invalid_claims=refused_claims(findings), factors=factors, grid=grid,
-            removal_technologies=rules.removal_technologies, steam=steam,
+            invalid_claims=refused_claims(findings), factors=factors, grid=grid, matching=matching, eligibility=assessed,
+            steam=steam,
         )  # fmt: skip
         name_projects(inv, own)
-        return inv, year_data, findings, {"undisclosed": undisclosed, "provisional": provisional}
+        uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
+        return inv, year_data, findings, uncounted
 
     def create(
         self,
@@ -139,29 +145,32 @@ class EvaluationService:
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
         steam: Mapping[str, Any] | None = None,
+        consumer_country: str | None = None,
+        matching: str = DEFAULT_METHOD,
         scope3_exclusions: Sequence[Mapping[str, Any]] = (),
         base_year: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         """A draft report; ``steam``: steam source → its supplier's declared conditions (:func:`parse_steam`);
-        ``scope3_exclusions`` (Type II) are ``{category, reason}`` for the Scope 3 categories left out of the
-        boundary on purpose; ``base_year`` is declared base-year data for own reductions by efficiency
-        (:func:`ledger.accounting.floating_zero.parse_base_year`), absent: "no base year"."""
+        ``scope3_exclusions`` (Type II): ``{category, reason}`` of Scope 3 categories left out on purpose;
+        ``base_year``: declared base-year data for own reductions by efficiency (absent: "no base year")."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
+        if matching not in METHODS:
+            raise RecordError("matching", f"must be one of {', '.join(METHODS)}, got {matching!r}")
         if not 2000 <= year <= 2200:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         base = parse_base_year(base_year, year)
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
-        declared = parse_steam(steam)
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, declared
-            )
-        except KeyError as exc:  # MissingFactor names the set and the key (a province's grid factor: the grid)
-            on_grid = str(getattr(exc, "key", "")).startswith("grid.") and grid != "national_average"
-            raise RecordError("grid" if on_grid else "factor_set", str(exc.args[0] if exc.args else exc)) from None
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching,
+                parse_steam(steam),
+            )  # fmt: skip
+        except KeyError as exc:  # MissingFactor names the set and the key; a province's grid factor names the grid
+            field = "grid" if str(getattr(exc, "key", "")).startswith("grid.province.") else "factor_set"
+            raise RecordError(field, str(exc.args[0] if exc.args else exc)) from None
         gaps = year_data.source_gaps()
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
                               incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
@@ -176,7 +185,7 @@ class EvaluationService:
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
             evaluation=evaluation, year_data=year_data, findings=findings, undisclosed_claims=uncounted["undisclosed"],
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
-            factors=factors, rules=rules,
+            factors=factors, rules=rules, eligibility=uncounted["eligibility"],
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
             profile=factory.profile, base_year=base,
             evidence_held=self.evidence.status if self.evidence is not None else None,
@@ -293,19 +302,12 @@ class EvaluationService:
         return row
 
     def park(
-        self,
-        factory_ids: Sequence[str],
-        year: int,
-        *,
-        factor_set: str | None = None,
-        factors_toml: str | None = None,
-        transfers: Sequence[Mapping[str, str]] = (),
-        steam: Mapping[str, Any] | None = None,
-    ) -> dict[str, Any]:
+        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
+        transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """The park indicator for a set of factories forming a park, each counted once; ``transfers``
         (``{from_factory, to_factory, source_id}``: energy one member sells another, metered at the
-        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam``: as for
-        :meth:`create`, by source id across the members."""
+        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam`` as for create."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
         seen: dict[str, int] = {}
@@ -317,13 +319,12 @@ class EvaluationService:
                 )
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
-        conditions = parse_steam(steam)
         members = []
         records: dict[str, list[Any]] = {}
         missing: dict[str, list[str]] = {}
         gaps: dict[str, list[str]] = {}
         for factory_id in factory_ids:
-            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=conditions)
+            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=parse_steam(steam))
             members.append(inv)
             records[factory_id] = year_data.records
             if year_data.missing:

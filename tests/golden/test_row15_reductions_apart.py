@@ -55,7 +55,8 @@ def _year(service: Service, new_account: Callable[[], LocalAccount]) -> None:
     _claim(service, key, claim_body(FACTORY, 1, 600, **year))  # 600 GEC (MWh) for 2025
     credit = {k: v for k, v in CCER.items() if k != "serial"} | {"factory_id": FACTORY, "serial_start": "1"}
     _claim(service, key, credit | {"block_id": "CCER-01-2024-0007-V2024-B01", "project_id": "CCER-01-2024-0007",
-                                   "technology": "onshore wind", "serial_end": "100", "quantity": "100"})  # fmt: skip
+                                   "technology": "offshore wind", "methodology": "CCER-01-002-V01",  # avoidance by its code
+                                   "serial_end": "100", "quantity": "100"})  # fmt: skip
     _claim(service, key, credit | {"block_id": "CCER-14-2024-0031-V2024-B15", "serial_end": "50", "quantity": "50"})
 
 

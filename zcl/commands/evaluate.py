@@ -51,6 +51,15 @@ def register(subparsers: Any) -> None:
         help="count claims no attestor has confirmed (a local demo; the report says so)",
     )  # fmt: skip
     evaluate.add_argument(
+        "--consumer-country", metavar="CC",
+        help="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
+        "boundary (default: the eligibility rules' consumer_country, CN)",
+    )  # fmt: skip
+    evaluate.add_argument(
+        "--matching", choices=["claim_period", "monthly", "annual"], default="claim_period",
+        help="how certificates meet consumption (default claim_period: each claim only within its own months)",
+    )  # fmt: skip
+    evaluate.add_argument(
         "--scope3-exclusion", action="append", default=[], metavar="CATEGORY=REASON",
         help="Type II: leave a Scope 3 category (transport, purchased_goods) out, saying why; repeat per category",
     )  # fmt: skip
@@ -99,9 +108,12 @@ def _evaluate(args: argparse.Namespace) -> int:
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
             "count_provisional_claims": args.count_provisional_claims, "steam": steam_choice(args.steam),
+            "matching": args.matching,
             "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
     if args.base_year is not None:
         body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
+    if args.consumer_country is not None:
+        body["consumer_country"] = args.consumer_country
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
         evaluator = load_key_file(args.key, read_password(args.password_file))
@@ -129,6 +141,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
     _print_accounting(report)
+    _print_matching(report)
     _print_floating_zero(report)
     for period in report["periods"]["missing"]:
         print(f"missing    {period['period']}: {period['reason']}")
@@ -137,6 +150,12 @@ def _evaluate(args: argparse.Namespace) -> int:
             print(f"note       {period['period']}: {period['note']}")
     for finding in report["double_counting"]:
         print(f"finding    {finding['check']}: {finding['message']}")
+    eligibility = report.get("eligibility") or {}
+    if eligibility:
+        print(f"eligible   rules {eligibility['rule_set']['label']}, consumer in {eligibility['consumer_country']}")
+    for finding in eligibility.get("findings", []):  # a serial that disagrees with its claim comes first
+        label = "SERIAL" if finding["kind"] == "serial_mismatch" else "eligible"
+        print(f"{label:<10} {finding['kind']}: {finding['message']}")
     _print_data_checks(report["evaluation"])
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
@@ -151,6 +170,14 @@ def _print_accounting(report: dict[str, Any]) -> None:
         print(f"biogenic   {biogenic} tCO2, reported apart: in no scope and no total")
     for row in (report.get("intensity") or {}).get("rows", []):
         print(f"intensity  {row['tco2e_per_unit']} tCO2e/{row['unit']} ({row['emissions']})")
+
+
+def _print_matching(report: dict[str, Any]) -> None:
+    matching = report.get("matching")
+    if not matching:
+        return
+    others = "   ".join(f"{c['method']} {c['renewable_share']}" for c in matching["compared"] if not c["chosen"])
+    print(f"matching   {matching['method']}   (renewable share by other methods: {others})")
 
 
 def _exclusion(text: str) -> dict[str, str]:
