@@ -65,6 +65,12 @@ METER_KINDS = [("grid_electricity", "kWh", 3), ("natural_gas", "Nm3", 2), ("purc
 """(kind, unit, decimal places) of the sub-meters the benchmarks' batches read."""
 
 
+STEAM_DECLARED: dict[str, Any] = {
+    f"submeter-{meter:03d}": {"absolute_pressure_mpa": "1.0", "saturated": True} for meter in range(4, 1000, 5)
+}
+"""Declared conditions for every steam sub-meter :func:`meter_reading` can name (``meter % 5 == 4``)."""
+
+
 def meter_reading(rng: random.Random, meter: int, kind: int, start: str, end: str) -> dict[str, Any]:
     """One quarter-hour reading of sub-meter ``meter`` of kind ``METER_KINDS[kind]``, salted afresh."""
     name, unit, places = METER_KINDS[kind]

@@ -35,6 +35,10 @@ CLAIM_EXAMPLE: dict[str, Any] = json.loads((EXAMPLES / "claims" / "gec-2025-01.j
 """``examples/claims/gec-2025-01.json``: a GEC claim of the example factory."""
 CLAIM_PROJECT: str = CLAIM_EXAMPLE["project_id"]
 
+EXAMPLE_STEAM: dict[str, Any] = {"meter-steam-ST-2210": {"absolute_pressure_mpa": "1.0", "saturated": True}}
+"""The example factory's steam supplier's declared conditions (the ``steam`` of ``POST /evaluations``):
+its meter reads tonnes, and tonnes become heat only at declared conditions."""
+
 
 def example_batch(
     factory_id: str = FACTORY_ID,
@@ -55,6 +59,19 @@ def example_batch(
         record["salt"] = "0x" + new_salt().hex()
     data["records"][0].update(first_record)
     return data
+
+
+def month_of(factory_id: str, period: str, rows: list[tuple[str, str, str, str]], revision: int = 1) -> dict[str, Any]:
+    """A batch of ``factory_id`` for the month ``period``: one whole-month record per ``(source_id, kind,
+    value, unit)`` row, freshly salted, no evidence (the golden tests' own factories)."""
+    y, m = map(int, period.split("-"))
+    end = f"{y + (m == 12)}-{m % 12 + 1:02d}-01T00:00:00+08:00"
+    records = [
+        {"source_id": source, "kind": kind, "value": value, "unit": unit, "interval_start": f"{period}-01T00:00:00+08:00",
+         "interval_end": end, "evidence": [], "salt": "0x" + new_salt().hex()}
+        for source, kind, value, unit in rows
+    ]  # fmt: skip
+    return {"factory_id": factory_id, "period": period, "revision": revision, "uri": "", "records": records}
 
 
 def _domain(chain: LedgerClient | LedgerDomain) -> LedgerDomain:

@@ -621,41 +621,53 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert "serial" in one_error_line(bad) and "32 digits" in one_error_line(bad)
 
 
+STEAM = ("--steam", "meter-steam-ST-2210=1.0:saturated")
+"""The example steam supplier's declared conditions: its meter reads tonnes."""
+
+
 def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flow: Flow) -> None:
     """`zcl evaluator grant` then `zcl evaluate --key`: the report is written, signed and anchored."""
     evaluator = zcl("key", "new", "--out", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
     granted = json.loads(zcl("evaluator", "grant", evaluator, env=env, cwd=cwd).stdout)
     assert granted["evaluator"] is True
-    out = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
+    out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
               "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
               "--consumer-country", "CN", env=env, cwd=cwd).stdout  # fmt: skip
     report = json.loads((cwd / "data" / "report-2025.json").read_text())
     assert report["status"] == "anchored" and report["evaluator"] == evaluator
     assert report["eligibility"]["consumer_country_from"] == "the evaluation's input"
     assert "eligible   rules eligibility-cn@1, consumer in CN" in out
-    assert report["factor_set"]["label"] == "cn-ets-2023@1.0"
+    assert report["factor_set"]["label"] == "cn-ets-2023@1.1"
     # only some months are notarized here, so no level, and the missing ones are printed
     assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out
     assert f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']}" in out
     page = (cwd / "data" / "report-2025.html").read_text()
     assert report["anchor"]["tx_hash"] in page and page.count("<svg") >= 3
     listed = zcl("factors", "list", env=env, cwd=cwd).stdout
-    assert "cn-mee-2023@1.0" in listed and "cn-ets-2023@1.0" in listed
+    assert "cn-mee-2023@1.1" in listed and "cn-ets-2023@1.1" in listed
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
     assert report["matching"]["method"] == "claim_period" and "matching   claim_period   (renewable share by" in out
-    no_key = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
+    no_key = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/draft.html",
                  "--matching", "annual", "--json", "data/draft.json", env=env, cwd=cwd).stdout  # fmt: skip
     assert "(draft)" in no_key and "NOT signed" in (cwd / "data" / "draft.html").read_text()
     assert "matching   annual" in no_key
     assert json.loads((cwd / "data" / "draft.json").read_text())["matching"]["method"] == "annual"
+    assert "intensity  " in out and "tCO2e/t (Scope 1 + Scope 2 (location-based))" in out
+    # the steam meter reads tonnes: without its supplier's declared conditions the evaluation is refused
+    refused = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/x.html",
+                  env=env, cwd=cwd, code=1)  # fmt: skip
+    assert one_error_line(refused).startswith("zcl: 422") and "steam source 'meter-steam-ST-2210'" in refused.stderr
+    bad = zcl("evaluate", "--steam", "meter-steam-ST-2210=1.0", "--factory", FACTORY_ID, "--year", "2025",
+              "--type", "I", "--out", "data/x.html", env=env, cwd=cwd, code=1)  # fmt: skip
+    assert "SOURCE=MPA:saturated" in bad.stderr
     assert "scope 3    transport: no data" in no_key and "scope 3    purchased_goods: no data" in no_key
-    excluded = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/ex.html",
+    excluded = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "II", "--out", "data/ex.html",
                    "--scope3-exclusion", "transport=customers collect all goods at the gate",
                    env=env, cwd=cwd).stdout  # fmt: skip
     assert "scope 3    transport: excluded: customers collect all goods at the gate" in excluded
     assert "scope 3    purchased_goods: no data" in excluded
-    transfer = zcl("park", "evaluate", "--factory", FACTORY_ID, "--year", "2025", "--transfer",
+    transfer = zcl("park", "evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--transfer",
                    f"{FACTORY_ID},CN-NOT-A-MEMBER,steam", env=env, cwd=cwd, code=1)  # fmt: skip
     assert "transfers" in one_error_line(transfer) and "not a member" in one_error_line(transfer)
 
@@ -684,7 +696,7 @@ def test_factory_profile_evaluator_identity_and_the_floating_zero(env: dict[str,
     assert json.loads(zcl("evaluator", "show", evaluator, env=env, cwd=cwd).stdout)["accreditation"] == "CNAS C001-M"
     base = cwd / "data" / "base-year.json"
     base.write_text(json.dumps({"year": 2023, "gross_emissions_tco2e": "1000", "source": "2023 inventory"}))
-    out = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--base-year", str(base),
+    out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--base-year", str(base),
               "--key", "data/keys/evaluator.json", "--out", "data/zero.html", "--json", "data/zero.json",
               env=env, cwd=cwd).stdout  # fmt: skip
     report = json.loads((cwd / "data" / "zero.json").read_text())
@@ -699,7 +711,7 @@ def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(
     env: dict[str, str], cwd: Path, flow: Flow
 ) -> None:
     """`zcl evaluation show` and `zcl evaluate` print STALE for a report the chain has since completed."""
-    zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/stale.html",
+    zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/stale.html",
         "--json", "data/stale.json", env=env, cwd=cwd)  # fmt: skip
     old = json.loads((cwd / "data" / "stale.json").read_text())
     assert old["stale"] is False and "STALE" not in zcl("evaluation", "show", old["id"], env=env, cwd=cwd).stdout
@@ -712,7 +724,7 @@ def test_evaluate_shows_an_old_report_stale_once_a_missing_month_arrives(
     assert (
         f"STALE: the chain has corrected data this report used: {period} (missing, revision 1 anchored since)" in shown
     )
-    again = zcl("evaluate", "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/again.html",
+    again = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--out", "data/again.html",
                 "--json", "data/again.json", env=env, cwd=cwd).stdout  # fmt: skip
     new = json.loads((cwd / "data" / "again.json").read_text())
     assert "STALE" not in again and new["stale"] is False

@@ -16,11 +16,13 @@ from eth_account.signers.local import LocalAccount
 from sqlalchemy import select
 
 from benchmarks.bench_evaluate import figures, month_of_readings, previous_path, previous_shown
+from benchmarks.common import STEAM_DECLARED
 from ledger.accounting.evaluation import load_rules
+from ledger.factors.steam import parse_steam
 from ledger.numbers import shown
 from ledger.records import convert_fraction
 from ledger.store.models import RecordRow
-from tests.builders import batch_json, example_batch, register_factory
+from tests.builders import EXAMPLE_STEAM, batch_json, example_batch, register_factory
 from tests.conftest import Service
 
 FACTORY = "CN-JS-SZ-0001"
@@ -43,11 +45,12 @@ def _both_paths(
     _submit_year(service, factory, months)
     evaluations = service.services.evaluations
     args = (factory_id, 2025, evaluations.factor_set(None, None), load_rules())
-    new_inv = evaluations.inventory(*args)[0]
-    new = evaluations.create(factory_id, 2025, "I")
+    steam = STEAM_DECLARED | EXAMPLE_STEAM
+    new_inv = evaluations.inventory(*args, steam=parse_steam(steam))[0]
+    new = evaluations.create(factory_id, 2025, "I", steam=steam)
     with previous_path():
-        old_inv = evaluations.inventory(*args)[0]
-        old = evaluations.create(factory_id, 2025, "I")
+        old_inv = evaluations.inventory(*args, steam=parse_steam(steam))[0]
+        old = evaluations.create(factory_id, 2025, "I", steam=steam)
     summed: dict[tuple[str, ...], Fraction] = {}
     for ln in old_inv.lines:
         key = (ln.period, ln.source_id, ln.category, ln.activity.split(" ", 1)[1], ln.scope)
@@ -104,6 +107,8 @@ def test_a_record_body_edited_in_the_database_is_refused_by_the_evaluation(
         body["value"] = str(int(Fraction(body["value"])) + 1)
         row.body = json.dumps(body, separators=(",", ":"), sort_keys=True)
         record_id = row.id
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+    response = service.http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    )
     assert response.status_code == 500
     assert f"record {record_id} of batch" in response.text and "no longer hashes" in response.text

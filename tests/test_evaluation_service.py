@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
-from tests.builders import attest, batch_json, claim_json, example_batch, register_factory
+from tests.builders import EXAMPLE_STEAM, attest, batch_json, claim_json, example_batch, register_factory
 from tests.conftest import Service
 from tests.wallets import deploy_wallet
 
@@ -52,7 +52,9 @@ def year(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str,
 
 
 def evaluate(service: Service, **body: Any) -> dict[str, Any]:
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
+    response = service.http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} | body
+    )
     assert response.status_code == 201, response.text
     return dict(response.json())
 
@@ -63,7 +65,7 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     report = evaluate(service, matching="annual")
     assert report["status"] == "draft" and report["evaluation"]["level"] == "6★"
     assert report["matching"]["method"] == "annual"
-    assert report["factor_set"]["label"] == "cn-mee-2023@1.0" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
+    assert report["factor_set"]["label"] == "cn-mee-2023@1.1" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
     # every line sums one source's records of one kind and unit in the month's anchored batch: the
@@ -157,7 +159,7 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
     assert anchored["status"] == "anchored" and anchored["evaluator"] == evaluator.address
     on_chain = service.ledger.get_report(anchored["anchor"]["report_id"])
     assert "0x" + on_chain.report_hash.hex() == report["report_hash"] and on_chain.level == "6★"
-    assert on_chain.factor_set == "cn-mee-2023@1.0" and on_chain.evaluator == evaluator.address
+    assert on_chain.factor_set == "cn-mee-2023@1.1" and on_chain.evaluator == evaluator.address
     assert sign_as(evaluator, evaluator.address).json()["anchor"] == anchored["anchor"]  # idempotent
     page = service.http.get(f"/evaluations/{report['id']}/report.html")
     assert page.status_code == 200 and "6★" in page.text and anchored["anchor"]["tx_hash"] in page.text
@@ -181,7 +183,7 @@ def test_a_missing_month_and_a_superseded_revision_are_reported(service: Service
 def test_factor_sets_are_named_and_change_the_result(service: Service, year: dict[str, Any]) -> None:
     a = evaluate(service, factor_set="cn-mee-2023")
     b = evaluate(service, factor_set="cn-ets-2023")
-    assert (a["factor_set"]["label"], b["factor_set"]["label"]) == ("cn-mee-2023@1.0", "cn-ets-2023@1.0")
+    assert (a["factor_set"]["label"], b["factor_set"]["label"]) == ("cn-mee-2023@1.1", "cn-ets-2023@1.1")
     # location-based: 16,676 MWh × 0.5306 = 8,848.2856 vs × 0.5703 = 9,510.3228 (+ steam, the same in both)
     delta = Decimal(b["totals"]["scope2_location"]) - Decimal(a["totals"]["scope2_location"])
     assert delta == Decimal("16676") * (Decimal("0.5703") - Decimal("0.5306"))
@@ -197,7 +199,9 @@ def test_factor_sets_are_named_and_change_the_result(service: Service, year: dic
 
 def test_bad_requests_name_the_field(service: Service, year: dict[str, Any]) -> None:
     for body, field in (({"type": "III"}, "type"), ({"year": 1999}, "year"), ({"factor_set": "nope"}, "factor_set")):
-        response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
+        response = service.http.post(
+            "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} | body
+        )
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", field], response.text
     assert (
         service.http.post("/evaluations", json={"factory_id": "CN-NONE", "year": 2025, "type": "I"}).status_code == 404
@@ -239,7 +243,7 @@ def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, 
     answers = []
     for value in (str(own), str(tmp_path / "absent.toml"), "/etc/passwd", "../x.toml", "/dev/zero", "a\\b", "x.toml"):
         for path in ("/evaluations", "/parks/evaluations"):
-            body = {"factory_id": FACTORY, "year": 2025, "type": "I"} if path == "/evaluations" else {
+            body = {"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} if path == "/evaluations" else {
                 "factories": [FACTORY], "year": 2025}  # fmt: skip
             started = time.monotonic()
             response = service.http.post(path, json=body | {"factor_set": value})
@@ -248,11 +252,13 @@ def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, 
             answers.append(response.json())
     assert all(a == answers[0] for a in answers), answers
     assert "cn-ets-2023, cn-mee-2021, cn-mee-2022, cn-mee-2023" in answers[0]["detail"][0]["msg"]
-    assert evaluate(service, factor_set="cn-mee-2023@1.0")["factor_set"]["label"] == "cn-mee-2023@1.0"
+    assert evaluate(service, factor_set="cn-mee-2023@1.1")["factor_set"]["label"] == "cn-mee-2023@1.1"
     # the same content as text is fine; over 64 KiB, or both at once, is a 422 naming factors_toml
-    assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.0"
+    assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.1"
     for extra in ({"factors_toml": own.read_text() + "#" * 65536}, {"factors_toml": "", "factor_set": "cn-mee-2023"}):
-        response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | extra)
+        response = service.http.post(
+            "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} | extra
+        )
         assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "factors_toml"]
 
 
@@ -260,13 +266,19 @@ def test_a_park_counts_each_member_once_and_is_not_a_pass_with_months_missing(
     service: Service, year: dict[str, Any]
 ) -> None:
     for members in ([FACTORY] * 4, [FACTORY, FACTORY.lower()]):
-        response = service.http.post("/parks/evaluations", json={"factories": members, "year": 2025})
+        response = service.http.post(
+            "/parks/evaluations", json={"factories": members, "year": 2025, "steam": EXAMPLE_STEAM}
+        )
         assert response.status_code == 422, response.text
         detail = response.json()["detail"][0]
         assert detail["loc"] == ["body", "factories", 1] and "listed more than once" in detail["msg"]
-    complete = service.http.post("/parks/evaluations", json={"factories": [FACTORY], "year": 2025}).json()
+    complete = service.http.post(
+        "/parks/evaluations", json={"factories": [FACTORY], "year": 2025, "steam": EXAMPLE_STEAM}
+    ).json()
     assert complete["missing_months"] == {} and complete["verdict"] in ("pass", "fail")
-    empty = service.http.post("/parks/evaluations", json={"factories": [FACTORY], "year": 2024}).json()
+    empty = service.http.post(
+        "/parks/evaluations", json={"factories": [FACTORY], "year": 2024, "steam": EXAMPLE_STEAM}
+    ).json()
     assert empty["verdict"] == "incomplete" and not empty["passed"]
     assert len(empty["missing_months"][FACTORY]) == 12 and "months without usable data" in empty["explanation"]
 

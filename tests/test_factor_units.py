@@ -11,6 +11,7 @@ Pure arithmetic: no chain, no database.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -19,6 +20,7 @@ import pytest
 
 from ledger.accounting.inventory import AccountingError, Inventory, InventoryRecord, compute_inventory
 from ledger.factors import FactorSet, FactorUnitError, combustion, load_factor_set
+from ledger.factors.steam import SteamConditions
 from tests.builders import inventory_record as record
 
 YEAR = 2025
@@ -41,7 +43,11 @@ REWRITTEN = {
     "fuel.natural_gas.ncv": ("38.931", "MJ/Nm3"),
     "fuel.natural_gas.carbon_content": ("0.0153", "kgC/MJ"),
     "heat.purchased": ("110", "kgCO2/GJ"),
-    "steam.enthalpy": ("2.78", "MJ/kg"),
+    "steam.feedwater_enthalpy": ("0.08374", "MJ/kg"),  # = 83.74 kJ/kg
+    "biomass.wood.co2": ("112", "tCO2/TJ"),  # = 112000 kgCO2/TJ
+    "biomass.wood.ch4": ("0.03", "kgCH4/GJ"),  # = 30 kgCH4/TJ
+    "biomass.wood.n2o": ("0.004", "tN2O/TJ"),  # = 4 kgN2O/TJ
+    "gwp.ch4": ("0.028", "tCO2e/kgCH4"),  # = 28 tCO2e/tCH4
     "energy.mj_per_kgce": ("29.307", "GJ/tce"),
     "energy.electricity_kgce_per_kwh": ("122.9", "kgce/MWh"),
     "scope3.road_freight": ("0.1", "kgCO2e/tkm"),
@@ -58,7 +64,8 @@ ROWS = [
     ("purchased_steam", "300", "GJ"), ("purchased_heat", "77.7", "GJ"), ("purchased_heat", "10", "MWh"),
     ("process_emissions", "12.5", "tCO2e"), ("transport_road_freight", "10000", "tkm"),
     ("transport_rail_freight", "3333", "tkm"), ("purchased_steel", "12.5", "t"), ("purchased_aluminium", "800", "kg"),
-    ("purchased_cement", "3", "t"), ("production_output", "100", "pcs"),
+    ("purchased_cement", "3", "t"), ("production_output", "100", "pcs"), ("biomass_wood", "12.5", "t"),
+    ("biomass_wood", "40", "GJ"),
 ]  # fmt: skip
 
 
@@ -84,9 +91,12 @@ def user_set(tmp_path: Path, changes: dict[str, tuple[str, str]], name: str = "a
     return load_factor_set(path)
 
 
+STEAM = {"meter-purchased_steam": SteamConditions("meter-purchased_steam", Decimal("1.0"), None)}
+
+
 def inventory(records: list[InventoryRecord], factors: FactorSet, grid: str = "national_average") -> Inventory:
     return compute_inventory(factory_id="CN-G", year=YEAR, records=records, claims=[], invalid_claims=frozenset(),
-                             factors=factors, grid=grid)  # fmt: skip
+                             factors=factors, grid=grid, steam=STEAM)  # fmt: skip
 
 
 def test_the_rewritten_set_really_uses_other_units(tmp_path: Path) -> None:
@@ -94,7 +104,7 @@ def test_the_rewritten_set_really_uses_other_units(tmp_path: Path) -> None:
     for key, (value, unit) in REWRITTEN.items():
         assert (str(user.get(key).value), user.get(key).unit) == (value, unit)
         assert user.get(key).unit != DEFAULT.get(key).unit, key
-    assert user.label == "acme-units@1.0" and user.digest != DEFAULT.digest
+    assert user.label == "acme-units@1.1" and user.digest != DEFAULT.digest
 
 
 @pytest.mark.parametrize("grid", ["national_average", "east"])
@@ -113,11 +123,19 @@ def test_other_units_give_exactly_the_same_tonnes(tmp_path: Path, grid: str) -> 
         )
         assert a.result == b.result, (a.arithmetic, b.arithmetic)
         assert [k for k, _ in a.factors] == [k for k, _ in b.factors]
-    for figure in ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce", "onsite_reduction"):
+    for figure in (
+        "scope1",
+        "scope2_location",
+        "scope2_market",
+        "scope3",
+        "energy_tce",
+        "onsite_reduction",
+        "biogenic_co2",
+    ):
         assert getattr(base, figure) == getattr(user, figure) > 0, figure
     assert base.electricity == user.electricity and base.production == user.production
     assert base.monthly == user.monthly
-    assert base.factor_set == "cn-mee-2023@1.0" and user.factor_set == "acme-units@1.0"
+    assert base.factor_set == "cn-mee-2023@1.1" and user.factor_set == "acme-units@1.1"
 
 
 def test_the_arithmetic_shows_the_units_as_written(tmp_path: Path) -> None:
@@ -175,8 +193,10 @@ def test_a_fuel_is_metered_in_the_unit_of_its_ncv_or_by_energy(tmp_path: Path) -
         ("fuel.raw_coal.carbon_content", "26.37", "tCO2/TJ", "coal", ("1", "t")),
         ("fuel.raw_coal.oxidation", "94", "1", "coal", ("1", "t")),
         ("heat.purchased", "0.11", "tCO2/t", "purchased_heat", ("10", "GJ")),
-        ("steam.enthalpy", "2.78", "tCO2/t", "purchased_steam", ("10", "t")),
-        ("energy.mj_per_kgce", "29307", "kJ/kgce", "purchased_heat", ("10", "GJ")),
+        ("steam.feedwater_enthalpy", "83.74", "tCO2/t", "purchased_steam", ("10", "t")),
+        ("biomass.wood.ch4", "30", "kgCO2/TJ", "biomass_wood", ("1", "t")),
+        ("gwp.n2o", "265", "tCO2e", "biomass_wood", ("1", "t")),
+        ("energy.mj_per_kgce", "7000", "kcal/kgce", "purchased_heat", ("10", "GJ")),
         ("energy.electricity_kgce_per_kwh", "0.1229", "kgce", "grid_electricity", ("100", "MWh")),
         ("scope3.road_freight", "0.1", "kgCO2/tkm", "transport_road_freight", ("1000", "tkm")),
     ],
@@ -188,11 +208,11 @@ def test_an_unusable_unit_is_refused_naming_set_key_and_unit(
     with pytest.raises(AccountingError) as info:
         inventory([record(1, "2025-01", kind, *activity)], user)
     message = str(info.value)
-    assert "acme-units@1.0" in message and str(tmp_path / "bad.toml") in message
+    assert "acme-units@1.1" in message and str(tmp_path / "bad.toml") in message
     assert f"{key}:" in message and (repr(unit) in message or f"{value} {unit} is not in (0, 1]" in message)
     cause = info.value.__cause__
     assert isinstance(cause, FactorUnitError) and (cause.set_label, cause.key, cause.unit) == (
-        "acme-units@1.0",
+        "acme-units@1.1",
         key,
         unit,
     )

@@ -35,6 +35,7 @@ from ledger.factors import (
     steam,
     steam_factor,
 )
+from ledger.factors.steam import SteamConditions
 
 SETS_DIR = Path(__file__).resolve().parents[1] / "ledger" / "factors" / "sets"
 
@@ -85,7 +86,13 @@ COMMON = [
     ("fuel.natural_gas.carbon_content", "15.3", "tC/TJ", True),
     ("fuel.natural_gas.oxidation", "0.99", "1", True),
     ("heat.purchased", "0.11", "tCO2/GJ", False),
-    ("steam.enthalpy", "2.78", "GJ/t", False),
+    ("steam.feedwater_enthalpy", "83.74", "kJ/kg", True),
+    ("biomass.wood.ncv", "15.6", "GJ/t", True),
+    ("biomass.wood.co2", "112000", "kgCO2/TJ", True),
+    ("biomass.wood.ch4", "30", "kgCH4/TJ", False),
+    ("biomass.wood.n2o", "4", "kgN2O/TJ", False),
+    ("gwp.ch4", "28", "tCO2e/tCH4", True),
+    ("gwp.n2o", "265", "tCO2e/tN2O", False),
     ("energy.mj_per_kgce", "29.307", "MJ/kgce", True),
     ("energy.electricity_kgce_per_kwh", "0.1229", "kgce/kWh", True),
 ]
@@ -159,7 +166,7 @@ def test_every_bundled_set_loads_with_provenance(set_id):
 @pytest.mark.parametrize("set_id", sorted(GRID))
 def test_grid_factors_equal_the_reference_exactly(set_id):
     fs = load_factor_set(set_id)
-    assert fs.keys("grid") == [f"grid.{name}" for name in GRID[set_id]]
+    assert [k for k in fs.keys("grid") if not k.startswith("grid.province.")] == [f"grid.{n}" for n in GRID[set_id]]
     for name, expected in GRID[set_id].items():
         factor = fs.get(f"grid.{name}")
         assert factor.value == Decimal(expected) and str(factor.value) == expected, name
@@ -187,7 +194,10 @@ def test_fuel_heat_steam_energy_defaults(set_id):
         assert (str(factor.value), factor.unit, factor.confirmed) == (value, unit, confirmed), key
     gasoline = fs.get("fuel.gasoline.ncv")
     assert "工业其他行业企业温室气体排放核算方法与报告指南" in gasoline.source
-    assert "replace" in fs.get("steam.enthalpy").note.lower()
+    assert (
+        "IAPWS-IF97" in fs.get("steam.feedwater_enthalpy").note and "83.74" in fs.get("steam.feedwater_enthalpy").source
+    )
+    assert "0.11 tCO2/GJ" in fs.get("heat.purchased").source and "GWP-100" in fs.get("gwp.ch4").source
     assert "GB/T 2589" in fs.get("energy.electricity_kgce_per_kwh").source
     for name in SCOPE3:
         factor = fs.get(f"scope3.{name}")
@@ -214,8 +224,12 @@ def test_activity_units_are_record_units():
         if factor.unit in ("1",):
             continue
         denominator = factor.unit.split("/", 1)[1]
-        if factor.key.endswith(".carbon_content") or factor.key == "energy.mj_per_kgce":
-            continue  # tC/TJ and MJ/kgce are per-energy ratios, not per-activity factors
+        if (
+            factor.key.endswith(".carbon_content")
+            or factor.key == "energy.mj_per_kgce"
+            or factor.key.startswith("gwp.")
+        ):
+            continue  # tC/TJ and MJ/kgce are per-energy ratios, GWPs per tonne of a gas, not per-activity factors
         assert denominator in UNITS, (factor.key, factor.unit)
 
 
@@ -248,7 +262,7 @@ def test_combustion_is_exact_and_written_out():
         "fuel.raw_coal.carbon_content",
         "fuel.raw_coal.oxidation",
     ]
-    assert coal.factor_set == "cn-mee-2023@1.0"
+    assert coal.factor_set == "cn-mee-2023@1.1"
 
     diesel = combustion(fs, "diesel")
     assert not diesel.is_exact_decimal, "44/12 leaves a repeating decimal"
@@ -257,9 +271,12 @@ def test_combustion_is_exact_and_written_out():
 
 
 def test_steam_and_standard_coal():
+    """Saturated steam at 1.0 MPa: h = 2777.12 kJ/kg (IAPWS-IF97); (2777.12 − 83.74) ÷ 1000 = 2.69338 GJ/t;
+    × 0.11 tCO2/GJ = 0.2962718 tCO2/t."""
     fs = load_factor_set("cn-mee-2023")
-    assert steam(fs).exact == Fraction("0.3058") and steam_factor(fs) == Decimal("0.3058000000")
-    assert steam(fs).formula() == "2.78 GJ/t × 0.11 tCO2/GJ = 0.3058 tCO2/t"
+    declared = SteamConditions("meter-1", Decimal("1.0"), None)
+    assert steam(fs, declared).exact == Fraction("0.2962718") and steam_factor(fs, declared) == Decimal("0.2962718000")
+    assert steam(fs, declared).formula() == "(2777.12 kJ/kg − 83.74 kJ/kg) ÷ 1000 × 0.11 tCO2/GJ = 0.2962718 tCO2/t"
     assert standard_coal(fs, "electricity").exact == Fraction("0.1229")
     assert standard_coal(fs, "heat").exact == Fraction(1000) / Fraction("29.307")
     assert standard_coal(fs, "raw_coal").exact == Fraction("20908") / Fraction("29.307")
@@ -338,23 +355,24 @@ def test_user_file_extends_and_overrides_a_bundled_set(tmp_path):
 [set]
 id = "acme-2023-measured"
 version = "2024.1"
-name = "cn-mee-2023 with ACME's measured steam enthalpy"
-extends = "cn-mee-2023@1.0"
+name = "cn-mee-2023 with ACME's supplier heat factor"
+extends = "cn-mee-2023@1.1"
 
-[steam.enthalpy]
-value = "2.7634"
-unit = "GJ/t"
-source = "ACME steam meter, 0.8 MPa 175 °C, annual average 2023"
+[heat.purchased]
+value = "0.0921"
+unit = "tCO2/GJ"
+source = "ACME's heat supplier, published factor 2023"
 year = 2023
 confirmed = true
 """
     user = load_factor_set(write(tmp_path, text))
     base = load_factor_set("cn-mee-2023")
-    assert user.label == "acme-2023-measured@2024.1" and user.extends == "cn-mee-2023@1.0"
-    assert user.get("steam.enthalpy").value == Decimal("2.7634") and user.get("steam.enthalpy").confirmed
+    assert user.label == "acme-2023-measured@2024.1" and user.extends == "cn-mee-2023@1.1"
+    assert user.get("heat.purchased").value == Decimal("0.0921") and user.get("heat.purchased").confirmed
     assert user.get("grid.east") == base.get("grid.east"), "everything else comes from the base"
-    assert steam(user).exact == Fraction("2.7634") * Fraction("0.11")
-    assert [(d.key, d.change) for d in compare(base, user)] == [("steam.enthalpy", "value,source,year,confirmed,note")]
+    declared = SteamConditions("meter-1", Decimal("1.0"), None)
+    assert steam(user, declared).exact == Fraction("2.69338") * Fraction("0.0921")
+    assert [(d.key, d.change) for d in compare(base, user)] == [("heat.purchased", "value,source,year,confirmed,note")]
     assert user.digest != base.digest
 
 
@@ -371,7 +389,7 @@ def test_user_file_may_not_pass_itself_off_as_a_bundled_set(tmp_path):
 def test_unknown_id_and_wrong_version():
     with pytest.raises(FactorSetError, match="no bundled factor set 'cn-mee-2099'.*cn-mee-2023"):
         load_factor_set("cn-mee-2099")
-    with pytest.raises(FactorSetError, match="version '1.0', not '9.9'"):
+    with pytest.raises(FactorSetError, match="version '1.1', not '9.9'"):
         load_factor_set("cn-mee-2023@9.9")
     with pytest.raises(FactorSetError, match="no such file"):
         load_factor_set("/nonexistent/factors.toml")
@@ -480,8 +498,8 @@ def test_missing_regional_factor_in_2021_names_set_and_key():
             fs.get(f"grid.{region}")
         error = info.value
         assert isinstance(error, KeyError)
-        assert error.set_label == "cn-mee-2021@1.0" and error.key == f"grid.{region}"
-        assert "cn-mee-2021@1.0" in str(error) and f"'grid.{region}'" in str(error)
+        assert error.set_label == "cn-mee-2021@1.1" and error.key == f"grid.{region}"
+        assert "cn-mee-2021@1.1" in str(error) and f"'grid.{region}'" in str(error)
         assert "grid.national_average" in error.near
     with pytest.raises(MissingFactor, match="fuel.peat.ncv"):
         combustion(fs, "peat")
@@ -490,7 +508,7 @@ def test_missing_regional_factor_in_2021_names_set_and_key():
 
 def test_compare_2022_with_2023_lists_the_grid_keys_with_both_values():
     a, b = load_factor_set("cn-mee-2022"), load_factor_set("cn-mee-2023")
-    diffs = compare(a, b)
+    diffs = [d for d in compare(a, b) if not d.key.startswith("grid.province.")]
     assert [d.key for d in diffs] == [f"grid.{name}" for name in GRID["cn-mee-2023"]]
     for d in diffs:
         name = d.key.split(".", 1)[1]
@@ -502,7 +520,7 @@ def test_compare_2022_with_2023_lists_the_grid_keys_with_both_values():
     assert diffs[0].delta == Decimal("-0.0060")
 
     table = compare_table(a, b)
-    assert "A = cn-mee-2022@1.0" in table and "B = cn-mee-2023@1.0" in table
+    assert "A = cn-mee-2022@1.1" in table and "B = cn-mee-2023@1.1" in table
     row = next(line for line in table.splitlines() if line.startswith("grid.national_average "))
     assert "0.5366 tCO2/MWh" in row and "0.5306 tCO2/MWh" in row and "-0.0060 (-1.1 %)" in row
     row = next(line for line in table.splitlines() if line.startswith("grid.residual_mix "))
@@ -529,3 +547,51 @@ def test_unit_difference_is_a_difference(tmp_path):
     by_key = {d.key: d for d in diffs}
     assert by_key["grid.national_average"].change.startswith("unit")
     assert by_key["grid.national_average"].delta is None
+
+
+# ---------------------------------------------------------------------------------------------
+# Provincial grid factors, biomass and GWP (issue 15, item 5)
+# ---------------------------------------------------------------------------------------------
+
+PROVINCES_2022 = {"cn_he": "0.7252", "cn_sx": "0.7096", "cn_tj": "0.7041", "cn_nm": "0.6849", "cn_ah": "0.6782",
+                  "cn_fj": "0.4092", "cn_gx": "0.4044", "cn_qh": "0.1567", "cn_sc": "0.1404", "cn_yn": "0.1073"}  # fmt: skip
+
+
+def test_provincial_grid_factors_name_the_2022_publication_and_are_not_yet_confirmed():
+    """Only the ten provinces a source in our reference names (the five highest and five lowest of
+    the 2022 announcement); each says where it comes from and is unconfirmed until checked against
+    the annex. No other set has provincial figures: a province is never the regional figure."""
+    from ledger.factors.arithmetic import basis, grid_key
+
+    fs = load_factor_set("cn-mee-2022")
+    found = {k.removeprefix("grid.province."): f for k, f in fs.factors.items() if k.startswith("grid.province.")}
+    assert {k: str(f.value) for k, f in found.items()} == PROVINCES_2022
+    for factor in found.values():
+        assert factor.unit == "tCO2/MWh" and factor.year == 2022 and not factor.confirmed
+        assert "2022年电力二氧化碳排放因子" in factor.source and "not yet checked" in factor.note
+    assert grid_key("CN-HE") == "grid.province.cn_he" and grid_key("east") == "grid.east"
+    assert grid_key("cn-he") == "grid.cn-he", "only the ISO 3166-2:CN form names a province"
+    assert basis(fs, "CN-YN").location.exact == Fraction("0.1073")
+    for other in ("cn-mee-2021", "cn-mee-2023", "cn-ets-2023"):
+        assert load_factor_set(other).keys("grid.province") == []
+        with pytest.raises(MissingFactor, match="grid.province.cn_he"):
+            basis(load_factor_set(other), "CN-HE")
+
+
+def test_biomass_lines_keep_biogenic_co2_out_of_every_scope():
+    """1 t of wood: 15.6 GJ; biogenic 15.6 × 112000 ÷ 10^6 = 1.7472 tCO2 (no scope);
+    CH4 15.6 × 30 ÷ 10^6 = 0.000468 t × 28 = 0.013104 tCO2e; N2O 15.6 × 4 ÷ 10^6 = 0.0000624 t × 265
+    = 0.016536 tCO2e; Scope 1 = 0.02964 tCO2e."""
+    from ledger.factors.arithmetic import BIOGENIC, basis, terms
+    from tests.builders import inventory_record
+
+    fs = load_factor_set("cn-mee-2023")
+    found = terms(basis(fs), inventory_record(1, "2025-01", "biomass_wood", "1", "t").record)
+    assert [(t.scope, t.result, t.gases) for t in found[:3]] == [
+        (BIOGENIC, Fraction("1.7472"), "CO2 (biogenic)"),
+        ("scope1", Fraction("0.013104"), "CH4 as CO2e"),
+        ("scope1", Fraction("0.016536"), "N2O as CO2e"),
+    ]
+    assert found[3].scope == "energy" and found[3].gases == ""
+    assert found[1].factors == (("biomass.wood.ncv", "15.6 GJ/t"), ("biomass.wood.ch4", "30 kgCH4/TJ"),
+                                ("gwp.ch4", "28 tCO2e/tCH4"))  # fmt: skip

@@ -15,7 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.accounting.profile import grid_regions, provinces, uscc_problem
 from ledger.store import factories as factory_rows
 from ledger.store.db import MIGRATIONS_DIR, make_engine, migrate, session_factory
-from tests.builders import ADMIN, EXAMPLES, batch_json, example_batch
+from tests.builders import ADMIN, EXAMPLE_STEAM, EXAMPLES, batch_json, example_batch
 from tests.conftest import Service
 
 FACTORY = "CN-JS-SZ-0001"
@@ -73,7 +73,9 @@ def test_a_factory_without_a_profile_is_unknown_and_a_report_keeps_its_boundary(
     assert response.status_code == 201, response.text
 
     def evaluate() -> dict[str, Any]:
-        response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+        response = service.http.post(
+            "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+        )
         assert response.status_code == 201, response.text
         return dict(response.json())
 

@@ -209,7 +209,7 @@ def make_report(variant: str = "draft", factory_name: str | None = NAME) -> dict
         "chain": {"chain_id": 31337, "contract": "0x5FbDB2315678afecb367f032d93F642f64180aa3",
                   "reports_contract": "0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512"},
         "factor_set": {"id": "cn-mee-2023", "version": "1.0", "name": "MEE/NBS 2023 electricity CO2 emission factors",
-                       "label": "cn-mee-2023@1.0"},
+                       "label": "cn-mee-2023@1.1"},
         "rule_set": {"id": "t-ceca-g-0171-2022", "version": "1",
                      "name": ("T/CECA-G 0171-2022 zero-carbon factory levels "
                               "(6★ as published; 3★-5★ placeholders)"),
@@ -379,7 +379,7 @@ def test_anchored_shows_anchor_and_signature(anchored: dict[str, Any], anchored_
     assert "thresholds confirmed" in text
     assert "matches this report&#x27;s content" in text
     assert "31337" in text and anchored["chain"]["contract"] in text
-    assert "cn-mee-2023@1.0" in text and "t-ceca-g-0171-2022@1" in text
+    assert "cn-mee-2023@1.1" in text and "t-ceca-g-0171-2022@1" in text
 
 
 def test_draft_says_not_signed_or_anchored(draft: dict[str, Any], draft_html: str) -> None:

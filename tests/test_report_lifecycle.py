@@ -18,7 +18,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.eip712 import ReportCommit
 from ledger.store import evaluations as evaluation_rows
-from tests.builders import FACTORY_ID, batch_json, example_batch, register_factory
+from tests.builders import EXAMPLE_STEAM, FACTORY_ID, batch_json, example_batch, register_factory
 from tests.conftest import Service
 
 FACTORY = FACTORY_ID
@@ -32,7 +32,9 @@ def draft(service: Service, new_account: Callable[[], LocalAccount]) -> dict[str
     register_factory(service.http, factory, FACTORY)
     assert service.http.post("/batches", json=batch_json(service.ledger, factory, example_batch())).status_code == 201
     service.ledger.grant_evaluator(evaluator.address)  # with the admin key (the test ledger has one key)
-    report = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"}).json()
+    report = service.http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    ).json()
     commit: ReportCommit = service.services.evaluations.commit_for(report["id"], evaluator.address)
     signature = commit.sign(evaluator, service.ledger.domain())
     return {"id": report["id"], "evaluator": evaluator, "commit": commit, "signature": signature}

@@ -20,7 +20,7 @@ from web3 import Web3
 from api.compose import compose
 from ledger.chain.client import LedgerClient
 from ledger.chain.errors import AccessControlUnauthorizedAccount
-from tests.builders import ADMIN, batch_json, example_batch, register_factory, signed_rotation
+from tests.builders import ADMIN, EXAMPLE_STEAM, batch_json, example_batch, register_factory, signed_rotation
 
 FACTORY = "CN-KEYS-0001"
 NewAccount = Callable[[], LocalAccount]
@@ -157,7 +157,9 @@ def test_a_forced_rotation_shows_in_the_api_the_page_and_the_evaluation(split: S
     assert page.count("forced by the admin") == 1
     assert page.index(replacement.address) < page.index("forced by the admin")
 
-    evaluation = split.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+    evaluation = split.http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    )
     assert evaluation.status_code == 201, evaluation.text
     used = {p["period"]: p for p in evaluation.json()["periods"]["used"]}
     note = f"signed under a key the admin forced in block {tx.block_number}"

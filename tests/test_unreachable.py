@@ -27,7 +27,7 @@ from web3 import Web3
 from api.compose import compose
 from ledger.chain.client import LedgerClient
 from ledger.eip712.typed_data import sign as sign_typed_data
-from tests.builders import ADMIN, batch_json, claim_json, example_batch, register_factory
+from tests.builders import ADMIN, EXAMPLE_STEAM, batch_json, claim_json, example_batch, register_factory
 from tests.conftest import serving
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -123,7 +123,9 @@ def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -
     claim = json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
     claimed = http.post("/claims", json=claim_json(domain, factory, claim))
     assert claimed.status_code == 201, claimed.text
-    evaluation = http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"})
+    evaluation = http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    )
     assert evaluation.status_code == 201, evaluation.text
     evaluator = Account.create()  # an appointed evaluator with a signed profile
     ledger.grant_evaluator(evaluator.address)

@@ -36,6 +36,7 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
     return evaluations.create(
         body.factory_id, body.year, body.type, factor_set=body.factor_set, factors_toml=body.factors_toml,
         grid=body.grid, onsite_projects=body.onsite_projects, count_provisional=body.count_provisional_claims,
+        steam=body.steam,
         consumer_country=body.consumer_country,
         matching=body.matching,
         scope3_exclusions=[e.model_dump() for e in body.scope3_exclusions],
@@ -103,4 +104,4 @@ def factory_evaluations(factory_id: str, evaluations: EvaluationsDep) -> list[di
 def evaluate_park(body: ParkIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The zero-carbon park indicator (tCO2 per tce) for a set of factories forming a park."""
     return evaluations.park(body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml,
-                            transfers=[t.model_dump() for t in body.transfers])  # fmt: skip
+                            transfers=[t.model_dump() for t in body.transfers], steam=body.steam)  # fmt: skip

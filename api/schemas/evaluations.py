@@ -16,6 +16,13 @@ from pydantic import ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 from api.schemas.common import Eip712DomainOut, Out, Strict, TypedFieldOut
 
+_STEAM = (
+    "steam source_id → its supplier's declared conditions: absolute_pressure_mpa (a decimal string, absolute), and "
+    "temperature_c (superheated) or saturated: true. Required for every steam source metered by mass: the heat is "
+    "t × (IAPWS-IF97 enthalpy − 83.74 kJ/kg feed water), never a default"
+)
+_STEAM_EXAMPLE = {"meter-steam-ST-2210": {"absolute_pressure_mpa": "1.0", "saturated": True}}
+
 
 class Scope3ExclusionIn(Strict):
     category: StrictStr = Field(examples=["purchased_goods"], description="a [[scope3_category]] id of the rule file")
@@ -52,13 +59,18 @@ class EvaluationIn(Strict):
         None, description="a bundled factor set id (default cn-mee-2023), never a path: a file is sent as factors_toml"
     )
     factors_toml: StrictStr | None = Field(None, description="a factor-set file of your own, as TOML text (≤ 64 KiB)")
-    grid: StrictStr = Field("national_average", description="location-based grid factor: national_average or a region")
+    grid: StrictStr = Field(
+        "national_average",
+        description="location-based grid factor: national_average, a region (east, north…) or a province by its "
+        "ISO 3166-2:CN code (CN-HE); a province the factor set has no figure for is refused",
+    )
     onsite_projects: dict[str, str] = Field(
         default_factory=dict, description="on-site meter source_id → the certificate project id of that installation"
     )
     count_provisional_claims: StrictBool = Field(
         False, description="count claims no attestor has confirmed yet (a local demonstration; the report says so)"
     )
+    steam: dict[str, dict[str, Any]] = Field(default_factory=dict, description=_STEAM, examples=[_STEAM_EXAMPLE])
     consumer_country: StrictStr | None = Field(
         None,
         description="ISO 3166-1 alpha-2 country of the factory's electricity market, for the certificates' market "
@@ -90,6 +102,7 @@ class ParkIn(Strict):
     year: StrictInt
     factor_set: StrictStr | None = Field(None, description="as for /evaluations: a bundled id, never a path")
     factors_toml: StrictStr | None = Field(None, description="as for /evaluations: TOML text (≤ 64 KiB)")
+    steam: dict[str, dict[str, Any]] = Field(default_factory=dict, description="as for /evaluations")
     transfers: list[TransferIn] = Field(default_factory=list, description="energy sold between members, netted")
 
 

@@ -3,8 +3,9 @@
 Every figure is a list of lines, each naming the records, the activity as measured, the factors
 (by key, from a named factor set) and the arithmetic, so a reader can redo it by hand:
 
-- **Scope 1**: fuel combustion (activity × NCV × carbon content × oxidation × 44/12) and process
-  emissions as stated.
+- **Scope 1**: fuel combustion (activity × NCV × carbon content × oxidation × 44/12), CH4 and N2O
+  from biomass combustion (CO2e with the set's GWP) and process emissions as stated.
+- **Biogenic CO2** (biomass combustion): its own lines, in no scope and no total (GB/T 32150-2015).
 - **Scope 2**: purchased heat and steam; grid electricity location-based (grid average factor) and
   market-based (electricity covered by valid certificates at zero, the residual-mix factor for the
   rest). Certificates meet consumption by the evaluation's matching method (by default each claim
@@ -38,7 +39,8 @@ from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.matching import DEFAULT_METHOD, EligibleUnits
 from ledger.errors import AccountingError
 from ledger.factors import FactorSet, FactorUnitError
-from ledger.factors.arithmetic import ActivityError, Term, basis, residual_mix, terms
+from ledger.factors.arithmetic import BIOGENIC, ActivityError, Term, basis, residual_mix, terms
+from ledger.factors.steam import SteamConditions
 from ledger.numbers import ZERO, exact, shown
 from ledger.records import convert_fraction
 
@@ -56,6 +58,7 @@ class Line:
     factors: tuple[tuple[str, str], ...]  # (key, "value unit") from the factor set
     result: Fraction  # tCO2e, or tce for energy lines
     arithmetic: str
+    gases: str = "CO2"  # what result counts (Term.gases): "CO2", "CH4 as CO2e", "CO2 (biogenic)"…; "" for energy
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -68,6 +71,7 @@ class Line:
             "factors": [{"key": k, "value": v} for k, v in self.factors],
             "result": shown(self.result),
             "arithmetic": self.arithmetic,
+            "gases": self.gases or "none (energy, tce)",
         }
 
 
@@ -86,6 +90,7 @@ class Inventory:
     credits: list[dict[str, object]] = field(default_factory=list)
     monthly: dict[str, dict[str, Fraction]] = field(default_factory=dict)
     production: dict[str, Fraction] = field(default_factory=dict)
+    steam: dict[str, SteamConditions] = field(default_factory=dict)  # declared conditions per steam source
     matching: Matching | None = None
     green_power: list[dict[str, Any]] = field(default_factory=list)
 
@@ -95,6 +100,11 @@ class Inventory:
     @property
     def scope1(self) -> Fraction:
         return self.total("scope1")
+
+    @property
+    def biogenic_co2(self) -> Fraction:
+        """CO2 from burning biomass: reported, never part of a scope or total."""
+        return self.total(BIOGENIC)
 
     @property
     def scope2_other(self) -> Fraction:
@@ -142,19 +152,22 @@ def compute_inventory(
     eligibility: Mapping[int, ClaimEligibility] | None = None,
     matching: str = DEFAULT_METHOD,
     eligible_units: EligibleUnits | None = None,
+    steam: Mapping[str, SteamConditions] | None = None,
 ) -> Inventory:
     """The inventory; ``claims`` are the factory's own, ``invalid_claims`` those a double-counting
     check refused (they count for nothing), ``eligibility`` each claim's units that count per
     consumption month and whether it is a certificate, an offset or a removal
     (:func:`ledger.claims.eligibility.assess_claims`; a claim without one is refused). Certificates
     meet grid electricity by ``matching`` (:mod:`ledger.accounting.matching`), with
-    ``eligible_units`` (claim → month → units; default: those of ``eligibility``)."""
-    inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid)
+    ``eligible_units`` (claim → month → units; default: those of ``eligibility``); ``steam`` the declared
+    conditions of each steam source metered by mass (one without them is refused, naming the source)."""
+    inv = Inventory(factory_id=factory_id, year=year, factor_set=factors.label, grid=grid, steam=dict(steam or {}))
     months = [f"{year}-{m:02d}" for m in range(1, 13)]
     inv.monthly = {m: defaultdict(lambda: ZERO) for m in months}
     with _accountable():
-        shared = basis(factors, grid)
+        shared = basis(factors, grid, steam)
     per_kind: dict[str, Fraction] = defaultdict(lambda: ZERO)
+    steam_sources: set[str] = set()
     delivered: dict[str, Fraction] = {}  # green power per contract (source)
 
     for act in activities(records):
@@ -171,12 +184,15 @@ def compute_inventory(
                 month[kind] += mwh
                 if kind == "green_power_contract":
                     delivered[act.source_id] = delivered.get(act.source_id, ZERO) + mwh
+        if kind == "purchased_steam":
+            steam_sources.add(act.source_id)
         activity = f"{act.value} {act.unit}"
         for term in products:
             inv.lines.append(Line(term.scope, kind, period, act.source_id, act.records, activity, term.factors,
-                                  term.result, term.arithmetic))  # fmt: skip
+                                  term.result, term.arithmetic, term.gases))  # fmt: skip
             if term.scope != "energy":
                 month[_month_key(kind, term)] += term.result
+    inv.steam = {source: c for source, c in inv.steam.items() if source in steam_sources}  # the report shows these
 
     # certificates, offsets and removals claimed for this year
     year_start, year_end = months[0], months[-1]

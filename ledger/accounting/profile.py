@@ -46,7 +46,7 @@ def grid_regions() -> tuple[str, ...]:
         key.removeprefix("grid.")
         for set_id in bundled_factor_sets()
         for key in bundled_factor_set(set_id).factors
-        if key.startswith("grid.")
+        if key.startswith("grid.") and not key.startswith("grid.province.")  # a province is the profile's own field
     }
     return tuple(sorted(keys - NATIONAL_GRID_KEYS))
 

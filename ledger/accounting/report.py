@@ -19,6 +19,7 @@ from ledger.accounting.floating_zero import BaseYear, floating_zero
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
 from ledger.accounting.matching import matching_json
 from ledger.accounting.sources import YearData
+from ledger.accounting.statements import statements
 from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet
 from ledger.numbers import percent, shown
@@ -112,6 +113,7 @@ def build_report(
             inventory.matching, onsite_mwh=e["onsite_mwh"], residual=e["residual_mix_factor"],
             other_scope2=inventory.scope2_other,
         )  # fmt: skip
+    report.update(statements(inventory, factors))  # gases, biogenic CO2, steam, factor sources, intensity
     _scope3_without_data(report)
     report["report_hash"] = "0x" + report_hash(report).hex()
     return report

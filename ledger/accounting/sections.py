@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ledger.accounting import statements
 from ledger.accounting.inventory import Inventory, InventoryRecord
 from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.matching import ANNUAL, matching_rules
@@ -59,10 +60,11 @@ def methodology(
     return {
         "standards": [*STANDARDS, f"emission factors: {factors.name} ({factors.label})", f"rules: {rules_label}"],
         "gases": {
-            "covered": ["CO2"],
-            "note": "fuel combustion and grid factors are CO2 only; process emissions are taken as stated in tCO2e",
+            "covered": statements.covered(inv),
+            "note": "fuel combustion, heat, steam and grid factors are CO2 only; biomass CH4 and N2O are CO2e with "
+            "the GWP set; process emissions are taken as stated in tCO2e; biogenic CO2 is reported apart",
         },  # fmt: skip
-        "gwp_set": None,
+        "gwp_set": statements.gwp_set(inv, factors),
         "matching_method": _matching_method(inv),
         "grid_factor": inv.grid,
         "exclusions": exclusions,

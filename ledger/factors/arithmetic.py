@@ -2,9 +2,11 @@
 
 :data:`RULES` maps a record kind to a small function that multiplies the record's quantity by the
 factors of a set and writes the arithmetic out: fuel combustion (activity × NCV × carbon content ×
-oxidation × 44/12, or GJ × carbon content × … when the fuel is metered by energy), purchased heat
-and steam (through ``steam.enthalpy`` when steam is metered by mass), grid electricity at the
-location factor, standard coal (tce) for electricity, fuels and heat, Scope 3 quantities × factor,
+oxidation × 44/12, or GJ × carbon content × … when the fuel is metered by energy), biomass (its CO2
+biogenic, reported outside the scopes; its CH4 and N2O in Scope 1 as CO2e with the set's ``gwp.*``),
+purchased heat and steam (steam metered by mass through the enthalpy at its supplier's declared
+conditions, :mod:`ledger.factors.steam`, less feed water), grid electricity at the location factor
+(national, regional, or a province's: :func:`grid_key`), standard coal (tce) for electricity, fuels and heat, Scope 3 quantities × factor,
 and process emissions as stated. The market-based figure uses :func:`residual_mix`.
 
 Every factor is read through :mod:`ledger.factors.units` in the unit the product needs (a grid
@@ -22,6 +24,7 @@ grid electricity — is :mod:`ledger.accounting.inventory`'s.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -35,12 +38,22 @@ from ledger.records import convert_fraction
 
 from .derived import CO2_PER_C, show_exact
 from .factor_set import Factor, FactorSet
+from .steam import SteamConditions
 from .units import Scaled, energy_per, family, per, ratio
 
 FUEL_KEYS: Mapping[str, str] = MappingProxyType(
     {"natural_gas": "natural_gas", "coal": "raw_coal", "diesel": "diesel", "gasoline": "gasoline"}
 )
 """Record kind → fuel name in the factor set (``fuel.<name>.ncv`` …)."""
+
+BIOMASS_KEYS: Mapping[str, str] = MappingProxyType({"biomass_wood": "wood"})
+"""Record kind → biomass name in the factor set (``biomass.<name>.ncv``, ``.co2``, ``.ch4``, ``.n2o``)."""
+
+BIOGENIC = "biogenic_co2"
+"""The scope of a biomass line's CO2: reported apart, in no scope and no total (GB/T 32150-2015)."""
+
+PROVINCE = re.compile(r"CN-[A-Z]{2}")
+"""A province by its ISO 3166-2:CN code (``CN-JS``): ``grid="CN-JS"`` reads ``grid.province.cn_js``."""
 
 SCOPE3: Mapping[str, tuple[str, str]] = MappingProxyType({
     "transport_road_freight": ("scope3.road_freight", "tkm"),
@@ -66,6 +79,8 @@ class Measured(Protocol):
     def value(self) -> str: ...
     @property
     def quantity(self) -> Decimal: ...
+    @property
+    def source_id(self) -> str: ...
 
 
 class ActivityError(ValueError):
@@ -77,10 +92,11 @@ class ActivityError(ValueError):
 class Term:
     """One product for a line of the inventory: activity × factors = result, written out."""
 
-    scope: str  # scope1, scope2, scope3, energy
+    scope: str  # scope1, scope2, scope3, energy, biogenic_co2
     result: Fraction  # tCO2(e), or tce for energy
     factors: tuple[tuple[str, str], ...]  # (key, "value unit") as written in the set
     arithmetic: str
+    gases: str = "CO2"  # what the result counts: "CO2", "CH4 as CO2e", "CO2e (…)"; "" for energy
 
 
 @dataclass(frozen=True)
@@ -93,6 +109,7 @@ class Basis:
     location: Scaled  # grid.<grid> in tCO2/MWh
     kgce_per_kwh: Scaled  # energy.electricity_kgce_per_kwh in kgce/kWh
     mj_per_kgce: Scaled  # energy.mj_per_kgce in MJ/kgce
+    steam: Mapping[str, SteamConditions] = field(default_factory=dict)  # source_id → declared conditions
     memo: dict[tuple[Any, ...], Scaled] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     def scaled(self, read: Callable[..., Scaled], *args: Any) -> Scaled:
@@ -105,14 +122,22 @@ class Basis:
         return found
 
 
-def basis(fs: FactorSet, grid: str = "national_average") -> Basis:
-    """The :class:`Basis` of ``fs``; a missing factor or an unusable unit is refused here."""
+def grid_key(grid: str) -> str:
+    """The factor key of a grid choice: ``national_average`` or a region → ``grid.<grid>``, a province
+    code ``CN-XX`` → ``grid.province.cn_xx``."""
+    return f"grid.province.{grid.lower().replace('-', '_')}" if PROVINCE.fullmatch(grid) else f"grid.{grid}"
+
+
+def basis(fs: FactorSet, grid: str = "national_average", steam: Mapping[str, SteamConditions] | None = None) -> Basis:
+    """The :class:`Basis` of ``fs``; a missing factor or an unusable unit is refused here. ``steam``
+    holds the declared conditions of each steam source metered by mass."""
     return Basis(
         fs,
         grid,
-        per(fs, f"grid.{grid}", "tCO2/MWh"),
+        per(fs, grid_key(grid), "tCO2/MWh"),
         per(fs, "energy.electricity_kgce_per_kwh", "kgce/kWh"),
         per(fs, "energy.mj_per_kgce", "MJ/kgce"),
+        dict(steam or {}),
     )
 
 
@@ -173,14 +198,14 @@ def _divisor(s: Scaled) -> str:
 def _tce_of_gj(b: Basis, gj: Fraction) -> Term:
     tce = gj * 1000 / b.mj_per_kgce.exact / 1000
     how = f"{shown(gj)} GJ × 1000 ÷ {_divisor(b.mj_per_kgce)} ÷ 1000 = {shown(tce)} tce"
-    return Term("energy", tce, (_key(b.mj_per_kgce),), how)
+    return Term("energy", tce, (_key(b.mj_per_kgce),), how, "")
 
 
 def _electricity_tce(b: Basis, record: Measured) -> tuple[Term, ...]:
     mwh = _to(record, "MWh")
     tce = mwh * 1000 * b.kgce_per_kwh.exact / 1000
     how = f"{shown(mwh)} MWh × 1000 kWh/MWh × {_rate(b.kgce_per_kwh)} ÷ 1000 = {shown(tce)} tce"
-    return (Term("energy", tce, (_key(b.kgce_per_kwh),), how),)
+    return (Term("energy", tce, (_key(b.kgce_per_kwh),), how, ""),)
 
 
 def _grid(b: Basis, record: Measured) -> tuple[Term, ...]:
@@ -224,11 +249,8 @@ def _fuel(b: Basis, record: Measured) -> tuple[Term, ...]:
 def _heat(b: Basis, record: Measured) -> tuple[Term, ...]:
     heat = b.scaled(per, "heat.purchased", "tCO2/GJ")
     if record.kind == "purchased_steam" and family(record.unit) != "energy":
-        enthalpy = b.scaled(energy_per, "steam.enthalpy", "GJ")
-        q = _to(record, enthalpy.denominator)
-        gj = q * enthalpy.exact
-        used: tuple[Scaled, ...] = (enthalpy, heat)
-        how = f"{shown(q)} {enthalpy.denominator} × {_rate(enthalpy)} = {shown(gj)} GJ; "
+        gj, how = _steam_gj(b, record)
+        used: tuple[Scaled, ...] = (b.scaled(per, "steam.feedwater_enthalpy", "GJ/t"), heat)
     else:
         gj = _to(record, "GJ")
         used, how = (heat,), ""
@@ -237,17 +259,69 @@ def _heat(b: Basis, record: Measured) -> tuple[Term, ...]:
     return Term("scope2", t, tuple(_key(s) for s in used), how), _tce_of_gj(b, gj)
 
 
+def _steam_gj(b: Basis, record: Measured) -> tuple[Fraction, str]:
+    """Heat of steam metered by mass: t × (h at the declared conditions − feed water) ÷ 1000."""
+    declared = b.steam.get(record.source_id)
+    if declared is None:
+        raise ActivityError(
+            f"steam source {record.source_id!r} is metered in {record.unit}: declare its supplier's steam "
+            f"conditions (evaluation input steam[{record.source_id!r}]: absolute_pressure_mpa and temperature_c "
+            "or saturated); no default enthalpy is assumed"
+        )
+    feed = b.scaled(per, "steam.feedwater_enthalpy", "GJ/t")
+    h = declared.enthalpy_kj_per_kg
+    q = _to(record, "t")
+    gj = q * _heat_per_t(h, feed.exact)
+    feed_kj = f"{shown(Fraction(feed.factor.value))} {feed.factor.unit}"
+    how = (f"{shown(q)} t × ({h} kJ/kg − {feed_kj}) ÷ 1000 = {shown(gj)} GJ (h by IAPWS-IF97 at "
+           f"{declared.described}, less feed water); ")  # fmt: skip
+    return gj, how
+
+
+@lru_cache(maxsize=256)
+def _heat_per_t(h_kj_per_kg: Decimal, feed_gj_per_t: Fraction) -> Fraction:
+    """GJ/t of steam: (h ÷ 1000 − feed water), once per source and year rather than once a record."""
+    return Fraction(h_kj_per_kg) / 1000 - feed_gj_per_t
+
+
+def _biomass(b: Basis, record: Measured) -> tuple[Term, ...]:
+    """Biogenic CO2 (outside the scopes) and CH4, N2O in Scope 1 as CO2e, from the same GJ."""
+    base = f"biomass.{BIOMASS_KEYS[record.kind]}"
+    ncv_used: tuple[tuple[str, str], ...] = ()
+    if family(record.unit) == "energy":
+        gj = _to(record, "GJ")
+        how = f"{shown(gj)} GJ"
+    else:
+        ncv = b.scaled(energy_per, f"{base}.ncv", "GJ")
+        q = _to(record, ncv.denominator)
+        gj = q * ncv.exact
+        how, ncv_used = f"{shown(q)} {ncv.denominator} × {_rate(ncv)} = {shown(gj)} GJ; {shown(gj)} GJ", (_key(ncv),)
+    co2 = b.scaled(per, f"{base}.co2", "tCO2/GJ")
+    biogenic = gj * co2.exact
+    found = [Term(BIOGENIC, biogenic, (*ncv_used, _key(co2)),
+                  f"{how} × {_rate(co2)} = {shown(biogenic)} tCO2 (biogenic: outside the scopes and totals)",
+                  "CO2 (biogenic)")]  # fmt: skip
+    for gas, label in (("ch4", "CH4"), ("n2o", "N2O")):
+        rate, gwp = b.scaled(per, f"{base}.{gas}", f"t{label}/GJ"), b.scaled(per, f"gwp.{gas}", f"tCO2e/t{label}")
+        mass = gj * rate.exact
+        t = mass * gwp.exact
+        text = f"{how} × {_rate(rate)} = {shown(mass, 9)} t{label}; × {_rate(gwp)} (GWP) = {shown(t)} tCO2e"
+        found.append(Term("scope1", t, (*ncv_used, _key(rate), _key(gwp)), text, f"{label} as CO2e"))
+    return (*found, _tce_of_gj(b, gj))
+
+
 def _scope3(b: Basis, record: Measured) -> tuple[Term, ...]:
     key, unit = SCOPE3[record.kind]
     factor = b.scaled(per, key, f"tCO2e/{unit}")
     q = _to(record, unit)
     t = q * factor.exact
-    return (Term("scope3", t, (_key(factor),), f"{shown(q)} {unit} × {_rate(factor)} = {shown(t)} tCO2e"),)
+    how = f"{shown(q)} {unit} × {_rate(factor)} = {shown(t)} tCO2e"
+    return (Term("scope3", t, (_key(factor),), how, "CO2e (gases as the factor's source counts them)"),)
 
 
 def _stated(b: Basis, record: Measured) -> tuple[Term, ...]:
     t = _to(record, "tCO2e")
-    return (Term("scope1", t, (), f"{record.value} {record.unit} as stated = {shown(t)} tCO2e"),)
+    return (Term("scope1", t, (), f"{record.value} {record.unit} as stated = {shown(t)} tCO2e", "CO2e (as stated)"),)
 
 
 Rule = Callable[[Basis, Measured], tuple[Term, ...]]
@@ -257,6 +331,7 @@ RULES: Mapping[str, Rule] = MappingProxyType({
     "onsite_renewable_self_consumed": _electricity_tce,
     "green_power_contract": _green_power,
     **{kind: _fuel for kind in FUEL_KEYS},
+    **{kind: _biomass for kind in BIOMASS_KEYS},
     "process_emissions": _stated,
     "purchased_heat": _heat,
     "purchased_steam": _heat,

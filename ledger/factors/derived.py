@@ -1,4 +1,4 @@
-"""Factors derived from a set's inputs, exactly: fuel combustion, purchased steam, standard coal.
+"""Factors derived from a set's inputs, exactly: fuel combustion, purchased steam (at declared conditions), standard coal.
 
 Arithmetic: every input is a :class:`~decimal.Decimal` parsed from its decimal string, and the
 product is formed as a :class:`fractions.Fraction`, so nothing is rounded on the way. 44/12 (the
@@ -26,6 +26,7 @@ from fractions import Fraction
 from ledger.numbers import round_half_even
 
 from .factor_set import Factor, FactorSet
+from .steam import SteamConditions
 from .units import FactorUnitError, Scaled, energy_per, per, ratio
 
 DEFAULT_PLACES = 10
@@ -161,31 +162,33 @@ def combustion_factor(fs: FactorSet, fuel: str, places: int = DEFAULT_PLACES) ->
     return combustion(fs, fuel).rounded(places)
 
 
-def steam(fs: FactorSet) -> Derived:
-    """CO2 per unit of purchased steam: ``steam.enthalpy`` (energy per tonne) × ``heat.purchased``."""
-    inputs = (fs.get("steam.enthalpy"), fs.get("heat.purchased"))
-    enthalpy, heat = energy_per(fs, inputs[0], "GJ"), per(fs, inputs[1], "tCO2/GJ")
+def steam(fs: FactorSet, declared: SteamConditions) -> Derived:
+    """CO2 per tonne of purchased steam delivered at ``declared`` conditions: (h − feed water)
+    ``steam.feedwater_enthalpy`` × ``heat.purchased`` (the guidelines' method, h by IAPWS-IF97)."""
+    inputs = (fs.get("steam.feedwater_enthalpy"), fs.get("heat.purchased"))
+    feed, heat = per(fs, inputs[0], "GJ/t"), per(fs, inputs[1], "tCO2/GJ")
+    h = declared.enthalpy_kj_per_kg
     return Derived(
-        name="purchased steam",
-        unit=f"tCO2/{enthalpy.denominator}",
-        exact=enthalpy.exact * heat.exact,
+        name=f"purchased steam at {declared.described}",
+        unit="tCO2/t",
+        exact=(Fraction(h) / 1000 - feed.exact) * heat.exact,
         inputs=inputs,
-        steps=(*_term(enthalpy), *_term(heat)),
+        steps=(f"({h} kJ/kg − {_operand(inputs[0])})", "÷ 1000", *_term(heat)),
         factor_set=fs.label,
     )
 
 
-def steam_factor(fs: FactorSet, places: int = DEFAULT_PLACES) -> Decimal:
+def steam_factor(fs: FactorSet, declared: SteamConditions, places: int = DEFAULT_PLACES) -> Decimal:
     """:func:`steam` rounded once, half-even, to ``places`` decimal places."""
-    return steam(fs).rounded(places)
+    return steam(fs, declared).rounded(places)
 
 
 def standard_coal(fs: FactorSet, what: str) -> Derived:
     """Standard coal (GB/T 2589) per activity unit, in kgce.
 
     ``what`` is ``"electricity"`` (``energy.electricity_kgce_per_kwh``, calorific equivalent, as
-    given, read in kgce/kWh), ``"heat"`` (per GJ), ``"steam"`` (per tonne, through
-    ``steam.enthalpy``) or a fuel name (through its NCV). Heat and fuels use ``energy.mj_per_kgce``
+    given, read in kgce/kWh), ``"heat"`` (per GJ; steam metered by mass goes through its declared
+    conditions first, :func:`steam`) or a fuel name (through its NCV). Heat and fuels use ``energy.mj_per_kgce``
     (1 kgce = 29.307 MJ)."""
     if what == "electricity":
         factor = per(fs, "energy.electricity_kgce_per_kwh", "kgce/kWh")
@@ -195,7 +198,7 @@ def standard_coal(fs: FactorSet, what: str) -> Derived:
     if what == "heat":
         steps = ("1000 MJ/GJ", _divisor(rule))
         return Derived("standard coal heat", "kgce/GJ", Fraction(1000) / rule.exact, (rule.factor,), steps, fs.label)
-    source = energy_per(fs, fs.get("steam.enthalpy") if what == "steam" else fs.get(_fuel_key(what) + ".ncv"), "MJ")
+    source = energy_per(fs, fs.get(_fuel_key(what) + ".ncv"), "MJ")
     scale = [f"{show_exact(source.num_scale)} MJ/{source.own[0]}"] if source.num_scale != 1 else []
     steps = (_operand(source.factor), *scale, _divisor(rule))
     return Derived(

@@ -64,7 +64,7 @@ __all__ = [
     "loads_factor_set",
 ]
 
-NAMESPACES: tuple[str, ...] = ("grid", "fuel", "heat", "steam", "energy", "scope3")
+NAMESPACES: tuple[str, ...] = ("grid", "fuel", "biomass", "gwp", "heat", "steam", "energy", "scope3")
 """The factor namespaces a file may use (its top-level tables besides ``[set]``)."""
 
 _SETS_PACKAGE = __package__ or "ledger.factors"

@@ -31,6 +31,11 @@ _FACTOR_ONLY: dict[str, tuple[str, Fraction]] = {
     "kgC": ("carbon", Fraction(1)),
     "tce": ("standard_coal", Fraction(1000)),
     "kgce": ("standard_coal", Fraction(1)),
+    "tCH4": ("ch4", Fraction(1000)),
+    "kgCH4": ("ch4", Fraction(1)),
+    "tN2O": ("n2o", Fraction(1000)),
+    "kgN2O": ("n2o", Fraction(1)),
+    "kJ": ("energy", Fraction(1, 10**6)),  # energy's base is GJ (ledger.records.units)
     "1": ("ratio", Fraction(1)),
     "%": ("ratio", Fraction(1, 100)),
 }

@@ -81,6 +81,11 @@ _builtin("coal", "Coal burned on site (Scope 1), by mass or by energy.", [MASS, 
 _builtin("diesel", "Diesel burned on site or in own vehicles (Scope 1).", [MASS, VOLUME_ACTUAL])
 _builtin("gasoline", "Gasoline burned on site or in own vehicles (Scope 1).", [MASS, VOLUME_ACTUAL])
 _builtin(
+    "biomass_wood",
+    "Wood, wood chips or pellets burned on site (biogenic CO2 reported apart; CH4 and N2O in Scope 1).",
+    [MASS, ENERGY],
+)
+_builtin(
     "purchased_steam",
     "Steam bought from outside the boundary (Scope 2); often metered in tonnes.",
     [ENERGY, MASS],

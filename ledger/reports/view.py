@@ -56,6 +56,7 @@ def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
         "missing": sorted(missing_periods(report)),
         "monthly": _monthly(report),
         "electricity": pick(get(report, "electricity"), *_ELECTRICITY),
+        "accounting": _accounting(report),
         "matching": _matching(report),
         "green_power": [pick(g, *_GREEN) for g in mappings(report.get("green_power"))],
         "evaluation": _evaluation(report),
@@ -277,6 +278,24 @@ def _eligibility(value: Any) -> list[dict[str, Any]] | None:
     return out
 
 
+def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
+    """What the totals count (gases, GWP), biogenic CO2, steam conditions, factor sources, intensity:
+    absent from reports made before they were reported (the section then says so)."""
+    gases = get(report, "gases", {})
+    return {
+        "present": "gases" in report,
+        "gases": [{"total": name, **pick(get(gases, name), "basis", "gases")}
+                  for name in ("scope1", "scope2_location", "scope2_market", "scope3", "biogenic_co2")],
+        "gwp": pick(get(gases, "gwp"), "set", "ch4", "n2o", "source", "confirmed"),
+        "biogenic": pick(get(report, "biogenic_co2"), "total_tco2", "counted_in"),
+        "steam": [pick(s, "source_id", "absolute_pressure_mpa", "temperature_c", "saturated", "enthalpy_kj_per_kg",
+                       "heat_gj_per_t", "method", "arithmetic") for s in mappings(report.get("steam_conditions"))],
+        "grid": pick(get(report, "grid_factor"), "grid", "key", "value", "unit", "source", "confirmed"),
+        "intensity": [pick(r, "unit", "output", "emissions", "tco2e_per_unit", "arithmetic")
+                      for r in mappings(get(get(report, "intensity"), "rows"))],
+    }  # fmt: skip
+
+
 def _eligibility_section(report: Mapping[str, Any]) -> dict[str, Any] | None:
     """Which certificates and credits count: the rule file, the market and the findings (a serial
     that disagrees with its claim apart, to be shown first); None for a report made before."""
@@ -297,7 +316,9 @@ def _traceability(report: Mapping[str, Any]) -> dict[str, Any]:
     periods = get(report, "periods", {})
     lines = []
     for ln in as_list(report.get("lines")):
-        line = pick(ln, "scope", "category", "period", "source_id", "records", "activity", "result", "arithmetic")
+        line = pick(
+            ln, "scope", "category", "period", "source_id", "records", "activity", "result", "arithmetic", "gases"
+        )
         line["unit"] = "tce" if line["scope"] == "energy" else TCO2E
         if not isinstance(line["records"], int):  # zcl-evaluation/1 listed each line's record ids
             line["records"] = len(as_list(get(ln, "record_ids")))

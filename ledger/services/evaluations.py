@@ -40,6 +40,7 @@ from ledger.eip712.typed_data import v_problem
 from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
 from ledger.evidence import EvidenceStore
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
+from ledger.factors.steam import SteamConditions, parse_steam
 from ledger.records.errors import RecordError
 from ledger.services import staleness
 from ledger.services.claims import ClaimService
@@ -105,6 +106,7 @@ class EvaluationService:
         count_provisional: bool = False,
         consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
+        steam: Mapping[str, SteamConditions] | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
         """The inventory from anchored data, with the year's sources, findings, and what it did not count:
         ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
@@ -125,6 +127,7 @@ class EvaluationService:
         inv = compute_inventory(
             factory_id=factory_id, year=year, records=year_data.records, claims=own,
             invalid_claims=refused_claims(findings), factors=factors, grid=grid, matching=matching, eligibility=assessed,
+            steam=steam,
         )  # fmt: skip
         name_projects(inv, own)
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
@@ -141,15 +144,15 @@ class EvaluationService:
         grid: str = "national_average",
         onsite_projects: Mapping[str, str] | None = None,
         count_provisional: bool = False,
+        steam: Mapping[str, Any] | None = None,
         consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
         scope3_exclusions: Sequence[Mapping[str, Any]] = (),
         base_year: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """A draft report; ``scope3_exclusions`` (Type II) are ``{category, reason}`` for the Scope 3
-        categories left out of the boundary on purpose; ``base_year`` is declared base-year data for own
-        reductions by efficiency (:func:`ledger.accounting.floating_zero.parse_base_year`), absent: "no
-        base year"."""
+        """A draft report; ``steam``: steam source → its supplier's declared conditions (:func:`parse_steam`);
+        ``scope3_exclusions`` (Type II): ``{category, reason}`` of Scope 3 categories left out on purpose;
+        ``base_year``: declared base-year data for own reductions by efficiency (absent: "no base year")."""
         if report_type not in ("I", "II"):
             raise RecordError("type", f'must be "I" or "II", got {report_type!r}')
         if matching not in METHODS:
@@ -162,10 +165,12 @@ class EvaluationService:
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
         try:
             inv, year_data, findings, uncounted = self.inventory(
-                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching
-            )
-        except KeyError as exc:  # MissingFactor names the set and the key
-            raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
+                factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching,
+                parse_steam(steam),
+            )  # fmt: skip
+        except KeyError as exc:  # MissingFactor names the set and the key; a province's grid factor names the grid
+            field = "grid" if str(getattr(exc, "key", "")).startswith("grid.province.") else "factor_set"
+            raise RecordError(field, str(exc.args[0] if exc.args else exc)) from None
         gaps = year_data.source_gaps()
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
                               incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
@@ -297,17 +302,12 @@ class EvaluationService:
         return row
 
     def park(
-        self,
-        factory_ids: Sequence[str],
-        year: int,
-        *,
-        factor_set: str | None = None,
-        factors_toml: str | None = None,
-        transfers: Sequence[Mapping[str, str]] = (),
-    ) -> dict[str, Any]:
+        self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
+        transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:  # fmt: skip
         """The park indicator for a set of factories forming a park, each counted once; ``transfers``
         (``{from_factory, to_factory, source_id}``: energy one member sells another, metered at the
-        buyer by ``source_id``) are netted out of both the emissions and the tce."""
+        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam`` as for create."""
         if not factory_ids:
             raise RecordError("factories", "name at least one factory")
         seen: dict[str, int] = {}
@@ -324,7 +324,7 @@ class EvaluationService:
         missing: dict[str, list[str]] = {}
         gaps: dict[str, list[str]] = {}
         for factory_id in factory_ids:
-            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules)
+            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=parse_steam(steam))
             members.append(inv)
             records[factory_id] = year_data.records
             if year_data.missing:

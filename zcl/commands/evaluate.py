@@ -14,6 +14,26 @@ from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
 from zcl.output import print_json, write_json
 
+_STEAM_METAVAR = "SOURCE=MPA:saturated|SOURCE=MPA:CELSIUS"
+_STEAM_HELP = (
+    "a steam source's declared supplier conditions, absolute pressure in MPa and saturated or a temperature in °C "
+    "(repeat per source); required for every steam source metered in tonnes"
+)
+
+
+def steam_choice(values: list[str]) -> dict[str, dict[str, Any]]:
+    """``["meter-1=1.0:saturated", "meter-2=2.5:300"]`` as the API's ``steam`` object."""
+    found: dict[str, dict[str, Any]] = {}
+    for value in values:
+        source, sep, conditions = value.partition("=")
+        pressure, colon, state = conditions.partition(":")
+        if not (sep and colon and source and pressure and state):
+            raise SystemExit(f"--steam {value!r}: write SOURCE=MPA:saturated or SOURCE=MPA:CELSIUS")
+        entry: dict[str, Any] = {"absolute_pressure_mpa": pressure}
+        entry |= {"saturated": True} if state == "saturated" else {"temperature_c": state}
+        found[source] = entry
+    return found
+
 
 def register(subparsers: Any) -> None:
     evaluate = subparsers.add_parser("evaluate", help="evaluate a factory's year; with --key, sign and anchor it")
@@ -21,7 +41,11 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--year", type=int, required=True)
     evaluate.add_argument("--type", required=True, choices=["I", "II"])
     evaluate.add_argument("--factors", help="a bundled factor set id (default cn-mee-2023) or a factor-set .toml file")
-    evaluate.add_argument("--grid", default="national_average", help="grid factor for location-based Scope 2")
+    evaluate.add_argument(
+        "--grid", default="national_average",
+        help="grid factor for location-based Scope 2: national_average, a region (east…) or a province (CN-HE)",
+    )  # fmt: skip
+    evaluate.add_argument("--steam", action="append", default=[], metavar=_STEAM_METAVAR, help=_STEAM_HELP)
     evaluate.add_argument(
         "--count-provisional-claims", action="store_true",
         help="count claims no attestor has confirmed (a local demo; the report says so)",
@@ -60,6 +84,7 @@ def register(subparsers: Any) -> None:
     park_eval.add_argument("--factory", action="append", required=True, help="repeat for each member")
     park_eval.add_argument("--year", type=int, required=True)
     park_eval.add_argument("--factors", help="a bundled factor set id or a .toml file")
+    park_eval.add_argument("--steam", action="append", default=[], metavar=_STEAM_METAVAR, help=_STEAM_HELP)
     park_eval.add_argument(
         "--transfer", action="append", default=[], metavar="SELLER,BUYER,SOURCE_ID",
         help="steam or heat one member sells another, metered at the buyer by SOURCE_ID: netted; repeat per transfer",
@@ -82,7 +107,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     service = service_for(args, settings)
     body = {"factory_id": args.factory, "year": args.year, "type": args.type, "grid": args.grid,
-            "count_provisional_claims": args.count_provisional_claims, "matching": args.matching,
+            "count_provisional_claims": args.count_provisional_claims, "steam": steam_choice(args.steam),
+            "matching": args.matching,
             "scope3_exclusions": [_exclusion(text) for text in args.scope3_exclusion]}  # fmt: skip
     if args.base_year is not None:
         body["base_year"] = json.loads(args.base_year.read_text(encoding="utf-8"))
@@ -114,6 +140,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
         f"removals {totals['removals']}   energy {totals['energy_tce']} tce"
     )
+    _print_accounting(report)
     _print_matching(report)
     _print_floating_zero(report)
     for period in report["periods"]["missing"]:
@@ -134,6 +161,15 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
     return 0
+
+
+def _print_accounting(report: dict[str, Any]) -> None:
+    """Biogenic CO2 (when there is any: it is in no total) and tCO2e per unit of output."""
+    biogenic = (report.get("biogenic_co2") or {}).get("total_tco2", "0")
+    if biogenic != "0":
+        print(f"biogenic   {biogenic} tCO2, reported apart: in no scope and no total")
+    for row in (report.get("intensity") or {}).get("rows", []):
+        print(f"intensity  {row['tco2e_per_unit']} tCO2e/{row['unit']} ({row['emissions']})")
 
 
 def _print_matching(report: dict[str, Any]) -> None:
@@ -228,7 +264,12 @@ def _park_evaluate(args: argparse.Namespace) -> int:
     for text in args.transfer:
         seller, buyer, source = (text.split(",", 2) + ["", ""])[:3]  # factory ids hold no comma
         transfers.append({"from_factory": seller, "to_factory": buyer, "source_id": source})
-    body = {"factories": args.factory, "year": args.year, "transfers": transfers} | _factor_choice(args.factors)
+    body = {
+        "factories": args.factory,
+        "year": args.year,
+        "transfers": transfers,
+        "steam": steam_choice(args.steam),
+    } | _factor_choice(args.factors)
     result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
     print_json(result)
     return 0 if result["passed"] else 1
