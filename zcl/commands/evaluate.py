@@ -134,7 +134,8 @@ def _evaluate(args: argparse.Namespace) -> int:
     print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
     print(
         f"scope 1    {totals['scope1']} tCO2e   scope 2 {totals['scope2_market']} (market) / "
-        f"{totals['scope2_location']} (location)   scope 3 {totals['scope3']}"
+        f"{totals['scope2_location']} (location)   scope 3 "
+        + (f"{totals['scope3']}" if report["type"] == "II" else f"{totals['scope3']} (outside the Type I boundary)")
     )
     print(
         f"renewable  {report['electricity']['renewable_share']}   offsets {totals['offsets']}   "
