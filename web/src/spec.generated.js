@@ -192,6 +192,14 @@ const SPEC = {
         "energy",
         "mass"
       ],
+      "name": "biomass_wood"
+    },
+    {
+      "consumption": true,
+      "dimensions": [
+        "energy",
+        "mass"
+      ],
       "name": "purchased_steam"
     },
     {
