@@ -20,6 +20,7 @@ from ledger.chain.session import ROLE_KEYS
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
+from ledger.eip712.typed_data import sign as sign_typed_data
 from ledger.keys import new_key_file
 from ledger.records import new_salt, parse_batch, parse_record
 from ledger.signing import sign_batch
@@ -158,3 +159,16 @@ def attest(ledger: Any, claim_id: int) -> None:
     """Confirm a provisional claim as an attestor would after checking its cancellation statement (the
     test ledger's deployer holds every role; a deployment gives each role its own key)."""
     ledger.confirm_claim(claim_id, ledger.get_claim(claim_id).details_hash)
+
+
+def sign_report(http: httpx.Client, report_id: str, evaluator: LocalAccount) -> dict[str, Any]:
+    """The evaluator signs a draft report as a user would (the typed data the service gives, signed
+    locally) and posts the signature; the answer is the report, anchored."""
+    typed = http.get(f"/evaluations/{report_id}/typed-data", params={"evaluator": evaluator.address}).json()
+    typed["message"]["reportHash"] = bytes.fromhex(typed["message"]["reportHash"][2:])
+    signature = "0x" + sign_typed_data(evaluator, typed).hex()
+    signed = http.post(
+        f"/evaluations/{report_id}/signature", json={"evaluator": evaluator.address, "signature": signature}
+    )
+    assert signed.status_code == 200, signed.text
+    return dict(signed.json())

@@ -16,7 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.eip712.typed_data import sign as sign_typed_data
-from tests.builders import EXAMPLE_STEAM, attest, batch_json, claim_json, example_batch, register_factory
+from tests.builders import EXAMPLE_STEAM, attest, batch_json, claim_json, example_batch, register_factory, sign_report
 from tests.conftest import Service
 from tests.wallets import deploy_wallet
 
@@ -283,17 +283,6 @@ def test_a_park_counts_each_member_once_and_is_not_a_pass_with_months_missing(
     assert len(empty["missing_months"][FACTORY]) == 12 and "months without usable data" in empty["explanation"]
 
 
-def _sign_report(service: Service, report_id: str, evaluator: LocalAccount) -> dict[str, Any]:
-    message = service.http.get(f"/evaluations/{report_id}/typed-data", params={"evaluator": evaluator.address}).json()
-    message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
-    signature = "0x" + sign_typed_data(evaluator, message).hex()
-    response = service.http.post(
-        f"/evaluations/{report_id}/signature", json={"evaluator": evaluator.address, "signature": signature}
-    )
-    assert response.status_code == 200, response.text
-    return dict(response.json())
-
-
 def _profile_body(service: Service, signer: LocalAccount, address: str, **fields: str) -> dict[str, Any]:
     """The evaluator profile ``signer`` signs for ``address`` at the version the service names."""
     typed = service.http.get(f"/evaluators/{address}/profile/typed-data", params=fields)
@@ -322,7 +311,7 @@ def test_the_evaluators_identity_is_signed_by_their_key_and_shown_beside_the_add
     assert service.http.put(f"/evaluators/{address}/profile", json=first).status_code == 409  # no replay
 
     report = evaluate(service)
-    anchored = _sign_report(service, report["id"], evaluator)
+    anchored = sign_report(service.http, report["id"], evaluator)
     identity = anchored["evaluator_identity"]
     assert {k: identity[k] for k in who} == who and identity["version"] == 1
     assert "0x" + report_hash(anchored).hex() == report["report_hash"]  # not part of the signed content

@@ -16,23 +16,10 @@ from typing import Any
 from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
-from ledger.eip712.typed_data import sign as sign_typed_data
 from ledger.store.models import EvaluationRow
-from tests.builders import batch_json, register_factory
+from tests.builders import batch_json, register_factory, sign_report
 from tests.conftest import Service
 from tests.test_evaluation_service import FACTORY, evaluate, month_batch, year  # noqa: F401 (the fixture)
-
-
-def sign(service: Service, report: dict[str, Any], evaluator: LocalAccount) -> dict[str, Any]:
-    message = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": evaluator.address})
-    typed = message.json()
-    typed["message"]["reportHash"] = bytes.fromhex(typed["message"]["reportHash"][2:])
-    signature = "0x" + sign_typed_data(evaluator, typed).hex()
-    signed = service.http.post(
-        f"/evaluations/{report['id']}/signature", json={"evaluator": evaluator.address, "signature": signature}
-    )
-    assert signed.status_code == 200, signed.text
-    return dict(signed.json())
 
 
 def listed(service: Service, factory_id: str) -> dict[str, dict[str, Any]]:
@@ -45,7 +32,9 @@ def test_an_anchored_report_is_stale_once_a_month_it_used_is_corrected(
     service: Service,
     year: dict[str, Any],  # noqa: F811
 ) -> None:
-    old = sign(service, evaluate(service, matching="annual"), year["evaluator"])  # 6★ when netted over the year
+    old = sign_report(
+        service.http, evaluate(service, matching="annual")["id"], year["evaluator"]
+    )  # 6★ when netted over the year
     assert old["status"] == "anchored" and old["evaluation"]["level"] == "6★"
     assert old["stale"] is False and old["stale_because"] == [] and old["superseded_by"] is None
     assert listed(service, FACTORY)[old["id"]]["stale"] is False

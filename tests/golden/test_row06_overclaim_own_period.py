@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
 from tests.builders import FACTORY_ID, attest, batch_json, claim_body, claim_json, example_batch, register_factory
 from tests.conftest import Service
+from tests.golden.world import evaluate
 
 
 @pytest.fixture
@@ -39,12 +39,6 @@ def january_claimed_for_the_year(service: Service, new_account: Callable[[], Loc
     return claim_id
 
 
-def evaluate(service: Service, **body: Any) -> dict[str, Any]:
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY_ID, "year": 2025, "type": "I"} | body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 def test_a_claim_beyond_its_own_months_consumption_is_an_over_claim(
     service: Service, january_claimed_for_the_year: int
 ) -> None:
@@ -63,7 +57,7 @@ def test_a_claim_beyond_its_own_months_consumption_is_an_over_claim(
     The finding blocks every level (gate double_counting_findings ≤ 0); 8.33 % is far from 6★ anyway.
     """
     claim_id = january_claimed_for_the_year
-    report = evaluate(service)
+    report = evaluate(service, FACTORY_ID)
     assert report["matching"]["method"] == "claim_period"
     e = report["electricity"]
     assert (e["grid_mwh"], e["certificates_mwh"], e["covered_mwh"]) == ("1200", "1200", "100")
@@ -91,7 +85,7 @@ def test_a_claim_beyond_its_own_months_consumption_is_an_over_claim(
         "8.33 %", "8.33 %", "100 %"
     ]  # fmt: skip
     assert (compared["claim_period"]["not_counted_mwh"], compared["annual"]["scope2_market"]) == ("1100", "0")
-    netted = evaluate(service, matching="annual")
+    netted = evaluate(service, FACTORY_ID, matching="annual")
     assert netted["electricity"]["renewable_share"] == "100 %" and netted["double_counting"] == []
     assert netted["matching"]["method"] == "annual" and netted["totals"]["scope2_market"] == "0"
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text

@@ -11,6 +11,7 @@ from eth_account.signers.local import LocalAccount
 
 from tests.builders import EXAMPLE_STEAM, EXAMPLES, FACTORY_ID, attest, claim_json, example_batch, register_factory
 from tests.conftest import Service
+from tests.golden import world
 from tests.golden.monthly import submit
 
 SMALL_METER = "meter-3205-04K-1190"  # the example's second grid meter (38,216 kWh in January)
@@ -20,10 +21,7 @@ MAIN_METER = "meter-3205-10K-0457"
 def evaluate(service: Service) -> dict[str, Any]:
     """Certificates matched over the year (``annual``): by the default ``claim_period`` the example year
     has no level for its certificates alone (row 7), which would hide what this row is about."""
-    body = {"factory_id": FACTORY_ID, "year": 2025, "type": "I", "matching": "annual", "steam": EXAMPLE_STEAM}
-    response = service.http.post("/evaluations", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    return world.evaluate(service, FACTORY_ID, matching="annual", steam=EXAMPLE_STEAM)
 
 
 def test_a_meter_without_its_december_record_blocks_every_level(

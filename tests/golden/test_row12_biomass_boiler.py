@@ -9,12 +9,12 @@ Driven through the API as a user would: a factory registered, twelve signed mont
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
 from tests.builders import batch_json, month_of, register_factory
 from tests.conftest import Service
+from tests.golden.world import evaluate
 
 FACTORY = "CN-GD-BIO-0001"
 BOILER = "boiler-wood-01"
@@ -26,12 +26,6 @@ def _year(service: Service, key: LocalAccount, rows: list[tuple[str, str, str, s
         data = month_of(FACTORY, f"2025-{month:02d}", rows)
         response = service.http.post("/batches", json=batch_json(service.ledger.domain(), key, data))
         assert response.status_code == 201, response.text
-
-
-def _evaluate(service: Service, **body: Any) -> dict[str, Any]:
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def test_a_biomass_boiler_reports_biogenic_co2_apart_and_ch4_n2o_in_scope_1(
@@ -51,7 +45,7 @@ def test_a_biomass_boiler_reports_biogenic_co2_apart_and_ch4_n2o_in_scope_1(
     - intensity: 35.568 tCO2e ÷ 6000 t = 0.005928 tCO2e/t
     """
     _year(service, new_account(), [(BOILER, "biomass_wood", "100", "t"), ("line-1", "production_output", "500", "t")])
-    report = _evaluate(service)
+    report = evaluate(service, FACTORY)
 
     totals = report["totals"]
     assert totals["scope1"] == "35.568" and totals["scope2_location"] == "0" and totals["scope2_market"] == "0"
@@ -110,7 +104,7 @@ def test_wood_metered_by_energy_and_in_kilograms_gives_the_same_tonnes(
     """
     rows = [(BOILER, "biomass_wood", "50000", "kg"), ("boiler-wood-02", "biomass_wood", "780", "GJ")]
     _year(service, new_account(), rows)
-    report = _evaluate(service)
+    report = evaluate(service, FACTORY)
     assert report["totals"]["scope1"] == "35.568" and report["biogenic_co2"]["total_tco2"] == "2096.64"
     by_energy = next(ln for ln in report["lines"] if ln["activity"] == "780 GJ" and ln["scope"] == "biogenic_co2")
     assert by_energy["arithmetic"].startswith("780 GJ × 112000 kgCO2/TJ ÷ 1000000 = 87.36 tCO2")

@@ -15,6 +15,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.records import new_salt
 from tests.builders import attest, batch_json, claim_body, claim_json, register_factory
 from tests.conftest import Service
+from tests.golden.world import evaluate
 
 FACTORY = "CN-GOLD-R15"
 READINGS = [
@@ -60,12 +61,6 @@ def _year(service: Service, new_account: Callable[[], LocalAccount]) -> None:
     _claim(service, key, credit | {"block_id": "CCER-14-2024-0031-V2024-B15", "serial_end": "50", "quantity": "50"})
 
 
-def _evaluate(service: Service, **body: Any) -> dict[str, Any]:
-    response = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"} | body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
 def test_own_reductions_certificates_offsets_and_removals_are_apart_and_never_summed(
     service: Service, new_account: Callable[[], LocalAccount]
 ) -> None:
@@ -89,7 +84,7 @@ def test_own_reductions_certificates_offsets_and_removals_are_apart_and_never_su
       (127.344 + 365.76 + 100 + 50 = 643.104; + 291.936 = 935.04) must appear nowhere.
     """
     _year(service, new_account)
-    report = _evaluate(service)
+    report = evaluate(service, FACTORY)
     zero = report["floating_zero"]
     own = zero["own_reductions"]
     assert own["onsite_renewable"]["tco2e"] == "127.344" and own["onsite_renewable"]["mwh"] == "240"
@@ -108,7 +103,7 @@ def test_own_reductions_certificates_offsets_and_removals_are_apart_and_never_su
         assert figure in page, figure
     assert "Reductions</div>" not in page and "643.104" not in page
 
-    based = _evaluate(service, base_year=BASE_YEAR)
+    based = evaluate(service, FACTORY, base_year=BASE_YEAR)
     efficiency = based["floating_zero"]["own_reductions"]["efficiency"]
     assert efficiency["status"] == "computed" and efficiency["method"] == "intensity"
     assert efficiency["gross_emissions_tco2e"] == "788.064"
@@ -125,10 +120,10 @@ def test_a_base_year_in_a_unit_the_year_lacks_is_not_computed_and_bad_input_name
     cannot be compared, so efficiency is null with the reason — not 0. Without output the comparison
     is absolute: 900 − 788.064 = 111.936 tCO2e."""
     _year(service, new_account)
-    pieces = _evaluate(service, base_year=BASE_YEAR | {"output_unit": "pcs"})["floating_zero"]["own_reductions"]
+    pieces = evaluate(service, FACTORY, base_year=BASE_YEAR | {"output_unit": "pcs"})["floating_zero"]["own_reductions"]
     assert pieces["efficiency"]["tco2e"] is None and "no production output in pcs" in pieces["efficiency"]["status"]
     absolute = {k: v for k, v in BASE_YEAR.items() if k not in ("output", "output_unit")}
-    efficiency = _evaluate(service, base_year=absolute)["floating_zero"]["own_reductions"]["efficiency"]
+    efficiency = evaluate(service, FACTORY, base_year=absolute)["floating_zero"]["own_reductions"]["efficiency"]
     assert efficiency["method"] == "absolute" and efficiency["tco2e"] == "111.936"
     for bad, field in (({"year": 2025}, "base_year.year"), ({"gross_emissions_tco2e": "-1"}, "base_year.gross_emissions_tco2e"),
                        ({"output": None}, "base_year.output")):  # fmt: skip
