@@ -40,6 +40,7 @@ from ledger.errors import Conflict, Forbidden, NotFound
 from ledger.evidence import EvidenceStore
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.factors.steam import SteamConditions, parse_steam
+from ledger.gc_pause import collector_paused
 from ledger.records.errors import RecordError
 from ledger.services import evaluation_views as views
 from ledger.services import staleness
@@ -133,6 +134,7 @@ class EvaluationService:
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
         return inv, year_data, findings, uncounted
 
+    @collector_paused()
     def create(
         self,
         factory_id: str,
@@ -291,6 +293,7 @@ class EvaluationService:
         assert row is not None
         return row
 
+    @collector_paused()
     def park(
         self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
         transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
