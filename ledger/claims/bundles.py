@@ -24,19 +24,20 @@ from ledger.claims.allocation import _months, _overlap
 from ledger.claims.checks import GREEN_POWER_CONTRACT
 from ledger.claims.findings import (
     BUNDLE_UNMATCHED,
-    AnchoredRecord,
     ClaimedRetirement,
+    ConsumptionLine,
     Finding,
+    PeriodRecords,
     consumption_finding,
-    consumption_lines,
 )
 
 
 def bundles_unmatched(
-    own: Sequence[ClaimedRetirement], records: Sequence[AnchoredRecord], period_start: str, period_end: str
+    own: Sequence[ClaimedRetirement], records: PeriodRecords, period_start: str, period_end: str
 ) -> list[Finding]:
     """The factory's claims (``own``) whose ``bundled_with`` names no ``green_power_contract`` record
-    of ``records`` (the factory's, in the period) within the claim's consumption months.
+    of ``records`` (the factory's in the period, as lines and kinds per source) within the claim's
+    consumption months.
 
     The finding's ``consumption`` lines are the named source's green-power records in the period (in
     other months than the claim's, or none), so both sides of the missing link are on the report.
@@ -48,17 +49,13 @@ def bundles_unmatched(
             bundled.append((c, months))
     if not bundled:
         return []
-    named = {c.claim.details.bundled_with for c, _ in bundled}
-    held = [r for r in records if r.record.source_id in named]  # one pass; only the named sources are kept
     findings = []
     for c, months in bundled:
         source = c.claim.details.bundled_with
-        mine = [r for r in held if r.record.source_id == source]
-        green = [r for r in mine if r.record.kind == GREEN_POWER_CONTRACT]
-        if any(months[0] <= r.record.period <= months[1] for r in green):
+        lines = [ln for ln in records.lines if ln.source_id == source and ln.kind == GREEN_POWER_CONTRACT]
+        if any(months[0] <= line.period <= months[1] for line in lines):
             continue
-        lines = consumption_lines(green, (GREEN_POWER_CONTRACT,))
-        held_there = _held(source, mine, green, (period_start, period_end))
+        held_there = _held(source, records.kinds.get(source, set()), lines, (period_start, period_end))
         findings.append(
             consumption_finding(
                 BUNDLE_UNMATCHED,
@@ -73,12 +70,12 @@ def bundles_unmatched(
     return sorted(findings, key=lambda f: f.claim_ids)
 
 
-def _held(source: str, mine: Sequence[AnchoredRecord], green: Sequence[AnchoredRecord], period: tuple[str, str]) -> str:
+def _held(source: str, kinds: set[str], green: Sequence[ConsumptionLine], period: tuple[str, str]) -> str:
     """What the factory's anchored data holds for ``source`` in ``period``: the other side of the link."""
-    if not mine:
+    if not kinds:
         return f"the factory's anchored data holds no record of source {source} in {_months(period)}"
     if not green:
-        kinds = ", ".join(sorted({r.record.kind for r in mine}))
-        return f"source {source} holds {kinds} records in {_months(period)}, none of kind {GREEN_POWER_CONTRACT}"
-    delivered = ", ".join(sorted({r.record.period for r in green}))
+        return (f"source {source} holds {', '.join(sorted(kinds))} records in {_months(period)}, none of kind "
+                f"{GREEN_POWER_CONTRACT}")  # fmt: skip
+    delivered = ", ".join(sorted({line.period for line in green}))
     return f"contract {source} delivered green power in {delivered} only, none in the claim's months"

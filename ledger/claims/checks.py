@@ -25,11 +25,10 @@ from ledger.claims.findings import (
     OUTSIDE_VALIDITY,
     RENEWABLE_EXCEEDS_CONSUMPTION,
     UNITS_CLAIMED_TWICE,
-    AnchoredRecord,
     ClaimedRetirement,
+    ConsumptionLine,
     Finding,
     consumption_finding,
-    consumption_lines,
 )
 from ledger.claims.matching import (
     CLAIM_PERIOD,
@@ -166,7 +165,7 @@ def _gec_and_ccer(claims: Sequence[ClaimedRetirement], factory_id: str) -> list[
 
 def _renewable_exceeds_consumption(
     own: Sequence[ClaimedRetirement],
-    records: Sequence[AnchoredRecord],
+    period_lines: Sequence[ConsumptionLine],
     period_start: str,
     period_end: str,
     method: str = DEFAULT_METHOD,
@@ -191,7 +190,7 @@ def _renewable_exceeds_consumption(
     readings is 1.2 million of them (:func:`~ledger.claims.findings.consumption_finding`).
     """
     months = [_month_text(i) for i in range(_month_index(period_start), _month_index(period_end) + 1)]
-    lines = consumption_lines(records, (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED))  # exact per month and source
+    lines = [line for line in period_lines if line.kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED)]
     grid = {m: Fraction(0) for m in months}
     onsite = Fraction(0)
     for line in lines:
@@ -308,7 +307,7 @@ def _generation_after_consumption(own: Sequence[ClaimedRetirement]) -> list[Find
 
 def _onsite_certificates_sold(
     claims: Sequence[ClaimedRetirement],
-    records: Sequence[AnchoredRecord],
+    period_lines: Sequence[ConsumptionLine],
     onsite_projects: Mapping[str, str],
 ) -> list[Finding]:
     """Certificate claims (anyone's) for the generation the factory records as self-consumed.
@@ -317,12 +316,12 @@ def _onsite_certificates_sold(
     keeps that month's renewable attribute with the factory; a certificate claim with the same
     project id whose generation months include the record's month means the attribute was also
     retired as a certificate. One finding per claim, naming the records it collides with as lines
-    per month and source (summed, counted, the first of each named).
+    per month and source (summed, counted, the first of each named: ``period_lines``).
     """
-    onsite: dict[str, list[AnchoredRecord]] = defaultdict(list)
-    for r in records:
-        if r.record.kind == ONSITE_SELF_CONSUMED and r.record.source_id in onsite_projects:
-            onsite[onsite_projects[r.record.source_id]].append(r)
+    onsite: dict[str, list[ConsumptionLine]] = defaultdict(list)
+    for line in period_lines:
+        if line.kind == ONSITE_SELF_CONSUMED and line.source_id in onsite_projects:
+            onsite[onsite_projects[line.source_id]].append(line)
     if not onsite:
         return []
     findings: list[Finding] = []
@@ -331,10 +330,9 @@ def _onsite_certificates_sold(
         if not collisions or not _is_certificate(c.claim):
             continue
         generation = _generation(c)
-        hit = [r for r in collisions if generation[0] <= r.record.period <= generation[1]]
-        if not hit:
+        lines = [line for line in collisions if generation[0] <= line.period <= generation[1]]
+        if not lines:
             continue
-        lines = consumption_lines(hit, (ONSITE_SELF_CONSUMED,))
         self_consumed = sum((line.mwh for line in lines), Fraction(0))
         sources = ", ".join(sorted({line.source_id for line in lines}))
         months = ", ".join(sorted({line.period for line in lines}))

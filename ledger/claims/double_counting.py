@@ -49,6 +49,9 @@ from ledger.claims.findings import (
     AnchoredRecord,
     ClaimedRetirement,
     Finding,
+    PeriodRecords,
+    RecordOf,
+    period_records,
     refused_claims,
 )
 from ledger.claims.matching import DEFAULT_METHOD, METHODS, EligibleUnits
@@ -90,7 +93,7 @@ class _Scope:
     period_end: str
     claims: Sequence[ClaimedRetirement]
     own: Sequence[ClaimedRetirement]
-    in_period: Sequence[AnchoredRecord]
+    in_period: PeriodRecords
     onsite_projects: Mapping[str, str]
     matching: str = DEFAULT_METHOD
     eligible: EligibleUnits | None = None
@@ -101,11 +104,11 @@ _RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType(
         UNITS_CLAIMED_TWICE: lambda s: _units_claimed_twice(s.claims, s.factory_id),
         GEC_AND_CCER: lambda s: _gec_and_ccer(s.claims, s.factory_id),
         RENEWABLE_EXCEEDS_CONSUMPTION: lambda s: _renewable_exceeds_consumption(
-            s.own, s.in_period, s.period_start, s.period_end, s.matching, s.eligible
+            s.own, s.in_period.lines, s.period_start, s.period_end, s.matching, s.eligible
         ),
         OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
         GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
-        ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period, s.onsite_projects),
+        ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period.lines, s.onsite_projects),
         BUNDLE_UNMATCHED: lambda s: bundles_unmatched(s.own, s.in_period, s.period_start, s.period_end),
     }
 )
@@ -118,7 +121,7 @@ def find_double_counting(
     period_start: str,
     period_end: str,
     claims: Sequence[ClaimedRetirement],
-    records: Sequence[AnchoredRecord],
+    records: Iterable[RecordOf],
     onsite_projects: Mapping[str, str] = _NO_PROJECTS,
     matching: str = DEFAULT_METHOD,
     eligible_units: EligibleUnits | None = None,
@@ -148,18 +151,15 @@ def find_double_counting(
     if matching not in METHODS:
         raise ValueError(f"matching: must be one of {', '.join(METHODS)}, got {matching!r}")
     _require_unique((c.claim_id for c in claims), "claim_id")
-    _require_unique((r.record_id for r in records), "record_id")
-    for r in records:
-        if r.record.factory_id != factory_id:
-            raise ValueError(f"record {r.record_id} belongs to factory {r.record.factory_id!r}, not {factory_id!r}")
-
+    weighed = (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED, GREEN_POWER_CONTRACT)
+    in_period = period_records(records, factory_id, (period_start, period_end), weighed)  # the one pass
     scope = _Scope(
         factory_id=factory_id,
         period_start=period_start,
         period_end=period_end,
         claims=claims,
         own=[c for c in claims if c.claim.factory_id == factory_id],
-        in_period=[r for r in records if period_start <= r.record.period <= period_end],
+        in_period=in_period,
         onsite_projects=onsite_projects,
         matching=matching,
         eligible=eligible_units,

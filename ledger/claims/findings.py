@@ -12,7 +12,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from ledger.claims.claim import RetirementClaim
 from ledger.numbers import exact_sum, shown
@@ -55,6 +55,17 @@ class ClaimedRetirement:
     signer: str
     tx_hash: str | None = None
     status: str = "confirmed"  # or "provisional": recorded, not yet confirmed by an attestor
+
+
+class RecordOf(Protocol):
+    """A record with the id this service gave it: an :class:`AnchoredRecord`, or the accounting's
+    own record type, passed as it is (a year holds a million; no copy is made)."""
+
+    @property
+    def record_id(self) -> str: ...
+
+    @property
+    def record(self) -> MeasurementRecord: ...
 
 
 class AnchoredRecord(NamedTuple):
@@ -130,25 +141,52 @@ class Finding:
         }  # fmt: skip
 
 
-def consumption_lines(records: Iterable[AnchoredRecord], kinds: Container[str]) -> list[ConsumptionLine]:
-    """The records of ``kinds`` summed per month, source, kind and unit (exactly, then converted to
-    MWh once per line), in that order: one pass, one list of values per line, no id kept but the first."""
+class PeriodRecords(NamedTuple):
+    """A factory's records in the evaluation period, as the checks weigh them: electricity summed per
+    month, source, kind and unit (:class:`ConsumptionLine`, sorted), and every source's kinds."""
+
+    lines: list[ConsumptionLine]
+    kinds: dict[str, set[str]]  # source_id -> the kinds of its records in the period
+
+
+def period_records(
+    records: Iterable[RecordOf], factory_id: str, period: tuple[str, str], weighed: Container[str]
+) -> PeriodRecords:
+    """One pass over a year of records (a million and more): each must be ``factory_id``'s and have
+    its own id (else :class:`ValueError`: the findings would be wrong without saying so); those of
+    ``period`` (first and last month) are grouped, the ``weighed`` kinds into summed lines (exactly,
+    then converted to MWh once per line), with the first record id of each line."""
+    seen: set[str] = set()
     groups: dict[tuple[str, str, str, str], list[Decimal]] = {}
     first: dict[tuple[str, str, str, str], str] = {}
+    kinds: dict[str, set[str]] = {}
+    start, end = period
     for r in records:
-        record = r.record
-        if record.kind in kinds:
-            key = (record.period, record.source_id, record.kind, record.unit)
+        record, record_id = r.record, r.record_id
+        if record.factory_id != factory_id:
+            raise ValueError(f"record {record_id} belongs to factory {record.factory_id!r}, not {factory_id!r}")
+        if record_id in seen:
+            raise ValueError(f"record_id {record_id!r} appears twice; each must name one claim or record")
+        seen.add(record_id)
+        if not start <= record.period <= end:
+            continue
+        kind = record.kind
+        source_kinds = kinds.get(record.source_id)
+        if source_kinds is None:
+            kinds[record.source_id] = source_kinds = set()
+        source_kinds.add(kind)
+        if kind in weighed:
+            key = (record.period, record.source_id, kind, record.unit)
             values = groups.get(key)
             if values is None:
                 groups[key] = values = []
-                first[key] = r.record_id
+                first[key] = record_id
             values.append(record.quantity)
     lines = []
     for key, values in sorted(groups.items()):
         total = exact_sum(values)
         lines.append(ConsumptionLine(*key, len(values), total, convert_fraction(total, key[3], "MWh"), first[key]))
-    return lines
+    return PeriodRecords(lines, kinds)
 
 
 def consumption_finding(

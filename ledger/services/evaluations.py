@@ -31,7 +31,7 @@ from ledger.accounting.scope3 import parse_exclusions
 from ledger.accounting.sections import name_projects
 from ledger.chain.client import LedgerClient
 from ledger.chain.signatures import check_signature
-from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
+from ledger.claims.double_counting import find_double_counting, refused_claims
 from ledger.claims.eligibility import assess_year
 from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
@@ -117,7 +117,7 @@ class EvaluationService:
         known, undisclosed = self.claims.claimed_retirements()
         findings = find_double_counting(
             factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
-            records=[AnchoredRecord(r.record_id, r.record) for r in year_data.records],
+            records=year_data.records,
             onsite_projects=dict(onsite_projects or {}), matching=matching,
         )  # fmt: skip
         own = [c for c in known if c.claim.factory_id == factory_id]
