@@ -15,6 +15,7 @@ altered into another valid record hashes differently.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,9 @@ from .parsing import _RECORD_KEY_SET, _RECORD_KEY_SET_WITH_CONTEXT, parse_record
 from .record import _VALUE, MAX_FRACTION_DIGITS, MAX_VALUE_LENGTH, MeasurementRecord
 
 _new_record = object.__new__
+_BOUNDED_VALUE = re.compile(_VALUE.pattern.replace("([0-9]+)", f"[0-9]{{1,{MAX_FRACTION_DIGITS}}}")).fullmatch
+"""The record rule for a value (:data:`~ledger.records.record._VALUE`, at most MAX_FRACTION_DIGITS
+fractional digits) as one match."""
 
 
 def rehash_bodies(
@@ -113,8 +117,7 @@ class _Month:
             return None
         if not end[1] > start[1]:  # big-endian words of equal length: bytes order is number order
             return None
-        match = _VALUE.fullmatch(value)
-        if match is None or (match.group(1) is not None and len(match.group(1)) > MAX_FRACTION_DIGITS):
+        if _BOUNDED_VALUE(value) is None:
             return None
         try:
             salt = bytes.fromhex(salt_text[2:])
