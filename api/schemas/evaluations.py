@@ -163,6 +163,10 @@ class FindingOut(ReportPart):
     )
 
 
+_LEVEL_STATUS = '"confirmed", "placeholder" (3★-5★ thresholds not public), "unconfirmed factors" or "none"'
+_UNCONFIRMED_BECAUSE = "why level_confirmed is false"
+
+
 class EvaluationResultOut(ReportPart):
     gates: list[dict[str, Any]]
     level: str = Field(description='the level awarded, or "none"')
@@ -174,10 +178,8 @@ class EvaluationResultOut(ReportPart):
     completeness: dict[str, Any] | None = Field(
         None, description="findings per source and month: no records, gaps or overlaps in the months held"
     )
-    level_status: str | None = Field(
-        None, description='"confirmed", "placeholder" (3★-5★ thresholds not public), "unconfirmed factors" or "none"'
-    )
-    level_unconfirmed_because: list[str] | None = Field(None, description="why level_confirmed is false")
+    level_status: str | None = Field(None, description=_LEVEL_STATUS)
+    level_unconfirmed_because: list[str] | None = Field(None, description=_UNCONFIRMED_BECAUSE)
     materiality: dict[str, Any] | None = None
     scope3: dict[str, Any] | None = Field(None, description="Type II: each Scope 3 category's data or exclusion")
     unconfirmed_factors: list[dict[str, Any]] | None = Field(
@@ -304,6 +306,12 @@ class EvaluationSummaryOut(Out):
     level_placeholder: bool = Field(
         False, description="the level's thresholds are a placeholder of the rule file (3★-5★), not the standard's"
     )
+    level_confirmed: bool | None = Field(
+        None, description="false: the level is not confirmed (a placeholder, or a material factor unconfirmed); "
+        "null: no level awarded",
+    )  # fmt: skip
+    level_status: str | None = Field(None, description=_LEVEL_STATUS)
+    level_unconfirmed_because: list[str] | None = Field(None, description=_UNCONFIRMED_BECAUSE)
     stale: bool | None = Field(None, description=_STALE)
     stale_because: list[StaleBecauseOut] = Field(default_factory=list)
     superseded_by: str | None = Field(None, description=_SUPERSEDED_BY)

@@ -8,11 +8,16 @@ denominator. A member with a month missing or a source not covering a month make
 ``incomplete``, never a pass. Which electricity the notice deducts in the numerator is not public,
 so every numerator variant of the rule file is shown side by side; the verdict is the rule file's
 ``numerator``, and ``variants_agree`` says whether the unconfirmed choice could change it.
+
+A transfer is checked against the buyer's :func:`source_tallies` (a source's kinds and record count),
+not its records: a park of ten factories of 1.2 million records each keeps ten inventories and tallies,
+not twelve million records.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -33,32 +38,52 @@ class Transfer:
     records: int
 
 
+@dataclass(frozen=True)
+class SourceTally:
+    """What a transfer needs to know of a member's source: the kinds its records hold, and how many."""
+
+    kinds: frozenset[str]
+    records: int
+
+
+def source_tallies(records: Iterable[InventoryRecord]) -> dict[str, SourceTally]:
+    """Each source of a member's year with its kinds and record count: all :func:`park_transfers` reads
+    of the member's records, so a park keeps this per member, not millions of records."""
+    kinds: dict[str, set[str]] = defaultdict(set)
+    counts: Counter[str] = Counter()
+    for item in records:
+        kinds[item.record.source_id].add(item.record.kind)
+        counts[item.record.source_id] += 1
+    return {source: SourceTally(frozenset(kinds[source]), n) for source, n in counts.items()}
+
+
 def park_transfers(
-    transfers: Sequence[Mapping[str, str]], records: Mapping[str, Sequence[InventoryRecord]], kinds: tuple[str, ...]
+    transfers: Sequence[Mapping[str, str]], sources: Mapping[str, Mapping[str, SourceTally]], kinds: tuple[str, ...]
 ) -> list[Transfer]:
-    """The declared transfers, each checked against the members' records: both ends members of the
-    park and distinct, the buyer's source of a purchased-energy kind with records in the year, once."""
+    """The declared transfers, each checked against the members' sources (member → :func:`source_tallies`):
+    both ends members of the park and distinct, the buyer's source of a purchased-energy kind with records
+    in the year, once."""
     out: list[Transfer] = []
     seen: set[tuple[str, str]] = set()
     for i, t in enumerate(transfers):
         field = f"transfers[{i}]"
         seller, buyer, source = t.get("from_factory", ""), t.get("to_factory", ""), t.get("source_id", "")
         for name, member in (("from_factory", seller), ("to_factory", buyer)):
-            if member not in records:
+            if member not in sources:
                 raise RecordError(f"{field}.{name}", f"{member!r} is not a member of this park")
         if seller == buyer:
             raise RecordError(f"{field}.to_factory", "a member does not sell energy to itself")
         if (buyer, source) in seen:
             raise RecordError(f"{field}.source_id", f"{buyer}'s {source!r} is declared as a transfer twice")
         seen.add((buyer, source))
-        metered = [r for r in records[buyer] if r.record.source_id == source]
-        if not metered:
+        metered = sources[buyer].get(source)
+        if metered is None or not metered.records:
             raise RecordError(f"{field}.source_id", f"{buyer} has no records from source {source!r} this year")
-        wrong = sorted({r.record.kind for r in metered} - set(kinds))
+        wrong = sorted(metered.kinds - set(kinds))
         if wrong:
             raise RecordError(f"{field}.source_id", f"{source!r} records {', '.join(wrong)}; a transfer between "
                               f"members is netted for {', '.join(kinds)} only")  # fmt: skip
-        out.append(Transfer(seller, buyer, source, len(metered)))
+        out.append(Transfer(seller, buyer, source, metered.records))
     return out
 
 

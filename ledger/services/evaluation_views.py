@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from ledger.accounting.report import report_hash
@@ -29,12 +29,26 @@ def brief(row: EvaluationRow) -> dict[str, Any]:
             "status": row.status, "revisions": revisions}  # fmt: skip
 
 
+LEVEL_KEYS = ("level_confirmed", "level_status", "level_unconfirmed_because")
+"""What the report's evaluation says of its level's confirmation: kept beside the report (0014)."""
+
+
+def level_confirmation(evaluation: Mapping[str, Any]) -> dict[str, Any]:
+    """Whether the level is confirmed (None: no level), ``level_status`` and the reasons it is not."""
+    return {key: evaluation.get(key) for key in LEVEL_KEYS}
+
+
 def list_item(row: EvaluationRow, placeholders: Collection[tuple[str, str]]) -> dict[str, Any]:
     """One line of a factory's evaluations list; ``placeholders``: the (type, level) pairs whose
-    thresholds are the rule file's placeholders."""
+    thresholds are the rule file's placeholders. A level resting on a material unconfirmed factor is
+    ``level_confirmed`` false here as in the report, so no list shows it as a confirmed level."""
+    if row.level_confirmation is not None:
+        level = json.loads(row.level_confirmation)
+    else:  # stored before 0014
+        level = level_confirmation(json.loads(row.report).get("evaluation") or {})
     return {"id": row.id, "year": row.year, "type": row.report_type, "level": row.level, "status": row.status,
             "report_hash": row.report_hash, "tx_hash": row.tx_hash,
-            "level_placeholder": (row.report_type, row.level) in placeholders}  # fmt: skip
+            "level_placeholder": (row.report_type, row.level) in placeholders} | level  # fmt: skip
 
 
 def freshness(reports: Sequence[dict[str, Any]], revision_count: staleness.Latest) -> dict[str, dict[str, Any]]:

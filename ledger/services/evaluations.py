@@ -197,6 +197,7 @@ class EvaluationService:
             level=evaluation["level"], report_hash=report["report_hash"],
             report=json.dumps(report, sort_keys=True, ensure_ascii=False), status=DRAFT,
             revisions=json.dumps(staleness.revisions_of(report["periods"])),
+            level_confirmation=json.dumps(views.level_confirmation(evaluation), ensure_ascii=False),
             created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
@@ -222,9 +223,9 @@ class EvaluationService:
             return views.with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
-        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)
-        and whether its level is a placeholder of the rule file (whether a material factor is unconfirmed
-        is in the report itself, not read for a list)."""
+        """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month),
+        whether its level is a placeholder of the rule file, and whether it is confirmed and why not
+        (:func:`views.list_item`)."""
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
             placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}

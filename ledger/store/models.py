@@ -184,6 +184,8 @@ class EvaluationRow(ChainTracked, Base):
     revisions: Mapped[str | None] = mapped_column(Text)
     # the evaluator's signed identity as it stood when they signed this report (JSON, 0013)
     evaluator_identity: Mapped[str | None] = mapped_column(Text)
+    # {level_confirmed, level_status, level_unconfirmed_because} of the report's evaluation (JSON, 0014)
+    level_confirmation: Mapped[str | None] = mapped_column(Text)
 
 
 class EvaluatorProfileRow(Base):

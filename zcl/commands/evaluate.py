@@ -74,10 +74,13 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
     evaluate.set_defaults(handler=_evaluate)
 
-    evaluation = group(subparsers, "evaluation", "show an evaluation made earlier")
+    evaluation = group(subparsers, "evaluation", "show or list evaluations made earlier")
     show = evaluation.add_parser("show", help="an evaluation's level, status, and whether it is stale")
     show.add_argument("evaluation_id")
     show.set_defaults(handler=_show)
+    listing = evaluation.add_parser("list", help="a factory's evaluations: level, whether it is confirmed, stale")
+    listing.add_argument("--factory", required=True)
+    listing.set_defaults(handler=_list)
 
     park = group(subparsers, "park", "the zero-carbon park indicator")
     park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
@@ -209,10 +212,24 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _list(args: argparse.Namespace) -> int:
+    """One line per evaluation, oldest first; a level that is not confirmed says so on its line."""
+    for e in service_for(args, Settings.from_env()).get(f"/factories/{args.factory}/evaluations"):
+        marked = _not_confirmed(e.get("level_status"))
+        stale = (" STALE?" if e.get("stale") is None else
+                 f" STALE: {', '.join(b['period'] for b in e['stale_because'])} corrected" if e["stale"] else "")  # fmt: skip
+        print(f"{e['id']}  {e['year']} Type {e['type']}  level {e['level']}{marked}  {e['status']}{stale}")
+    return 0
+
+
+def _not_confirmed(status: str | None) -> str:
+    """What follows a level that is not confirmed (a placeholder, or a material factor unconfirmed)."""
+    return "" if status in (None, "none", "confirmed") else f" [NOT CONFIRMED: {status}]"
+
+
 def _print_heading(report: dict[str, Any]) -> None:
     evaluation = report["evaluation"]
-    status = evaluation.get("level_status")
-    marked = "" if status in (None, "none", "confirmed") else f" [NOT CONFIRMED: {status}]"
+    marked = _not_confirmed(evaluation.get("level_status"))
     print(
         f"evaluation {report['id']} {report['factory_id']} {report['year']} Type {report['type']}: "
         f"level {evaluation['level']}{marked} ({report['status']})"
