@@ -277,3 +277,15 @@ def _unconfirmed_because(
             + "; ".join(f"{f['key']} = {f['value']} ({f['share']}, {f['source']})" for f in material)
         )
     return because
+
+
+NOT_CONFIRMED = " (not confirmed)"
+
+
+def anchored_level(evaluation: Mapping[str, Any]) -> str:
+    """The level as the evaluator signs it and the chain keeps it: a level that is not confirmed (a
+    placeholder's thresholds, a material unconfirmed factor) says so there too, so that nobody reading
+    the chain alone takes an unconfirmed "6★" for a confirmed one. Reports made before
+    ``level_confirmed`` existed carry their level as it was."""
+    level = str(evaluation["level"])
+    return level + NOT_CONFIRMED if evaluation.get("level_confirmed") is False else level

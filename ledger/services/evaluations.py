@@ -23,7 +23,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session, sessionmaker
 
-from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
+from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, anchored_level, evaluate, load_rules
 from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report
@@ -240,7 +240,7 @@ class EvaluationService:
         report = self._stored(evaluation_id)
         return ReportCommit(
             factory_id=report["factory_id"], year=report["year"], report_type=report["type"],
-            level=report["evaluation"]["level"], report_hash=bytes.fromhex(report["report_hash"][2:]),
+            level=anchored_level(report["evaluation"]), report_hash=bytes.fromhex(report["report_hash"][2:]),
             factor_set=report["factor_set"]["label"], rule_set=report["rule_set"]["label"], evaluator=evaluator,
         )  # fmt: skip
 

@@ -76,6 +76,10 @@ def test_a_material_unconfirmed_factor_makes_the_level_unconfirmed(
     assert "not confirmed" in page and "heat.purchased" in page
     [listed] = service.http.get("/factories/CN-GOLD-LC2/evaluations").json()
     assert listed["level_placeholder"] is False  # 6★ is the standard's rule; the report says why it is unconfirmed
+    # what the evaluator signs and the chain keeps says it too
+    typed = service.http.get(f"/evaluations/{report['id']}/typed-data", params={"evaluator": "0x" + "11" * 20})
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["message"]["level"] == "6★ (not confirmed)"
 
 
 def test_a_placeholder_level_is_shown_as_a_placeholder(
