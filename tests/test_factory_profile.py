@@ -146,7 +146,7 @@ def test_migration_0013_leaves_existing_factories_unknown_and_keeps_the_case_ind
     migrate(engine)
     with session_factory(engine)() as session:
         profile = factory_rows.profile_of(factory_rows.get(session, "CN-OLD-1"))
-    assert profile == dict.fromkeys((*PROFILE, "updated_at"))
+    assert profile == dict.fromkeys((*PROFILE, "updated_at", "source_register"))  # 0014: nothing declared
     _alembic(engine, command.downgrade, "0012")
     migrate(engine)
     with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):

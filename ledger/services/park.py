@@ -34,7 +34,7 @@ def evaluate_members(
         records[factory_id] = year_data.records
         if year_data.missing:
             missing[factory_id] = [m["period"] for m in year_data.missing]
-        found = year_data.source_gaps()
+        found = year_data.source_gaps(service.factories.get(factory_id).source_register.service_dates())
         gaps[factory_id] = [f"{g.source_id} {g.period} ({g.problem})" for g in found]
     declared = park_transfers(transfers, records, tuple(rules.park.get("transfer_kinds", ())))
     result = evaluate_park(members, rules, missing, transfers=declared, incomplete_sources=gaps)
