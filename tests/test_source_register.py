@@ -6,16 +6,18 @@ declared service excused from completeness and listed as such, and who declared 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.accounting.source_register import measurement_methods
+from ledger.accounting.source_register import SourceRegister, measurement_methods
 from tests.builders import ADMIN
 from tests.conftest import Service
 from tests.golden import world
 from tests.golden.monthly import factory_with_months, month_batch, submit
+from tests.test_factory_profile import old_factory_migrated
 
 FACTORY = "CN-JS-SRC-01"
 GRID = ("grid-main", "grid_electricity", "100000", "kWh")
@@ -79,6 +81,19 @@ def test_the_register_is_declared_per_source_edited_and_refused_naming_the_field
     assert "load-profile" in page and "Wang Fang, energy manager" in page
     assert service.http.patch(f"/factories/{FACTORY}/profile", json={"sources": REGISTER}).status_code in (401, 403)
     assert _register_of(service) == register  # nothing changed by the refused request
+
+
+def test_sources_declared_at_registration(service: Service, new_account: Callable[[], LocalAccount]) -> None:
+    body = {"id": FACTORY, "name": "Src", "signer": new_account().address,
+            "profile": {"province": "CN-JS", "sources": {"grid-main": {"method": "metered"}}}}  # fmt: skip
+    response = service.http.post("/factories", json=body, headers=ADMIN)
+    assert response.status_code == 201, response.text
+    register = response.json()["profile"]["source_register"]
+    assert register["version"] == 1 and register["sources"]["grid-main"]["method"] == "metered"
+    bad = service.http.post("/factories", json=body | {"id": "CN-JS-SRC-02", "profile": {"sources": {"m": {}}}},
+                            headers=ADMIN)  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "profile", "sources", "m", "method"]
+    assert service.http.get("/factories/CN-JS-SRC-02").status_code == 404  # nothing registered
 
 
 @pytest.mark.parametrize(
@@ -224,3 +239,10 @@ def test_part_of_a_month_in_service_is_checked_to_the_day(
         findings = world.evaluate(service, FACTORY)["evaluation"]["completeness"]["findings"]
         assert [(f["source_id"], f["period"], f["problem"]) for f in findings] == [("pv-new", "2025-04", problem)]
         assert findings[0]["detail"] == f"pv-new in 2025-04: {detail}"
+
+
+def test_migration_0014_leaves_existing_factories_with_nothing_declared(tmp_path: Path) -> None:
+    """A factory stored before 0014 has no register (NULL: every source undeclared); down to 0013 and up
+    again, ids that differ only in case are still one factory (SQLite rebuilds the table on the way down)."""
+    assert old_factory_migrated(tmp_path, "0013")["source_register"] is None
+    assert SourceRegister.from_json(None) == SourceRegister({}, 0, None)
