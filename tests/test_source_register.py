@@ -81,6 +81,8 @@ def test_the_register_is_declared_per_source_edited_and_refused_naming_the_field
     assert "load-profile" in page and "Wang Fang, energy manager" in page
     assert service.http.patch(f"/factories/{FACTORY}/profile", json={"sources": REGISTER}).status_code in (401, 403)
     assert _register_of(service) == register  # nothing changed by the refused request
+    cleared = _patch(service, {"sources": None}).json()["profile"]["source_register"]
+    assert cleared["version"] == 3 and cleared["sources"] == {}  # every declaration withdrawn, the change counted
 
 
 def test_sources_declared_at_registration(service: Service, new_account: Callable[[], LocalAccount]) -> None:
@@ -187,7 +189,8 @@ def test_declared_service_dates_excuse_months_and_the_report_names_the_declarati
     assert "<h2>Source register (the factory&#39;s declarations)</h2>" in page or \
         "<h2>Source register (the factory's declarations)</h2>" in page  # fmt: skip
     assert "2025-10, 2025-11, 2025-12" in page and "2025-04: 2025-04-15..2025-04-30" in page
-    assert "Wang Fang, energy manager" in page and "undeclared" in page and "(not a reading)" in page
+    assert "Wang Fang, energy manager" in page and "undeclared" in page
+    assert "estimated <small>(not a reading)</small>" in page and "utility-attested</td>" in page
 
 
 def test_records_outside_the_declared_days_and_a_declared_source_that_sent_nothing_are_findings(
