@@ -249,3 +249,17 @@ def test_migration_0014_leaves_existing_factories_with_nothing_declared(tmp_path
     again, ids that differ only in case are still one factory (SQLite rebuilds the table on the way down)."""
     assert old_factory_migrated(tmp_path, "0013")["source_register"] is None
     assert SourceRegister.from_json(None) == SourceRegister({}, 0, None)
+
+
+def test_a_park_member_owes_only_its_declared_days(service: Service, new_account: Callable[[], LocalAccount]) -> None:
+    """The year above as a one-member park: undeclared, its 7 source-months (pv-new 2025-01..-04, boiler-gas
+    2025-10..-12) make the verdict "incomplete"; with the register declared, none is owed, so the verdict
+    is decided by the figures, not by completeness."""
+    _year(service, new_account)
+    body = {"factories": [FACTORY], "year": 2025, "transfers": []}
+    before = service.http.post("/parks/evaluations", json=body).json()
+    assert before["verdict"] == "incomplete" and len(before["incomplete_sources"][FACTORY]) == 7
+    assert "pv-new 2025-04 (gaps)" in before["incomplete_sources"][FACTORY]
+    assert _patch(service, {"sources": REGISTER}).status_code == 200
+    after = service.http.post("/parks/evaluations", json=body).json()
+    assert after["incomplete_sources"] == {} and after["verdict"] in ("pass", "fail")
