@@ -688,6 +688,16 @@ def test_factory_profile_evaluator_identity_and_the_floating_zero(env: dict[str,
     assert updated["province"] == "CN-JS"
     bad = zcl("factory", "update", "--id", "CN-JS-SZ-0002", "--province", "CN-XX", env=env, cwd=cwd, code=1)
     assert "province" in one_error_line(bad) and "ISO 3166-2:CN" in one_error_line(bad)
+    declared = json.loads(zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--method", "metered",
+                              "--meter", "inverter PV-1", "--in-service-from", "2025-04-15", env=env,
+                              cwd=cwd).stdout)["profile"]["source_register"]  # fmt: skip
+    assert declared["version"] == 1 and declared["sources"]["pv-1"]["in_service_from"] == "2025-04-15"
+    assert declared["sources"]["pv-1"]["meter"] == "inverter PV-1"
+    bad = zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--method", "guessed", env=env, cwd=cwd, code=1)
+    assert "sources.pv-1.method" in one_error_line(bad) and "utility-attested" in one_error_line(bad)
+    withdrawn = json.loads(zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--withdraw", env=env,
+                               cwd=cwd).stdout)["profile"]["source_register"]  # fmt: skip
+    assert withdrawn["version"] == 2 and withdrawn["sources"] == {}
 
     evaluator = zcl("key", "address", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
     signed = json.loads(zcl("evaluator", "profile", "--key", "data/keys/evaluator.json", "--name", "Li Wei",

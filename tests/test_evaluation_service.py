@@ -340,7 +340,8 @@ def test_the_report_states_boundary_methodology_data_quality_and_every_factor(
     assert set(sources) == {r["source_id"] for r in batch["records"]}
     grid = sources["meter-3205-10K-0457"]
     assert grid["records"] == 12 and grid["months_absent"] == [] and len(grid["months_present"]) == 12
-    assert grid["records_without_evidence"] == 0 and grid["evidence_files_held"] == 0 and grid["measurement"] is None
+    assert grid["records_without_evidence"] == 0 and grid["evidence_files_held"] == 0
+    assert grid["measurement"] == "undeclared" and grid["measured"] is None  # no register: declared nothing
     factors = {f["key"]: f for f in report["factors_used"]}
     assert factors["grid.national_average"]["value"] == "0.5306" and factors["grid.residual_mix"]["value"] == "0.6096"
     assert factors["grid.national_average"]["year"] == 2023 and factors["grid.national_average"]["confirmed"] is True

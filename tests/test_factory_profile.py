@@ -135,10 +135,17 @@ def _alembic(engine: Any, action: Callable[..., None], target: str) -> None:
 def test_migration_0013_leaves_existing_factories_unknown_and_keeps_the_case_index(tmp_path: Path) -> None:
     """A factory stored before 0013 reads as all-unknown after it; down and up again, ids that differ
     only in case are still one factory (SQLite rebuilds the table on the way down)."""
+    profile = old_factory_migrated(tmp_path, "0012")
+    assert profile == dict.fromkeys((*PROFILE, "updated_at", "source_register"))  # 0015: nothing declared
+
+
+def old_factory_migrated(tmp_path: Path, before: str) -> dict[str, Any]:
+    """The profile of a factory stored at revision ``before``, after migrating to the latest; then down
+    to ``before`` and up again, asserting that ids differing only in case are still one factory."""
     from alembic import command
 
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    _alembic(engine, command.upgrade, "0012")
+    _alembic(engine, command.upgrade, before)
     with engine.begin() as connection:
         connection.execute(
             sa.text("INSERT INTO factories (id, name, created_at) VALUES ('CN-OLD-1', 'Old', '2025-01-01')")
@@ -146,10 +153,10 @@ def test_migration_0013_leaves_existing_factories_unknown_and_keeps_the_case_ind
     migrate(engine)
     with session_factory(engine)() as session:
         profile = factory_rows.profile_of(factory_rows.get(session, "CN-OLD-1"))
-    assert profile == dict.fromkeys((*PROFILE, "updated_at"))
-    _alembic(engine, command.downgrade, "0012")
+    _alembic(engine, command.downgrade, before)
     migrate(engine)
     with engine.begin() as connection, pytest.raises(sa.exc.IntegrityError):
         connection.execute(
             sa.text("INSERT INTO factories (id, name, created_at) VALUES ('cn-old-1', 'x', '2025-01-01')")
         )
+    return profile

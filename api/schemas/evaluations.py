@@ -223,7 +223,10 @@ class EvaluationOut(Out):
     chain: ReportChainOut
     credits: list[dict[str, Any]]
     data_quality: list[dict[str, Any]] | None = Field(
-        None, description="per source: months present and absent, records, metered or estimated, evidence"
+        None,
+        description="per source: months present and absent, records, `measurement` as the factory declared it "
+        "(metered, utility-attested, load-profile, estimated; `undeclared` when it did not; null in reports made "
+        "before source registers), evidence",
     )
     double_counting: list[FindingOut]
     electricity: dict[str, str] = Field(description="MWh figures, the renewable share and the market-based arithmetic")
@@ -275,6 +278,12 @@ class EvaluationOut(Out):
     report_hash: str = Field(description="keccak256 of the canonical JSON without the fields added after signing")
     rounding: str
     rule_set: SetLabelOut
+    source_register: dict[str, Any] | None = Field(
+        None,
+        description="the factory's declarations of its sources as they stood (version, updated_at, who entered "
+        "them), the measurement methods' meanings, and `excused`: months (or days) completeness did not ask of a "
+        "source because its declared service dates put it out of service. Absent from older reports.",
+    )
     totals: TotalsOut
     type: str
     undisclosed_claims: list[int]

@@ -7,8 +7,30 @@ from __future__ import annotations
 from pydantic import Field, StrictStr
 
 from api.schemas.common import Address, Eip712DomainOut, Out, Strict, TypedFieldOut
+from ledger.accounting.source_register import measurement_methods
 
 _UNKNOWN = "; null or absent: unknown"
+
+
+_METHODS = ", ".join(measurement_methods()[1])
+
+
+class SourceDeclarationIn(Strict):
+    """What the factory declares of one source (ledger/accounting/source_register.py): sent again, it
+    replaces the source's whole declaration."""
+
+    method: StrictStr = Field(
+        examples=["metered"],
+        description=f"how the source's figures are obtained: {_METHODS} (rules/measurement-methods.toml)",
+    )
+    meter: StrictStr | None = Field(None, examples=["State Grid revenue meter 3205-10K-0457"])
+    in_service_from: StrictStr | None = Field(
+        None, examples=["2025-04-15"], description="first day in service, YYYY-MM-DD; null or absent: before any record"
+    )
+    in_service_until: StrictStr | None = Field(
+        None, description="last day in service (inclusive), YYYY-MM-DD; null or absent: still in service"
+    )
+    declared_by: StrictStr | None = Field(None, examples=["Wang Fang, energy manager"])
 
 
 class FactoryProfileIn(Strict):
@@ -26,6 +48,11 @@ class FactoryProfileIn(Strict):
     site_address: StrictStr | None = Field(None, examples=["88 Xinghu St, Suzhou Industrial Park, Jiangsu"])
     facilities: list[StrictStr] | None = Field(
         None, examples=[["assembly hall A", "rooftop PV 1.2 MWp"]], description="the facilities inside the boundary"
+    )
+    sources: dict[str, SourceDeclarationIn | None] | None = Field(
+        None,
+        description="the source register: source_id → its declaration (replaces that source's), null withdraws "
+        "one; sources not named stay as declared; null for the whole withdraws every declaration",
     )
 
 
@@ -68,6 +95,25 @@ class SignerEpochOut(Out):
     forced: bool = Field(description="put in force by the admin without the previous key's signature (a lost key)")
 
 
+class SourceDeclarationOut(Out):
+    method: str
+    meter: str | None
+    in_service_from: str | None
+    in_service_until: str | None
+    declared_by: str | None
+    declared_at: str = Field(description="when this declaration was entered (UTC)")
+    version: int = Field(description="the register's version that holds this declaration")
+
+
+class SourceRegisterOut(Out):
+    """What the factory declared of its sources; version 0 with no sources: nothing declared (every
+    source is then "undeclared" in a report, never taken as metered)."""
+
+    version: int
+    updated_at: str | None
+    sources: dict[str, SourceDeclarationOut]
+
+
 class FactoryProfileOut(Out):
     """Each field null when unknown (never guessed); `updated_at` of the last change, null if never set."""
 
@@ -78,6 +124,7 @@ class FactoryProfileOut(Out):
     site_address: str | None
     facilities: list[str] | None
     updated_at: str | None
+    source_register: SourceRegisterOut
 
 
 class FactoryOut(Out):

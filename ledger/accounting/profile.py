@@ -9,7 +9,9 @@ field never given stays ``None`` and the report shows it as unknown.
 - ``grid_region`` is a regional grid key of the bundled factor sets (``east``, ``north`` …, the
   ``grid.<region>`` entries that are not national figures);
 - ``unified_social_credit_code`` is the 18-character code of GB 32100-2015 (统一社会信用代码), its
-  check character verified (``91350100M000100Y43``, widely cited as its example, passes).
+  check character verified (``91350100M000100Y43``, widely cited as its example, passes);
+- ``sources`` changes the source register (:mod:`ledger.accounting.source_register`): per source id,
+  how its figures are obtained, its meter and its days in service.
 """
 
 from __future__ import annotations
@@ -20,11 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ledger.accounting.source_register import parse_sources
 from ledger.factors import bundled_factor_set, bundled_factor_sets
 from ledger.records.errors import RecordError
 from ledger.records.names import check_factory_name
 
-PROFILE_FIELDS = ("province", "grid_region", "legal_entity", "unified_social_credit_code", "site_address", "facilities")
+PROFILE_FIELDS = ("province", "grid_region", "legal_entity", "unified_social_credit_code", "site_address", "facilities",
+                  "sources")  # fmt: skip
 NATIONAL_GRID_KEYS = frozenset({"national_average", "residual_mix", "fossil_only"})
 """``grid.*`` keys that are national figures, not a region a factory can be in."""
 MAX_FACILITIES = 100
@@ -92,6 +96,8 @@ def parse_profile(data: Mapping[str, Any], field: str = "profile") -> dict[str, 
             if (problem := uscc_problem(code)) is not None:
                 raise RecordError(name, problem)
             out[key] = code
+        elif key == "sources":
+            out[key] = parse_sources(value, name)
         elif key == "facilities":
             if not isinstance(value, list) or len(value) > MAX_FACILITIES:
                 raise RecordError(name, f"must be a list of at most {MAX_FACILITIES} facility names")

@@ -18,6 +18,8 @@ from ledger.accounting.evaluation import RuleSet
 from ledger.accounting.floating_zero import BaseYear, floating_zero
 from ledger.accounting.inventory import Inventory, monthly_json, totals_json
 from ledger.accounting.matching import matching_json
+from ledger.accounting.source_register import SourceRegister
+from ledger.accounting.source_register import report_json as register_json
 from ledger.accounting.sources import YearData
 from ledger.accounting.statements import statements
 from ledger.claims.double_counting import Finding
@@ -52,9 +54,11 @@ def build_report(
     profile: Mapping[str, Any] | None = None,
     base_year: BaseYear | None = None,
     evidence_held: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
+    source_register: SourceRegister | None = None,
 ) -> dict[str, Any]:
     """The report; ``profile`` is the factory's location and boundary now, ``base_year`` the declared
-    base year own reductions are measured against, ``evidence_held`` which cited files are stored here."""
+    base year own reductions are measured against, ``evidence_held`` which cited files are stored here,
+    ``source_register`` what the factory declared of its sources (methods, meters, days in service)."""
     e = inventory.electricity
     report: dict[str, Any] = {
         "format": REPORT_FORMAT,
@@ -100,9 +104,12 @@ def build_report(
         "floating_zero": floating_zero(inventory, base_year),
         "boundary": sections.boundary(profile),
         "methodology": sections.methodology(inventory, factors, rules.label, report_type, evaluation.get("scope3")),
-        "data_quality": sections.data_quality(year_data.records, year, evidence_held),
+        "data_quality": sections.data_quality(year_data.records, year, evidence_held, source_register),
         "factors_used": sections.factors_used(inventory, factors),
     }
+    if source_register is not None:  # the factory's declarations, with what they excused from completeness
+        seen = [s["source_id"] for s in report["data_quality"] if s["records"]]
+        report["source_register"] = register_json(source_register, seen, [p["period"] for p in year_data.used])
     if eligibility is not None:  # which certificates and credits count (ledger.claims.eligibility)
         report["eligibility"] = eligibility
     if inventory.matching is not None:

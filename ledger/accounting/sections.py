@@ -14,6 +14,7 @@ from typing import Any
 
 from ledger.accounting import statements
 from ledger.accounting.inventory import Inventory, InventoryRecord
+from ledger.accounting.source_register import SourceRegister, with_declarations
 from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.matching import ANNUAL, matching_rules
 from ledger.factors import FactorSet
@@ -81,10 +82,14 @@ def _matching_method(inv: Inventory) -> dict[str, Any]:
 
 
 def data_quality(
-    records: Sequence[InventoryRecord], year: int, stored: Callable[[Iterable[str]], Mapping[str, bool]] | None = None
+    records: Sequence[InventoryRecord],
+    year: int,
+    stored: Callable[[Iterable[str]], Mapping[str, bool]] | None = None,
+    register: SourceRegister | None = None,
 ) -> list[dict[str, Any]]:
-    """Per source: its kinds and units, months with records and months without, record count, whether
-    metered or estimated (``None``: the records do not say), and evidence cited and held here.
+    """Per source: its kinds and units, months with records and months without, record count, how its
+    figures were obtained as the factory's ``register`` declares it (``undeclared`` when it does not;
+    ``None`` without a register: the records do not say), and evidence cited and held here.
     One pass over the records (a year may hold millions)."""
     by_source: dict[str, _Source] = {}
     for item in records:
@@ -118,7 +123,7 @@ def data_quality(
             "evidence_files": len(source.cited),
             "evidence_files_held": None if stored is None else sum(1 for h in source.cited if held.get(h.hex())),
         })  # fmt: skip
-    return out
+    return out if register is None else with_declarations(out, register, year)
 
 
 @dataclass

@@ -8,10 +8,11 @@ the earlier revisions, ``missing`` the months with no anchored data held here â€
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ledger.accounting.completeness import SourceGap, source_gaps
+from ledger.accounting.completeness import ServiceDates, SourceGap, source_gaps
 from ledger.accounting.inventory import InventoryRecord
 
 
@@ -22,6 +23,7 @@ class YearData:
     superseded: list[dict[str, Any]] = field(default_factory=list)
     missing: list[dict[str, Any]] = field(default_factory=list)  # period, reason (and revision when not held)
 
-    def source_gaps(self) -> list[SourceGap]:
-        """Each source seen in the year without records covering a month held, exactly once."""
-        return source_gaps(self.records, [p["period"] for p in self.used])
+    def source_gaps(self, service: Mapping[str, ServiceDates] | None = None) -> list[SourceGap]:
+        """Each source seen in the year (or declared in ``service``) without records covering a month
+        held, or its declared days in service of it, exactly once."""
+        return source_gaps(self.records, [p["period"] for p in self.used], service)

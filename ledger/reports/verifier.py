@@ -1,6 +1,6 @@
 """The view of what a verifier reads before signing: the floating zero (own reductions, certificates,
-offsets and removals, apart), boundary, methodology, data quality per source, factors used, and who
-the evaluator is. Read defensively (:mod:`ledger.reports.fields`): an older report lacks these parts
+offsets and removals, apart), boundary, methodology, data quality per source, the factory's source
+register (its declarations, and what they excused), factors used, and who the evaluator is. Read defensively (:mod:`ledger.reports.fields`): an older report lacks these parts
 and the page then says "not in this report"; a field ``None`` in the report is shown as unknown.
 """
 
@@ -15,7 +15,9 @@ __all__ = ["verifier_view"]
 
 _BOUNDARY = ("legal_entity", "unified_social_credit_code", "site_address", "facilities", "province", "grid_region")
 _SOURCE = ("source_id", "kinds", "units", "records", "months_present", "months_absent", "measurement",
-           "records_with_evidence", "records_without_evidence", "evidence_files", "evidence_files_held")  # fmt: skip
+           "records_with_evidence", "records_without_evidence", "evidence_files", "evidence_files_held",
+           "measured")  # fmt: skip
+_DECLARED = ("method", "meter", "in_service_from", "in_service_until", "declared_by", "declared_at", "version")
 _FACTOR = ("key", "value", "unit", "source", "year", "confirmed")
 _IDENTITY = ("name", "organisation", "accreditation", "version", "signature", "updated_at")
 
@@ -30,6 +32,7 @@ def verifier_view(report: Mapping[str, Any]) -> dict[str, Any]:
              "months_absent": as_list(get(s, "months_absent"))}
             for s in mappings(report.get("data_quality"))
         ] if isinstance(report.get("data_quality"), list) else None,
+        "source_register": _register(report.get("source_register")),
         "factors_used": [pick(f, *_FACTOR) for f in mappings(report.get("factors_used"))]
         if isinstance(report.get("factors_used"), list) else None,
         "identity": pick(report.get("evaluator_identity"), *_IDENTITY)
@@ -90,3 +93,21 @@ def _described(value: Any, text: str) -> str | None:
         return None
     note = get(value, "note")
     return f"{text} — {note}" if note else text
+
+
+def _register(register: Any) -> dict[str, Any] | None:
+    """The factory's declarations of its sources, and the months (or days) they excused from completeness."""
+    if not isinstance(register, Mapping):
+        return None
+    sources = get(register, "sources")
+    methods = get(register, "methods")
+    return {
+        **pick(register, "note", "entered_by", "version", "updated_at", "rule_file"),
+        "sources": [{"source_id": str(sid), **pick(d, *_DECLARED)} for sid, d in sources.items()]
+        if isinstance(sources, Mapping) else [],
+        "methods": [{"name": str(n), **pick(m, "meaning", "measured", "confirmed")} for n, m in methods.items()]
+        if isinstance(methods, Mapping) else [],
+        "excused": [{**pick(x, "source_id", "because"), "months": [str(m) for m in as_list(get(x, "months"))],
+                     "part_months": [pick(d, "period", "owed") for d in mappings(get(x, "part_months"))]}
+                    for x in mappings(get(register, "excused"))],
+    }  # fmt: skip

@@ -23,6 +23,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 from sqlalchemy.orm import Session, sessionmaker
 
+from ledger.accounting.completeness import CHECKED as COMPLETENESS_CHECKED
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, anchored_level, evaluate, load_rules
 from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
@@ -174,12 +175,11 @@ class EvaluationService:
         except KeyError as exc:  # MissingFactor names the set and the key; a province's grid factor names the grid
             field = "grid" if str(getattr(exc, "key", "")).startswith("grid.province.") else "factor_set"
             raise RecordError(field, str(exc.args[0] if exc.args else exc)) from None
-        gaps = year_data.source_gaps()
+        gaps = year_data.source_gaps(factory.source_register.service_dates())  # declared days in service
         evaluation = evaluate(inv, rules, report_type, len(year_data.missing), len(findings),
                               incomplete_sources=len(gaps), scope3_exclusions=exclusions, factors=factors)  # fmt: skip
         evaluation["completeness"] = {
-            "checked": "every source seen in the year, in every month held: records present, intervals covering "
-                       "the month once",
+            "checked": COMPLETENESS_CHECKED,
             "findings": [g.to_json() for g in gaps],
         }  # fmt: skip
         domain = self.ledger.domain()
@@ -189,7 +189,7 @@ class EvaluationService:
             provisional_claims=uncounted["provisional"], count_provisional=count_provisional,
             factors=factors, rules=rules, eligibility=uncounted["eligibility"],
             chain={"chain_id": domain.chain_id, "contract": domain.verifying_contract},
-            profile=factory.profile, base_year=base,
+            profile=factory.profile, base_year=base, source_register=factory.source_register,
             evidence_held=self.evidence.status if self.evidence is not None else None,
         )  # fmt: skip
         row = EvaluationRow(

@@ -8,13 +8,16 @@ forced rotation, sent with the admin's key outside the service (``zcl factory ro
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy.exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ledger.accounting.profile import parse_profile
+from ledger.accounting.source_register import SourceRegister
 from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient, SignerEpoch
 from ledger.eip712.typed_data import v_problem
@@ -62,19 +65,22 @@ class FactoryService:
             raise RecordError("signer", "cannot be the zero address") from None
         try:
             with self.sessions.begin() as session:
-                factory_rows.save(session, factory_id, name, tx.tx_hash, tx.block_number, checked)
+                factory_rows.save(session, factory_id, name, tx.tx_hash, tx.block_number, _stored(checked, None))
         except sqlalchemy.exc.IntegrityError:  # the index on lower(id): a same-but-case id won a race
             raise Conflict(f"a factory id equal to {factory_id} but for case was registered meanwhile") from None
         return self.get(factory_id)
 
     def update_profile(self, factory_id: str, changes: Mapping[str, Any]) -> FactoryView:
         """Change the profile fields ``changes`` names (None makes one unknown again); the rest stay.
+        ``sources`` declares the sources it names anew (None withdraws one) and leaves the others.
         Only for a factory registered through this service (its name and profile are kept here)."""
         checked = parse_profile(changes, field="")  # the request's body is the profile
         self.get(factory_id)  # 404 unless registered on chain
         with self.sessions.begin() as session:
-            if not factory_rows.update_profile(session, factory_id, checked):
+            row = factory_rows.get(session, factory_id, for_update=True)
+            if row is None:
                 raise NotFound(f"factory {factory_id} is registered on chain but not through this service")
+            factory_rows.update_profile(session, factory_id, _stored(checked, row.source_register))
         return self.get(factory_id)
 
     def rotation_typed_data(self, factory_id: str, new_signer: str) -> dict[str, Any]:
@@ -133,8 +139,23 @@ class FactoryService:
             signer=history[-1].signer,
             signer_history=[epoch_json(e) for e in history],
             registered_tx=row.registered_tx if row else None,
-            profile=factory_rows.profile_of(row),
+            profile=_with_register(factory_rows.profile_of(row)),
         )
+
+
+def _stored(checked: dict[str, Any], register_json: str | None) -> dict[str, Any]:
+    """The profile columns to write: a ``sources`` change becomes the whole register after it (each
+    declaration stamped with its time and the register's new version)."""
+    if "sources" not in checked:
+        return checked
+    current = SourceRegister.from_json(json.loads(register_json) if register_json else None)
+    changes = checked.pop("sources")
+    return checked | {"source_register": current.changed(changes, datetime.now(UTC).isoformat()).to_json()}
+
+
+def _with_register(profile: dict[str, Any]) -> dict[str, Any]:
+    """The register always in one shape: nothing declared is version 0 with no sources."""
+    return profile | {"source_register": SourceRegister.from_json(profile.get("source_register")).to_json()}
 
 
 def epoch_json(epoch: SignerEpoch) -> dict[str, Any]:

@@ -66,7 +66,10 @@ def member_of(
     return Member(
         inventory=inv,
         missing=[m["period"] for m in year_data.missing],
-        gaps=[f"{g.source_id} {g.period} ({g.problem})" for g in year_data.source_gaps()],
+        gaps=[
+            f"{g.source_id} {g.period} ({g.problem})"
+            for g in year_data.source_gaps(service.factories.get(factory_id).source_register.service_dates())
+        ],
         sources=source_tallies(year_data.records),
     )
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from ledger.accounting.source_register import SourceRegister
 from ledger.store.models import BatchRow
 
 
@@ -23,6 +24,11 @@ class FactoryView:
     def province(self) -> str | None:
         """ISO 3166-2:CN code of the factory's province, or None when unknown (never guessed)."""
         return self.profile.get("province")
+
+    @property
+    def source_register(self) -> SourceRegister:
+        """What the factory declared of its sources (:mod:`ledger.accounting.source_register`)."""
+        return SourceRegister.from_json(self.profile.get("source_register"))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
 """SQL for what the service knows of a factory beyond the chain: its name, registration tx and profile
-(location and boundary; a field never given is NULL, read as unknown)."""
+(location and boundary; a field never given is NULL, read as unknown), and its source register (JSON
+kept as the accounting made it: :mod:`ledger.accounting.source_register`)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,9 @@ PROFILE_COLUMNS = (
     "unified_social_credit_code",
     "site_address",
     "facilities",
+    "source_register",
 )
+_JSON_COLUMNS = frozenset({"facilities", "source_register"})
 
 
 def save(session: Session, factory_id: str, name: str, tx_hash: str, block: int,
@@ -43,8 +46,9 @@ def update_profile(session: Session, factory_id: str, changes: Mapping[str, Any]
 def profile_of(row: FactoryRow | None) -> dict[str, Any]:
     """The profile as stored: every field, None where unknown."""
     found: dict[str, Any] = {k: getattr(row, k) if row is not None else None for k in PROFILE_COLUMNS}
-    if found["facilities"] is not None:
-        found["facilities"] = json.loads(found["facilities"])
+    for key in _JSON_COLUMNS:
+        if found[key] is not None:
+            found[key] = json.loads(found[key])
     found["updated_at"] = row.profile_updated_at.isoformat() if row is not None and row.profile_updated_at else None
     return found
 
@@ -53,14 +57,18 @@ def _with_profile(row: FactoryRow, changes: Mapping[str, Any]) -> FactoryRow:
     for key, value in changes.items():
         if key not in PROFILE_COLUMNS:
             raise KeyError(key)
-        setattr(row, key, json.dumps(value, ensure_ascii=False) if key == "facilities" and value is not None else value)
+        setattr(
+            row, key, json.dumps(value, ensure_ascii=False) if key in _JSON_COLUMNS and value is not None else value
+        )
     if changes:
         row.profile_updated_at = datetime.now(UTC)
     return row
 
 
-def get(session: Session, factory_id: str) -> FactoryRow | None:
-    return session.get(FactoryRow, factory_id)
+def get(session: Session, factory_id: str, *, for_update: bool = False) -> FactoryRow | None:
+    """The row; ``for_update`` locks it for the transaction (PostgreSQL), so a read-modify-write of the
+    source register does not lose a concurrent change."""
+    return session.get(FactoryRow, factory_id, with_for_update=for_update)
 
 
 def all_factories(session: Session) -> Sequence[FactoryRow]:

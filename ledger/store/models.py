@@ -67,6 +67,8 @@ class FactoryRow(Base):
     site_address: Mapped[str | None] = mapped_column(String(200))
     facilities: Mapped[str | None] = mapped_column(Text)  # JSON list of names
     profile_updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # the source register (0015): JSON {version, updated_at, sources: {source_id: declaration}}; NULL: none declared
+    source_register: Mapped[str | None] = mapped_column(Text)
 
 
 Index("ix_factories_id_lower", func.lower(FactoryRow.id), unique=True)  # ids differing only in case are one

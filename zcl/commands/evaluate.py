@@ -161,6 +161,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         label = "SERIAL" if finding["kind"] == "serial_mismatch" else "eligible"
         print(f"{label:<10} {finding['kind']}: {finding['message']}")
     _print_data_checks(report["evaluation"])
+    _print_excused(report.get("source_register"))
     _print_anchor(report)
     print(f"report     {args.out} (hash {report['report_hash']})")
     print_staleness(report)
@@ -187,6 +188,13 @@ def _print_matching(report: dict[str, Any]) -> None:
 def _exclusion(text: str) -> dict[str, str]:
     category, _, reason = text.partition("=")
     return {"category": category.strip(), "reason": reason.strip()}
+
+
+def _print_excused(register: dict[str, Any] | None) -> None:
+    """Months completeness did not ask of a source because the factory declared it out of service then."""
+    for x in (register or {}).get("excused", []):
+        parts = ", ".join([*x["months"], *(f"{d['period']} except {d['owed']}" for d in x["part_months"])])
+        print(f"excused    {x['source_id']} {parts}: {x['because']}")
 
 
 def _print_data_checks(evaluation: dict[str, Any]) -> None:

@@ -40,6 +40,21 @@ def register(subparsers: Any) -> None:
     update.add_argument("--clear", action="append", default=[], choices=_PROFILE_OPTIONS, metavar="FIELD",
                         help="make a field unknown again (repeatable): " + ", ".join(_PROFILE_OPTIONS))  # fmt: skip
     update.set_defaults(handler=_factory_update)
+    source = factory.add_parser(
+        "source", help="declare a source in the factory's source register (admin token): how its figures are "
+        "obtained, its meter, its days in service; or --withdraw the declaration"
+    )  # fmt: skip
+    source.add_argument("--id", required=True, dest="factory_id")
+    source.add_argument("source_id", help="the source_id its records carry")
+    how_obtained = source.add_mutually_exclusive_group(required=True)
+    how_obtained.add_argument("--method", help="metered, utility-attested, load-profile or estimated "
+                              "(ledger/accounting/rules/measurement-methods.toml)")  # fmt: skip
+    how_obtained.add_argument("--withdraw", action="store_true", help="withdraw the source's declaration")
+    source.add_argument("--meter", help="the meter's id or a description")
+    source.add_argument("--in-service-from", help="first day in service, YYYY-MM-DD")
+    source.add_argument("--in-service-until", help="last day in service (inclusive), YYYY-MM-DD")
+    source.add_argument("--declared-by", help="who at the factory declares it (a name or role)")
+    source.set_defaults(handler=_factory_source)
     rotate = factory.add_parser(
         "rotate", help="replace a factory's signer, signed by its current key (or --forced by the admin)"
     )
@@ -90,6 +105,19 @@ def _factory_update(args: argparse.Namespace) -> int:
         raise ConfigError("name at least one field to change (--province, --grid-region, … or --clear FIELD)")
     service = service_for(args, Settings.from_env(), admin=True)
     print_json(service.patch(f"/factories/{args.factory_id}/profile", profile))
+    return 0
+
+
+def _factory_source(args: argparse.Namespace) -> int:
+    """Declare (or withdraw) one source: a declaration sent replaces the source's whole entry."""
+    details = ("meter", "in_service_from", "in_service_until", "declared_by")
+    if args.withdraw and any(getattr(args, k) is not None for k in details):
+        raise ConfigError("--withdraw takes no --meter, --in-service-from, --in-service-until or --declared-by")
+    entry = None if args.withdraw else {"method": args.method} | {
+        k: getattr(args, k) for k in details if getattr(args, k) is not None
+    }  # fmt: skip
+    service = service_for(args, Settings.from_env(), admin=True)
+    print_json(service.patch(f"/factories/{args.factory_id}/profile", {"sources": {args.source_id: entry}}))
     return 0
 
 
