@@ -258,7 +258,9 @@ def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, 
     assert (kept["factor_set"]["label"], current["factor_set"]["label"]) == ("cn-mee-2023@1.1", "cn-mee-2023@1.2")
     assert kept["methodology"]["gwp_set"] is None and kept["gases"]["scope1"]["basis"] == "CO2 only"
     assert [m["kind"] for m in kept["scope1_by_gas"]["fuel_ch4_n2o_not_counted"]] == ["natural_gas"]
-    assert kept["scope1_by_gas"]["co2_only_tco2"] == current["scope1_by_gas"]["co2_only_tco2"] == kept["totals"]["scope1"]
+    assert (
+        kept["scope1_by_gas"]["co2_only_tco2"] == current["scope1_by_gas"]["co2_only_tco2"] == kept["totals"]["scope1"]
+    )
     assert Decimal(current["totals"]["scope1"]) > Decimal(kept["totals"]["scope1"])
     # the same content as text is fine; over 64 KiB, or both at once, is a 422 naming factors_toml
     assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.2"

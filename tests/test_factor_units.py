@@ -170,7 +170,9 @@ def test_coal_oxidation_in_percent_is_not_a_hundred_times_too_much(tmp_path: Pat
     # CH4: 20.908 GJ × 10 kg/TJ ÷ 10^6 = 0.00020908 t × 28 = 0.00585424 tCO2e;
     # N2O: 20.908 GJ × 1.5 kg/TJ ÷ 10^6 = 0.000031362 t × 265 = 0.00831093 tCO2e
     co2 = inv.lines[0].result
-    assert co2 == Fraction("1.9002988488") == inventory([record(1, "2025-01", "coal", "1", "t")], DEFAULT).lines[0].result
+    assert (
+        co2 == Fraction("1.9002988488") == inventory([record(1, "2025-01", "coal", "1", "t")], DEFAULT).lines[0].result
+    )
     assert co2 == combustion(user, "raw_coal").exact, "the inventory and the derived factor agree"
     assert inv.scope1 == co2 + Fraction("0.00585424") + Fraction("0.00831093")
     assert inv.lines[0].arithmetic == (

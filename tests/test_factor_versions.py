@@ -24,7 +24,14 @@ import pytest
 
 from ledger.accounting.inventory import compute_inventory
 from ledger.accounting.statements import scope1_by_gas
-from ledger.factors import FactorSetError, MissingFactor, bundled_factor_sets, bundled_versions, compare, load_factor_set
+from ledger.factors import (
+    FactorSetError,
+    MissingFactor,
+    bundled_factor_sets,
+    bundled_versions,
+    compare,
+    load_factor_set,
+)
 from ledger.factors.factor_set import _sets_dir
 from tests.builders import inventory_record as record
 
@@ -91,7 +98,10 @@ def test_fuel_ch4_and_n2o_are_scope1_co2e_beside_the_co2(kind: str, value: str, 
     assert keys == ([] if unit == "GJ" else [f"{base}.ncv"]) + [f"{base}.ch4", "gwp.ch4"]
     assert "(GWP) =" in s1[2].arithmetic and "tN2O" in s1[2].arithmetic
 
-    by_new, by_old = scope1_by_gas(new, load_factor_set("cn-mee-2023")), scope1_by_gas(old, load_factor_set("cn-mee-2023@1.1"))
+    by_new, by_old = (
+        scope1_by_gas(new, load_factor_set("cn-mee-2023")),
+        scope1_by_gas(old, load_factor_set("cn-mee-2023@1.1")),
+    )
     assert by_new["co2_only_tco2"] == by_old["co2_only_tco2"] == by_old["total_tco2e"]
     assert by_new["fuel_ch4_n2o_not_counted"] == [] and by_new["total_tco2e"] != by_new["co2_only_tco2"]
     [missing] = by_old["fuel_ch4_n2o_not_counted"]

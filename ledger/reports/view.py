@@ -301,9 +301,14 @@ def _by_gas(section: Any) -> dict[str, Any] | None:
     """Scope 1 by gas with its CO2-only figure; None for a report made before it was reported."""
     if not isinstance(section, Mapping):
         return None
-    rows = [("CO₂ (fossil)", "co2_tco2", "tCO₂"), ("CH₄ as CO₂e", "ch4_tco2e", "tCO₂e"),
-            ("N₂O as CO₂e", "n2o_tco2e", "tCO₂e"), ("As stated (tCO₂e)", "stated_tco2e", "tCO₂e"),
-            ("Scope 1 total", "total_tco2e", "tCO₂e"), ("CO₂ only (Chinese guidelines)", "co2_only_tco2", "tCO₂")]
+    rows = [
+        ("CO₂ (fossil)", "co2_tco2", "tCO₂"),
+        ("CH₄ as CO₂e", "ch4_tco2e", "tCO₂e"),
+        ("N₂O as CO₂e", "n2o_tco2e", "tCO₂e"),
+        ("As stated (tCO₂e)", "stated_tco2e", "tCO₂e"),
+        ("Scope 1 total", "total_tco2e", "tCO₂e"),
+        ("CO₂ only (Chinese guidelines)", "co2_only_tco2", "tCO₂"),
+    ]
     return {
         "rows": [{"gas": label, "value": get(section, key), "unit": unit} for label, key, unit in rows],
         "not_counted": [pick(m, "kind", "reason") for m in mappings(get(section, "fuel_ch4_n2o_not_counted"))],
