@@ -262,6 +262,10 @@ def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, 
         kept["scope1_by_gas"]["co2_only_tco2"] == current["scope1_by_gas"]["co2_only_tco2"] == kept["totals"]["scope1"]
     )
     assert Decimal(current["totals"]["scope1"]) > Decimal(kept["totals"]["scope1"])
+    page = service.http.get(f"/evaluations/{current['id']}/report.html").text
+    assert "Scope 1 by gas" in page and "CO₂ only (Chinese guidelines)" in page and "N₂O as CO₂e" in page
+    old_page = service.http.get(f"/evaluations/{kept['id']}/report.html").text
+    assert "CH₄ and N₂O not counted" in old_page and "cn-mee-2023@1.1 has no fuel.natural_gas.ch4" in old_page
     # the same content as text is fine; over 64 KiB, or both at once, is a 422 naming factors_toml
     assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.2"
     for extra in ({"factors_toml": own.read_text() + "#" * 65536}, {"factors_toml": "", "factor_set": "cn-mee-2023"}):
