@@ -11,7 +11,9 @@ from zcl.commands.common import group
 
 def register(subparsers: Any) -> None:
     factors = group(subparsers, "factors", "emission factor sets")
-    factors.add_parser("list", help="the bundled factor sets and their kept versions").set_defaults(handler=_factors_list)
+    factors.add_parser("list", help="the bundled factor sets and their kept versions").set_defaults(
+        handler=_factors_list
+    )
     compare = factors.add_parser("compare", help="two factor sets side by side")
     compare.add_argument("a", help="id or .toml file")
     compare.add_argument("b", help="id or .toml file")
