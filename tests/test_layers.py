@@ -25,6 +25,7 @@ ALLOWED: dict[str, set[str]] = {
     "numbers": set(),
     "faults": set(),
     "rulefiles": set(),
+    "gc_pause": set(),
     "_native": set(),
     "keccak": {"_native"},
     "config": BASE,
@@ -44,7 +45,7 @@ ALLOWED: dict[str, set[str]] = {
     "evidence": BASE | {"records", "store"},
     "services": {
         "errors", "faults", "eip712", "merkle", "records", "signing", "streamed", "factors", "claims", "accounting", "chain",
-        "store", "evidence", "keccak", "numbers",
+        "store", "evidence", "keccak", "numbers", "gc_pause",
     },
 }  # fmt: skip
 

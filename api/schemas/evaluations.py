@@ -154,7 +154,13 @@ class FindingOut(ReportPart):
     check: str
     claim_ids: list[int]
     message: str
-    record_ids: list[str]
+    record_ids: list[str] = Field(
+        description="at most 12 of the records involved (all, in reports before record_count)"
+    )
+    record_count: int | None = Field(None, description="how many records the finding is about")
+    consumption: list[dict[str, Any]] | None = Field(
+        None, description="the records weighed, per month, source, kind and unit: count, exact sum, MWh, first id"
+    )
 
 
 class EvaluationResultOut(ReportPart):

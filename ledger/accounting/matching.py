@@ -98,8 +98,10 @@ def green_power(
 ) -> tuple[list[dict[str, Any]], Fraction]:
     """Per green-power source (``delivered``: source_id → MWh in the year), the GEC claims bundled with
     it and how much of its electricity they certify: certified = min(delivered, the bundled claims'
-    counted MWh); the rest is uncertified green power, not counted. A bundled claim naming a source
-    with no green-power record this year is listed too (delivered 0): it still counts as the GEC it is.
+    counted MWh); the rest is uncertified green power, not counted. A claim whose ``bundled_with`` names
+    no green-power record in its months never gets here: check 7 (:mod:`ledger.claims.bundles`) refuses
+    it, so ``certificates`` (the valid ones) hold only bundles the data holds; a source with bundled
+    claims and no delivery this year would still be listed (delivered 0).
     """
     bundles: dict[str, list[ClaimedRetirement]] = {}
     for c in certificates:

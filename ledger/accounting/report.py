@@ -93,10 +93,7 @@ def build_report(
         "certificates": inventory.certificates,
         "green_power": inventory.green_power,
         "credits": inventory.credits,
-        "double_counting": [
-            {"check": f.check, "message": f.message, "claim_ids": list(f.claim_ids), "record_ids": list(f.record_ids)}
-            for f in findings
-        ],
+        "double_counting": [f.to_json() for f in findings],  # record_ids a sample; record_count, consumption lines
         "undisclosed_claims": list(undisclosed_claims),
         "provisional_claims": {"claim_ids": list(provisional_claims), "counted": count_provisional},
         "evaluation": evaluation,

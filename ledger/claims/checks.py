@@ -1,4 +1,5 @@
-"""The six double-counting checks, one function each; :mod:`ledger.claims.double_counting` runs them.
+"""Six of the double-counting checks, one function each; :mod:`ledger.claims.double_counting` runs them
+(the seventh, a bundle the data does not hold, is :mod:`ledger.claims.bundles`).
 
 Each check takes only the claims and records it needs and returns its findings sorted by claim
 ids, so it can be read, tested and timed on its own (``benchmarks/bench_claims.py`` times
@@ -13,7 +14,6 @@ from __future__ import annotations
 import heapq
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from fractions import Fraction
 
 from ledger.claims.allocation import _month_index, _month_text, _months, _mwh, _overlap
@@ -28,6 +28,8 @@ from ledger.claims.findings import (
     AnchoredRecord,
     ClaimedRetirement,
     Finding,
+    consumption_finding,
+    consumption_lines,
 )
 from ledger.claims.matching import (
     CLAIM_PERIOD,
@@ -41,8 +43,6 @@ from ledger.claims.matching import (
 )
 from ledger.claims.registries import REGISTRIES
 from ledger.claims.serial_facts import governing_generation, governing_project
-from ledger.numbers import exact_sum
-from ledger.records.units import convert_fraction
 
 MWH = "MWh"
 GEC = "GEC"
@@ -185,32 +185,29 @@ def _renewable_exceeds_consumption(
     equal is fine. A green-power contract's electricity claims nothing by itself: its attribute is
     its bundled GEC range. On-site self-consumed electricity is renewable and consumed alike, so it
     leaves the comparison unchanged (the annual message shows it).
+
+    A finding names the consumption it weighs as lines (grid and on-site records of its months, per
+    month and source, summed exactly, with their count), never every record: a year of quarter-hour
+    readings is 1.2 million of them (:func:`~ledger.claims.findings.consumption_finding`).
     """
     months = [_month_text(i) for i in range(_month_index(period_start), _month_index(period_end) + 1)]
-    quantities: dict[tuple[str, str, str], list[Decimal]] = defaultdict(list)
-    by_month: dict[str, list[str]] = defaultdict(list)
-    for r in records:
-        kind = r.record.kind
-        if kind in (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED):
-            quantities[kind, r.record.period, r.record.unit].append(r.record.quantity)
-            by_month[r.record.period].append(r.record_id)
+    lines = consumption_lines(records, (GRID_ELECTRICITY, ONSITE_SELF_CONSUMED))  # exact per month and source
     grid = {m: Fraction(0) for m in months}
     onsite = Fraction(0)
-    for (kind, month, unit), values in quantities.items():  # summed exactly per unit, converted once
-        mwh = convert_fraction(exact_sum(values), unit, MWH)
-        if kind == GRID_ELECTRICITY:
-            grid[month] += mwh
+    for line in lines:
+        if line.kind == GRID_ELECTRICITY:
+            grid[line.period] += line.mwh
         else:
-            onsite += mwh
+            onsite += line.mwh
     certificates = supplies((c for c in own if _is_certificate(c.claim)), months, eligible)
     found = match(method, grid, certificates)
     remainder = whole_unit_remainder()
     return [
-        Finding(
+        consumption_finding(
             RENEWABLE_EXCEEDS_CONSUMPTION,
             _over_claim(method, e, (period_start, period_end), onsite),
             e.claim_ids,
-            tuple(i for m in months if e.span[0] <= m <= e.span[1] for i in by_month[m]),
+            [line for line in lines if e.span[0] <= line.period <= e.span[1]],
         )
         for e in found.excess
         if e.excess >= remainder
@@ -319,7 +316,8 @@ def _onsite_certificates_sold(
     A record of kind ``onsite_renewable_self_consumed`` whose ``source_id`` maps to a project id
     keeps that month's renewable attribute with the factory; a certificate claim with the same
     project id whose generation months include the record's month means the attribute was also
-    retired as a certificate. One finding per claim, naming every record it collides with.
+    retired as a certificate. One finding per claim, naming the records it collides with as lines
+    per month and source (summed, counted, the first of each named).
     """
     onsite: dict[str, list[AnchoredRecord]] = defaultdict(list)
     for r in records:
@@ -336,18 +334,19 @@ def _onsite_certificates_sold(
         hit = [r for r in collisions if generation[0] <= r.record.period <= generation[1]]
         if not hit:
             continue
-        self_consumed = sum((convert_fraction(r.record.quantity, r.record.unit, MWH) for r in hit), Fraction(0))
-        sources = ", ".join(sorted({r.record.source_id for r in hit}))
-        months = ", ".join(sorted({r.record.period for r in hit}))
+        lines = consumption_lines(hit, (ONSITE_SELF_CONSUMED,))
+        self_consumed = sum((line.mwh for line in lines), Fraction(0))
+        sources = ", ".join(sorted({line.source_id for line in lines}))
+        months = ", ".join(sorted({line.period for line in lines}))
         findings.append(
-            Finding(
+            consumption_finding(
                 ONSITE_CERTIFICATES_SOLD,
                 f"project {c.claim.details.project_id}: on-site source {sources} counted as "
                 f"self-consumed in {months} ({_mwh(self_consumed)} MWh), but {c.claim.registry} "
                 f"claim {c.claim_id} ({c.claim.factory_id}) retires {c.claim.units:,} MWh "
                 f"generated {_months(generation)}",
                 (c.claim_id,),
-                tuple(r.record_id for r in hit),
+                lines,
             )
         )
     return sorted(findings, key=lambda f: (f.claim_ids, f.record_ids))

@@ -2,11 +2,12 @@
 
 The contract refuses a claim whose serials overlap an earlier claim of the same block; everything
 else that makes a renewable claim count twice is only visible next to other claims and to the
-factory's anchored measurements. :func:`find_double_counting` looks for six such patterns and
+factory's anchored measurements. :func:`find_double_counting` looks for seven such patterns and
 returns one :class:`Finding` per occurrence, naming the claims, the records and the figures, so an
 evaluator can see why without re-deriving anything.
 
-The checks themselves are in :mod:`ledger.claims.checks` (one function each), the exact month
+The checks themselves are in :mod:`ledger.claims.checks` (one function each; the seventh, a claim
+bundled with green power the data does not hold, in :mod:`ledger.claims.bundles`), the exact month
 allocation and figure printing in :mod:`ledger.claims.allocation`, and the types and check names
 in :mod:`ledger.claims.findings`; this module decides which claims and records each check sees and
 runs them in the order of :data:`CHECKS`. Every public name of those modules that callers used
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from ledger.claims.allocation import allocated_units
+from ledger.claims.bundles import bundles_unmatched
 from ledger.claims.checks import (
     CCER,
     GEC,
@@ -35,6 +37,7 @@ from ledger.claims.checks import (
     _units_claimed_twice,
 )
 from ledger.claims.findings import (
+    BUNDLE_UNMATCHED,
     CHECKS,
     GEC_AND_CCER,
     GENERATION_AFTER_CONSUMPTION,
@@ -52,6 +55,7 @@ from ledger.claims.matching import DEFAULT_METHOD, METHODS, EligibleUnits
 from ledger.records.period import check_factory_id, check_period
 
 __all__ = [
+    "BUNDLE_UNMATCHED",
     "CCER",
     "CHECKS",
     "GEC",
@@ -102,6 +106,7 @@ _RUN: Mapping[str, Callable[[_Scope], list[Finding]]] = MappingProxyType(
         OUTSIDE_VALIDITY: lambda s: _outside_validity(s.own),
         GENERATION_AFTER_CONSUMPTION: lambda s: _generation_after_consumption(s.own),
         ONSITE_CERTIFICATES_SOLD: lambda s: _onsite_certificates_sold(s.claims, s.in_period, s.onsite_projects),
+        BUNDLE_UNMATCHED: lambda s: bundles_unmatched(s.own, s.in_period, s.period_start, s.period_end),
     }
 )
 """Each check with the inputs it is given; claims of other factories reach only checks 1, 2 and 6."""
@@ -122,7 +127,7 @@ def find_double_counting(
 
     ``claims`` are all claims on chain, of every factory: overlaps (check 1), GEC–CCER pairs
     (check 2) and sold on-site certificates (check 6) are only visible against other factories'
-    claims. Checks 3–5 look only at the factory's own claims. ``records`` are the factory's
+    claims. Checks 3–5 and 7 look only at the factory's own claims. ``records`` are the factory's
     anchored records; those whose month lies outside the evaluation period are ignored, so a caller
     may pass a wider set. ``onsite_projects`` maps the ``source_id`` of an on-site installation to
     the project id its certificates are issued under. ``matching`` is how certificates meet

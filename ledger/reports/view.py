@@ -206,6 +206,10 @@ def _matching(report: Mapping[str, Any]) -> dict[str, Any] | None:
     return {**pick(matching, *_MATCHING), "compared": [pick(c, *_COMPARED) for c in mappings(matching.get("compared"))]}
 
 
+_CONSUMPTION = ("period", "source_id", "kind", "records", "quantity", "unit", "mwh", "first_record_id")
+"""A finding's consumption line: the records of one month, source, kind and unit, counted and summed."""
+
+
 def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
     """Gates, levels with their rules, double-counting findings and claims the service cannot see."""
     ev = get(report, "evaluation", {})
@@ -216,10 +220,11 @@ def _evaluation(report: Mapping[str, Any]) -> dict[str, Any]:
         for lv in as_list(get(ev, "levels"))
     ]  # fmt: skip
     findings = [
-        {**pick(f, "check", "message"), "claim_ids": as_list(f.get("claim_ids")),
-         "record_ids": as_list(f.get("record_ids"))}
+        {**pick(f, "check", "message", "record_count"), "claim_ids": as_list(f.get("claim_ids")),
+         "record_ids": as_list(f.get("record_ids")),
+         "consumption": [pick(line, *_CONSUMPTION) for line in mappings(f.get("consumption"))]}
         for f in mappings(report.get("double_counting"))
-    ]  # fmt: skip
+    ]  # a finding made before record_count names every record it is about in record_ids  # fmt: skip
     return {
         **pick(ev, "type", "rule_set", "level", "remaining_emissions"),
         "gates": [pick(o, *_OUTCOME) for o in as_list(get(ev, "gates"))],

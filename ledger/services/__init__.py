@@ -2,8 +2,9 @@
 
 ``factories`` registers and names factories; ``batches`` accepts and anchors signed months;
 ``proofs`` hands out proofs; ``claims`` relays retirement claims and answers buyers; ``evaluations``
-computes, stores and anchors reports; all three relayed kinds travel one ``lifecycle`` (pending row
-→ relay → confirm → reconcile), which the ``reconciler`` thread drives. ``integrity`` is the one
+computes, stores and anchors reports (``park``: the park indicator over several factories); all three
+relayed kinds travel one ``lifecycle`` (pending row → relay → confirm → reconcile), which the
+``reconciler`` thread drives. ``integrity`` is the one
 check that stored records give the anchored root; ``year`` gathers a factory's verified year;
 ``pages`` builds what the HTML pages show. :func:`build_services` makes one instance of each.
 """

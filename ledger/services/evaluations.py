@@ -6,15 +6,17 @@ with their own key, and the contract accepts it only from a holder of EVALUATOR_
 report travels the lifecycle of :mod:`ledger.services.lifecycle` like a batch or a claim: kept
 ``pending`` with its signature before it is relayed, so neither a crash nor a chain that is away
 loses the evaluator's signature.
+
+The relay's part is :mod:`ledger.services.report_relay`, the park indicator
+:mod:`ledger.services.park`, and what a stored report shows (status, list line, staleness)
+:mod:`ledger.services.evaluation_views`.
 """
 
 from __future__ import annotations
 
 import json
-import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,48 +26,38 @@ from sqlalchemy.orm import Session, sessionmaker
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, evaluate, load_rules
 from ledger.accounting.floating_zero import parse_base_year
 from ledger.accounting.inventory import Inventory, compute_inventory
-from ledger.accounting.park import evaluate_park, park_transfers
-from ledger.accounting.report import build_report, report_hash
+from ledger.accounting.report import build_report
 from ledger.accounting.scope3 import parse_exclusions
 from ledger.accounting.sections import name_projects
-from ledger.chain import errors as chain_errors
 from ledger.chain.client import LedgerClient
-from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import AnchoredRecord, find_double_counting, refused_claims
 from ledger.claims.eligibility import assess_year
 from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
-from ledger.errors import Conflict, Forbidden, IntegrityError, NotFound, Unavailable
+from ledger.errors import Conflict, Forbidden, NotFound
 from ledger.evidence import EvidenceStore
 from ledger.factors import FactorSet, bundled_factor_set, loads_factor_set
 from ledger.factors.steam import SteamConditions, parse_steam
+from ledger.gc_pause import collector_paused
 from ledger.records.errors import RecordError
+from ledger.services import evaluation_views as views
 from ledger.services import staleness
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
-from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
+from ledger.services.lifecycle import Lifecycle
+from ledger.services.park import evaluate_members
+from ledger.services.report_relay import Anchored, ReportRelay
 from ledger.services.year import YearSource, gather_year
 from ledger.store import evaluations as rows
 from ledger.store import evaluators as evaluator_rows
-from ledger.store import tracking
 from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
 DEFAULT_FACTORS = "cn-mee-2023"
 MAX_FACTORS_TOML_BYTES = 64 * 1024
 """The largest factor set a request may send as text (the bundled ones are about 12 KiB)."""
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Anchored:
-    """A report the chain holds: its id, and the transaction and block that anchored it."""
-
-    report_id: int
-    tx_hash: str | None
-    block_number: int
 
 
 class EvaluationService:
@@ -112,6 +104,15 @@ class EvaluationService:
         ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
         only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
         self.factories.get(factory_id)  # 404 for an unknown factory
+        return self._inventory(factory_id, year, factors, rules, grid, onsite_projects, count_provisional,
+                               consumer_country, matching, steam)  # fmt: skip
+
+    def _inventory(
+        self, factory_id: str, year: int, factors: FactorSet, rules: RuleSet, grid: str,
+        onsite_projects: Mapping[str, str] | None, count_provisional: bool, consumer_country: str | None,
+        matching: str, steam: Mapping[str, SteamConditions] | None,
+    ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:  # fmt: skip
+        """:meth:`inventory` of a factory known to be registered."""
         year_data = gather_year(self.year, factory_id, year)
         known, undisclosed = self.claims.claimed_retirements()
         findings = find_double_counting(
@@ -133,6 +134,7 @@ class EvaluationService:
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
         return inv, year_data, findings, uncounted
 
+    @collector_paused()
     def create(
         self,
         factory_id: str,
@@ -163,8 +165,9 @@ class EvaluationService:
         factors = self.factor_set(factor_set, factors_toml)
         rules = load_rules(DEFAULT_RULES)
         exclusions = parse_exclusions(scope3_exclusions, rules.scope3_categories, report_type)
+        factory = self.factories.get(factory_id)  # 404 for an unknown factory, before a year is gathered
         try:
-            inv, year_data, findings, uncounted = self.inventory(
+            inv, year_data, findings, uncounted = self._inventory(
                 factory_id, year, factors, rules, grid, onsite_projects, count_provisional, consumer_country, matching,
                 parse_steam(steam),
             )  # fmt: skip
@@ -179,7 +182,6 @@ class EvaluationService:
                        "the month once",
             "findings": [g.to_json() for g in gaps],
         }  # fmt: skip
-        factory = self.factories.get(factory_id)
         domain = self.ledger.domain()
         report = build_report(
             factory_id=factory_id, factory_name=factory.name, year=year, report_type=report_type, inventory=inv,
@@ -207,7 +209,7 @@ class EvaluationService:
         report = self._stored(evaluation_id)
         with self.sessions() as session:
             siblings = [
-                _brief(r) for r in rows.list_for(session, report["factory_id"])
+                views.brief(r) for r in rows.list_for(session, report["factory_id"])
                 if (r.year, r.report_type) == (report["year"], report["type"])
             ]  # fmt: skip
         return report | self._freshness(siblings).get(evaluation_id, staleness.UNKNOWN)
@@ -217,7 +219,7 @@ class EvaluationService:
             row = rows.get(session, evaluation_id)
             if row is None:
                 raise NotFound(f"no evaluation {evaluation_id}")
-            return _with_status(row)
+            return views.with_status(row)
 
     def list_for(self, factory_id: str) -> list[dict[str, Any]]:
         """The factory's evaluations, oldest first, each marked stale or not (the chain asked once a month)
@@ -226,22 +228,12 @@ class EvaluationService:
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
             placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}
-            listed = [
-                {"id": r.id, "year": r.year, "type": r.report_type, "level": r.level, "status": r.status,
-                 "report_hash": r.report_hash, "tx_hash": r.tx_hash,
-                 "level_placeholder": (r.report_type, r.level) in placeholders}
-                for r in found
-            ]  # fmt: skip
-            fresh = self._freshness([_brief(r) for r in found])
+            listed = [views.list_item(r, placeholders) for r in found]
+            fresh = self._freshness([views.brief(r) for r in found])
         return [e | fresh.get(str(e["id"]), staleness.UNKNOWN) for e in listed]
 
     def _freshness(self, reports: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-        """:func:`staleness.freshness`, or nothing (each report then shows "unknown") while the chain is away."""
-        try:
-            return staleness.freshness(reports, staleness.cached(self.ledger.revision_count))
-        except ChainUnavailable as exc:
-            log.warning("whether evaluations are stale is unknown: %s", exc)
-            return {}
+        return views.freshness(reports, self.ledger.revision_count)
 
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
         report = self._stored(evaluation_id)
@@ -301,160 +293,14 @@ class EvaluationService:
         assert row is not None
         return row
 
+    @collector_paused()
     def park(
         self, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None, factors_toml: str | None = None,
         transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:  # fmt: skip
         """The park indicator for a set of factories forming a park, each counted once; ``transfers``
         (``{from_factory, to_factory, source_id}``: energy one member sells another, metered at the
-        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam`` as for create."""
-        if not factory_ids:
-            raise RecordError("factories", "name at least one factory")
-        seen: dict[str, int] = {}
-        for i, factory_id in enumerate(factory_ids):  # one factory counted twice would move the park's band
-            first = seen.setdefault(factory_id.casefold(), i)
-            if first != i:
-                raise RecordError(
-                    f"factories[{i}]", f"{factory_id!r} is listed more than once (first as {factory_ids[first]!r})"
-                )
-        factors = self.factor_set(factor_set, factors_toml)
-        rules = load_rules(DEFAULT_RULES)
-        members = []
-        records: dict[str, list[Any]] = {}
-        missing: dict[str, list[str]] = {}
-        gaps: dict[str, list[str]] = {}
-        for factory_id in factory_ids:
-            inv, year_data, _, _ = self.inventory(factory_id, year, factors, rules, steam=parse_steam(steam))
-            members.append(inv)
-            records[factory_id] = year_data.records
-            if year_data.missing:
-                missing[factory_id] = [m["period"] for m in year_data.missing]
-            found = year_data.source_gaps()
-            gaps[factory_id] = [f"{g.source_id} {g.period} ({g.problem})" for g in found]
-        declared = park_transfers(transfers, records, tuple(rules.park.get("transfer_kinds", ())))
-        result = evaluate_park(members, rules, missing, transfers=declared, incomplete_sources=gaps)
-        return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}
-
-
-class ReportRelay(StoredRelay):
-    """The report's part of the lifecycle: ``anchorReport`` relays it; the chain holds it when a
-    report of that factory, year and type has the same hash and evaluator (whoever relayed it)."""
-
-    name = "report"
-    model = EvaluationRow
-    pending_status = PENDING
-
-    def __init__(self, service: EvaluationService) -> None:
-        self.service = service
-        self.ledger = service.ledger
-        self.sessions = service.sessions
-
-    def call(self, row: EvaluationRow) -> Any:
-        signature = bytes.fromhex((row.signature or "")[2:])
-        return self.ledger.contract.functions.anchorReport(self._commit(row).as_tuple(), signature)
-
-    def sent(self, row: EvaluationRow, receipt: Any) -> Anchored:
-        return Anchored(
-            self.ledger.report_id_of(receipt), "0x" + receipt["transactionHash"].hex(), receipt["blockNumber"]
-        )
-
-    def on_chain(self, row: EvaluationRow) -> Anchored | Other | None:
-        commit = self._commit(row)
-        for report_id in self.ledger.reports_for(commit.factory_id, commit.year, commit.report_type):
-            found = self.ledger.get_report(report_id)
-            if found.report_hash != commit.report_hash:
-                continue
-            tx = self.ledger.report_tx(report_id, found.anchored_block)
-            if found.evaluator.lower() == commit.evaluator.lower():
-                return Anchored(report_id, tx, found.anchored_block)
-            what = {
-                "report_id": report_id,
-                "evaluator": found.evaluator,
-                "block_number": found.anchored_block,
-                "tx_hash": tx,
-            }
-            return Other(what, f"this report hash is anchored as report {report_id} by evaluator {found.evaluator}")
-        return None
-
-    def still_held(self, row: EvaluationRow) -> Anchored | Other | None:
-        if row.report_id is not None:
-            try:
-                found = self.ledger.get_report(row.report_id)
-            except chain_errors.UnknownReport:
-                found = None
-            if (
-                found is not None
-                and "0x" + found.report_hash.hex() == row.report_hash
-                and found.anchored_block == row.block_number
-            ):
-                return Anchored(row.report_id, row.tx_hash, found.anchored_block)
-        return self.on_chain(row)
-
-    def confirm(self, row: EvaluationRow, found: Anchored, final: bool) -> dict[str, Any]:
-        with self.sessions.begin() as session:
-            rows.mark_anchored(session, row.id, found.report_id, found.tx_hash, found.block_number, final)
-        return self.service.get(row.id)
-
-    def unsent(self, row: EvaluationRow, exc: ChainUnavailable) -> dict[str, Any]:
-        raise Unavailable(
-            f"report {row.id} is signed and stored but not yet anchored ({exc}); it will be finished"
-        ) from exc
-
-    def refused(self, row: EvaluationRow, exc: ContractRevert) -> dict[str, Any]:
-        self.refused_later(row, exc)
-        raise Forbidden(f"the contract refused the report: {exc}") from exc
-
-    def refused_later(self, row: EvaluationRow, reason: str | ContractRevert) -> None:
-        log.warning("signed report %s is a draft again: the contract refused it: %s", row.id, reason)
-        with self.sessions.begin() as session:
-            rows.back_to_draft(session, row.id, f"the contract refused the signed report: {reason}")
-
-    def pending(self) -> list[EvaluationRow]:
-        with self.sessions() as session:
-            return list(rows.pending(session))
-
-    def confirmed(self, *, recent_from: int | None, after: str | None, limit: int) -> list[EvaluationRow]:
-        with self.sessions() as session:
-            return list(
-                tracking.confirmed(session, EvaluationRow, ANCHORED, recent_from=recent_from, after=after, limit=limit)
-            )
-
-    def blocker(self, row: EvaluationRow) -> None:
-        return None  # the evaluator's role is the contract's to check
-
-    def _commit(self, row: EvaluationRow) -> ReportCommit:
-        return self.service.commit_for(row.id, row.evaluator or "")
-
-
-def _brief(row: EvaluationRow) -> dict[str, Any]:
-    """What staleness needs of a stored report: its months' revisions, kept beside it since 0012 (a
-    year of 10^5-record months makes a report of megabytes; a list need not read them all)."""
-    if row.revisions is not None:
-        revisions = json.loads(row.revisions)
-    else:  # stored before 0012
-        revisions = staleness.revisions_of(json.loads(row.report).get("periods") or {})
-    return {"id": row.id, "factory_id": row.factory_id, "year": row.year, "type": row.report_type,
-            "status": row.status, "revisions": revisions}  # fmt: skip
-
-
-def _with_status(row: EvaluationRow) -> dict[str, Any]:
-    report = json.loads(row.report)
-    report |= {"id": row.id, "status": row.status, "created_at": row.created_at.isoformat()}
-    if row.status in (PENDING, ANCHORED) and row.evaluator is not None:
-        report["evaluator_identity"] = json.loads(row.evaluator_identity) if row.evaluator_identity else None
-    if row.status == PENDING:
-        report |= {"evaluator": row.evaluator, "signature": row.signature}
-    if row.status == ANCHORED:
-        report |= {
-            "evaluator": row.evaluator,
-            "signature": row.signature,
-            "anchor": {
-                "report_id": row.report_id,
-                "tx_hash": row.tx_hash,
-                "block_number": row.block_number,
-                "final": bool(row.final),
-            },
-        }
-    if "0x" + report_hash(report).hex() != row.report_hash:
-        raise IntegrityError(f"evaluation {row.id}: the stored report no longer matches its hash {row.report_hash}")
-    return report
+        buyer by ``source_id``) are netted out of both the emissions and the tce; ``steam`` as for create
+        (:mod:`ledger.services.park`)."""
+        return evaluate_members(self, factory_ids, year, factor_set=factor_set, factors_toml=factors_toml,
+                                transfers=transfers, steam=steam)  # fmt: skip

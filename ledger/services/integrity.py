@@ -8,7 +8,6 @@ hashes only when it is missing or not the batch's) and proves the records it sho
 
 from __future__ import annotations
 
-import json
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -16,7 +15,8 @@ from ledger.chain.client import Anchor, LedgerClient
 from ledger.chain.errors import UnknownRevision
 from ledger.errors import IntegrityError
 from ledger.merkle import MerkleTree
-from ledger.records import MeasurementRecord, parse_record, record_hash
+from ledger.records import MeasurementRecord
+from ledger.records.rehash import rehash_bodies
 from ledger.services.batches import BatchService
 from ledger.services.trees import BatchTrees
 from ledger.services.views import BatchView
@@ -34,8 +34,10 @@ class CheckedBatch:
     """The root the chain holds for the batch's revision; None while it is not anchored."""
     anchor: Anchor | None = None
     """Everything the chain anchored for the revision (when re-hashed and anchored)."""
-    records: list[tuple[str, MeasurementRecord]] = field(default_factory=list)
-    """(record id, record) in batch order, when the bodies were re-hashed."""
+    record_ids: list[str] = field(default_factory=list)
+    """The stored records' ids in batch order, when the bodies were re-hashed."""
+    records: list[MeasurementRecord] = field(default_factory=list)
+    """The records the bodies give, in batch order, when re-hashed."""
     altered: str | None = None
     """The first record whose body no longer hashes to its stored hash (re-hashed only)."""
 
@@ -67,19 +69,14 @@ class BatchIntegrity:
         """The batch's stored records against its anchored root; ``rehash`` re-hashes every body,
         otherwise the batch's persisted tree stands for its stored hashes."""
         batch = self.batches.get(batch_id, limit=0)
-        records: list[tuple[str, MeasurementRecord]] = []
+        record_ids: list[str] = []
+        records: list[MeasurementRecord] = []
         altered = None
         if rehash:
-            hashes: list[bytes] = []
             with self.batches.sessions() as session:
-                stored = rows.stored_records(session, batch_id)
-            for record_id, stored_hash, body in stored:
-                record = parse_record(json.loads(body), factory_id=batch.factory_id, period=batch.period)
-                computed = record_hash(record)
-                if altered is None and "0x" + computed.hex() != stored_hash:
-                    altered = record_id
-                hashes.append(computed)
-                records.append((record_id, record))
+                record_ids, stored_hashes, bodies = rows.stored_records(session, batch_id)
+            hashes, records = rehash_bodies(bodies, factory_id=batch.factory_id, period=batch.period)
+            altered = _first_altered(record_ids, stored_hashes, hashes)
             tree = MerkleTree.build(hashes)
         else:
             tree = self.trees.get(batch_id, batch.root)
@@ -95,4 +92,12 @@ class BatchIntegrity:
             if chain_root is None:  # a reorg took it before the watcher noticed: notice now
                 self.batches.lifecycle.recheck(self.batches.row(batch_id))
                 batch = self.batches.get(batch_id, limit=0)
-        return CheckedBatch(batch, tree, chain_root, anchor, records, altered)
+        return CheckedBatch(batch, tree, chain_root, anchor, record_ids, records, altered)
+
+
+def _first_altered(record_ids: list[str], stored: list[str], computed: list[bytes]) -> str | None:
+    """The first record whose body no longer hashes to its stored hash (compared all at once first, in
+    two joined strings: a year has a million)."""
+    if not computed or "|".join(stored) == "0x" + b"".join(computed).hex("|", 32).replace("|", "|0x"):
+        return None
+    return next(i for i, s, c in zip(record_ids, stored, computed, strict=True) if s != "0x" + c.hex())

@@ -11,6 +11,7 @@ its own signature) is used, with a ``note`` saying so, for the evaluator to weig
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 
 from ledger.accounting.inventory import InventoryRecord
 from ledger.accounting.sources import YearData
@@ -51,7 +52,7 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
         checked = integrity.check(batch.id, rehash=True)
         checked.raise_unless_intact()
         assert checked.anchor is not None
-        data.records += [InventoryRecord(record_id, period, record) for record_id, record in checked.records]
+        data.records += map(InventoryRecord, checked.record_ids, repeat(period), checked.records)
         used = {
             "period": period, "revision": latest, "batch_id": batch.id, "root": "0x" + checked.anchor.root.hex(),
             "tx_hash": batch.tx_hash, "block_number": checked.anchor.anchored_block, "records": len(checked.records),

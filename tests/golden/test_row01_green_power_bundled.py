@@ -5,6 +5,8 @@ again beside it: the one attribute was counted twice. A contract's electricity n
 through the GEC range delivered bundled with it (the claim's signed ``bundled_with`` names the
 record's ``source_id``), matched like any certificate and counted once; the same range claimed
 again is refused by the contract; green power without a bundled range is uncertified, not counted.
+A claim whose ``bundled_with`` names no green-power record in its months is a ``bundle_unmatched``
+finding naming both sides, and counts for nothing.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from eth_account.signers.local import LocalAccount
 from ledger.records import new_salt
 from tests.builders import FACTORY_ID, attest, batch_json, claim_body, claim_json, example_batch, register_factory
 from tests.conftest import Service
+from tests.golden.world import evaluate
 
 BUNDLED = "ppa-js-2025-001"  # a green-power contract whose GEC range the factory claims as bundled with it
 UNDECLARED = "ppa-js-2025-002"  # one whose GECs the factory claims as a plain, unbundled claim
+NOWHERE = "ppa-js-2025-009"  # a contract the factory's anchored data holds no record of
 
 
 def month(number: int, green: tuple[str, str] | None = None) -> dict[str, Any]:
@@ -101,3 +105,77 @@ def test_a_bundled_range_is_one_attribute_counted_once(service: Service, factory
     assert counted == {bundled_id: "40", plain_id: "30"}
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert "Green-power contracts and their bundled certificates" in page and UNDECLARED in page
+
+
+def test_a_bundle_the_data_does_not_hold_is_a_finding_and_counts_for_nothing(
+    service: Service, factory: LocalAccount
+) -> None:
+    """By hand (claim_period, residual mix 0.6096 tCO2/MWh), the factory's data as above: BUNDLED
+    delivers 40 MWh in January only, UNDECLARED 30 MWh in February, grid 100 MWh every month.
+
+    claim good: GEC 1..40 bundled_with BUNDLED for 2025-01 → BUNDLED has a green_power_contract record
+      in 2025-01: the bundle is in the data, counted min(40, 100) = 40.
+    claim nowhere: GEC 41..60 (20) bundled_with NOWHERE for 2025-03 → no record of source NOWHERE in
+      2025: finding bundle_unmatched, 0 records named.
+    claim elsewhen: GEC 61..90 (30) bundled_with BUNDLED for 2025-04 → BUNDLED delivered in 2025-01
+      only: finding, naming its one January record (40 MWh).
+    claim meter: GEC 91..100 (10) bundled_with the grid meter for 2025-05 → a grid_electricity source,
+      no green_power_contract: finding.
+    The three are refused: valid false, counted 0; the findings come by claim id.
+    covered 40 MWh (January); certificates 40 MWh; renewable share 40 ÷ 1,200 = 3.333… % → "3.33 %".
+    Scope 2 market-based: (1,200 − 40) × 0.6096 = 1,160 × 0.6096 = 707.136 tCO2.
+    green power: BUNDLED certified min(40, 40) = 40, UNDECLARED uncertified 30 → uncertified 30 MWh.
+    Three double-counting findings: the gate needs ≤ 0 → no level.
+    """
+    meter = month(1)["records"][0]["source_id"]
+    bodies = {
+        "good": (1, 40, BUNDLED, "2025-01"), "nowhere": (41, 60, NOWHERE, "2025-03"),
+        "elsewhen": (61, 90, BUNDLED, "2025-04"), "meter": (91, 100, meter, "2025-05"),
+    }  # fmt: skip
+    ids = {}
+    for name, (first, last, source, consumed) in bodies.items():
+        response = claim(service, factory, first, last, bundled_with=source, consumption_start=consumed,
+                         consumption_end=consumed)  # fmt: skip
+        assert response.status_code == 201, response.text
+        ids[name] = response.json()["claim_id"]
+        attest(service.ledger, ids[name])
+
+    report = evaluate(service, FACTORY_ID)
+    findings = report["double_counting"]
+    assert [(f["check"], f["claim_ids"]) for f in findings] == [
+        ("bundle_unmatched", [ids[name]]) for name in ("nowhere", "elsewhen", "meter")
+    ]
+    nowhere, elsewhen, grid = findings
+    assert nowhere["message"] == (
+        f"GEC claim {ids['nowhere']} (serials 41..60, 20 MWh for consumption 2025-03) is declared bundled with "
+        f"green-power contract {NOWHERE}, but the factory's anchored data holds no record of source {NOWHERE} in "
+        "2025-01..2025-12: the bundle is not in the anchored data, so the claim is not counted"
+    )
+    assert (nowhere["record_count"], nowhere["record_ids"], nowhere["consumption"]) == (0, [], [])
+    assert (
+        f"but contract {BUNDLED} delivered green power in 2025-01 only, none in the claim's months"
+        in (elsewhen["message"])
+    )
+    [line] = elsewhen["consumption"]
+    assert (elsewhen["record_count"], elsewhen["record_ids"]) == (1, [line["first_record_id"]])
+    assert line | {"first_record_id": ""} == {
+        "period": "2025-01", "source_id": BUNDLED, "kind": "green_power_contract", "records": 1, "quantity": "40",
+        "unit": "MWh", "mwh": "40", "first_record_id": "",
+    }  # fmt: skip
+    assert (
+        f"source {meter} holds grid_electricity records in 2025-01..2025-12, none of kind green_power_contract"
+        in (grid["message"])
+    )
+    counted = {c["claim_id"]: (c["valid"], c["counted"]) for c in report["certificates"]}
+    assert counted == {ids["good"]: (True, "40")} | {ids[n]: (False, "0") for n in ("nowhere", "elsewhen", "meter")}
+    e = report["electricity"]
+    assert (e["certificates_mwh"], e["covered_mwh"], e["renewable_share"]) == ("40", "40", "3.33 %")
+    assert (e["green_power_mwh"], e["green_power_uncertified_mwh"]) == ("70", "30")
+    assert report["totals"]["scope2_market"] == "707.136"
+    contracts = {g["source_id"]: g for g in report["green_power"]}
+    assert (contracts[BUNDLED]["bundled_claims"], contracts[BUNDLED]["certified_mwh"]) == ([ids["good"]], "40")
+    assert set(contracts) == {BUNDLED, UNDECLARED}  # a refused bundle names no contract here
+    gate = next(g for g in report["evaluation"]["gates"] if g["metric"] == "double_counting_findings")
+    assert (gate["value"], gate["passed"], report["evaluation"]["level"]) == ("3", False, "none")
+    page = service.http.get(f"/evaluations/{report['id']}/report.html").text
+    assert "bundle_<wbr>unmatched" in page and "1 record<br>" in page and line["first_record_id"] in page
