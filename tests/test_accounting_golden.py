@@ -1,8 +1,8 @@
 """Golden cases for the inventory and the zero-carbon evaluation, with the arithmetic written out.
 
 Factors (cn-mee-2023 unless named): location 0.5306 tCO2/MWh, residual mix 0.6096 tCO2/MWh,
-natural gas NCV 389.31 GJ/10^4 Nm3, carbon content 15.3 tC/TJ, oxidation 0.99; electricity
-0.1229 kgce/kWh.
+natural gas NCV 389.31 GJ/10^4 Nm3, carbon content 15.3 tC/TJ, oxidation 0.99, CH4 1 kg/TJ and N2O
+0.1 kg/TJ (GWP 28 and 265, from version 1.2); electricity 0.1229 kgce/kWh.
 """
 
 from __future__ import annotations
@@ -82,8 +82,12 @@ def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[
     # arrives without a bundled GEC range: uncertified, not counted on its own
     # natural gas 10,000 Nm3/month = 1 × 10^4 Nm3: 1 × 389.31 = 389.31 GJ × 15.3/1000 × 0.99 × 44/12
     #   = 389.31 × 0.0153 = 5.956443 tC × 0.99 = 5.89687857 × 44/12 = 21.62188809 tCO2 a month
-    #   → 259.46265708 tCO2 for the year; Scope 2 market-based = 0 (all grid electricity covered)
-    # offsets: VCS 260 tCO2e ≥ 259.46265708 → neutralised
+    #   → 259.46265708 tCO2 for the year;
+    #   CH4 389.31 GJ × 1 kg/TJ = 0.00038931 t × 28 = 0.01090068 tCO2e, N2O 389.31 GJ × 0.1 kg/TJ
+    #   = 0.000038931 t × 265 = 0.010316715 tCO2e: 0.021217395 a month → 0.25460874 tCO2e for the year
+    #   → Scope 1 = 259.46265708 + 0.25460874 = 259.71726582 tCO2e; Scope 2 market-based = 0 (all grid
+    #   electricity covered)
+    # offsets: VCS 260 tCO2e ≥ 259.71726582 → neutralised
     records = (
         every_month("grid_electricity", "100", "MWh")
         + every_month("green_power_contract", "40", "MWh", 100)
@@ -102,13 +106,14 @@ def six_star_case(findings_from: list[ClaimedRetirement]) -> tuple[object, list[
 def test_type_i_six_stars() -> None:
     inv, findings = six_star_case([])
     assert findings == []
-    assert inv.scope1 == Fraction("259.46265708") and inv.scope2_market == 0
+    co2 = sum(ln.result for ln in inv.lines if ln.scope == "scope1" and ln.gases == "CO2")
+    assert co2 == Fraction("259.46265708") and inv.scope1 == Fraction("259.71726582") and inv.scope2_market == 0
     assert inv.renewable_share == 1 and inv.offsets == 260
     result = evaluate(inv, RULES, "I", missing_months=0, findings=0, incomplete_sources=0, factors=CN_2023)
     assert result["level"] == "6★" and result["level_confirmed"] is True
     six = result["levels"][0]
     assert [r["passed"] for r in six["rules"]] == [True, True]
-    assert "offsets 260 + removals 0 = 260 tCO2e ÷ remaining 259.462657 tCO2e" in six["rules"][1]["explanation"]
+    assert "offsets 260 + removals 0 = 260 tCO2e ÷ remaining 259.717266 tCO2e" in six["rules"][1]["explanation"]
 
 
 def test_double_claimed_gecs_refuse_the_level() -> None:

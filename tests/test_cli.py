@@ -637,14 +637,15 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert report["status"] == "anchored" and report["evaluator"] == evaluator
     assert report["eligibility"]["consumer_country_from"] == "the evaluation's input"
     assert "eligible   rules eligibility-cn@1, consumer in CN" in out
-    assert report["factor_set"]["label"] == "cn-ets-2023@1.1"
+    assert report["factor_set"]["label"] == "cn-ets-2023@1.2"
     # only some months are notarized here, so no level, and the missing ones are printed
     assert report["evaluation"]["level"] == "none" and "missing    2025-02" in out
     assert f"anchored   report {report['anchor']['report_id']} tx {report['anchor']['tx_hash']}" in out
     page = (cwd / "data" / "report-2025.html").read_text()
     assert report["anchor"]["tx_hash"] in page and page.count("<svg") >= 3
     listed = zcl("factors", "list", env=env, cwd=cwd).stdout
-    assert "cn-mee-2023@1.1" in listed and "cn-ets-2023@1.1" in listed
+    assert "cn-mee-2023@1.2" in listed and "cn-ets-2023@1.2" in listed
+    assert "(kept: cn-mee-2023@1.1)" in listed, "the versions earlier reports name are listed too"
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
     assert report["matching"]["method"] == "claim_period" and "matching   claim_period   (renewable share by" in out

@@ -40,7 +40,8 @@ def _both_paths(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The year submitted, then its report from the current path and from the previous one; each
     current line is checked to be exactly the sum of the previous path's lines of its month, source,
-    kind, unit and scope (from the inventories, as Fractions, before any rounding)."""
+    kind, unit, scope and gas (a fuel has a CO2, a CH4 and an N2O line; from the inventories, as
+    Fractions, before any rounding)."""
     register_factory(service.http, factory, factory_id)
     _submit_year(service, factory, months)
     evaluations = service.services.evaluations
@@ -53,10 +54,10 @@ def _both_paths(
         old = evaluations.create(factory_id, 2025, "I", steam=steam)
     summed: dict[tuple[str, ...], Fraction] = {}
     for ln in old_inv.lines:
-        key = (ln.period, ln.source_id, ln.category, ln.activity.split(" ", 1)[1], ln.scope)
+        key = (ln.period, ln.source_id, ln.category, ln.activity.split(" ", 1)[1], ln.scope, ln.gases)
         summed[key] = summed.get(key, Fraction(0)) + ln.result
     assert len(old_inv.lines) >= len(new_inv.lines)
-    assert {(ln.period, ln.source_id, ln.category, ln.activity.split(" ", 1)[1], ln.scope): ln.result
+    assert {(ln.period, ln.source_id, ln.category, ln.activity.split(" ", 1)[1], ln.scope, ln.gases): ln.result
             for ln in new_inv.lines} == summed  # fmt: skip
     assert sum(ln.records for ln in new_inv.lines) == sum(ln.records for ln in old_inv.lines)
     return new, old

@@ -65,7 +65,7 @@ def test_the_example_year_is_type_i_six_stars_and_every_number_traces(service: S
     report = evaluate(service, matching="annual")
     assert report["status"] == "draft" and report["evaluation"]["level"] == "6★"
     assert report["matching"]["method"] == "annual"
-    assert report["factor_set"]["label"] == "cn-mee-2023@1.1" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
+    assert report["factor_set"]["label"] == "cn-mee-2023@1.2" and report["rule_set"]["label"] == "t-ceca-g-0171-2022@2"
     assert [p["period"] for p in report["periods"]["used"]] == [f"2025-{m:02d}" for m in range(1, 13)]
     assert report["periods"]["missing"] == [] and report["double_counting"] == []
     # every line sums one source's records of one kind and unit in the month's anchored batch: the
@@ -161,7 +161,7 @@ def test_an_evaluator_signs_and_the_chain_anchors_the_report(service: Service, y
     assert "0x" + on_chain.report_hash.hex() == report["report_hash"]
     # the example year's 6★ rests on the unconfirmed steam factor: the chain says so beside the level
     assert report["evaluation"]["level_confirmed"] is False and on_chain.level == "6★ (not confirmed)"
-    assert on_chain.factor_set == "cn-mee-2023@1.1" and on_chain.evaluator == evaluator.address
+    assert on_chain.factor_set == "cn-mee-2023@1.2" and on_chain.evaluator == evaluator.address
     assert sign_as(evaluator, evaluator.address).json()["anchor"] == anchored["anchor"]  # idempotent
     page = service.http.get(f"/evaluations/{report['id']}/report.html")
     assert page.status_code == 200 and "6★" in page.text and anchored["anchor"]["tx_hash"] in page.text
@@ -185,7 +185,7 @@ def test_a_missing_month_and_a_superseded_revision_are_reported(service: Service
 def test_factor_sets_are_named_and_change_the_result(service: Service, year: dict[str, Any]) -> None:
     a = evaluate(service, factor_set="cn-mee-2023")
     b = evaluate(service, factor_set="cn-ets-2023")
-    assert (a["factor_set"]["label"], b["factor_set"]["label"]) == ("cn-mee-2023@1.1", "cn-ets-2023@1.1")
+    assert (a["factor_set"]["label"], b["factor_set"]["label"]) == ("cn-mee-2023@1.2", "cn-ets-2023@1.2")
     # location-based: 16,676 MWh × 0.5306 = 8,848.2856 vs × 0.5703 = 9,510.3228 (+ steam, the same in both)
     delta = Decimal(b["totals"]["scope2_location"]) - Decimal(a["totals"]["scope2_location"])
     assert delta == Decimal("16676") * (Decimal("0.5703") - Decimal("0.5306"))
@@ -254,9 +254,22 @@ def test_factor_set_over_the_api_is_a_bundled_id_never_a_path(service: Service, 
             answers.append(response.json())
     assert all(a == answers[0] for a in answers), answers
     assert "cn-ets-2023, cn-mee-2021, cn-mee-2022, cn-mee-2023" in answers[0]["detail"][0]["msg"]
-    assert evaluate(service, factor_set="cn-mee-2023@1.1")["factor_set"]["label"] == "cn-mee-2023@1.1"
+    # a superseded version stays available: a report that names it is recomputed with its factors
+    # (1.1 counts the natural gas as CO2 only; 1.2 adds its CH4 and N2O, and says which it counts)
+    kept, current = evaluate(service, factor_set="cn-mee-2023@1.1"), evaluate(service, factor_set="cn-mee-2023")
+    assert (kept["factor_set"]["label"], current["factor_set"]["label"]) == ("cn-mee-2023@1.1", "cn-mee-2023@1.2")
+    assert kept["methodology"]["gwp_set"] is None and kept["gases"]["scope1"]["basis"] == "CO2 only"
+    assert [m["kind"] for m in kept["scope1_by_gas"]["fuel_ch4_n2o_not_counted"]] == ["natural_gas"]
+    assert (
+        kept["scope1_by_gas"]["co2_only_tco2"] == current["scope1_by_gas"]["co2_only_tco2"] == kept["totals"]["scope1"]
+    )
+    assert Decimal(current["totals"]["scope1"]) > Decimal(kept["totals"]["scope1"])
+    page = service.http.get(f"/evaluations/{current['id']}/report.html").text
+    assert "Scope 1 by gas" in page and "CO₂ only (Chinese guidelines)" in page and "N₂O as CO₂e" in page
+    old_page = service.http.get(f"/evaluations/{kept['id']}/report.html").text
+    assert "CH₄ and N₂O not counted" in old_page and "cn-mee-2023@1.1 has no fuel.natural_gas.ch4" in old_page
     # the same content as text is fine; over 64 KiB, or both at once, is a 422 naming factors_toml
-    assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.1"
+    assert evaluate(service, factors_toml=own.read_text())["factor_set"]["label"] == "cn-mee-2023@1.2"
     for extra in ({"factors_toml": own.read_text() + "#" * 65536}, {"factors_toml": "", "factor_set": "cn-mee-2023"}):
         response = service.http.post(
             "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} | extra
@@ -333,7 +346,10 @@ def test_the_report_states_boundary_methodology_data_quality_and_every_factor(
     report = evaluate(service)
     assert report["boundary"]["complete"] is False  # registered without a profile: unknown, never guessed
     method = report["methodology"]
-    assert any("T/CECA-G 0171-2022" in s for s in method["standards"]) and method["gwp_set"] is None
+    assert any("T/CECA-G 0171-2022" in s for s in method["standards"])
+    # the natural gas's CH4 and N2O (cn-mee-2023 1.2) are CO2e with the set's GWP
+    assert method["gwp_set"] == "IPCC AR5 GWP-100 (CH4 28 tCO2e/tCH4, N2O 265 tCO2e/tN2O)"
+    assert method["gases"]["covered"] == ["CH4", "CO2", "N2O"] and "IPCC 2006" in method["gases"]["note"]
     assert method["exclusions"] == [{"what": "Scope 3", "reason": "outside the Type I boundary (Scope 1 and 2 only)"}]
     sources = {s["source_id"]: s for s in report["data_quality"]}
     batch = json.loads((EXAMPLES / "2025-01" / "batch.json").read_text())

@@ -39,9 +39,12 @@ REWRITTEN = {
     "fuel.diesel.ncv": ("0.042652", "TJ/t"),
     "fuel.diesel.carbon_content": ("0.0202", "tC/GJ"),
     "fuel.diesel.oxidation": ("98", "%"),
+    "fuel.raw_coal.ch4": ("0.01", "kgCH4/GJ"),  # = 10 kgCH4/TJ
+    "fuel.raw_coal.n2o": ("0.0000015", "tN2O/GJ"),  # = 1.5 kgN2O/TJ
     "fuel.gasoline.ncv": ("43.070", "MJ/kg"),
     "fuel.natural_gas.ncv": ("38.931", "MJ/Nm3"),
     "fuel.natural_gas.carbon_content": ("0.0153", "kgC/MJ"),
+    "fuel.natural_gas.n2o": ("0.0001", "kgN2O/GJ"),  # = 0.1 kgN2O/TJ
     "heat.purchased": ("110", "kgCO2/GJ"),
     "steam.feedwater_enthalpy": ("0.08374", "MJ/kg"),  # = 83.74 kJ/kg
     "biomass.wood.co2": ("112", "tCO2/TJ"),  # = 112000 kgCO2/TJ
@@ -104,7 +107,7 @@ def test_the_rewritten_set_really_uses_other_units(tmp_path: Path) -> None:
     for key, (value, unit) in REWRITTEN.items():
         assert (str(user.get(key).value), user.get(key).unit) == (value, unit)
         assert user.get(key).unit != DEFAULT.get(key).unit, key
-    assert user.label == "acme-units@1.1" and user.digest != DEFAULT.digest
+    assert user.label == f"acme-units@{DEFAULT.version}" and user.digest != DEFAULT.digest
 
 
 @pytest.mark.parametrize("grid", ["national_average", "east"])
@@ -135,7 +138,7 @@ def test_other_units_give_exactly_the_same_tonnes(tmp_path: Path, grid: str) -> 
         assert getattr(base, figure) == getattr(user, figure) > 0, figure
     assert base.electricity == user.electricity and base.production == user.production
     assert base.monthly == user.monthly
-    assert base.factor_set == "cn-mee-2023@1.1" and user.factor_set == "acme-units@1.1"
+    assert base.factor_set == DEFAULT.label and user.factor_set == f"acme-units@{DEFAULT.version}"
 
 
 def test_the_arithmetic_shows_the_units_as_written(tmp_path: Path) -> None:
@@ -163,9 +166,15 @@ def test_coal_oxidation_in_percent_is_not_a_hundred_times_too_much(tmp_path: Pat
     # the regression: "94" with unit "%" was multiplied as 94, giving ≈190 tCO2 for one tonne of coal
     user = user_set(tmp_path, {"fuel.raw_coal.oxidation": ("94", "%")})
     inv = inventory([record(1, "2025-01", "coal", "1", "t")], user)
-    # 20.908 GJ/t × 26.37 tC/TJ ÷ 1000 × 0.94 × 44/12 = 1.9002988488 tCO2 (a finite decimal)
-    assert inv.scope1 == Fraction("1.9002988488") == inventory([record(1, "2025-01", "coal", "1", "t")], DEFAULT).scope1
-    assert inv.scope1 == combustion(user, "raw_coal").exact, "the inventory and the derived factor agree"
+    # CO2: 20.908 GJ/t × 26.37 tC/TJ ÷ 1000 × 0.94 × 44/12 = 1.9002988488 tCO2 (a finite decimal);
+    # CH4: 20.908 GJ × 10 kg/TJ ÷ 10^6 = 0.00020908 t × 28 = 0.00585424 tCO2e;
+    # N2O: 20.908 GJ × 1.5 kg/TJ ÷ 10^6 = 0.000031362 t × 265 = 0.00831093 tCO2e
+    co2 = inv.lines[0].result
+    assert (
+        co2 == Fraction("1.9002988488") == inventory([record(1, "2025-01", "coal", "1", "t")], DEFAULT).lines[0].result
+    )
+    assert co2 == combustion(user, "raw_coal").exact, "the inventory and the derived factor agree"
+    assert inv.scope1 == co2 + Fraction("0.00585424") + Fraction("0.00831093")
     assert inv.lines[0].arithmetic == (
         "1 t × 20.908 GJ/t = 20.908 GJ; 20.908 GJ × 26.37 tC/TJ ÷ 1000 × 94 % × 44/12 = 1.900299 tCO2"
     )
@@ -208,11 +217,11 @@ def test_an_unusable_unit_is_refused_naming_set_key_and_unit(
     with pytest.raises(AccountingError) as info:
         inventory([record(1, "2025-01", kind, *activity)], user)
     message = str(info.value)
-    assert "acme-units@1.1" in message and str(tmp_path / "bad.toml") in message
+    assert f"acme-units@{DEFAULT.version}" in message and str(tmp_path / "bad.toml") in message
     assert f"{key}:" in message and (repr(unit) in message or f"{value} {unit} is not in (0, 1]" in message)
     cause = info.value.__cause__
     assert isinstance(cause, FactorUnitError) and (cause.set_label, cause.key, cause.unit) == (
-        "acme-units@1.1",
+        f"acme-units@{DEFAULT.version}",
         key,
         unit,
     )

@@ -262,7 +262,7 @@ def test_combustion_is_exact_and_written_out():
         "fuel.raw_coal.carbon_content",
         "fuel.raw_coal.oxidation",
     ]
-    assert coal.factor_set == "cn-mee-2023@1.1"
+    assert coal.factor_set == "cn-mee-2023@1.2"
 
     diesel = combustion(fs, "diesel")
     assert not diesel.is_exact_decimal, "44/12 leaves a repeating decimal"
@@ -366,7 +366,8 @@ year = 2023
 confirmed = true
 """
     user = load_factor_set(write(tmp_path, text))
-    base = load_factor_set("cn-mee-2023")
+    base = load_factor_set("cn-mee-2023@1.1")  # a superseded version, kept: a file may still build on it
+    assert base.version == "1.1" and load_factor_set("cn-mee-2023").version != "1.1"
     assert user.label == "acme-2023-measured@2024.1" and user.extends == "cn-mee-2023@1.1"
     assert user.get("heat.purchased").value == Decimal("0.0921") and user.get("heat.purchased").confirmed
     assert user.get("grid.east") == base.get("grid.east"), "everything else comes from the base"
@@ -389,7 +390,7 @@ def test_user_file_may_not_pass_itself_off_as_a_bundled_set(tmp_path):
 def test_unknown_id_and_wrong_version():
     with pytest.raises(FactorSetError, match="no bundled factor set 'cn-mee-2099'.*cn-mee-2023"):
         load_factor_set("cn-mee-2099")
-    with pytest.raises(FactorSetError, match="version '1.1', not '9.9'"):
+    with pytest.raises(FactorSetError, match="has no version '9.9'; versions: 1.1, 1.2"):
         load_factor_set("cn-mee-2023@9.9")
     with pytest.raises(FactorSetError, match="no such file"):
         load_factor_set("/nonexistent/factors.toml")
@@ -498,8 +499,8 @@ def test_missing_regional_factor_in_2021_names_set_and_key():
             fs.get(f"grid.{region}")
         error = info.value
         assert isinstance(error, KeyError)
-        assert error.set_label == "cn-mee-2021@1.1" and error.key == f"grid.{region}"
-        assert "cn-mee-2021@1.1" in str(error) and f"'grid.{region}'" in str(error)
+        assert error.set_label == "cn-mee-2021@1.2" and error.key == f"grid.{region}"
+        assert "cn-mee-2021@1.2" in str(error) and f"'grid.{region}'" in str(error)
         assert "grid.national_average" in error.near
     with pytest.raises(MissingFactor, match="fuel.peat.ncv"):
         combustion(fs, "peat")
@@ -520,7 +521,7 @@ def test_compare_2022_with_2023_lists_the_grid_keys_with_both_values():
     assert diffs[0].delta == Decimal("-0.0060")
 
     table = compare_table(a, b)
-    assert "A = cn-mee-2022@1.1" in table and "B = cn-mee-2023@1.1" in table
+    assert "A = cn-mee-2022@1.2" in table and "B = cn-mee-2023@1.2" in table
     row = next(line for line in table.splitlines() if line.startswith("grid.national_average "))
     assert "0.5366 tCO2/MWh" in row and "0.5306 tCO2/MWh" in row and "-0.0060 (-1.1 %)" in row
     row = next(line for line in table.splitlines() if line.startswith("grid.residual_mix "))
@@ -553,29 +554,42 @@ def test_unit_difference_is_a_difference(tmp_path):
 # Provincial grid factors, biomass and GWP (issue 15, item 5)
 # ---------------------------------------------------------------------------------------------
 
-PROVINCES_2022 = {"cn_he": "0.7252", "cn_sx": "0.7096", "cn_tj": "0.7041", "cn_nm": "0.6849", "cn_ah": "0.6782",
-                  "cn_fj": "0.4092", "cn_gx": "0.4044", "cn_qh": "0.1567", "cn_sc": "0.1404", "cn_yn": "0.1073"}  # fmt: skip
+PRESS_2022 = {"cn_he": "0.7252", "cn_sx": "0.7096", "cn_tj": "0.7041", "cn_nm": "0.6849", "cn_ah": "0.6782",
+              "cn_fj": "0.4092", "cn_gx": "0.4044", "cn_qh": "0.1567", "cn_sc": "0.1404", "cn_yn": "0.1073"}  # fmt: skip
+"""The five highest and five lowest provinces of 2022 as a press report of the announcement gives them."""
 
 
 def test_provincial_grid_factors_name_the_2022_publication_and_are_not_yet_confirmed():
-    """Only the ten provinces a source in our reference names (the five highest and five lowest of
-    the 2022 announcement); each says where it comes from and is unconfirmed until checked against
-    the annex. No other set has provincial figures: a province is never the regional figure."""
+    """The 30 provinces the 2022 announcement tables (every mainland province but Tibet); each names
+    the announcement and the copies its value was read in, and is unconfirmed until checked against
+    the announcement's own table. The ten a press report names keep its figures. No other set has
+    provincial figures: a province is never the regional figure."""
+    from ledger.accounting.profile import provinces
     from ledger.factors.arithmetic import basis, grid_key
 
     fs = load_factor_set("cn-mee-2022")
     found = {k.removeprefix("grid.province."): f for k, f in fs.factors.items() if k.startswith("grid.province.")}
-    assert {k: str(f.value) for k, f in found.items()} == PROVINCES_2022
-    for factor in found.values():
-        assert factor.unit == "tCO2/MWh" and factor.year == 2022 and not factor.confirmed
-        assert "2022年电力二氧化碳排放因子" in factor.source and "not yet checked" in factor.note
+    mainland = {code.lower().replace("-", "_") for code in provinces()} - {"cn_hk", "cn_mo", "cn_tw"}
+    assert set(found) == mainland - {"cn_xz"} and len(found) == 30
+    assert {k: str(found[k].value) for k in PRESS_2022} == PRESS_2022
+    for key, factor in found.items():
+        assert factor.unit == "tCO2/MWh" and factor.year == 2022 and not factor.confirmed, key
+        assert "2022年电力二氧化碳排放因子" in factor.source and "公告2024年第33号" in factor.source
+        assert "CO2 only" in factor.note and "unconfirmed" in factor.note
+        assert ("新京报" in factor.source) == (key in PRESS_2022)
+        assert len(str(factor.value).split(".")[1]) == 4, "published to four decimals"
     assert grid_key("CN-HE") == "grid.province.cn_he" and grid_key("east") == "grid.east"
     assert grid_key("cn-he") == "grid.cn-he", "only the ISO 3166-2:CN form names a province"
     assert basis(fs, "CN-YN").location.exact == Fraction("0.1073")
+    assert basis(fs, "CN-SD").location.exact == Fraction("0.6410")
+    with pytest.raises(MissingFactor, match="grid.province.cn_xz"):
+        basis(fs, "CN-XZ")
     for other in ("cn-mee-2021", "cn-mee-2023", "cn-ets-2023"):
         assert load_factor_set(other).keys("grid.province") == []
         with pytest.raises(MissingFactor, match="grid.province.cn_he"):
             basis(load_factor_set(other), "CN-HE")
+    kept = load_factor_set("cn-mee-2022@1.1")  # the version reports made before 1.2 name: its ten, unchanged
+    assert {k.removeprefix("grid.province."): str(kept.get(k).value) for k in kept.keys("grid.province")} == PRESS_2022
 
 
 def test_biomass_lines_keep_biogenic_co2_out_of_every_scope():

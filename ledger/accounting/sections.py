@@ -18,6 +18,7 @@ from ledger.accounting.source_register import SourceRegister, with_declarations
 from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.matching import ANNUAL, matching_rules
 from ledger.factors import FactorSet
+from ledger.factors.arithmetic import FUEL_KEYS
 
 BOUNDARY_FIELDS = (
     "legal_entity",
@@ -60,17 +61,23 @@ def methodology(
         exclusions += [{"what": f"Scope 3 {e['category']}", "reason": e["reason"]} for e in scope3_exclusions]
     return {
         "standards": [*STANDARDS, f"emission factors: {factors.name} ({factors.label})", f"rules: {rules_label}"],
-        "gases": {
-            "covered": statements.covered(inv),
-            "note": "fuel combustion, heat, steam and grid factors are CO2 only; biomass CH4 and N2O are CO2e with "
-            "the GWP set; process emissions are taken as stated in tCO2e; biogenic CO2 is reported apart",
-        },  # fmt: skip
+        "gases": {"covered": statements.covered(inv), "note": _gases_note(inv)},
         "gwp_set": statements.gwp_set(inv, factors),
         "matching_method": _matching_method(inv),
         "grid_factor": inv.grid,
         "exclusions": exclusions,
         "scope3_exclusions": scope3_exclusions,
     }
+
+
+def _gases_note(inv: Inventory) -> str:
+    """What each kind of line counts; fuel CH4 and N2O only where the set has their factors (1.2 on)."""
+    fuel_other = any(ln.scope == "scope1" and ln.category in FUEL_KEYS and ln.gases != "CO2" for ln in inv.lines)
+    fuels = ("fuel combustion counts CO2 (the Chinese guidelines' method) and CH4 and N2O (IPCC 2006 defaults) in "
+             "CO2e with the GWP set, its CO2 alone shown in scope1_by_gas; heat, steam and grid factors are CO2 only"
+             if fuel_other else "fuel combustion, heat, steam and grid factors are CO2 only")  # fmt: skip
+    return (f"{fuels}; biomass CH4 and N2O are CO2e with the GWP set; process emissions are taken as stated in "
+            "tCO2e; biogenic CO2 is reported apart")  # fmt: skip
 
 
 def _matching_method(inv: Inventory) -> dict[str, Any]:

@@ -7,7 +7,10 @@
   (IAPWS-IF97) and the heat per tonne the guidelines' method gives, written out;
 - ``grid_factor``: the location-based grid factor chosen (a province's names its publication); every
   other factor with its source is in the report's ``factors_used`` (:mod:`ledger.accounting.sections`);
-- ``intensity``: tCO2e per unit of output (``production_output`` records), per unit as recorded.
+- ``intensity``: tCO2e per unit of output (``production_output`` records), per unit as recorded;
+- ``scope1_by_gas``: Scope 1 split by gas — fossil CO2, CH4 and N2O (as CO2e), emissions as stated —
+  with the CO2-only figure the Chinese enterprise accounting guidelines report beside the CO2e total,
+  and, for a factor set without fuel CH4/N2O factors, which fuels' CH4 and N2O it does not count.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 from ledger.accounting.inventory import Inventory, Line
 from ledger.factors import FactorSet, MissingFactor
-from ledger.factors.arithmetic import BIOGENIC, grid_key
+from ledger.factors.arithmetic import BIOGENIC, FUEL_KEYS, grid_key
 from ledger.factors.steam import heat_gj_per_t
 from ledger.numbers import ZERO, shown
 
@@ -45,7 +48,40 @@ def statements(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
         "steam_conditions": steam_conditions(inv, factors),
         "grid_factor": _source(factors, grid_key(inv.grid)) | {"grid": inv.grid},
         "intensity": intensity(inv),
+        "scope1_by_gas": scope1_by_gas(inv, factors),
     }
+
+
+def scope1_by_gas(inv: Inventory, factors: FactorSet) -> dict[str, Any]:
+    """Scope 1 by gas: the CO2e total and, beside it, the CO2 of fuel combustion alone — the figure the
+    Chinese enterprise GHG accounting guidelines count for fuels (CO2 only) — so that neither has to be
+    recomputed. A fuel whose set has no ``fuel.<name>.ch4``/``.n2o`` is named: its CH4 and N2O are not
+    counted, and the report says so rather than letting a missing gas pass as zero."""
+    by: dict[str, Fraction] = {"CO2": ZERO, "CH4 as CO2e": ZERO, "N2O as CO2e": ZERO}
+    stated = ZERO
+    for ln in inv.lines:
+        if ln.scope != "scope1":
+            continue
+        if ln.gases in by:
+            by[ln.gases] += ln.result
+        else:
+            stated += ln.result  # process emissions as stated: the record says tCO2e, not which gases
+    burnt = sorted({ln.category for ln in inv.lines if ln.scope == "scope1" and ln.category in FUEL_KEYS})
+    missing = [k for k in burnt if f"fuel.{FUEL_KEYS[k]}.ch4" not in factors.factors]
+    return {
+        "co2_tco2": shown(by["CO2"]),
+        "ch4_tco2e": shown(by["CH4 as CO2e"]),
+        "n2o_tco2e": shown(by["N2O as CO2e"]),
+        "stated_tco2e": shown(stated),
+        "total_tco2e": shown(inv.scope1),
+        "co2_only_tco2": shown(by["CO2"]),
+        "fuel_ch4_n2o_not_counted": [
+            {"kind": k, "reason": f"factor set {factors.label} has no fuel.{FUEL_KEYS[k]}.ch4 / .n2o"} for k in missing
+        ],
+        "note": "co2_only_tco2 is Scope 1 as the NDRC/MEE enterprise accounting guidelines count fuel combustion "
+        "(CO2 only); total_tco2e adds CH4 and N2O (IPCC 2006 defaults in CO2e with the GWP set, as the GHG "
+        "Protocol counts them) and emissions stated in tCO2e; biogenic CO2 is in neither",
+    }  # fmt: skip
 
 
 def _basis(lines: Iterable[Line]) -> dict[str, Any]:

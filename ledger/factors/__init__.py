@@ -36,6 +36,7 @@ from .factor_set import (
     MissingFactor,
     bundled_factor_set,
     bundled_factor_sets,
+    bundled_versions,
     load_factor_set,
     loads_factor_set,
 )
@@ -53,6 +54,7 @@ __all__ = [
     "MissingFactor",
     "bundled_factor_set",
     "bundled_factor_sets",
+    "bundled_versions",
     "combustion",
     "combustion_factor",
     "compare",

@@ -2,7 +2,8 @@
 
 :data:`RULES` maps a record kind to a small function that multiplies the record's quantity by the
 factors of a set and writes the arithmetic out: fuel combustion (activity × NCV × carbon content ×
-oxidation × 44/12, or GJ × carbon content × … when the fuel is metered by energy), biomass (its CO2
+oxidation × 44/12, or GJ × carbon content × … when the fuel is metered by energy; and, when the set
+has ``fuel.<name>.ch4`` and ``.n2o``, its CH4 and N2O as CO2e with ``gwp.*``), biomass (its CO2
 biogenic, reported outside the scopes; its CH4 and N2O in Scope 1 as CO2e with the set's ``gwp.*``),
 purchased heat and steam (steam metered by mass through the enthalpy at its supplier's declared
 conditions, :mod:`ledger.factors.steam`, less feed water), grid electricity at the location factor
@@ -242,8 +243,27 @@ def _fuel(b: Basis, record: Measured) -> tuple[Term, ...]:
         how = f"{shown(q)} {activity} × {_rate(ncv)} = {shown(gj)} GJ; {shown(gj)} GJ"
         used = (ncv_f, carbon_f, oxidation_f)
     t = gj * carbon.exact * oxidation.exact * CO2_PER_C
-    how += f" × {_rate(carbon)} × {_rate(oxidation)} × 44/12 = {shown(t)} tCO2"
-    return Term("scope1", t, tuple(_key(f) for f in used), how), _tce_of_gj(b, gj)
+    co2 = f"{how} × {_rate(carbon)} × {_rate(oxidation)} × 44/12 = {shown(t)} tCO2"
+    others: tuple[Term, ...] = ()
+    if f"{base}.ch4" in b.fs or f"{base}.n2o" in b.fs:  # a set without both counts fuel CO2 only, and says so
+        ncv_used = tuple(_key(f) for f in used[:-2])  # the NCV, when the activity went through it
+        others = _other_gases(b, base, gj, how, ncv_used)
+    return Term("scope1", t, tuple(_key(f) for f in used), co2), *others, _tce_of_gj(b, gj)
+
+
+def _other_gases(
+    b: Basis, base: str, gj: Fraction, how: str, ncv_used: tuple[tuple[str, str], ...]
+) -> tuple[Term, ...]:
+    """CH4 and N2O of a combustion, in Scope 1 as CO2e: GJ × ``<base>.ch4`` / ``.n2o`` × the set's
+    ``gwp.*``. Both gases or neither: a set with one of them and not the other is refused, naming it."""
+    found = []
+    for gas, label in (("ch4", "CH4"), ("n2o", "N2O")):
+        rate, gwp = b.scaled(per, f"{base}.{gas}", f"t{label}/GJ"), b.scaled(per, f"gwp.{gas}", f"tCO2e/t{label}")
+        mass = gj * rate.exact
+        t = mass * gwp.exact
+        text = f"{how} × {_rate(rate)} = {shown(mass, 9)} t{label}; × {_rate(gwp)} (GWP) = {shown(t)} tCO2e"
+        found.append(Term("scope1", t, (*ncv_used, _key(rate), _key(gwp)), text, f"{label} as CO2e"))
+    return tuple(found)
 
 
 def _heat(b: Basis, record: Measured) -> tuple[Term, ...]:
@@ -301,13 +321,7 @@ def _biomass(b: Basis, record: Measured) -> tuple[Term, ...]:
     found = [Term(BIOGENIC, biogenic, (*ncv_used, _key(co2)),
                   f"{how} × {_rate(co2)} = {shown(biogenic)} tCO2 (biogenic: outside the scopes and totals)",
                   "CO2 (biogenic)")]  # fmt: skip
-    for gas, label in (("ch4", "CH4"), ("n2o", "N2O")):
-        rate, gwp = b.scaled(per, f"{base}.{gas}", f"t{label}/GJ"), b.scaled(per, f"gwp.{gas}", f"tCO2e/t{label}")
-        mass = gj * rate.exact
-        t = mass * gwp.exact
-        text = f"{how} × {_rate(rate)} = {shown(mass, 9)} t{label}; × {_rate(gwp)} (GWP) = {shown(t)} tCO2e"
-        found.append(Term("scope1", t, (*ncv_used, _key(rate), _key(gwp)), text, f"{label} as CO2e"))
-    return (*found, _tce_of_gj(b, gj))
+    return (*found, *_other_gases(b, base, gj, how, ncv_used), _tce_of_gj(b, gj))
 
 
 def _scope3(b: Basis, record: Measured) -> tuple[Term, ...]:

@@ -33,6 +33,11 @@ A user file may not take the id of a bundled set unless its content is identical
 ``cn-mee-2023@1.0`` must mean the published figures, not someone's edit of them. To adjust a bundled
 set, give the file its own id and ``extends = "cn-mee-2023@1.0"``.
 
+Versions are kept. ``sets/<id>.toml`` is the current version of a bundled set; a version it
+superseded stays, unchanged, as ``sets/archive/<id>@<version>.toml``, so that a report that names
+``cn-mee-2023@1.1`` is recomputed with exactly the factors it was made with (a new factor or value is
+a new version, never an edit of an old one). ``"cn-mee-2023"`` without a version is the current one.
+
 This module reads files and keeps the bundled sets; what a factor and a set are lives in
 :mod:`ledger.factors.model` and the per-field rules of the format in :mod:`ledger.factors.schema`.
 Their public names are re-exported here, where callers have always imported them from.
@@ -60,6 +65,7 @@ __all__ = [
     "MissingFactor",
     "bundled_factor_set",
     "bundled_factor_sets",
+    "bundled_versions",
     "load_factor_set",
     "loads_factor_set",
 ]
@@ -85,15 +91,42 @@ def bundled_factor_sets() -> list[str]:
     )
 
 
+def _archived(set_id: str) -> dict[str, Any]:
+    """Superseded versions of ``set_id`` kept in ``sets/archive``: version → file."""
+    archive = _sets_dir().joinpath("archive")
+    if not archive.is_dir():
+        return {}
+    prefix = set_id + "@"
+    return {
+        entry.name[len(prefix) : -len(".toml")]: entry
+        for entry in archive.iterdir()
+        if entry.name.startswith(prefix) and entry.name.endswith(".toml") and entry.is_file()
+    }
+
+
+def bundled_versions(set_id: str) -> list[str]:
+    """Every version of the bundled set ``set_id`` that can be loaded: the superseded ones kept in the
+    archive, then the current one (last)."""
+    if set_id not in bundled_factor_sets():
+        return []
+    current = _load_bundled(set_id).version
+    return [*sorted(v for v in _archived(set_id) if v != current), current]
+
+
 @functools.cache
-def _load_bundled(set_id: str) -> FactorSet:
-    origin = BUNDLED_PREFIX + set_id
-    text = _sets_dir().joinpath(set_id + ".toml").read_text(encoding="utf-8")
-    fs = _parse(text, origin, bundled=True)
+def _load_bundled(set_id: str, version: str | None = None) -> FactorSet:
+    """The current version of a bundled set, or with ``version`` one kept in the archive."""
+    if version is None:
+        origin, entry = BUNDLED_PREFIX + set_id, _sets_dir().joinpath(set_id + ".toml")
+    else:
+        origin, entry = f"{BUNDLED_PREFIX}{set_id}@{version}", _archived(set_id)[version]
+    fs = _parse(entry.read_text(encoding="utf-8"), origin, bundled=True)
     if fs.id != set_id:
         raise FactorSetError.one(
             origin, "set.id", f"is {fs.id!r}, but a bundled set's id must equal its file name {set_id!r}"
         )
+    if version is not None and fs.version != version:
+        raise FactorSetError.one(origin, "set.version", f"is {fs.version!r}, but its archive file names {version!r}")
     return fs
 
 
@@ -108,11 +141,14 @@ def _bundled_by_label(text: str, origin: str, key: str | None) -> FactorSet:
     if set_id not in bundled:
         raise FactorSetError.one(origin, key, f"no bundled factor set {set_id!r}; bundled: {', '.join(bundled)}")
     fs = _load_bundled(set_id)
-    if version is not None and version != fs.version:
-        raise FactorSetError.one(
-            origin, key, f"bundled factor set {set_id!r} is version {fs.version!r}, not {version!r}"
-        )
-    return fs
+    if version is None or version == fs.version:
+        return fs
+    if version in _archived(set_id):
+        return _load_bundled(set_id, version)
+    raise FactorSetError.one(
+        origin, key, f"bundled factor set {set_id!r} has no version {version!r}; versions: "
+        f"{', '.join(bundled_versions(set_id))} (current {fs.version!r})",
+    )  # fmt: skip
 
 
 def _looks_like_path(text: str) -> bool:
@@ -225,6 +261,8 @@ def _parse(text: str, origin: str, *, bundled: bool) -> FactorSet:
     )
     if not bundled and fs.id in bundled_factor_sets():
         official = _load_bundled(fs.id)
+        if fs.version != official.version and fs.version in _archived(fs.id):
+            official = _load_bundled(fs.id, fs.version)  # a kept version, e.g. the file a report was made with
         if fs.digest != official.digest:
             raise FactorSetError.one(
                 origin,

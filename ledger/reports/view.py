@@ -298,6 +298,26 @@ def _accounting(report: Mapping[str, Any]) -> dict[str, Any]:
         "grid": pick(get(report, "grid_factor"), "grid", "key", "value", "unit", "source", "confirmed"),
         "intensity": [pick(r, "unit", "output", "emissions", "tco2e_per_unit", "arithmetic")
                       for r in mappings(get(get(report, "intensity"), "rows"))],
+        "by_gas": _by_gas(get(report, "scope1_by_gas")),
+    }  # fmt: skip
+
+
+def _by_gas(section: Any) -> dict[str, Any] | None:
+    """Scope 1 by gas with its CO2-only figure; None for a report made before it was reported."""
+    if not isinstance(section, Mapping):
+        return None
+    rows = [
+        ("CO₂ (fossil)", "co2_tco2", "tCO₂"),
+        ("CH₄ as CO₂e", "ch4_tco2e", "tCO₂e"),
+        ("N₂O as CO₂e", "n2o_tco2e", "tCO₂e"),
+        ("As stated (tCO₂e)", "stated_tco2e", "tCO₂e"),
+        ("Scope 1 total", "total_tco2e", "tCO₂e"),
+        ("CO₂ only (Chinese guidelines)", "co2_only_tco2", "tCO₂"),
+    ]
+    return {
+        "rows": [{"gas": label, "value": get(section, key), "unit": unit} for label, key, unit in rows],
+        "not_counted": [pick(m, "kind", "reason") for m in mappings(get(section, "fuel_ch4_n2o_not_counted"))],
+        "note": get(section, "note"),
     }  # fmt: skip
 
 

@@ -40,38 +40,48 @@ def test_a_small_unconfirmed_factor_leaves_the_level_confirmed(
 ) -> None:
     """PV 100 MWh, natural gas 10,000 Nm3 and steam 1 GJ a month; 600 CCER credits.
 
-    Gas (confirmed factors): 389.31 GJ × 0.0153 × 0.99 × 44/12 = 21.62188809 tCO2/month → 259.46265708.
+    Gas CO2 (confirmed factors): 389.31 GJ × 0.0153 × 0.99 × 44/12 = 21.62188809 tCO2/month → 259.46265708.
+    Gas CH4 and N2O (IPCC defaults, confirmed = false; from cn-mee-2023 1.2): 389.31 GJ × 1 kg/TJ ÷ 10^6
+    × 28 = 0.01090068 and 389.31 × 0.1 ÷ 10^6 × 265 = 0.010316715 tCO2e/month → 0.13080816 (CH4) +
+    0.12380058 (N2O) = 0.25460874 tCO2e for the year.
     Steam at heat.purchased 0.11 tCO2/GJ (confirmed = false): 12 GJ × 0.11 = 1.32 tCO2.
-    Remaining 260.78265708 tCO2e; 600 ≥ that → neutralised; renewable 100 % → 6★.
-    heat.purchased weighs 1.32 ÷ 260.78265708 = 0.506 % < 5 % materiality → listed, not material →
-    level_confirmed true.
+    Remaining 259.46265708 + 0.25460874 + 1.32 = 261.03726582 tCO2e; 600 ≥ that → neutralised;
+    renewable 100 % → 6★. heat.purchased weighs 1.32 ÷ 261.03726582 = 0.51 %, fuel.natural_gas.ch4
+    0.13080816 ÷ 261.03726582 = 0.05 %, fuel.natural_gas.n2o and gwp.n2o (unconfirmed too) 0.12380058 ÷
+    261.03726582 = 0.05 %: all < 5 % materiality → listed, not material → level_confirmed true.
     """
     report = evaluated(service, new_account, "CN-GOLD-LC1", [PV, GAS, ("steam", "purchased_steam", "1", "GJ")],
                        (1, 600))  # fmt: skip
     ev = report["evaluation"]
-    assert ev["remaining_emissions"] == "260.782657" and ev["level"] == "6★"
+    assert ev["remaining_emissions"] == "261.037266" and ev["level"] == "6★"
     assert ev["level_confirmed"] is True and ev["level_status"] == "confirmed" and ev["level_unconfirmed_because"] == []
-    assert ev["unconfirmed_factors"] == [{
-        "key": "heat.purchased", "value": "0.11 tCO2/GJ", "source": ev["unconfirmed_factors"][0]["source"],
-        "tco2e": "1.32", "share": "0.51 %", "material": False,
-    }]  # fmt: skip
+    listed = {f["key"]: (f["value"], f["tco2e"], f["share"], f["material"]) for f in ev["unconfirmed_factors"]}
+    assert listed == {
+        "fuel.natural_gas.ch4": ("1 kgCH4/TJ", "0.130808", "0.05 %", False),
+        "fuel.natural_gas.n2o": ("0.1 kgN2O/TJ", "0.123801", "0.05 %", False),
+        "gwp.n2o": ("265 tCO2e/tN2O", "0.123801", "0.05 %", False),
+        "heat.purchased": ("0.11 tCO2/GJ", "1.32", "0.51 %", False),
+    }
 
 
 def test_a_material_unconfirmed_factor_makes_the_level_unconfirmed(
     service: Service, new_account: Callable[[], LocalAccount]
 ) -> None:
-    """As above with steam 200 GJ a month: 2,400 GJ × 0.11 = 264 tCO2; remaining 259.46265708 + 264 =
-    523.46265708 ≤ 600 credits → the 6★ rules pass, but heat.purchased weighs 264 ÷ 523.46265708 =
-    50.43 % ≥ 5 % → material and unconfirmed → level 6★ with level_confirmed false, naming the factor."""
+    """As above with steam 200 GJ a month: 2,400 GJ × 0.11 = 264 tCO2; remaining 259.46265708 +
+    0.25460874 (gas CH4 and N2O) + 264 = 523.71726582 ≤ 600 credits → the 6★ rules pass, but
+    heat.purchased weighs 264 ÷ 523.71726582 = 50.41 % ≥ 5 % → material and unconfirmed → level 6★ with
+    level_confirmed false, naming the factor (the gas CH4 and N2O factors weigh 0.02 % each: listed, not
+    material)."""
     report = evaluated(service, new_account, "CN-GOLD-LC2", [PV, GAS, ("steam", "purchased_steam", "200", "GJ")],
                        (601, 1200))  # fmt: skip
     ev = report["evaluation"]
     assert ev["level"] == "6★" and ev["level_confirmed"] is False and ev["level_status"] == "unconfirmed factors"
-    [factor] = ev["unconfirmed_factors"]
-    assert (factor["key"], factor["tco2e"], factor["share"], factor["material"]) == ("heat.purchased", "264", "50.43 %",
+    [factor] = [f for f in ev["unconfirmed_factors"] if f["material"]]
+    assert (factor["key"], factor["tco2e"], factor["share"], factor["material"]) == ("heat.purchased", "264", "50.41 %",
                                                                                       True)  # fmt: skip
+    assert {f["share"] for f in ev["unconfirmed_factors"] if not f["material"]} == {"0.02 %"}
     [because] = ev["level_unconfirmed_because"]
-    assert "heat.purchased = 0.11 tCO2/GJ (50.43 %" in because and "cn-mee-2023" in because
+    assert "heat.purchased = 0.11 tCO2/GJ (50.41 %" in because and "cn-mee-2023" in because
     page = service.http.get(f"/evaluations/{report['id']}/report.html").text
     assert "not confirmed" in page and "heat.purchased" in page
     [listed] = service.http.get("/factories/CN-GOLD-LC2/evaluations").json()

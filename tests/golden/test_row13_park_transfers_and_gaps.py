@@ -36,11 +36,14 @@ def build_park(service: Service, new_account: Callable[[], LocalAccount]) -> Non
 
 
 def test_steam_sold_between_members_is_counted_once(service: Service, new_account: Callable[[], LocalAccount]) -> None:
-    """Two members, every month of 2025 (cn-mee-2023: gas 15.3 tC/TJ, oxidation 0.99; heat 0.11 tCO2/GJ;
-    grid 0.5306 tCO2/MWh; 29.307 MJ/kgce; electricity 0.1229 kgce/kWh):
+    """Two members, every month of 2025 (cn-mee-2023: gas 15.3 tC/TJ, oxidation 0.99, CH4 1 and N2O
+    0.1 kg/TJ at GWP 28 and 265; heat 0.11 tCO2/GJ; grid 0.5306 tCO2/MWh; 29.307 MJ/kgce; electricity
+    0.1229 kgce/kWh):
 
     Seller A burns 58,614 GJ of natural gas a month in its boiler (and sells steam from it to B):
-      Scope 1 = 58,614 × 0.0153 × 0.99 × 44/12 = 3,255.362946 tCO2/month → 39,064.355352 tCO2/year
+      CO2 = 58,614 × 0.0153 × 0.99 × 44/12 = 3,255.362946 tCO2/month; CH4 58,614 × 1 ÷ 10^6 × 28 =
+      1.641192 and N2O 58,614 × 0.1 ÷ 10^6 × 265 = 1.553271 tCO2e/month; Scope 1 = 3,258.557409
+      tCO2e/month → 39,102.688908 tCO2e/year (39,064.355352 of it CO2)
       tce = 58,614 × 1000 ÷ 29.307 ÷ 1000 = 2,000 tce/month → 24,000 tce; PV 100,000 MWh × 0.1229 =
       12,290 tce/month → 147,480 tce.
     Buyer B: PV 50,000 MWh → 73,740 tce/year; grid 100 MWh/month → 1,200 MWh × 0.5306 = 636.72 tCO2,
@@ -48,23 +51,23 @@ def test_steam_sold_between_members_is_counted_once(service: Service, new_accoun
       3,223.77 tCO2/month → 38,685.24 tCO2/year, and 1,000 tce/month → 12,000 tce/year; a GEC claim
       of 100 MWh covers January's grid electricity.
 
-    Counted twice (before): emissions 39,064.355352 + 636.72 + 38,685.24 = 78,386.315352 tCO2 over
-      24,000 + 147,480 + 73,740 + 147.48 + 12,000 = 257,367.48 tce = 0.30457 tCO2/tce > 0.20 → fail.
-    Netted (B's steam-B declared as a transfer from A): 78,386.315352 − 38,685.24 = 39,701.075352 tCO2
+    Counted twice (before): emissions 39,102.688908 + 636.72 + 38,685.24 = 78,424.648908 tCO2e over
+      24,000 + 147,480 + 73,740 + 147.48 + 12,000 = 257,367.48 tce = 0.30472 tCO2e/tce > 0.20 → fail.
+    Netted (B's steam-B declared as a transfer from A): 78,424.648908 − 38,685.24 = 39,739.408908 tCO2e
       over 257,367.48 − 12,000 = 245,367.48 tce (band 200,000-1,000,000 tce, ≤ 0.20)
-      = 0.161802514954… → 0.161803 → pass.
-    Variant with green electricity deducted: 39,701.075352 − 100 MWh × 0.5306 = 39,648.015352 tCO2
-      ÷ 245,367.48 = 0.161586267879… → 0.161586 → pass: the variants agree.
+      = 0.161958744117… → 0.161959 → pass.
+    Variant with green electricity deducted: 39,739.408908 − 100 MWh × 0.5306 = 39,686.348908 tCO2e
+      ÷ 245,367.48 = 0.161742497041… → 0.161742 → pass: the variants agree.
     """
     build_park(service, new_account)
     naive = park(service, [SELLER, BUYER]).json()
-    assert (naive["emissions_tco2"], naive["energy_tce"], naive["verdict"]) == ("78386.315352", "257367.48", "fail")
+    assert (naive["emissions_tco2"], naive["energy_tce"], naive["verdict"]) == ("78424.648908", "257367.48", "fail")
 
     response = park(service, [SELLER, BUYER], [STEAM_TRANSFER])
     assert response.status_code == 200, response.text
     result = response.json()
     assert (result["emissions_tco2"], result["energy_tce"], result["intensity"]) == (
-        "39701.075352", "245367.48", "0.161803"
+        "39739.408908", "245367.48", "0.161959"
     )  # fmt: skip
     assert result["verdict"] == "pass" and result["passed"] and result["completeness_checked"]
     assert result["netted"] == {"tco2": "38685.24", "tce": "12000"}
@@ -74,9 +77,9 @@ def test_steam_sold_between_members_is_counted_once(service: Service, new_accoun
     )  # fmt: skip
     assert "netted transfers between members: 38685.24 tCO2, 12000 tce" in result["explanation"]
     variants = {v["name"]: v for v in result["variants"]}
-    assert variants["no_deduction"]["emissions_tco2"] == "39701.075352"
-    assert variants["green_electricity_deducted"]["emissions_tco2"] == "39648.015352"
-    assert variants["green_electricity_deducted"]["intensity"] == "0.161586"
+    assert variants["no_deduction"]["emissions_tco2"] == "39739.408908"
+    assert variants["green_electricity_deducted"]["emissions_tco2"] == "39686.348908"
+    assert variants["green_electricity_deducted"]["intensity"] == "0.161742"
     assert result["variants_agree"] is True and result["numerator_confirmed"] is False
 
 
@@ -86,12 +89,12 @@ def test_a_member_with_six_months_missing_makes_the_park_incomplete(
     """The passing park above plus member C with PV readings (10 MWh) for January-June only: C lacks
     2025-07..2025-12, so the verdict is "incomplete", never a pass, though the figure over the data
     held would be within the band (C adds 6 × 10 MWh × 0.1229 = 7.374 tce and no emissions:
-    39,701.075352 ÷ 245,374.854 = 0.161798 ≤ 0.20)."""
+    39,739.408908 ÷ 245,374.854 = 0.161954 ≤ 0.20)."""
     build_park(service, new_account)
     factory_with_months(service, new_account, PARTIAL, [("pv-C", "onsite_renewable_self_consumed", "10", "MWh")],
                         months=range(1, 7))  # fmt: skip
     result = park(service, [SELLER, BUYER, PARTIAL], [STEAM_TRANSFER]).json()
-    assert result["energy_tce"] == "245374.854" and result["intensity"] == "0.161798"
+    assert result["energy_tce"] == "245374.854" and result["intensity"] == "0.161954"
     assert result["verdict"] == "incomplete" and result["passed"] is False
     assert result["missing_months"] == {PARTIAL: [f"2025-{m:02d}" for m in range(7, 13)]}
     assert all(v["verdict"] == "incomplete" and not v["passed"] for v in result["variants"])

@@ -87,9 +87,9 @@ def test_steam_heat_province_grid_and_intensity(service: Service, new_account: C
     # steam colder than saturation at its pressure (1.0 MPa: 179.89 °C)
     missing = _post(service, factor_set="cn-mee-2022", grid="CN-HE")
     assert missing.status_code == 422 and "steam source 'meter-steam' is metered in t" in missing.text
-    unknown = _post(service, factor_set="cn-mee-2022", grid="CN-JS", steam=STEAM)
+    unknown = _post(service, factor_set="cn-mee-2022", grid="CN-XZ", steam=STEAM)  # Tibet: not in the announcement
     assert unknown.status_code == 422 and unknown.json()["detail"][0]["loc"] == ["body", "grid"]
-    assert "grid.province.cn_js" in unknown.text
+    assert "grid.province.cn_xz" in unknown.text
     cold = _post(service, factor_set="cn-mee-2022", steam={"meter-steam": {"absolute_pressure_mpa": "1.0",
                                                                           "temperature_c": "150"}})  # fmt: skip
     assert cold.status_code == 422 and cold.json()["detail"][0]["loc"] == [
