@@ -46,6 +46,7 @@ from api.compose import compose
 from ledger.chain.anvil import Anvil, free_loopback_port
 from ledger.chain.client import LedgerClient
 from ledger.chain.funding import fund_on_anvil
+from ledger.chain.session import web3_for
 from ledger.services import Services
 from ledger.store.db import make_engine, migrate, session_factory
 from tests.builders import ADMIN as ADMIN  # imported from here by the test modules
@@ -74,7 +75,9 @@ def rpc_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 
 @pytest.fixture(scope="session")
 def w3(rpc_url: str) -> Web3:
-    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
+    """The client ``zcl serve`` makes (:func:`~ledger.chain.session.web3_for`): the chain id is asked
+    once, not before every call and estimate (one or two round trips each)."""
+    return web3_for(rpc_url)
 
 
 @pytest.fixture
