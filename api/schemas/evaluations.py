@@ -249,7 +249,7 @@ class EvaluationOut(Out):
         description="own reductions (on-site renewable, efficiency vs a base year), certificates, offsets "
         "and removals: separate figures, never summed",
     )
-    format: str = Field(examples=["zcl-evaluation/2"])
+    format: str = Field(examples=["zcl-evaluation/3"])
     green_power: list[dict[str, Any]] | None = Field(
         None,
         description="per green-power contract (source_id): MWh delivered, the GEC claims bundled with it, certified and "

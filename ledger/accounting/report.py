@@ -26,7 +26,7 @@ from ledger.claims.double_counting import Finding
 from ledger.factors import FactorSet
 from ledger.numbers import percent, shown
 
-REPORT_FORMAT = "zcl-evaluation/2"
+REPORT_FORMAT = "zcl-evaluation/3"
 UNSIGNED_FIELDS = frozenset({
     "id", "report_hash", "status", "signature", "evaluator", "anchor", "created_at",
     "stale", "stale_because", "superseded_by",  # computed on read from the chain (ledger.services.staleness)
