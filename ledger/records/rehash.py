@@ -77,7 +77,7 @@ class _Month:
         self.starts: dict[str, tuple[datetime, bytes]] = {}
         self.ends: dict[str, tuple[datetime, bytes]] = {}
         self.sources: dict[str, bytes] = {}
-        self.kind_units: dict[tuple[str, str], bytes] = {}  # -> kind hash + value slot + unit hash
+        self.kind_units: dict[tuple[str, str], bytes] = {}  # -> kind hash + unit hash (the value hash goes between)
 
     def slow(self, data: Any, path: str) -> tuple[bytes, MeasurementRecord]:
         """The full parse and hash, remembering what the record proved good."""
