@@ -843,3 +843,11 @@ def test_restart_keeps_chain_contract_and_batches(service: Service, env: dict[st
     verified = zcl("verify", "data/proof.json", "--evidence", "examples/2025-01/evidence/state-grid-bill-2025-01.pdf",
                    env=env, cwd=cwd)  # fmt: skip
     assert verified.stdout.splitlines()[-1].startswith("valid (")
+
+
+def test_version_names_the_installed_release(tmp_path: Path) -> None:
+    """``zcl --version`` prints the version pyproject.toml gives, and exits 0 without a service."""
+    import tomllib
+
+    expected = tomllib.loads((Path(__file__).parent.parent / "pyproject.toml").read_text())["project"]["version"]
+    assert zcl("--version", env=base_env(), cwd=tmp_path).stdout.strip() == f"zcl {expected}"

@@ -13,6 +13,7 @@ import argparse
 import logging
 import sys
 from collections.abc import Sequence
+from importlib import metadata
 
 from ledger.errors import ZclError
 from ledger.factors import FactorSetError
@@ -65,9 +66,18 @@ def _error_line(matched: type[BaseException], exc: BaseException) -> str | None:
     return f"zcl: {exc}"
 
 
+def _installed_version() -> str:
+    """The installed package's version (pyproject.toml's), or "unknown" when run from an uninstalled tree."""
+    try:
+        return metadata.version("zero-carbon-ledger")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="zcl", description="Blockchain-anchored carbon data ledger.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress to stderr")
+    parser.add_argument("--version", action="version", version=f"zcl {_installed_version()}")
     parser.add_argument("--api", help="the service's URL (default: ZCL_API_URL or http://127.0.0.1:8000)")
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
     for group in COMMAND_GROUPS:
