@@ -15,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api import errors
 from api.routes import (
     batches,
+    buyer_pages,
     chain,
     claims,
     evaluations,
@@ -81,7 +82,7 @@ def create_app(
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     app.state.stream_gate = StreamGate(max_streams_per_client)
     app.state.spool_dir = spool_dir
-    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages):
+    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages, buyer_pages):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

@@ -21,7 +21,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const ENTRY = 'web/src/app.js';
 const OUTPUT = 'api/static/zcl.js';
 const ARTIFACT = path.join(ROOT, 'ledger', 'artifacts', 'CarbonLedger.json');
-const USED = new Set(['getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored']);
+const USED = new Set(['getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored', 'getClaim', 'RetirementClaimed']);
 
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'node_modules', 'ethers', 'package.json'), 'utf8'));
 const BANNER = [

@@ -17,7 +17,7 @@ from importlib import metadata
 
 from ledger.errors import ZclError
 from ledger.factors import FactorSetError
-from zcl.commands import batch, claim, contract, evaluate, evidence, factors, factory, key, proof, role, serve
+from zcl.commands import batch, certificate, claim, contract, evaluate, evidence, factors, factory, key, proof, role, serve
 from zcl.service_client import ServiceError
 
 log = logging.getLogger("zcl")
@@ -35,7 +35,7 @@ EXIT_CODES: dict[type[BaseException], int] = {
 """Every error a command may end with, and its exit code; the first class (in this order) that
 matches decides. Any other exception is a bug, and ends with its traceback."""
 
-COMMAND_GROUPS = (serve, key, contract, role, factory, batch, claim, evaluate, factors, evidence, proof)
+COMMAND_GROUPS = (serve, key, contract, role, factory, batch, claim, certificate, evaluate, factors, evidence, proof)
 """The command modules, in the order ``zcl --help`` lists them; each has ``register(subparsers)``."""
 
 

@@ -2,11 +2,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Response, status
+from fastapi import APIRouter, Body, Path, Query, Response, status
 
 from api.deps import ClaimsDep
 from api.schemas import CertificateStatusOut, ClaimOnChainOut, ClaimSubmitOut, error
 from ledger.claims.signed import parse_signed_claim
+from ledger.errors import InputError
 
 router = APIRouter(tags=["claims"])
 
@@ -41,7 +42,36 @@ def get_claim(claim_id: Annotated[int, Path(ge=0, lt=2**256)], claims: ClaimsDep
     return claims.on_chain(claim_id)
 
 
+@router.get(
+    "/certificates/{registry}",
+    response_model=CertificateStatusOut,
+    responses={422: {"description": "no serial and no block range, both, or a bad one; `detail[].loc` names it"}},
+)
+def certificate_lookup(
+    registry: str,
+    claims: ClaimsDep,
+    serial: Annotated[str | None, Query(max_length=200, description="the registry's serial, or START..END")] = None,
+    block: Annotated[
+        str | None, Query(max_length=200, description="the block id (CCER: as on the registry's statement)")
+    ] = None,
+    first: Annotated[str | None, Query(max_length=40, description="the block's first unit looked up (decimal)")] = None,
+    last: Annotated[str | None, Query(max_length=40, description="the block's last unit looked up (decimal)")] = None,
+) -> dict[str, Any]:
+    """The buyer's check, by serial (`?serial=`) or by block id and unit range (`?block=&first=&last=`,
+    the way for CCER, which has no per-unit serial): for every claim over those units, who claimed
+    which of them for which consumption period, in which transaction and block, confirmed or
+    provisional (or revoked), and which units no claim holds."""
+    if serial is not None and block is None:
+        return claims.lookup.by_serial(registry, serial)
+    if serial is None and block is not None:
+        for name, value in (("first", first), ("last", last)):
+            if value is None:
+                raise InputError(name, "is required with block (the block's first and last unit looked up)")
+        return claims.lookup.by_block(registry, block, first or "", last or "")
+    raise InputError("serial", "give either serial, or block with first and last")
+
+
 @router.get("/certificates/{registry}/{serial}", response_model=CertificateStatusOut)
 def certificate_status(registry: str, serial: str, claims: ClaimsDep) -> dict[str, Any]:
-    """The buyer's check: whether any unit of this serial (or range) is retired, by whom, for when."""
-    return claims.certificate_status(registry, serial)
+    """The buyer's check of a serial (or START..END); the same as `GET /certificates/{registry}?serial=`."""
+    return claims.lookup.by_serial(registry, serial)

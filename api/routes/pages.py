@@ -15,8 +15,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import ClaimsDep, FactoriesDep, PagesDep
-from ledger.claims.registries import REGISTRIES
+from api.deps import FactoriesDep, PagesDep
 from ledger.errors import NotFound
 from ledger.records.errors import RecordError
 from ledger.services.pages import PageViews
@@ -69,17 +68,3 @@ def verify_page(request: Request, views: PagesDep, record: str | None = None) ->
     domain = ledger.domain()
     config = {"rpcUrl": rpc_url, "contract": domain.verifying_contract, "chainId": domain.chain_id}
     return _page(request, views, "verify.html", config=config, rpc_url=rpc_url, record_id=record)
-
-
-@router.get("/certificates", response_class=HTMLResponse)
-def certificates_page(
-    request: Request, views: PagesDep, claims: ClaimsDep, registry: str = "GEC", serial: str | None = None
-) -> HTMLResponse:
-    status, error = None, None
-    if serial:
-        try:
-            status = claims.certificate_status(registry, serial.strip())
-        except RecordError as exc:
-            error = str(exc)
-    return _page(request, views, "certificates.html", registries=sorted(REGISTRIES), registry=registry,
-                 serial=serial, status=status, error=error, status_code=422 if error else 200)  # fmt: skip

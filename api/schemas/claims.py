@@ -105,17 +105,39 @@ ClaimSubmitOut = ClaimRecordOut | ClaimOnChainOut
 twice at once and the other request won, as the chain records it."""
 
 
+class CertificateClaimOut(ClaimOnChainOut):
+    """A claim over units a buyer looked up, with the part of the looked-up range it holds."""
+
+    overlap_start: str = Field(description="the first looked-up unit this claim holds (or held)")
+    overlap_end: str = Field(description="the last looked-up unit this claim holds (or held)")
+    overlap_units: int = Field(description="how many looked-up units it holds (or held)")
+
+
+class UnclaimedRangeOut(Out):
+    serial_start: str
+    serial_end: str
+    units: int
+
+
 class CertificateStatusOut(Out):
-    """The buyer's check of a serial or range: whether any unit is retired, by whom, for when."""
+    """The buyer's check of a serial, or of a block id and unit range (CCER's only way): whether any
+    unit is retired, by whom, for when; which units are free; which claims over them were revoked."""
 
     registry: str
     block_id: str
     serial_start: str
     serial_end: str
+    unit: str = Field(description="what one unit stands for in this registry: MWh or tCO2e")
     units: int
     claimed: bool
     units_claimed: int = Field(description="units held by live claims (provisional or confirmed)")
     units_confirmed: int = Field(description="of those, units held by claims an attestor confirmed")
-    claims: list[ClaimOnChainOut]
+    units_unclaimed: int = Field(description="units no live claim holds")
+    unclaimed: list[UnclaimedRangeOut] = Field(description="the looked-up units no live claim holds, as ranges")
+    claims: list[CertificateClaimOut] = Field(description="the live claims holding looked-up units, in serial order")
+    revoked_claims: list[CertificateClaimOut] = Field(
+        description="claims over looked-up units that the arbiter revoked (their units are free again), as far as "
+        "this service's index of the chain's events has followed them"
+    )
     contract: str
     chain_id: int

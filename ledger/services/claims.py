@@ -8,7 +8,8 @@ confirmed — or finished by the reconciler after a crash or while the chain was
 
 On chain a recorded claim is *provisional* until an attestor confirms it or the arbiter revokes it
 (freeing its units); ``attestation`` says which, from the claim index (:mod:`.claim_index`) that
-also supplies the position hints every claim and lookup passes the contract.
+also supplies the position hints every claim and lookup passes the contract. Buyers' lookups by
+serial or by block and range are :mod:`.certificates`'s (``ClaimService.lookup``).
 """
 
 from __future__ import annotations
@@ -29,12 +30,12 @@ from ledger.chain.errors import ChainUnavailable, ContractRevert
 from ledger.claims.claim import parse_claim
 from ledger.claims.double_counting import ClaimedRetirement
 from ledger.claims.policy import ClaimPolicy
-from ledger.claims.serials import parse_serial
 from ledger.claims.signed import SignedClaim
 from ledger.eip712 import RetirementClaim, details_hash
 from ledger.errors import Conflict, Forbidden, NotFound, Unavailable
 from ledger.records.errors import RecordError
 from ledger.services.auth import authenticate
+from ledger.services.certificates import CertificateLookup
 from ledger.services.claim_index import ClaimIndex
 from ledger.services.lifecycle import Lifecycle, Other, StoredRelay
 from ledger.services.ratelimit import RateLimit
@@ -72,6 +73,7 @@ class ClaimService:
         self.relays = RateLimit(self.policy.per_hour, what="claim relays")
         self.index = ClaimIndex(ledger, sessions)
         self.lifecycle: Lifecycle[ClaimRow, Claimed, tuple[dict[str, Any], bool]] = Lifecycle(ClaimRelay(self))
+        self.lookup = CertificateLookup(ledger, sessions, self.index, self.chain_json)
 
     def submit(self, signed: SignedClaim) -> tuple[dict[str, Any], bool]:
         """Record a signed claim on chain. Returns the claim and whether this call created it."""
@@ -174,9 +176,11 @@ class ClaimService:
             found = self.ledger.get_claim(claim_id)
         except chain_errors.UnknownClaim:
             raise NotFound(f"no claim {claim_id}") from None
-        return self._on_chain_json(found)
+        return self.chain_json(found)
 
-    def _on_chain_json(self, found: OnChainClaim) -> dict[str, Any]:
+    def chain_json(self, found: OnChainClaim) -> dict[str, Any]:
+        """A claim read from the chain as the API shows it: with its transaction, and its details
+        when this service relayed it (and they still hash to what the chain recorded)."""
         claim_id = found.claim_id
         with self.sessions() as session:
             row = rows.by_claim_id(session, claim_id)
@@ -221,45 +225,6 @@ class ClaimService:
                 )
             )
         return known, undisclosed
-
-    def certificate_status(self, registry: str, serial: str) -> dict[str, Any]:
-        """The buyer's check: is any unit of this serial (or range) held by a live claim, by whom,
-        for when, and is that claim confirmed. Read from the chain, which keeps each block's live
-        claims in serial order: one call finds the claim at or before the first unit (from the
-        index's hint, so its cost does not grow with the block), then the next ones follow until
-        the range's end."""
-        parsed = parse_serial(serial, registry=registry)
-        ledger, reg, block = self.ledger, parsed.registry, parsed.block_id
-        first = ledger.position_hint(reg, block, parsed.start, self.index.near(reg, block, parsed.start))
-        holders: list[OnChainClaim] = []
-        if first:
-            found = ledger.get_claim(first)
-            if found.serial_end >= parsed.start:
-                holders.append(found)
-        # Later claims start after parsed.start: only a range reaching past what `first` holds meets them.
-        if parsed.end > (holders[0].serial_end if holders else parsed.start):
-            for claim_id in ledger.live_claims_in_block(reg, block, after=first, first_page=2):
-                found = ledger.get_claim(claim_id)
-                if found.serial_start > parsed.end:
-                    break
-                holders.append(found)
-
-        def units(of: list[OnChainClaim]) -> int:
-            return sum(min(h.serial_end, parsed.end) - max(h.serial_start, parsed.start) + 1 for h in of)
-
-        return {
-            "registry": parsed.registry,
-            "block_id": parsed.block_id,
-            "serial_start": str(parsed.start),
-            "serial_end": str(parsed.end),
-            "units": parsed.end - parsed.start + 1,
-            "claimed": bool(holders),
-            "units_claimed": units(holders),
-            "units_confirmed": units([h for h in holders if h.status == "confirmed"]),
-            "claims": [self._on_chain_json(h) for h in holders],
-            "contract": self.ledger.address,
-            "chain_id": self.ledger.chain_id,
-        }
 
 
 class ClaimRelay(StoredRelay):

@@ -90,3 +90,19 @@ def live_before(session: Session, registry: str, block_id: str, serial: int, lim
             .limit(limit)
         )
     ]
+
+
+def overlapping(
+    session: Session, registry: str, block_id: str, start: int, end: int, *, excluding: Sequence[int] = (), limit: int = 100
+) -> list[int]:
+    """The indexed claims of a block (any status) holding a unit of ``start..end``, in serial order,
+    except ``excluding``: for a lookup, the revoked ones the live walk on chain does not show."""
+    query = select(ChainClaimRow.claim_id).where(
+        ChainClaimRow.registry_name == registry,
+        ChainClaimRow.block_id == block_id,
+        ChainClaimRow.serial_start <= serial_key(end),
+        ChainClaimRow.serial_end >= serial_key(start),
+    )
+    if excluding:
+        query = query.where(ChainClaimRow.claim_id.not_in(list(excluding)))
+    return [int(claim_id) for claim_id in session.scalars(query.order_by(ChainClaimRow.serial_start).limit(limit))]

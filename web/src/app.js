@@ -18,6 +18,7 @@ import {
   recordHash,
   verifyBundle,
 } from './verify.js';
+import { CLAIM_CHECK_NAMES, detailsHash, fill, verifyClaim } from './claim.js';
 
 const zcl = {
   verifyBundle,
@@ -31,6 +32,9 @@ const zcl = {
   QUANTITY_KINDS,
   UNITS,
   CHECK_NAMES,
+  verifyClaim,
+  detailsHash,
+  CLAIM_CHECK_NAMES,
 };
 
 const root = typeof window !== 'undefined' ? window : globalThis;
@@ -225,10 +229,74 @@ function wirePage(doc) {
   }
 }
 
+/** The JSON of a <script type="application/json"> element of the page, or null. */
+function readJson(doc, id) {
+  const element = doc.getElementById(id);
+  return element === null ? null : JSON.parse(element.textContent);
+}
+
+// The claim page (/claim/{id}): check the claim the page shows against the chain, on load and on demand.
+function wireClaimPage(doc) {
+  const list = doc.getElementById('checks');
+  const verdict = doc.getElementById('verdict');
+  const button = doc.getElementById('claim-verify-button');
+  const shown = readJson(doc, 'zcl-claim');
+  const messages = readJson(doc, 'claim-messages') || {};
+  if (shown === null || list === null) return;
+  const say = (key, values = {}) => fill(messages[key] || key, values);
+  let runs = 0;
+
+  async function check() {
+    const run = ++runs;
+    if (button !== null) button.disabled = true;
+    renderChecks(list, []);
+    setVerdict(verdict, 'running', say('running'));
+    try {
+      const config = readConfig(doc);
+      const report = await verifyClaim(shown, { ...config, messages });
+      if (run !== runs) return;
+      list.replaceChildren(
+        ...report.checks.map((c) => {
+          const item = doc.createElement('li');
+          item.className = `check ${CLASSES[c.ok]}`;
+          item.dataset.check = c.name;
+          const name = doc.createElement('strong');
+          name.textContent = `${say(`name_${c.name}`)}: `;
+          item.append(name, doc.createTextNode(c.detail)); // text, never HTML
+          return item;
+        }),
+      );
+      const failure = report.checks.find((c) => c.ok === false);
+      if (!report.valid) {
+        setVerdict(verdict, 'invalid', say('verdict_invalid', { check: failure ? failure.detail : '' }));
+      } else if (report.state === 'revoked') {
+        setVerdict(verdict, 'valid revoked', say('verdict_revoked', { claim_id: shown.claim_id }));
+      } else {
+        setVerdict(verdict, 'valid', say('verdict_valid', { claim_id: shown.claim_id, state: say(`state_${report.state}`) }));
+      }
+    } catch (error) {
+      if (run === runs) setVerdict(verdict, 'invalid error', error && error.message ? error.message : String(error));
+    } finally {
+      if (run === runs && button !== null) button.disabled = false;
+    }
+  }
+
+  if (button !== null) button.addEventListener('click', (event) => {
+    event.preventDefault();
+    check();
+  });
+  check();
+}
+
+function wireAll(doc) {
+  wirePage(doc);
+  wireClaimPage(doc);
+}
+
 if (typeof document !== 'undefined') {
   if (document.readyState === 'loading') {
-    document.addEventListener('DOMContentLoaded', () => wirePage(document));
+    document.addEventListener('DOMContentLoaded', () => wireAll(document));
   } else {
-    wirePage(document);
+    wireAll(document);
   }
 }

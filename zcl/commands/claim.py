@@ -1,5 +1,5 @@
-"""``zcl claim`` and ``zcl certificate``: sign and submit retirement claims of green certificates
-and carbon credits, and look up whether a serial (or range) is retired, by whom and for when."""
+"""``zcl claim``: sign and submit retirement claims of green certificates
+and carbon credits, and confirm or revoke them (the buyers' lookup is :mod:`zcl.commands.certificate`)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from ledger.config import Settings
 from ledger.keys import load_key_file, read_password
+from zcl.commands.certificate import register_claim_certificate
 from zcl.commands.common import group, role_ledger, service_for, signing_domain, signing_options
 from zcl.output import print_json, read_json, write_json
 
@@ -41,11 +42,7 @@ def register(subparsers: Any) -> None:
     _role_key_options(revoke, "admin")
     revoke.set_defaults(handler=_claim_revoke)
 
-    certificate = group(subparsers, "certificate", "look up certificates and credits")
-    status = certificate.add_parser("status", help="is this serial (or range) retired, by whom, for which period")
-    status.add_argument("--registry", required=True, help="GEC, I-REC, CCER, VCS, GS")
-    status.add_argument("--serial", required=True, help="the registry's serial, or START..END")
-    status.set_defaults(handler=_certificate_status)
+    register_claim_certificate(claim)
 
 
 def _claim_sign(args: argparse.Namespace) -> int:
@@ -138,13 +135,4 @@ def _claim_revoke(args: argparse.Namespace) -> int:
         print(f"revoked    claim {args.claim_id}; its units are free again")
         print(f"reason     sha256 {reason.hex()} (keep the text: only its hash is on chain)")
         print(f"arbiter    {ledger.sender.address}, tx {tx.tx_hash} block {tx.block_number}")
-    return 0
-
-
-def _certificate_status(args: argparse.Namespace) -> int:
-    from urllib.parse import quote
-
-    service = service_for(args, Settings.from_env())
-    status = service.get(f"/certificates/{quote(args.registry, safe='')}/{quote(args.serial, safe='')}")
-    print_json(status)
     return 0
