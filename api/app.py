@@ -53,6 +53,7 @@ def create_app(
     services: Services,
     admin_token: str,
     public_rpc_url: str | None = None,
+    public_url: str | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     max_batch_records: int = DEFAULT_MAX_RECORDS,
     max_stream_bytes: int = DEFAULT_MAX_STREAM_BYTES,
@@ -78,12 +79,26 @@ def create_app(
     app.state.services = services
     app.state.admin_token = admin_token
     app.state.public_rpc_url = public_rpc_url
+    app.state.public_url = public_url  # the base of links printed for readers (a certificate's QR code)
     app.state.rpc_proxy = ReadOnlyRpc(getattr(services.ledger.w3.provider, "endpoint_uri", None))
     app.state.max_batch_records = max_batch_records
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     app.state.stream_gate = StreamGate(max_streams_per_client)
     app.state.spool_dir = spool_dir
-    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages, buyer_pages):
+    for module in (
+        factories,
+        batches,
+        records,
+        verify,
+        claims,
+        evaluations,
+        evaluators,
+        chain,
+        rpc,
+        evidence,
+        pages,
+        buyer_pages,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

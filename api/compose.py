@@ -53,6 +53,7 @@ def compose(
     evidence_quota_bytes: int = DEFAULT_QUOTA_BYTES,
     wait_timeout: float = 120.0,
     public_rpc_url: str | None = None,
+    public_url: str | None = None,
     max_batch_records: int | None = None,
     max_stream_bytes: int | None = None,
     claim_policy: ClaimPolicy | None = None,
@@ -73,7 +74,7 @@ def compose(
         registrar=ledger.acting_as(registrar) if registrar is not None else None,
     )  # fmt: skip
     app = create_app(
-        services, admin_token, public_rpc_url=public_rpc_url,
+        services, admin_token, public_rpc_url=public_rpc_url, public_url=public_url,
         max_batch_records=max_batch_records or DEFAULT_MAX_RECORDS,
         max_stream_bytes=max_stream_bytes or DEFAULT_MAX_STREAM_BYTES,
         max_streams_per_client=max_streams_per_client or DEFAULT_MAX_STREAMS_PER_CLIENT, spool_dir=spool_dir,
@@ -100,7 +101,7 @@ def compose_from_settings(
         ledger, settings.database_url, admin_token=admin_token, evidence_dir=settings.evidence_dir,
         evidence_max_bytes=settings.evidence_max_bytes, evidence_quota_bytes=settings.evidence_quota_bytes,
         wait_timeout=settings.receipt_timeout,
-        public_rpc_url=settings.public_rpc_url, max_batch_records=settings.max_batch_records,
+        public_rpc_url=settings.public_rpc_url, public_url=settings.public_url, max_batch_records=settings.max_batch_records,
         max_stream_bytes=settings.max_stream_bytes, max_streams_per_client=settings.max_streams_per_client,
         spool_dir=settings.spool_dir, claim_policy=claim_policy_from(settings), registrar=registrar,
     )  # fmt: skip

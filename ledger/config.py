@@ -32,6 +32,7 @@ class Settings:
     evidence_max_bytes: int = 25 * 1024 * 1024
     evidence_quota_bytes: int = 50 * 1024**3  # ZCL_EVIDENCE_QUOTA_BYTES: all evidence files together
     public_rpc_url: str | None = None  # ZCL_PUBLIC_RPC_URL: the chain endpoint browsers verify against
+    public_url: str | None = None  # ZCL_PUBLIC_URL: this service's address for readers (QR codes); None: the request's
     confirmations: int | None = None  # ZCL_CONFIRMATIONS; None: see :meth:`confirmations_for`
     reconcile_seconds: float = 5.0  # ZCL_RECONCILE_SECONDS: how often pending batches and claims are retried
     max_batch_records: int | None = None  # ZCL_MAX_BATCH_RECORDS; None: the API's default (1,000,000)
@@ -98,6 +99,7 @@ class Settings:
             api_url=api_url,
             admin_token=environ.get("ZCL_ADMIN_TOKEN") or None,
             public_rpc_url=environ.get("ZCL_PUBLIC_RPC_URL") or None,
+            public_url=_public_url(environ),
             evidence_max_bytes=evidence_max_bytes,
             evidence_quota_bytes=_positive_int(environ, "ZCL_EVIDENCE_QUOTA_BYTES", "bytes") or 50 * 1024**3,
             confirmations=confirmations,
@@ -178,3 +180,11 @@ def _positive_int(environ: Mapping[str, str], name: str, what: str) -> int | Non
     if value <= 0:
         raise ConfigError(f"{name}: must be positive, got {text}")
     return value
+
+
+def _public_url(environ: Mapping[str, str]) -> str | None:
+    """``ZCL_PUBLIC_URL``: where readers reach this service (the base of the links printed in PDFs)."""
+    url = (environ.get("ZCL_PUBLIC_URL") or "").rstrip("/")
+    if url and not url.startswith(("http://", "https://")):
+        raise ConfigError(f"ZCL_PUBLIC_URL: {url!r} is not an http(s) URL")
+    return url or None

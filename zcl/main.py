@@ -17,7 +17,20 @@ from importlib import metadata
 
 from ledger.errors import ZclError
 from ledger.factors import FactorSetError
-from zcl.commands import batch, certificate, claim, contract, evaluate, evidence, factors, factory, key, proof, role, serve
+from zcl.commands import (
+    batch,
+    certificate,
+    claim,
+    contract,
+    evaluate,
+    evidence,
+    factors,
+    factory,
+    key,
+    proof,
+    role,
+    serve,
+)
 from zcl.service_client import ServiceError
 
 log = logging.getLogger("zcl")

@@ -15,25 +15,36 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from api.deps import ClaimsDep, PagesDep
-from api.routes.buyer_texts import CLAIM_MESSAGES, LOOKUP_LABELS
+from api.language import page_context
+from api.routes.buyer_texts import CLAIM_MESSAGES, GENERIC_LABELS, LOOKUP_LABELS, STATE_LABELS
 from api.routes.pages import _not_found, _page
 from ledger.claims.registries import REGISTRIES
 from ledger.claims.serials import SERIAL_FORMATS
 from ledger.errors import NotFound
+from ledger.i18n import Translator, translate_error, translator
 from ledger.records.errors import RecordError
 
 router = APIRouter(include_in_schema=False)
 
 
-
-def lookup_labels() -> dict[str, dict[str, Any]]:
-    """The labels of every registry, and whether it has a serial format (CCER has none)."""
-    generic = {"serial": "Serial, or START..END", "serial_example": "", "block": "Block id", "block_example": "",
-               "first": "First unit", "last": "Last unit"}  # fmt: skip
+def lookup_labels(t: Translator) -> dict[str, dict[str, Any]]:
+    """The labels of every registry in the reader's language, and whether it has a serial format
+    (CCER has none) and its unit."""
     return {
-        name: {**LOOKUP_LABELS.get(name, generic), "has_serial": name in SERIAL_FORMATS, "unit": REGISTRIES[name].unit}
+        name: {
+            **{
+                key: text if key.endswith("example") else t.gettext(text)
+                for key, text in LOOKUP_LABELS.get(name, GENERIC_LABELS).items()
+            },
+            "has_serial": name in SERIAL_FORMATS,
+            "unit": REGISTRIES[name].unit,
+        }  # fmt: skip
         for name in sorted(REGISTRIES)
     }
+
+
+def states(t: Translator) -> dict[str, str]:
+    return {state: t.gettext(text) for state, text in STATE_LABELS.items()}
 
 
 @router.get("/certificates", response_class=HTMLResponse)
@@ -49,7 +60,9 @@ def certificates_page(
     last: str | None = None,
 ) -> HTMLResponse:
     """The lookup: by serial, or by block id and unit range (``by=block``; CCER's only way)."""
-    labels = lookup_labels()
+    lang = page_context(request)["lang"]
+    t = translator(lang)
+    labels = lookup_labels(t)
     if by not in ("serial", "block"):
         by = "block" if block else "serial"
     if registry in labels and not labels[registry]["has_serial"]:
@@ -61,11 +74,11 @@ def certificates_page(
         elif by == "serial" and serial and serial.strip():
             status = claims.lookup.by_serial(registry, serial.strip())
     except RecordError as exc:
-        error = str(exc)
+        error = translate_error(str(exc), lang)
     return _page(
         request, views, "certificates.html", registries=sorted(REGISTRIES), registry=registry, by=by,
         labels=labels, current=labels.get(registry, labels["GEC"]), serial=serial, block=block, first=first,
-        last=last, status=status, error=error, status_code=422 if error else 200,
+        last=last, status=status, error=error, states=states(t), status_code=422 if error else 200,
     )  # fmt: skip
 
 
@@ -78,10 +91,11 @@ def claim_page(
         claim = claims.on_chain(claim_id)
     except NotFound:
         return _not_found(request, views, f"No claim {claim_id} is recorded on chain.")
+    t = translator(page_context(request)["lang"])
     rpc_url = getattr(request.app.state, "public_rpc_url", None) or "/rpc"
     chain = views.chain()
     config = {"rpcUrl": rpc_url, "contract": chain["contract"], "chainId": chain["chain_id"], "claimId": claim_id}
     unit = REGISTRIES[claim["registry"]].unit if claim["registry"] in REGISTRIES else ""
     units = int(claim["serial_end"]) - int(claim["serial_start"]) + 1
     return _page(request, views, "claim.html", claim=claim, config=config, rpc_url=rpc_url, unit=unit, units=units,
-                 messages=dict(CLAIM_MESSAGES))  # fmt: skip
+                 states=states(t), messages={key: t.gettext(text) for key, text in CLAIM_MESSAGES.items()})  # fmt: skip

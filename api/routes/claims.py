@@ -2,12 +2,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Path, Query, Response, status
+from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
-from api.deps import ClaimsDep
+from api.deps import ClaimsDep, FactoriesDep
 from api.schemas import CertificateStatusOut, ClaimOnChainOut, ClaimSubmitOut, error
+from ledger.claims.registries import REGISTRIES
 from ledger.claims.signed import parse_signed_claim
-from ledger.errors import InputError
+from ledger.errors import InputError, NotFound
+from ledger.reports.retirement import certificate_pdf
 
 router = APIRouter(tags=["claims"])
 
@@ -40,6 +42,42 @@ def submit_claim(claims: ClaimsDep, response: Response, body: dict[str, Any] = B
 def get_claim(claim_id: Annotated[int, Path(ge=0, lt=2**256)], claims: ClaimsDep) -> dict[str, Any]:
     """A claim as the chain records it, with its transaction."""
     return claims.on_chain(claim_id)
+
+
+@router.get(
+    "/claims/{claim_id}/certificate.pdf",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "the claim's retirement certificate, one A4 page"},
+        404: error("no such claim on chain"),
+    },
+)
+def claim_certificate(
+    request: Request,
+    claim_id: Annotated[int, Path(ge=0, lt=2**256)],
+    claims: ClaimsDep,
+    factories: FactoriesDep,
+    lang: Annotated[str, Query(pattern="^(zh-CN|en)$", description="the certificate's language")] = "zh-CN",
+) -> Response:
+    """A printable retirement certificate of the claim (PDF), with a QR code leading to `/claim/{id}`,
+    where the reader's browser checks the claim against the chain. Its base address is
+    `ZCL_PUBLIC_URL`, else the address this request came to."""
+    claim = claims.on_chain(claim_id)
+    chain = claims.ledger.domain()
+    base = getattr(request.app.state, "public_url", None) or str(request.base_url).rstrip("/")
+    try:
+        name: str | None = factories.get(claim["factory_id"]).name
+    except NotFound:
+        name = None  # registered on chain by another service: the id alone
+    pdf = certificate_pdf(
+        claim | {"contract": chain.verifying_contract, "chain_id": chain.chain_id}, url=f"{base}/claim/{claim_id}",
+        unit=REGISTRIES[claim["registry"]].unit if claim["registry"] in REGISTRIES else "", lang=lang,
+        factory_name=name,
+    )  # fmt: skip
+    filename = f"retirement-certificate-claim-{claim_id}-{lang}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{filename}"'}
+    )
 
 
 @router.get(

@@ -26,7 +26,6 @@ MAX_BLOCK_ID = 128  # the contract's MAX_ID_LENGTH (bytes; every block id here i
 RANGE_SEPARATOR = ".."  # START..END for the per-unit formats (GEC, I-REC)
 
 
-
 @dataclass(frozen=True)
 class SerialRange:
     """Units ``start..end`` (inclusive) of issuance block ``block_id`` of ``registry``."""
@@ -109,10 +108,13 @@ def _checked(fmt: SerialFormat, parsed: SerialRange) -> SerialRange:
     return parsed
 
 
-
-
 def block_range(
-    registry: str, block_id: str, first: str | int, last: str | int, *, fields: tuple[str, str, str] = ("block", "first", "last")
+    registry: str,
+    block_id: str,
+    first: str | int,
+    last: str | int,
+    *,
+    fields: tuple[str, str, str] = ("block", "first", "last"),
 ) -> SerialRange:
     """Units ``first..last`` of block ``block_id``, as a registry without a serial format (CCER)
     names them, and as any registry's units can be named: the block id as the claim gave it and the

@@ -93,7 +93,14 @@ def live_before(session: Session, registry: str, block_id: str, serial: int, lim
 
 
 def overlapping(
-    session: Session, registry: str, block_id: str, start: int, end: int, *, excluding: Sequence[int] = (), limit: int = 100
+    session: Session,
+    registry: str,
+    block_id: str,
+    start: int,
+    end: int,
+    *,
+    excluding: Sequence[int] = (),
+    limit: int = 100,
 ) -> list[int]:
     """The indexed claims of a block (any status) holding a unit of ``start..end``, in serial order,
     except ``excluding``: for a lookup, the revoked ones the live walk on chain does not show."""

@@ -97,10 +97,14 @@ def status_lines(status: dict[str, Any]) -> list[str]:
         header = ("claim", "state", "claimant", "units", "quantity", "consumption", "recorded (UTC)", "block", "tx")
         table = [header] + [
             (
-                str(c["claim_id"]), c["attestation"], c["factory_id"],
+                str(c["claim_id"]),
+                c["attestation"],
+                c["factory_id"],
                 f"{c.get('overlap_start', c['serial_start'])}..{c.get('overlap_end', c['serial_end'])}",
-                f"{c.get('overlap_units', '')} {unit}", f"{c['consumption_start']}..{c['consumption_end']}",
-                datetime.fromtimestamp(c["claimed_at"], UTC).strftime("%Y-%m-%d %H:%M:%S"), str(c["block_number"]),
+                f"{c.get('overlap_units', '')} {unit}",
+                f"{c['consumption_start']}..{c['consumption_end']}",
+                datetime.fromtimestamp(c["claimed_at"], UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                str(c["block_number"]),
                 c["tx_hash"] or "-",
             )  # fmt: skip
             for c in rows
