@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from eth_account.signers.local import LocalAccount
 
-from ledger.claims.serials import block_range, parse_serial
+from ledger.claims.serials import SerialRange, block_range, parse_serial
 from ledger.records.errors import RecordError
 from ledger.services.certificates import unclaimed
 from tests.builders import claim_body, claim_json, gec, register_factory
@@ -152,7 +152,7 @@ def test_the_lookup_page_by_block_in_chinese_links_each_claim_to_its_page(
     assert "核证自愿减排量" in page  # the labels in the reader's language
     labels = json.loads(re.search(r'<script id="lookup-labels"[^>]*>(.*?)</script>', page, re.S)[1])
     assert labels["CCER"]["has_serial"] is False and labels["GEC"]["has_serial"] is True
-    assert 'id="by-serial" disabled' not in page and "disabled" in page.split('id="by-serial"')[1].split(">")[0]
+    assert 'id="by-serial" disabled' in page and 'id="by-block" checked' in page  # CCER: by block only
 
     claim_page = service.http.get(f"/claim/{claim_id}")
     assert claim_page.status_code == 200 and "CN-CCER-A" in claim_page.text
@@ -162,9 +162,8 @@ def test_the_lookup_page_by_block_in_chinese_links_each_claim_to_its_page(
 
 
 def test_block_range_and_the_units_left() -> None:
-    assert block_range("CCER", f" {BLOCK} ", "1", 1900) == parse_serial("1..1900", None).__class__(
-        "CCER", BLOCK, 1, 1900
-    )
+    assert block_range("CCER", f" {BLOCK} ", "1", 1900) == SerialRange("CCER", BLOCK, 1, 1900)
+    assert block_range("GEC", "11320520230900017-202501", "4001", "4800") == parse_serial(f"{gec(4001)}..{gec(4800)}")
     with pytest.raises(RecordError) as too_long:
         block_range("CCER", "x" * 129, "1", "2")
     assert too_long.value.field == "block"
