@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.openapi.docs import get_redoc_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
@@ -28,7 +29,7 @@ from api.routes import (
     rpc,
     verify,
 )
-from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
+from api.security import DOCS_PATH, REDOC_CSP, REDOC_JS, REDOC_PATH, SecurityHeaders, docs_html, origin_of
 from ledger.chain.rpc_proxy import MAX_BODY_BYTES as RPC_MAX_BODY_BYTES
 from ledger.chain.rpc_proxy import ReadOnlyRpc
 from ledger.evidence import DEFAULT_MAX_BYTES
@@ -74,7 +75,7 @@ def create_app(
         description="Factories' signed measurement batches, anchored on chain; proofs anyone can verify.",
         version="0.1.0",
         docs_url=None,  # served below: Swagger UI without an inline script, under the CSP
-        redoc_url=None,
+        redoc_url=None,  # likewise: ReDoc from /static/redoc, below
     )
     app.state.services = services
     app.state.admin_token = admin_token
@@ -117,6 +118,17 @@ def create_app(
     @app.get(DOCS_PATH, include_in_schema=False)
     def swagger_ui() -> HTMLResponse:
         return HTMLResponse(docs_html(app.title, app.openapi_url or "/openapi.json"))
+
+    @app.get(REDOC_PATH, include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        """ReDoc from this origin (``web/build.mjs`` copies its pinned standalone bundle): no CDN, no
+        web fonts, no inline script."""
+        page = get_redoc_html(
+            openapi_url=app.openapi_url or "/openapi.json", title=f"{app.title} · API", with_google_fonts=False,
+            redoc_js_url=REDOC_JS, redoc_favicon_url="data:,",
+        )  # fmt: skip
+        page.headers["content-security-policy"] = REDOC_CSP  # its search runs in a worker made from a blob
+        return page
 
     return app
 

@@ -2,7 +2,8 @@
 
 Every response carries them (a JSON answer opened in a tab is a page too). The pages' only scripts
 are this origin's files (``/static/zcl.js``; on ``/docs``, Swagger UI as published, copied into
-``/static/swagger/`` by ``web/build.mjs``, and ``/static/docs.js`` that starts it); their data
+``/static/swagger/`` by ``web/build.mjs``, and ``/static/docs.js`` that starts it; on ``/redoc``,
+ReDoc's standalone bundle from ``/static/redoc/``); their data
 travels as ``<script type="application/json">``, which is not script and needs no exception. Inline
 ``style`` attributes (the report's charts, Swagger UI) are allowed: a style cannot run code. The
 verifier reads the chain's JSON-RPC from the browser, so its origin is allowed to connect.
@@ -16,6 +17,8 @@ from urllib.parse import urlsplit
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 DOCS_PATH = "/docs"
+REDOC_PATH = "/redoc"
+REDOC_JS = "/static/redoc/redoc.standalone.js"  # ReDoc's standalone bundle as published (web/build.mjs)
 
 
 def content_security_policy(connect: list[str]) -> str:
@@ -34,6 +37,11 @@ def content_security_policy(connect: list[str]) -> str:
             "form-action 'self'",
         )
     )
+
+
+REDOC_CSP = content_security_policy([]) + "; worker-src 'self' blob:"
+"""``/redoc``'s CSP: the pages' own, and ReDoc's search index runs in a worker its script makes
+from a ``blob:`` URL (only this origin's script can make one)."""
 
 
 def origin_of(url: str | None) -> str | None:

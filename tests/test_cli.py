@@ -577,14 +577,31 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert statement.stdout.startswith(example["evidence_sha256"] + "  gec-cancellation-statement-2025.pdf  ")
     assert re.search(r"  stored \(recorded as retirement-statement-[0-9a-f-]{36}\.pdf\)$", statement.stdout, re.M)
 
-    status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
+    status = json.loads(zcl("certificate", "status", "GEC", first, "--json", env=env, cwd=cwd).stdout)
     assert status["claimed"] and status["units_claimed"] == 1
     (holder,) = status["claims"]
     assert holder["factory_id"] == FACTORY_ID and holder["tx_hash"] == tx_hash
     assert (holder["consumption_start"], holder["consumption_end"]) == ("2025-01", "2025-01")
-    whole = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", example["serial"],
-                           env=env, cwd=cwd).stdout)  # fmt: skip
+    whole = json.loads(
+        zcl(
+            "certificate", "status", "--registry", "GEC", "--serial", example["serial"], "--json", env=env, cwd=cwd
+        ).stdout
+    )  # fmt: skip  (the older spelling still works)
     assert whole["units"] == whole["units_claimed"] == 800
+    # by block id and range, as a CCER buyer must: the same claim, and a table a person reads
+    block, start, end = whole["block_id"], int(whole["serial_start"]), int(whole["serial_end"])
+    table = zcl("certificate", "status", "GEC", "--block", block, "--range", f"{end - 9}-{end + 20}",
+                env=env, cwd=cwd).stdout  # fmt: skip
+    assert f"GEC block {block}, units {end - 9}..{end + 20} (30 MWh)" in table
+    assert "claimed     10 of 30 (0 by confirmed claims)" in table
+    assert f"not claimed {end + 1}..{end + 20} (20)" in table
+    row = re.search(rf"^{claim_id}\s+provisional\s+{FACTORY_ID}\s+{end - 9}\.\.{end}\s+10 MWh\s+2025-01\.\.2025-01\s+"
+                    rf"\d{{4}}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d+\s+{tx_hash}$", table, re.M)  # fmt: skip
+    assert row, table
+    bad = zcl("certificate", "status", "GEC", "--block", block, "--range", "9-x", env=env, cwd=cwd, code=1)
+    assert one_error_line(bad).startswith("zcl: --range: must be FIRST-LAST")
+    zcl("claim", "certificate", claim_id, "-o", "data/certificate.pdf", "--lang", "en", env=env, cwd=cwd)
+    assert (cwd / "data" / "certificate.pdf").read_bytes().startswith(b"%PDF-")
     assert holder["attestation"] == "provisional" and status["units_confirmed"] == 0
     assert "state  provisional" in submitted
 
@@ -600,10 +617,10 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert confirmed["attestation"] == "confirmed" and confirmed["tx_hash"].startswith("0x")
     attestor = json.loads((cwd / "data" / "keys" / "attestor.key").read_text())["address"]
     assert confirmed["attestor"].lower() == "0x" + attestor.lower().removeprefix("0x")
-    status = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", first, env=env, cwd=cwd).stdout)
+    status = json.loads(zcl("certificate", "status", "GEC", first, "--json", env=env, cwd=cwd).stdout)
     assert status["units_confirmed"] == 1 and status["claims"][0]["attestation"] == "confirmed"
     unclaimed = first[:23] + "0009999" + first[30:]
-    free = json.loads(zcl("certificate", "status", "--registry", "GEC", "--serial", unclaimed, env=env, cwd=cwd).stdout)
+    free = json.loads(zcl("certificate", "status", "GEC", unclaimed, "--json", env=env, cwd=cwd).stdout)
     assert not free["claimed"] and free["claims"] == []
 
     overlapping = example | {"serial": f"{first[:23]}0004700{first[30:]}..{first[:23]}0005000{first[30:]}",

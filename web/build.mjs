@@ -1,5 +1,6 @@
 // Builds api/static/zcl.js, the in-browser verifier, from web/src/app.js (ethers bundled in; no CDN),
-// and copies Swagger UI's published files into api/static/swagger/ for /docs.
+// and copies Swagger UI's published files into api/static/swagger/ for /docs and ReDoc's standalone
+// bundle into api/static/redoc/ for /redoc.
 //
 //   node web/build.mjs          write api/static/zcl.js   (npm run build:web)
 //   node web/build.mjs --check  rebuild in memory and exit 1 if the committed file differs (npm run check:web)
@@ -95,9 +96,31 @@ const COPIED = ['swagger-ui-bundle.js', 'swagger-ui.css', 'LICENSE', 'NOTICE'].m
   path.join('api/static/swagger', name),
 ]);
 
+// ReDoc for /redoc, likewise: its standalone bundle as published (pinned), with the licences of
+// ReDoc and of what it bundles. One change: the bundle draws a "by Redocly" logo from Redocly's
+// CDN, the one thing it would fetch from elsewhere; it gets an empty image instead (the build
+// fails if that text is not found exactly once, so an upgrade that moves it is noticed).
+const REDOC = 'node_modules/redoc';
+const REDOC_LOGO = 'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"';
+const EMPTY_IMAGE = `src:"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"`;
+function withoutCdnLogo(code) {
+  const text = code.toString('utf8');
+  const found = text.split(REDOC_LOGO).length - 1;
+  if (found !== 1) throw new Error(`redoc.standalone.js: expected its CDN logo once, found it ${found} times`);
+  return Buffer.from(text.replace(REDOC_LOGO, EMPTY_IMAGE), 'utf8');
+}
+const REDOC_COPIED = [
+  ['bundles/redoc.standalone.js', 'redoc.standalone.js', withoutCdnLogo],
+  ['bundles/redoc.standalone.js.LICENSE.txt', 'redoc.standalone.js.LICENSE.txt'],
+  ['LICENSE', 'LICENSE'],
+].map(([from, to, change]) => [path.join(REDOC, from), path.join('api/static/redoc', to), change]);
+
 async function outputs() {
   const files = [[OUTPUT, await bundle()]];
-  for (const [from, to] of COPIED) files.push([to, await readFile(path.join(ROOT, from))]);
+  for (const [from, to, change] of [...COPIED, ...REDOC_COPIED]) {
+    const content = await readFile(path.join(ROOT, from));
+    files.push([to, change ? change(content) : content]);
+  }
   return files;
 }
 
