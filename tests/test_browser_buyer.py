@@ -22,7 +22,11 @@ from ledger.chain.anvil import free_loopback_port
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
-from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, ZCL, browser, page, shot  # noqa: F401 (fixtures)
+from tests import test_browser
+from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, ZCL, shot
+
+browser = test_browser.browser  # the same Chromium fixtures: a page fails its test on any console error
+page = test_browser.page
 
 pytestmark = [
     pytest.mark.e2e,

@@ -589,7 +589,7 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     )  # fmt: skip  (the older spelling still works)
     assert whole["units"] == whole["units_claimed"] == 800
     # by block id and range, as a CCER buyer must: the same claim, and a table a person reads
-    block, start, end = whole["block_id"], int(whole["serial_start"]), int(whole["serial_end"])
+    block, end = whole["block_id"], int(whole["serial_end"])
     table = zcl("certificate", "status", "GEC", "--block", block, "--range", f"{end - 9}-{end + 20}",
                 env=env, cwd=cwd).stdout  # fmt: skip
     assert f"GEC block {block}, units {end - 9}..{end + 20} (30 MWh)" in table
