@@ -48,7 +48,10 @@ def get_claim(claim_id: Annotated[int, Path(ge=0, lt=2**256)], claims: ClaimsDep
     "/claims/{claim_id}/certificate.pdf",
     response_class=Response,
     responses={
-        200: {"content": {"application/pdf": {}}, "description": "the claim's retirement certificate, one A4 page"},
+        200: {
+            "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "the claim's retirement certificate, one A4 page",
+        },
         404: error("no such claim on chain"),
     },
 )
