@@ -7,70 +7,52 @@ test-artifacts/."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 
-from ledger.chain.anvil import free_loopback_port
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
 from tests import test_browser
-from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, ZCL, shot
+from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, shot
 
-browser = test_browser.browser  # the same Chromium fixtures: a page fails its test on any console error
+browser = test_browser.browser  # the same Chromium and `zcl serve`; a page fails its test on any console error
 page = test_browser.page
+site = test_browser.site
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (./scripts/setup installs it)"),
 ]
-CCER = json.loads((EXAMPLES / "claims" / "ccer-2025.json").read_text())  # block …-B03, units 1..1900
+FACTORY = "CN-FJ-0001"
+CCER = json.loads((EXAMPLES / "claims" / "ccer-2025.json").read_text()) | {"factory_id": FACTORY}  # …-B03, 1..1900
 CLAIM_CHECKS = ["chain", "contract", "claim", "facts", "state", "details", "transaction", "time", "signer"]
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """`zcl serve` on a free port with its own anvil, holding one CCER claim over units 1..1900."""
+def claimed(site: dict[str, Any]) -> dict[str, Any]:
+    """On the browser tests' `zcl serve`: a factory of its own and its CCER claim over units 1..1900."""
     from eth_account import Account
 
-    data = tmp_path_factory.mktemp("buyer-site")
-    port = free_loopback_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_DATA_DIR": str(data / "data")}
-    process = subprocess.Popen([ZCL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("ready"):
-            break
-    else:
-        pytest.fail("zcl serve did not start")
-    base = f"http://127.0.0.1:{port}"
-    token = (data / "data" / "keys" / "admin-token").read_text().strip()
-    http = httpx.Client(base_url=base, timeout=60)
-    factory = Account.create()
-    registered = http.post("/factories", json={"id": CCER["factory_id"], "name": "苏州精密零部件有限公司",
-                           "signer": factory.address}, headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+    http, factory = site["http"], Account.create()
+    registered = http.post("/factories", json={"id": FACTORY, "name": "福建示例林业碳汇有限公司",
+                           "signer": factory.address}, headers=site["admin"])  # fmt: skip
     assert registered.status_code == 201, registered.text
     chain = http.get("/chain").json()
     domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
     claim = parse_claim(CCER)
     submitted = http.post("/claims", json=sign_claim_json(claim, sign_claim(factory, domain, claim), domain))
     assert submitted.status_code == 201, submitted.text
-    yield {"base": base, "http": http, "claim": submitted.json()}
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
+    return dict(submitted.json())
 
 
-def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(page: Any, site: dict[str, Any]) -> None:
-    claim_id = site["claim"]["claim_id"]
+def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(
+    page: Any, site: dict[str, Any], claimed: dict[str, Any]
+) -> None:
+    claim_id = claimed["claim_id"]
     page.goto(f"{site['base']}/certificates?lang=zh-CN")
     page.select_option("#registry", "CCER")
     # CCER has no serial: the form switches to block and range, labelled for CCER
@@ -83,7 +65,7 @@ def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(page:
     page.wait_for_selector("#lookup-result")
     assert page.get_attribute("#lookup-result", "data-claimed") == "true"
     row = page.locator(f'#lookup-claims tr[data-claim-id="{claim_id}"]')
-    assert row.locator(".claimant").inner_text() == CCER["factory_id"]
+    assert row.locator(".claimant").inner_text() == FACTORY
     assert "1001..1900" in row.inner_text() and "900 tCO2e" in row.inner_text()
     assert "1901..2500" in page.inner_text("#units-unclaimed")  # the units no one claimed
     assert "已注销" in page.inner_text("#lookup-result")
@@ -104,9 +86,11 @@ def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(page:
     assert certificate.ok and certificate.headers["content-type"] == "application/pdf"
 
 
-def test_a_page_that_misstates_the_claim_fails_its_check(page: Any, site: dict[str, Any]) -> None:
+def test_a_page_that_misstates_the_claim_fails_its_check(
+    page: Any, site: dict[str, Any], claimed: dict[str, Any]
+) -> None:
     """The browser trusts the chain, not the page: a claimant changed in the page's data is caught."""
-    claim_id = site["claim"]["claim_id"]
+    claim_id = claimed["claim_id"]
 
     def misstate(route: Any) -> None:
         html = route.fetch().text()
