@@ -600,7 +600,12 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert row, table
     bad = zcl("certificate", "status", "GEC", "--block", block, "--range", "9-x", env=env, cwd=cwd, code=1)
     assert one_error_line(bad).startswith("zcl: --range: must be FIRST-LAST")
-    zcl("claim", "certificate", claim_id, "-o", "data/certificate.pdf", "--lang", "en", env=env, cwd=cwd)
+    chinese = zcl("certificate", "status", "GEC", "--block", block, "--range", f"{end - 9}-{end + 20}",
+                  env=env | {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""}, cwd=cwd).stdout  # fmt: skip
+    assert "已声明  10 / 30（其中 0 属于已确认的声明）" in chinese and f"未声明  {end + 1}..{end + 20} (20)" in chinese
+    wrote = zcl("claim", "certificate", claim_id, "-o", "data/certificate.pdf", env=env | {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""},
+                cwd=cwd).stdout  # fmt: skip
+    assert wrote.startswith("已写入 data/certificate.pdf") and "zh-CN" in wrote
     assert (cwd / "data" / "certificate.pdf").read_bytes().startswith(b"%PDF-")
     assert holder["attestation"] == "provisional" and status["units_confirmed"] == 0
     assert "state  provisional" in submitted

@@ -4,17 +4,18 @@ only way) and ``zcl claim certificate`` (a claim's printable retirement certific
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from ledger.config import Settings
 from ledger.errors import InputError
+from ledger.i18n import N_, language_from_env, normalize, translator
 from zcl.commands.common import group, service_for
 from zcl.output import print_json
-
-LANGS = ("zh-CN", "en")
 
 
 def register(subparsers: Any) -> None:
@@ -37,10 +38,13 @@ def register(subparsers: Any) -> None:
 
 def register_claim_certificate(claim: Any) -> None:
     """``zcl claim certificate ID -o FILE``, in the ``claim`` group."""
-    pdf = claim.add_parser("certificate", help="download a claim's printable retirement certificate (PDF)")
+    pdf = claim.add_parser(
+        "certificate",
+        help="download a claim's printable retirement certificate (PDF), in the locale's language "
+        "(LANG=zh_CN.UTF-8: Chinese)",
+    )
     pdf.add_argument("claim_id", type=int)
     pdf.add_argument("-o", "--out", type=Path, required=True, metavar="FILE.pdf")
-    pdf.add_argument("--lang", choices=LANGS, default="zh-CN", help="the certificate's language (default zh-CN)")
     pdf.set_defaults(handler=_claim_certificate)
 
 
@@ -73,35 +77,39 @@ def _certificate_status(args: argparse.Namespace) -> int:
     if args.json:
         print_json(status)
     else:
-        print("\n".join(status_lines(status)))
+        print("\n".join(status_lines(status, reader_language(args))))
     return 0
 
 
-def status_lines(status: dict[str, Any]) -> list[str]:
-    """The lookup as a person reads it: what was asked, how much is claimed, a table of the claims."""
+def status_lines(status: dict[str, Any], lang: str | None = None) -> list[str]:
+    """The lookup as a person reads it, in ``lang``: what was asked, how much is claimed, which
+    units are free, and a table of the claims (the values themselves — ids, states — as the API gives them)."""
+    t = translator(lang)
     unit = status.get("unit", "")
-    lines = [
-        f"{status['registry']} block {status['block_id']}, units {status['serial_start']}..{status['serial_end']} "
-        f"({status['units']} {unit})"
-    ]
+    what = t.gettext("%(registry)s block %(block)s, units %(first)s..%(last)s", registry=status["registry"],
+                     block=status["block_id"], first=status["serial_start"], last=status["serial_end"])  # fmt: skip
+    lines = [f"{what} ({t.quantity(status['units'], unit)})"]
     if status["claimed"]:
-        lines.append(f"claimed     {status['units_claimed']} of {status['units']} ({status['units_confirmed']} by "
-                     "confirmed claims)")  # fmt: skip
+        lines.append(t.gettext("claimed     %(claimed)s of %(units)s (%(confirmed)s by confirmed claims)",
+                               claimed=t.number(status["units_claimed"]), units=t.number(status["units"]),
+                               confirmed=t.number(status["units_confirmed"])))  # fmt: skip
     else:
-        lines.append("claimed     none: no live claim holds any of these units")
+        lines.append(t.gettext("claimed     none: no live claim holds any of these units"))
     if status["claimed"] and status.get("unclaimed"):
-        free = ", ".join(f"{r['serial_start']}..{r['serial_end']} ({r['units']})" for r in status["unclaimed"])
-        lines.append(f"not claimed {free}")
+        free = ", ".join(
+            f"{r['serial_start']}..{r['serial_end']} ({t.number(r['units'])})" for r in status["unclaimed"]
+        )
+        lines.append(t.gettext("not claimed %(ranges)s", ranges=free))
     rows = [*status["claims"], *status.get("revoked_claims", [])]
     if rows:
-        header = ("claim", "state", "claimant", "units", "quantity", "consumption", "recorded (UTC)", "block", "tx")
+        header = tuple(t.gettext(h) for h in HEADER)
         table = [header] + [
             (
                 str(c["claim_id"]),
                 c["attestation"],
                 c["factory_id"],
                 f"{c.get('overlap_start', c['serial_start'])}..{c.get('overlap_end', c['serial_end'])}",
-                f"{c.get('overlap_units', '')} {unit}",
+                t.quantity(c.get("overlap_units", 0), unit),
                 f"{c['consumption_start']}..{c['consumption_end']}",
                 datetime.fromtimestamp(c["claimed_at"], UTC).strftime("%Y-%m-%d %H:%M:%S"),
                 str(c["block_number"]),
@@ -109,18 +117,35 @@ def status_lines(status: dict[str, Any]) -> list[str]:
             )  # fmt: skip
             for c in rows
         ]
-        widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+        widths = [max(_width(row[i]) for row in table) for i in range(len(header))]
         lines.append("")
-        lines += ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in table]
+        lines += ["  ".join(cell + " " * (w - _width(cell)) for cell, w in zip(row, widths, strict=True)).rstrip()
+                  for row in table]  # fmt: skip
     return lines
+
+
+HEADER = (N_("claim"), N_("state"), N_("claimant"), N_("units"), N_("quantity"), N_("consumption"),
+          N_("recorded (UTC)"), N_("block"), N_("tx"))  # fmt: skip
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a Chinese character takes two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def reader_language(args: argparse.Namespace) -> str:
+    """The language of what a person reads: ``--lang`` where zcl has it, else the locale (``LANG``)."""
+    return normalize(getattr(args, "lang", None)) or language_from_env(os.environ)
 
 
 def _claim_certificate(args: argparse.Namespace) -> int:
     service = service_for(args, Settings.from_env())
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_name(args.out.name + ".tmp")
+    lang = reader_language(args)  # zh-CN with LANG=zh_CN.UTF-8 (or zcl's --lang)
     with tmp.open("wb") as out:
-        service.download(f"/claims/{args.claim_id}/certificate.pdf?lang={args.lang}", out)
+        service.download(f"/claims/{args.claim_id}/certificate.pdf?lang={lang}", out)
     tmp.replace(args.out)  # a failed download leaves no half file under the name asked for
-    print(f"wrote {args.out} (retirement certificate of claim {args.claim_id}, {args.lang})")
+    print(translator(lang).gettext("wrote %(file)s (retirement certificate of claim %(id)s, %(lang)s)",
+                                   file=str(args.out), id=args.claim_id, lang=lang))  # fmt: skip
     return 0
