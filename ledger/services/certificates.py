@@ -10,7 +10,8 @@ The live claims are read from the chain, which keeps each block's live claims in
 call finds the claim at or before the first unit (from the index's hint, so its cost does not grow
 with the block), then the next ones follow until the range's end. Revoked claims no longer hold
 units, so the chain's walk skips them; they are found in the claim index (followed from the
-chain's events each reconciler round) and each is read back from the chain before it is shown.
+chain's events each reconciler round; one seek by block and status) and each is read back from
+the chain before it is shown: a revocation shows once the index has followed it.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ class CertificateLookup:
         """Is any unit held by a live claim, by whom, for when, confirmed or provisional; which units
         are free; and which claims over them were revoked."""
         holders = self._holders(units)
-        revoked = self._revoked(units, [h.claim_id for h in holders])
+        revoked = self._revoked(units)
         free = unclaimed(units.start, units.end, [(h.serial_start, h.serial_end) for h in holders])
         held = units.units - sum(end - start + 1 for start, end in free)
         return {
@@ -96,12 +97,11 @@ class CertificateLookup:
                 holders.append(found)
         return holders
 
-    def _revoked(self, units: SerialRange, live: Sequence[int]) -> list[OnChainClaim]:
+    def _revoked(self, units: SerialRange) -> list[OnChainClaim]:
         with self.sessions() as session:
-            indexed = chain_claims.overlapping(
-                session, units.registry, units.block_id, units.start, units.end, excluding=live,
-                limit=MAX_REVOKED_SHOWN,
-            )  # fmt: skip
+            indexed = chain_claims.revoked_overlapping(
+                session, units.registry, units.block_id, units.start, units.end, limit=MAX_REVOKED_SHOWN
+            )
         revoked = []
         for claim_id in indexed:
             try:

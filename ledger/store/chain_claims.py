@@ -92,24 +92,23 @@ def live_before(session: Session, registry: str, block_id: str, serial: int, lim
     ]
 
 
-def overlapping(
-    session: Session,
-    registry: str,
-    block_id: str,
-    start: int,
-    end: int,
-    *,
-    excluding: Sequence[int] = (),
-    limit: int = 100,
+def revoked_overlapping(
+    session: Session, registry: str, block_id: str, start: int, end: int, *, limit: int = 100
 ) -> list[int]:
-    """The indexed claims of a block (any status) holding a unit of ``start..end``, in serial order,
-    except ``excluding``: for a lookup, the revoked ones the live walk on chain does not show."""
-    query = select(ChainClaimRow.claim_id).where(
-        ChainClaimRow.registry_name == registry,
-        ChainClaimRow.block_id == block_id,
-        ChainClaimRow.serial_start <= serial_key(end),
-        ChainClaimRow.serial_end >= serial_key(start),
-    )
-    if excluding:
-        query = query.where(ChainClaimRow.claim_id.not_in(list(excluding)))
-    return [int(claim_id) for claim_id in session.scalars(query.order_by(ChainClaimRow.serial_start).limit(limit))]
+    """The claims of a block indexed as revoked holding a unit of ``start..end``, in serial order:
+    for a lookup, the ones the live walk on chain does not show (one seek by block and status)."""
+    return [
+        int(claim_id)
+        for claim_id in session.scalars(
+            select(ChainClaimRow.claim_id)
+            .where(
+                ChainClaimRow.registry_name == registry,
+                ChainClaimRow.block_id == block_id,
+                ChainClaimRow.status == "revoked",
+                ChainClaimRow.serial_start <= serial_key(end),
+                ChainClaimRow.serial_end >= serial_key(start),
+            )
+            .order_by(ChainClaimRow.serial_start)
+            .limit(limit)
+        )
+    ]

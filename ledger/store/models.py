@@ -228,7 +228,10 @@ class ChainClaimRow(Base):
     longer walk, never a wrong answer."""
 
     __tablename__ = "chain_claims"
-    __table_args__ = (Index("ix_chain_claims_block_serial", "registry", "block_id", "serial_start"),)
+    __table_args__ = (
+        Index("ix_chain_claims_block_serial", "registry", "block_id", "serial_start"),
+        Index("ix_chain_claims_block_status", "registry", "block_id", "status", "serial_start"),  # revoked (0017)
+    )
 
     claim_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     factory_id: Mapped[str] = mapped_column(String(64))
