@@ -57,6 +57,7 @@ def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(
     page.select_option("#registry", "CCER")
     # CCER has no serial: the form switches to block and range, labelled for CCER
     assert page.is_checked("#by-block") and page.is_disabled("#by-serial") and page.is_visible("#block")
+    assert not page.is_visible("#serial")
     assert "核证自愿减排量" in page.inner_text("#block-label")
     page.fill("#block", CCER["block_id"])
     page.fill("#first", "1001")
