@@ -3,6 +3,7 @@ over the API and the page; revoked claims shown apart; the claim page; the looku
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from typing import Any
 
 import pytest
 from eth_account.signers.local import LocalAccount
+from pypdf import PdfReader
 
 from ledger.claims.serials import SerialRange, block_range, parse_serial
 from ledger.records.errors import RecordError
@@ -118,6 +120,11 @@ def test_a_revoked_claim_is_listed_apart_and_frees_its_units(
     assert page.status_code == 200
     rows = re.findall(r'<tr data-claim-id="(\d+)" data-attestation="(\w+)">', page.text)
     assert rows == [(str(owned.json()["claim_id"]), "provisional"), (str(squat["claim_id"]), "revoked")]
+    # the revoked claim's own page and certificate say so
+    claim_page = service.http.get(f"/claim/{squat['claim_id']}", headers={"Accept-Language": "zh-CN"}).text
+    assert 'data-attestation="revoked"' in claim_page and "已被仲裁方" in claim_page
+    pdf = service.http.get(f"/claims/{squat['claim_id']}/certificate.pdf").content
+    assert "已被仲裁方撤销" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
 
 @pytest.mark.parametrize(
