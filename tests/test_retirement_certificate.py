@@ -15,6 +15,7 @@ import zxingcpp
 from eth_account.signers.local import LocalAccount
 from pypdf import PdfReader
 
+from ledger.config import ConfigError, Settings
 from ledger.reports.retirement import certificate_pdf, qr_code
 from tests.builders import claim_json, register_factory
 from tests.conftest import Service
@@ -102,3 +103,12 @@ def test_what_is_drawn_is_segnos_code_for_the_url(service: Service, claimed: dic
 def test_a_certificate_of_no_claim_or_in_another_language_is_refused(service: Service) -> None:
     assert service.http.get("/claims/424242/certificate.pdf").status_code == 404
     assert service.http.get("/claims/1/certificate.pdf", params={"lang": "fr"}).status_code == 422
+
+
+def test_the_public_address_setting() -> None:
+    assert (
+        Settings.from_env({"ZCL_PUBLIC_URL": "https://ledger.example.org/"}).public_url == "https://ledger.example.org"
+    )
+    assert Settings.from_env({}).public_url is None
+    with pytest.raises(ConfigError, match="ZCL_PUBLIC_URL"):
+        Settings.from_env({"ZCL_PUBLIC_URL": "ledger.example.org"})
