@@ -13,10 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import InputError
+from ledger.i18n import N_
 
-
-def N_(message: str) -> str:  # noqa: N802 - gettext's own name; replaced by ledger.i18n's after the merge
-    return message
+__all__ = ["N_", "ImportIssue", "ImportTooLarge", "Issues", "MappingError", "column_letter"]
 
 
 def column_letter(index: int) -> str:
