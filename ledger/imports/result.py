@@ -110,8 +110,7 @@ def _intervals(table: Table, mapping: ImportMapping, result: ImportResult, issue
             continue
         result.rows += 1
         interval = row_interval(row, mapping, columns, bounds, issues)
-        if interval is not None:
-            readings += read_row(row, interval, mapping, columns, issues)
+        readings += read_row(row, interval, mapping, columns, issues)
     if result.rows == 0:
         issues.add("no_rows", N_("no data rows below the header"), row=table.header_row)
     made = intervals(readings, mapping.time, issues)

@@ -84,7 +84,7 @@ def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> Non
     elif not result.records:
         print(t.gettext("no records; nothing written"))
     elif args.out is not None:
-        print(t.gettext("wrote     %(path)s (sign it: zcl batch sign %(path)s --key KEYFILE --out SIGNED.json)",
-                        path=args.out))  # fmt: skip
+        print(t.gettext("wrote     %(path)s", path=args.out))
+        print(t.gettext("next      zcl batch sign %(path)s --key KEYFILE --out SIGNED.json", path=args.out))
     else:
         print(t.gettext("preview only: write the batch with -o BATCH.json"))
