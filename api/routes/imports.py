@@ -17,7 +17,7 @@ from starlette.datastructures import UploadFile
 
 from api.errors import _location
 from api.language import reader_language
-from api.schemas import error
+from api.schemas import STREAM, error
 from api.schemas.imports import ImportPreviewOut, ImportTemplateOut
 from ledger.i18n import translator
 from ledger.imports import MAX_FILE_BYTES, ImportTooLarge, MappingError, import_file, load_mapping_text, templates
@@ -112,8 +112,12 @@ def import_templates() -> list[dict[str, Any]]:
 @router.get(
     "/imports/templates/{name}/sample",
     response_class=FileResponse,
-    responses={404: error("no such template, or it has no sample")},
-)
+    responses={
+        200: {"description": "the sample export (CSV or XLSX) as bytes",
+              "content": {"application/octet-stream": {"schema": STREAM}}},
+        404: error("no such template, or it has no sample"),
+    },
+)  # fmt: skip
 def import_template_sample(name: str) -> FileResponse:
     """A template's sample export, to try the preview with."""
     found = next((tpl for tpl in templates() if tpl.name == name and tpl.sample), None)
