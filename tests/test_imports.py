@@ -354,3 +354,57 @@ def test_cumulative_differences_add_up_to_the_counter_advance(start: Decimal, st
     result = run(quarter_hours([str(c) for c in counters]), mapping(column='readings = "cumulative"'))
     assert result.ok, result.issues
     assert sum(Decimal(r["value"]) for r in result.records) == counters[-1] - counters[0]
+
+
+BILL = """
+[file]
+skip = [{ column = "表号", values = ["合计"] }]
+[time]
+timezone = "Asia/Shanghai"
+format = "%Y-%m-%d"
+start_column = "起始"
+end_column = "截止"
+end_inclusive = true
+[[columns]]
+column = "用电量"
+source_id = "meter-{表号}"
+kind = "grid_electricity"
+unit = "kWh"
+"""
+
+
+def test_period_columns_source_templates_and_total_lines() -> None:
+    text = ("表号,起始,截止,用电量\nA-1,2025-01-01,2025-01-31,10.5\n,2025-01-01,2025-01-31,3\n"
+            "B-2,2025-01-10,2025-01-05,1\nC-3,2025-01-01,2025-01-31 12:00,1\n合计,,,14.5\n")  # fmt: skip
+    result = run(text, load_mapping_text(BILL), name="bill.csv")
+    assert codes(result) == [(3, "empty"), (4, "bad_interval"), (5, "bad_timestamp")]
+    assert result.issues[0].column == "表号" and result.issues[0].column_letter == "A"
+    assert result.issues[1].column == "截止" and result.skipped == 1 and result.rows == 4
+    assert result.records == [{
+        "source_id": "meter-A-1", "kind": "grid_electricity", "value": "10.5", "unit": "kWh",
+        "interval_start": "2025-01-01T00:00:00+08:00", "interval_end": "2025-02-01T00:00:00+08:00",
+        "evidence": result.records[0]["evidence"],
+    }]  # fmt: skip
+
+
+def test_whole_period_rows_need_the_period() -> None:
+    whole = BILL.replace('start_column = "起始"\nend_column = "截止"\nend_inclusive = true', "whole_period = true")
+    m = load_mapping_text(whole.replace("skip = [", 'ignore = ["起始", "截止"]\nskip = ['))
+    text = "表号,起始,截止,用电量\nA-1,,,10.5\n"
+    assert codes(run(text, m)) == [(2, "no_period")]
+    result = run(text, m, period="2025-02")
+    assert result.ok and result.records[0]["interval_end"] == "2025-03-01T00:00:00+08:00"
+
+
+def test_cells_right_of_the_header_and_a_missing_header_row() -> None:
+    extra = quarter_hours(["1"]).replace(",1\n", ",1,extra\n")
+    assert codes(run(extra, mapping(head='[file]\ndelimiter = ","\n'))) == [(2, "extra_cells")]
+    assert codes(run("时间,电量(kWh)\n", mapping(head="[file]\nheader_row = 5\n"))) == [(5, "no_header")]
+
+
+def test_instant_readings_out_of_order() -> None:
+    m = load_mapping_text(EMS.replace('label = "end"', 'label = "instant"').replace('interval = "15min"', "")
+                          .replace("{time}", "").replace("{unit}", "kWh").replace("{column}", 'readings = "cumulative"'))  # fmt: skip
+    result = run("时间,电量(kWh)\n2025-01-01 01:00,5\n2025-01-01 00:30,6\n2025-01-01 02:00,9\n", m)
+    assert codes(result) == [(3, "overlap")]
+    assert [r["value"] for r in result.records] == ["3"]  # 02:00 is differenced from the row before it, 00:30

@@ -90,6 +90,8 @@ def _read_csv(data: bytes, spec: FileSpec, issues: Issues) -> Table | None:
     lines = text.splitlines()
     if len(lines) > MAX_ROWS + spec.header_row:
         raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
+    if len(lines) < spec.header_row:
+        return _table([], [], spec, issues)  # names the missing header row
     delimiter = spec.delimiter if spec.delimiter != "auto" else _sniff(lines, spec.header_row, issues)
     if delimiter is None:
         return None

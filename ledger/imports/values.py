@@ -103,6 +103,8 @@ def _excel_number(raw: float) -> Decimal:
 
     if raw != raw or raw in (float("inf"), float("-inf")):
         raise NumberError("not_a_number", N_("%(value)s is not a number"), value=repr(raw))
+    if raw.is_integer() and abs(raw) < 1e15:
+        return Decimal(int(raw))  # shown as Excel's General format shows it: 12, not 12.0
     shortest = Decimal(repr(raw))
     if len(shortest.as_tuple().digits) > 15:  # binary noise past Excel's 15 digits (0.1 + 0.2)
         shortest = Decimal(format(raw, ".15g"))

@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.i18n import Translator, language_from_env, translator
 from ledger.imports import ImportResult, import_file, load_mapping_text
+from ledger.records import RecordError
 from zcl.output import print_json, write_json
 
 
@@ -37,6 +38,8 @@ def register(batch: Any) -> None:
 
 def _batch_import(args: argparse.Namespace) -> int:
     t = translator(getattr(args, "lang", None) or language_from_env(os.environ))
+    if args.revision < 1:
+        raise RecordError("--revision", "must be 1 or more")
     mapping = load_mapping_text(args.mapping.read_text(encoding="utf-8"))
     data = args.file.read_bytes()
     result = import_file(data, args.file.name, mapping, factory_id=args.factory, period=args.period)
