@@ -87,3 +87,20 @@ def test_uploads_over_the_limit_are_refused(service: Any) -> None:
     answer = _preview(service, "big.csv", b"0" * (MAX_FILE_BYTES + 1), mapping)
     assert answer.status_code == 413
     assert service.http.post("/imports/preview", json={"mapping": {}}).status_code == 415
+
+
+def test_inspect_shows_columns_and_first_rows_before_mapping(service: Any) -> None:
+    data = (TEMPLATES / "production-sheet/sample.xlsx").read_bytes()
+    answer = service.http.post("/imports/inspect", files={"file": ("产量.xlsx", data)},
+                               data={"mapping": json.dumps({"file": {"header_row": 3}})})  # fmt: skip
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["sheets"] == ["产量"] and body["header_row"] == 3
+    assert body["columns"][4] == {"name": "合计(吨)", "letter": "E"}
+    assert body["rows"][0]["row"] == 4 and body["rows"][0]["cells"][0] == "2025-01-01 00:00:00"
+    csv = service.http.post("/imports/inspect", files={"file": ("bill.csv", (TEMPLATES / "state-grid-bill/sample.csv")
+                                                                 .read_bytes())})  # fmt: skip
+    assert csv.json()["encoding"] == "gb18030" and csv.json()["columns"][1]["name"] == "表号"
+    bad = service.http.post("/imports/inspect", files={"file": ("a.csv", b"a,b\n")},
+                            data={"mapping": json.dumps({"file": {"encoding": "latin-9"}})})  # fmt: skip
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "mapping", "file", "encoding"]

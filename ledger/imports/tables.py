@@ -46,6 +46,7 @@ class Table:
     encoding: str | None
     delimiter: str | None
     sheet: str | None
+    sheets: tuple[str, ...] = ()  # every sheet of a workbook, for choosing another
 
 
 def read_table(data: bytes, file_name: str, spec: FileSpec, issues: Issues) -> Table | None:
@@ -91,7 +92,7 @@ def _read_csv(data: bytes, spec: FileSpec, issues: Issues) -> Table | None:
     if len(lines) > MAX_ROWS + spec.header_row:
         raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
     if len(lines) < spec.header_row:
-        return _table([], [], spec, issues)  # names the missing header row
+        return _table([], [], spec, issues, encoding=encoding, delimiter=None, sheet=None)  # names the missing row
     delimiter = spec.delimiter if spec.delimiter != "auto" else _sniff(lines, spec.header_row, issues)
     if delimiter is None:
         return None
@@ -142,7 +143,9 @@ def _read_xlsx(data: bytes, spec: FileSpec, issues: Issues) -> Table | None:
                 raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
             rows.append([getattr(c, "value", None) for c in row])
             places.append([_places(getattr(c, "number_format", None)) for c in row])
-        return _table(rows, places, spec, issues, encoding=None, delimiter=None, sheet=sheet.title)
+        return _table(
+            rows, places, spec, issues, encoding=None, delimiter=None, sheet=sheet.title, sheets=tuple(book.sheetnames)
+        )
     finally:
         book.close()
 

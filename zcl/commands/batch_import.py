@@ -54,15 +54,7 @@ def _batch_import(args: argparse.Namespace) -> int:
 
 
 def _json(result: ImportResult, t: Translator, written: str | None) -> dict[str, Any]:
-    return {
-        "factory_id": result.factory_id,
-        "period": result.period,
-        "records": result.records,
-        "errors": [issue.to_json(t.gettext) for issue in result.issues],
-        "errors_not_listed": result.dropped,
-        "summary": result.summary(),
-        "written": written,
-    }
+    return result.to_json(t.gettext) | {"written": written}
 
 
 def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> None:
