@@ -107,3 +107,18 @@ def test_a_bad_mapping_names_its_field(registered: Path, env: dict[str, str]) ->
     result = zcl("batch", "import", f"{EMS}/sample.csv", "--mapping", "data/bad-mapping.toml", "--factory",
                  FACTORY_ID, env=env, cwd=registered, code=1)  # fmt: skip
     assert result.stderr.startswith("zcl: mapping.columns[0].unit: unknown unit 'kw'"), result.stderr
+
+
+def test_a_json_mapping_and_more_evidence(registered: Path, env: dict[str, str]) -> None:
+    from ledger.imports import load_mapping_text, to_json
+
+    template = registered / "examples/import-templates/state-grid-bill"
+    mapping = to_json(load_mapping_text((template / "mapping.toml").read_text(encoding="utf-8")))
+    (registered / "data/bill-mapping.json").write_text(json.dumps(mapping, ensure_ascii=False), encoding="utf-8")
+    (registered / "data/bill.pdf").write_bytes(b"%PDF-1.4 a bill")
+    out = zcl("batch", "import", str(template / "sample.csv"), "--mapping", "data/bill-mapping.json", "--factory",
+              FACTORY_ID, "--evidence", "data/bill.pdf", "--json", env=env, cwd=registered).stdout  # fmt: skip
+    body = json.loads(out)
+    assert body["errors"] == [] and body["written"] is None
+    assert [e["file_name"] for e in body["records"][0]["evidence"]] == ["sample.csv", "bill.pdf"]
+    assert body["records"][0]["evidence"][1]["media_type"] == "application/pdf"
