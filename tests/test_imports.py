@@ -125,7 +125,7 @@ def test_thousands_grouping_is_checked_not_guessed() -> None:
 def test_unit_conversion_is_exact() -> None:
     m = mapping(unit="万kWh")
     result = run(quarter_hours(["0.12345", "1"]), m)
-    assert [(r["value"], r["unit"]) for r in result.records] == [("1234.50000", "kWh"), ("10000", "kWh")]
+    assert [(r["value"], r["unit"]) for r in result.records] == [("1234.5", "kWh"), ("10000", "kWh")]
     to_mwh = mapping(column='record_unit = "MWh"')
     assert run(quarter_hours(["1286420.4"]), to_mwh).records[0]["value"] == "1286.4204"
     gj = load_mapping_text(
@@ -239,6 +239,8 @@ def test_whole_file_problems() -> None:
     assert codes(run(b"a;b,c\n1;2;3\n1,2,3,4\n")) == [(1, "delimiter")]
     assert codes(run("时间,电量(kWh)\n")) == [(1, "no_rows")]
     assert codes(run(b"\xd0\xcf\x11\xe0old", name="x.xls")) == [(None, "unreadable")]
+    huge = '时间,电量(kWh)\n2025-01-01 00:15,"' + "1" * 200_000 + '"\n'  # past csv's field limit
+    assert codes(run(huge, mapping(head='[file]\ndelimiter = ","\n'))) == [(None, "unreadable")]
     assert codes(run(b"PK\x03\x04broken", name="x.xlsx")) == [(None, "unreadable")]
     assert codes(run(quarter_hours(["1"]), factory_id="")) == [(None, "no_factory")]
     with pytest.raises(ImportTooLarge):

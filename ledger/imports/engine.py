@@ -19,7 +19,7 @@ from .issues import N_, Issues
 from .mapping import ColumnSpec, ImportMapping, is_letter
 from .tables import Row, Table
 from .timing import TimeError, advance, localize, parse_instant
-from .values import EXACT, NumberError, parse_number
+from .values import EXACT, NumberError, parse_number, scale
 
 
 @dataclass(frozen=True)
@@ -193,7 +193,7 @@ def _value(row: Row, index: int, spec: ColumnSpec, columns: Columns, mapping: Im
         multiplier = _number(row, columns.at(spec.multiplier_column), mapping, spec.multiplier_column)
     if spec.equals_sum_of:
         _check_sum(row, spec, value, columns, mapping)
-    return _in_record_unit(EXACT.multiply(EXACT.multiply(value, multiplier), spec.factor), spec)
+    return _in_record_unit(scale(EXACT.multiply(value, multiplier), spec.factor), spec)
 
 
 def _report(exc: _CellError, row: Row, i: int, spec: ColumnSpec, columns: Columns, issues: Issues) -> None:
