@@ -104,3 +104,20 @@ def test_inspect_shows_columns_and_first_rows_before_mapping(service: Any) -> No
     bad = service.http.post("/imports/inspect", files={"file": ("a.csv", b"a,b\n")},
                             data={"mapping": json.dumps({"file": {"encoding": "latin-9"}})})  # fmt: skip
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "mapping", "file", "encoding"]
+
+
+def test_a_chunked_upload_over_the_limit_is_refused_as_it_streams(served: Any) -> None:
+    """Over a real socket, without a Content-Length: the body is counted as it arrives."""
+    from api.routes.imports import MAX_BODY_BYTES
+    from tests.test_abuse import _raw_post
+
+    piece = b"0" * (1024 * 1024)
+    part = b'--b\r\nContent-Disposition: form-data; name="file"; filename="big.csv"\r\n\r\n'
+    chunks = [b"%x\r\n%s\r\n" % (len(part), part)]
+    chunks += [b"%x\r\n%s\r\n" % (len(piece), piece)] * (MAX_BODY_BYTES // len(piece) + 1) + [b"0\r\n\r\n"]
+    head = (b"POST /imports/preview HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Type: multipart/form-data; boundary=b\r\n\r\n")  # fmt: skip
+    code, body = _raw_post(str(served.http.base_url).rstrip("/"), head, chunks)
+    assert code == 413, body
+    assert str(MAX_BODY_BYTES) in json.loads(body)["detail"]
+    assert served.http.get("/imports/templates").status_code == 200
