@@ -172,6 +172,14 @@ def test_empty_cells_may_be_skipped_only_when_the_mapping_says() -> None:
     assert run(quarter_hours(["1", "", "2"]), m).ok
 
 
+def test_without_contiguity_gaps_pass_but_a_time_is_never_counted_twice() -> None:
+    m = mapping(time="contiguous = false")
+    text = "时间,电量(kWh)\n2025-01-01 00:15,1\n2025-01-01 01:00,1\n2025-01-01 00:15,1\n2025-01-01 00:45,1\n"
+    result = run(text, m)
+    assert codes(result) == [(4, "overlap")] and len(result.records) == 3
+    assert "row 2" in result.issues[0].message()
+
+
 def test_timestamps() -> None:
     result = run("时间,电量(kWh)\n2025/01/01 00:15,1\n,2\n2025-01-01 00:45:00.5,1\n")
     assert codes(result) == [(2, "bad_timestamp"), (3, "empty"), (4, "bad_timestamp")]

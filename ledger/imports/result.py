@@ -20,7 +20,7 @@ from ledger.records import RecordError, check_factory_id, check_period, parse_re
 from .engine import Columns, Reading, read_row, row_interval, skipped
 from .issues import N_, ImportIssue, Issues
 from .mapping import ImportMapping
-from .series import Interval, aggregate, intervals
+from .series import Interval, aggregate, intervals, without_overlaps
 from .series import check_period as inside_period
 from .tables import Table, read_table
 from .timing import wire
@@ -132,8 +132,9 @@ def _intervals(table: Table, mapping: ImportMapping, result: ImportResult, issue
         result.period = f"{first.year:04d}-{first.month:02d}"
     if not made or result.period is None:
         return []
-    return aggregate(inside_period(made, period_bounds(result.period, zone), mapping.time, result.period, issues),
-                     mapping.time)  # fmt: skip
+    made = without_overlaps(made, mapping.time, issues)
+    inside = inside_period(made, period_bounds(result.period, zone), mapping.time, result.period, issues)
+    return aggregate(inside, mapping.time)
 
 
 def _records(
