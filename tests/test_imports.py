@@ -68,6 +68,10 @@ def run(text: str | bytes, m: object = None, name: str = "ems.csv", **kw: str) -
 
 
 def codes(result: object) -> list[tuple[int | None, str]]:
+    """(row, code) of each problem; every message formats in English and Chinese (placeholders filled)."""
+    zh = translator("zh-CN").gettext
+    for issue in result.issues:  # type: ignore[attr-defined]
+        assert issue.message() and "%(" not in issue.message() and "%(" not in issue.message(zh)
     return [(i.row, i.code) for i in result.issues]  # type: ignore[attr-defined]
 
 

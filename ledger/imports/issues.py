@@ -95,6 +95,7 @@ class Issues:
             self.dropped += 1
             return
         letter = column_letter(index) if index is not None else None
+        params = {"row": row, "column": column} | params  # a message may name its own row and column
         self.items.append(ImportIssue(self.file, row, column, letter, field, code, text, params))
 
     def __bool__(self) -> bool:

@@ -156,8 +156,9 @@ def _records(
             parse_record(record | {"salt": _ZERO_SALT}, factory_id=result.factory_id or "check",
                          period=result.period or "", path="record")  # fmt: skip
         except RecordError as exc:
-            issues.add("record", N_("the record from this row is refused: %(field)s: %(error)s"),
-                       row=item.last_row, column=item.column, index=item.index, field=exc.field.removeprefix("record."),
+            where = exc.field.removeprefix("record.")
+            issues.add("record", N_("the record from this row is refused: %(path)s: %(error)s"),
+                       row=item.last_row, column=item.column, index=item.index, field=where, path=where,
                        error=exc.message)  # fmt: skip
             continue
         result.records.append(record)
