@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledger.i18n import Translator
 from ledger.records import RecordError, check_factory_id, check_period, parse_record, period_bounds
 
 from .engine import Columns, Reading, read_row, row_interval, skipped
@@ -63,14 +63,14 @@ class ImportResult:
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "records": len(self.records), "by_source": self.by_source()}
 
-    def to_json(self, gettext: Callable[..., str] | None = None) -> dict[str, Any]:
-        """What a preview shows (the API's answer, ``zcl batch import --json``), messages in the
-        language of ``gettext``."""
+    def to_json(self, t: Translator | None = None) -> dict[str, Any]:
+        """What a preview shows (the API's answer, ``zcl batch import --json``), messages in ``t``'s
+        language (English without one)."""
         return {
             "factory_id": self.factory_id,
             "period": self.period,
             "records": self.records,
-            "errors": [issue.to_json(gettext) for issue in self.issues],
+            "errors": [issue.to_json(t) for issue in self.issues],
             "errors_not_listed": self.dropped,
             "summary": self.summary(),
         }
