@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -188,6 +188,22 @@ def test_timestamps() -> None:
     result = run("时间,电量(kWh)\n2025/01/01 00:15,1\n,2\n2025-01-01 00:45:00.5,1\n")
     assert codes(result) == [(2, "bad_timestamp"), (3, "empty"), (4, "bad_timestamp")]
     assert result.issues[0].column == "时间" and result.issues[0].column_letter == "A"
+
+
+def test_separate_date_and_time_columns_and_24_00() -> None:
+    m = load_mapping_text(EMS.replace('column = "时间"', 'column = "时间"\ndate_column = "日期"')
+                          .replace("{time}", "").replace("{unit}", "kWh").replace("{column}", ""))  # fmt: skip
+    text = "日期,时间,电量(kWh)\n2025-01-01,23:30,1\n2025-01-01,23:45,2\n2025-01-01,24:00,3\n2025-01-02,00:15,4\n"
+    result = run(text, m)
+    assert result.ok, [i.message() for i in result.issues]
+    assert result.records[2]["interval_end"] == "2025-01-02T00:00:00+08:00"
+    assert result.records[3]["interval_start"] == "2025-01-02T00:00:00+08:00"
+    cells = xlsx([["日期", "时间", "电量(kWh)"], [datetime(2025, 1, 1), time(0, 15), 5]])
+    assert run(cells, m, name="m.xlsx").records[0]["interval_end"] == "2025-01-01T00:15:00+08:00"
+    with pytest.raises(MappingError) as caught:
+        load_mapping_text(EMS.replace('column = "时间"', 'date_column = "日期"').replace("{time}", "")
+                          .replace("{unit}", "kWh").replace("{column}", ""))  # fmt: skip
+    assert caught.value.field == "mapping.time"
 
 
 def test_daylight_saving_ambiguity_is_an_error() -> None:

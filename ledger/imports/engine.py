@@ -18,7 +18,7 @@ from ledger.records import convert
 from .issues import N_, Issues
 from .mapping import ColumnSpec, ImportMapping, is_letter
 from .tables import Row, Table
-from .timing import TimeError, advance, localize, parse_instant, wire
+from .timing import TimeError, advance, localize, parse_date_and_time, parse_instant, wire
 from .values import EXACT, NumberError, parse_number, scale
 
 
@@ -122,7 +122,11 @@ def row_interval(
     try:
         if spec.column is not None:
             reference = spec.column
-            instant = parse_instant(row.cells[columns.at(reference)], spec)
+            if spec.date_column is not None:
+                date_cell = row.cells[columns.at(spec.date_column)]
+                instant = parse_date_and_time(date_cell, row.cells[columns.at(reference)], spec)
+            else:
+                instant = parse_instant(row.cells[columns.at(reference)], spec)
             if spec.label == "instant":
                 return None, instant
             return (instant, advance(instant, spec)) if spec.label == "start" else (advance(instant, spec, -1), instant)

@@ -62,6 +62,7 @@ class TimeSpec:
     timezone: str
     format: str  # a strptime pattern, or "iso"
     column: str | None
+    date_column: str | None  # a separate date column: ``column`` then holds the time of day
     label: str | None
     interval: str | None
     start_column: str | None
@@ -115,7 +116,8 @@ class ImportMapping:
     def referenced_columns(self) -> list[tuple[str, str]]:
         """Every column the mapping names, with the mapping field that names it."""
         t = self.time
-        out = [(c, f"time.{k}") for k, c in (("column", t.column), ("start_column", t.start_column),
+        out = [(c, f"time.{k}") for k, c in (("column", t.column), ("date_column", t.date_column),
+                                               ("start_column", t.start_column),
                                                ("end_column", t.end_column)) if c]  # fmt: skip
         for i, spec in enumerate(self.columns):
             out.append((spec.column, f"columns[{i}].column"))
@@ -260,6 +262,7 @@ def _time(data: dict[str, Any]) -> TimeSpec:
         timezone=zone,
         format=_str(data, "format", p, "iso"),
         column=_opt_str(data, "column", p),
+        date_column=_opt_str(data, "date_column", p),
         label=_choice(data, "label", p, LABELS, None),
         interval=_choice(data, "interval", p, tuple(INTERVALS), None),
         start_column=_opt_str(data, "start_column", p),
@@ -274,6 +277,8 @@ def _time(data: dict[str, Any]) -> TimeSpec:
     if sum(modes) != 1:
         raise MappingError("time", N_("give exactly one of: column (with label), start_column and end_column, "
                                       "or whole_period = true"))  # fmt: skip
+    if spec.date_column and not spec.column:
+        raise MappingError("time.date_column", N_("goes with time.column, which then holds the time of day"))
     if spec.column and spec.label is None:
         raise MappingError("time.label", N_("is required with time.column: start, end or instant"))
     if spec.label in ("start", "end") and spec.interval is None:

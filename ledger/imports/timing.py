@@ -10,6 +10,7 @@ whole second is taken as that second (Excel's own precision), anything else is r
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -53,7 +54,32 @@ def parse_instant(cell: object, spec: TimeSpec) -> datetime:
     return localize(wall, zone)
 
 
+def parse_date_and_time(date_cell: object, time_cell: object, spec: TimeSpec) -> datetime:
+    """The UTC instant of a date in one column and a time of day in another: date and time cells
+    are combined; text is joined ("2025-01-01" + " " + "00:15") and read with ``spec.format``."""
+    if isinstance(date_cell, (date, datetime)) and isinstance(time_cell, time):
+        day = date_cell.date() if isinstance(date_cell, datetime) else date_cell
+        return localize(_whole_second(datetime.combine(day, time_cell)), spec.zone)
+    parts = []
+    for cell in (date_cell, time_cell):
+        if cell is None or (isinstance(cell, str) and not cell.strip()):
+            raise TimeError("empty", N_("the timestamp is empty"))
+        if isinstance(cell, datetime):
+            parts.append(cell.strftime("%Y-%m-%d"))
+        elif isinstance(cell, (date, time)):
+            parts.append(cell.isoformat())
+        else:
+            parts.append(str(cell).strip())
+    return parse_instant(" ".join(parts), spec)
+
+
+_END_OF_DAY = re.compile(r"^(.*?)(T| )24:00(:00)?$")
+
+
 def _parse_text(text: str, pattern: str) -> datetime:
+    end_of_day = _END_OF_DAY.match(text)
+    if end_of_day:  # "2025-01-01 24:00", as interval exports label the last quarter hour of a day
+        return _parse_text(f"{end_of_day.group(1)}{end_of_day.group(2)}00:00", pattern) + timedelta(days=1)
     try:
         if pattern == "iso":
             parsed = datetime.fromisoformat(text)
