@@ -61,7 +61,8 @@ def test_preview_lists_row_errors_in_the_readers_language(service: Any) -> None:
         )  # fmt: skip
         assert answer.status_code == 200, answer.text
         errors = answer.json()["errors"]
-        first = errors[0]
+        assert [e["row"] for e in errors] == sorted(e["row"] for e in errors)  # in row order
+        first = next(e for e in errors if e["code"] == "not_a_number")
         assert (first["row"], first["column"], first["column_letter"], first["code"]) == (
             3, "1#进线总表有功电量(kWh)", "B", "not_a_number")  # fmt: skip
         assert word in first["message"] and first["file"] == "ems.csv"

@@ -206,6 +206,14 @@ def test_separate_date_and_time_columns_and_24_00() -> None:
     assert caught.value.field == "mapping.time"
 
 
+def test_newest_first_exports() -> None:
+    lines = quarter_hours(["1", "2", "3"]).splitlines()
+    newest_first = "\n".join([lines[0], *reversed(lines[1:])]) + "\n"
+    assert [c for _, c in codes(run(newest_first))] == ["overlap", "overlap"]
+    result = run(newest_first, mapping(time='order = "descending"'))
+    assert result.ok and [r["value"] for r in result.records] == ["1", "2", "3"]
+
+
 def test_daylight_saving_ambiguity_is_an_error() -> None:
     m = load_mapping_text(EMS.replace("Asia/Shanghai", "Europe/Berlin").replace("{time}", "contiguous = false")
                           .replace("{unit}", "kWh").replace("{column}", ""))  # fmt: skip

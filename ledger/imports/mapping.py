@@ -72,6 +72,7 @@ class TimeSpec:
     contiguous: bool
     complete: bool
     aggregate: str
+    order: str  # ascending (oldest row first) | descending (newest first, as some portals export)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -272,6 +273,7 @@ def _time(data: dict[str, Any]) -> TimeSpec:
         contiguous=_bool(data, "contiguous", True, p),
         complete=_bool(data, "complete", False, p),
         aggregate=_choice(data, "aggregate", p, AGGREGATES, "row") or "row",
+        order=_choice(data, "order", p, ("ascending", "descending"), "ascending") or "ascending",
     )
     modes = [bool(spec.column), bool(spec.start_column or spec.end_column), spec.whole_period]
     if sum(modes) != 1:

@@ -106,7 +106,10 @@ def import_file(
             _records(made, data, name, table, mapping, result, issues)
     if factory is None:
         issues.add("no_factory", N_("no factory id: give --factory (or factory_id in the mapping)"), field="factory_id")
-    result.issues, result.dropped = issues.items, issues.dropped
+    # in row order, as a person goes down the sheet (file-wide problems first); stable, so a row's
+    # problems keep the order they were found in
+    result.issues = sorted(issues.items, key=lambda issue: issue.row or 0)
+    result.dropped = issues.dropped
     return result
 
 
@@ -117,7 +120,8 @@ def _intervals(table: Table, mapping: ImportMapping, result: ImportResult, issue
     zone = mapping.time.zone
     bounds = period_bounds(result.period, zone) if result.period else None
     readings: list[Reading] = []
-    for row in table.rows:
+    rows = reversed(table.rows) if mapping.time.order == "descending" else table.rows
+    for row in rows:
         if skipped(row, mapping, columns):
             result.skipped += 1
             continue
