@@ -17,8 +17,11 @@ from openpyxl import Workbook
 
 from ledger.i18n import translator
 from ledger.imports import (
+    ImportMapping,
+    ImportResult,
     ImportTooLarge,
     MappingError,
+    Template,
     column_letter,
     import_file,
     load_mapping_text,
@@ -51,7 +54,7 @@ unit = "{unit}"
 """
 
 
-def mapping(time: str = "", unit: str = "kWh", column: str = "", head: str = "") -> object:
+def mapping(time: str = "", unit: str = "kWh", column: str = "", head: str = "") -> ImportMapping:
     return load_mapping_text(head + EMS.replace("{time}", time).replace("{unit}", unit).replace("{column}", column))
 
 
@@ -62,26 +65,27 @@ def quarter_hours(values: list[str], start: datetime = datetime(2025, 1, 1), hea
     return "\n".join(lines) + "\n"
 
 
-def run(text: str | bytes, m: object = None, name: str = "ems.csv", **kw: str) -> object:
+def run(text: str | bytes, m: ImportMapping | None = None, name: str = "ems.csv", **kw: str) -> ImportResult:
     data = text.encode("utf-8") if isinstance(text, str) else text
     return import_file(data, name, m or mapping(), factory_id=kw.pop("factory_id", FACTORY), **kw)
 
 
-def codes(result: object) -> list[tuple[int | None, str]]:
+def codes(result: ImportResult) -> list[tuple[int | None, str]]:
     """(row, code) of each problem; every message formats in English and Chinese (placeholders filled)."""
     zh = translator("zh-CN")
-    for issue in result.issues:  # type: ignore[attr-defined]
+    for issue in result.issues:
         assert issue.message() and "%(" not in issue.message() and "%(" not in issue.message(zh)
-    return [(i.row, i.code) for i in result.issues]  # type: ignore[attr-defined]
+    return [(i.row, i.code) for i in result.issues]
 
 
 # --- the shipped templates -----------------------------------------------------------------
 
 
 @pytest.mark.parametrize("template", templates(), ids=lambda t: t.name)
-def test_each_template_imports_its_sample_to_the_example_month(template: object) -> None:
-    path = ROOT / "examples/import-templates" / template.name / template.sample  # type: ignore[attr-defined]
-    result = import_file(path.read_bytes(), path.name, template.mapping, factory_id=FACTORY)  # type: ignore[attr-defined]
+def test_each_template_imports_its_sample_to_the_example_month(template: Template) -> None:
+    assert template.sample is not None
+    path = ROOT / "examples/import-templates" / template.name / template.sample
+    result = import_file(path.read_bytes(), path.name, template.mapping, factory_id=FACTORY)
     assert result.ok, [i.where() + " " + i.message() for i in result.issues]
     assert result.period == "2025-01"
     expected = {(r["source_id"], r["kind"], r["unit"]): r["value"] for r in EXAMPLE["records"]}
@@ -246,7 +250,6 @@ def test_cumulative_readings_are_differenced() -> None:
 
 def test_instant_readings_need_cumulative_columns_and_spacing() -> None:
     with pytest.raises(MappingError) as caught:
-        mapping(time="").__class__  # noqa: B018
         load_mapping_text(EMS.replace('label = "end"', 'label = "instant"').replace("{time}", "")
                           .replace("{unit}", "kWh").replace("{column}", ""))  # fmt: skip
     assert caught.value.field == "mapping.time.label"
