@@ -24,7 +24,7 @@ from ledger.reports import format as fmt
 from ledger.reports.charts import draw_charts
 from ledger.reports.view import build_view
 
-__all__ = ["render_html"]
+__all__ = ["environment", "render_html"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ledger.reports", "templates"),
@@ -37,6 +37,11 @@ _ENV = jinja2.Environment(
 )
 _ENV.filters.update(num=fmt.num, breakable=fmt.breakable, plural=fmt.plural)
 _ENV.globals["T"] = fmt.TCO2E
+
+
+def environment() -> jinja2.Environment:
+    """The report templates' environment (escaping finalizer, filters), for the PDF's template too."""
+    return _ENV
 
 
 def render_html(report: Mapping[str, Any]) -> str:
