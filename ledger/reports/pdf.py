@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from markupsafe import Markup
 
+from ledger.i18n.jinja import context
 from ledger.reports.charts import draw_charts
 from ledger.reports.fonts import ensure_cjk_font
 from ledger.reports.html import environment
@@ -61,13 +62,14 @@ def pdf_html(report: Mapping[str, Any], lang: str = "en") -> str:
     """The HTML WeasyPrint lays out for :func:`render_pdf` (for a look in a browser, and for tests)."""
     if not isinstance(report, Mapping):
         raise TypeError("report: must be a mapping (the report JSON as a dict)")
-    _ = gettext_for(check_lang(lang))
+    speaking = context(check_lang(lang))
+    _ = speaking["t"].gettext
     other = gettext_for(next(x for x in LANGUAGES if x != lang))
     view = build_print_view(report, _, other)
     sections = [(sid, _(title)) for sid, title in SECTIONS]
     name = report.get("factory_name") or report.get("factory_id") or ""
     return environment().get_template("pdf.html").render(
-        **view, _=_, lang=lang, sections=sections, sections_by_id=dict(sections), charts=draw_charts(report, _),
+        **view, **speaking, sections=sections, sections_by_id=dict(sections), charts=draw_charts(report, _),
         page_of=_page_of(_), type_text=_(_TYPES.get(str(report.get("type")), "%(type)s")),
         title=_("Zero-carbon evaluation — %(name)s — %(year)s", name=name, year=report.get("year")),
     )  # fmt: skip

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledger.reports.fields import as_list, get, mappings, missing_periods
 from ledger.reports.lang import Gettext, N_
-from ledger.reports.reading import indicator, rounded, with_unit
+from ledger.reports.reading import indicator, renewable_share, rounded, with_unit
 from ledger.reports.view import build_view
 
 __all__ = ["EXACT_TOTALS", "build_print_view"]
@@ -61,7 +61,7 @@ def build_print_view(report: Mapping[str, Any], _: Gettext, other: Gettext) -> d
         for section, key, name, unit in EXACT_TOTALS
     ]  # fmt: skip
     e = get(report, "electricity", {})
-    share = indicator({"metric": "renewable_share", "threshold": "≥ 0 %", "passed": True}, report, _)["value"]
+    share = renewable_share(report)
     return {
         "bi": {key: (_(msgid), other(msgid)) for key, msgid in HEADINGS.items()},
         "header": page["header"],

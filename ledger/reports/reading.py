@@ -5,8 +5,8 @@ The report's figures are exact decimal strings (six places); a reader wants "16,
 short of 100 %". Both are made here from the report's own figures, exactly (Fractions), for the
 HTML page's headline and for the PDF; the exact strings stay in the report and in the PDF's appendix.
 
-Rounding is half-even, except that a failed indicator is never rounded onto its threshold: a share
-of 99.9997 % that needs 100 % reads "99.99 %", not "100.00 %".
+Figures are rounded half-even; shares are rounded down (their thresholds are minimums), so that a
+share of 99.9997 % that needs 100 % reads "99.99 %", not "100.00 %", wherever it is shown.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_EVEN, Decimal, Invali
 from fractions import Fraction
 from typing import Any
 
-from ledger.reports.fields import get
+from ledger.reports.fields import as_list, get
 from ledger.reports.lang import Gettext, N_
 
-__all__ = ["METRIC_NAMES", "indicator", "places_for", "rounded", "with_unit"]
+__all__ = ["METRIC_NAMES", "indicator", "next_level_gaps", "places_for", "renewable_share", "rounded", "with_unit"]
 
 METRIC_NAMES = {
     "renewable_share": N_("renewable share"),
@@ -89,10 +89,11 @@ def with_unit(value: Any, unit: str) -> str:
     return f"{rounded(exact, places_for(unit, exact))} {unit}"
 
 
-def _shortfall_text(amount: Fraction) -> str:
-    """A shortfall to 3 places, or as many more (up to the report's 6) as it takes not to read as 0;
-    rounded up, so that it never understates what is missing."""
-    places = next((p for p in range(3, _SHORTFALL_MAX_PLACES) if amount * 10**p >= 1), _SHORTFALL_MAX_PLACES)
+def _shortfall_text(amount: Fraction, unit: str) -> str:
+    """A shortfall to its unit's places, or as many more (up to the report's 6) as it takes not to
+    read as 0; rounded up, so that it never understates what is missing."""
+    start = places_for(unit, amount)
+    places = next((p for p in range(start, _SHORTFALL_MAX_PLACES) if amount * 10**p >= 1), _SHORTFALL_MAX_PLACES)
     return rounded(amount, places, ROUND_CEILING)
 
 
@@ -144,10 +145,9 @@ def indicator(outcome: Mapping[str, Any], report: Mapping[str, Any], _: Gettext)
 def _share_text(share: Fraction | None, passed: bool, bounds: list[tuple[str, Fraction, bool]]) -> str:
     if share is None:
         return "—"
-    mode = ROUND_HALF_EVEN
-    if not passed and bounds:  # never rounded onto the threshold it misses
-        mode = ROUND_FLOOR if any(sign == "≥" and share < b for sign, b, _p in bounds) else ROUND_CEILING
-    return f"{rounded(share * 100, 2, mode)} %"
+    # down, as the headline does (thresholds on shares are minimums), unless it misses a maximum
+    over = not passed and any(sign == "≤" and share > b for sign, b, _p in bounds)
+    return f"{rounded(share * 100, 2, ROUND_CEILING if over else ROUND_FLOOR)} %"
 
 
 def _ratio_shortfall(name: str, value: str, num: Fraction | None, den: Fraction | None, unit: str,
@@ -159,7 +159,7 @@ def _ratio_shortfall(name: str, value: str, num: Fraction | None, den: Fraction 
         target = rounded(bound * 100, 0 if (bound * 100).denominator == 1 else 2) + " %"
         gap = bound * den - num if sign == "≥" else num - bound * den
         if gap > 0:
-            amount = f"{_shortfall_text(gap)} {unit}"
+            amount = f"{_shortfall_text(gap, unit)} {unit}"
             if sign == "≥":
                 return _("%(indicator)s %(value)s: %(amount)s short of %(target)s", indicator=name, value=value,
                          amount=amount, target=target)  # fmt: skip
@@ -181,3 +181,31 @@ def _count_shortfall(name: str, value: str, count: Fraction | None,
             return _("%(indicator)s %(value)s: %(missing)s fewer than the %(needed)s needed", indicator=name,
                      value=value, missing=rounded(bound - count, 0), needed=rounded(bound, 0))  # fmt: skip
     return _("%(indicator)s %(value)s: fails", indicator=name, value=value)
+
+
+def renewable_share(report: Mapping[str, Any]) -> str:
+    """The renewable share for a headline, from the report's MWh, rounded down to 2 places: a share
+    just short of a threshold (every threshold is a minimum) never reads as reaching it."""
+    e = get(report, "electricity", {})
+    renewable, total = _exact(get(e, "renewable_mwh")), _exact(get(e, "total_mwh"))
+    if renewable is None or not total:
+        return str(get(e, "renewable_share") or "—")
+    return f"{rounded(renewable / total * 100, 2, ROUND_FLOOR)} %"
+
+
+def next_level_gaps(report: Mapping[str, Any], _: Gettext) -> dict[str, Any]:
+    """What stands between the report and the next level up (the lowest level when none is awarded):
+    each failed gate's and that level's failed rules' shortfall, plainly."""
+    ev = get(report, "evaluation", {})
+    levels = [lv for lv in as_list(get(ev, "levels")) if isinstance(lv, Mapping)]
+    names = [get(lv, "level") for lv in levels]
+    awarded = get(ev, "level")
+    at = names.index(awarded) if awarded in names else len(levels)
+    target = levels[at - 1] if at > 0 else None  # levels are listed from the highest down
+    failed = [o for o in as_list(get(ev, "gates")) if get(o, "passed") is not True]
+    if target is not None:
+        failed += [o for o in as_list(get(target, "rules")) if get(o, "passed") is not True]
+    return {
+        "level": get(target, "level") if target is not None else None,
+        "gaps": [indicator(o, report, _)["shortfall"] for o in failed],
+    }
