@@ -171,8 +171,13 @@ def test_the_pdf_report_in_chinese_and_english(chinese_year: dict[str, Any], ser
         assert NAME in first and title_of("Level reached") in first and title_of("Key indicators") in first
         assert "达到等级" in first and "Level reached" in first  # its headings in both languages
         assert f"{short:,} MWh" in first, first
-        sentence = title_of("%(indicator)s %(value)s: %(amount)s short of %(target)s",
-                            indicator=title_of("renewable share"), value="99.99 %", amount="0.045 MWh", target="100 %")
+        sentence = title_of(
+            "%(indicator)s %(value)s: %(amount)s short of %(target)s",
+            indicator=title_of("renewable share"),
+            value="99.99 %",
+            amount="0.045 MWh",
+            target="100 %",
+        )
         assert sentence in first and "100.00 %" not in first  # 99.9997 %: never rounded onto the threshold
         assert title_of("Page %(page)s of %(pages)s", page=1, pages=len(pages)) in first
         assert report["report_hash"][:40] in first.replace(" ", "")  # the footer: report hash
@@ -184,7 +189,11 @@ def test_the_pdf_report_in_chinese_and_english(chinese_year: dict[str, Any], ser
         assert set(titles) <= set(outline)
         # the appendix: exact values as the report states them
         appendix = _flat(" ".join(pages[_contents(pages, titles)[titles[-1]] - 1 :]))
-        for exact in (report["totals"]["scope1"], report["electricity"]["renewable_mwh"], report["totals"]["energy_tce"]):
+        for exact in (
+            report["totals"]["scope1"],
+            report["electricity"]["renewable_mwh"],
+            report["totals"]["energy_tce"],
+        ):
             assert exact in appendix.replace(" ", "") or exact in appendix, exact
         if lang == "zh-CN":
             assert "范围一" in first and "碳排放" in first

@@ -8,12 +8,12 @@ from fastapi.responses import HTMLResponse
 from api.deps import EvaluationsDep
 from api.language import Language
 from api.schemas import (
+    STREAM,
     EvaluationIn,
     EvaluationOut,
     EvaluationSummaryOut,
     ParkIn,
     ParkOut,
-    STREAM,
     ReportTypedDataOut,
     SignatureIn,
     error,
@@ -76,12 +76,16 @@ def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep, reader: Lan
                      "description": "the report as a PDF document (an attachment)"},
                404: json_error("no such evaluation")},
 )  # fmt: skip
-def evaluation_pdf(evaluation_id: str, evaluations: EvaluationsDep, reader: Language, lang: LangQuery = None) -> Response:
+def evaluation_pdf(
+    evaluation_id: str, evaluations: EvaluationsDep, reader: Language, lang: LangQuery = None
+) -> Response:
     """The report as a PDF to hand over: the level card first, contents, figures rounded for reading and
     the exact values in an appendix; in the reader's language (``?lang=``, else Accept-Language)."""
     pdf = render_pdf(evaluations.get(evaluation_id), reader)
     name = f"zcl-evaluation-{evaluation_id}-{reader}.pdf"
-    return Response(pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.get(

@@ -25,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from markupsafe import Markup
 import matplotlib
+from markupsafe import Markup
 from matplotlib.figure import Figure
 from matplotlib.ticker import StrMethodFormatter
 from matplotlib.transforms import blended_transform_factory
@@ -34,7 +34,7 @@ from matplotlib.transforms import blended_transform_factory
 from ledger.reports.fields import as_list, get, missing_periods
 from ledger.reports.fonts import CHART_FONTS, ensure_cjk_font
 from ledger.reports.format import TCO2E as T
-from ledger.reports.lang import Gettext, N_, gettext_for
+from ledger.reports.lang import N_, Gettext, gettext_for
 
 __all__ = ["draw_charts"]
 
@@ -180,7 +180,9 @@ def _chart_emissions(report: Mapping[str, Any], _: Gettext) -> str:
             bottom = [a + b for a, b in zip(s1, s2m, strict=True)]
             kw: dict[str, Any] = {"color": _C["scope3"], "label": _("Scope 3")}
             if not type_ii:
-                kw.update(color="white", edgecolor=_C["scope3"], hatch="..", label=_("Scope 3 (outside Type I boundary)"))
+                kw.update(
+                    color="white", edgecolor=_C["scope3"], hatch="..", label=_("Scope 3 (outside Type I boundary)")
+                )
             ax.bar(xs, s3, width=0.7, bottom=bottom, **kw)
         ax.plot(xs, s2l, color=_C["scope2_location"], linestyle="--", marker="D", markersize=5, linewidth=1.2,
                 label=_("Scope 2, location-based (for comparison)"))  # fmt: skip
@@ -275,7 +277,9 @@ def _chart_neutralisation(report: Mapping[str, Any], _: Gettext) -> str:
     ax.bar_label(rects, labels=shown_values, padding=3, fontsize=9)
     remaining = bars[0][2]
     if not math.isnan(remaining) and remaining > 0:
-        ax.axhline(remaining, color=_C["remaining"], linestyle=":", linewidth=1.2, label=_("level of remaining emissions"))
+        ax.axhline(
+            remaining, color=_C["remaining"], linestyle=":", linewidth=1.2, label=_("level of remaining emissions")
+        )
     ax.set_xticks(xs, [b[0] for b in bars])
     ax.set_xlabel(_("Annual totals for %(year)s", year=report.get("year")))
     ax.set_ylabel(_("Emissions per year (%(unit)s)", unit=T))

@@ -56,6 +56,9 @@ def render_html(report: Mapping[str, Any], lang: str = "en") -> str:
     speaking = context(check_lang(lang))
     _ = speaking["t"].gettext
     return _ENV.get_template("report.html").render(
-        **build_view(report), **speaking, charts=draw_charts(report, _), next_level=next_level_gaps(report, _),
+        **build_view(report),
+        **speaking,
+        charts=draw_charts(report, _),
+        next_level=next_level_gaps(report, _),
         renewable_share_read=renewable_share(report),
     )

@@ -25,7 +25,7 @@ from ledger.i18n.jinja import context
 from ledger.reports.charts import draw_charts
 from ledger.reports.fonts import ensure_cjk_font
 from ledger.reports.html import environment
-from ledger.reports.lang import LANGUAGES, Gettext, N_, check_lang, gettext_for
+from ledger.reports.lang import LANGUAGES, N_, Gettext, check_lang, gettext_for
 from ledger.reports.print_view import build_print_view
 
 __all__ = ["SECTIONS", "pdf_html", "render_pdf"]

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.reports.fields import as_list, get, mappings, missing_periods
-from ledger.reports.lang import Gettext, N_
+from ledger.reports.lang import N_, Gettext
 from ledger.reports.reading import indicator, renewable_share, rounded, with_unit
 from ledger.reports.view import build_view
 

@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.reports.fields import as_list, get
-from ledger.reports.lang import Gettext, N_
+from ledger.reports.lang import N_, Gettext
 
 __all__ = ["METRIC_NAMES", "indicator", "next_level_gaps", "places_for", "renewable_share", "rounded", "with_unit"]
 
