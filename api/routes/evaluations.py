@@ -25,6 +25,7 @@ from ledger.reports.pdf import render_pdf
 
 router = APIRouter(tags=["evaluations"])
 LangQuery = Annotated[str | None, Query(description="en or zh-CN (default: the Accept-Language header)")]
+"""``?lang=`` as the API documents it; ``Language`` (api.language) reads it, with the cookie and the header."""
 
 
 @router.post(
