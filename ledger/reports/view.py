@@ -43,12 +43,8 @@ _TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce",
 def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the page shows, by section; the template's context (charts are added separately)."""
     status = report.get("status") or "draft"
-    name = report.get("factory_name") or report.get("factory_id") or "factory"
     return {
         "draft": status != "anchored",
-        "page_title": f"{'[STALE] ' if report.get('stale') is True else ''}"
-                      f"{'[DRAFT] ' if status != 'anchored' else ''}Zero-carbon evaluation — {name} — "
-                      f"{report.get('year')}",
         "type_ii": report.get("type") == "II",
         "header": _header(report),
         "status": _status(report),
