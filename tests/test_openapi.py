@@ -21,6 +21,7 @@ NOT_JSON = {
     "GET /evidence/{sha256}": "application/octet-stream",
     "GET /imports/templates/{name}/sample": "application/octet-stream",
     "GET /evaluations/{evaluation_id}/report.html": "text/html",
+    "GET /evaluations/{evaluation_id}/report.pdf": "application/pdf",
 }
 
 
