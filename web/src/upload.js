@@ -1,0 +1,161 @@
+// The browser entry of api/static/upload.js: the factory's upload page. Choose a file, map its
+// columns (a shipped template, or a mapping saved for this factory and source), preview the records
+// and the rows that cannot be used, attach evidence, then sign and submit (upload_sign.js).
+//
+// The page passes its configuration in <script id="upload-config" type="application/json">
+// {"factoryId", "signer", "chainId", "contract", "revisions": {"YYYY-MM": latest}} and its words
+// in #upload-text (upload_text.js).
+
+import { $, download, el, reveal, setProgress, setStatus } from './upload_dom.js';
+import { applyRows, blankMapping, editorRows, unitOptions } from './upload_editor.js';
+import { json } from './upload_http.js';
+import { csvHeader, mappingToml, saveMapping, savedMappings } from './upload_mapping.js';
+import { errorRows, preview, previewLine, recordRows, summaryRows } from './upload_preview.js';
+import { wireSigning } from './upload_sign.js';
+import { loadText, t } from './upload_text.js';
+
+const state = { config: null, file: null, header: [], mapping: null, templates: [], records: [] };
+
+function readConfig() {
+  const config = JSON.parse($('upload-config').textContent);
+  return { ...config, revisions: config.revisions || {} };
+}
+
+function showMapping() {
+  $('mapping-json').value = JSON.stringify(state.mapping, null, 2);
+  $('mapping-rows').replaceChildren(...editorRows(state.header, state.mapping));
+}
+
+function setMapping(mapping, source) {
+  state.mapping = { ...structuredClone(mapping), factory_id: state.config.factoryId };
+  if (source) $('source-name').value = source;
+  showMapping();
+}
+
+async function loadTemplates() {
+  try {
+    const answer = await json('/imports/templates');
+    state.templates = Array.isArray(answer) ? answer : answer.templates || [];
+  } catch {
+    state.templates = []; // an older service: saved mappings and the editor still work
+  }
+  const saved = savedMappings(localStorage, state.config.factoryId);
+  const options = [el('option', { value: '' }, t('choose_mapping'))];
+  if (saved.length) {
+    options.push(el('optgroup', { label: t('saved_mappings') },
+      saved.map((s) => el('option', { value: `saved:${s.source}` }, s.source))));
+  }
+  options.push(el('optgroup', { label: t('shipped_templates') },
+    state.templates.map((tpl) => el('option', { value: `template:${tpl.name}` }, tpl.title ? `${tpl.title} (${tpl.name})` : tpl.name))));
+  options.push(el('option', { value: 'blank' }, t('blank_mapping')));
+  $('template').replaceChildren(...options);
+  state.saved = saved;
+}
+
+function chooseTemplate() {
+  const value = $('template').value;
+  if (value === 'blank') setMapping(blankMapping(state.config.factoryId), 'custom');
+  else if (value.startsWith('saved:')) {
+    const source = value.slice(6);
+    setMapping(state.saved.find((s) => s.source === source).mapping, source);
+  } else if (value.startsWith('template:')) {
+    const tpl = state.templates.find((x) => x.name === value.slice(9));
+    setMapping(tpl.mapping, tpl.name);
+  }
+}
+
+async function chooseFile() {
+  state.file = $('data-file').files[0] || null;
+  if (state.file === null) return;
+  if (state.mapping === null) setMapping(blankMapping(state.config.factoryId), '');
+  const file = state.mapping.file || {};
+  state.header = (await csvHeader(state.file, file.header_row || 1, file.delimiter || 'auto')) || [];
+  showMapping();
+  reveal('step-mapping');
+}
+
+function editMappingJson() {
+  try {
+    state.mapping = JSON.parse($('mapping-json').value);
+    setStatus('mapping-status', '');
+    showMapping();
+  } catch (error) {
+    setStatus('mapping-status', t('mapping_not_json', { error: error.message }), 'fail');
+  }
+}
+
+async function runPreview() {
+  const period = $('period').value;
+  if (!state.file || !period) {
+    setStatus('preview-status', t('need_file_and_period'), 'fail');
+    return;
+  }
+  setStatus('preview-status', t('previewing'), 'running');
+  reveal('step-preview');
+  let result;
+  try {
+    result = await preview({ file: state.file, mapping: state.mapping, factoryId: state.config.factoryId, period,
+      onProgress: (f) => setProgress('preview-progress', f, '') });
+  } catch (error) {
+    setStatus('preview-status', error.message, 'fail');
+    return;
+  }
+  if (Array.isArray(result.headers) && state.header.length === 0) {
+    state.header = result.headers; // a workbook's columns, read by the service
+    showMapping();
+  }
+  state.records = result.errors.length ? [] : result.records;
+  $('preview-errors').replaceChildren(...errorRows(result.errors));
+  $('preview-errors-table').hidden = result.errors.length === 0;
+  $('preview-records').replaceChildren(...recordRows(result.records));
+  $('preview-summary').replaceChildren(...summaryRows(result.summary));
+  const clean = result.errors.length === 0 && result.records.length > 0;
+  setStatus('preview-status', previewLine(result) + (clean ? '' : ` ${t('fix_rows')}`), clean ? 'ok' : 'fail');
+  if (clean) {
+    const source = $('source-name').value.trim() || state.mapping.name || 'custom';
+    saveMapping(localStorage, state.config.factoryId, source, state.mapping);
+    reveal('step-evidence');
+    reveal('step-sign');
+  }
+  state.onRecords(state.records, state.file);
+}
+
+function choosePeriod() {
+  const latest = state.config.revisions[$('period').value];
+  $('revision').value = latest ? latest + 1 : 1;
+  $('revision-note').textContent = latest ? t('revision_note', { latest }) : '';
+}
+
+function init() {
+  loadText();
+  state.config = readConfig();
+  $('unit-list').replaceChildren(...unitOptions());
+  $('period').addEventListener('change', choosePeriod);
+  choosePeriod();
+  $('data-file').addEventListener('change', chooseFile);
+  $('template').addEventListener('change', chooseTemplate);
+  $('mapping-rows').addEventListener('change', () => {
+    state.mapping = applyRows([...$('mapping-rows').children], state.mapping);
+    showMapping();
+  });
+  $('mapping-json').addEventListener('change', editMappingJson);
+  $('save-mapping').addEventListener('click', () => {
+    const source = $('source-name').value.trim();
+    if (!source) return setStatus('mapping-status', t('need_source_name'), 'fail');
+    saveMapping(localStorage, state.config.factoryId, source, state.mapping);
+    setStatus('mapping-status', t('mapping_saved', { source }), 'ok');
+    return loadTemplates();
+  });
+  const stem = () => $('source-name').value.trim() || 'mapping';
+  $('download-toml').addEventListener('click', () => download(`${stem()}.toml`, mappingToml(state.mapping), 'application/toml'));
+  $('download-json').addEventListener('click', () =>
+    download(`${stem()}.json`, JSON.stringify(state.mapping, null, 2) + '\n', 'application/json'));
+  $('preview-button').addEventListener('click', runPreview);
+  state.onRecords = wireSigning(state.config);
+  loadTemplates();
+}
+
+if (typeof document !== 'undefined') {
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', init);
+  else init();
+}
