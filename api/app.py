@@ -25,6 +25,7 @@ from api.routes import (
     pages,
     records,
     rpc,
+    upload,
     verify,
 )
 from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
@@ -82,7 +83,7 @@ def create_app(
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     app.state.stream_gate = StreamGate(max_streams_per_client)
     app.state.spool_dir = spool_dir
-    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages):
+    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages, upload):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)

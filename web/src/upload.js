@@ -64,9 +64,35 @@ function chooseTemplate() {
   }
 }
 
+/** A batch.json (records already made, e.g. by `zcl batch import`): straight to evidence and signing. */
+async function chooseBatchJson(file) {
+  let batch;
+  try {
+    batch = JSON.parse(await file.text());
+  } catch (error) {
+    return setStatus('preview-status', t('mapping_not_json', { error: error.message }), 'fail');
+  }
+  reveal('step-preview');
+  if (!batch || !Array.isArray(batch.records)) return setStatus('preview-status', t('not_a_batch'), 'fail');
+  if (typeof batch.period === 'string' && !$('period').value) {
+    $('period').value = batch.period;
+    choosePeriod();
+  }
+  state.records = batch.records;
+  $('preview-records').replaceChildren(...recordRows(batch.records));
+  setStatus('preview-status', t('batch_loaded', { records: batch.records.length }), 'ok');
+  reveal('step-evidence');
+  reveal('step-sign');
+  return state.onRecords(state.records, null);
+}
+
 async function chooseFile() {
   state.file = $('data-file').files[0] || null;
   if (state.file === null) return;
+  if (/\.json$/i.test(state.file.name)) {
+    await chooseBatchJson(state.file);
+    return;
+  }
   if (state.mapping === null) setMapping(blankMapping(state.config.factoryId), '');
   const file = state.mapping.file || {};
   state.header = (await csvHeader(state.file, file.header_row || 1, file.delimiter || 'auto')) || [];
@@ -109,6 +135,7 @@ async function runPreview() {
   $('preview-errors-table').hidden = result.errors.length === 0;
   $('preview-records').replaceChildren(...recordRows(result.records));
   $('preview-summary').replaceChildren(...summaryRows(result.summary));
+  $('preview-summary-table').hidden = $('preview-summary').children.length === 0;
   const clean = result.errors.length === 0 && result.records.length > 0;
   setStatus('preview-status', previewLine(result) + (clean ? '' : ` ${t('fix_rows')}`), clean ? 'ok' : 'fail');
   if (clean) {
