@@ -234,3 +234,73 @@ def test_a_wrong_key_file_or_password_is_refused_in_the_page(page: Any, site: di
     assert page.is_disabled("#submit-button")
     assert not [url for url, _, _ in page.sent if url.endswith("/batches")]
     assert_no_secret_left_the_page(page, site, uploaded=False)
+
+
+def test_a_chinese_reader_uploads_the_ems_export_end_to_end(page: Any, site: dict[str, Any]) -> None:
+    from ledger.imports import load_mapping_text, templates
+    from ledger.imports.mapping import to_json
+
+    sample = (TEMPLATES / "ems-15min" / "sample.csv").read_bytes()
+    good = site["tmp"] / "ems-2025-01.csv"
+    good.write_bytes(sample)
+    lines = sample.split(b"\n")
+    lines[4] = lines[4].replace(b",", b",abc", 1)  # row 5, column B: not a number
+    bad = site["tmp"] / "ems-2025-01-bad.csv"
+    bad.write_bytes(b"\n".join(lines))
+
+    page.goto(f"{site['base']}/factory/{FACTORY}")
+    page.click("#upload-link")
+    page.wait_for_url(f"**/upload?factory={FACTORY}")
+    assert "上传月度数据" in page.inner_text("h1")
+    page.fill("#period", "2025-01")
+    page.select_option("#template", "template:ems-15min")
+    page.set_input_files("#data-file", str(bad))
+    page.wait_for_selector("#step-mapping:not([hidden]) #mapping-rows tr")
+    assert page.locator("#mapping-rows tr").count() == 3  # the CSV's header, read in the page
+    assert page.input_value('#mapping-rows tr[data-column="时间"] select.role') == "time"
+    shot(page, 1)
+
+    with page.expect_download() as download:
+        page.click("#download-toml")
+    toml = Path(download.value.path()).read_text(encoding="utf-8")
+    shipped = next(tpl for tpl in templates() if tpl.name == "ems-15min").mapping
+    assert to_json(load_mapping_text(toml)) == to_json(shipped) | {"factory_id": FACTORY}  # what the CLI reads
+
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-status.fail", timeout=60_000)
+    bad_row = page.locator('tr.row-error[data-row="5"][data-column="B"]')
+    assert bad_row.count() == 1 and "abc" in bad_row.inner_text() and "ems-2025-01-bad.csv" in bad_row.inner_text()
+    assert page.is_hidden("#step-sign")  # nothing is signed while rows are refused
+    shot(page, 2)
+
+    page.set_input_files("#data-file", str(good))
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-status.ok", timeout=60_000)
+    assert page.locator("tr.row-error").count() == 0
+    assert "62" in page.inner_text("#preview-status")  # two meters × 31 days
+    assert "52" in page.inner_text("#preview-records tr.more")  # the first ten shown
+    assert "1286420.4" in page.inner_text("#preview-summary")
+    saved = json.loads(page.evaluate(f"localStorage.getItem('zcl-upload-mapping:{FACTORY}:ems-15min')"))
+    assert saved["columns"][0]["source_id"] == "meter-3205-10K-0457"  # kept for this factory and source
+    shot(page, 3)
+
+    bill = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
+    page.set_input_files("#evidence-files", str(bill))
+    page.wait_for_selector("#evidence-list tr")
+    shot(page, 4)
+    sent = sign_and_submit(page, site, first_shot=5)
+    assert "已上链" in page.inner_text("#submit-status")
+    assert page.inner_text("#anchor-tx").startswith("0x") and page.inner_text("#anchor-block").isdigit()
+    shot(page, 6)
+
+    assert_python_signs_the_same(site, sent)
+    assert len(sent["records"]) == 62 and sent["period"] == "2025-01"
+    cited = {e["file_name"]: e["sha256"] for r in sent["records"] for e in r["evidence"]}
+    assert set(cited) == {good.name, bill.name}  # the export itself (cite_file) and the attached bill
+    for name, sha in cited.items():
+        meta = site["http"].get(f"/evidence/{sha}/meta").json()
+        assert meta["present"] is True and meta["file_name"] == name
+    assert page.locator("a.proof-link").count() == 62
+    assert_no_secret_left_the_page(page, site)
+    verify_first_proof(page)
+    shot(page, 7)

@@ -35,12 +35,16 @@ export function errorRows(errors) {
   );
 }
 
-/** The records of the preview, one row each (the first `limit`), for the table #preview-records. */
-export function recordRows(records, limit = 200) {
-  return records.slice(0, limit).map((r) =>
-    el('tr', {}, cell(r.source_id), cell(r.kind), cell(r.value, 'num'), cell(r.unit), cell(r.interval_start), cell(r.interval_end),
-      cell((r.evidence || []).map((e) => e.file_name).join(', '))),
+/** The records of the preview, one row each (the first `limit`, then a line saying how many more). */
+export function recordRows(records, limit = 10) {
+  const rows = records.slice(0, limit).map((r) =>
+    el('tr', { className: 'record' }, cell(r.source_id), cell(r.kind), cell(r.value, 'num'), cell(r.unit), cell(r.interval_start),
+      cell(r.interval_end), cell((r.evidence || []).map((e) => e.file_name).join(', '))),
   );
+  if (records.length > limit) {
+    rows.push(el('tr', { className: 'more' }, el('td', { colspan: 7, className: 'muted' }, t('more_records', { n: records.length - limit }))));
+  }
+  return rows;
 }
 
 /** One row per source: how many records and their total, as the preview sums them (exact strings). */
