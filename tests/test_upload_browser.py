@@ -304,3 +304,22 @@ def test_a_chinese_reader_uploads_the_ems_export_end_to_end(page: Any, site: dic
     assert_no_secret_left_the_page(page, site)
     verify_first_proof(page)
     shot(page, 7)
+
+
+def test_a_workbook_s_columns_are_read_in_the_page_and_edited(page: Any, site: dict[str, Any]) -> None:
+    """An XLSX's header row (row 3 of sheet 产量) is listed as a CSV's is; a source id edited in the
+    table is the mapping the preview uses."""
+    page.goto(f"{site['base']}/upload?factory={FACTORY}&period=2025-01")
+    page.select_option("#template", "template:production-sheet")
+    page.set_input_files("#data-file", str(TEMPLATES / "production-sheet" / "sample.xlsx"))
+    page.wait_for_selector("#mapping-rows tr")
+    columns = page.eval_on_selector_all("#mapping-rows tr", "rows => rows.map(r => r.dataset.column)")
+    assert columns == ["日期", "CNC-A产量(吨)", "CNC-B产量(吨)", "STAMP-1产量(吨)", "合计(吨)", "备注"]
+    total = '#mapping-rows tr[data-column="合计(吨)"]'
+    assert page.input_value(f"{total} select.role") == "value"
+    page.fill(f"{total} input.source-id", "production-all-lines")
+    page.dispatch_event(f"{total} input.source-id", "change")
+    assert json.loads(page.input_value("#mapping-json"))["columns"][0]["source_id"] == "production-all-lines"
+    page.click("#preview-button")
+    page.wait_for_selector("#preview-status.ok", timeout=60_000)
+    assert page.inner_text("#preview-records tr.record td >> nth=0") == "production-all-lines"

@@ -13,6 +13,7 @@ import { csvHeader, mappingToml, saveMapping, savedMappings } from './upload_map
 import { errorRows, preview, previewLine, recordRows, summaryRows } from './upload_preview.js';
 import { wireSigning } from './upload_sign.js';
 import { loadText, t } from './upload_text.js';
+import { xlsxHeader } from './upload_xlsx.js';
 
 const state = { config: null, file: null, header: [], mapping: null, templates: [], records: [] };
 
@@ -62,6 +63,7 @@ function chooseTemplate() {
     const tpl = state.templates.find((x) => x.name === value.slice(9));
     setMapping(tpl.mapping, tpl.name);
   }
+  readHeader();
 }
 
 /** A batch.json (records already made, e.g. by `zcl batch import`): straight to evidence and signing. */
@@ -94,10 +96,22 @@ async function chooseFile() {
     return;
   }
   if (state.mapping === null) setMapping(blankMapping(state.config.factoryId), '');
-  const file = state.mapping.file || {};
-  state.header = (await csvHeader(state.file, file.header_row || 1, file.delimiter || 'auto')) || [];
-  showMapping();
+  await readHeader();
   reveal('step-mapping');
+}
+
+/** The file's header row under the mapping's file settings (row, delimiter, sheet), into the editor. */
+async function readHeader() {
+  if (state.file === null) return;
+  const spec = state.mapping.file || {};
+  try {
+    state.header = /\.xlsx$/i.test(state.file.name)
+      ? await xlsxHeader(state.file, spec.header_row || 1, spec.sheet || null)
+      : await csvHeader(state.file, spec.header_row || 1, spec.delimiter || 'auto');
+  } catch {
+    state.header = []; // the preview names what is wrong with the file
+  }
+  showMapping();
 }
 
 function editMappingJson() {
@@ -125,10 +139,6 @@ async function runPreview() {
   } catch (error) {
     setStatus('preview-status', error.message, 'fail');
     return;
-  }
-  if (Array.isArray(result.headers) && state.header.length === 0) {
-    state.header = result.headers; // a workbook's columns, read by the service
-    showMapping();
   }
   state.records = result.errors.length ? [] : result.records;
   $('preview-errors').replaceChildren(...errorRows(result.errors));

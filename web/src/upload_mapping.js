@@ -35,9 +35,8 @@ function splitLine(line, delimiter) {
   return cells;
 }
 
-/** The column names on row `headerRow` (1-based) of a CSV file, or null for a spreadsheet. */
+/** The column names on row `headerRow` (1-based) of a CSV file. */
 export async function csvHeader(file, headerRow = 1, delimiter = 'auto') {
-  if (/\.xlsx$/i.test(file.name)) return null; // the preview answer names a workbook's columns
   const lines = (await headText(file)).split(/\r\n|\n|\r/);
   const line = lines[headerRow - 1] || '';
   const chosen = delimiter !== 'auto' ? delimiter : DELIMITERS.reduce((a, b) => (line.split(b).length > line.split(a).length ? b : a));
