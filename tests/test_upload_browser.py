@@ -11,8 +11,6 @@ guide go to test-artifacts/guide-upload-*-zh.png."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,12 +19,12 @@ from typing import Any
 import httpx
 import pytest
 
-from ledger.chain.anvil import free_loopback_port
 from ledger.eip712.domain import LedgerDomain
 from ledger.keys import load_key_file
 from ledger.records import parse_batch
 from ledger.signing import sign_batch
-from tests.test_browser import CHROMIUM, EXAMPLES, FLAGS, SHOTS, ZCL
+from tests.serving import ZCL, clean_env, zcl_serve
+from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, browser  # noqa: F401 - the module's browser fixture
 
 pytestmark = [
     pytest.mark.e2e,
@@ -41,43 +39,22 @@ TEMPLATES = Path(__file__).resolve().parents[1] / "examples" / "import-templates
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`zcl serve` with its own anvil, the example factory registered with a key from `zcl key new`."""
     data = tmp_path_factory.mktemp("upload")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_DATA_DIR": str(data / "data")}
     keystore = data / "suzhou.json"
-    made = subprocess.run([ZCL, "key", "new", "--out", str(keystore)], env=env | {"ZCL_KEY_PASSWORD": PASSWORD},
-                          capture_output=True, text=True, check=True)  # fmt: skip
+    env = clean_env(data / "data") | {"ZCL_KEY_PASSWORD": PASSWORD}
+    made = subprocess.run(
+        [ZCL, "key", "new", "--out", str(keystore)], env=env, capture_output=True, text=True, check=True
+    )
     address = made.stdout.split()[-1]
-    port = free_loopback_port()
-    process = subprocess.Popen([ZCL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("ready"):
-            break
-    else:
-        pytest.fail("zcl serve did not start")
-    base = f"http://127.0.0.1:{port}"
-    token = (data / "data" / "keys" / "admin-token").read_text().strip()
-    http = httpx.Client(base_url=base, timeout=60)
-    registered = http.post("/factories", json={"id": FACTORY, "name": "苏州精密零部件有限公司", "signer": address},
-                           headers={"Authorization": f"Bearer {token}"})  # fmt: skip
-    assert registered.status_code == 201, registered.text
-    yield {"base": base, "http": http, "keystore": keystore, "address": address, "tmp": data}
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
-        yield chromium
-        chromium.close()
+    with zcl_serve(data / "data") as (base, token):
+        http = httpx.Client(base_url=base, timeout=60)
+        registered = http.post("/factories", json={"id": FACTORY, "name": "苏州精密零部件有限公司", "signer": address},
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+        assert registered.status_code == 201, registered.text
+        yield {"base": base, "http": http, "keystore": keystore, "address": address, "tmp": data}
 
 
 @pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
+def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the browser fixture of tests.test_browser
     """A zh-CN reader's page; every request it sends is kept (URL, headers and body)."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN",
                                   extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})  # fmt: skip
@@ -225,7 +202,7 @@ def test_a_wrong_key_file_or_password_is_refused_in_the_page(page: Any, site: di
     page.wait_for_selector("#sign-status.fail", timeout=180_000)
     assert "密码错误" in page.inner_text("#sign-status")
     other = site["tmp"] / "other.json"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_KEY_PASSWORD": PASSWORD}
+    env = clean_env(site["tmp"] / "data") | {"ZCL_KEY_PASSWORD": PASSWORD}
     subprocess.run([ZCL, "key", "new", "--out", str(other)], env=env, check=True, capture_output=True)
     page.set_input_files("#keystore-file", str(other))
     page.fill("#password", PASSWORD)
