@@ -11,6 +11,7 @@ guide go to test-artifacts/guide-upload-*-zh.png."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -104,12 +105,12 @@ def bodies(page: Any) -> list[tuple[str, str]]:
     return [tuple(item) for item in page.evaluate("Promise.all(window.__bodies)")]
 
 
-def shot(page: Any, step: int) -> None:
+def shot(page: Any, step: int | str) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"guide-upload-{step}-zh.png"), full_page=True)
 
 
-def sign_and_submit(page: Any, site: dict[str, Any], first_shot: int) -> dict[str, Any]:
+def sign_and_submit(page: Any, site: dict[str, Any], signed_shot: int | str) -> dict[str, Any]:
     """Sign with the key file and its password, submit, and wait for the anchor; returns what the
     page sent to POST /batches (the signed batch, from its NDJSON lines)."""
     page.set_input_files("#keystore-file", str(site["keystore"]))
@@ -118,7 +119,7 @@ def sign_and_submit(page: Any, site: dict[str, Any], first_shot: int) -> dict[st
     page.wait_for_selector("#sign-status.ok, #sign-status.fail", timeout=180_000)
     assert "ok" in page.get_attribute("#sign-status", "class"), page.inner_text("#sign-status")
     assert page.input_value("#password") == ""  # the password is not kept in the form either
-    shot(page, first_shot)
+    shot(page, signed_shot)
     page.click("#submit-button")
     page.wait_for_selector("#submit-status.ok, #submit-status.fail", timeout=120_000)
     assert "ok" in page.get_attribute("#submit-status", "class"), page.inner_text("#submit-status")
@@ -180,7 +181,7 @@ def test_a_batch_json_is_signed_in_the_page_and_anchored(page: Any, site: dict[s
     page.set_input_files("#evidence-files", str(bill))
     page.wait_for_selector("#evidence-list tr")
     page.select_option("#evidence-list select.cited-by", "meter-3205-10K-0457")
-    sent = sign_and_submit(page, site, first_shot=90)
+    sent = sign_and_submit(page, site, signed_shot="json-signed")
     assert_python_signs_the_same(site, sent)
     grid = [r for r in sent["records"] if r["source_id"] == "meter-3205-10K-0457"]
     assert grid and all(r["salt"].startswith("0x") and len(r["salt"]) == 66 for r in sent["records"])
@@ -265,7 +266,7 @@ def test_a_chinese_reader_uploads_the_ems_export_end_to_end(page: Any, site: dic
     page.set_input_files("#evidence-files", str(bill))
     page.wait_for_selector("#evidence-list tr")
     shot(page, 4)
-    sent = sign_and_submit(page, site, first_shot=5)
+    sent = sign_and_submit(page, site, signed_shot=5)
     assert "已上链" in page.inner_text("#submit-status")
     assert page.inner_text("#anchor-tx").startswith("0x") and page.inner_text("#anchor-block").isdigit()
     shot(page, 6)
@@ -300,3 +301,16 @@ def test_a_workbook_s_columns_are_read_in_the_page_and_edited(page: Any, site: d
     page.click("#preview-button")
     page.wait_for_selector("#preview-status.ok", timeout=60_000)
     assert page.inner_text("#preview-records tr.record td >> nth=0") == "production-all-lines"
+
+
+def test_the_page_is_linked_and_configured_for_the_factory_only(site: dict[str, Any]) -> None:
+    """The page carries the factory's registered signer and the chain's domain (what the script
+    checks a key file against and signs for); an unknown factory is a 404."""
+    page = site["http"].get(f"/upload?factory={FACTORY}", headers={"Accept-Language": "zh-CN"})
+    assert page.status_code == 200 and "上传月度数据" in page.text
+    config = json.loads(re.search(r'<script id="upload-config"[^>]*>(.*?)</script>', page.text, re.S)[1])
+    chain = site["http"].get("/chain").json()
+    assert config["signer"] == site["address"] and config["factoryId"] == FACTORY
+    assert (config["chainId"], config["contract"]) == (chain["chain_id"], chain["contract"])
+    assert f'href="/upload?factory={FACTORY}"' in site["http"].get(f"/factory/{FACTORY}").text
+    assert site["http"].get("/upload?factory=CN-NOPE-0001").status_code == 404
