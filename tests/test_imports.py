@@ -125,7 +125,7 @@ def test_thousands_grouping_is_checked_not_guessed() -> None:
 def test_unit_conversion_is_exact() -> None:
     m = mapping(unit="万kWh")
     result = run(quarter_hours(["0.12345", "1"]), m)
-    assert [(r["value"], r["unit"]) for r in result.records] == [("1234.50000", "kWh"), ("10000", "kWh")]
+    assert [(r["value"], r["unit"]) for r in result.records] == [("1234.5", "kWh"), ("10000", "kWh")]
     to_mwh = mapping(column='record_unit = "MWh"')
     assert run(quarter_hours(["1286420.4"]), to_mwh).records[0]["value"] == "1286.4204"
     gj = load_mapping_text(
@@ -151,7 +151,8 @@ def test_multiplier_and_sum_check() -> None:
 def test_errors_are_all_collected_with_row_and_column() -> None:
     text = quarter_hours(["1", "x", "", "-2", "5"])
     result = run(text)
-    assert codes(result) == [(3, "not_a_number"), (4, "empty"), (5, "negative"), (6, "gap")]
+    assert codes(result) == [(3, "not_a_number"), (4, "empty"), (5, "negative")]  # row 6 is not blamed for them
+    assert [r["value"] for r in result.records] == ["1", "5"]
     issue = result.issues[0]
     assert (issue.file, issue.column, issue.column_letter) == ("ems.csv", "电量(kWh)", "B")
     assert issue.where() == "ems.csv:3:电量(kWh) (B)"
@@ -238,6 +239,8 @@ def test_whole_file_problems() -> None:
     assert codes(run(b"a;b,c\n1;2;3\n1,2,3,4\n")) == [(1, "delimiter")]
     assert codes(run("时间,电量(kWh)\n")) == [(1, "no_rows")]
     assert codes(run(b"\xd0\xcf\x11\xe0old", name="x.xls")) == [(None, "unreadable")]
+    huge = '时间,电量(kWh)\n2025-01-01 00:15,"' + "1" * 200_000 + '"\n'  # past csv's field limit
+    assert codes(run(huge, mapping(head='[file]\ndelimiter = ","\n'))) == [(None, "unreadable")]
     assert codes(run(b"PK\x03\x04broken", name="x.xlsx")) == [(None, "unreadable")]
     assert codes(run(quarter_hours(["1"]), factory_id="")) == [(None, "no_factory")]
     with pytest.raises(ImportTooLarge):
@@ -353,3 +356,57 @@ def test_cumulative_differences_add_up_to_the_counter_advance(start: Decimal, st
     result = run(quarter_hours([str(c) for c in counters]), mapping(column='readings = "cumulative"'))
     assert result.ok, result.issues
     assert sum(Decimal(r["value"]) for r in result.records) == counters[-1] - counters[0]
+
+
+BILL = """
+[file]
+skip = [{ column = "表号", values = ["合计"] }]
+[time]
+timezone = "Asia/Shanghai"
+format = "%Y-%m-%d"
+start_column = "起始"
+end_column = "截止"
+end_inclusive = true
+[[columns]]
+column = "用电量"
+source_id = "meter-{表号}"
+kind = "grid_electricity"
+unit = "kWh"
+"""
+
+
+def test_period_columns_source_templates_and_total_lines() -> None:
+    text = ("表号,起始,截止,用电量\nA-1,2025-01-01,2025-01-31,10.5\n,2025-01-01,2025-01-31,3\n"
+            "B-2,2025-01-10,2025-01-05,1\nC-3,2025-01-01,2025-01-31 12:00,1\n合计,,,14.5\n")  # fmt: skip
+    result = run(text, load_mapping_text(BILL), name="bill.csv")
+    assert codes(result) == [(3, "empty"), (4, "bad_interval"), (5, "bad_timestamp")]
+    assert result.issues[0].column == "表号" and result.issues[0].column_letter == "A"
+    assert result.issues[1].column == "截止" and result.skipped == 1 and result.rows == 4
+    assert result.records == [{
+        "source_id": "meter-A-1", "kind": "grid_electricity", "value": "10.5", "unit": "kWh",
+        "interval_start": "2025-01-01T00:00:00+08:00", "interval_end": "2025-02-01T00:00:00+08:00",
+        "evidence": result.records[0]["evidence"],
+    }]  # fmt: skip
+
+
+def test_whole_period_rows_need_the_period() -> None:
+    whole = BILL.replace('start_column = "起始"\nend_column = "截止"\nend_inclusive = true', "whole_period = true")
+    m = load_mapping_text(whole.replace("skip = [", 'ignore = ["起始", "截止"]\nskip = ['))
+    text = "表号,起始,截止,用电量\nA-1,,,10.5\n"
+    assert codes(run(text, m)) == [(2, "no_period")]
+    result = run(text, m, period="2025-02")
+    assert result.ok and result.records[0]["interval_end"] == "2025-03-01T00:00:00+08:00"
+
+
+def test_cells_right_of_the_header_and_a_missing_header_row() -> None:
+    extra = quarter_hours(["1"]).replace(",1\n", ",1,extra\n")
+    assert codes(run(extra, mapping(head='[file]\ndelimiter = ","\n'))) == [(2, "extra_cells")]
+    assert codes(run("时间,电量(kWh)\n", mapping(head="[file]\nheader_row = 5\n"))) == [(5, "no_header")]
+
+
+def test_instant_readings_out_of_order() -> None:
+    m = load_mapping_text(EMS.replace('label = "end"', 'label = "instant"').replace('interval = "15min"', "")
+                          .replace("{time}", "").replace("{unit}", "kWh").replace("{column}", 'readings = "cumulative"'))  # fmt: skip
+    result = run("时间,电量(kWh)\n2025-01-01 01:00,5\n2025-01-01 00:30,6\n2025-01-01 02:00,9\n", m)
+    assert codes(result) == [(3, "overlap")]
+    assert [r["value"] for r in result.records] == ["3"]  # 02:00 is differenced from the row before it, 00:30

@@ -69,3 +69,27 @@ class ImportTemplateOut(Out):
     description: str
     sample: str | None = Field(description="the sample export's file name (GET /imports/templates/{name}/sample)")
     mapping: dict[str, Any] = Field(description="the mapping as JSON: send it back as the `mapping` field")
+
+
+class ImportColumnOut(Out):
+    name: str = Field(description="the header as written (spaces collapsed); empty for a column without one")
+    letter: str
+
+
+class ImportSampleRowOut(Out):
+    row: int = Field(description="1-based, as the spreadsheet numbers rows")
+    cells: list[str] = Field(description="each cell as text: numbers exact, dates ISO 8601")
+
+
+class ImportInspectOut(Out):
+    """What a file holds before it is mapped: enough to choose columns."""
+
+    file: str
+    encoding: str | None = Field(description="the encoding a CSV was read in (utf-8-sig, gb18030, …)")
+    delimiter: str | None
+    sheet: str | None = Field(description="the sheet read (XLSX)")
+    sheets: list[str] = Field(description="every sheet of the workbook")
+    header_row: int
+    columns: list[ImportColumnOut]
+    rows: list[ImportSampleRowOut] = Field(description="the first data rows")
+    errors: list[ImportErrorOut]

@@ -9,6 +9,7 @@ Nothing is guessed: a gap, an overlap, a number in an unexpected notation or a u
 not admit is a row's error, not a value filled in.
 """
 
+from .inspect import inspect_file
 from .issues import ImportIssue, ImportTooLarge, MappingError, column_letter
 from .mapping import ImportMapping, load_mapping_text, parse_mapping, to_json
 from .result import ImportResult, import_file
@@ -29,6 +30,7 @@ __all__ = [
     "Template",
     "column_letter",
     "import_file",
+    "inspect_file",
     "load_mapping_text",
     "parse_mapping",
     "resolve_unit",

@@ -19,7 +19,7 @@ from .issues import N_, Issues
 from .mapping import ColumnSpec, ImportMapping, is_letter
 from .tables import Row, Table
 from .timing import TimeError, advance, localize, parse_instant
-from .values import EXACT, NumberError, parse_number
+from .values import EXACT, NumberError, parse_number, scale
 
 
 @dataclass(frozen=True)
@@ -27,7 +27,9 @@ class Reading:
     """One value cell: the series it belongs to, where it is, its interval (UTC) and value.
 
     ``start`` is None for an instant reading (a meter counter read at ``end``); ``value`` is in the
-    series' record unit, multiplied and converted, exact.
+    series' record unit, multiplied and converted, exact. A cell that could not be read is kept as
+    a reading with ``value`` None (and ``end`` None when the row's time was bad), so the row after
+    it is not also blamed for a gap.
     """
 
     source_id: str
@@ -38,8 +40,8 @@ class Reading:
     column: str
     index: int
     start: datetime | None
-    end: datetime
-    value: Decimal
+    end: datetime | None
+    value: Decimal | None
 
 
 class Columns:
@@ -155,31 +157,49 @@ def skipped(row: Row, mapping: ImportMapping, columns: Columns) -> bool:
 
 
 def read_row(
-    row: Row, interval: tuple[datetime | None, datetime], mapping: ImportMapping, columns: Columns, issues: Issues
-) -> list[Reading]:
-    """The readings of one row, one per value column (an empty cell the mapping skips gives none)."""
+    row: Row, interval: tuple[datetime | None, datetime] | None, mapping: ImportMapping, columns: Columns,
+    issues: Issues,
+) -> list[Reading]:  # fmt: skip
+    """The readings of one row, one per value column (an empty cell the mapping skips gives none);
+    with ``interval`` None (the row's time was bad) only placeholders, and no more errors."""
     out = []
+    start, end = interval if interval is not None else (None, None)
     for i, spec in enumerate(mapping.columns):
         index = columns.at(spec.column)
         raw = row.cells[index]
         if (raw is None or (isinstance(raw, str) and not raw.strip())) and spec.empty == "skip":
             continue
+        value: Decimal | None = None
         try:
-            value = _number(row, index, mapping)
             source_id = _source_id(row, spec, columns)
-            multiplier = spec.multiplier
-            if spec.multiplier_column is not None:
-                multiplier = _number(row, columns.at(spec.multiplier_column), mapping, spec.multiplier_column)
-            if spec.equals_sum_of:
-                _check_sum(row, spec, value, columns, mapping)
-            value = _in_record_unit(EXACT.multiply(EXACT.multiply(value, multiplier), spec.factor), spec)
         except _CellError as exc:
-            issues.add(exc.code, exc.text, row=row.number, column=exc.column or spec.column,
-                       index=columns.at(exc.column or spec.column), field=f"columns[{i}]", **exc.params)  # fmt: skip
-            continue
+            if interval is not None:
+                _report(exc, row, i, spec, columns, issues)
+            continue  # no series to hold a place in
+        if interval is not None:
+            try:
+                value = _value(row, index, spec, columns, mapping)
+            except _CellError as exc:
+                _report(exc, row, i, spec, columns, issues)
         out.append(Reading(source_id, spec.kind, spec.record_unit, spec.readings, row.number, spec.column, index,
-                           interval[0], interval[1], value))  # fmt: skip
+                           start, end, value))  # fmt: skip
     return out
+
+
+def _value(row: Row, index: int, spec: ColumnSpec, columns: Columns, mapping: ImportMapping) -> Decimal:
+    value = _number(row, index, mapping)
+    multiplier = spec.multiplier
+    if spec.multiplier_column is not None:
+        multiplier = _number(row, columns.at(spec.multiplier_column), mapping, spec.multiplier_column)
+    if spec.equals_sum_of:
+        _check_sum(row, spec, value, columns, mapping)
+    return _in_record_unit(scale(EXACT.multiply(value, multiplier), spec.factor), spec)
+
+
+def _report(exc: _CellError, row: Row, i: int, spec: ColumnSpec, columns: Columns, issues: Issues) -> None:
+    column = exc.column or spec.column
+    issues.add(exc.code, exc.text, row=row.number, column=column, index=columns.at(column), field=f"columns[{i}]",
+               **exc.params)  # fmt: skip
 
 
 class _CellError(ValueError):

@@ -156,7 +156,7 @@ def parse_mapping(data: object) -> ImportMapping:
         name=_opt_str(top, "name", "") or "",
         title=_opt_str(top, "title", "") or "",
         factory_id=factory_id or None,
-        file=_file(_table(top.get("file", {}), "file", set(FileSpec.__dataclass_fields__))),
+        file=parse_file_spec(top.get("file", {})),
         time=_time(_table(top.get("time"), "time", set(TimeSpec.__dataclass_fields__))),
         columns=tuple(_column(c, f"columns[{i}]") for i, c in enumerate(columns)),
         cite_file=_bool(evidence, "cite_file", True, "evidence."),
@@ -165,6 +165,11 @@ def parse_mapping(data: object) -> ImportMapping:
         raise MappingError("time.label", N_('"instant" timestamps need cumulative readings in every column '
                                             '(an interval value needs its interval)'))  # fmt: skip
     return mapping
+
+
+def parse_file_spec(data: object) -> FileSpec:
+    """A mapping's ``file`` table alone (how to read the file), errors under ``mapping.file``."""
+    return _file(_table(data, "file", set(FileSpec.__dataclass_fields__)))
 
 
 def _table(data: object, path: str, keys: set[str]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -62,6 +63,18 @@ class ImportResult:
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "records": len(self.records), "by_source": self.by_source()}
 
+    def to_json(self, gettext: Callable[..., str] | None = None) -> dict[str, Any]:
+        """What a preview shows (the API's answer, ``zcl batch import --json``), messages in the
+        language of ``gettext``."""
+        return {
+            "factory_id": self.factory_id,
+            "period": self.period,
+            "records": self.records,
+            "errors": [issue.to_json(gettext) for issue in self.issues],
+            "errors_not_listed": self.dropped,
+            "summary": self.summary(),
+        }
+
     def batch(self, revision: int = 1) -> dict[str, Any]:
         """The batch.json a clean import writes (``zcl batch sign`` adds the salts)."""
         return {"factory_id": self.factory_id, "period": self.period, "revision": revision, "uri": "",
@@ -110,8 +123,7 @@ def _intervals(table: Table, mapping: ImportMapping, result: ImportResult, issue
             continue
         result.rows += 1
         interval = row_interval(row, mapping, columns, bounds, issues)
-        if interval is not None:
-            readings += read_row(row, interval, mapping, columns, issues)
+        readings += read_row(row, interval, mapping, columns, issues)
     if result.rows == 0:
         issues.add("no_rows", N_("no data rows below the header"), row=table.header_row)
     made = intervals(readings, mapping.time, issues)

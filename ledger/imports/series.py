@@ -38,19 +38,29 @@ class Interval:
 
 
 def intervals(readings: Iterable[Reading], spec: TimeSpec, issues: Issues) -> list[Interval]:
-    """Each series' readings as intervals, checked to join up; cumulative counters differenced."""
+    """Each series' readings as intervals, checked to join up; cumulative counters differenced.
+
+    A reading whose cell was bad holds its series' place: the row after it is checked against its
+    interval (when its time was readable), and a counter after a bad counter makes no record (its
+    row before is already an error).
+    """
     last: dict[tuple[str, str, str], Reading] = {}
     out: list[Interval] = []
     for reading in readings:
         key = (reading.source_id, reading.kind, reading.unit)
         before = last.get(key)
         last[key] = reading
+        if reading.value is None or reading.end is None:
+            continue  # its row's error is named
         if reading.readings == "cumulative":
+            if before is not None and (before.value is None or before.end is None):
+                continue
             made = _difference(before, reading, spec, issues)
         else:
             assert reading.start is not None
-            if before is not None and spec.contiguous and not _joins(before, reading, issues, spec):
-                continue
+            if before is not None and before.end is not None and spec.contiguous:
+                if not _joins(before, reading, issues, spec):
+                    continue
             made = Interval(*key, reading.start, reading.end, reading.value, reading.row, reading.row,
                             reading.column, reading.index)  # fmt: skip
         if made is not None:
@@ -59,7 +69,7 @@ def intervals(readings: Iterable[Reading], spec: TimeSpec, issues: Issues) -> li
 
 
 def _joins(before: Reading, reading: Reading, issues: Issues, spec: TimeSpec) -> bool:
-    assert reading.start is not None
+    assert reading.start is not None and before.end is not None
     if reading.start == before.end:
         return True
     code, text = (
@@ -77,6 +87,7 @@ def _difference(before: Reading | None, reading: Reading, spec: TimeSpec, issues
     """The quantity between two counter readings; the first reading of a series only opens it."""
     if before is None:
         return None
+    assert before.end is not None and before.value is not None and reading.end is not None and reading.value is not None
     if reading.start is None:  # instant readings: from the previous reading to this one
         start = before.end
         step = spec.step

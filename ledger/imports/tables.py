@@ -46,6 +46,7 @@ class Table:
     encoding: str | None
     delimiter: str | None
     sheet: str | None
+    sheets: tuple[str, ...] = ()  # every sheet of a workbook, for choosing another
 
 
 def read_table(data: bytes, file_name: str, spec: FileSpec, issues: Issues) -> Table | None:
@@ -90,10 +91,16 @@ def _read_csv(data: bytes, spec: FileSpec, issues: Issues) -> Table | None:
     lines = text.splitlines()
     if len(lines) > MAX_ROWS + spec.header_row:
         raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
+    if len(lines) < spec.header_row:
+        return _table([], [], spec, issues, encoding=encoding, delimiter=None, sheet=None)  # names the missing row
     delimiter = spec.delimiter if spec.delimiter != "auto" else _sniff(lines, spec.header_row, issues)
     if delimiter is None:
         return None
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:  # a NUL byte, a field past csv's size limit
+        issues.add("unreadable", N_("not a readable CSV file: %(error)s"), error=str(exc))
+        return None
     return _table(rows, [None] * len(rows), spec, issues, encoding=encoding, delimiter=delimiter, sheet=None)
 
 
@@ -135,12 +142,20 @@ def _read_xlsx(data: bytes, spec: FileSpec, issues: Issues) -> Table | None:
         sheet = book[spec.sheet] if spec.sheet is not None else book.worksheets[0]
         rows: list[list[Any]] = []
         places: list[list[int | None]] = []
-        for row in sheet.iter_rows():
-            if len(rows) > MAX_ROWS + spec.header_row:
-                raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
-            rows.append([getattr(c, "value", None) for c in row])
-            places.append([_places(getattr(c, "number_format", None)) for c in row])
-        return _table(rows, places, spec, issues, encoding=None, delimiter=None, sheet=sheet.title)
+        try:
+            for row in sheet.iter_rows():
+                if len(rows) > MAX_ROWS + spec.header_row:
+                    raise ImportTooLarge("file", N_("the file has more than %(limit)s rows"), limit=MAX_ROWS)
+                rows.append([getattr(c, "value", None) for c in row])
+                places.append([_places(getattr(c, "number_format", None)) for c in row])
+        except ImportTooLarge:
+            raise
+        except Exception as exc:  # a damaged sheet inside a sound archive
+            issues.add("unreadable", N_("not a readable XLSX workbook: %(error)s"), error=type(exc).__name__)
+            return None
+        return _table(
+            rows, places, spec, issues, encoding=None, delimiter=None, sheet=sheet.title, sheets=tuple(book.sheetnames)
+        )
     finally:
         book.close()
 

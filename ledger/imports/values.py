@@ -90,7 +90,7 @@ def parse_number(raw: object, *, decimal: str = ".", thousands: str = "", places
         value = _text_number(raw, decimal, thousands)
     else:
         raise NumberError("not_a_number", N_("%(value)s is not a number"), value=str(raw))
-    if places is not None and -value.as_tuple().exponent < places:  # type: ignore[operator]
+    if places is not None and not isinstance(raw, str) and -value.as_tuple().exponent < places:  # type: ignore[operator]
         value = value.quantize(Decimal(1).scaleb(-places), context=EXACT)
     if value.is_signed() and value != 0:
         raise NumberError("negative", N_("%(value)s is negative; readings and quantities are never negative"),
@@ -103,6 +103,8 @@ def _excel_number(raw: float) -> Decimal:
 
     if raw != raw or raw in (float("inf"), float("-inf")):
         raise NumberError("not_a_number", N_("%(value)s is not a number"), value=repr(raw))
+    if raw.is_integer() and abs(raw) < 1e15:
+        return Decimal(int(raw))  # shown as Excel's General format shows it: 12, not 12.0
     shortest = Decimal(repr(raw))
     if len(shortest.as_tuple().digits) > 15:  # binary noise past Excel's 15 digits (0.1 + 0.2)
         shortest = Decimal(format(raw, ".15g"))
@@ -140,6 +142,17 @@ def _text_number(raw: str, decimal: str, thousands: str) -> Decimal:
                           value=shown, mark=repr(decimal), sep=repr(thousands or "none"))  # fmt: skip
     value = Decimal(body)
     return -value if negative else value
+
+
+def scale(value: Decimal, factor: Decimal) -> Decimal:
+    """``value × factor`` exactly; a power of ten shifts the decimal point, so ``0.12345`` 万kWh is
+    ``1234.5`` kWh (as precise as the reading), not ``1234.50000``."""
+    if factor == 1:
+        return value
+    exponent = factor.normalize().as_tuple()
+    if exponent.digits == (1,) and isinstance(exponent.exponent, int):
+        return value.scaleb(exponent.exponent, context=EXACT)
+    return EXACT.multiply(value, factor)
 
 
 def canonical_text(value: Decimal) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ledger.i18n import Translator, language_from_env, translator
 from ledger.imports import ImportResult, import_file, load_mapping_text
+from ledger.records import RecordError
 from zcl.output import print_json, write_json
 
 
@@ -26,10 +27,21 @@ def register(batch: Any) -> None:
         "examples/import-templates/); all row errors listed, nothing written unless every row imports",
     )
     parser.add_argument("file", type=Path, metavar="FILE", help="the export: .csv (any common encoding) or .xlsx")
-    parser.add_argument("--mapping", type=Path, required=True, metavar="MAPPING.toml")
+    parser.add_argument(
+        "--mapping", type=Path, required=True, metavar="MAPPING.toml", help="or .json, as the API takes it"
+    )
     parser.add_argument("--factory", metavar="ID", help="the factory id (default: the mapping's factory_id)")
     parser.add_argument("--period", metavar="YYYY-MM", help="default: the month the first record starts in")
     parser.add_argument("--revision", type=int, default=1, help="the batch revision (default 1)")
+    parser.add_argument(
+        "--evidence",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="another file every record cites (the bill's PDF, a meter photo), by its sha256; repeatable "
+        "(the export itself is cited unless the mapping says evidence.cite_file = false)",
+    )
     parser.add_argument("-o", "--out", type=Path, metavar="BATCH.json", help="write the batch here (else preview)")
     parser.add_argument("--json", action="store_true", help="print records, errors and summary as JSON")
     parser.set_defaults(handler=_batch_import)
@@ -37,9 +49,13 @@ def register(batch: Any) -> None:
 
 def _batch_import(args: argparse.Namespace) -> int:
     t = translator(getattr(args, "lang", None) or language_from_env(os.environ))
-    mapping = load_mapping_text(args.mapping.read_text(encoding="utf-8"))
+    if args.revision < 1:
+        raise RecordError("--revision", "must be 1 or more")
+    text = args.mapping.read_text(encoding="utf-8")
+    mapping = load_mapping_text(text, json_text=args.mapping.suffix.lower() == ".json")
     data = args.file.read_bytes()
     result = import_file(data, args.file.name, mapping, factory_id=args.factory, period=args.period)
+    _cite(result, args.evidence)
     ok = result.ok
     if ok and args.out is not None:
         write_json(args.out, result.batch(args.revision))
@@ -50,16 +66,17 @@ def _batch_import(args: argparse.Namespace) -> int:
     return 0 if ok else 1
 
 
+def _cite(result: ImportResult, files: list[Path]) -> None:
+    """Every record also cites ``files`` (hashed here; upload them with ``zcl batch submit --evidence-dir``)."""
+    from ledger.evidence import file_sha256, guess_media_type
+
+    refs = [{"sha256": file_sha256(f), "file_name": f.name, "media_type": guess_media_type(f.name)} for f in files]
+    for record in result.records:
+        record["evidence"] += [dict(ref) for ref in refs if ref not in record["evidence"]]
+
+
 def _json(result: ImportResult, t: Translator, written: str | None) -> dict[str, Any]:
-    return {
-        "factory_id": result.factory_id,
-        "period": result.period,
-        "records": result.records,
-        "errors": [issue.to_json(t.gettext) for issue in result.issues],
-        "errors_not_listed": result.dropped,
-        "summary": result.summary(),
-        "written": written,
-    }
+    return result.to_json(t.gettext) | {"written": written}
 
 
 def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> None:
@@ -84,7 +101,7 @@ def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> Non
     elif not result.records:
         print(t.gettext("no records; nothing written"))
     elif args.out is not None:
-        print(t.gettext("wrote     %(path)s (sign it: zcl batch sign %(path)s --key KEYFILE --out SIGNED.json)",
-                        path=args.out))  # fmt: skip
+        print(t.gettext("wrote     %(path)s", path=args.out))
+        print(t.gettext("next      zcl batch sign %(path)s --key KEYFILE --out SIGNED.json", path=args.out))
     else:
         print(t.gettext("preview only: write the batch with -o BATCH.json"))
