@@ -57,5 +57,6 @@ export function summaryRows(summary) {
 /** The line under the preview: records made, rows read, rows refused. */
 export function previewLine(result) {
   const rows = result.summary ? result.summary.rows : '?';
-  return t('preview_line', { records: result.records.length, rows, errors: result.errors.length });
+  const line = t('preview_line', { records: result.records.length, rows, errors: result.errors.length });
+  return result.errors_not_listed ? `${line} ${t('not_listed', { n: result.errors_not_listed })}` : line;
 }
