@@ -314,3 +314,19 @@ def test_the_page_is_linked_and_configured_for_the_factory_only(site: dict[str, 
     assert (config["chainId"], config["contract"]) == (chain["chain_id"], chain["contract"])
     assert f'href="/upload?factory={FACTORY}"' in site["http"].get(f"/factory/{FACTORY}").text
     assert site["http"].get("/upload?factory=CN-NOPE-0001").status_code == 404
+
+
+def test_the_upload_page_fits_a_phone(browser: Any, site: dict[str, Any]) -> None:  # noqa: F811
+    context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True,
+                                  locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})  # fmt: skip
+    phone = context.new_page()
+    errors: list[str] = []
+    phone.on("pageerror", lambda exc: errors.append(str(exc)))
+    phone.goto(f"{site['base']}/upload?factory={FACTORY}&period=2025-01")
+    phone.select_option("#template", "template:ems-15min")
+    phone.set_input_files("#data-file", str(TEMPLATES / "ems-15min" / "sample.csv"))
+    phone.wait_for_selector("#mapping-rows tr")
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # tables scroll in their wrapper
+    shot(phone, "phone")
+    context.close()
+    assert errors == []
