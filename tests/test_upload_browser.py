@@ -260,6 +260,10 @@ def test_a_chinese_reader_uploads_the_ems_export_end_to_end(page: Any, site: dic
     assert "1286420.4" in page.inner_text("#preview-summary")
     saved = json.loads(page.evaluate(f"localStorage.getItem('zcl-upload-mapping:{FACTORY}:ems-15min')"))
     assert saved["columns"][0]["source_id"] == "meter-3205-10K-0457"  # kept for this factory and source
+    later = page.context.new_page()  # the next visit offers it, under its source name
+    later.goto(f"{site['base']}/upload?factory={FACTORY}")
+    later.wait_for_selector('#template option[value="saved:ems-15min"]', state="attached")
+    later.close()
     shot(page, 3)
 
     bill = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
