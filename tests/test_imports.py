@@ -68,6 +68,10 @@ def run(text: str | bytes, m: object = None, name: str = "ems.csv", **kw: str) -
 
 
 def codes(result: object) -> list[tuple[int | None, str]]:
+    """(row, code) of each problem; every message formats in English and Chinese (placeholders filled)."""
+    zh = translator("zh-CN")
+    for issue in result.issues:  # type: ignore[attr-defined]
+        assert issue.message() and "%(" not in issue.message() and "%(" not in issue.message(zh)
     return [(i.row, i.code) for i in result.issues]  # type: ignore[attr-defined]
 
 
@@ -172,6 +176,14 @@ def test_empty_cells_may_be_skipped_only_when_the_mapping_says() -> None:
     assert run(quarter_hours(["1", "", "2"]), m).ok
 
 
+def test_without_contiguity_gaps_pass_but_a_time_is_never_counted_twice() -> None:
+    m = mapping(time="contiguous = false")
+    text = "时间,电量(kWh)\n2025-01-01 00:15,1\n2025-01-01 01:00,1\n2025-01-01 00:15,1\n2025-01-01 00:45,1\n"
+    result = run(text, m)
+    assert codes(result) == [(4, "overlap")] and len(result.records) == 3
+    assert "row 2" in result.issues[0].message()
+
+
 def test_timestamps() -> None:
     result = run("时间,电量(kWh)\n2025/01/01 00:15,1\n,2\n2025-01-01 00:45:00.5,1\n")
     assert codes(result) == [(2, "bad_timestamp"), (3, "empty"), (4, "bad_timestamp")]
@@ -251,11 +263,13 @@ def test_a_record_rule_broken_after_import_names_the_row() -> None:
     m = mapping(column="", head="")
     result = run(quarter_hours(["1." + "1" * 19]), m)
     assert codes(result) == [(2, "record")] and result.issues[0].field == "value"
+    english, chinese = result.issues[0].message(), result.issues[0].message(translator("zh-CN"))
+    assert "value: at most 18 fractional digits" in english and "fractional" not in chinese and "18" in chinese
 
 
 def test_messages_translate_codes_do_not() -> None:
     result = run(quarter_hours(["x"]))
-    zh = result.issues[0].to_json(translator("zh-CN").gettext)
+    zh = result.issues[0].to_json(translator("zh-CN"))
     en = result.issues[0].to_json()
     assert zh["code"] == en["code"] == "not_a_number" and zh["message"] != en["message"]
     assert "x" in zh["message"]

@@ -74,10 +74,10 @@ async def preview_import(request: Request) -> Any:
     except _Invalid as exc:
         return _invalid(exc.field, exc.message)
     except MappingError as exc:
-        return _invalid(exc.field, exc.message_in(t.gettext))
+        return _invalid(exc.field, exc.message_in(t))
     except ImportTooLarge as exc:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"{exc.field}: {exc.message_in(t.gettext)}")
-    return result.to_json(t.gettext)
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"{exc.field}: {exc.message_in(t)}")
+    return result.to_json(t)
 
 
 @router.post(
@@ -98,15 +98,15 @@ async def inspect_import(request: Request) -> Any:
     try:
         data, name, fields = await _upload(request, t, mapping_required=False)
         options = json.loads(fields["mapping"]).get("file") if "mapping" in fields else None
-        found = await run_in_threadpool(inspect_file, data, name, options, t.gettext)
+        found = await run_in_threadpool(inspect_file, data, name, options, t)
     except _Invalid as exc:
         return _invalid(exc.field, exc.message)
     except (ValueError, AttributeError) as exc:
         if isinstance(exc, MappingError):
-            return _invalid(exc.field, exc.message_in(t.gettext))
+            return _invalid(exc.field, exc.message_in(t))
         return _invalid("mapping", t.gettext("must be a JSON object"))
     except ImportTooLarge as exc:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"{exc.field}: {exc.message_in(t.gettext)}")
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE, f"{exc.field}: {exc.message_in(t)}")
     return found
 
 

@@ -18,7 +18,7 @@ from ledger.records import convert
 from .issues import N_, Issues
 from .mapping import ColumnSpec, ImportMapping, is_letter
 from .tables import Row, Table
-from .timing import TimeError, advance, localize, parse_instant
+from .timing import TimeError, advance, localize, parse_instant, wire
 from .values import EXACT, NumberError, parse_number, scale
 
 
@@ -54,9 +54,11 @@ class Columns:
         positions: dict[str, list[int]] = {}
         for i, header in enumerate(table.headers):
             positions.setdefault(_norm(header), []).append(i)
+        seen: set[str] = set()
         for reference, field in mapping.referenced_columns():
-            if reference in self.index:
-                continue
+            if reference in seen:
+                continue  # resolved, or its problem named, once
+            seen.add(reference)
             found = positions.get(_norm(reference), [])
             if len(found) > 1:
                 issues.add("ambiguous_column", N_("%(column)s names %(count)s columns; name it by letter"),
@@ -142,7 +144,7 @@ def row_interval(
     if end <= start:
         issues.add("bad_interval", N_("the interval ends (%(end)s) before or when it starts (%(start)s)"),
                    row=row.number, column=spec.end_column, index=columns.at(spec.end_column), field="time",
-                   start=start.isoformat(), end=end.isoformat())  # fmt: skip
+                   start=wire(start, spec.zone), end=wire(end, spec.zone))  # fmt: skip
         return None
     return start, end
 

@@ -3,9 +3,10 @@ rows as text, and how it was read — what a person (or the upload page) needs t
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
+
+from ledger.i18n import Translator
 
 from .issues import Issues, column_letter
 from .mapping import parse_file_spec
@@ -16,11 +17,11 @@ SAMPLE_ROWS = 5
 
 
 def inspect_file(
-    data: bytes, file_name: str, file_options: object = None, gettext: Callable[..., str] | None = None
+    data: bytes, file_name: str, file_options: object = None, t: Translator | None = None
 ) -> dict[str, Any]:
     """The columns and first rows of ``data``; ``file_options`` is a mapping's ``file`` table
     (encoding, delimiter, sheet, header_row…), checked as the mapping's (:class:`MappingError`);
-    problems reading it in the language of ``gettext``."""
+    problems reading it in ``t``'s language."""
     spec = parse_file_spec(file_options if file_options is not None else {})
     issues = Issues(file_name)
     table = read_table(data, file_name, spec, issues)
@@ -31,7 +32,7 @@ def inspect_file(
         out["columns"] = [{"name": name, "letter": column_letter(i)} for i, name in enumerate(table.headers)]
         out["rows"] = [{"row": r.number, "cells": [_text(c, p) for c, p in zip(r.cells, r.places, strict=True)]}
                        for r in table.rows[:SAMPLE_ROWS]]  # fmt: skip
-    out["errors"] = [issue.to_json(gettext) for issue in issues.items]
+    out["errors"] = [issue.to_json(t) for issue in issues.items]
     return out
 
 

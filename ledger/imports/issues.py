@@ -8,12 +8,11 @@ language, for scripts and for the web page that highlights the cell.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from ledger.errors import InputError
-from ledger.i18n import N_
+from ledger.i18n import N_, Translator, translate_error
 
 __all__ = ["N_", "ImportIssue", "ImportTooLarge", "Issues", "MappingError", "column_letter"]
 
@@ -46,11 +45,9 @@ class ImportIssue:
     text: str
     params: dict[str, Any]
 
-    def message(self, gettext: Callable[..., str] | None = None) -> str:
-        """The message in the language of ``gettext`` (``translator(lang).gettext``), else English."""
-        if gettext is not None:
-            return gettext(self.text, **self.params)
-        return self.text % self.params if self.params else self.text
+    def message(self, t: Translator | None = None) -> str:
+        """The message in ``t``'s language (``translator(lang)``), else English."""
+        return _render(self.text, self.params, t)
 
     def where(self) -> str:
         """``file:row:column`` as the CLI prints it (``bill.csv:7:用电量(kWh) (C)``)."""
@@ -63,16 +60,26 @@ class ImportIssue:
             parts.append(self.column_letter)
         return ":".join(parts)
 
-    def to_json(self, gettext: Callable[..., str] | None = None) -> dict[str, Any]:
+    def to_json(self, t: Translator | None = None) -> dict[str, Any]:
         return {
             "file": self.file,
             "row": self.row,
             "column": self.column,
             "column_letter": self.column_letter,
             "field": self.field,
-            "message": self.message(gettext),
+            "message": self.message(t),
             "code": self.code,
         }
+
+
+def _render(text: str, params: dict[str, Any], t: Translator | None) -> str:
+    """``text`` with ``params``, in ``t``'s language; a nested error text (``error``, as the records'
+    rules word it) is translated too."""
+    if t is None:
+        return text % params if params else text
+    if isinstance(params.get("error"), str):
+        params = params | {"error": translate_error(params["error"], t.lang)}
+    return t.gettext(text, **params)
 
 
 class Issues:
@@ -95,6 +102,7 @@ class Issues:
             self.dropped += 1
             return
         letter = column_letter(index) if index is not None else None
+        params = {"row": row, "column": column} | params  # a message may name its own row and column
         self.items.append(ImportIssue(self.file, row, column, letter, field, code, text, params))
 
     def __bool__(self) -> bool:
@@ -115,8 +123,8 @@ class MappingError(InputError):
         path = f"mapping.{field}" if field else "mapping"
         super().__init__(path, text % params if params else text)
 
-    def message_in(self, gettext: Callable[..., str] | None) -> str:
-        return gettext(self.text, **self.params) if gettext is not None else self.message
+    def message_in(self, t: Translator | None) -> str:
+        return _render(self.text, self.params, t)
 
     def __reduce__(self) -> Any:
         return (_mapping_error, (self.field, self.text, self.params))
@@ -133,8 +141,8 @@ class ImportTooLarge(InputError):
         self.text, self.params = text, params
         super().__init__(field, text % params if params else text)
 
-    def message_in(self, gettext: Callable[..., str] | None) -> str:
-        return gettext(self.text, **self.params) if gettext is not None else self.message
+    def message_in(self, t: Translator | None) -> str:
+        return _render(self.text, self.params, t)
 
     def __reduce__(self) -> Any:
         return (_too_large, (self.field, self.text, self.params))

@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from ledger.i18n import Translator
 from ledger.records import RecordError, check_factory_id, check_period, parse_record, period_bounds
 
 from .engine import Columns, Reading, read_row, row_interval, skipped
 from .issues import N_, ImportIssue, Issues
 from .mapping import ImportMapping
-from .series import Interval, aggregate, intervals
+from .series import Interval, aggregate, intervals, without_overlaps
 from .series import check_period as inside_period
 from .tables import Table, read_table
 from .timing import wire
@@ -63,14 +63,14 @@ class ImportResult:
     def summary(self) -> dict[str, Any]:
         return {"rows": self.rows, "records": len(self.records), "by_source": self.by_source()}
 
-    def to_json(self, gettext: Callable[..., str] | None = None) -> dict[str, Any]:
-        """What a preview shows (the API's answer, ``zcl batch import --json``), messages in the
-        language of ``gettext``."""
+    def to_json(self, t: Translator | None = None) -> dict[str, Any]:
+        """What a preview shows (the API's answer, ``zcl batch import --json``), messages in ``t``'s
+        language (English without one)."""
         return {
             "factory_id": self.factory_id,
             "period": self.period,
             "records": self.records,
-            "errors": [issue.to_json(gettext) for issue in self.issues],
+            "errors": [issue.to_json(t) for issue in self.issues],
             "errors_not_listed": self.dropped,
             "summary": self.summary(),
         }
@@ -132,8 +132,9 @@ def _intervals(table: Table, mapping: ImportMapping, result: ImportResult, issue
         result.period = f"{first.year:04d}-{first.month:02d}"
     if not made or result.period is None:
         return []
-    return aggregate(inside_period(made, period_bounds(result.period, zone), mapping.time, result.period, issues),
-                     mapping.time)  # fmt: skip
+    made = without_overlaps(made, mapping.time, issues)
+    inside = inside_period(made, period_bounds(result.period, zone), mapping.time, result.period, issues)
+    return aggregate(inside, mapping.time)
 
 
 def _records(
@@ -155,8 +156,9 @@ def _records(
             parse_record(record | {"salt": _ZERO_SALT}, factory_id=result.factory_id or "check",
                          period=result.period or "", path="record")  # fmt: skip
         except RecordError as exc:
-            issues.add("record", N_("the record from this row is refused: %(field)s: %(error)s"),
-                       row=item.last_row, column=item.column, index=item.index, field=exc.field.removeprefix("record."),
+            where = exc.field.removeprefix("record.")
+            issues.add("record", N_("the record from this row is refused: %(path)s: %(error)s"),
+                       row=item.last_row, column=item.column, index=item.index, field=where, path=where,
                        error=exc.message)  # fmt: skip
             continue
         result.records.append(record)

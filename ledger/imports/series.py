@@ -119,6 +119,28 @@ def _difference(before: Reading | None, reading: Reading, spec: TimeSpec, issues
                     reading.row, reading.column, reading.index)  # fmt: skip
 
 
+def without_overlaps(items: list[Interval], spec: TimeSpec, issues: Issues) -> list[Interval]:
+    """The intervals, less any that overlaps an earlier row's interval of its series (each one its
+    row's error): with ``contiguous = false`` rows may leave gaps, never count a time twice."""
+    by_series: dict[tuple[str, str, str], list[Interval]] = {}
+    for item in items:
+        by_series.setdefault((item.source_id, item.kind, item.unit), []).append(item)
+    dropped: set[int] = set()
+    for series in by_series.values():
+        ordered = sorted(series, key=lambda i: (i.start, i.first_row))
+        for before, item in zip(ordered, ordered[1:], strict=False):
+            if item.start < before.end:
+                later, earlier = (item, before) if item.last_row > before.last_row else (before, item)
+                if id(later) in dropped:
+                    continue
+                dropped.add(id(later))
+                issues.add("overlap", N_("overlap: row %(before)s ends at %(end)s but this row starts at %(start)s "
+                                         "(%(source)s)"), row=later.last_row, column=later.column, index=later.index,
+                           field="time", before=earlier.last_row, end=wire(earlier.end, spec.zone),
+                           start=wire(later.start, spec.zone), source=later.source_id)  # fmt: skip
+    return [item for item in items if id(item) not in dropped]
+
+
 def check_period(items: list[Interval], bounds: tuple[datetime, datetime], spec: TimeSpec,
                  period: str, issues: Issues) -> list[Interval]:  # fmt: skip
     """The intervals inside the period; each one outside is its row's error. With ``complete``,

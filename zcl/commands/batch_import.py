@@ -76,7 +76,7 @@ def _cite(result: ImportResult, files: list[Path]) -> None:
 
 
 def _json(result: ImportResult, t: Translator, written: str | None) -> dict[str, Any]:
-    return result.to_json(t.gettext) | {"written": written}
+    return result.to_json(t) | {"written": written}
 
 
 def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> None:
@@ -95,7 +95,7 @@ def _print(result: ImportResult, t: Translator, args: argparse.Namespace) -> Non
         print(t.ngettext("%(num)s error; nothing written:", "%(num)s errors; nothing written:",
                          len(result.issues) + result.dropped))  # fmt: skip
         for issue in result.issues:
-            print(f"  {issue.where()}: {issue.message(t.gettext)} [{issue.code}]")
+            print(f"  {issue.where()}: {issue.message(t)} [{issue.code}]")
         if result.dropped:
             print("  " + t.gettext("… and %(n)s more", n=result.dropped))
     elif not result.records:
