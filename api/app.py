@@ -26,6 +26,7 @@ from api.routes import (
     pages,
     records,
     rpc,
+    upload,
     verify,
 )
 from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
@@ -96,6 +97,7 @@ def create_app(
         evidence,
         imports,
         pages,
+        upload,
     ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
