@@ -24,9 +24,11 @@ from api.routes import (
     evaluators,
     evidence,
     factories,
+    imports,
     pages,
     records,
     rpc,
+    upload,
     verify,
 )
 from api.security import DOCS_PATH, REDOC_CSP, REDOC_JS, REDOC_PATH, SecurityHeaders, docs_html, origin_of
@@ -97,7 +99,9 @@ def create_app(
         chain,
         rpc,
         evidence,
+        imports,
         pages,
+        upload,
         buyer_pages,
     ):
         app.include_router(module.router)
@@ -107,7 +111,11 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
-        per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024, ("POST", "/rpc"): RPC_MAX_BODY_BYTES},
+        per_path={
+            ("POST", "/evidence"): evidence_max_bytes + 1024 * 1024,
+            ("POST", "/rpc"): RPC_MAX_BODY_BYTES,
+            ("POST", "/imports/preview"): imports.MAX_BODY_BYTES,
+        },
         per_stream={("POST", "/batches", NDJSON): max_stream_bytes},
     )
     # pages read the chain through /rpc ('self') unless a public RPC is configured
