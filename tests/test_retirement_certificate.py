@@ -55,7 +55,8 @@ def test_the_chinese_certificate_states_the_claim_and_its_qr_code_leads_to_the_c
     for label in (
         "注销证明",
         "声明方",
-        "登记系统",
+        "登记机构",
+        "批次号",
         "单位（编号范围）",
         "数量",
         "对应消费期",
