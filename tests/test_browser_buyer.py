@@ -90,13 +90,13 @@ def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(
 def test_a_page_that_misstates_the_claim_fails_its_check(
     page: Any, site: dict[str, Any], claimed: dict[str, Any]
 ) -> None:
-    """The browser trusts the chain, not the page: a claimant changed in the page's data is caught."""
+    """The browser trusts the chain, not the page: a claimant changed in the page (its text and its
+    data) is caught, and the chain's claimant is written in its place."""
     claim_id = claimed["claim_id"]
 
     def misstate(route: Any) -> None:
         html = route.fetch().text()
-        route.fulfill(body=html.replace(f'"factory_id": "{CCER["factory_id"]}"', '"factory_id": "CN-SOMEONE-ELSE"'),
-                      content_type="text/html; charset=utf-8")  # fmt: skip
+        route.fulfill(body=html.replace(FACTORY, "CN-SOMEONE-ELSE"), content_type="text/html; charset=utf-8")
 
     page.route(re.compile(rf"/claim/{claim_id}\?lang=en$"), misstate)
     page.goto(f"{site['base']}/claim/{claim_id}?lang=en")
@@ -105,6 +105,8 @@ def test_a_page_that_misstates_the_claim_fails_its_check(
     failed = page.query_selector("li.check.fail")
     assert failed is not None and failed.get_attribute("data-check") == "facts"
     assert "CN-SOMEONE-ELSE" in failed.inner_text() and "Not verified" in page.inner_text("#verdict")
+    # what the reader is left looking at is the chain's claimant, read by the browser
+    assert page.inner_text("#claimant") == FACTORY and "from-chain" in (page.get_attribute("#claimant", "class") or "")
     shot(page, "buyer-claim-misstated")
 
 

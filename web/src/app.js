@@ -266,6 +266,7 @@ function wireClaimPage(doc) {
           return item;
         }),
       );
+      showChainFacts(doc, report.onChain);
       const failure = report.checks.find((c) => c.ok === false);
       if (!report.valid) {
         setVerdict(verdict, 'invalid', say('verdict_invalid', { check: failure ? failure.detail : '' }));
@@ -286,6 +287,18 @@ function wireClaimPage(doc) {
     check();
   });
   check();
+}
+
+// What the reader sees is what the chain says: each fact marked data-chain="key" is rewritten with
+// the value the browser read (text, never HTML), and marked as read from the chain.
+function showChainFacts(doc, onChain) {
+  if (!onChain) return;
+  for (const element of doc.querySelectorAll('[data-chain]')) {
+    const key = element.dataset.chain;
+    if (!(key in onChain)) continue;
+    element.textContent = String(onChain[key]);
+    element.classList.add('from-chain');
+  }
 }
 
 function wireAll(doc) {

@@ -98,7 +98,7 @@ const COMPARED = [
 export async function verifyClaim(shown, { rpcUrl, contract, chainId, claimId, messages = {} } = {}) {
   const say = (key, values) => fill(messages[key] || key, values);
   const checks = [];
-  const report = { valid: false, state: null, checks };
+  const report = { valid: false, state: null, checks, onChain: null };
   const provider = openProvider(rpcUrl, chainId);
   const ledger = ledgerAt(contract, provider);
   let stopped = false;
@@ -132,6 +132,7 @@ export async function verifyClaim(shown, { rpcUrl, contract, chainId, claimId, m
     }, { stops: true });
     await run('claim', async () => {
       onChain = await readClaim(ledger, claimId);
+      report.onChain = onChain;
       const ok = onChain.attestation !== 'none';
       return [ok, say(ok ? 'claim_ok' : 'claim_error', { claim_id: claimId, error: '' })];
     }, { stops: true });
