@@ -107,6 +107,7 @@ def test_a_page_that_misstates_the_claim_fails_its_check(
     assert "CN-SOMEONE-ELSE" in failed.inner_text() and "Not verified" in page.inner_text("#verdict")
     # what the reader is left looking at is the chain's claimant, read by the browser
     assert page.inner_text("#claimant") == FACTORY and "from-chain" in (page.get_attribute("#claimant", "class") or "")
+    assert "CN-SOMEONE-ELSE" not in page.inner_text("h1")
     shot(page, "buyer-claim-misstated")
 
 
