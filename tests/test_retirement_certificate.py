@@ -56,7 +56,7 @@ def test_the_chinese_certificate_states_the_claim_and_its_qr_code_leads_to_the_c
         "注销证明",
         "声明方",
         "登记机构",
-        "批次号",
+        "签发批次",
         "单位（编号范围）",
         "数量",
         "对应消费期",
