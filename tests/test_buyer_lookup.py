@@ -123,7 +123,7 @@ def test_a_revoked_claim_is_listed_apart_and_frees_its_units(
     # the revoked claim's own page and certificate say so
     claim_page = service.http.get(f"/claim/{squat['claim_id']}", headers={"Accept-Language": "zh-CN"}).text
     assert 'data-attestation="revoked"' in claim_page and "已被仲裁方" in claim_page
-    pdf = service.http.get(f"/claims/{squat['claim_id']}/certificate.pdf").content
+    pdf = service.http.get(f"/claims/{squat['claim_id']}/certificate.pdf?lang=zh-CN").content
     assert "已被仲裁方撤销" in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
 
 

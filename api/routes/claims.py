@@ -5,6 +5,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Path, Query, Request, Response, status
 
 from api.deps import ClaimsDep, FactoriesDep
+from api.language import Language
 from api.schemas import CertificateStatusOut, ClaimOnChainOut, ClaimSubmitOut, error
 from ledger.claims.registries import REGISTRIES
 from ledger.claims.signed import parse_signed_claim
@@ -60,11 +61,16 @@ def claim_certificate(
     claim_id: Annotated[int, Path(ge=0, lt=2**256)],
     claims: ClaimsDep,
     factories: FactoriesDep,
-    lang: Annotated[str, Query(pattern="^(zh-CN|en)$", description="the certificate's language")] = "zh-CN",
+    reader: Language,
+    lang: Annotated[
+        str | None, Query(pattern="^(zh-CN|en)$", description="zh-CN or en (default: the Accept-Language header)")
+    ] = None,
 ) -> Response:
     """A printable retirement certificate of the claim (PDF), with a QR code leading to `/claim/{id}`,
-    where the reader's browser checks the claim against the chain. Its base address is
-    `ZCL_PUBLIC_URL`, else the address this request came to."""
+    where the reader's browser checks the claim against the chain; in the reader's language
+    (`?lang=`, else Accept-Language). Its base address is `ZCL_PUBLIC_URL`, else the address this
+    request came to."""
+    lang = lang or reader
     claim = claims.on_chain(claim_id)
     chain = claims.ledger.domain()
     base = getattr(request.app.state, "public_url", None) or str(request.base_url).rstrip("/")

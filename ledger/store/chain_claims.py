@@ -4,8 +4,9 @@ followers' cursors. Serials are zero-padded like the relayed claims' (:func:`ser
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from ledger.store.claims import serial_key
@@ -76,19 +77,11 @@ def statuses(session: Session, claim_ids: Sequence[int]) -> dict[int, str]:
 def live_before(session: Session, registry: str, block_id: str, serial: int, limit: int = 3) -> list[int]:
     """The live claims of a block starting at or before ``serial``, nearest first: position hints
     (one index seek, whatever the block holds)."""
+    query = _of_block(registry, block_id).where(
+        ChainClaimRow.serial_start <= serial_key(serial), ChainClaimRow.status.in_(LIVE)
+    )
     return [
-        int(claim_id)
-        for claim_id in session.scalars(
-            select(ChainClaimRow.claim_id)
-            .where(
-                ChainClaimRow.registry_name == registry,
-                ChainClaimRow.block_id == block_id,
-                ChainClaimRow.serial_start <= serial_key(serial),
-                ChainClaimRow.status.in_(LIVE),
-            )
-            .order_by(ChainClaimRow.serial_start.desc())
-            .limit(limit)
-        )
+        int(claim_id) for claim_id in session.scalars(query.order_by(ChainClaimRow.serial_start.desc()).limit(limit))
     ]
 
 
@@ -97,18 +90,16 @@ def revoked_overlapping(
 ) -> list[int]:
     """The claims of a block indexed as revoked holding a unit of ``start..end``, in serial order:
     for a lookup, the ones the live walk on chain does not show (one seek by block and status)."""
-    return [
-        int(claim_id)
-        for claim_id in session.scalars(
-            select(ChainClaimRow.claim_id)
-            .where(
-                ChainClaimRow.registry_name == registry,
-                ChainClaimRow.block_id == block_id,
-                ChainClaimRow.status == "revoked",
-                ChainClaimRow.serial_start <= serial_key(end),
-                ChainClaimRow.serial_end >= serial_key(start),
-            )
-            .order_by(ChainClaimRow.serial_start)
-            .limit(limit)
-        )
-    ]
+    query = _of_block(registry, block_id).where(
+        ChainClaimRow.status == "revoked",
+        ChainClaimRow.serial_start <= serial_key(end),
+        ChainClaimRow.serial_end >= serial_key(start),
+    )
+    return [int(claim_id) for claim_id in session.scalars(query.order_by(ChainClaimRow.serial_start).limit(limit))]
+
+
+def _of_block(registry: str, block_id: str) -> Select[Any]:
+    """The ids of the indexed claims of one block (the indexes lead with registry and block)."""
+    return select(ChainClaimRow.claim_id).where(
+        ChainClaimRow.registry_name == registry, ChainClaimRow.block_id == block_id
+    )
