@@ -103,7 +103,7 @@ def build_services(
     return Services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,
-        pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence), evidence=evidence,
+        pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence, claims), evidence=evidence,
         evaluators=EvaluatorService(ledger, sessions),
     )  # fmt: skip
 

@@ -38,17 +38,21 @@ def level_confirmation(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     return {key: evaluation.get(key) for key in LEVEL_KEYS}
 
 
-def list_item(row: EvaluationRow, placeholders: Collection[tuple[str, str]]) -> dict[str, Any]:
+def list_item(
+    row: EvaluationRow, placeholders: Collection[tuple[str, str]], factor_set: str | None = None
+) -> dict[str, Any]:
     """One line of a factory's evaluations list; ``placeholders``: the (type, level) pairs whose
-    thresholds are the rule file's placeholders. A level resting on a material unconfirmed factor is
-    ``level_confirmed`` false here as in the report, so no list shows it as a confirmed level."""
+    thresholds are the rule file's placeholders; ``factor_set``: the label of the set the report used
+    (with the date, what tells a year's several reports apart). A level resting on a material
+    unconfirmed factor is ``level_confirmed`` false here as in the report, so no list shows it as a
+    confirmed level."""
     if row.level_confirmation is not None:
         level = json.loads(row.level_confirmation)
     else:  # stored before 0014
         level = level_confirmation(json.loads(row.report).get("evaluation") or {})
     return {"id": row.id, "year": row.year, "type": row.report_type, "level": row.level, "status": row.status,
-            "report_hash": row.report_hash, "tx_hash": row.tx_hash,
-            "level_placeholder": (row.report_type, row.level) in placeholders} | level  # fmt: skip
+            "report_hash": row.report_hash, "tx_hash": row.tx_hash, "created_at": row.created_at.isoformat(),
+            "factor_set": factor_set, "level_placeholder": (row.report_type, row.level) in placeholders} | level  # fmt: skip
 
 
 def freshness(reports: Sequence[dict[str, Any]], revision_count: staleness.Latest) -> dict[str, dict[str, Any]]:

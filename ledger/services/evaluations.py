@@ -229,7 +229,8 @@ class EvaluationService:
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
             placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}
-            listed = [views.list_item(r, placeholders) for r in found]
+            labels = rows.factor_set_labels(session, factory_id)
+            listed = [views.list_item(r, placeholders, labels.get(r.id)) for r in found]
             fresh = self._freshness([views.brief(r) for r in found])
         return [e | fresh.get(str(e["id"]), staleness.UNKNOWN) for e in listed]
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import cast, func, select
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Session, defer
 
 from ledger.store import tracking
@@ -26,6 +27,18 @@ def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
     if asked for, within the session."""
     query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id).options(defer(EvaluationRow.report))
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
+
+
+def factor_set_labels(session: Session, factory_id: str) -> dict[str, str | None]:
+    """Each of the factory's reports → the label of the factor set it used (``factor_set.label`` of
+    its JSON), read by the database's own JSON functions so that a list loads no report."""
+    report = EvaluationRow.report
+    if session.get_bind().dialect.name == "postgresql":
+        label = cast(report, JSONB)["factor_set"]["label"].astext
+    else:
+        label = func.json_extract(report, "$.factor_set.label")
+    rows = session.execute(select(EvaluationRow.id, label).where(EvaluationRow.factory_id == factory_id))
+    return {str(row[0]): row[1] for row in rows}
 
 
 def pending(session: Session) -> Sequence[EvaluationRow]:

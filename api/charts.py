@@ -1,0 +1,136 @@
+"""Charts of the pages as inline SVG, drawn on the server: no chart library, no script, and the CSP's
+``script-src 'self'`` untouched. Geometry only; every label comes in already translated and
+formatted (the page's translator), colours come from the stylesheet's classes.
+
+The drawing is narrow (360 units wide) so that on a phone it is shown about 1:1 and its labels stay
+readable; on a wide screen the stylesheet caps its width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+from html import escape
+
+from markupsafe import Markup
+
+WIDTH, HEIGHT = 360, 200
+LEFT, RIGHT, TOP, BOTTOM = 46, 6, 14, 20
+
+
+@dataclass(frozen=True)
+class Series:
+    key: str
+    label: str
+    css: str
+
+
+def _nice_max(value: Fraction) -> Fraction:
+    """The smallest 1, 2, 2.5 or 5 × 10^k at or above ``value`` (1 for nothing): round axis ticks."""
+    if value <= 0:
+        return Fraction(1)
+    scale = Fraction(1)
+    while scale * 10 <= value:
+        scale *= 10
+    while scale > value:
+        scale /= 10
+    for step in (1, 2, Fraction(5, 2), 5, 10):
+        if step * scale >= value:
+            return step * scale
+    return 10 * scale
+
+
+def stacked_months(
+    months: Sequence[tuple[str, dict[str, Fraction | None] | None]],
+    series: Sequence[Series],
+    *,
+    title: str,
+    unit: str,
+    missing_label: str,
+    number: Callable[[Decimal], str],
+) -> Markup:
+    """A stacked bar per month (``months``: label and figures, None when the month has no data,
+    drawn as a hatched "missing" slot, never as a zero bar); ``number`` formats an axis tick."""
+    totals = [sum((v[s.key] or Fraction(0) for s in series), Fraction(0)) if v else Fraction(0) for _, v in months]
+    top = _nice_max(max(totals, default=Fraction(0)))
+    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
+    slot = plot_w / max(len(months), 1)
+    bar = slot * 0.7
+    out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{escape(title)}">',
+           f"<title>{escape(title)}</title>"]  # fmt: skip
+    for i in range(5):
+        value = top * i / 4
+        y = TOP + plot_h - float(value / top) * plot_h
+        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        tick = number(Decimal(value.numerator) / Decimal(value.denominator))
+        out.append(f'<text class="tick" x="{LEFT - 4}" y="{y + 3.5:.1f}" text-anchor="end">{escape(tick)}</text>')
+    out.append(f'<text class="axis" x="2" y="{TOP - 1}" dominant-baseline="hanging">{escape(unit)}</text>')
+    for i, (label, values) in enumerate(months):
+        x = LEFT + i * slot + (slot - bar) / 2
+        if values is None:
+            out.append(f'<rect class="missing" x="{x:.1f}" y="{TOP}" width="{bar:.1f}" height="{plot_h}">'
+                       f"<title>{escape(label)}: {escape(missing_label)}</title></rect>")  # fmt: skip
+        else:
+            base = float(TOP + plot_h)
+            for s in series:
+                part = values[s.key] or Fraction(0)
+                h = float(part / top) * plot_h
+                if h <= 0:
+                    continue
+                base -= h
+                value = number(Decimal(part.numerator) / Decimal(part.denominator))
+                out.append(f'<rect class="{s.css}" x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}">'
+                           f"<title>{escape(label)} · {escape(s.label)}: {escape(value)} {escape(unit)}</title></rect>")  # fmt: skip
+        out.append(f'<text class="tick" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 13}" text-anchor="middle">'
+                   f"{escape(label.split('-')[-1].lstrip('0'))}</text>")  # fmt: skip
+    out.append("</svg>")
+    legend = "".join(f'<li><span class="swatch {s.css}"></span>{escape(s.label)}</li>' for s in series)
+    return Markup("".join(out) + f'<ul class="legend">{legend}</ul>')
+
+
+def progress(
+    share: Fraction | None, marks: Sequence[tuple[Fraction, str, bool, bool]], *, title: str, label: str
+) -> Markup:
+    """A bar filled to ``share`` (capped at 100 %), with a tick per level threshold (``marks``: the
+    minimum, its label, whether it is the target, whether it is confirmed)."""
+    w, x0, bar_y, bar_h = WIDTH - 12, 6, 22, 18
+    filled = 0.0 if share is None else float(min(max(share, Fraction(0)), Fraction(1))) * w
+    out = [f'<svg class="chart progress" viewBox="0 0 {WIDTH} 64" role="img" aria-label="{escape(title)}">',
+           f"<title>{escape(title)}</title>",
+           f'<rect class="track" x="{x0}" y="{bar_y}" width="{w}" height="{bar_h}" rx="4"/>',
+           f'<rect class="fill" x="{x0}" y="{bar_y}" width="{filled:.1f}" height="{bar_h}" rx="4"/>',
+           f'<text class="value" x="{x0}" y="{bar_y - 6}">{escape(label)}</text>']  # fmt: skip
+    for minimum, text, target, confirmed in marks:
+        x = x0 + float(min(minimum, Fraction(1))) * w
+        css = "mark target" if target else "mark"
+        css += "" if confirmed else " unconfirmed"
+        anchor = "end" if x > WIDTH - 30 else "middle"
+        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{bar_y + bar_h + 3}"/>')
+        out.append(f'<text class="{css}" x="{x:.1f}" y="{bar_y + bar_h + 15}" text-anchor="{anchor}">{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
+
+
+def gauge(
+    value: Fraction | None, limits: Sequence[tuple[Fraction, str, bool]], *, title: str, label: str
+) -> Markup:
+    """A horizontal scale from 0 with the value's bar and a tick per limit (``limits``: value, label,
+    whether it is the one that applies)."""
+    top = max([value or Fraction(0), *(lim for lim, _, _ in limits)]) * Fraction(6, 5) or Fraction(1)
+    w, x0, bar_y, bar_h = WIDTH - 12, 6, 22, 18
+    filled = 0.0 if value is None else float(min(value / top, Fraction(1))) * w
+    over = any(on and value is not None and value > lim for lim, _, on in limits)
+    out = [f'<svg class="chart gauge" viewBox="0 0 {WIDTH} 64" role="img" aria-label="{escape(title)}">',
+           f"<title>{escape(title)}</title>",
+           f'<rect class="track" x="{x0}" y="{bar_y}" width="{w}" height="{bar_h}" rx="4"/>',
+           f'<rect class="fill{" over" if over else ""}" x="{x0}" y="{bar_y}" width="{filled:.1f}" height="{bar_h}" rx="4"/>',
+           f'<text class="value" x="{x0}" y="{bar_y - 6}">{escape(label)}</text>']  # fmt: skip
+    for lim, text, on in limits:
+        x = x0 + float(lim / top) * w
+        css = "mark target" if on else "mark"
+        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{bar_y + bar_h + 3}"/>')
+        out.append(f'<text class="{css}" x="{x:.1f}" y="{bar_y + bar_h + 15}" text-anchor="middle">{escape(text)}</text>')
+    out.append("</svg>")
+    return Markup("".join(out))
