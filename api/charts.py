@@ -16,6 +16,11 @@ from html import escape
 
 from markupsafe import Markup
 
+from ledger.i18n import Translator
+from ledger.numbers import exact, round_half_even
+from ledger.services.dashboard import Dashboard
+from ledger.services.park_page import ParkPage
+
 WIDTH, HEIGHT = 360, 200
 LEFT, RIGHT, TOP, BOTTOM = 46, 6, 14, 20
 
@@ -134,3 +139,45 @@ def gauge(
         out.append(f'<text class="{css}" x="{x:.1f}" y="{bar_y + bar_h + 15}" text-anchor="middle">{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
+
+
+def dashboard_charts(dashboard: Dashboard, t: Translator) -> dict[str, Markup]:
+    """The factory page's charts of a year: electricity and emissions per month, and the renewable
+    share against the levels' thresholds; labels in the reader's language."""
+    months = [(m.period, None if m.missing else m.figures) for m in dashboard.months]
+    missing = t.gettext("no usable data")
+    energy = stacked_months(
+        months,
+        [Series("grid_mwh", t.gettext("Grid electricity"), "s-grid"),
+         Series("onsite_mwh", t.gettext("On-site renewable"), "s-onsite")],
+        title=t.gettext("Electricity used per month (MWh)"), unit="MWh", missing_label=missing,
+        number=lambda v: t.number(v, 0 if v >= 10 else 1),
+    )  # fmt: skip
+    emissions = stacked_months(
+        months,
+        [Series("scope1", t.gettext("Scope 1"), "s-scope1"),
+         Series("scope2_market", t.gettext("Scope 2 (market)"), "s-scope2"),
+         Series("scope3", t.gettext("Scope 3"), "s-scope3")],
+        title=t.gettext("Emissions per month by scope (tCO2e)"), unit="tCO2e", missing_label=missing,
+        number=lambda v: t.number(v, 0 if v >= 10 else 1),
+    )  # fmt: skip
+    drawn = {"energy_chart": energy, "emissions_chart": emissions, "progress_chart": Markup("")}
+    r = dashboard.renewable
+    if r is not None:
+        share = "—" if r.share is None else t.percent(round_half_even(r.share * 100, 6), 1)
+        marks = [(mark.minimum, f"{mark.level} {t.percent(round_half_even(mark.minimum * 100, 0), 0)}",
+                  r.target is not None and mark.level == r.target.level, mark.confirmed) for mark in r.marks]  # fmt: skip
+        drawn["progress_chart"] = progress(
+            r.share, marks, title=t.gettext("Renewable share of the electricity used"),
+            label=t.gettext("Renewable share: %(share)s", share=share),
+        )  # fmt: skip
+    return drawn
+
+
+def park_gauge(park: ParkPage, t: Translator) -> Markup:
+    """The park's indicator on a scale with its bands' limits, the one that applies marked."""
+    limits = [(exact(b["max_intensity"]), t.number(Decimal(b["max_intensity"]), 2),
+               park.band_max is not None and exact(b["max_intensity"]) == park.band_max) for b in park.bands]  # fmt: skip
+    value = "—" if park.intensity is None else t.quantity(round_half_even(park.intensity, 6), "tCO2/tce", 3)
+    return gauge(park.intensity, limits, title=t.gettext("Park indicator against its band"),
+                 label=t.gettext("Indicator: %(value)s", value=value))  # fmt: skip

@@ -3,14 +3,15 @@ and renewable electricity against the levels of the rule file — from anchored 
 
 The figures are the evaluation's own (:meth:`EvaluationService.inventory`: each month's latest
 anchored revision, every record re-hashed and its root compared with the chain's), under one named
-factor set and the national grid factor, so the page and a report made the same way agree to the
-last digit. A month without usable data is *missing*, its figures ``None`` — never zero. Computing a
+factor set and the national grid factor (steam at the conditions the latest evaluation was given), so
+the page and a report made the same way agree to the last digit. A month without usable data is *missing*, its figures ``None`` — never zero. Computing a
 year re-hashes its records, so a result is kept for as long as what it was computed from has not
 changed: the month's anchored roots and the chain's claims and decisions are its cache key.
 """
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,7 +22,9 @@ from typing import TYPE_CHECKING, Any
 from ledger.accounting.evaluation import DEFAULT_RULES, RuleSet, load_rules
 from ledger.accounting.inventory import Inventory
 from ledger.errors import AccountingError, IntegrityError
+from ledger.factors.steam import parse_steam
 from ledger.numbers import ZERO
+from ledger.store import evaluations as evaluation_rows
 
 if TYPE_CHECKING:
     from ledger.services.evaluations import EvaluationService
@@ -107,24 +110,38 @@ class DashboardService:
         latest = {a["period"]: (a["revision"], a["root"]) for a in sorted(anchors, key=lambda a: a["revision"])
                   if str(a["period"]).startswith(f"{year}-")}  # fmt: skip
         claims = (len(ledger.claimed_events()), tuple(ledger.decision_events()))
-        key = (factory_id, year, report_type, tuple(sorted(latest.items())), claims)
+        steam = self._declared_steam(factory_id)
+        key = (factory_id, year, report_type, tuple(sorted(latest.items())), claims, json.dumps(steam, sort_keys=True))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        found = self._compute(factory_id, year, report_type)
+        found = self._compute(factory_id, year, report_type, steam)
         with self._lock:
             self._cache[key] = found
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return found
 
-    def _compute(self, factory_id: str, year: int, report_type: str) -> Dashboard:
+    def _declared_steam(self, factory_id: str) -> dict[str, dict[str, Any]]:
+        """The steam conditions the factory's latest evaluation was given (tonnes of steam become heat
+        only at declared conditions), in the form ``POST /evaluations`` takes; none without one."""
+        with self.evaluations.sessions() as session:
+            row = evaluation_rows.latest_for(session, factory_id)
+            declared = json.loads(row.report).get("steam_conditions") or [] if row is not None else []
+        return {
+            c["source_id"]: {"absolute_pressure_mpa": c["absolute_pressure_mpa"]}
+            | ({"saturated": True} if c.get("saturated") else {"temperature_c": c["temperature_c"]})
+            for c in declared
+        }
+
+    def _compute(self, factory_id: str, year: int, report_type: str, steam: dict[str, dict[str, Any]]) -> Dashboard:
         service = self.evaluations
         factors = service.factor_set(DASHBOARD_FACTORS, None)
         rules = load_rules(DEFAULT_RULES)
         try:
-            inv, year_data, _, _ = service.inventory(factory_id, year, factors, rules, grid=DASHBOARD_GRID)
+            inv, year_data, _, _ = service.inventory(factory_id, year, factors, rules, grid=DASHBOARD_GRID,
+                                                     steam=parse_steam(steam))  # fmt: skip
         except (AccountingError, IntegrityError, KeyError) as exc:  # e.g. steam by mass needs its declared conditions
             months = [Month(f"{year}-{m:02d}", None, None, None, dict.fromkeys(_FIGURES)) for m in range(1, 13)]
             return Dashboard(factory_id, year, factors.label, DASHBOARD_GRID, months, dict.fromkeys(_FIGURES), [],

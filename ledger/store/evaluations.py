@@ -29,6 +29,12 @@ def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
 
 
+def latest_for(session: Session, factory_id: str) -> EvaluationRow | None:
+    """The factory's newest report (its JSON loaded), or None."""
+    query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id)
+    return session.scalars(query.order_by(EvaluationRow.created_at.desc()).limit(1)).first()
+
+
 def factor_set_labels(session: Session, factory_id: str) -> dict[str, str | None]:
     """Each of the factory's reports → the label of the factor set it used (``factor_set.label`` of
     its JSON), read by the database's own JSON functions so that a list loads no report."""
