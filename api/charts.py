@@ -22,7 +22,7 @@ from ledger.services.dashboard import Dashboard
 from ledger.services.park_page import ParkPage
 
 WIDTH, HEIGHT = 360, 200
-LEFT, RIGHT, TOP, BOTTOM = 46, 6, 14, 20
+LEFT, RIGHT, TOP, BOTTOM = 46, 6, 22, 20
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def stacked_months(
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         tick = number(Decimal(value.numerator) / Decimal(value.denominator))
         out.append(f'<text class="tick" x="{LEFT - 4}" y="{y + 3.5:.1f}" text-anchor="end">{escape(tick)}</text>')
-    out.append(f'<text class="axis" x="2" y="{TOP - 1}" dominant-baseline="hanging">{escape(unit)}</text>')
+    out.append(f'<text class="axis" x="2" y="10">{escape(unit)}</text>')
     for i, (label, values) in enumerate(months):
         x = LEFT + i * slot + (slot - bar) / 2
         if values is None:
@@ -102,18 +102,19 @@ def progress(
     minimum, its label, whether it is the target, whether it is confirmed)."""
     w, x0, bar_y, bar_h = WIDTH - 12, 6, 22, 18
     filled = 0.0 if share is None else float(min(max(share, Fraction(0)), Fraction(1))) * w
-    out = [f'<svg class="chart progress" viewBox="0 0 {WIDTH} 64" role="img" aria-label="{escape(title)}">',
+    out = [f'<svg class="chart progress" viewBox="0 0 {WIDTH} 72" role="img" aria-label="{escape(title)}">',
            f"<title>{escape(title)}</title>",
            f'<rect class="track" x="{x0}" y="{bar_y}" width="{w}" height="{bar_h}" rx="4"/>',
            f'<rect class="fill" x="{x0}" y="{bar_y}" width="{filled:.1f}" height="{bar_h}" rx="4"/>',
            f'<text class="value" x="{x0}" y="{bar_y - 6}">{escape(label)}</text>']  # fmt: skip
-    for minimum, text, target, confirmed in marks:
+    for i, (minimum, text, target, confirmed) in enumerate(marks):
         x = x0 + float(min(minimum, Fraction(1))) * w
         css = "mark target" if target else "mark"
         css += "" if confirmed else " unconfirmed"
         anchor = "end" if x > WIDTH - 30 else "middle"
-        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{bar_y + bar_h + 3}"/>')
-        out.append(f'<text class="{css}" x="{x:.1f}" y="{bar_y + bar_h + 15}" text-anchor="{anchor}">{escape(text)}</text>')
+        below = bar_y + bar_h + 14 + 13 * (i % 2)  # neighbours' labels on two rows: 80 % and 100 % are close
+        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{below - 10}"/>')
+        out.append(f'<text class="{css}" x="{x:.1f}" y="{below}" text-anchor="{anchor}">{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 
@@ -121,22 +122,27 @@ def progress(
 def gauge(
     value: Fraction | None, limits: Sequence[tuple[Fraction, str, bool]], *, title: str, label: str
 ) -> Markup:
-    """A horizontal scale from 0 with the value's bar and a tick per limit (``limits``: value, label,
-    whether it is the one that applies)."""
-    top = max([value or Fraction(0), *(lim for lim, _, _ in limits)]) * Fraction(6, 5) or Fraction(1)
+    """A horizontal scale from 0 to twice the highest limit, the value's bar (an arrow past the end
+    when it is off the scale) and a tick per limit (``limits``: value, label, whether it applies)."""
+    highest = max((lim for lim, _, _ in limits), default=Fraction(0))
+    top = highest * 2 if highest else max(value or Fraction(0), Fraction(1)) * Fraction(6, 5)
     w, x0, bar_y, bar_h = WIDTH - 12, 6, 22, 18
+    off_scale = value is not None and value > top
     filled = 0.0 if value is None else float(min(value / top, Fraction(1))) * w
     over = any(on and value is not None and value > lim for lim, _, on in limits)
-    out = [f'<svg class="chart gauge" viewBox="0 0 {WIDTH} 64" role="img" aria-label="{escape(title)}">',
+    out = [f'<svg class="chart gauge" viewBox="0 0 {WIDTH} 72" role="img" aria-label="{escape(title)}">',
            f"<title>{escape(title)}</title>",
            f'<rect class="track" x="{x0}" y="{bar_y}" width="{w}" height="{bar_h}" rx="4"/>',
            f'<rect class="fill{" over" if over else ""}" x="{x0}" y="{bar_y}" width="{filled:.1f}" height="{bar_h}" rx="4"/>',
            f'<text class="value" x="{x0}" y="{bar_y - 6}">{escape(label)}</text>']  # fmt: skip
-    for lim, text, on in limits:
+    if off_scale:
+        out.append(f'<text class="offscale" x="{x0 + w - 4}" y="{bar_y + 13}" text-anchor="end">»</text>')
+    for i, (lim, text, on) in enumerate(limits):
         x = x0 + float(lim / top) * w
         css = "mark target" if on else "mark"
-        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{bar_y + bar_h + 3}"/>')
-        out.append(f'<text class="{css}" x="{x:.1f}" y="{bar_y + bar_h + 15}" text-anchor="middle">{escape(text)}</text>')
+        below = bar_y + bar_h + 14 + 13 * (i % 2)
+        out.append(f'<line class="{css}" x1="{x:.1f}" x2="{x:.1f}" y1="{bar_y - 3}" y2="{below - 10}"/>')
+        out.append(f'<text class="{css}" x="{x:.1f}" y="{below}" text-anchor="middle">{escape(text)}</text>')
     out.append("</svg>")
     return Markup("".join(out))
 

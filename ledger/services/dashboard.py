@@ -110,7 +110,7 @@ class DashboardService:
         latest = {a["period"]: (a["revision"], a["root"]) for a in sorted(anchors, key=lambda a: a["revision"])
                   if str(a["period"]).startswith(f"{year}-")}  # fmt: skip
         claims = (len(ledger.claimed_events()), tuple(ledger.decision_events()))
-        steam = self._declared_steam(factory_id)
+        steam = declared_steam(self.evaluations, factory_id)
         key = (factory_id, year, report_type, tuple(sorted(latest.items())), claims, json.dumps(steam, sort_keys=True))
         with self._lock:
             if key in self._cache:
@@ -122,18 +122,6 @@ class DashboardService:
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return found
-
-    def _declared_steam(self, factory_id: str) -> dict[str, dict[str, Any]]:
-        """The steam conditions the factory's latest evaluation was given (tonnes of steam become heat
-        only at declared conditions), in the form ``POST /evaluations`` takes; none without one."""
-        with self.evaluations.sessions() as session:
-            row = evaluation_rows.latest_for(session, factory_id)
-            declared = json.loads(row.report).get("steam_conditions") or [] if row is not None else []
-        return {
-            c["source_id"]: {"absolute_pressure_mpa": c["absolute_pressure_mpa"]}
-            | ({"saturated": True} if c.get("saturated") else {"temperature_c": c["temperature_c"]})
-            for c in declared
-        }
 
     def _compute(self, factory_id: str, year: int, report_type: str, steam: dict[str, dict[str, Any]]) -> Dashboard:
         service = self.evaluations
@@ -170,6 +158,19 @@ class DashboardService:
             months.append(Month(period, None, month.get("revision"), month.get("records"), figures))
         return Dashboard(factory_id, year, factors.label, DASHBOARD_GRID, months, _totals(inv, has_scope3),
                          sorted(missing), renewable(inv, rules, report_type))  # fmt: skip
+
+
+def declared_steam(evaluations: EvaluationService, factory_id: str) -> dict[str, dict[str, Any]]:
+    """The steam conditions the factory's latest evaluation was given (tonnes of steam become heat
+    only at declared conditions), in the form ``POST /evaluations`` takes; none without one."""
+    with evaluations.sessions() as session:
+        row = evaluation_rows.latest_for(session, factory_id)
+        declared = json.loads(row.report).get("steam_conditions") or [] if row is not None else []
+    return {
+        c["source_id"]: {"absolute_pressure_mpa": c["absolute_pressure_mpa"]}
+        | ({"saturated": True} if c.get("saturated") else {"temperature_c": c["temperature_c"]})
+        for c in declared
+    }
 
 
 _FIGURES = (*ELECTRICITY, "electricity_mwh", "energy_tce", *SCOPES)

@@ -1,6 +1,7 @@
 """The park page: the members, the park indicator (tCO2 per tce) against its band, and each member's
 part of it — the same computation as ``POST /parks/evaluations`` (:mod:`ledger.services.park`), with
-the default factor set and no transfers declared.
+the default factor set, no transfers declared, and each member's steam at the conditions its latest
+evaluation was given.
 
 A park's year re-hashes every member's records, so a result is kept while what it was computed from
 stands: each member's latest anchored roots of the year and the chain's claims and decisions.
@@ -8,6 +9,7 @@ stands: each member's latest anchored roots of the year and the chain's claims a
 
 from __future__ import annotations
 
+import json
 from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
@@ -18,6 +20,7 @@ from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
 from ledger.accounting.park import band_for
 from ledger.errors import AccountingError, IntegrityError
 from ledger.numbers import ZERO, exact, ratio
+from ledger.services.dashboard import declared_steam
 from ledger.services.park import park_with_members
 
 if TYPE_CHECKING:
@@ -71,23 +74,27 @@ class ParkViews:
                              if str(e["period"]).startswith(f"{year}-"))))
             for f in factory_ids
         )  # fmt: skip
-        key = (roots, year, len(ledger.claimed_events()), tuple(ledger.decision_events()))
+        steam: dict[str, dict[str, Any]] = {}
+        for factory_id in factory_ids:  # each member's steam at the conditions its latest evaluation declared
+            steam |= declared_steam(self.evaluations, factory_id)
+        key = (roots, year, len(ledger.claimed_events()), tuple(ledger.decision_events()), json.dumps(steam, sort_keys=True))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        found = self._compute(factory_ids, year)
+        found = self._compute(factory_ids, year, steam)
         with self._lock:
             self._cache[key] = found
             while len(self._cache) > CACHE_SIZE:
                 self._cache.popitem(last=False)
         return found
 
-    def _compute(self, factory_ids: list[str], year: int) -> ParkPage:
+    def _compute(self, factory_ids: list[str], year: int, steam: dict[str, dict[str, Any]]) -> ParkPage:
         rules = load_rules(DEFAULT_RULES)
         bands = list(rules.park.get("bands", []))
         try:
-            result, members = park_with_members(self.evaluations, factory_ids, year, factor_set=PARK_FACTORS)
+            result, members = park_with_members(self.evaluations, factory_ids, year, factor_set=PARK_FACTORS,
+                                                steam=steam)  # fmt: skip
         except (AccountingError, IntegrityError) as exc:
             return ParkPage(year, PARK_FACTORS, None, [], None, None, None, bands, problem=str(exc))
         energy = exact(result["energy_tce"])
