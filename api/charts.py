@@ -85,9 +85,9 @@ def stacked_months(
                 if h <= 0:
                     continue
                 base -= h
-                value = number(Decimal(part.numerator) / Decimal(part.denominator))
+                text = number(Decimal(part.numerator) / Decimal(part.denominator))
                 out.append(f'<rect class="{s.css}" x="{x:.1f}" y="{base:.1f}" width="{bar:.1f}" height="{h:.1f}">'
-                           f"<title>{escape(label)} · {escape(s.label)}: {escape(value)} {escape(unit)}</title></rect>")  # fmt: skip
+                           f"<title>{escape(label)} · {escape(s.label)}: {escape(text)} {escape(unit)}</title></rect>")  # fmt: skip
         out.append(f'<text class="tick" x="{x + bar / 2:.1f}" y="{HEIGHT - BOTTOM + 13}" text-anchor="middle">'
                    f"{escape(label.split('-')[-1].lstrip('0'))}</text>")  # fmt: skip
     out.append("</svg>")
@@ -119,9 +119,7 @@ def progress(
     return Markup("".join(out))
 
 
-def gauge(
-    value: Fraction | None, limits: Sequence[tuple[Fraction, str, bool]], *, title: str, label: str
-) -> Markup:
+def gauge(value: Fraction | None, limits: Sequence[tuple[Fraction, str, bool]], *, title: str, label: str) -> Markup:
     """A horizontal scale from 0 to twice the highest limit, the value's bar (an arrow past the end
     when it is off the scale) and a tick per limit (``limits``: value, label, whether it applies)."""
     highest = max((lim for lim, _, _ in limits), default=Fraction(0))

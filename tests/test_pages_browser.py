@@ -80,7 +80,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         claim = parse_claim(json.loads((EXAMPLES / "claims" / f"{name}.json").read_text()))
         signed = sign_claim_json(claim, sign_claim(keys[FACTORY], domain, claim), domain)
         assert http.post("/claims", json=signed).status_code == 201
-    evaluated = http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM})
+    evaluated = http.post(
+        "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM}
+    )
     assert evaluated.status_code == 201, evaluated.text
     march = example_batch(FACTORY, 2, month="2025-03", value="1300000.0")  # the main meter's reading corrected
     submit(march, keys[FACTORY])
@@ -128,7 +130,10 @@ def test_the_factory_dashboard_shows_formatted_figures(
     assert page.inner_text('#totals [data-figure="electricity_mwh"]') == total
     exact = page.get_attribute('#totals [data-figure="electricity_mwh"] .figure', "title")
     assert exact is not None and Decimal(exact.split()[0]) == site["electricity_mwh"]  # the exact value on hover
-    words = {"zh": ("范围一", "可再生能源电力占比", "已过时", "因子集"), "en": ("Scope 1", "Renewable share", "STALE", "Factor set")}
+    words = {
+        "zh": ("范围一", "可再生能源电力占比", "已过时", "因子集"),
+        "en": ("Scope 1", "Renewable share", "STALE", "Factor set"),
+    }
     for word in words[lang]:
         assert word in main or word in page.content(), word
     stale = page.locator(f'#evaluations tr[data-id="{site["evaluation"]["id"]}"]')

@@ -31,7 +31,9 @@ def readings(month: int) -> list[tuple[str, str, str, str]]:
     ]
 
 
-def months_of(service: Service, new_account: Callable[[], LocalAccount], factory_id: str, months: range) -> LocalAccount:
+def months_of(
+    service: Service, new_account: Callable[[], LocalAccount], factory_id: str, months: range
+) -> LocalAccount:
     key = new_account()
     factory_with_months(service, lambda: key, factory_id, [], months=())
     for month in months:
@@ -81,7 +83,7 @@ def test_the_dashboard_sums_the_anchored_records_and_leaves_missing_months_missi
     assert "2 months have no usable data" in html
     total = d.totals["grid_mwh"] + d.totals["onsite_mwh"]
     shown = f"{round(Decimal(total.numerator) / total.denominator, 1):,} MWh"
-    assert f'data-figure="electricity_mwh"><span class="figure" title="' in html and shown in html, shown
+    assert 'data-figure="electricity_mwh"><span class="figure" title="' in html and shown in html, shown
     zh = service.http.get(f"/factory/{FACTORY}?year=2025", headers=ZH).text
     assert "未评价" in zh and shown in zh and "范围一" in zh
 
@@ -149,3 +151,6 @@ def test_home_lists_factories_with_their_latest_month_and_level(
     row = re.search(rf'<tr data-factory="{FACTORY}">.*?</tr>', service.http.get("/", headers=EN).text, re.S)
     assert row is not None and "2025 · Type I · none" in row[0]
     assert not re.search(r"0x[0-9a-f]{40}", row[0])  # no hash on the home page
+    zh = service.http.get("/", headers=ZH).text
+    assert '<a href="/park">园区</a>' in zh and '<a href="/verify">验证证明包</a>' in zh  # links, not escaped text
+    assert "<code>/rpc</code>" in service.http.get("/verify", headers=ZH).text

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api import charts, formats
-from api.deps import ClaimsDep, FactoriesDep, PagesDep
+from api.deps import ClaimsDep, PagesDep
 from api.language import page_context
 from ledger.claims.registries import REGISTRIES
 from ledger.errors import NotFound
@@ -58,7 +58,7 @@ def factory_page(
     except (NotFound, RecordError):
         return _not_found(request, views, f"No factory {factory_id} is registered on chain.")
     t = page_context(request)["t"]
-    drawn = charts.dashboard_charts(page.dashboard, t) if page.dashboard is not None else {}
+    drawn: dict[str, Any] = charts.dashboard_charts(page.dashboard, t) if page.dashboard is not None else {}
     return _page(request, views, "factory.html", factory=page.factory, anchors=page.anchors,
                  evaluations=page.evaluations, claims=page.claims, dashboard=page.dashboard, years=page.years,
                  **drawn)  # fmt: skip

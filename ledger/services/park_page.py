@@ -77,7 +77,13 @@ class ParkViews:
         steam: dict[str, dict[str, Any]] = {}
         for factory_id in factory_ids:  # each member's steam at the conditions its latest evaluation declared
             steam |= declared_steam(self.evaluations, factory_id)
-        key = (roots, year, len(ledger.claimed_events()), tuple(ledger.decision_events()), json.dumps(steam, sort_keys=True))
+        key = (
+            roots,
+            year,
+            len(ledger.claimed_events()),
+            tuple(ledger.decision_events()),
+            json.dumps(steam, sort_keys=True),
+        )
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)

@@ -74,7 +74,9 @@ def by_claim_id(session: Session, claim_id: int) -> ClaimRow | None:
 
 def for_factory(session: Session, factory_id: str) -> Sequence[ClaimRow]:
     """The claims this service relayed for a factory, oldest first (what its page lists)."""
-    return session.scalars(select(ClaimRow).where(ClaimRow.factory_id == factory_id).order_by(ClaimRow.created_at)).all()
+    return session.scalars(
+        select(ClaimRow).where(ClaimRow.factory_id == factory_id).order_by(ClaimRow.created_at)
+    ).all()
 
 
 def by_signature(session: Session, signature: str) -> ClaimRow | None:
