@@ -34,3 +34,11 @@ def test_error_texts_in_chinese_keep_the_field_path(service: Service) -> None:
     assert [e["loc"] for e in body.json()["detail"]] == [e["loc"] for e in english.json()["detail"]]
     assert "缺少此字段" in {e["msg"] for e in body.json()["detail"]}
     assert "Field required" in {e["msg"] for e in english.json()["detail"]}
+
+
+def test_the_readme_example_reads_in_chinese(service: Service) -> None:
+    """README, "Chinese and English": `curl -H 'Accept-Language: zh-CN' …/batches/0x00`."""
+    zh = service.http.get("/batches/0x00", headers={"Accept-Language": "zh-CN"})
+    en = service.http.get("/batches/0x00")
+    assert zh.status_code == en.status_code
+    assert zh.json() != en.json() and "批次" in str(zh.json()["detail"]), (zh.json(), en.json())

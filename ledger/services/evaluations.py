@@ -198,7 +198,7 @@ class EvaluationService:
             report=json.dumps(report, sort_keys=True, ensure_ascii=False), status=DRAFT,
             revisions=json.dumps(staleness.revisions_of(report["periods"])),
             level_confirmation=json.dumps(views.level_confirmation(evaluation), ensure_ascii=False),
-            created_at=datetime.now(UTC),
+            factor_set=views.factor_set_label(report), created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
             rows.add(session, row)
@@ -229,8 +229,7 @@ class EvaluationService:
         with self.sessions() as session:
             found = rows.list_for(session, factory_id)
             placeholders = {(lv.report_type, lv.level) for lv in load_rules(DEFAULT_RULES).levels if not lv.confirmed}
-            labels = rows.factor_set_labels(session, factory_id)
-            listed = [views.list_item(r, placeholders, labels.get(r.id)) for r in found]
+            listed = [views.list_item(r, placeholders) for r in found]
             fresh = self._freshness([views.brief(r) for r in found])
         return [e | fresh.get(str(e["id"]), staleness.UNKNOWN) for e in listed]
 

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import cast, func, select
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import select
 from sqlalchemy.orm import Session, defer
 
 from ledger.store import tracking
@@ -33,18 +32,6 @@ def latest_for(session: Session, factory_id: str) -> EvaluationRow | None:
     """The factory's newest report (its JSON loaded), or None."""
     query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id)
     return session.scalars(query.order_by(EvaluationRow.created_at.desc()).limit(1)).first()
-
-
-def factor_set_labels(session: Session, factory_id: str) -> dict[str, str | None]:
-    """Each of the factory's reports → the label of the factor set it used (``factor_set.label`` of
-    its JSON), read by the database's own JSON functions so that a list loads no report."""
-    report = EvaluationRow.report
-    if session.get_bind().dialect.name == "postgresql":
-        label = cast(report, JSONB)["factor_set"]["label"].astext
-    else:
-        label = func.json_extract(report, "$.factor_set.label")
-    rows = session.execute(select(EvaluationRow.id, label).where(EvaluationRow.factory_id == factory_id))
-    return {str(row[0]): row[1] for row in rows}
 
 
 def pending(session: Session) -> Sequence[EvaluationRow]:
