@@ -145,6 +145,11 @@ def gauge(value: Fraction | None, limits: Sequence[tuple[Fraction, str, bool]], 
     return Markup("".join(out))
 
 
+def _tick(t: Translator) -> Callable[[Decimal], str]:
+    """An axis tick: whole numbers without decimals (0, 500, 1,000), a small step with one (0.5)."""
+    return lambda v: t.number(v, 0 if v >= 10 or v == v.to_integral_value() else 1)
+
+
 def dashboard_charts(dashboard: Dashboard, t: Translator) -> dict[str, Markup]:
     """The factory page's charts of a year: electricity and emissions per month, and the renewable
     share against the levels' thresholds; labels in the reader's language."""
@@ -155,7 +160,7 @@ def dashboard_charts(dashboard: Dashboard, t: Translator) -> dict[str, Markup]:
         [Series("grid_mwh", t.gettext("Grid electricity"), "s-grid"),
          Series("onsite_mwh", t.gettext("On-site renewable"), "s-onsite")],
         title=t.gettext("Electricity used per month (MWh)"), unit="MWh", missing_label=missing,
-        number=lambda v: t.number(v, 0 if v >= 10 else 1),
+        number=_tick(t),
     )  # fmt: skip
     emissions = stacked_months(
         months,
@@ -163,7 +168,7 @@ def dashboard_charts(dashboard: Dashboard, t: Translator) -> dict[str, Markup]:
          Series("scope2_market", t.gettext("Scope 2 (market)"), "s-scope2"),
          Series("scope3", t.gettext("Scope 3"), "s-scope3")],
         title=t.gettext("Emissions per month by scope (tCO2e)"), unit="tCO2e", missing_label=missing,
-        number=lambda v: t.number(v, 0 if v >= 10 else 1),
+        number=_tick(t),
     )  # fmt: skip
     drawn = {"energy_chart": energy, "emissions_chart": emissions, "progress_chart": Markup("")}
     r = dashboard.renewable
