@@ -3,10 +3,12 @@ and renewable electricity against the levels of the rule file — from anchored 
 
 The figures are the evaluation's own (:meth:`EvaluationService.inventory`: each month's latest
 anchored revision, every record re-hashed and its root compared with the chain's), under one named
-factor set and the national grid factor (steam at the conditions the latest evaluation was given), so
-the page and a report made the same way agree to the last digit. A month without usable data is *missing*, its figures ``None`` — never zero. Computing a
-year re-hashes its records, so a result is kept for as long as what it was computed from has not
-changed: the month's anchored roots and the chain's claims and decisions are its cache key.
+factor set and the national grid factor (steam at the conditions the latest evaluation was given),
+so the page and a report made the same way agree to the last digit. A month without usable data is
+*missing*, its figures ``None`` — never zero. Computing a year re-hashes its records, so a result is
+kept while what it was computed from stands: the months' anchored roots, the chain's claims and
+decisions (the contract's claim count and the claim index's statuses) and the declared steam are its
+cache key.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from ledger.accounting.inventory import Inventory
 from ledger.errors import AccountingError, IntegrityError
 from ledger.factors.steam import parse_steam
 from ledger.numbers import ZERO
+from ledger.store import chain_claims
 from ledger.store import evaluations as evaluation_rows
 
 if TYPE_CHECKING:
@@ -106,10 +109,9 @@ class DashboardService:
         """The year's dashboard; ``anchors`` are the factory's anchored revisions as the page read them
         from the chain (``period``, ``revision``, ``root``), whose latest roots key the cache with the
         chain's claims and decisions (a claim changes market-based Scope 2 and the renewable share)."""
-        ledger = self.evaluations.ledger
         latest = {a["period"]: (a["revision"], a["root"]) for a in sorted(anchors, key=lambda a: a["revision"])
                   if str(a["period"]).startswith(f"{year}-")}  # fmt: skip
-        claims = (len(ledger.claimed_events()), tuple(ledger.decision_events()))
+        claims = claims_state(self.evaluations)
         steam = declared_steam(self.evaluations, factory_id)
         key = (factory_id, year, report_type, tuple(sorted(latest.items())), claims, json.dumps(steam, sort_keys=True))
         with self._lock:
@@ -158,6 +160,16 @@ class DashboardService:
             months.append(Month(period, None, month.get("revision"), month.get("records"), figures))
         return Dashboard(factory_id, year, factors.label, DASHBOARD_GRID, months, _totals(inv, has_scope3),
                          sorted(missing), renewable(inv, rules, report_type))  # fmt: skip
+
+
+def claims_state(evaluations: EvaluationService) -> tuple[Any, ...]:
+    """What of the chain's claims a year's figures depend on, cheaply: the contract's claim count
+    (one call) and the claim index's statuses (a decision reaches it within a reconciler round). A
+    new claim or decision computes the year again; a log scan of every claim per page view would not
+    scale to 10^5 claims."""
+    with evaluations.sessions() as session:
+        indexed = chain_claims.status_counts(session)
+    return (evaluations.ledger.claim_count(), indexed)
 
 
 def declared_steam(evaluations: EvaluationService, factory_id: str) -> dict[str, dict[str, Any]]:

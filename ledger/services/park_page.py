@@ -4,7 +4,7 @@ the default factor set, no transfers declared, and each member's steam at the co
 evaluation was given.
 
 A park's year re-hashes every member's records, so a result is kept while what it was computed from
-stands: each member's latest anchored roots of the year and the chain's claims and decisions.
+stands: each member's anchored revisions of the year, the chain's claims and decisions, the declared steam.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
 from ledger.accounting.park import band_for
 from ledger.errors import AccountingError, IntegrityError
 from ledger.numbers import ZERO, exact, ratio
-from ledger.services.dashboard import declared_steam
+from ledger.services.dashboard import claims_state, declared_steam
 from ledger.services.park import park_with_members
 
 if TYPE_CHECKING:
@@ -77,13 +77,7 @@ class ParkViews:
         steam: dict[str, dict[str, Any]] = {}
         for factory_id in factory_ids:  # each member's steam at the conditions its latest evaluation declared
             steam |= declared_steam(self.evaluations, factory_id)
-        key = (
-            roots,
-            year,
-            len(ledger.claimed_events()),
-            tuple(ledger.decision_events()),
-            json.dumps(steam, sort_keys=True),
-        )
+        key = (roots, year, claims_state(self.evaluations), json.dumps(steam, sort_keys=True))
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
