@@ -86,6 +86,11 @@ def test_the_dashboard_sums_the_anchored_records_and_leaves_missing_months_missi
     assert 'data-figure="electricity_mwh"><span class="figure" title="' in html and shown in html, shown
     zh = service.http.get(f"/factory/{FACTORY}?year=2025", headers=ZH).text
     assert "未评价" in zh and shown in zh and "范围一" in zh
+    empty = service.http.get(f"/factory/{FACTORY}?year=2024", headers=EN)  # a year with nothing anchored
+    assert empty.status_code == 200 and "12 months have no usable data" in empty.text
+    assert "No electricity use in the anchored months" in empty.text
+    unknown = service.http.get("/park?factories=NO-SUCH-FACTORY&year=2025", headers=EN)
+    assert unknown.status_code == 422 and "NO-SUCH-FACTORY" in unknown.text
 
 
 def test_a_corrected_month_marks_the_report_stale_and_the_old_revision_superseded(
