@@ -140,6 +140,9 @@ def test_the_factory_dashboard_shows_formatted_figures(
     assert "stale-row" in (stale.get_attribute("class") or "") and "2025-03" in stale.inner_text()
     assert page.locator("#months tbody tr").count() == 12 and page.locator("#anchored tr.superseded-row").count() == 1
     assert page.locator("svg.chart").count() == 3
+    claims = page.locator("#claims tbody tr")
+    assert claims.count() == 3 and claims.first.get_attribute("data-state") == "provisional"  # none attested yet
+    assert f"{4800 - 4001 + 1:,}" in claims.first.inner_text()  # the units of serials 4001..4800
     assert "0x" not in page.inner_text("#year")  # figures, not hashes
     _no_horizontal_overflow(page)
     if device == "desktop":
