@@ -229,5 +229,14 @@ def test_the_verify_page_explains_the_checks_and_marks_a_superseded_revision(
     assert "工厂已签名" in signature.inner_text() and "本服务不可能伪造" in signature.inner_text()
     assert page.locator("li.check.ok").count() == page.locator("li.check").count() >= 11
     page.screenshot(path=str(SHOTS / "guide-verify-zh.png"), full_page=True)
+    tampered = json.loads(json.dumps(site["superseded_bundle"]))
+    tampered["record"]["value"] = "36903.0"  # one digit changed
+    page.fill("#bundle-input", json.dumps(tampered))
+    page.click("#verify-button")
+    page.wait_for_selector("#verdict.invalid", timeout=30_000)
+    failed = page.locator("li.check.fail")
+    assert failed.get_attribute("data-check") == "record_hash" and not banner.is_visible()
+    assert failed.locator(".meaning").inner_text() == "若失败：记录在求哈希后被改动：其数字不是上链时的数字。"
+    assert page.inner_text("#verdict").startswith("无效：检查“记录可算出其哈希”未通过。")
     context.close()
     assert problems == []

@@ -96,7 +96,7 @@ function renderChecks(list, checks, texts) {
       if (words) {
         const meaning = document.createElement('div');
         meaning.className = 'meaning';
-        meaning.textContent = check.ok === false ? `${texts.ifFails || 'If it fails:'} ${words[2]}` : words[1];
+        meaning.textContent = check.ok === false ? fill(texts.ifFails || 'If it fails: {why}', { why: words[2] }) : words[1];
         item.append(meaning);
       }
       return item;
