@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 from ledger.config import Settings
+from ledger.i18n import LANGUAGES, language_from_env
 from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
 from zcl.output import print_json, write_json
@@ -81,6 +83,11 @@ def register(subparsers: Any) -> None:
     listing = evaluation.add_parser("list", help="a factory's evaluations: level, whether it is confirmed, stale")
     listing.add_argument("--factory", required=True)
     listing.set_defaults(handler=_list)
+    pdf = evaluation.add_parser("pdf", help="the report as a PDF to hand over: level card, contents, exact values")
+    pdf.add_argument("evaluation_id")
+    pdf.add_argument("-o", "--out", type=Path, required=True, metavar="report.pdf")
+    pdf.add_argument("--lang", choices=LANGUAGES, help="en or zh-CN (default: from LANGUAGE, LC_ALL, LANG)")
+    pdf.set_defaults(handler=_pdf)
 
     park = group(subparsers, "park", "the zero-carbon park indicator")
     park_eval = park.add_parser("evaluate", help="tCO2 per tce of a set of factories against the 0.20/0.30 bands")
@@ -217,6 +224,23 @@ def _show(args: argparse.Namespace) -> int:
     _print_anchor(report)
     print(f"hash       {report['report_hash']}")
     print_staleness(report)
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    """Download the PDF next to ``--out`` and move it there once whole: a failed download leaves no
+    half-written file, and an existing one is replaced only by a complete PDF."""
+    lang = args.lang or language_from_env(os.environ)
+    service = service_for(args, Settings.from_env())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(f".{args.out.name}.partial")
+    try:
+        with partial.open("wb") as out:
+            service.download(f"/evaluations/{args.evaluation_id}/report.pdf?lang={lang}", out)
+        partial.replace(args.out)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(f"report     {args.out} ({lang}, {args.out.stat().st_size:,} bytes)")
     return 0
 
 
