@@ -172,17 +172,31 @@ def claims_state(evaluations: EvaluationService) -> tuple[Any, ...]:
     return (evaluations.ledger.claim_count(), indexed)
 
 
+_STEAM_OF_REPORT: OrderedDict[str, dict[str, dict[str, Any]]] = OrderedDict()
+"""Report id → the steam conditions it was given: a report never changes, and it may be megabytes."""
+
+
 def declared_steam(evaluations: EvaluationService, factory_id: str) -> dict[str, dict[str, Any]]:
     """The steam conditions the factory's latest evaluation was given (tonnes of steam become heat
-    only at declared conditions), in the form ``POST /evaluations`` takes; none without one."""
+    only at declared conditions), in the form ``POST /evaluations`` takes; none without one. A
+    report is read once (:data:`_STEAM_OF_REPORT`), not on every page view."""
     with evaluations.sessions() as session:
-        row = evaluation_rows.latest_for(session, factory_id)
-        declared = json.loads(row.report).get("steam_conditions") or [] if row is not None else []
-    return {
-        c["source_id"]: {"absolute_pressure_mpa": c["absolute_pressure_mpa"]}
-        | ({"saturated": True} if c.get("saturated") else {"temperature_c": c["temperature_c"]})
-        for c in declared
-    }
+        latest = evaluation_rows.latest_id(session, factory_id)
+        if latest is None:
+            return {}
+        steam = _STEAM_OF_REPORT.get(latest)
+        if steam is None:
+            row = evaluation_rows.get(session, latest)
+            declared = (json.loads(row.report).get("steam_conditions") or []) if row is not None else []
+            steam = {
+                c["source_id"]: {"absolute_pressure_mpa": c["absolute_pressure_mpa"]}
+                | ({"saturated": True} if c.get("saturated") else {"temperature_c": c["temperature_c"]})
+                for c in declared
+            }
+            _STEAM_OF_REPORT[latest] = steam
+            while len(_STEAM_OF_REPORT) > 4 * CACHE_SIZE:
+                _STEAM_OF_REPORT.popitem(last=False)
+    return dict(steam)
 
 
 _FIGURES = (*ELECTRICITY, "electricity_mwh", "energy_tce", *SCOPES)

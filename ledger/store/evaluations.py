@@ -28,9 +28,9 @@ def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
 
 
-def latest_for(session: Session, factory_id: str) -> EvaluationRow | None:
-    """The factory's newest report (its JSON loaded), or None."""
-    query = select(EvaluationRow).where(EvaluationRow.factory_id == factory_id)
+def latest_id(session: Session, factory_id: str) -> str | None:
+    """The id of the factory's newest report, or None (no report is loaded)."""
+    query = select(EvaluationRow.id).where(EvaluationRow.factory_id == factory_id)
     return session.scalars(query.order_by(EvaluationRow.created_at.desc()).limit(1)).first()
 
 
