@@ -14,6 +14,7 @@ from eth_account.signers.local import LocalAccount
 from ledger.factors import bundled_factor_set
 from ledger.numbers import shown
 from ledger.services.dashboard import DASHBOARD_FACTORS
+from tests.builders import claim_body, claim_json
 from tests.conftest import Service
 from tests.golden.monthly import factory_with_months, month_batch, submit
 
@@ -98,8 +99,15 @@ def test_a_corrected_month_marks_the_report_stale_and_the_old_revision_supersede
 ) -> None:
     key = months_of(service, new_account, FACTORY, range(1, 13))
     old = service.http.post("/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I"}).json()
+    first_view = service.services.pages.factory_dashboard(FACTORY, 2025).dashboard
+    assert first_view is not None and first_view.complete
+    assert service.services.pages.factory_dashboard(FACTORY, 2025).dashboard is first_view  # kept, not recomputed
+    claimed = service.http.post("/claims", json=claim_json(service.ledger, key, claim_body(FACTORY, 1, 100)))
+    assert claimed.status_code == 201, claimed.text
     before = service.services.pages.factory_dashboard(FACTORY, 2025).dashboard
-    assert before is not None and before.complete
+    assert before is not None and before is not first_view  # a new claim on chain: computed again
+    listed = re.search(r'<tr data-state="provisional">.*?</tr>', service.http.get(f"/factory/{FACTORY}").text, re.S)
+    assert listed is not None and '<td class="num">100</td>' in listed[0] and "GEC" in listed[0]
     first = service.http.get(f"/factories/{FACTORY}/batches").json()
     march = next(b for b in first if b["period"] == "2025-03")
     corrected = [(s, k, str(Decimal(v) * 2), u) for s, k, v, u in readings(3)]
