@@ -13,6 +13,7 @@ from ledger.config import Settings
 from ledger.keys import load_key_file, read_password
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import sign_batch
+from zcl.commands import batch_import
 from zcl.commands.common import group, service_for, signing_domain, signing_options
 from zcl.output import UploadProgress, print_json, read_json, write_json, write_lines
 from zcl.service_client import ServiceClient
@@ -61,6 +62,7 @@ def register(subparsers: Any) -> None:
     batch_list.add_argument("factory_id")
     batch_list.add_argument("--period", help="YYYY-MM")
     batch_list.set_defaults(handler=_batch_list)
+    batch_import.register(batch)
 
 
 def _batch_sign(args: argparse.Namespace) -> int:
