@@ -7,9 +7,6 @@ go to test-artifacts/ (guide-*.png)."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -18,13 +15,13 @@ import httpx
 import pytest
 from eth_account import Account
 
-from ledger.chain.anvil import free_loopback_port
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
 from ledger.eip712.domain import LedgerDomain
 from tests.builders import EXAMPLE_STEAM, batch_json, example_batch
 from tests.golden.monthly import month_batch
-from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, ZCL, browser  # noqa: F401 (the fixture)
+from tests.serving import zcl_serve
+from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, browser  # noqa: F401 (the fixture)
 
 pytestmark = [
     pytest.mark.e2e,
@@ -46,19 +43,11 @@ def _neighbour_month(month: int) -> list[tuple[str, str, str, str]]:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`zcl serve` holding the example factory's year (March corrected after its evaluation, so that
     report is stale), its claims, and a neighbour factory: a park of two."""
-    data = tmp_path_factory.mktemp("dashboard")
-    port = free_loopback_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_DATA_DIR": str(data / "data")}
-    process = subprocess.Popen([ZCL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("ready"):
-            break
-    else:
-        pytest.fail("zcl serve did not start")
-    base = f"http://127.0.0.1:{port}"
-    admin = {"Authorization": f"Bearer {(data / 'data' / 'keys' / 'admin-token').read_text().strip()}"}
+    with zcl_serve(tmp_path_factory.mktemp("dashboard") / "data") as (base, token):
+        yield from _site(base, {"Authorization": f"Bearer {token}"})
+
+
+def _site(base: str, admin: dict[str, str]) -> Iterator[dict[str, Any]]:
     http = httpx.Client(base_url=base, timeout=120)
     chain = http.get("/chain").json()
     domain = LedgerDomain(chain_id=chain["chain_id"], verifying_contract=chain["contract"])
@@ -90,8 +79,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     months = [march if m == 3 else example_batch(FACTORY, month=f"2025-{m:02d}") for m in range(1, 13)]
     yield {"base": base, "http": http, "evaluation": evaluated.json(), "superseded_bundle": superseded,
            "electricity_mwh": _electricity_mwh(months)}  # fmt: skip
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
 
 
 def _electricity_mwh(months: list[dict[str, Any]]) -> Decimal:
