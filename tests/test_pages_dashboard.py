@@ -149,6 +149,10 @@ def test_the_park_page_shows_the_indicator_against_its_band_and_each_member(
     assert html.count('<tr data-factory="') == 2
     zh = service.http.get(f"/park?factories={FACTORY}，{OTHER}&year=2025", headers=ZH).text  # a Chinese comma too
     assert "园区" in zh and f"{intensity} tCO2/tce" in zh
+    typed = service.http.get(f"/park?factories={FACTORY}&year=２０２５", headers=EN)  # full-width digits, as typed
+    assert typed.status_code == 200 and f"{intensity} tCO2/tce" in typed.text
+    wrong = service.http.get(f"/park?factories={FACTORY}&year=last", headers=ZH)
+    assert wrong.status_code == 422 and "年份须为 2000 至 2200 之间的年份" in wrong.text
     twice = service.http.get(f"/park?factories={FACTORY},{FACTORY.lower()}&year=2025", headers=EN)
     assert twice.status_code == 422 and "factories[1]" in twice.text
 

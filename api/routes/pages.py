@@ -65,17 +65,19 @@ def factory_page(
 
 
 @router.get("/park", response_class=HTMLResponse)
-def park_page(
-    request: Request, views: PagesDep, factories: str = "", year: Annotated[int | None, Query(ge=2000, le=2200)] = None
-) -> HTMLResponse:
-    """The park of the factories named (comma-separated) for a year: its indicator against its band."""
+def park_page(request: Request, views: PagesDep, factories: str = "", year: str = "") -> HTMLResponse:
+    """The park of the factories named (comma-separated) for a year: its indicator against its band.
+    What a person typed is taken as a form's text: a year that is not one is said on the page."""
     members = [f.strip() for f in factories.replace("，", ",").split(",") if f.strip()]
     t = page_context(request)["t"]
-    context: dict[str, Any] = {"factories": members, "year": year, "park": None, "error": None,
+    chosen = int(year) if year.strip().isdecimal() and 2000 <= int(year) <= 2200 else None
+    context: dict[str, Any] = {"factories": members, "year": chosen or year.strip(), "park": None, "error": None,
                                "known": views.factories.list_all()}  # fmt: skip
-    if members and year is not None:
+    if year.strip() and chosen is None:
+        context["error"] = t.gettext("The year must be a year from 2000 to 2200, such as 2025.")
+    elif members and chosen is not None:
         try:
-            park = views.parks.park(members, year)
+            park = views.parks.park(members, chosen)
         except (NotFound, RecordError) as exc:
             context["error"] = translate_error(str(exc), t.lang)
         else:
