@@ -68,7 +68,7 @@ def test_the_chinese_certificate_states_the_claim_and_its_qr_code_leads_to_the_c
         assert label in text, label
     assert "福建示例林业碳汇有限公司" in text and "CN-FJ-0001" in text  # the claimant, in Chinese glyphs
     assert CCER["block_id"] in text and "101..1100" in text and "1,000 tCO2e" in text
-    assert claimed["tx_hash"] in text.replace("\n", "") and "临时" in text  # not confirmed yet, and it says so
+    assert claimed["tx_hash"] in text.replace("\n", "") and "待确认" in text  # not confirmed yet, and it says so
     chain = service.http.get("/chain").json()
     assert chain["contract"] in text.replace("\n", "") and str(chain["chain_id"]) in text
     url = f"http://testserver/claim/{claim_id}"  # the address this request came to
