@@ -69,6 +69,7 @@ def test_a_buyer_looks_up_a_ccer_block_and_checks_the_claim_in_the_browser(
     assert row.locator(".claimant").inner_text() == FACTORY
     assert "1001..1900" in row.inner_text() and "900 tCO2e" in row.inner_text()
     assert "1901..2500" in page.inner_text("#units-unclaimed")  # the units no one claimed
+    assert page.evaluate("getComputedStyle(document.querySelector('#lookup-claims')).display") == "table"  # desktop
     assert "已注销" in page.inner_text("#lookup-result")
     shot(page, "buyer-ccer-lookup-zh")
 
