@@ -34,17 +34,24 @@ class ServiceClient:
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
 
+    def submit(self, path: str, body: Any) -> tuple[int, Any]:
+        """POST ``body``; returns (status, JSON): 201 for something new, 200 for an identical resubmission."""
+        response = self._request("POST", path, json=body)
+        if response.is_success:
+            return response.status_code, response.json()
+        raise ServiceError(response.status_code, _message(response))
+
     def patch(self, path: str, body: Any) -> Any:
         return self._send("PATCH", path, json=body)
 
     def put(self, path: str, body: Any) -> Any:
         return self._send("PUT", path, json=body)
 
-    def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> Any:
-        """POST a body produced piece by piece (a streamed batch), without holding it; returns the JSON."""
+    def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> tuple[int, Any]:
+        """POST a body produced piece by piece (a streamed batch), without holding it; returns (status, JSON)."""
         response = self._request("POST", path, content=chunks, headers={"Content-Type": media_type})
         if response.is_success:
-            return response.json()
+            return response.status_code, response.json()
         raise ServiceError(response.status_code, _message(response))
 
     def upload(

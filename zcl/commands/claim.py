@@ -8,9 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from ledger.config import Settings
-from ledger.keys import load_key_file, read_password
+from ledger.errors import InputError
 from zcl.commands.common import group, role_ledger, service_for, signing_domain, signing_options
-from zcl.output import print_json, read_json, write_json
+from zcl.output import emit, read_json, write_json
+from zcl.password import unlock
+from zcl.text import _
+
+CERTIFICATE = {"claims": ["claim_id", "attestation", "factory_id", "serial_start", "serial_end", "consumption_start",
+                          "consumption_end", "claimed_at", "tx_hash"]}  # fmt: skip
+"""How a certificate's status is shown: one row per claim holding some of its units."""
 
 
 def register(subparsers: Any) -> None:
@@ -21,6 +27,11 @@ def register(subparsers: Any) -> None:
     claim_sign.set_defaults(handler=_claim_sign)
     claim_submit = claim.add_parser("submit", help="submit a signed claim; refused if any unit was claimed before")
     claim_submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
+    claim_submit.add_argument(
+        "--evidence", type=Path, action="append", default=[], metavar="FILE",
+        help=_("the registry's cancellation (retirement) statement the claim cites: checked against the claim's "
+               "evidence_sha256, then uploaded once the claim is recorded (repeatable)"),
+    )  # fmt: skip
     claim_submit.set_defaults(handler=_claim_submit)
 
     confirm = claim.add_parser(
@@ -53,7 +64,7 @@ def _claim_sign(args: argparse.Namespace) -> int:
     from ledger.claims.signed import sign_claim_json
 
     claim = parse_claim(read_json(args.claim_file))
-    signer = load_key_file(args.key, read_password(args.password_file))
+    signer = unlock(args.key, args.password_file)
     domain = signing_domain(args)
     write_json(args.out, sign_claim_json(claim, sign_claim(signer, domain, claim), domain))
     print(
@@ -66,26 +77,55 @@ def _claim_sign(args: argparse.Namespace) -> int:
 
 
 def _claim_submit(args: argparse.Namespace) -> int:
-    claim = service_for(args, Settings.from_env()).post("/claims", read_json(args.signed_file))
+    signed = read_json(args.signed_file)
+    statements = _statements(args.evidence, signed)  # checked before anything is sent
+    service = service_for(args, Settings.from_env())
+    code, claim = service.submit("/claims", signed)
+    stored = [(file, *service.upload("/evidence", file)) for file in statements]
+    if args.json:
+        emit(args, claim)
+        return 0
+    if code == 200:
+        print(_("already submitted (same claim): recorded in block %(block)s; this identical resubmission sent "
+                "nothing new to the chain", block=claim["block_number"]))  # fmt: skip
     print(f"claim  {claim['claim_id']} {claim['status']} tx {claim['tx_hash']} block {claim['block_number']}")
-    print(
-        f"units  {claim['registry']} {claim['block_id']} {claim['serial_start']}..{claim['serial_end']} "
-        f"for {claim['factory_id']}, consumption {claim['consumption_start']}..{claim['consumption_end']}"
-    )
+    print(_("units  %(registry)s %(block_id)s %(first)s..%(last)s for %(factory)s, consumption %(start)s..%(end)s",
+            registry=claim["registry"], block_id=claim["block_id"], first=claim["serial_start"],
+            last=claim["serial_end"], factory=claim["factory_id"], start=claim["consumption_start"],
+            end=claim["consumption_end"]))  # fmt: skip
+    for file, status, answer in stored:
+        state = _("stored") if status == 201 else _("already stored")
+        print(_("statement %(file)s sha256 %(sha256)s: %(state)s as %(name)s", file=str(file), sha256=answer["sha256"],
+                state=state, name=answer["file_name"]))  # fmt: skip
     state = claim.get("attestation")
     if state == "provisional":
-        print("state  provisional: it holds its units, but counts in no evaluation until an attestor confirms it "
-              "(zcl claim confirm)")  # fmt: skip
+        print(_("state  provisional: it holds its units, but counts in no evaluation until an attestor confirms it "
+                "(zcl claim confirm)"))  # fmt: skip
     elif state is not None:
-        print(f"state  {state}")
+        print(_("state  %(state)s", state=state))
     return 0
+
+
+def _statements(files: list[Path], signed: Any) -> list[Path]:
+    """The ``--evidence`` files, each of which must be the statement the claim cites: the service
+    keeps only cited files, so a wrong one is refused here, before the claim is sent."""
+    from ledger.evidence import file_sha256
+
+    cited = str(signed.get("evidence_sha256", "") if isinstance(signed, dict) else "").lower().removeprefix("0x")
+    for file in files:
+        digest = file_sha256(file)
+        if digest != cited:
+            raise InputError("--evidence", _(
+                "%(file)s: sha256 %(digest)s is not the statement this claim cites (evidence_sha256 %(cited)s); "
+                "the service keeps only the cited statement: give that file, or sign the claim again citing this "
+                "one", file=str(file), digest=digest, cited=cited or _("(none)")))  # fmt: skip
+    return files
 
 
 def _role_key_options(parser: argparse.ArgumentParser, role: str) -> None:
     parser.add_argument("--key", type=Path, help=f"the {role}'s key file (default: ZCL_{role.upper()}_KEY_FILE, "
                         f"else data/keys/{role}.key)")  # fmt: skip
     parser.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD, or the local key's own file")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def _claim_confirm(args: argparse.Namespace) -> int:
@@ -93,7 +133,6 @@ def _claim_confirm(args: argparse.Namespace) -> int:
 
     from ledger.claims import parse_claim
     from ledger.eip712 import details_hash
-    from ledger.errors import InputError
 
     ledger = role_ledger("attestor", args.key, args.password_file)
     on_chain = ledger.get_claim(args.claim_id)
@@ -116,7 +155,7 @@ def _claim_confirm(args: argparse.Namespace) -> int:
     result = {"claim_id": args.claim_id, "attestation": "confirmed", "attestor": ledger.sender.address,
               "tx_hash": tx.tx_hash, "block_number": tx.block_number}  # fmt: skip
     if args.json:
-        print_json(result)
+        emit(args, result)
     else:
         print(f"confirmed  claim {args.claim_id} of {on_chain.factory_id}: {on_chain.registry} {on_chain.block_id} "
               f"{on_chain.serial_start}..{on_chain.serial_end}")  # fmt: skip
@@ -133,7 +172,7 @@ def _claim_revoke(args: argparse.Namespace) -> int:
     result = {"claim_id": args.claim_id, "attestation": "revoked", "reason_sha256": reason.hex(),
               "arbiter": ledger.sender.address, "tx_hash": tx.tx_hash, "block_number": tx.block_number}  # fmt: skip
     if args.json:
-        print_json(result)
+        emit(args, result)
     else:
         print(f"revoked    claim {args.claim_id}; its units are free again")
         print(f"reason     sha256 {reason.hex()} (keep the text: only its hash is on chain)")
@@ -146,5 +185,5 @@ def _certificate_status(args: argparse.Namespace) -> int:
 
     service = service_for(args, Settings.from_env())
     status = service.get(f"/certificates/{quote(args.registry, safe='')}/{quote(args.serial, safe='')}")
-    print_json(status)
+    emit(args, status, columns=CERTIFICATE)
     return 0

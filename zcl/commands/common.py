@@ -53,9 +53,9 @@ def role_ledger(role: str, key: Path | None = None, password_file: Path | None =
     password from ``password_file`` or ``ZCL_KEY_PASSWORD``), else the role's key file from the
     settings. The key signs here; only the transaction leaves the process."""
     from ledger.chain.session import connect
-    from ledger.keys import load_key_file, read_password
+    from zcl.password import unlock
 
     settings = Settings.from_env()
     if key is None:
         return connect(settings, acting_as=role).ledger
-    return connect(settings, with_operator=False).ledger.acting_as(load_key_file(key, read_password(password_file)))
+    return connect(settings, with_operator=False).ledger.acting_as(unlock(key, password_file))

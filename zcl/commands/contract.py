@@ -13,7 +13,7 @@ from ledger.chain.session import connect, operator_password_file, role_addresses
 from ledger.config import ConfigError, Settings
 from ledger.keys import load_operator_key
 from zcl.commands.common import group
-from zcl.output import print_json
+from zcl.output import emit
 
 
 def register(subparsers: Any) -> None:
@@ -61,7 +61,7 @@ def _contract_deploy(args: argparse.Namespace) -> int:
         w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout,
         roles=role_addresses(settings),
     )  # fmt: skip
-    print_json({"address": ledger.address, "deployed_now": deployed_now, "record": asdict(record) if record else None})
+    emit(args, {"address": ledger.address, "deployed_now": deployed_now, "record": asdict(record) if record else None})
     return 0
 
 
@@ -69,12 +69,13 @@ def _contract_info(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     record = read_deployment(settings.deployment_file)
     session = connect(settings, with_operator=False)
-    print_json(
+    emit(
+        args,
         {
             "rpc_url": session.rpc_url,
             "address": session.ledger.address,
             "record": asdict(record) if record else None,
             "eip712_domain": session.ledger.domain().as_dict(),
-        }
+        },
     )
     return 0

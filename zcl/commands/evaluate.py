@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from ledger.config import Settings
-from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
-from zcl.output import print_json, write_json
+from zcl.output import emit, print_json, write_json
+from zcl.password import unlock
 
 _STEAM_METAVAR = "SOURCE=MPA:saturated|SOURCE=MPA:CELSIUS"
 _STEAM_HELP = (
@@ -71,7 +71,9 @@ def register(subparsers: Any) -> None:
     evaluate.add_argument("--key", type=Path, help="the evaluator's key file: sign the report hash and anchor it")
     evaluate.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
     evaluate.add_argument("--out", type=Path, required=True, metavar="report.html")
-    evaluate.add_argument("--json", type=Path, metavar="report.json", help="also write the report JSON")
+    evaluate.add_argument(
+        "--json", type=Path, dest="json_file", metavar="report.json", help="also write the report JSON"
+    )
     evaluate.set_defaults(handler=_evaluate)
 
     evaluation = group(subparsers, "evaluation", "show or list evaluations made earlier")
@@ -119,7 +121,7 @@ def _evaluate(args: argparse.Namespace) -> int:
         body["consumer_country"] = args.consumer_country
     report = service.post("/evaluations", body | _factor_choice(args.factors))
     if args.key is not None:
-        evaluator = load_key_file(args.key, read_password(args.password_file))
+        evaluator = unlock(args.key, args.password_file)
         message = service.get(f"/evaluations/{report['id']}/typed-data", evaluator=evaluator.address)
         message["message"]["reportHash"] = bytes.fromhex(message["message"]["reportHash"][2:])
         signature = sign_typed_data(evaluator, message)
@@ -130,8 +132,11 @@ def _evaluate(args: argparse.Namespace) -> int:
     page = service.get_text(f"/evaluations/{report['id']}/report.html")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(page, encoding="utf-8")
-    if args.json is not None:
-        write_json(args.json, report)
+    if args.json_file is not None:
+        write_json(args.json_file, report)
+    if args.json:
+        print_json(report)
+        return 0
     totals = report["totals"]
     _print_heading(report)
     print(f"factors    {report['factor_set']['label']}  rules {report['rule_set']['label']}")
@@ -213,6 +218,9 @@ def _print_data_checks(evaluation: dict[str, Any]) -> None:
 
 def _show(args: argparse.Namespace) -> int:
     report = service_for(args, Settings.from_env()).get(f"/evaluations/{args.evaluation_id}")
+    if args.json:
+        print_json(report)
+        return 0
     _print_heading(report)
     _print_anchor(report)
     print(f"hash       {report['report_hash']}")
@@ -222,7 +230,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     """One line per evaluation, oldest first; a level that is not confirmed says so on its line."""
-    for e in service_for(args, Settings.from_env()).get(f"/factories/{args.factory}/evaluations"):
+    listed = service_for(args, Settings.from_env()).get(f"/factories/{args.factory}/evaluations")
+    if args.json:
+        print_json(listed)
+        return 0
+    for e in listed:
         marked = _not_confirmed(e.get("level_status"))
         stale = (" STALE?" if e.get("stale") is None else
                  f" STALE: {', '.join(b['period'] for b in e['stale_because'])} corrected" if e["stale"] else "")  # fmt: skip
@@ -297,5 +309,5 @@ def _park_evaluate(args: argparse.Namespace) -> int:
         "steam": steam_choice(args.steam),
     } | _factor_choice(args.factors)
     result = service_for(args, Settings.from_env()).post("/parks/evaluations", body)
-    print_json(result)
+    emit(args, result)
     return 0 if result["passed"] else 1

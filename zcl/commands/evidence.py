@@ -12,7 +12,9 @@ from typing import Any
 
 from ledger.config import Settings
 from zcl.commands.common import group, service_for
+from zcl.output import emit
 from zcl.service_client import ServiceError
+from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
@@ -32,14 +34,20 @@ def _evidence_upload(args: argparse.Namespace) -> int:
     from ledger.evidence import file_sha256
 
     service = service_for(args, Settings.from_env())
+    answers = []
     for file in args.files:
         local = file_sha256(file)  # also: the file is readable, before anything is sent
         code, stored = service.upload("/evidence", file)
         if stored["sha256"] != local:
             raise ServiceError(code, f"{file}: the service stored sha256 {stored['sha256']}, but the file hashes "
                                f"to {local}")  # fmt: skip
-        named = f" (recorded as {stored['file_name']})" if stored["file_name"] != file.name else ""
-        print(f"{local}  {file.name}  {stored['size']}  {'stored' if code == 201 else 'already stored'}{named}")
+        answers.append(stored | {"new": code == 201})
+        if not args.json:
+            named = _(" (recorded as %(name)s)", name=stored["file_name"]) if stored["file_name"] != file.name else ""
+            state = _("stored") if code == 201 else _("already stored")
+            print(f"{local}  {file.name}  {stored['size']}  {state}{named}")
+    if args.json:
+        emit(args, answers)
     return 0
 
 

@@ -18,10 +18,10 @@ from eth_utils import to_checksum_address
 
 from ledger.config import ConfigError, Settings
 from ledger.eip712 import LedgerDomain, SignerRotation
-from ledger.keys import load_key_file, read_password
 from zcl.commands.common import group, service_for
 from zcl.commands.role import admin_ledger
-from zcl.output import print_json
+from zcl.output import emit
+from zcl.password import unlock
 
 
 def register(subparsers: Any) -> None:
@@ -71,6 +71,9 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=_factory_show)
 
 
+FACTORY = {"sources": ["sources", "method", "meter", "in_service_from", "in_service_until", "declared_by", "version"]}
+"""How a factory answer is shown: its source register one row per source."""
+
 _PROFILE_OPTIONS = ("province", "grid_region", "legal_entity", "unified_social_credit_code", "site_address",
                     "facilities")  # fmt: skip
 
@@ -95,7 +98,7 @@ def _factory_register(args: argparse.Namespace) -> int:
     body: dict[str, Any] = {"id": args.factory_id, "name": args.name, "signer": args.signer}
     if profile := _profile(args):
         body["profile"] = profile
-    print_json(service.post("/factories", body))
+    emit(args, service.post("/factories", body), columns=FACTORY)
     return 0
 
 
@@ -104,7 +107,7 @@ def _factory_update(args: argparse.Namespace) -> int:
     if not profile:
         raise ConfigError("name at least one field to change (--province, --grid-region, … or --clear FIELD)")
     service = service_for(args, Settings.from_env(), admin=True)
-    print_json(service.patch(f"/factories/{args.factory_id}/profile", profile))
+    emit(args, service.patch(f"/factories/{args.factory_id}/profile", profile), columns=FACTORY)
     return 0
 
 
@@ -117,7 +120,11 @@ def _factory_source(args: argparse.Namespace) -> int:
         k: getattr(args, k) for k in details if getattr(args, k) is not None
     }  # fmt: skip
     service = service_for(args, Settings.from_env(), admin=True)
-    print_json(service.patch(f"/factories/{args.factory_id}/profile", {"sources": {args.source_id: entry}}))
+    emit(
+        args,
+        service.patch(f"/factories/{args.factory_id}/profile", {"sources": {args.source_id: entry}}),
+        columns=FACTORY,
+    )
     return 0
 
 
@@ -128,7 +135,7 @@ def _factory_rotate(args: argparse.Namespace) -> int:
         raise ConfigError("--reason: only a --forced rotation takes a reason")
     settings = Settings.from_env()
     service = service_for(args, settings)
-    current = load_key_file(args.key, read_password(args.password_file))
+    current = unlock(args.key, args.password_file)
     typed = service.get(f"/factories/{args.factory_id}/rotation", signer=args.signer)
     # sign what we asked for, at the service's epoch and domain: never a message the service rewrote
     rotation = SignerRotation(args.factory_id, args.signer, int(typed["message"]["epoch"]))
@@ -137,7 +144,7 @@ def _factory_rotate(args: argparse.Namespace) -> int:
     factory = service.post(
         f"/factories/{args.factory_id}/signer", {"signer": rotation.new_signer, "signature": "0x" + signature.hex()}
     )
-    print_json(factory)
+    emit(args, factory, columns=FACTORY)
     return 0
 
 
@@ -149,7 +156,7 @@ def _forced_rotation(args: argparse.Namespace) -> int:
     reason_hash = hashlib.sha256(args.reason.encode("utf-8")).digest()
     ledger = admin_ledger(Settings.from_env())
     tx = ledger.force_rotate_signer(args.factory_id, args.signer, reason_hash)
-    print_json({
+    emit(args, {
         "factory_id": args.factory_id, "signer": to_checksum_address(args.signer), "forced": True,
         "reason_sha256": "0x" + reason_hash.hex(), "tx_hash": tx.tx_hash, "block_number": tx.block_number,
     })  # fmt: skip
@@ -157,5 +164,5 @@ def _forced_rotation(args: argparse.Namespace) -> int:
 
 
 def _factory_show(args: argparse.Namespace) -> int:
-    print_json(service_for(args, Settings.from_env()).get(f"/factories/{args.factory_id}"))
+    emit(args, service_for(args, Settings.from_env()).get(f"/factories/{args.factory_id}"), columns=FACTORY)
     return 0

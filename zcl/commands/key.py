@@ -6,8 +6,9 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ledger.keys import KeyFileError, key_file_address, new_key_file, read_password
+from ledger.keys import KeyFileError, key_file_address, new_key_file
 from zcl.commands.common import group
+from zcl.password import new_password
 
 
 def register(subparsers: Any) -> None:
@@ -24,7 +25,7 @@ def register(subparsers: Any) -> None:
 
 
 def _key_new(args: argparse.Namespace) -> int:
-    password = read_password(args.password_file)
+    password = new_password(args.out, args.password_file)
     if password is None:
         raise KeyFileError("password: give --password-file FILE or set ZCL_KEY_PASSWORD to encrypt the key")
     print(new_key_file(args.out, password).address)
