@@ -53,6 +53,9 @@ LABELS = {
 }  # fmt: skip
 """Labels for the answers' keys; a key not here is shown as itself with spaces for underscores."""
 
+QUIET = frozenset({"reason", "message", "conflict", "next_offset", "offset"})
+"""Keys left out of a block while they are empty: they speak only when something happened."""
+
 GROUPED = frozenset({"leaf_count", "record_count", "units", "units_claimed", "units_confirmed", "size"})
 """Integer keys written with thousands separators (block numbers and serials are not: they are names)."""
 
@@ -103,6 +106,8 @@ def cell(key: str, value: Any, *, in_table: bool = False) -> str:
         return when(value)
     if key in GROUPED and isinstance(value, int | str):
         return grouped(str(value))
+    if value == {}:
+        return _("(none)")
     if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
         return ", ".join(str(v) for v in value) if value else _("(none)")
     text = str(value)
@@ -113,7 +118,7 @@ def rows_of(record: Mapping[str, Any], skip: Sequence[str] = ()) -> list[tuple[s
     """A record's scalar fields as (label, value); a value with a ``unit`` beside it shows the unit."""
     rows = []
     for key, value in record.items():
-        if key in skip or isinstance(value, dict) or _is_table(value):
+        if key in skip or (isinstance(value, dict) and value) or _is_table(value) or (key in QUIET and not value):
             continue
         if key == "unit" and "value" in record:
             continue
@@ -157,6 +162,8 @@ def show(value: Any, skip: Sequence[str] = (), columns: Mapping[str, Sequence[st
     for key, nested in value.items():
         if key in skip:
             continue
+        if isinstance(nested, dict) and not nested:
+            continue  # shown in the block as (none)
         if _is_keyed(nested):  # e.g. sources: {source_id: declaration}: the ids are data, not labels
             nested = [{key: name} | entry for name, entry in nested.items()]
         if isinstance(nested, dict):

@@ -215,7 +215,7 @@ def _hash_evidence_paths(records: list[Any], base: Path) -> None:
 def _batch_show(args: argparse.Namespace) -> int:
     batch = service_for(args, Settings.from_env()).get(f"/batches/{args.batch_id}", offset=args.offset,
                                                          limit=args.limit)  # fmt: skip
-    emit(args, batch, show(batch, skip=("signature",), columns={"records": RECORD_COLUMNS}))
+    emit(args, batch, show(batch, skip=("signature", "record_count"), columns={"records": RECORD_COLUMNS}))
     if not args.json and batch.get("next_offset") is not None:
         print(_("more records: zcl batch show %(id)s --offset %(offset)s", id=batch["id"], offset=batch["next_offset"]))
     return 0
