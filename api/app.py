@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api import errors
+from api.language import RememberLanguage
 from api.routes import (
     batches,
     chain,
@@ -94,6 +95,7 @@ def create_app(
     )
     # pages read the chain through /rpc ('self') unless a public RPC is configured
     public_origin = origin_of(public_rpc_url) if public_rpc_url else None
+    app.add_middleware(RememberLanguage)
     app.add_middleware(SecurityHeaders, connect=[public_origin] if public_origin else [])  # outermost: on 413s too
 
     @app.get(DOCS_PATH, include_in_schema=False)

@@ -10,10 +10,13 @@ from __future__ import annotations
 import re
 
 from fastapi import FastAPI, Request, status
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import InterfaceError as DatabaseInterfaceError
 from sqlalchemy.exc import OperationalError as DatabaseOperationalError
 
+from api.language import page_context, reader_language
 from api.routes.pages import templates  # the pages' own layout, for errors a browser reads
 from ledger.errors import (
     AccountingError,
@@ -26,6 +29,7 @@ from ledger.errors import (
     Unavailable,
     ZclError,
 )
+from ledger.i18n import N_, translate_error, translator
 
 STATUS: dict[type[Exception], int] = {
     InputError: status.HTTP_422_UNPROCESSABLE_CONTENT,
@@ -51,9 +55,20 @@ def status_of(exc: BaseException) -> int:
 
 
 def install(app: FastAPI) -> None:
-    """Register the one handler for every class of the table."""
+    """Register the one handler for every class of the table, and FastAPI's own 422 in the reader's language."""
     for cls in STATUS:
         app.add_exception_handler(cls, respond)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> Response:
+    """FastAPI's own 422 (a field missing or of the wrong type), its ``msg`` texts translated."""
+    assert isinstance(exc, RequestValidationError)
+    lang = reader_language(request)
+    detail = jsonable_encoder(exc.errors())
+    for error in detail:
+        error["msg"] = translate_error(str(error.get("msg", "")), lang)
+    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": detail})
 
 
 async def respond(request: Request, exc: Exception) -> Response:
@@ -61,13 +76,16 @@ async def respond(request: Request, exc: Exception) -> Response:
     code = status_of(exc)
     if "text/html" in request.headers.get("accept", ""):
         return _page(request, code, exc)  # a person in a browser gets a page, not JSON
+    lang = reader_language(request)
     if isinstance(exc, InputError) and code == status.HTTP_422_UNPROCESSABLE_CONTENT:
         # the same shape as FastAPI's own 422s, so clients read one format for every bad field
-        detail: object = [{"loc": ["body", *_location(exc.field)], "msg": exc.message, "type": "value_error"}]
+        message = translate_error(exc.message, lang)
+        detail: object = [{"loc": ["body", *_location(exc.field)], "msg": message, "type": "value_error"}]
     elif isinstance(exc, (DatabaseOperationalError, DatabaseInterfaceError)):
-        detail = "the database does not answer; try again later"  # never the driver's text: it may hold the URL
+        # never the driver's text: it may hold the URL
+        detail = translator(lang).gettext("the database does not answer; try again later")
     else:
-        detail = str(exc)
+        detail = translate_error(str(exc), lang)
     headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}
@@ -75,27 +93,31 @@ async def respond(request: Request, exc: Exception) -> Response:
 
 
 TITLES = {
-    status.HTTP_404_NOT_FOUND: "Not found",
-    status.HTTP_403_FORBIDDEN: "Not allowed",
-    status.HTTP_409_CONFLICT: "Conflict",
-    status.HTTP_422_UNPROCESSABLE_CONTENT: "Not accepted",
-    status.HTTP_503_SERVICE_UNAVAILABLE: "Temporarily unavailable",
+    status.HTTP_404_NOT_FOUND: N_("Not found"),
+    status.HTTP_403_FORBIDDEN: N_("Not allowed"),
+    status.HTTP_409_CONFLICT: N_("Conflict"),
+    status.HTTP_422_UNPROCESSABLE_CONTENT: N_("Not accepted"),
+    status.HTTP_503_SERVICE_UNAVAILABLE: N_("Temporarily unavailable"),
 }
 
 
 def _page(request: Request, code: int, exc: Exception) -> Response:
+    layout = page_context(request)
+    t = layout["t"]
     if code == status.HTTP_503_SERVICE_UNAVAILABLE:
-        message = "The chain or the database does not answer right now. Nothing is lost; try again in a moment."
+        message = t.gettext(
+            "The chain or the database does not answer right now. Nothing is lost; try again in a moment."
+        )
     elif code >= 500:
-        message = "Something went wrong on this service."  # details go to the log, not to the page
+        message = t.gettext("Something went wrong on this service.")  # details go to the log, not to the page
     else:
-        message = str(exc)
+        message = translate_error(str(exc), layout["lang"])
     chain = {"chain_id": "—", "contract": "—"}
     ledger = getattr(getattr(request.app.state, "services", None), "ledger", None)
     domain = ledger.domain_if_read if ledger is not None else None  # asks the chain nothing
     if domain is not None:
         chain = {"chain_id": domain.chain_id, "contract": domain.verifying_contract}
-    context = {"title": TITLES.get(code, "Error"), "message": message, "chain": chain}
+    context = {**layout, "title": t.gettext(TITLES.get(code, N_("Error"))), "message": message, "chain": chain}
     headers = {"Retry-After": "5"} if code == status.HTTP_503_SERVICE_UNAVAILABLE else None
     if isinstance(exc, RateLimited):
         headers = {"Retry-After": str(exc.retry_after)}

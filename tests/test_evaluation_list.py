@@ -66,15 +66,27 @@ def test_the_list_the_factory_page_and_the_cli_say_a_level_is_not_confirmed(
     ]
 
 
-def test_a_report_stored_before_0014_is_listed_from_its_json(
+def test_a_report_stored_before_0014_and_0016_is_listed_from_its_json(
     service: Service,
     year: dict[str, Any],  # noqa: F811
 ) -> None:
     report = evaluate(service, matching="annual")
     with service.services.sessions.begin() as session:
-        session.execute(update(EvaluationRow).where(EvaluationRow.id == report["id"]).values(level_confirmation=None))
+        before = session.get(EvaluationRow, report["id"])
+        assert (
+            before is not None
+            and before.factor_set == f"{report['factor_set']['id']}@{report['factor_set']['version']}"
+        )
+        session.execute(
+            update(EvaluationRow)
+            .where(EvaluationRow.id == report["id"])
+            .values(level_confirmation=None, factor_set=None)
+        )
         stored = session.get(EvaluationRow, report["id"])
-        assert stored is not None and stored.level_confirmation is None
+        assert stored is not None and stored.level_confirmation is None and stored.factor_set is None
     item = listed(service)[report["id"]]
     assert {k: item[k] for k in LEVEL_KEYS} == {k: report["evaluation"][k] for k in LEVEL_KEYS}
     assert item["level_confirmed"] is False
+    # the date and the factor set tell drafts of one year apart; read from the JSON when not kept beside it
+    assert item["factor_set"] == f"{report['factor_set']['id']}@{report['factor_set']['version']}"
+    assert item["created_at"] == report["created_at"]

@@ -16,22 +16,30 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from api.deps import ClaimsDep, FactoriesDep, PagesDep
+from api.language import page_context
 from ledger.claims.registries import REGISTRIES
 from ledger.errors import NotFound
+from ledger.i18n import jinja as i18n
+from ledger.i18n import translate_error, translator
 from ledger.records.errors import RecordError
 from ledger.services.pages import PageViews
 
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
+i18n.install(templates.env)
 templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
 
 def _page(request: Request, views: PageViews, name: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    return templates.TemplateResponse(request, name, {"chain": views.chain(), **context}, status_code=status_code)
+    return templates.TemplateResponse(
+        request, name, {"chain": views.chain(), **page_context(request), **context}, status_code=status_code
+    )
 
 
 def _not_found(request: Request, views: PageViews, message: str) -> HTMLResponse:
-    return _page(request, views, "error.html", 404, title="Not found", message=message)
+    lang = page_context(request)["lang"]
+    title = translator(lang).gettext("Not found")
+    return _page(request, views, "error.html", 404, title=title, message=translate_error(message, lang))
 
 
 @router.get("/", response_class=HTMLResponse)

@@ -312,6 +312,8 @@ class EvaluationSummaryOut(Out):
     status: str
     report_hash: str
     tx_hash: str | None
+    created_at: str | None = Field(None, description="when the evaluation was computed (ISO 8601, UTC)")
+    factor_set: str | None = Field(None, description="the factor set it was computed with, `id@version`")
     level_placeholder: bool = Field(
         False, description="the level's thresholds are a placeholder of the rule file (3★-5★), not the standard's"
     )

@@ -38,6 +38,12 @@ def level_confirmation(evaluation: Mapping[str, Any]) -> dict[str, Any]:
     return {key: evaluation.get(key) for key in LEVEL_KEYS}
 
 
+def factor_set_label(report: Mapping[str, Any]) -> str | None:
+    """``id@version`` of the factor set a report was computed with (None for a park's report, which names none)."""
+    factors = report.get("factor_set")
+    return f"{factors['id']}@{factors['version']}" if isinstance(factors, Mapping) and factors.get("id") else None
+
+
 def list_item(row: EvaluationRow, placeholders: Collection[tuple[str, str]]) -> dict[str, Any]:
     """One line of a factory's evaluations list; ``placeholders``: the (type, level) pairs whose
     thresholds are the rule file's placeholders. A level resting on a material unconfirmed factor is
@@ -46,9 +52,10 @@ def list_item(row: EvaluationRow, placeholders: Collection[tuple[str, str]]) -> 
         level = json.loads(row.level_confirmation)
     else:  # stored before 0014
         level = level_confirmation(json.loads(row.report).get("evaluation") or {})
+    factor_set = row.factor_set if row.factor_set is not None else factor_set_label(json.loads(row.report))
     return {"id": row.id, "year": row.year, "type": row.report_type, "level": row.level, "status": row.status,
-            "report_hash": row.report_hash, "tx_hash": row.tx_hash,
-            "level_placeholder": (row.report_type, row.level) in placeholders} | level  # fmt: skip
+            "report_hash": row.report_hash, "tx_hash": row.tx_hash, "created_at": row.created_at.isoformat(),
+            "factor_set": factor_set, "level_placeholder": (row.report_type, row.level) in placeholders} | level  # fmt: skip
 
 
 def freshness(reports: Sequence[dict[str, Any]], revision_count: staleness.Latest) -> dict[str, dict[str, Any]]:

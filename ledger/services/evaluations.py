@@ -198,7 +198,7 @@ class EvaluationService:
             report=json.dumps(report, sort_keys=True, ensure_ascii=False), status=DRAFT,
             revisions=json.dumps(staleness.revisions_of(report["periods"])),
             level_confirmation=json.dumps(views.level_confirmation(evaluation), ensure_ascii=False),
-            created_at=datetime.now(UTC),
+            factor_set=views.factor_set_label(report), created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
             rows.add(session, row)

@@ -188,6 +188,7 @@ class EvaluationRow(ChainTracked, Base):
     evaluator_identity: Mapped[str | None] = mapped_column(Text)
     # {level_confirmed, level_status, level_unconfirmed_because} of the report's evaluation (JSON, 0014)
     level_confirmation: Mapped[str | None] = mapped_column(Text)
+    factor_set: Mapped[str | None] = mapped_column(String(80))  # id@version, kept beside the report (0016)
 
 
 class EvaluatorProfileRow(Base):
