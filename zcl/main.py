@@ -69,6 +69,8 @@ def _error_line(matched: type[BaseException], exc: BaseException) -> str | None:
     if matched is OSError:
         assert isinstance(exc, OSError)
         return f"zcl: {exc.filename or ''}: {exc.strerror or exc}"
+    if isinstance(exc, ServiceError):  # the service's message comes in the reader's language already
+        return f"zcl: {exc.status}: {text.error_text(exc.message)}"
     return f"zcl: {text.error(exc)}"
 
 

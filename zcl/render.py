@@ -22,7 +22,7 @@ DECIMAL = re.compile(r"^(-?)(\d+)(\.\d+)?$")
 LABELS = {
     "id": N_("id"), "name": N_("name"), "signer": N_("signer"), "status": N_("status"), "final": N_("final"),
     "factory_id": N_("factory"), "period": N_("period"), "revision": N_("revision"), "root": N_("Merkle root"),
-    "leaf_count": N_("records"), "record_count": N_("records"), "uri": N_("URI"), "signature": N_("signature"),
+    "leaf_count": N_("records"), "record_count": N_("records"), "records": N_("records"), "uri": N_("URI"), "signature": N_("signature"),
     "tx_hash": N_("transaction"), "block_number": N_("block"), "anchored_at": N_("anchored at"),
     "anchored_block": N_("anchored in block"), "registered_tx": N_("registration transaction"),
     "reason": N_("reason"), "message": N_("message"), "conflict": N_("conflict"), "offset": N_("first record"),

@@ -10,29 +10,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-try:  # TEMPORARY until ledger.i18n lands on main
-    from ledger.i18n import LANGUAGES, N_, Translator, language_from_env, normalize, translator
-except ImportError:  # pragma: no cover
-    LANGUAGES = ("en", "zh-CN")
-
-    def N_(message: str) -> str:  # type: ignore[misc]
-        return message
-
-    class Translator:  # type: ignore[no-redef]
-        lang = "en"
-
-        def gettext(self, message: str, **values: Any) -> str:
-            return message % values if values else message
-
-    def translator(lang: str) -> Translator:  # type: ignore[misc]
-        return Translator()
-
-    def normalize(tag: str | None) -> str | None:  # type: ignore[misc]
-        return "en"
-
-    def language_from_env(environ: Mapping[str, str]) -> str:  # type: ignore[misc]
-        return "en"
-
+from ledger.i18n import LANGUAGES, N_, Translator, language_from_env, normalize, translate_error, translator
 
 _current: Translator = translator("en")
 
@@ -56,7 +34,7 @@ def lang_from_argv(argv: Sequence[str]) -> str | None:
     return None
 
 
-def _(message: str, **values: Any) -> str:
+def _(message: str, /, **values: Any) -> str:
     """``message`` in the chosen language, its ``%(name)s`` placeholders filled after translation."""
     return _current.gettext(message, **values)
 
@@ -70,6 +48,11 @@ __all__ = ["LANGUAGES", "N_", "_", "choose", "current", "lang_from_argv"]
 
 
 def error(exc: BaseException) -> str:
-    """An error's message in the chosen language (the library's and the service's English texts
-    through ledger.i18n's error catalog)."""
-    return str(exc)
+    """An error's message in the chosen language: the library's English text through ledger.i18n's
+    error catalog (a field path in front kept as is); the service's already comes in it."""
+    return error_text(str(exc))
+
+
+def error_text(message: str) -> str:
+    """An English error text in the chosen language (unchanged when it has no translation)."""
+    return translate_error(message, _current.lang)

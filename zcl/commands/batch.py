@@ -25,47 +25,55 @@ BATCH_COLUMNS = ("period", "revision", "status", "final", "leaf_count", "block_n
 
 
 def register(subparsers: Any) -> None:
-    batch = group(subparsers, "batch", "sign, submit and inspect monthly batches")
+    batch = group(subparsers, "batch", _("sign, submit and inspect monthly batches"))
     sign = batch.add_parser(
         "sign",
-        help="sign a batch with the factory's key (offline but for the chain id); an "
-        'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here',
+        help=_(
+            "sign a batch with the factory's key (offline but for the chain id); an "
+            'evidence entry may be {"path": FILE} (relative to BATCH.json), hashed here'
+        ),
     )
     sign.add_argument("batch_file", type=Path, metavar="BATCH.json")
     signing_options(sign)
     sign.add_argument(
         "--format",
         choices=("json", "ndjson"),
-        help="json (default), or ndjson: the envelope on line 1, then one record per line, for "
-        "`batch submit` to stream (the default when --out ends in .ndjson)",
+        help=_(
+            "json (default), or ndjson: the envelope on line 1, then one record per line, for "
+            "`batch submit` to stream (the default when --out ends in .ndjson)"
+        ),
     )
     sign.set_defaults(handler=_batch_sign)
     submit = batch.add_parser(
         "submit",
-        help="submit a signed batch; prints the batch id and its records' ids (a "
-        ".ndjson file is streamed with a progress bar on stderr, and only counted)",
+        help=_(
+            "submit a signed batch; prints the batch id and its records' ids (a "
+            ".ndjson file is streamed with a progress bar on stderr, and only counted)"
+        ),
     )
     submit.add_argument("signed_file", type=Path, metavar="SIGNED.json|SIGNED.ndjson")
     submit.add_argument(
         "--evidence-dir",
         type=Path,
         metavar="DIR",
-        help="once the batch is stored, upload the files in DIR that its records cite; then list the "
-        "cited files the service still lacks",
+        help=_(
+            "once the batch is stored, upload the files in DIR that its records cite; then list the "
+            "cited files the service still lacks"
+        ),
     )
     submit.set_defaults(handler=_batch_submit)
-    batch_show = batch.add_parser("show", help="a batch, its anchor and a page of its records")
+    batch_show = batch.add_parser("show", help=_("a batch, its anchor and a page of its records"))
     batch_show.add_argument("batch_id")
-    batch_show.add_argument("--offset", type=int, help="the first record to list (default 0)")
-    batch_show.add_argument("--limit", type=int, help="records to list (default 1000, at most 10000)")
+    batch_show.add_argument("--offset", type=int, help=_("the first record to list (default 0)"))
+    batch_show.add_argument("--limit", type=int, help=_("records to list (default 1000, at most 10000)"))
     batch_show.set_defaults(handler=_batch_show)
-    batch_proofs = batch.add_parser("proofs", help="every record's Merkle proof, as NDJSON (one per line)")
+    batch_proofs = batch.add_parser("proofs", help=_("every record's Merkle proof, as NDJSON (one per line)"))
     batch_proofs.add_argument("batch_id")
     batch_proofs.add_argument("--out", type=Path, required=True, metavar="PROOFS.ndjson")
     batch_proofs.set_defaults(handler=_batch_proofs)
-    batch_list = batch.add_parser("list", help="a factory's batches")
+    batch_list = batch.add_parser("list", help=_("a factory's batches"))
     batch_list.add_argument("factory_id")
-    batch_list.add_argument("--period", help="YYYY-MM")
+    batch_list.add_argument("--period", help=_("YYYY-MM"))
     batch_list.set_defaults(handler=_batch_list)
 
 
@@ -84,9 +92,10 @@ def _batch_sign(args: argparse.Namespace) -> int:
         write_lines(args.out, signed.ndjson_lines())
     else:
         write_json(args.out, signed.to_json())
-    print(f"signed {len(batch.records)} records of {batch.factory_id} {batch.period} revision {batch.revision}")
-    print(f"root   0x{signed.root.hex()}")
-    print(f"signer {signer.address}")
+    print(_("signed %(n)s records of %(factory)s %(period)s revision %(revision)s", n=len(batch.records),
+            factory=batch.factory_id, period=batch.period, revision=batch.revision))  # fmt: skip
+    print(_("root   %(root)s", root="0x" + signed.root.hex()))
+    print(_("signer %(address)s", address=signer.address))
     return 0
 
 
@@ -107,7 +116,7 @@ def _batch_submit(args: argparse.Namespace) -> int:
     else:
         _print_submitted(service, batch, resubmitted=code == 200, streamed=streamed)
         for sha256 in uploaded:
-            print(f"uploaded evidence {sha256} {cited[sha256]['file_name']}")
+            print(_("uploaded evidence %(sha256)s %(name)s", sha256=sha256, name=cited[sha256]["file_name"]))
     warn_missing(cited, missing, args.evidence_dir)
     return 0
 
@@ -228,7 +237,8 @@ def _batch_proofs(args: argparse.Namespace) -> int:
     with tmp.open("wb") as out:
         headers = service.download(f"/batches/{args.batch_id}/proofs", out)
     tmp.replace(args.out)
-    print(f"proofs {headers.get('x-zcl-leaf-count')} of root {headers.get('x-zcl-root')} in {args.out}")
+    print(_("proofs %(n)s of root %(root)s in %(file)s", n=headers.get("x-zcl-leaf-count"), root=headers.get("x-zcl-root"),
+            file=str(args.out)))  # fmt: skip
     return 0
 
 

@@ -20,12 +20,12 @@ CERTIFICATE = {"claims": ["claim_id", "attestation", "factory_id", "serial_start
 
 
 def register(subparsers: Any) -> None:
-    claim = group(subparsers, "claim", "sign and submit retirement claims of certificates and credits")
-    claim_sign = claim.add_parser("sign", help="sign a retirement claim with the factory's key")
+    claim = group(subparsers, "claim", _("sign and submit retirement claims of certificates and credits"))
+    claim_sign = claim.add_parser("sign", help=_("sign a retirement claim with the factory's key"))
     claim_sign.add_argument("claim_file", type=Path, metavar="CLAIM.json")
     signing_options(claim_sign)
     claim_sign.set_defaults(handler=_claim_sign)
-    claim_submit = claim.add_parser("submit", help="submit a signed claim; refused if any unit was claimed before")
+    claim_submit = claim.add_parser("submit", help=_("submit a signed claim; refused if any unit was claimed before"))
     claim_submit.add_argument("signed_file", type=Path, metavar="SIGNED.json")
     claim_submit.add_argument(
         "--evidence", type=Path, action="append", default=[], metavar="FILE",
@@ -35,27 +35,27 @@ def register(subparsers: Any) -> None:
     claim_submit.set_defaults(handler=_claim_submit)
 
     confirm = claim.add_parser(
-        "confirm", help="attestor: confirm a provisional claim after checking its cancellation statement"
+        "confirm", help=_("attestor: confirm a provisional claim after checking its cancellation statement")
     )
     confirm.add_argument("claim_id", type=int)
     confirm.add_argument(
         "--statement",
         type=Path,
         required=True,
-        help="the registry's cancellation statement; its sha256 must be the one the claim cites",
+        help=_("the registry's cancellation statement; its sha256 must be the one the claim cites"),
     )
     _role_key_options(confirm, "attestor")
     confirm.set_defaults(handler=_claim_confirm)
-    revoke = claim.add_parser("revoke", help="arbiter (admin): revoke a claim and free its units, with a reason")
+    revoke = claim.add_parser("revoke", help=_("arbiter (admin): revoke a claim and free its units, with a reason"))
     revoke.add_argument("claim_id", type=int)
-    revoke.add_argument("--reason", required=True, help="the written reason; its sha256 goes on chain")
+    revoke.add_argument("--reason", required=True, help=_("the written reason; its sha256 goes on chain"))
     _role_key_options(revoke, "admin")
     revoke.set_defaults(handler=_claim_revoke)
 
-    certificate = group(subparsers, "certificate", "look up certificates and credits")
-    status = certificate.add_parser("status", help="is this serial (or range) retired, by whom, for which period")
-    status.add_argument("--registry", required=True, help="GEC, I-REC, CCER, VCS, GS")
-    status.add_argument("--serial", required=True, help="the registry's serial, or START..END")
+    certificate = group(subparsers, "certificate", _("look up certificates and credits"))
+    status = certificate.add_parser("status", help=_("is this serial (or range) retired, by whom, for which period"))
+    status.add_argument("--registry", required=True, help=_("GEC, I-REC, CCER, VCS, GS"))
+    status.add_argument("--serial", required=True, help=_("the registry's serial, or START..END"))
     status.set_defaults(handler=_certificate_status)
 
 
@@ -67,12 +67,11 @@ def _claim_sign(args: argparse.Namespace) -> int:
     signer = unlock(args.key, args.password_file)
     domain = signing_domain(args)
     write_json(args.out, sign_claim_json(claim, sign_claim(signer, domain, claim), domain))
-    print(
-        f"signed claim of {claim.registry} block {claim.block_id} serials {claim.serial_start}..{claim.serial_end} "
-        f"({claim.units} {claim.details.unit}) for {claim.factory_id}, consumption "
-        f"{claim.consumption_start}..{claim.consumption_end}"
-    )
-    print(f"signer {signer.address}")
+    print(_("signed claim of %(registry)s block %(block_id)s serials %(first)s..%(last)s (%(units)s %(unit)s) for "
+            "%(factory)s, consumption %(start)s..%(end)s", registry=claim.registry, block_id=claim.block_id,
+            first=claim.serial_start, last=claim.serial_end, units=f"{claim.units:,}", unit=claim.details.unit,
+            factory=claim.factory_id, start=claim.consumption_start, end=claim.consumption_end))  # fmt: skip
+    print(_("signer %(address)s", address=signer.address))
     return 0
 
 
@@ -123,9 +122,9 @@ def _statements(files: list[Path], signed: Any) -> list[Path]:
 
 
 def _role_key_options(parser: argparse.ArgumentParser, role: str) -> None:
-    parser.add_argument("--key", type=Path, help=f"the {role}'s key file (default: ZCL_{role.upper()}_KEY_FILE, "
-                        f"else data/keys/{role}.key)")  # fmt: skip
-    parser.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD, or the local key's own file")
+    parser.add_argument("--key", type=Path, help=_("the %(role)s's key file (default: %(variable)s, else %(file)s)",
+                        role=role, variable=f"ZCL_{role.upper()}_KEY_FILE", file=f"data/keys/{role}.key"))  # fmt: skip
+    parser.add_argument("--password-file", type=Path, help=_("default: ZCL_KEY_PASSWORD, or the local key's own file"))
 
 
 def _claim_confirm(args: argparse.Namespace) -> int:
@@ -157,9 +156,11 @@ def _claim_confirm(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, result)
     else:
-        print(f"confirmed  claim {args.claim_id} of {on_chain.factory_id}: {on_chain.registry} {on_chain.block_id} "
-              f"{on_chain.serial_start}..{on_chain.serial_end}")  # fmt: skip
-        print(f"attestor   {ledger.sender.address}, tx {tx.tx_hash} block {tx.block_number}")
+        print(_("confirmed  claim %(id)s of %(factory)s: %(registry)s %(block_id)s %(first)s..%(last)s",
+                id=args.claim_id, factory=on_chain.factory_id, registry=on_chain.registry, block_id=on_chain.block_id,
+                first=on_chain.serial_start, last=on_chain.serial_end))  # fmt: skip
+        print(_("attestor   %(address)s, tx %(tx)s block %(block)s", address=ledger.sender.address, tx=tx.tx_hash,
+                block=tx.block_number))  # fmt: skip
     return 0
 
 
@@ -174,9 +175,10 @@ def _claim_revoke(args: argparse.Namespace) -> int:
     if args.json:
         emit(args, result)
     else:
-        print(f"revoked    claim {args.claim_id}; its units are free again")
-        print(f"reason     sha256 {reason.hex()} (keep the text: only its hash is on chain)")
-        print(f"arbiter    {ledger.sender.address}, tx {tx.tx_hash} block {tx.block_number}")
+        print(_("revoked    claim %(id)s; its units are free again", id=args.claim_id))
+        print(_("reason     sha256 %(sha256)s (keep the text: only its hash is on chain)", sha256=reason.hex()))
+        print(_("arbiter    %(address)s, tx %(tx)s block %(block)s", address=ledger.sender.address, tx=tx.tx_hash,
+                block=tx.block_number))  # fmt: skip
     return 0
 
 

@@ -14,17 +14,18 @@ from ledger.config import ConfigError, Settings
 from ledger.keys import load_operator_key
 from zcl.commands.common import group
 from zcl.output import emit
+from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    contract = group(subparsers, "contract", "compile, deploy and inspect the contract")
-    compile_ = contract.add_parser("compile", help="recompile contracts/ into ledger/artifacts (developers)")
-    compile_.add_argument("--check", action="store_true", help="only check that the committed artifacts are fresh")
+    contract = group(subparsers, "contract", _("compile, deploy and inspect the contract"))
+    compile_ = contract.add_parser("compile", help=_("recompile contracts/ into ledger/artifacts (developers)"))
+    compile_.add_argument("--check", action="store_true", help=_("only check that the committed artifacts are fresh"))
     compile_.set_defaults(handler=_contract_compile)
-    contract.add_parser("deploy", help="deploy CarbonLedger to ZCL_RPC_URL and record it (once)").set_defaults(
+    contract.add_parser("deploy", help=_("deploy CarbonLedger to ZCL_RPC_URL and record it (once)")).set_defaults(
         handler=_contract_deploy
     )
-    contract.add_parser("info", help="the recorded deployment and the chain's EIP-712 domain").set_defaults(
+    contract.add_parser("info", help=_("the recorded deployment and the chain's EIP-712 domain")).set_defaults(
         handler=_contract_info
     )
 
@@ -42,12 +43,13 @@ def _contract_compile(args: argparse.Namespace) -> int:
             or (ARTIFACTS_DIR / f"{name}.json").read_text(encoding="utf-8") != compiler.artifact_json(artifact)
         ]
         if stale:
-            print(f"zcl: committed artifacts differ from a fresh compile: {', '.join(stale)}", file=sys.stderr)
+            print(_("zcl: committed artifacts differ from a fresh compile: %(names)s", names=", ".join(stale)),
+                  file=sys.stderr)  # fmt: skip
             return 1
-        print("artifacts match a fresh compile")
+        print(_("artifacts match a fresh compile"))
         return 0
     for path in compiler.write_artifacts(fresh):
-        print(f"wrote {path}")
+        print(_("wrote %(file)s", file=str(path)))
     return 0
 
 

@@ -18,13 +18,14 @@ from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    evidence = group(subparsers, "evidence", "upload and fetch the documents records cite")
+    evidence = group(subparsers, "evidence", _("upload and fetch the documents records cite"))
     upload = evidence.add_parser(
-        "upload", help="store files a submitted batch or claim cites; prints sha256, name, size and whether it was new"
+        "upload",
+        help=_("store files a submitted batch or claim cites; prints sha256, name, size and whether it was new"),
     )
     upload.add_argument("files", type=Path, nargs="+", metavar="FILE")
     upload.set_defaults(handler=_evidence_upload)
-    get = evidence.add_parser("get", help="fetch a file by its sha256 (checked before it is written)")
+    get = evidence.add_parser("get", help=_("fetch a file by its sha256 (checked before it is written)"))
     get.add_argument("sha256", metavar="SHA256")
     get.add_argument("--out", type=Path, required=True, metavar="FILE")
     get.set_defaults(handler=_evidence_get)
@@ -77,5 +78,6 @@ def _evidence_get(args: argparse.Namespace) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     size = args.out.stat().st_size
-    print(f"wrote {args.out}: {sha256} {size} bytes {headers.get('content-type', '')}".rstrip())
+    print(_("wrote %(file)s: %(sha256)s %(size)s bytes %(type)s", file=str(args.out), sha256=sha256, size=f"{size:,}",
+            type=headers.get("content-type", "")).rstrip())  # fmt: skip
     return 0

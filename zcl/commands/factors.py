@@ -13,13 +13,13 @@ from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    factors = group(subparsers, "factors", "emission factor sets")
-    factors.add_parser("list", help="the bundled factor sets and their kept versions").set_defaults(
+    factors = group(subparsers, "factors", _("emission factor sets"))
+    factors.add_parser("list", help=_("the bundled factor sets and their kept versions")).set_defaults(
         handler=_factors_list
     )
-    compare = factors.add_parser("compare", help="two factor sets side by side")
-    compare.add_argument("a", help="id or .toml file")
-    compare.add_argument("b", help="id or .toml file")
+    compare = factors.add_parser("compare", help=_("two factor sets side by side"))
+    compare.add_argument("a", help=_("id or .toml file"))
+    compare.add_argument("b", help=_("id or .toml file"))
     compare.set_defaults(handler=_factors_compare)
 
 

@@ -24,17 +24,17 @@ ANCHOR_COLUMNS = ("revision", "anchored_at", "anchored_block", "leaf_count", "si
 
 
 def register(subparsers: Any) -> None:
-    proof = subparsers.add_parser("proof", help="fetch a record's proof bundle")
+    proof = subparsers.add_parser("proof", help=_("fetch a record's proof bundle"))
     proof.add_argument("record_id")
     proof.add_argument("--out", type=Path, required=True, metavar="PROOF.json")
     proof.set_defaults(handler=_proof)
 
-    verify = subparsers.add_parser("verify", help="verify a proof bundle against the chain alone")
+    verify = subparsers.add_parser("verify", help=_("verify a proof bundle against the chain alone"))
     verify.add_argument("proof_file", type=Path, metavar="PROOF.json")
-    verify.add_argument("--rpc-url", help="a node of your choice (default: ZCL_RPC_URL or the local chain)")
+    verify.add_argument("--rpc-url", help=_("a node of your choice (default: ZCL_RPC_URL or the local chain)"))
     verify.add_argument(
         "--contract",
-        help="the authoritative CarbonLedger (default: ZCL_CONTRACT_ADDRESS or the data directory's deployment)",
+        help=_("the authoritative CarbonLedger (default: ZCL_CONTRACT_ADDRESS or the data directory's deployment)"),
     )
     verify.add_argument(
         "--evidence",
@@ -42,14 +42,14 @@ def register(subparsers: Any) -> None:
         nargs="+",
         default=[],
         metavar="FILE",
-        help="files whose sha256 must be among the record's evidence",
+        help=_("files whose sha256 must be among the record's evidence"),
     )
     verify.set_defaults(handler=_verify)
 
-    anchor = group(subparsers, "anchor", "read anchored batches from the chain")
-    anchor_show = anchor.add_parser("show", help="every revision anchored for a factory and period")
+    anchor = group(subparsers, "anchor", _("read anchored batches from the chain"))
+    anchor_show = anchor.add_parser("show", help=_("every revision anchored for a factory and period"))
     anchor_show.add_argument("factory_id")
-    anchor_show.add_argument("period", help="YYYY-MM")
+    anchor_show.add_argument("period", help=_("YYYY-MM"))
     anchor_show.set_defaults(handler=_anchor_show)
 
 

@@ -22,33 +22,35 @@ from ledger.records import RecordError
 from zcl.commands.common import group, role_ledger, service_for
 from zcl.output import emit
 from zcl.password import unlock
+from zcl.text import N_, _
 
 
 def register(subparsers: Any) -> None:
-    role = group(subparsers, "role", "grant, revoke and show the contract's roles (admin key)")
-    for action, help_text in (("grant", "give ADDRESS a role"), ("revoke", "withdraw a role from ADDRESS")):
-        parser = role.add_parser(action, help=f"{help_text} (sent with the admin key)")
+    role = group(subparsers, "role", _("grant, revoke and show the contract's roles (admin key)"))
+    for action, help_text in (("grant", N_("give ADDRESS a role (sent with the admin key)")),
+                              ("revoke", N_("withdraw a role from ADDRESS (sent with the admin key)"))):  # fmt: skip
+        parser = role.add_parser(action, help=_(help_text))
         parser.add_argument("--role", required=True, choices=sorted(ROLES))
         parser.add_argument("address")
         parser.set_defaults(handler=_role_change, action=action)
-    show = role.add_parser("show", help="which roles ADDRESS holds (no key needed)")
+    show = role.add_parser("show", help=_("which roles ADDRESS holds (no key needed)"))
     show.add_argument("address")
     show.set_defaults(handler=_role_show)
 
-    evaluator = group(subparsers, "evaluator", "appoint evaluators (admin key); their signed identity")
-    appoint = evaluator.add_parser("grant", help="grant the evaluator role on chain (sent with the admin key)")
+    evaluator = group(subparsers, "evaluator", _("appoint evaluators (admin key); their signed identity"))
+    appoint = evaluator.add_parser("grant", help=_("grant the evaluator role on chain (sent with the admin key)"))
     appoint.add_argument("address")
     appoint.set_defaults(handler=_evaluator_grant)
     profile = evaluator.add_parser(
-        "profile", help="set your name, organisation and accreditation number, signed with your evaluator key"
+        "profile", help=_("set your name, organisation and accreditation number, signed with your evaluator key")
     )
-    profile.add_argument("--key", type=Path, required=True, help="the evaluator's key file: it signs the profile")
-    profile.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    profile.add_argument("--key", type=Path, required=True, help=_("the evaluator's key file: it signs the profile"))
+    profile.add_argument("--password-file", type=Path, help=_("default: ZCL_KEY_PASSWORD"))
     profile.add_argument("--name", required=True)
     profile.add_argument("--organisation", required=True)
-    profile.add_argument("--accreditation", required=True, help="accreditation number, e.g. a CNAS number")
+    profile.add_argument("--accreditation", required=True, help=_("accreditation number, e.g. a CNAS number"))
     profile.set_defaults(handler=_evaluator_profile)
-    show = evaluator.add_parser("show", help="an evaluator's signed identity")
+    show = evaluator.add_parser("show", help=_("an evaluator's signed identity"))
     show.add_argument("address")
     show.set_defaults(handler=_evaluator_show)
 
