@@ -70,9 +70,7 @@ def test_tables_and_blocks_by_default_json_on_request(shell: dict[str, Any]) -> 
 
     shown = zcl("batch", "show", batch["id"], env=env, cwd=cwd).stdout
     assert not shown.lstrip().startswith("{"), "a person gets no raw JSON"
-    assert re.search(r"^status:\s+anchored$", shown, re.M) and re.search(
-        rf"^anchored at:\s+{LOCAL_TIME}$", shown, re.M
-    )
+    assert re.search(r"^status:\s+anchored$", shown, re.M) and re.search(rf"^anchored at:\s+{LOCAL_TIME}$", shown, re.M)
     assert str(batch["anchored_at"]) not in shown, "a date, not a unix time"
     assert re.search(rf"^transaction:\s+{batch['tx_hash']}$", shown, re.M), "a block keeps the whole hash"
     for record in json.loads(BATCH.read_text())["records"]:  # every quantity grouped, with its unit, exact
@@ -231,3 +229,31 @@ def test_password_is_asked_on_a_terminal_and_never_shown(shell: dict[str, Any]) 
     code, shown = run_on_a_terminal(["key", "new", "--out", "typed.json"], env, cwd, [PASSWORD, PASSWORD])
     assert code == 0 and "The same password again: " in shown and PASSWORD not in shown, shown
     assert load_key_file(cwd / "typed.json", PASSWORD).address in shown
+
+
+def test_chinese_from_the_locale_and_json_stays_english(shell: dict[str, Any]) -> None:
+    """LANG=zh_CN.UTF-8 (or --lang zh-CN) gives Chinese messages, labels, headers, help and errors;
+    --json gives the same English machine answer as without it."""
+    env, cwd, service = shell["env"], shell["cwd"], shell["service"]
+    batch, _ = submit_example(shell)
+    zh = env | {"LANG": "zh_CN.UTF-8"}
+
+    shown = zcl("batch", "show", batch["id"], env=zh, cwd=cwd).stdout
+    assert re.search(r"^状态:\s+anchored$", shown, re.M) and re.search(rf"^上链时间:\s+{LOCAL_TIME}$", shown, re.M)
+    assert re.search(rf"^默克尔根:\s+{batch['root']}$", shown, re.M), "the glossary's term for Merkle root"
+    assert "status" not in shown and "序号" in shown.splitlines()[-8], "table headers too"
+
+    again = zcl("batch", "submit", "SIGNED.json", env=zh, cwd=cwd).stdout.splitlines()
+    assert again[0].startswith(f"已提交过（同一批次）：已上链，区块 {batch['block_number']}；")
+    assert again[1].startswith(f"batch  {batch['id']} anchored "), "the data lines keep one format for scripts"
+
+    listed = zcl("--lang", "zh-CN", "factors", "list", env=env, cwd=cwd).stdout.splitlines()
+    assert listed[0].split() == ["因子集", "名称", "因子数", "保留的早期版本"]
+    assert "用工厂密钥签名" in zcl("batch", "--help", env=zh, cwd=cwd).stdout
+
+    missing = one_error_line(zcl("factory", "show", "CN-NOPE-0001", env=zh, cwd=cwd, code=1))
+    assert missing.startswith("zcl: 404: ") and "CN-NOPE-0001" in missing and "未登记" in missing, missing
+    assert one_error_line(zcl("verify", "nope.json", env=zh, cwd=cwd, code=3)).startswith("zcl: 无法核验：nope.json: ")
+
+    answer = service.http.get(f"/batches/{batch['id']}").json()
+    assert json.loads(zcl("--json", "batch", "show", batch["id"], env=zh, cwd=cwd).stdout) == answer
