@@ -6,6 +6,7 @@ variables), then every human line goes through :func:`_` (marked for extraction 
 
 from __future__ import annotations
 
+import argparse
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -20,6 +21,7 @@ def choose(flag: str | None, environ: Mapping[str, str] = os.environ) -> str:
     language = normalize(flag) if flag else language_from_env(environ)
     global _current
     _current = translator(language or "en")
+    argparse._ = _current.gettext  # type: ignore[attr-defined]  # argparse looks its own texts up through it
     return _current.lang
 
 
