@@ -249,6 +249,8 @@ def test_chinese_from_the_locale_and_json_stays_english(shell: dict[str, Any]) -
 
     listed = zcl("--lang", "zh-CN", "factors", "list", env=env, cwd=cwd).stdout.splitlines()
     assert listed[0].split() == ["因子集", "名称", "因子数", "保留的早期版本"]
+    assert zcl("factors", "list", "--lang", "zh-CN", env=env, cwd=cwd).stdout.splitlines()[0] == listed[0]
+    assert zcl("factors", "list", "--lang", "en", env=zh, cwd=cwd).stdout.startswith("factor set "), "--lang wins"
     assert "用工厂密钥签名" in zcl("batch", "--help", env=zh, cwd=cwd).stdout
 
     missing = one_error_line(zcl("factory", "show", "CN-NOPE-0001", env=zh, cwd=cwd, code=1))

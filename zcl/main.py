@@ -3,8 +3,12 @@
 Service commands talk to the API at ``--api`` / ``ZCL_API_URL`` (default http://127.0.0.1:8000).
 Chain commands use ``ZCL_RPC_URL`` when set, else the local chain a running ``zcl serve`` started
 in the data directory (``ZCL_DATA_DIR``, default ``./data``). Errors print one line naming what is
-wrong and exit 1 (2 for bad usage, 130 for Ctrl-C): :data:`EXIT_CODES` is the one table of which
-error ends a command with which code. Keys are read from files and never printed.
+wrong and exit 1 (2 for bad usage, 130 for Ctrl-C; ``zcl verify`` returns 3 itself when it could
+not check): :data:`EXIT_CODES` is the one table of which error ends a command with which code. Keys
+are read from files and never printed.
+
+Output is for a person (:mod:`zcl.render`, in the language :mod:`zcl.text` chose) unless ``--json``
+asks for the service's answer as it is.
 """
 
 from __future__ import annotations
@@ -69,7 +73,7 @@ def _error_line(matched: type[BaseException], exc: BaseException) -> str | None:
     if matched is OSError:
         assert isinstance(exc, OSError)
         return f"zcl: {exc.filename or ''}: {exc.strerror or exc}"
-    if isinstance(exc, ServiceError):  # the service's message comes in the reader's language already
+    if isinstance(exc, ServiceError):  # in the reader's language from the service; the catalog for an older one
         return f"zcl: {exc.status}: {text.error_text(exc.message)}"
     return f"zcl: {text.error(exc)}"
 
