@@ -80,29 +80,35 @@ def _claim_submit(args: argparse.Namespace) -> int:
     statements = _statements(args.evidence, signed)  # checked before anything is sent
     service = service_for(args, Settings.from_env())
     code, claim = service.submit("/claims", signed)
-    stored = [(file, *service.upload("/evidence", file)) for file in statements]
-    if args.json:
-        emit(args, claim)
-        return 0
-    if code == 200:
-        print(_("already submitted (same claim): recorded in block %(block)s; this identical resubmission sent "
-                "nothing new to the chain", block=claim["block_number"]))  # fmt: skip
-    print(f"claim  {claim['claim_id']} {claim['status']} tx {claim['tx_hash']} block {claim['block_number']}")
-    print(_("units  %(registry)s %(block_id)s %(first)s..%(last)s for %(factory)s, consumption %(start)s..%(end)s",
-            registry=claim["registry"], block_id=claim["block_id"], first=claim["serial_start"],
-            last=claim["serial_end"], factory=claim["factory_id"], start=claim["consumption_start"],
-            end=claim["consumption_end"]))  # fmt: skip
-    for file, status, answer in stored:
-        state = _("stored") if status == 201 else _("already stored")
-        print(_("statement %(file)s sha256 %(sha256)s: %(state)s as %(name)s", file=str(file), sha256=answer["sha256"],
-                state=state, name=answer["file_name"]))  # fmt: skip
+    emit(args, claim, _submitted(claim, resubmitted=code == 200))  # said before the uploads: the claim stands
+    for file in statements:
+        status, answer = service.upload("/evidence", file)
+        if not args.json:
+            state = _("stored") if status == 201 else _("already stored")
+            print(_("statement %(file)s sha256 %(sha256)s: %(state)s as %(name)s", file=str(file),
+                    sha256=answer["sha256"], state=state, name=answer["file_name"]))  # fmt: skip
+    return 0
+
+
+def _submitted(claim: dict[str, Any], *, resubmitted: bool) -> str:
+    """The claim line (one format in every language, for ``awk '/^claim/'``), its units and its state;
+    an identical resubmission says so first."""
+    lines = []
+    if resubmitted:
+        lines.append(_("already submitted (same claim): recorded in block %(block)s; this identical resubmission "
+                       "sent nothing new to the chain", block=claim["block_number"]))  # fmt: skip
+    lines.append(f"claim  {claim['claim_id']} {claim['status']} tx {claim['tx_hash']} block {claim['block_number']}")
+    lines.append(_("units  %(registry)s %(block_id)s %(first)s..%(last)s for %(factory)s, consumption "
+                   "%(start)s..%(end)s", registry=claim["registry"], block_id=claim["block_id"],
+                   first=claim["serial_start"], last=claim["serial_end"], factory=claim["factory_id"],
+                   start=claim["consumption_start"], end=claim["consumption_end"]))  # fmt: skip
     state = claim.get("attestation")
     if state == "provisional":
-        print(_("state  provisional: it holds its units, but counts in no evaluation until an attestor confirms it "
-                "(zcl claim confirm)"))  # fmt: skip
+        lines.append(_("state  provisional: it holds its units, but counts in no evaluation until an attestor "
+                       "confirms it (zcl claim confirm)"))  # fmt: skip
     elif state is not None:
-        print(_("state  %(state)s", state=state))
-    return 0
+        lines.append(_("state  %(state)s", state=state))
+    return "\n".join(lines)
 
 
 def _statements(files: list[Path], signed: Any) -> list[Path]:
