@@ -22,9 +22,11 @@ from api.routes import (
     evaluators,
     evidence,
     factories,
+    imports,
     pages,
     records,
     rpc,
+    upload,
     verify,
 )
 from api.security import DOCS_PATH, SecurityHeaders, docs_html, origin_of
@@ -82,7 +84,21 @@ def create_app(
     app.state.max_line_bytes = DEFAULT_MAX_LINE_BYTES
     app.state.stream_gate = StreamGate(max_streams_per_client)
     app.state.spool_dir = spool_dir
-    for module in (factories, batches, records, verify, claims, evaluations, evaluators, chain, rpc, evidence, pages):
+    for module in (
+        factories,
+        batches,
+        records,
+        verify,
+        claims,
+        evaluations,
+        evaluators,
+        chain,
+        rpc,
+        evidence,
+        imports,
+        pages,
+        upload,
+    ):
         app.include_router(module.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     errors.install(app)
@@ -90,7 +106,11 @@ def create_app(
     app.add_middleware(
         BodySizeLimit,
         max_bytes=max_body_bytes,
-        per_path={("POST", "/evidence"): evidence_max_bytes + 1024 * 1024, ("POST", "/rpc"): RPC_MAX_BODY_BYTES},
+        per_path={
+            ("POST", "/evidence"): evidence_max_bytes + 1024 * 1024,
+            ("POST", "/rpc"): RPC_MAX_BODY_BYTES,
+            ("POST", "/imports/preview"): imports.MAX_BODY_BYTES,
+        },
         per_stream={("POST", "/batches", NDJSON): max_stream_bytes},
     )
     # pages read the chain through /rpc ('self') unless a public RPC is configured

@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 import re
 import shutil
-import signal
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +17,6 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from ledger.chain.anvil import free_loopback_port
 from ledger.chain.funding import fund_on_anvil
 from ledger.claims import parse_claim, sign_claim
 from ledger.claims.signed import sign_claim_json
@@ -30,6 +25,7 @@ from ledger.eip712.domain import LedgerDomain
 from ledger.records import new_salt, parse_batch
 from ledger.signing import sign_batch
 from tests.builders import batch_json, claim_body, claim_json, example_batch, register_factory
+from tests.serving import zcl_serve
 from tests.signers import anchor_then_rotate_in_one_block, first_bundle, wallet_factory
 from tests.wallets import disable_wallet
 
@@ -41,7 +37,6 @@ pytestmark = [
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "test-artifacts"
 EXAMPLES = ROOT / "examples"
-ZCL = str(Path(sys.executable).with_name("zcl"))
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
 
@@ -50,18 +45,11 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "-
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """`zcl serve` on a free port with its own anvil, holding one anchored month and one claim."""
     data = tmp_path_factory.mktemp("site")
-    port = free_loopback_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ZCL_")} | {"ZCL_DATA_DIR": str(data / "data")}
-    process = subprocess.Popen([ZCL, "serve", "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)  # fmt: skip
-    assert process.stdout is not None
-    for line in process.stdout:
-        if line.startswith("ready"):
-            break
-    else:
-        pytest.fail("zcl serve did not start")
-    base = f"http://127.0.0.1:{port}"
-    token = (data / "data" / "keys" / "admin-token").read_text().strip()
+    with zcl_serve(data / "data") as (base, token):
+        yield from _site(data, base, token)
+
+
+def _site(data: Path, base: str, token: str) -> Iterator[dict[str, Any]]:
     http = httpx.Client(base_url=base, timeout=60)
     factory: LocalAccount = Account.create()
     assert http.post("/factories", json={"id": "CN-JS-SZ-0001", "name": "Suzhou Precision Components Co., Ltd.",
@@ -80,8 +68,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     chain_url = Settings.from_env({"ZCL_DATA_DIR": str(data / "data")}).endpoint_file.read_text()
     yield {"base": base, "batch": batch, "bundle": bundle, "http": http, "admin": {"Authorization": f"Bearer {token}"},
            "anvil": json.loads(chain_url)["rpc_url"]}  # fmt: skip
-    process.send_signal(signal.SIGINT)
-    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ ALLOWED: dict[str, set[str]] = {
     "verify": BASE | {"eip712", "records", "merkle", "chain"},
     "store": BASE | {"eip712", "records", "signing"},
     "evidence": BASE | {"records", "store"},
+    "imports": BASE | {"records"},
     "services": {
         "errors", "faults", "eip712", "merkle", "records", "signing", "streamed", "factors", "claims", "accounting", "chain",
         "store", "evidence", "keccak", "numbers", "gc_pause", "i18n",

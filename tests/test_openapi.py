@@ -19,7 +19,9 @@ JSON = "application/json"
 NOT_JSON = {
     "GET /batches/{batch_id}/proofs": "application/x-ndjson",
     "GET /evidence/{sha256}": "application/octet-stream",
+    "GET /imports/templates/{name}/sample": "application/octet-stream",
     "GET /evaluations/{evaluation_id}/report.html": "text/html",
+    "GET /evaluations/{evaluation_id}/report.pdf": "application/pdf",
 }
 
 

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import uuid
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -304,11 +305,13 @@ def _grouped(value: str) -> str:
 def test_summary_figures_appear_with_units(draft: dict[str, Any], draft_html: str) -> None:
     text = _text(draft_html)
     totals, e = draft["totals"], draft["electricity"]
+    # headline figures are rounded for reading (2 places), the exact figure in the tooltip
     for key in ("scope1", "scope2_location", "scope2_market", "offsets", "removals"):
-        assert f"{_grouped(totals[key])} tCO₂e" in text, key
-    assert f"{_grouped(totals['energy_tce'])} tce" in text
-    assert e["renewable_share"] in text and e["renewable_share"].endswith(" %")
-    assert _grouped(draft["evaluation"]["remaining_emissions"]) in text
+        read = Decimal(totals[key]).quantize(Decimal("0.01"))
+        assert f"{read:,} tCO₂e" in text and f'title="{totals[key]}"' in draft_html, key
+    assert f"{Decimal(totals['energy_tce']).quantize(Decimal('0.01')):,} tce" in text
+    assert f'title="{e["renewable_share"]}"' in draft_html and e["renewable_share"].endswith(" %")
+    assert f'title="{draft["evaluation"]["remaining_emissions"]}"' in draft_html
     # Type I with Scope 3 on record: shown, but outside the boundary
     assert not draft["totals"]["scope3"].startswith("0")
     assert "outside the Type I boundary" in text
@@ -377,7 +380,7 @@ def test_anchored_shows_anchor_and_signature(anchored: dict[str, Any], anchored_
     # the awarded level, big, with its thresholds confirmed
     assert '<div class="level" aria-label="awarded level">6★</div>' in anchored_html
     assert "thresholds confirmed" in text
-    assert "matches this report&#x27;s content" in text
+    assert "matches this report's content" in text
     assert "31337" in text and anchored["chain"]["contract"] in text
     assert "cn-mee-2023@1.1" in text and "t-ceca-g-0171-2022@1" in text
 
@@ -409,7 +412,7 @@ def test_tampered_report_hash_is_flagged(anchored: dict[str, Any]) -> None:
     report = copy.deepcopy(anchored)
     report["totals"]["scope1"] = "0"
     text = _text(render_html(report))
-    assert "does NOT match this report&#x27;s content" in text
+    assert "does NOT match this report's content" in text
     assert "The content shown does NOT match the report hash." in text
     assert "does NOT match the report hash" not in _text(render_html(anchored))
 

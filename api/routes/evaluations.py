@@ -1,12 +1,14 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.responses import HTMLResponse
 
 from api.deps import EvaluationsDep
+from api.language import Language
 from api.schemas import (
+    STREAM,
     EvaluationIn,
     EvaluationOut,
     EvaluationSummaryOut,
@@ -19,8 +21,11 @@ from api.schemas import (
 )
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
+from ledger.reports.pdf import render_pdf
 
 router = APIRouter(tags=["evaluations"])
+LangQuery = Annotated[str | None, Query(description="en or zh-CN (default: the Accept-Language header)")]
+"""``?lang=`` as the API documents it; ``Language`` (api.language) reads it, with the cookie and the header."""
 
 
 @router.post(
@@ -60,9 +65,28 @@ def get_evaluation(evaluation_id: str, evaluations: EvaluationsDep) -> dict[str,
     response_class=HTMLResponse,
     responses={404: json_error("no such evaluation")},
 )
-def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep) -> str:
-    """The report as a page with charts."""
-    return render_html(evaluations.get(evaluation_id))
+def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep, reader: Language, lang: LangQuery = None) -> str:
+    """The report as a page with charts, in the reader's language (``?lang=``, else Accept-Language)."""
+    return render_html(evaluations.get(evaluation_id), reader)
+
+
+@router.get(
+    "/evaluations/{evaluation_id}/report.pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {"schema": STREAM}},
+                     "description": "the report as a PDF document (an attachment)"},
+               404: json_error("no such evaluation")},
+)  # fmt: skip
+def evaluation_pdf(
+    evaluation_id: str, evaluations: EvaluationsDep, reader: Language, lang: LangQuery = None
+) -> Response:
+    """The report as a PDF to hand over: the level card first, contents, figures rounded for reading and
+    the exact values in an appendix; in the reader's language (``?lang=``, else Accept-Language)."""
+    pdf = render_pdf(evaluations.get(evaluation_id), reader)
+    name = f"zcl-evaluation-{evaluation_id}-{reader}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
 
 
 @router.get(

@@ -20,11 +20,14 @@ from typing import Any
 
 import jinja2
 
+from ledger.i18n.jinja import context, install
 from ledger.reports import format as fmt
 from ledger.reports.charts import draw_charts
+from ledger.reports.lang import check_lang
+from ledger.reports.reading import next_level_gaps, renewable_share, with_unit
 from ledger.reports.view import build_view
 
-__all__ = ["render_html"]
+__all__ = ["environment", "render_html"]
 
 _ENV = jinja2.Environment(
     loader=jinja2.PackageLoader("ledger.reports", "templates"),
@@ -35,12 +38,27 @@ _ENV = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-_ENV.filters.update(num=fmt.num, breakable=fmt.breakable, plural=fmt.plural)
+install(_ENV)
+_ENV.filters.update(reading=with_unit, num=fmt.num, breakable=fmt.breakable, plural=fmt.plural)
 _ENV.globals["T"] = fmt.TCO2E
 
 
-def render_html(report: Mapping[str, Any]) -> str:
-    """The report as one self-contained HTML page (UTF-8 text); the same report gives the same page."""
+def environment() -> jinja2.Environment:
+    """The report templates' environment (escaping finalizer, filters), for the PDF's template too."""
+    return _ENV
+
+
+def render_html(report: Mapping[str, Any], lang: str = "en") -> str:
+    """The report as one self-contained HTML page (UTF-8 text) in ``lang`` ("en" or "zh-CN"); the
+    same report gives the same page."""
     if not isinstance(report, Mapping):
         raise TypeError("report: must be a mapping (the report JSON as a dict)")
-    return _ENV.get_template("report.html").render(**build_view(report), charts=draw_charts(report))
+    speaking = context(check_lang(lang))
+    _ = speaking["t"].gettext
+    return _ENV.get_template("report.html").render(
+        **build_view(report),
+        **speaking,
+        charts=draw_charts(report, _),
+        next_level=next_level_gaps(report, _),
+        renewable_share_read=renewable_share(report),
+    )

@@ -16,13 +16,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from ledger.accounting.report import report_hash
+from ledger.i18n import N_
 from ledger.reports.fields import as_list, get, mappings, missing_periods, pick
 from ledger.reports.format import TCO2E, is_zero
 from ledger.reports.verifier import verifier_view
 
 __all__ = ["build_view"]
 
-_TYPE_TEXT = {"I": "Type I (Scope 1 + 2)", "II": "Type II (Scope 1 + 2 + 3)"}
+_TYPE_TEXT = {"I": N_("Type I (Scope 1 + 2)"), "II": N_("Type II (Scope 1 + 2 + 3)")}
+N_("Reports contract")  # the label of the chain's ``reports_contract`` (the page translates chain labels)
 _OUTCOME = ("metric", "value", "threshold", "passed", "confirmed", "explanation")
 _CLAIM = ("claim_id", "kind", "registry", "block_id", "serials", "units", "allocated_to_year", "consumption",
           "technology", "tx_hash", "valid", "counted", "project_id", "country", "region", "methodology",
@@ -41,12 +43,8 @@ _TOTALS = ("scope1", "scope2_location", "scope2_market", "scope3", "energy_tce",
 def build_view(report: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the page shows, by section; the template's context (charts are added separately)."""
     status = report.get("status") or "draft"
-    name = report.get("factory_name") or report.get("factory_id") or "factory"
     return {
         "draft": status != "anchored",
-        "page_title": f"{'[STALE] ' if report.get('stale') is True else ''}"
-                      f"{'[DRAFT] ' if status != 'anchored' else ''}Zero-carbon evaluation — {name} — "
-                      f"{report.get('year')}",
         "type_ii": report.get("type") == "II",
         "header": _header(report),
         "status": _status(report),
@@ -151,7 +149,7 @@ def _basis(report: Mapping[str, Any]) -> dict[str, Any]:
     """The chain the report refers to, and the factor and rule sets it was computed with."""
     chain = get(report, "chain", {})
     rule_set = get(report, "rule_set", {})
-    chain_items = [("Chain id", get(chain, "chain_id")), ("Contract", get(chain, "contract"))]
+    chain_items = [(N_("Chain id"), get(chain, "chain_id")), (N_("Contract"), get(chain, "contract"))]
     if isinstance(chain, Mapping):
         chain_items += [(str(k).replace("_", " ").capitalize(), v) for k, v in chain.items()
                         if k not in ("chain_id", "contract")]  # fmt: skip

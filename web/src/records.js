@@ -316,12 +316,14 @@ export function leafHash(recordHashHex) {
   return keccak256(keccak256(AbiCoder.defaultAbiCoder().encode(['bytes32'], [recordHashHex])));
 }
 
+/** OZ `standardNodeHash`: keccak256 of the two children, the smaller first (lower-case hex in and out). */
+export function nodeHash(a, b) {
+  return keccak256(a <= b ? concat([a, b]) : concat([b, a]));
+}
+
 /** OZ `processProof`: fold the siblings into the leaf with sorted-pair keccak256. */
 export function processProof(leaf, proof) {
   let node = hexlify(leaf);
-  for (const sibling of proof) {
-    const other = hexlify(sibling);
-    node = keccak256(node <= other ? concat([node, other]) : concat([other, node]));
-  }
+  for (const sibling of proof) node = nodeHash(node, hexlify(sibling));
   return node;
 }

@@ -15,7 +15,7 @@ from zcl.output import emit, print_json, write_json
 from zcl.password import unlock
 from zcl.render import grouped
 from zcl.tables import pad
-from zcl.text import N_, _, error_text
+from zcl.text import N_, _, current, error_text
 
 _STEAM_METAVAR = "SOURCE=MPA:saturated|SOURCE=MPA:CELSIUS"
 _STEAM_HELP = N_(
@@ -88,6 +88,10 @@ def register(subparsers: Any) -> None:
     listing = evaluation.add_parser("list", help=_("a factory's evaluations: level, whether it is confirmed, stale"))
     listing.add_argument("--factory", required=True)
     listing.set_defaults(handler=_list)
+    pdf = evaluation.add_parser("pdf", help=_("the report as a PDF to hand over: level card, contents, exact values"))
+    pdf.add_argument("evaluation_id")
+    pdf.add_argument("-o", "--out", type=Path, required=True, metavar="report.pdf")
+    pdf.set_defaults(handler=_pdf)
 
     park = group(subparsers, "park", _("the zero-carbon park indicator"))
     park_eval = park.add_parser("evaluate", help=_("tCO2 per tce of a set of factories against the 0.20/0.30 bands"))
@@ -234,6 +238,24 @@ def _show(args: argparse.Namespace) -> int:
     _print_anchor(report)
     print(_("hash       %(hash)s", hash=report["report_hash"]))
     print_staleness(report)
+    return 0
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    """Download the PDF next to ``--out`` and move it there once whole: a failed download leaves no
+    half-written file, and an existing one is replaced only by a complete PDF."""
+    lang = current().lang  # --lang (before or after the command), else the locale
+    service = service_for(args, Settings.from_env())
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.out.with_name(f".{args.out.name}.partial")
+    try:
+        with partial.open("wb") as out:
+            service.download(f"/evaluations/{args.evaluation_id}/report.pdf?lang={lang}", out)
+        partial.replace(args.out)
+    finally:
+        partial.unlink(missing_ok=True)
+    print(_("report     %(file)s (%(lang)s, %(size)s bytes)", file=str(args.out), lang=lang,
+            size=f"{args.out.stat().st_size:,}"))  # fmt: skip
     return 0
 
 
