@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from zcl.tables import block, table
@@ -82,9 +82,13 @@ def quantity(value: str, unit: str) -> str:
 def when(value: Any) -> str:
     """A unix time or an ISO 8601 timestamp as a readable local date and time, with the zone."""
     try:
-        moment = datetime.fromtimestamp(int(value)) if isinstance(value, int) else datetime.fromisoformat(str(value))
+        moment = (
+            datetime.fromtimestamp(int(value), UTC) if isinstance(value, int) else datetime.fromisoformat(str(value))
+        )
     except (ValueError, OverflowError, OSError):
         return str(value)
+    if moment.tzinfo is None:  # the service stores and sends UTC
+        moment = moment.replace(tzinfo=UTC)
     local = moment.astimezone()
     return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.strftime("%Z") or local.strftime("%z"))
 
