@@ -56,15 +56,16 @@ def test_every_marked_text_has_chinese() -> None:
 
 def test_catalog_entries_keep_their_placeholders_and_agree_across_files() -> None:
     seen: dict[str, tuple[str, str | tuple[str, ...]]] = {}
+    wrong = []
     for name, msgid, string in _catalog_entries():
         for text in string if isinstance(string, tuple) else (string,):
-            assert sorted(PLACEHOLDER.findall(text)) == sorted(set(PLACEHOLDER.findall(msgid))) or not text, (
-                f"{name}: {msgid!r} → {text!r}: placeholders differ"
-            )
-        if msgid in seen:
+            if text and sorted(PLACEHOLDER.findall(text)) != sorted(set(PLACEHOLDER.findall(msgid))):
+                wrong.append(f"{name}: {msgid!r} → {text!r}: placeholders differ")
+        if msgid in seen and seen[msgid][1] != string:
             other, before = seen[msgid]
-            assert before == string, f"{msgid!r} is translated differently in {other} and {name}"
-        seen[msgid] = (name, string)
+            wrong.append(f"{msgid!r} is {before!r} in {other} but {string!r} in {name}")
+        seen.setdefault(msgid, (name, string))
+    assert not wrong, "\n".join(wrong)
 
 
 def _glossary() -> list[dict[str, object]]:
