@@ -58,7 +58,7 @@ def test_the_register_is_declared_per_source_edited_and_refused_naming_the_field
 ) -> None:
     factory_with_months(service, new_account, FACTORY, [GRID], months=())
     assert _register_of(service) == {"version": 0, "updated_at": None, "sources": {}}  # nothing declared
-    assert "Nothing declared: every source is <em>undeclared</em>" in service.http.get(f"/factory/{FACTORY}").text
+    assert "Nothing declared: every source is undeclared" in service.http.get(f"/factory/{FACTORY}").text
     response = _patch(service, {"sources": REGISTER})
     assert response.status_code == 200, response.text
     register = response.json()["profile"]["source_register"]

@@ -138,6 +138,7 @@ def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -
         "factory_id": FACTORY, "batch_id": batch.json()["id"], "record_id": batch.json()["records"][0]["id"],
         "claim_id": str(claimed.json()["claim_id"]), "evaluation_id": evaluation.json()["id"],
         "sha256": uploaded.json()["sha256"], "registry": "GEC", "serial": GEC_SERIAL, "address": evaluator.address,
+        "name": "ems-15min",  # an import template (GET /imports/templates/{name}/sample)
     }  # fmt: skip
 
 

@@ -15,7 +15,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from api.deps import ClaimsDep, FactoriesDep, PagesDep
+from api import charts, formats
+from api.deps import ClaimsDep, PagesDep
 from api.language import page_context
 from ledger.claims.registries import REGISTRIES
 from ledger.errors import NotFound
@@ -27,6 +28,7 @@ from ledger.services.pages import PageViews
 router = APIRouter(include_in_schema=False)
 templates = Jinja2Templates(directory=Path(__file__).resolve().parents[1] / "templates")
 i18n.install(templates.env)
+formats.install(templates.env)
 templates.env.filters["utc"] = lambda ts: datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S") if ts else "—"
 
 
@@ -43,18 +45,45 @@ def _not_found(request: Request, views: PageViews, message: str) -> HTMLResponse
 
 
 @router.get("/", response_class=HTMLResponse)
-def home(request: Request, views: PagesDep, factories: FactoriesDep) -> HTMLResponse:
-    return _page(request, views, "home.html", factories=factories.list_all())
+def home(request: Request, views: PagesDep) -> HTMLResponse:
+    return _page(request, views, "home.html", factories=views.home())
 
 
 @router.get("/factory/{factory_id}", response_class=HTMLResponse)
-def factory_page(request: Request, factory_id: str, views: PagesDep) -> HTMLResponse:
+def factory_page(
+    request: Request, factory_id: str, views: PagesDep, year: Annotated[int | None, Query(ge=2000, le=2200)] = None
+) -> HTMLResponse:
     try:
-        page = views.factory(factory_id)
+        page = views.factory_dashboard(factory_id, year)
     except (NotFound, RecordError):
         return _not_found(request, views, f"No factory {factory_id} is registered on chain.")
+    t = page_context(request)["t"]
+    drawn: dict[str, Any] = charts.dashboard_charts(page.dashboard, t) if page.dashboard is not None else {}
     return _page(request, views, "factory.html", factory=page.factory, anchors=page.anchors,
-                 evaluations=page.evaluations)  # fmt: skip
+                 evaluations=page.evaluations, claims=page.claims, dashboard=page.dashboard, years=page.years,
+                 **drawn)  # fmt: skip
+
+
+@router.get("/park", response_class=HTMLResponse)
+def park_page(request: Request, views: PagesDep, factories: str = "", year: str = "") -> HTMLResponse:
+    """The park of the factories named (comma-separated) for a year: its indicator against its band.
+    What a person typed is taken as a form's text: a year that is not one is said on the page."""
+    members = [f.strip() for f in factories.replace("，", ",").split(",") if f.strip()]
+    t = page_context(request)["t"]
+    chosen = int(year) if year.strip().isdecimal() and 2000 <= int(year) <= 2200 else None
+    context: dict[str, Any] = {"factories": members, "year": chosen or year.strip(), "park": None, "error": None,
+                               "known": views.factories.list_all()}  # fmt: skip
+    if year.strip() and chosen is None:
+        context["error"] = t.gettext("The year must be a year from 2000 to 2200, such as 2025.")
+    elif members and chosen is not None:
+        try:
+            park = views.parks.park(members, chosen)
+        except (NotFound, RecordError) as exc:
+            context["error"] = translate_error(str(exc), t.lang)
+        else:
+            context |= {"park": park, "gauge_chart": charts.park_gauge(park, t)}
+    status_code = 422 if context["error"] else 200
+    return _page(request, views, "park.html", status_code, **context)
 
 
 @router.get("/batch/{batch_id}", response_class=HTMLResponse)
@@ -66,7 +95,7 @@ def batch_page(
     except NotFound:
         return _not_found(request, views, f"No batch {batch_id} is held by this service.")
     return _page(request, views, "batch.html", batch=page.batch, records=page.records, root_matches=page.root_matches,
-                 superseded_by=page.superseded_by, pages=page.pages)  # fmt: skip
+                 superseded_by=page.superseded_by, pages=page.pages, latest_batch_id=page.latest_batch_id)  # fmt: skip
 
 
 @router.get("/verify", response_class=HTMLResponse)

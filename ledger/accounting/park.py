@@ -117,6 +117,15 @@ def _netted(members: Mapping[str, Inventory], transfers: Sequence[Transfer]) -> 
     return out
 
 
+def band_for(park: Mapping[str, Any], energy: Fraction) -> Mapping[str, Any] | None:
+    """The band of the rule file's ``[park]`` a park's annual energy use (tce) falls in, or None below every band."""
+    return next(
+        (b for b in park.get("bands", [])
+         if energy >= exact(b["min_tce"]) and ("max_tce" not in b or energy < exact(b["max_tce"]))),
+        None,
+    )  # fmt: skip
+
+
 def evaluate_park(
     members: Sequence[Inventory],
     rules: RuleSet,
@@ -139,11 +148,7 @@ def evaluate_park(
     net_tco2 = sum((n["tco2"] for n in netted), ZERO)
     net_tce = sum((n["tce"] for n in netted), ZERO)
     energy = sum((inv.energy_tce for inv in members), ZERO) - net_tce
-    band = next(
-        (b for b in park.get("bands", [])
-         if energy >= exact(b["min_tce"]) and ("max_tce" not in b or energy < exact(b["max_tce"]))),
-        None,
-    )  # fmt: skip
+    band = band_for(park, energy)
     if band is None:
         threshold = "no band: the park's annual energy use is below every band's minimum"
     else:

@@ -6,7 +6,8 @@ computes, stores and anchors reports (``park``: the park indicator over several 
 relayed kinds travel one ``lifecycle`` (pending row → relay → confirm → reconcile), which the
 ``reconciler`` thread drives. ``integrity`` is the one
 check that stored records give the anchored root; ``year`` gathers a factory's verified year;
-``pages`` builds what the HTML pages show. :func:`build_services` makes one instance of each.
+``pages`` builds what the HTML pages show (``dashboard``: a factory's year
+in figures; ``park_page``: the park indicator with each member's part). :func:`build_services` makes one instance of each.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ def build_services(
     return Services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,
-        pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence), evidence=evidence,
+        pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence, claims), evidence=evidence,
         evaluators=EvaluatorService(ledger, sessions),
     )  # fmt: skip
 

@@ -7,17 +7,22 @@ chain client, so a chain that does not answer is a 503 like everywhere else.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.chain.client import LedgerClient
 from ledger.evidence import EvidenceStore
 from ledger.merkle.proof import verify as verify_proof
 from ledger.services.batches import BatchService
+from ledger.services.claims import ClaimService
+from ledger.services.dashboard import Dashboard, DashboardService
 from ledger.services.evaluations import EvaluationService
 from ledger.services.factories import FactoryService
 from ledger.services.integrity import BatchIntegrity
+from ledger.services.park_page import ParkViews
 from ledger.services.views import BatchView, FactoryView
+from ledger.store import claims as claim_rows
+from ledger.store import evaluations as evaluation_rows
 from ledger.store.batches import ANCHORED
 
 RECORDS_PER_PAGE = 500
@@ -29,6 +34,10 @@ class FactoryPage:
     factory: FactoryView
     anchors: list[dict[str, Any]]
     evaluations: list[dict[str, Any]]
+    claims: list[dict[str, Any]] = field(default_factory=list)
+    dashboard: Dashboard | None = None
+    years: list[int] = field(default_factory=list)
+    """The years with an anchored month, newest first (the page's year choice)."""
 
 
 @dataclass(frozen=True)
@@ -38,13 +47,18 @@ class BatchPage:
     root_matches: bool | None
     superseded_by: int | None
     pages: dict[str, int | None]
+    latest_batch_id: str | None = None
+    """The batch of the latest revision when this one is superseded and that one is held here."""
 
 
 class PageViews:
     def __init__(
         self, ledger: LedgerClient, factories: FactoryService, batches: BatchService, integrity: BatchIntegrity,
-        evaluations: EvaluationService, evidence: EvidenceStore | None,
+        evaluations: EvaluationService, evidence: EvidenceStore | None, claims: ClaimService | None = None,
     ) -> None:  # fmt: skip
+        self.claims = claims
+        self.dashboards = DashboardService(evaluations)
+        self.parks = ParkViews(evaluations)
         self.ledger = ledger
         self.factories = factories
         self.batches = batches
@@ -55,6 +69,47 @@ class PageViews:
     def chain(self) -> dict[str, Any]:
         domain = self.ledger.domain()
         return {"chain_id": domain.chain_id, "contract": domain.verifying_contract}
+
+    def home(self) -> list[dict[str, Any]]:
+        """The factories registered here, each with its latest period and its latest evaluation's
+        year, type, level and whether that level is confirmed (read from the stored rows: no report
+        is loaded and the chain is not asked)."""
+        listed = self.factories.list_all()
+        with self.evaluations.sessions() as session:
+            for item in listed:
+                rows = evaluation_rows.list_for(session, item["id"])
+                item["evaluation"] = None
+                if rows:
+                    last = rows[-1]
+                    confirmed = json.loads(last.level_confirmation or "{}").get("level_confirmed")
+                    item["evaluation"] = {"id": last.id, "year": last.year, "type": last.report_type,
+                                          "level": last.level, "status": last.status, "level_confirmed": confirmed}  # fmt: skip
+        return listed
+
+    def factory_dashboard(self, factory_id: str, year: int | None = None) -> FactoryPage:
+        """:meth:`factory` with its claims and the year's figures (``year``: the latest anchored one
+        by default)."""
+        page = self.factory(factory_id)
+        years = sorted({int(a["period"][:4]) for a in page.anchors}, reverse=True)
+        chosen = year if year is not None else (years[0] if years else None)
+        report_type = page.evaluations[-1]["type"] if page.evaluations else "I"
+        dashboard = None if chosen is None else self.dashboards.year(factory_id, chosen, page.anchors, report_type)
+        return FactoryPage(page.factory, page.anchors, page.evaluations, self.claims_of(factory_id), dashboard, years)
+
+    def claims_of(self, factory_id: str) -> list[dict[str, Any]]:
+        """The claims relayed here for the factory, oldest first, each with its ``state``: pending,
+        refused, or on chain provisional, confirmed or revoked, and its units."""
+        if self.claims is None:
+            return []
+        with self.evaluations.sessions() as session:
+            found = claim_rows.for_factory(session, factory_id)
+        out = []
+        for row in found:
+            item = self.claims.row_json(row)
+            item["state"] = item["attestation"] or ("refused" if row.status == claim_rows.REJECTED else row.status)
+            item["units"] = int(item["serial_end"]) - int(item["serial_start"]) + 1
+            out.append(item)
+        return out
 
     def factory(self, factory_id: str) -> FactoryPage:
         """The factory, every anchored month read from the chain's events, and its evaluations."""
@@ -95,6 +150,10 @@ class PageViews:
         if batch.status == ANCHORED:
             latest = self.ledger.revision_count(batch.factory_id, batch.period)
             superseded_by = latest if latest > batch.revision else None
+        latest_batch_id = None
+        if superseded_by is not None:
+            held = self.batches.list_for(batch.factory_id, batch.period)
+            latest_batch_id = next((b.id for b in held if b.revision == superseded_by), None)
         chain_root = checked.chain_root
         records = []
         for row, body in zip(batch.records, bodies, strict=True):
@@ -118,4 +177,4 @@ class PageViews:
         root_matches = checked.root_matches
         if root_matches:
             root_matches = all(r["proven"] for r in records)
-        return BatchPage(batch, records, root_matches, superseded_by, pages)
+        return BatchPage(batch, records, root_matches, superseded_by, pages, latest_batch_id)

@@ -41,6 +41,16 @@ def evaluate_members(
     factors_toml: str | None = None, transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     """:meth:`EvaluationService.park`."""
+    return park_with_members(service, factory_ids, year, factor_set=factor_set, factors_toml=factors_toml,
+                             transfers=transfers, steam=steam)[0]  # fmt: skip
+
+
+def park_with_members(
+    service: EvaluationService, factory_ids: Sequence[str], year: int, *, factor_set: str | None = None,
+    factors_toml: str | None = None, transfers: Sequence[Mapping[str, str]] = (), steam: Mapping[str, Any] | None = None,
+) -> tuple[dict[str, Any], dict[str, Member]]:  # fmt: skip
+    """:func:`evaluate_members`, with what the park kept of each member (its inventory, missing months
+    and gaps): the park page shows each member's part of the indicator."""
     _once_each(factory_ids)
     factors = service.factor_set(factor_set, factors_toml)
     rules = load_rules(DEFAULT_RULES)
@@ -54,7 +64,7 @@ def evaluate_members(
         [m.inventory for m in members.values()], rules, {f: m.missing for f, m in members.items() if m.missing},
         transfers=declared, incomplete_sources={f: m.gaps for f, m in members.items()},
     )  # fmt: skip
-    return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}
+    return result | {"year": year, "factor_set": factors.label, "rule_set": rules.label}, members
 
 
 def member_of(

@@ -72,6 +72,13 @@ def by_claim_id(session: Session, claim_id: int) -> ClaimRow | None:
     return session.scalars(select(ClaimRow).where(ClaimRow.claim_id == claim_id)).one_or_none()
 
 
+def for_factory(session: Session, factory_id: str) -> Sequence[ClaimRow]:
+    """The claims this service relayed for a factory, oldest first (what its page lists)."""
+    return session.scalars(
+        select(ClaimRow).where(ClaimRow.factory_id == factory_id).order_by(ClaimRow.created_at)
+    ).all()
+
+
 def by_signature(session: Session, signature: str) -> ClaimRow | None:
     """The row of a signed claim (its signature names it), however it ended."""
     return session.scalars(select(ClaimRow).where(ClaimRow.signature == signature).limit(1)).first()

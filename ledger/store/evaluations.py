@@ -28,6 +28,12 @@ def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()
 
 
+def latest_id(session: Session, factory_id: str) -> str | None:
+    """The id of the factory's newest report, or None (no report is loaded)."""
+    query = select(EvaluationRow.id).where(EvaluationRow.factory_id == factory_id)
+    return session.scalars(query.order_by(EvaluationRow.created_at.desc()).limit(1)).first()
+
+
 def pending(session: Session) -> Sequence[EvaluationRow]:
     query = select(EvaluationRow).where(EvaluationRow.status == PENDING)
     return session.scalars(query.order_by(EvaluationRow.created_at)).all()

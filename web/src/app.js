@@ -61,29 +61,81 @@ function setVerdict(verdict, state, text) {
   verdict.textContent = text;
 }
 
-function renderChecks(list, checks) {
+/** The page's words (#zcl-texts, translated by the server), or null: the English built in here. */
+function readTexts(doc) {
+  const element = doc.getElementById('zcl-texts');
+  if (element === null) return null;
+  try {
+    return JSON.parse(element.textContent);
+  } catch {
+    return null;
+  }
+}
+
+/** `template` with each {name} replaced by values[name]. */
+function fill(template, values) {
+  return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
+}
+
+function renderChecks(list, checks, texts) {
   if (list === null) return;
+  const explained = (texts && texts.checks) || {};
   list.replaceChildren(
     ...checks.map((check) => {
       const item = document.createElement('li');
       item.className = `check ${CLASSES[check.ok]}`;
       item.dataset.check = check.name;
-      item.textContent = `${check.name} — ${check.detail}`; // text, never HTML: a bundle is untrusted
+      const words = explained[check.name];
+      // text, never HTML: a bundle is untrusted
+      const title = document.createElement('strong');
+      title.textContent = words ? words[0] : check.name;
+      const detail = document.createElement('span');
+      detail.className = 'detail';
+      detail.textContent = ` — ${check.detail}`;
+      item.append(title, detail);
+      if (words) {
+        const meaning = document.createElement('div');
+        meaning.className = 'meaning';
+        meaning.textContent = check.ok === false ? fill(texts.ifFails || 'If it fails: {why}', { why: words[2] }) : words[1];
+        item.append(meaning);
+      }
       return item;
     }),
   );
 }
 
-function summary(report, bundle) {
+function summary(report, bundle, texts) {
+  const values = { factory: bundle.factory_id, period: bundle.period, revision: bundle.revision };
   if (report.valid) {
-    const what = `${bundle.factory_id} ${bundle.period} revision ${bundle.revision}`;
+    const what = texts ? fill(texts.what, values) : `${bundle.factory_id} ${bundle.period} revision ${bundle.revision}`;
     if (report.supersededBy !== null) {
-      return `Valid: the record is anchored in ${what}, but that revision is superseded by revision ${report.supersededBy}.`;
+      return texts
+        ? fill(texts.validSuperseded, { what })
+        : `Valid: the record is anchored in ${what}, but that revision is superseded by revision ${report.supersededBy}.`;
     }
-    return `Valid: the record is anchored in ${what}, the latest revision.`;
+    return texts ? fill(texts.valid, { what }) : `Valid: the record is anchored in ${what}, the latest revision.`;
   }
   const failure = report.checks.find((c) => c.ok === false);
-  return failure ? `Not valid: the ${failure.name} check failed — ${failure.detail}` : 'Not valid.';
+  if (!failure) return 'Not valid.';
+  const words = texts && texts.checks && texts.checks[failure.name];
+  return texts
+    ? `${fill(texts.invalid, { check: words ? words[0] : failure.name })} ${failure.detail}`
+    : `Not valid: the ${failure.name} check failed — ${failure.detail}`;
+}
+
+/** The banner of a valid record whose revision the factory has since corrected, or nothing. */
+function showSuperseded(banner, report, bundle, texts) {
+  if (banner === null) return;
+  banner.replaceChildren();
+  banner.hidden = !(report && report.valid && report.supersededBy !== null);
+  if (banner.hidden) return;
+  const head = document.createElement('strong');
+  head.textContent = texts ? fill(texts.superseded, { n: report.supersededBy }) : `Superseded by revision ${report.supersededBy}.`;
+  const text = document.createTextNode(` ${texts ? texts.supersededText : ''} `);
+  const link = document.createElement('a');
+  link.href = `/factory/${encodeURIComponent(bundle.factory_id)}?year=${encodeURIComponent(String(bundle.period).slice(0, 4))}#anchors`;
+  link.textContent = texts ? texts.supersededLink : "See the factory's anchored months";
+  banner.append(head, text, link);
 }
 
 async function readText(file) {
@@ -126,6 +178,8 @@ function wirePage(doc) {
   const evidenceInput = $('evidence-files');
   const list = $('checks');
   const verdict = $('verdict');
+  const banner = $('superseded');
+  const texts = readTexts(doc);
 
   // The bundle comes from whichever source the user touched last: the record id, or the text box
   // (typed, pasted, or filled from a chosen or dropped file).
@@ -170,7 +224,8 @@ function wirePage(doc) {
     const run = ++runs;
     button.disabled = true;
     renderChecks(list, []);
-    setVerdict(verdict, 'running', 'Verifying against the chain…');
+    showSuperseded(banner, null);
+    setVerdict(verdict, 'running', texts ? texts.running : 'Verifying against the chain…');
     try {
       const config = readConfig(doc);
       const bundle = await bundleToVerify();
@@ -182,8 +237,9 @@ function wirePage(doc) {
         evidenceFiles,
       });
       if (run !== runs) return;
-      renderChecks(list, report.checks);
-      setVerdict(verdict, report.valid ? 'valid' : 'invalid', summary(report, bundle));
+      renderChecks(list, report.checks, texts);
+      showSuperseded(banner, report, bundle, texts);
+      setVerdict(verdict, report.valid ? 'valid' : 'invalid', summary(report, bundle, texts));
     } catch (error) {
       if (run === runs) fail(error && error.message ? error.message : String(error));
     } finally {
