@@ -22,13 +22,14 @@ from typing import Any
 
 from eth_utils import to_checksum_address
 from web3 import Web3
-from web3.exceptions import Web3Exception
+from web3.exceptions import ProviderConnectionError, TimeExhausted, Web3Exception
 
 from ledger.chain.client import Anchor, LedgerClient, SignerEpoch
 from ledger.chain.errors import LedgerError
 from ledger.chain.signatures import SignatureCheck, check_signature
 from ledger.eip712.batch_commit import BatchCommit
 from ledger.eip712.typed_data import v_problem
+from ledger.errors import Unavailable
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof
 from ledger.records import MeasurementRecord, RecordError, parse_record, record_hash
@@ -37,6 +38,11 @@ BUNDLE_FIELDS = (
     "chain_id", "contract", "factory_id", "period", "revision", "record", "record_hash", "leaf", "proof", "root",
     "batch_signature", "anchor",
 )  # fmt: skip
+
+
+UNANSWERED = (OSError, ProviderConnectionError, TimeExhausted, Unavailable)
+"""What makes a check impossible rather than failed: the node did not answer (a refused connection
+is an OSError), or a named file could not be read. The bundle is then neither valid nor invalid."""
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Check:
 class VerificationReport:
     checks: list[Check] = field(default_factory=list)
     superseded_by: int | None = None
+    could_not_check: bool = False  # a check failed for want of an answer (node, file), not on the bundle's content
 
     @property
     def valid(self) -> bool:
@@ -64,6 +71,7 @@ class VerificationReport:
             "valid": self.valid,
             "superseded_by": self.superseded_by,
             "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "could_not_check": self.could_not_check,
         }
 
 
@@ -86,6 +94,7 @@ class _Run:
             self.report.checks.append(Check(name, True, test()))
         except (_Failed, RecordError, LedgerError, Web3Exception, OSError, ValueError, KeyError, TypeError) as exc:
             self.failed = True
+            self.report.could_not_check = isinstance(exc, UNANSWERED)
             self.report.checks.append(Check(name, False, str(exc) or exc.__class__.__name__))
 
 

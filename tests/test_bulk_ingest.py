@@ -315,7 +315,7 @@ def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_pat
     submitted = zcl("batch", "submit", "signed.ndjson")
     out = submitted.stdout.splitlines()
     assert out[0].startswith("batch ") and " anchored tx 0x" in out[0], submitted.stdout
-    assert out[1].startswith(f"records {n} ")
+    assert out[1].startswith(f"records {n:,} ")
     progress = [line for line in submitted.stderr.splitlines() if line.startswith("zcl: sent ")]
     assert progress and f"{n:,} of {n:,} records" in progress[-2], submitted.stderr
     assert progress[-1] == f"zcl: sent {n:,} records; the service is storing and anchoring them"
@@ -327,7 +327,7 @@ def test_zcl_signs_ndjson_and_streams_it_with_progress(service: Service, tmp_pat
     assert len(proofs) == n and "0x" + root.hex() == envelope["root"]
     assert all(verify(root, bytes.fromhex(p["record_hash"][2:]), [bytes.fromhex(x[2:]) for x in p["proof"]])
                for p in proofs[::97])  # fmt: skip
-    shown = json.loads(zcl("batch", "show", batch_id, "--offset", "2990").stdout)
+    shown = json.loads(zcl("--json", "batch", "show", batch_id, "--offset", "2990").stdout)
     assert [r["position"] for r in shown["records"]] == list(range(2990, 3000))
 
 

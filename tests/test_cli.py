@@ -255,7 +255,7 @@ def key_file(env: dict[str, str], cwd: Path) -> tuple[Path, str]:
 def registered(env: dict[str, str], cwd: Path, key_file: tuple[Path, str]) -> dict[str, Any]:
     """`zcl factory register --id … --name … --signer "$(zcl key address …)"` (JSON output)."""
     address = zcl("key", "address", "data/keys/suzhou.json", env=env, cwd=cwd).stdout.strip()
-    result = zcl("factory", "register", "--id", FACTORY_ID, "--name", FACTORY_NAME, "--signer", address,
+    result = zcl("--json", "factory", "register", "--id", FACTORY_ID, "--name", FACTORY_NAME, "--signer", address,
                  env=env, cwd=cwd)  # fmt: skip
     return dict(json.loads(result.stdout))
 
@@ -345,7 +345,7 @@ def test_factory_register_and_show(
     assert registered["signer"] == address
     assert re.fullmatch(r"0x[0-9a-f]{64}", registered["registered_tx"])
 
-    shown = json.loads(zcl("factory", "show", FACTORY_ID, env=env, cwd=cwd).stdout)
+    shown = json.loads(zcl("--json", "factory", "show", FACTORY_ID, env=env, cwd=cwd).stdout)
     assert shown["signer"] == address and shown["name"] == FACTORY_NAME
     assert [e["signer"] for e in shown["signer_history"]] == [address]
 
@@ -368,23 +368,27 @@ def test_batch_submit_anchors_and_is_idempotent(env: dict[str, str], cwd: Path, 
     assert [RECORD_LINE.match(line)["source"] for line in submitted[1:]] == SOURCES  # type: ignore[index]
     assert flow.block > 0
 
+    first = (cwd / "data" / "submitted-2025-01.txt").read_text()
+    assert "already submitted" not in first, "a first submission is not called a resubmission"
     again = zcl("batch", "submit", "data/signed-2025-01.json", env=env, cwd=cwd).stdout.splitlines()
-    head = BATCH_LINE.match(again[0])
+    assert again[0] == (f"already submitted (same batch): anchored in block {flow.block}; this identical "
+                        "resubmission sent nothing new to the chain")  # fmt: skip
+    head = BATCH_LINE.match(again[1])
     assert head and (head["id"], head["tx"], int(head["block"])) == (flow.batch_id, flow.tx_hash, flow.block)
-    assert [line.split()[1] for line in again[1:]] == flow.record_ids
+    assert [line.split()[1] for line in again[2:]] == flow.record_ids
 
 
 def test_batch_show_and_list(env: dict[str, str], cwd: Path, flow: Flow) -> None:
-    shown = json.loads(zcl("batch", "show", flow.batch_id, env=env, cwd=cwd).stdout)
+    shown = json.loads(zcl("--json", "batch", "show", flow.batch_id, env=env, cwd=cwd).stdout)
     assert shown["id"] == flow.batch_id and shown["status"] == "anchored"
     assert (shown["tx_hash"], shown["block_number"]) == (flow.tx_hash, flow.block)
     assert (shown["root"], shown["signature"]) == (flow.signed["root"], flow.signed["signature"])
     assert [r["id"] for r in shown["records"]] == flow.record_ids
     assert [r["source_id"] for r in shown["records"]] == SOURCES
 
-    listed = json.loads(zcl("batch", "list", FACTORY_ID, "--period", "2025-01", env=env, cwd=cwd).stdout)
+    listed = json.loads(zcl("--json", "batch", "list", FACTORY_ID, "--period", "2025-01", env=env, cwd=cwd).stdout)
     assert [(b["id"], b["revision"], b["status"]) for b in listed] == [(flow.batch_id, 1, "anchored")]
-    assert json.loads(zcl("batch", "list", FACTORY_ID, "--period", "2025-02", env=env, cwd=cwd).stdout) == []
+    assert json.loads(zcl("--json", "batch", "list", FACTORY_ID, "--period", "2025-02", env=env, cwd=cwd).stdout) == []
 
 
 def test_proof_bundle(flow: Flow) -> None:
@@ -420,7 +424,7 @@ def test_verify_evidence(env: dict[str, str], cwd: Path, flow: Flow) -> None:
 
 
 def test_verify_json_report(env: dict[str, str], cwd: Path, flow: Flow) -> None:
-    report = json.loads(zcl("verify", "data/proof.json", "--json", env=env, cwd=cwd).stdout)
+    report = json.loads(zcl("--json", "verify", "data/proof.json", "--json", env=env, cwd=cwd).stdout)
     assert report["valid"] is True and report["superseded_by"] is None
     assert all(c["ok"] is True for c in report["checks"])
     assert report["checks"][0]["name"] == "bundle" and report["checks"][-1]["name"] == "revision"
@@ -573,6 +577,8 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     claim_id, tx_hash = match.group(1), match.group(2)
     again = zcl("claim", "submit", "data/claim-gec-2025-01.json", env=env, cwd=cwd).stdout
     assert f"claim  {claim_id} claimed tx {tx_hash}" in again  # idempotent
+    assert "already submitted" not in submitted
+    assert again.startswith(f"already submitted (same claim): recorded in block {match.group(3)}; ")
     statement = zcl("evidence", "upload", "examples/claims/gec-cancellation-statement-2025.pdf", env=env, cwd=cwd)
     assert statement.stdout.startswith(example["evidence_sha256"] + "  gec-cancellation-statement-2025.pdf  ")
     assert re.search(r"  stored \(recorded as retirement-statement-[0-9a-f-]{36}\.pdf\)$", statement.stdout, re.M)
@@ -582,11 +588,8 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     (holder,) = status["claims"]
     assert holder["factory_id"] == FACTORY_ID and holder["tx_hash"] == tx_hash
     assert (holder["consumption_start"], holder["consumption_end"]) == ("2025-01", "2025-01")
-    whole = json.loads(
-        zcl(
-            "certificate", "status", "--registry", "GEC", "--serial", example["serial"], "--json", env=env, cwd=cwd
-        ).stdout
-    )  # fmt: skip  (the older spelling still works)
+    whole = json.loads(zcl("--json", "certificate", "status", "--registry", "GEC", "--serial", example["serial"],
+                           env=env, cwd=cwd).stdout)  # fmt: skip
     assert whole["units"] == whole["units_claimed"] == 800
     # by block id and range, as a CCER buyer must: the same claim, and a table a person reads
     block, end = whole["block_id"], int(whole["serial_end"])
@@ -600,11 +603,13 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert row, table
     bad = zcl("certificate", "status", "GEC", "--block", block, "--range", "9-x", env=env, cwd=cwd, code=1)
     assert one_error_line(bad).startswith("zcl: --range: must be FIRST-LAST")
+    ZH = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""}  # the locale, not a flag
     chinese = zcl("certificate", "status", "GEC", "--block", block, "--range", f"{end - 9}-{end + 20}",
-                  env=env | {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""}, cwd=cwd).stdout  # fmt: skip
+                  env=env | ZH, cwd=cwd).stdout  # fmt: skip
     assert "已声明  10 / 30（其中 0 属于已确认的声明）" in chinese and f"未声明  {end + 1}..{end + 20} (20)" in chinese
-    wrote = zcl("claim", "certificate", claim_id, "-o", "data/certificate.pdf", env=env | {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": "", "LANGUAGE": ""},
-                cwd=cwd).stdout  # fmt: skip
+    wrote = zcl(
+        "claim", "certificate", claim_id, "-o", "data/certificate.pdf", "--lang", "zh-CN", env=env, cwd=cwd
+    ).stdout
     assert wrote.startswith("已写入 data/certificate.pdf") and "zh-CN" in wrote
     assert (cwd / "data" / "certificate.pdf").read_bytes().startswith(b"%PDF-")
     assert holder["attestation"] == "provisional" and status["units_confirmed"] == 0
@@ -616,7 +621,7 @@ def test_claim_and_certificate_status(env: dict[str, str], cwd: Path, registered
     assert one_error_line(wrong).startswith("zcl: --statement: ") and example["evidence_sha256"] in one_error_line(
         wrong
     )
-    confirmed = json.loads(zcl("claim", "confirm", claim_id, "--statement",
+    confirmed = json.loads(zcl("--json", "claim", "confirm", claim_id, "--statement",
                                "examples/claims/gec-cancellation-statement-2025.pdf", "--json",
                                env=env, cwd=cwd).stdout)  # fmt: skip
     assert confirmed["attestation"] == "confirmed" and confirmed["tx_hash"].startswith("0x")
@@ -650,7 +655,7 @@ STEAM = ("--steam", "meter-steam-ST-2210=1.0:saturated")
 def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flow: Flow) -> None:
     """`zcl evaluator grant` then `zcl evaluate --key`: the report is written, signed and anchored."""
     evaluator = zcl("key", "new", "--out", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
-    granted = json.loads(zcl("evaluator", "grant", evaluator, env=env, cwd=cwd).stdout)
+    granted = json.loads(zcl("--json", "evaluator", "grant", evaluator, env=env, cwd=cwd).stdout)
     assert granted["evaluator"] is True
     out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--factors", "cn-ets-2023",
               "--key", "data/keys/evaluator.json", "--out", "data/report-2025.html", "--json", "data/report-2025.json",
@@ -667,7 +672,8 @@ def test_evaluate_signs_and_anchors_a_report(env: dict[str, str], cwd: Path, flo
     assert report["anchor"]["tx_hash"] in page and page.count("<svg") >= 3
     listed = zcl("factors", "list", env=env, cwd=cwd).stdout
     assert "cn-mee-2023@1.2" in listed and "cn-ets-2023@1.2" in listed
-    assert "(kept: cn-mee-2023@1.1)" in listed, "the versions earlier reports name are listed too"
+    row = next(line for line in listed.splitlines() if line.startswith("cn-mee-2023@1.2 "))
+    assert row.endswith("  cn-mee-2023@1.1"), "the versions earlier reports name are listed too"
     compared = zcl("factors", "compare", "cn-mee-2023", "cn-ets-2023", env=env, cwd=cwd).stdout
     assert "grid.national_average" in compared and "0.5703" in compared
     assert report["matching"]["method"] == "claim_period" and "matching   claim_period   (renewable share by" in out
@@ -699,34 +705,37 @@ def test_factory_profile_evaluator_identity_and_the_floating_zero(env: dict[str,
     """`zcl factory register/update` with the profile, `zcl evaluator profile/show`, and `zcl evaluate`
     printing own reductions apart from certificates, offsets and removals, and who signed."""
     other = zcl("key", "new", "--out", "data/keys/other.json", env=env, cwd=cwd).stdout.strip()
-    registered = json.loads(zcl("factory", "register", "--id", "CN-JS-SZ-0002", "--name", "Second site", "--signer",
+    registered = json.loads(zcl("--json", "factory", "register", "--id", "CN-JS-SZ-0002", "--name", "Second site", "--signer",
                                 other, "--province", "cn-js", "--grid-region", "east", "--uscc", "91350100M000100Y43",
                                 "--facility", "hall A", "--facility", "hall B", env=env, cwd=cwd).stdout)  # fmt: skip
     profile = registered["profile"]
     assert profile["province"] == "CN-JS" and profile["facilities"] == ["hall A", "hall B"]
     assert profile["legal_entity"] is None  # not given: unknown
-    updated = json.loads(zcl("factory", "update", "--id", "CN-JS-SZ-0002", "--legal-entity", "Second Site Co., Ltd.",
+    updated = json.loads(zcl("--json", "factory", "update", "--id", "CN-JS-SZ-0002", "--legal-entity", "Second Site Co., Ltd.",
                              "--clear", "grid_region", env=env, cwd=cwd).stdout)["profile"]  # fmt: skip
     assert updated["legal_entity"] == "Second Site Co., Ltd." and updated["grid_region"] is None
     assert updated["province"] == "CN-JS"
     bad = zcl("factory", "update", "--id", "CN-JS-SZ-0002", "--province", "CN-XX", env=env, cwd=cwd, code=1)
     assert "province" in one_error_line(bad) and "ISO 3166-2:CN" in one_error_line(bad)
-    declared = json.loads(zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--method", "metered",
+    declared = json.loads(zcl("--json", "factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--method", "metered",
                               "--meter", "inverter PV-1", "--in-service-from", "2025-04-15", env=env,
                               cwd=cwd).stdout)["profile"]["source_register"]  # fmt: skip
     assert declared["version"] == 1 and declared["sources"]["pv-1"]["in_service_from"] == "2025-04-15"
     assert declared["sources"]["pv-1"]["meter"] == "inverter PV-1"
     bad = zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--method", "guessed", env=env, cwd=cwd, code=1)
     assert "sources.pv-1.method" in one_error_line(bad) and "utility-attested" in one_error_line(bad)
-    withdrawn = json.loads(zcl("factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--withdraw", env=env,
+    withdrawn = json.loads(zcl("--json", "factory", "source", "--id", "CN-JS-SZ-0002", "pv-1", "--withdraw", env=env,
                                cwd=cwd).stdout)["profile"]["source_register"]  # fmt: skip
     assert withdrawn["version"] == 2 and withdrawn["sources"] == {}
 
     evaluator = zcl("key", "address", "data/keys/evaluator.json", env=env, cwd=cwd).stdout.strip()
-    signed = json.loads(zcl("evaluator", "profile", "--key", "data/keys/evaluator.json", "--name", "Li Wei",
+    signed = json.loads(zcl("--json", "evaluator", "profile", "--key", "data/keys/evaluator.json", "--name", "Li Wei",
                             "--organisation", "CQC", "--accreditation", "CNAS C001-M", env=env, cwd=cwd).stdout)  # fmt: skip
     assert signed["address"] == evaluator and signed["version"] == 1
-    assert json.loads(zcl("evaluator", "show", evaluator, env=env, cwd=cwd).stdout)["accreditation"] == "CNAS C001-M"
+    assert (
+        json.loads(zcl("--json", "evaluator", "show", evaluator, env=env, cwd=cwd).stdout)["accreditation"]
+        == "CNAS C001-M"
+    )
     base = cwd / "data" / "base-year.json"
     base.write_text(json.dumps({"year": 2023, "gross_emissions_tco2e": "1000", "source": "2023 inventory"}))
     out = zcl("evaluate", *STEAM, "--factory", FACTORY_ID, "--year", "2025", "--type", "I", "--base-year", str(base),
@@ -789,7 +798,7 @@ def test_corrected_month_supersedes_the_old_proof(env: dict[str, str], cwd: Path
     new = zcl("verify", "data/proof-r2.json", env=env, cwd=cwd)
     assert new.stdout.splitlines()[-1] == "valid (latest revision)"
 
-    listed = json.loads(zcl("batch", "list", FACTORY_ID, env=env, cwd=cwd).stdout)
+    listed = json.loads(zcl("--json", "batch", "list", FACTORY_ID, env=env, cwd=cwd).stdout)
     january = [(b["id"], b["revision"]) for b in listed if b["period"] == "2025-01"]  # (a later month may be there)
     assert january == [(flow.batch_id, 1), (head["id"], 2)]
 
@@ -859,9 +868,9 @@ def test_restart_keeps_chain_contract_and_batches(service: Service, env: dict[st
     assert f"contract   CarbonLedger at {flow.contract} (recorded)" in banner
     assert "recovered" not in banner
 
-    shown = json.loads(zcl("batch", "show", flow.batch_id, env=env, cwd=cwd).stdout)
+    shown = json.loads(zcl("--json", "batch", "show", flow.batch_id, env=env, cwd=cwd).stdout)
     assert (shown["status"], shown["tx_hash"]) == ("anchored", flow.tx_hash)
-    assert json.loads(zcl("factory", "show", FACTORY_ID, env=env, cwd=cwd).stdout)["signer"] == flow.signer
+    assert json.loads(zcl("--json", "factory", "show", FACTORY_ID, env=env, cwd=cwd).stdout)["signer"] == flow.signer
     verified = zcl("verify", "data/proof.json", "--evidence", "examples/2025-01/evidence/state-grid-bill-2025-01.pdf",
                    env=env, cwd=cwd)  # fmt: skip
     assert verified.stdout.splitlines()[-1].startswith("valid (")

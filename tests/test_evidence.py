@@ -467,7 +467,12 @@ def test_batch_submit_uploads_cited_evidence_and_lists_what_is_missing(
     assert sum(line.startswith("record ") for line in lines) == 6
     uploaded = {line.split()[2] for line in lines if line.startswith("uploaded evidence ")}
     assert uploaded == {e["sha256"] for e in cited.values()} - {photo_sha}
-    assert [line for line in lines if line.startswith("missing ")] == [f"missing evidence {photo_sha} {PHOTO.name}"]
+    assert "missing" not in result.stdout, "what is missing is a warning, on stderr"
+    assert result.stderr.splitlines()[-3:] == [
+        "zcl: warning: the service does not hold 1 evidence file(s) these records cite:",
+        f"zcl:   {PHOTO.name}  sha256 {photo_sha}",
+        f"zcl: add them with: zcl evidence upload {folder / PHOTO.name}",
+    ]
 
     hashes = [e["sha256"] for e in cited.values()] + [sha(b"not cited by any record")]
     present = service.http.post("/evidence/status", json={"hashes": hashes}).json()
@@ -482,8 +487,8 @@ def test_batch_submit_uploads_cited_evidence_and_lists_what_is_missing(
     batch_id = lines[0].split()[1]
     report = service.http.get(f"/batches/{batch_id}/evidence").json()
     assert report["complete"] is True and report["missing"] == []
-    again = zcl("batch", "submit", "SIGNED.json", "--evidence-dir", str(folder), env=env, cwd=cwd).stdout
-    assert "missing" not in again and "uploaded" not in again
+    again = zcl("batch", "submit", "SIGNED.json", "--evidence-dir", str(folder), env=env, cwd=cwd)
+    assert "missing" not in again.stdout + again.stderr and "uploaded" not in again.stdout
 
 
 def test_settings_evidence_dir_and_limit(tmp_path: Path) -> None:

@@ -57,7 +57,7 @@ def _addresses(served: Service) -> dict[str, str]:
 
 
 def _json(*args: str, env: dict[str, str], cwd: Path) -> Any:
-    return json.loads(zcl(*args, env=env, cwd=cwd).stdout)
+    return json.loads(zcl("--json", *args, env=env, cwd=cwd).stdout)
 
 
 def test_serve_creates_four_keys_apart_each_with_its_own_password(served: Service) -> None:

@@ -6,17 +6,32 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from ledger.records import RecordError
 
 
+def emit(
+    args: Any, answer: Any, human: str | None = None, *, columns: Mapping[str, Sequence[str]] | None = None
+) -> None:
+    """Print a command's result: with ``--json`` the answer itself, unchanged (for scripts); else
+    ``human``, or the answer laid out for a person (:func:`zcl.render.show`, ``columns`` choosing
+    the columns of its tables)."""
+    if getattr(args, "json", False):
+        print_json(answer)
+        return
+    from zcl.render import show
+
+    print(human if human is not None else show(json.loads(json.dumps(answer, default=json_default)), columns=columns))
+
+
 def print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=_json_default))
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=json_default))
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     raise TypeError(f"cannot encode {type(value).__name__}")

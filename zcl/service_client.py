@@ -12,17 +12,24 @@ from typing import Any, BinaryIO
 
 import httpx
 
+from zcl.text import _
+
 
 class ServiceError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(f"{status}: {message}")
         self.status = status
+        self.message = message
 
 
 class ServiceClient:
-    def __init__(self, base_url: str, admin_token: str | None = None, timeout: float = 180.0) -> None:
+    def __init__(
+        self, base_url: str, admin_token: str | None = None, timeout: float = 180.0, language: str = "en"
+    ) -> None:
         self.base_url = base_url
-        headers = {"Authorization": f"Bearer {admin_token}"} if admin_token else {}
+        headers = {"Accept-Language": language}  # the service's refusals come back in the reader's language
+        if admin_token:
+            headers["Authorization"] = f"Bearer {admin_token}"
         self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
 
     def get(self, path: str, **params: Any) -> Any:
@@ -34,17 +41,24 @@ class ServiceClient:
     def post(self, path: str, body: Any) -> Any:
         return self._send("POST", path, json=body)
 
+    def submit(self, path: str, body: Any) -> tuple[int, Any]:
+        """POST ``body``; returns (status, JSON): 201 for something new, 200 for an identical resubmission."""
+        response = self._request("POST", path, json=body)
+        if response.is_success:
+            return response.status_code, response.json()
+        raise ServiceError(response.status_code, _message(response))
+
     def patch(self, path: str, body: Any) -> Any:
         return self._send("PATCH", path, json=body)
 
     def put(self, path: str, body: Any) -> Any:
         return self._send("PUT", path, json=body)
 
-    def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> Any:
-        """POST a body produced piece by piece (a streamed batch), without holding it; returns the JSON."""
+    def post_stream(self, path: str, chunks: Iterable[bytes], media_type: str) -> tuple[int, Any]:
+        """POST a body produced piece by piece (a streamed batch), without holding it; returns (status, JSON)."""
         response = self._request("POST", path, content=chunks, headers={"Content-Type": media_type})
         if response.is_success:
-            return response.json()
+            return response.status_code, response.json()
         raise ServiceError(response.status_code, _message(response))
 
     def upload(
@@ -92,8 +106,11 @@ class ServiceClient:
     def _no_answer(self, exc: Exception) -> ServiceError:
         return ServiceError(
             0,
-            f"the service at {self.base_url} did not answer ({exc.__class__.__name__}); "
-            "start it with ./scripts/serve or set ZCL_API_URL",
+            _(
+                "the service at %(url)s did not answer (%(error)s); start it with ./scripts/serve or set ZCL_API_URL",
+                url=self.base_url,
+                error=exc.__class__.__name__,
+            ),
         )
 
 

@@ -65,3 +65,6 @@ class VerificationOut(Out):
     valid: bool
     superseded_by: int | None
     checks: list[CheckOut]
+    could_not_check: bool = Field(
+        False, description="a check failed because the node did not answer, not because of the bundle: retry"
+    )

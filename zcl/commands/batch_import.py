@@ -43,7 +43,8 @@ def register(batch: Any) -> None:
         "(the export itself is cited unless the mapping says evidence.cite_file = false)",
     )
     parser.add_argument("-o", "--out", type=Path, metavar="BATCH.json", help="write the batch here (else preview)")
-    parser.add_argument("--json", action="store_true", help="print records, errors and summary as JSON")
+    parser.add_argument("--json", action="store_true", default=argparse.SUPPRESS,  # absent: `zcl --json` decides
+                        help="print records, errors and summary as JSON")  # fmt: skip
     parser.set_defaults(handler=_batch_import)
 
 

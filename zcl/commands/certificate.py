@@ -4,7 +4,6 @@ only way) and ``zcl claim certificate`` (a claim's printable retirement certific
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -13,35 +12,33 @@ from typing import Any
 
 from ledger.config import Settings
 from ledger.errors import InputError
-from ledger.i18n import N_, language_from_env, normalize, translator
+from ledger.i18n import N_, translator
 from zcl.commands.common import group, service_for
-from zcl.output import print_json
+from zcl.output import emit
+from zcl.text import _, current
 
 
 def register(subparsers: Any) -> None:
-    certificate = group(subparsers, "certificate", "look up certificates and credits")
+    certificate = group(subparsers, "certificate", _("look up certificates and credits"))
     status = certificate.add_parser(
         "status",
-        help="is this serial (or a block's range) retired, by whom, for which period",
-        description="zcl certificate status REGISTRY SERIAL, or zcl certificate status REGISTRY --block ID "
-        "--range FIRST-LAST (CCER has no per-unit serial: its statement gives a block and a range).",
-    )
-    status.add_argument("registry_arg", nargs="?", metavar="REGISTRY", help="GEC, I-REC, CCER, VCS, GS")
-    status.add_argument("serial_arg", nargs="?", metavar="SERIAL", help="the registry's serial, or START..END")
-    status.add_argument("--block", help="the block id, as on the registry's statement (with --range)")
-    status.add_argument("--range", dest="unit_range", metavar="FIRST-LAST", help="the block's units, e.g. 1001-1500")
+        help=_("is this serial (or a block's range) retired, by whom, for which period"),
+        description=_("zcl certificate status REGISTRY SERIAL, or zcl certificate status REGISTRY --block ID "
+                      "--range FIRST-LAST (CCER has no per-unit serial: its statement gives a block and a range)."),
+    )  # fmt: skip
+    status.add_argument("registry_arg", nargs="?", metavar="REGISTRY", help=_("GEC, I-REC, CCER, VCS, GS"))
+    status.add_argument("serial_arg", nargs="?", metavar="SERIAL", help=_("the registry's serial, or START..END"))
+    status.add_argument("--block", help=_("the block id, as on the registry's statement (with --range)"))
+    status.add_argument("--range", dest="unit_range", metavar="FIRST-LAST", help=_("the block's units, e.g. 1001-1500"))
     status.add_argument("--registry", help=argparse.SUPPRESS)  # the older spelling
     status.add_argument("--serial", help=argparse.SUPPRESS)
-    status.add_argument("--json", action="store_true", help="print the service's answer as JSON")
     status.set_defaults(handler=_certificate_status)
 
 
 def register_claim_certificate(claim: Any) -> None:
     """``zcl claim certificate ID -o FILE``, in the ``claim`` group."""
     pdf = claim.add_parser(
-        "certificate",
-        help="download a claim's printable retirement certificate (PDF), in the locale's language "
-        "(LANG=zh_CN.UTF-8: Chinese)",
+        "certificate", help=_("download a claim's printable retirement certificate (PDF), in zcl's language")
     )
     pdf.add_argument("claim_id", type=int)
     pdf.add_argument("-o", "--out", type=Path, required=True, metavar="FILE.pdf")
@@ -74,10 +71,8 @@ def _certificate_status(args: argparse.Namespace) -> int:
     from urllib.parse import quote
 
     status = service_for(args, Settings.from_env()).get(f"/certificates/{quote(registry, safe='')}", **params)
-    if args.json:
-        print_json(status)
-    else:
-        print("\n".join(status_lines(status, reader_language(args))))
+    human = None if getattr(args, "json", False) else "\n".join(status_lines(status, reader_language(args)))
+    emit(args, status, human)
     return 0
 
 
@@ -124,7 +119,7 @@ def status_lines(status: dict[str, Any], lang: str | None = None) -> list[str]:
     return lines
 
 
-HEADER = (N_("claim"), N_("state"), N_("claimant"), N_("units"), N_("quantity"), N_("consumption"),
+HEADER = (N_("claim"), N_("state"), N_("claimant"), N_("unit range"), N_("quantity"), N_("consumption"),
           N_("recorded (UTC)"), N_("block"), N_("tx"))  # fmt: skip
 
 
@@ -134,8 +129,8 @@ def _width(text: str) -> int:
 
 
 def reader_language(args: argparse.Namespace) -> str:
-    """The language of what a person reads: ``--lang`` where zcl has it, else the locale (``LANG``)."""
-    return normalize(getattr(args, "lang", None)) or language_from_env(os.environ)
+    """The language zcl speaks this run (``--lang``, else the locale: :mod:`zcl.text`)."""
+    return current().lang
 
 
 def _claim_certificate(args: argparse.Namespace) -> int:

@@ -10,6 +10,7 @@ from typing import Any
 from ledger.config import ConfigError, Settings
 from ledger.eip712.domain import LedgerDomain
 from zcl.service_client import ServiceClient
+from zcl.text import _, current
 
 
 def group(subparsers: Any, name: str, help_text: str) -> Any:
@@ -19,11 +20,11 @@ def group(subparsers: Any, name: str, help_text: str) -> Any:
 
 def signing_options(parser: argparse.ArgumentParser) -> None:
     """What every factory-signing command takes: the key, where to write, and the domain."""
-    parser.add_argument("--key", type=Path, required=True, help="the factory's key file")
-    parser.add_argument("--password-file", type=Path, help="default: ZCL_KEY_PASSWORD")
+    parser.add_argument("--key", type=Path, required=True, help=_("the factory's key file"))
+    parser.add_argument("--password-file", type=Path, help=_("default: ZCL_KEY_PASSWORD"))
     parser.add_argument("--out", type=Path, required=True, metavar="SIGNED.json")
-    parser.add_argument("--chain-id", type=int, help="with --contract: sign without asking the service")
-    parser.add_argument("--contract", help="the CarbonLedger address to sign for")
+    parser.add_argument("--chain-id", type=int, help=_("with --contract: sign without asking the service"))
+    parser.add_argument("--contract", help=_("the CarbonLedger address to sign for"))
 
 
 def service_for(args: argparse.Namespace, settings: Settings, *, admin: bool = False) -> ServiceClient:
@@ -35,7 +36,8 @@ def service_for(args: argparse.Namespace, settings: Settings, *, admin: bool = F
             token = settings.admin_token_file.read_text(encoding="utf-8").strip()
         if not token:
             raise ConfigError(f"ZCL_ADMIN_TOKEN: not set, and {settings.admin_token_file} does not exist")
-    return ServiceClient(args.api or settings.api_url, token)
+    language = "en" if getattr(args, "json", False) else current().lang  # --json stays English
+    return ServiceClient(args.api or settings.api_url, token, language=language)
 
 
 def signing_domain(args: argparse.Namespace) -> LedgerDomain:
@@ -53,9 +55,9 @@ def role_ledger(role: str, key: Path | None = None, password_file: Path | None =
     password from ``password_file`` or ``ZCL_KEY_PASSWORD``), else the role's key file from the
     settings. The key signs here; only the transaction leaves the process."""
     from ledger.chain.session import connect
-    from ledger.keys import load_key_file, read_password
+    from zcl.password import unlock
 
     settings = Settings.from_env()
     if key is None:
         return connect(settings, acting_as=role).ledger
-    return connect(settings, with_operator=False).ledger.acting_as(load_key_file(key, read_password(password_file)))
+    return connect(settings, with_operator=False).ledger.acting_as(unlock(key, password_file))

@@ -13,18 +13,19 @@ from ledger.chain.session import connect, operator_password_file, role_addresses
 from ledger.config import ConfigError, Settings
 from ledger.keys import load_operator_key
 from zcl.commands.common import group
-from zcl.output import print_json
+from zcl.output import emit
+from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    contract = group(subparsers, "contract", "compile, deploy and inspect the contract")
-    compile_ = contract.add_parser("compile", help="recompile contracts/ into ledger/artifacts (developers)")
-    compile_.add_argument("--check", action="store_true", help="only check that the committed artifacts are fresh")
+    contract = group(subparsers, "contract", _("compile, deploy and inspect the contract"))
+    compile_ = contract.add_parser("compile", help=_("recompile contracts/ into ledger/artifacts (developers)"))
+    compile_.add_argument("--check", action="store_true", help=_("only check that the committed artifacts are fresh"))
     compile_.set_defaults(handler=_contract_compile)
-    contract.add_parser("deploy", help="deploy CarbonLedger to ZCL_RPC_URL and record it (once)").set_defaults(
+    contract.add_parser("deploy", help=_("deploy CarbonLedger to ZCL_RPC_URL and record it (once)")).set_defaults(
         handler=_contract_deploy
     )
-    contract.add_parser("info", help="the recorded deployment and the chain's EIP-712 domain").set_defaults(
+    contract.add_parser("info", help=_("the recorded deployment and the chain's EIP-712 domain")).set_defaults(
         handler=_contract_info
     )
 
@@ -42,12 +43,13 @@ def _contract_compile(args: argparse.Namespace) -> int:
             or (ARTIFACTS_DIR / f"{name}.json").read_text(encoding="utf-8") != compiler.artifact_json(artifact)
         ]
         if stale:
-            print(f"zcl: committed artifacts differ from a fresh compile: {', '.join(stale)}", file=sys.stderr)
+            print(_("zcl: committed artifacts differ from a fresh compile: %(names)s", names=", ".join(stale)),
+                  file=sys.stderr)  # fmt: skip
             return 1
-        print("artifacts match a fresh compile")
+        print(_("artifacts match a fresh compile"))
         return 0
     for path in compiler.write_artifacts(fresh):
-        print(f"wrote {path}")
+        print(_("wrote %(file)s", file=str(path)))
     return 0
 
 
@@ -61,7 +63,7 @@ def _contract_deploy(args: argparse.Namespace) -> int:
         w3, operator, settings.deployment_file, receipt_timeout=settings.receipt_timeout,
         roles=role_addresses(settings),
     )  # fmt: skip
-    print_json({"address": ledger.address, "deployed_now": deployed_now, "record": asdict(record) if record else None})
+    emit(args, {"address": ledger.address, "deployed_now": deployed_now, "record": asdict(record) if record else None})
     return 0
 
 
@@ -69,12 +71,13 @@ def _contract_info(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     record = read_deployment(settings.deployment_file)
     session = connect(settings, with_operator=False)
-    print_json(
+    emit(
+        args,
         {
             "rpc_url": session.rpc_url,
             "address": session.ledger.address,
             "record": asdict(record) if record else None,
             "eip712_domain": session.ledger.domain().as_dict(),
-        }
+        },
     )
     return 0

@@ -12,17 +12,20 @@ from typing import Any
 
 from ledger.config import Settings
 from zcl.commands.common import group, service_for
+from zcl.output import emit
 from zcl.service_client import ServiceError
+from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    evidence = group(subparsers, "evidence", "upload and fetch the documents records cite")
+    evidence = group(subparsers, "evidence", _("upload and fetch the documents records cite"))
     upload = evidence.add_parser(
-        "upload", help="store files a submitted batch or claim cites; prints sha256, name, size and whether it was new"
+        "upload",
+        help=_("store files a submitted batch or claim cites; prints sha256, name, size and whether it was new"),
     )
     upload.add_argument("files", type=Path, nargs="+", metavar="FILE")
     upload.set_defaults(handler=_evidence_upload)
-    get = evidence.add_parser("get", help="fetch a file by its sha256 (checked before it is written)")
+    get = evidence.add_parser("get", help=_("fetch a file by its sha256 (checked before it is written)"))
     get.add_argument("sha256", metavar="SHA256")
     get.add_argument("--out", type=Path, required=True, metavar="FILE")
     get.set_defaults(handler=_evidence_get)
@@ -32,14 +35,20 @@ def _evidence_upload(args: argparse.Namespace) -> int:
     from ledger.evidence import file_sha256
 
     service = service_for(args, Settings.from_env())
+    answers = []
     for file in args.files:
         local = file_sha256(file)  # also: the file is readable, before anything is sent
         code, stored = service.upload("/evidence", file)
         if stored["sha256"] != local:
             raise ServiceError(code, f"{file}: the service stored sha256 {stored['sha256']}, but the file hashes "
                                f"to {local}")  # fmt: skip
-        named = f" (recorded as {stored['file_name']})" if stored["file_name"] != file.name else ""
-        print(f"{local}  {file.name}  {stored['size']}  {'stored' if code == 201 else 'already stored'}{named}")
+        answers.append(stored | {"new": code == 201})
+        if not args.json:
+            named = _(" (recorded as %(name)s)", name=stored["file_name"]) if stored["file_name"] != file.name else ""
+            state = _("stored") if code == 201 else _("already stored")
+            print(f"{local}  {file.name}  {stored['size']}  {state}{named}")
+    if args.json:
+        emit(args, answers)
     return 0
 
 
@@ -69,5 +78,6 @@ def _evidence_get(args: argparse.Namespace) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     size = args.out.stat().st_size
-    print(f"wrote {args.out}: {sha256} {size} bytes {headers.get('content-type', '')}".rstrip())
+    print(_("wrote %(file)s: %(sha256)s %(size)s bytes %(type)s", file=str(args.out), sha256=sha256, size=f"{size:,}",
+            type=headers.get("content-type", "")).rstrip())  # fmt: skip
     return 0

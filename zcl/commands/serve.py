@@ -11,12 +11,13 @@ from typing import Any
 
 from ledger.chain.session import LedgerSession, role_addresses, serve_chain
 from ledger.config import ConfigError, Settings
+from zcl.text import _
 
 
 def register(subparsers: Any) -> None:
-    serve = subparsers.add_parser("serve", help="run the service: local chain (or ZCL_RPC_URL), contract, API")
-    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve = subparsers.add_parser("serve", help=_("run the service: local chain (or ZCL_RPC_URL), contract, API"))
+    serve.add_argument("--host", default="127.0.0.1", help=_("address to listen on (default 127.0.0.1)"))
+    serve.add_argument("--port", type=int, default=8000, help=_("port to listen on (default 8000)"))
     serve.set_defaults(handler=_serve)
 
 
