@@ -147,8 +147,9 @@ def test_claim_submit_uploads_the_statement_it_cites(shell: dict[str, Any]) -> N
 
     shown = zcl("certificate", "status", "--registry", "GEC", "--serial", json.loads(CLAIM.read_text())["serial"],
                 env=env, cwd=cwd).stdout  # fmt: skip
-    assert re.search(r"^units:\s+800$", shown, re.M) and re.search(r"^claimed:\s+yes$", shown, re.M)
-    assert re.search(rf"^  \d+\s+provisional\s+{FACTORY_ID}\s", shown[shown.index("claims:") :].splitlines()[3])
+    assert re.search(r"^GEC block \S+, units \d+\.\.\d+ \(800 MWh\)$", shown, re.M)
+    assert re.search(r"^claimed     800 of 800 \(0 by confirmed claims\)$", shown, re.M)
+    assert re.search(rf"^\d+\s+provisional\s+{FACTORY_ID}\s", shown, re.M), shown
 
 
 def test_verify_exit_codes(shell: dict[str, Any], tmp_path: Path) -> None:
