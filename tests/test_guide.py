@@ -30,7 +30,7 @@ from pypdf import PdfReader
 
 from tests.serving import ZCL, clean_env, zcl_serve
 from tests.test_browser import CHROMIUM, EXAMPLES, SHOTS, browser  # noqa: F401 - the module's browser fixture
-from tests.test_upload_browser import sign_and_submit
+from tests.test_upload_browser import RECORD_BODIES, sign_and_submit
 
 pytestmark = [
     pytest.mark.e2e,
@@ -63,15 +63,16 @@ def zcl(world: dict[str, Any], *args: str) -> str:
     return done.stdout
 
 
-def shot(page: Any, name: str) -> None:
+def shot(page: Any, name: str, full_page: bool = True) -> None:
     SHOTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"guide-zh-{name}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"guide-zh-{name}.png"), full_page=full_page)
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:  # noqa: F811 - the browser fixture of tests.test_browser
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="zh-CN",
                                   extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})  # fmt: skip
+    context.add_init_script(RECORD_BODIES)  # what sign_and_submit reads the submitted batch from
     page = context.new_page()
     problems: list[str] = []
     page.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
@@ -86,7 +87,7 @@ def test_a_chinese_reader_notarizes_claims_evaluates_and_a_buyer_checks(page: An
     zcl(world, "key", "new", "--out", str(keystore))
     address = zcl(world, "key", "address", str(keystore)).strip().split()[-1]
     registered = zcl(world, "factory", "register", "--id", FACTORY, "--name", NAME, "--signer", address)
-    assert NAME in registered and "工厂" in registered  # the CLI answers in the reader's language
+    assert NAME in registered and "签名者" in registered  # the CLI answers in the reader's language
 
     # 1. January from the EMS export, on the upload page, signed in the browser
     page.goto(f"{world['base']}/factory/{FACTORY}")
@@ -120,7 +121,9 @@ def test_a_chinese_reader_notarizes_claims_evaluates_and_a_buyer_checks(page: An
         said = zcl(
             world, "batch", "submit", str(signed), "--evidence-dir", str(EXAMPLES / f"2025-{month}" / "evidence")
         )
-        assert "批次" in said, said
+        # the data lines stay as scripts read them (`awk '/^batch/'`); what is said to the person is Chinese
+        assert said.startswith("batch ") and " anchored " in said.splitlines()[0], said
+        assert "已上传佐证材料" in said, said
 
     # 2. the year's certificates and credits, each with its cancellation statement
     for name, statement in STATEMENTS.items():
@@ -148,7 +151,7 @@ def test_a_chinese_reader_notarizes_claims_evaluates_and_a_buyer_checks(page: An
     shot(page, "3-factory")
     page.click(f'#evaluations a[href="/evaluations/{listed[0]["id"]}/report.html"]')
     page.wait_for_url("**/report.html")
-    shot(page, "4-report")
+    shot(page, "4-report", full_page=False)  # its first screen: the report runs to many
     pdf_link = page.get_attribute("a[href$='report.pdf?lang=zh-CN']", "href")
     assert pdf_link is not None
     pdf = page.request.get(world["base"] + pdf_link)
