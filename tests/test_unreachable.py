@@ -41,7 +41,7 @@ READ_POSTS = {"/verify", "/evidence/status"}
 # Routes that must read the chain to answer; with the chain cut they answer 503, the rest from the database.
 NEEDS_CHAIN = {
     "/factories/{factory_id}", "/factories/{factory_id}/rotation", "/factory/{factory_id}", "/claims/{claim_id}", "/certificates/{registry}/{serial}",
-    "/certificates",
+    "/certificates", "/certificates/{registry}",
 }  # fmt: skip
 # Routes that must read the database; with it gone they answer 503.
 NEEDS_DATABASE = {
@@ -150,7 +150,7 @@ def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str)
             params = {"evaluator": evaluator} if path.endswith("/typed-data") else {}
             if path.endswith("/rotation"):
                 params = {"signer": evaluator}  # any address: the message is read from the chain
-            if path == "/certificates":
+            if path in ("/certificates", "/certificates/{registry}"):
                 params = {"registry": "GEC", "serial": GEC_SERIAL}
             if path.endswith("/profile/typed-data"):
                 params = EVALUATOR_PROFILE
