@@ -142,6 +142,7 @@ def test_numbers_quantities_and_dates_per_language() -> None:
     assert en.date(moment) == "Jan 1, 2026" and zh.date(moment) == "2026年1月1日"
     assert zh.datetime(moment) == "2026-01-01 08:00 (北京时间)"
     assert en.datetime(moment) == "2026-01-01 08:00 (China time)"
+    assert zh.datetime("2026-01-01T00:00:00") == zh.datetime("2026-01-01T08:00:00+08:00") == zh.datetime(moment)
 
 
 def test_gettext_fills_placeholders_after_translation() -> None:

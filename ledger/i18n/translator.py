@@ -82,14 +82,15 @@ class Translator:
             return text
         return f"{text}%" if self.lang == "zh-CN" else f"{text} %"
 
-    def date(self, value: int | float | date | datetime | None) -> str:
+    def date(self, value: int | float | str | date | datetime | None) -> str:
         """A calendar date as the reader writes it ("Mar 5, 2026", "2026年3月5日")."""
         if value is None:
             return "—"
         return format_date(_at(value), format="medium", locale=self.babel_locale)
 
-    def datetime(self, value: int | float | datetime | None) -> str:
-        """A moment in China Standard Time, to the minute, with its zone named."""
+    def datetime(self, value: int | float | str | datetime | None) -> str:
+        """A moment in China Standard Time, to the minute, with its zone named (a time without an
+        offset is UTC, as the database hands back what it stored)."""
         if value is None:
             return "—"
         moment = _at(value)
@@ -99,7 +100,9 @@ class Translator:
         return f"{text} ({self.gettext('China time')})"
 
 
-def _at(value: int | float | date | datetime) -> date | datetime:
+def _at(value: int | float | str | date | datetime) -> date | datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)  # ISO 8601, as the API and stored reports write times
     if isinstance(value, (int, float)):
         return datetime.fromtimestamp(value, UTC)
     if isinstance(value, datetime) and value.tzinfo is None:
