@@ -358,10 +358,10 @@ def test_the_batch_page_shows_one_page_of_records_proven_against_the_chain(
     assert first.status_code == 200
     assert "records give the on-chain root" in first.text
     assert first.text.count("proven against chain") == 500 and "not proven" not in first.text
-    assert f"Records 1–500 of {n}" in first.text and 'href="?offset=500" rel="next"' in first.text
+    assert f"Records 1–500 of {n:,}" in first.text and 'href="?offset=500" rel="next"' in first.text
     last = service.http.get(f"/batch/{batch['id']}", params={"offset": 1000})
     assert last.text.count("proven against chain") == n - 1000
-    assert f"Records 1001–{n} of {n}" in last.text and 'rel="next"' not in last.text
+    assert f"Records 1,001–{n:,} of {n:,}" in last.text and 'rel="next"' not in last.text
     assert 'href="?offset=500" rel="prev"' in last.text
     assert service.http.get(f"/batch/{batch['id']}", params={"offset": -1}).status_code == 422
 
