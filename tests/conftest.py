@@ -329,11 +329,22 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "e2e: whole programs: zcl subprocesses, Chromium, Node, own anvil, kills")
 
 
+# Files whose tests start processes (zcl serve, Chromium, SIGKILLs) first: the two workers of
+# `--dist loadfile` take files in this order, so the long ones no longer finish alone at the end.
+FILE_ORDER = {"e2e": 0, "service": 1, "contract": 2, "unit": 3}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    first_of: dict[str, int] = {}
     for item in items:
         layer = layer_of(item)
         if not item.get_closest_marker(layer):
             item.add_marker(getattr(pytest.mark, layer))
+        first_of[item.nodeid.split("::")[0]] = min(
+            first_of.get(item.nodeid.split("::")[0], 9), FILE_ORDER.get(layer, 0)
+        )
+    position = {id(item): i for i, item in enumerate(items)}  # a file keeps its own tests' order
+    items.sort(key=lambda item: (first_of[item.nodeid.split("::")[0]], position[id(item)]))
     if config.getoption("--all"):
         return
     skip = pytest.mark.skip(reason="long reliability test: run ./scripts/test --all")

@@ -118,7 +118,9 @@ def test_a_rotation_signed_by_the_current_key_then_a_forced_one(served: Service,
     page = httpx.get(f"{served.url}/factory/{FACTORY}", timeout=30).text
     assert page.count("forced by the admin") == 1
     # the signer is shown shortened, the whole address in its title and copy button
-    shown_at = rf'data-copy="{third}"[^\n]*\n[^\n]*</span> from block {forced["block_number"]} [^\n]*forced by the admin'
+    shown_at = (
+        rf'data-copy="{third}"[^\n]*\n[^\n]*</span> from block {forced["block_number"]} [^\n]*forced by the admin'
+    )
     assert re.search(shown_at, page)
 
 
