@@ -169,3 +169,7 @@ def test_templates_render_in_the_readers_language() -> None:
     assert template.render(**context("en"), n=Decimal("1234.56")) == "Factories · Zero-carbon ledger 1,234.6"
     escaped = env.from_string('{{ _("Chain %(chain_id)s", chain_id=x) }}').render(**context("en"), x="<b>")
     assert escaped == "Chain &lt;b&gt;"
+    plural = env.from_string('{{ ngettext("%(count)s record", "%(count)s records", n, count=n) }}')
+    assert [plural.render(**context("en"), n=n) for n in (1, 2)] == ["1 record", "2 records"]
+    assert plural.render(**context("zh-CN"), n=2) == translator("zh-CN").ngettext("%(count)s record", "", 2, count=2)
+    assert plural.render(**context("zh-CN"), n=2) != "2 records"

@@ -17,7 +17,7 @@ from fastapi.templating import Jinja2Templates
 
 from api import charts, formats
 from api.deps import PagesDep
-from api.language import page_context
+from api.language import page_context, reader_language
 from ledger.errors import NotFound
 from ledger.i18n import jinja as i18n
 from ledger.i18n import translate_error, translator
@@ -38,7 +38,7 @@ def _page(request: Request, views: PageViews, name: str, status_code: int = 200,
 
 
 def _not_found(request: Request, views: PageViews, message: str) -> HTMLResponse:
-    lang = page_context(request)["lang"]
+    lang = reader_language(request)
     title = translator(lang).gettext("Not found")
     return _page(request, views, "error.html", 404, title=title, message=translate_error(message, lang))
 

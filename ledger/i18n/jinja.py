@@ -28,13 +28,7 @@ def _gettext(context: Context, message: str) -> str:
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
-    reader = _reader(context)
-    found = reader.table.get(singular)
-    if isinstance(found, tuple):
-        return found[0]
-    if isinstance(found, str):
-        return found
-    return singular if n == 1 else plural
+    return _reader(context).plural_form(singular, plural, n)  # newstyle gettext fills the placeholders
 
 
 def install(env: Environment) -> Environment:

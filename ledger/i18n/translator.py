@@ -35,27 +35,25 @@ class Translator:
     def babel_locale(self) -> Locale:
         return Locale.parse(self.lang.replace("-", "_"))
 
-    @property
-    def html_lang(self) -> str:
-        return self.lang
-
     def gettext(self, message: str, /, **params: Any) -> str:
         """``message`` in this language, its ``%(name)s`` placeholders filled after translation."""
         found = self.table.get(message, message)
         text = found[0] if isinstance(found, tuple) else found
         return text % params if params else text
 
+    def plural_form(self, singular: str, plural: str, n: int) -> str:
+        """The form for ``n``, placeholders left as they are (Chinese has one plural form)."""
+        found = self.table.get(singular)
+        if isinstance(found, tuple):
+            return found[0]
+        if isinstance(found, str):
+            return found
+        return singular if n == 1 else plural
+
     def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
         """The form for ``n``; ``%(num)s`` is ``n`` unless given (as Jinja's i18n extension does)."""
         params.setdefault("num", n)
-        found = self.table.get(singular)
-        if isinstance(found, tuple):
-            text = found[0]  # Chinese has one plural form
-        elif isinstance(found, str):
-            text = found
-        else:
-            text = singular if n == 1 else plural
-        return text % params
+        return self.plural_form(singular, plural, n) % params
 
     def number(self, value: Decimal | int | str | None, places: int | None = None) -> str:
         """``value`` with thousands separators, rounded half up to ``places`` (all its digits when

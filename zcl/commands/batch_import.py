@@ -9,14 +9,14 @@ what the API's ``POST /imports/preview`` answers, for scripts.
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
-from ledger.i18n import Translator, language_from_env, translator
+from ledger.i18n import Translator
 from ledger.imports import ImportResult, import_file, load_mapping_text
 from ledger.records import RecordError
 from zcl.output import print_json, write_json
+from zcl.text import current
 
 
 def register(batch: Any) -> None:
@@ -49,7 +49,7 @@ def register(batch: Any) -> None:
 
 
 def _batch_import(args: argparse.Namespace) -> int:
-    t = translator(getattr(args, "lang", None) or language_from_env(os.environ))
+    t = current()  # the run's language, chosen once by zcl.main from --lang or the locale
     if args.revision < 1:
         raise RecordError("--revision", "must be 1 or more")
     text = args.mapping.read_text(encoding="utf-8")
