@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import csv
 import functools
-import importlib.util
 import json
-import sys
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
@@ -28,24 +25,9 @@ from ledger.factors import load_factor_set
 from ledger.factors.steam import parse_steam
 from ledger.records import QUANTITY_KINDS, parse_batch
 from tests.builders import EXAMPLE_STEAM, EXAMPLES
+from tests.hourly_example import HOURLY, batches, generate, revision_two
 
-HOURLY = EXAMPLES / "hourly"
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
-
-
-def module(name: str) -> ModuleType:
-    """``examples/hourly/<name>.py``, imported from its path (the examples are scripts, not a package)."""
-    spec = importlib.util.spec_from_file_location(f"hourly_example_{name}", HOURLY / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    loaded = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = loaded
-    spec.loader.exec_module(loaded)
-    return loaded
-
-
-generate, batches = module("generate"), module("batches")
-revision_two = functools.cache(batches.revision_two)
-"""Each month's revision 2, imported once for every test here (callers copy before changing it)."""
 
 
 def monthly(period: str, source_id: str) -> Decimal:
