@@ -199,8 +199,11 @@ def run(quick: bool = False) -> list[Row]:
     baseline, baseline_cpu = loop_wall * scale, loop_cpu * scale
 
     size = f"{meters} meters × {span.hours:,} h, {count:,} claims"
-    share = "the whole year" if part_hours == span.hours else (
-        f"its first {part_hours:,} h ({part_pieces:,} pieces: {loop_wall:.1f} s) scaled by pieces ×{scale:.2f}")
+    share = (
+        "the whole year"
+        if part_hours == span.hours
+        else (f"its first {part_hours:,} h ({part_pieces:,} pieces: {loop_wall:.1f} s) scaled by pieces ×{scale:.2f}")
+    )
     note = (f"{units:,} units in {pieces:,} hour pieces; CFE {summary['cfe']['year']}, "
             f"{summary['hours']['deficit']:,} deficit hours; best of 3, CPU {cpu:.2f} s; loop run on {share}, "
             f"CPU {baseline_cpu:.1f} s; engine and loop equal array for array there")  # fmt: skip

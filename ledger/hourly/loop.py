@@ -41,7 +41,7 @@ def match(
             known[h] = known[h] and bool(read)
 
     offered = [0] * len(inputs.claims)
-    by_hour: dict[int, list[dict[str, int | str]]] = defaultdict(list)
+    by_hour: dict[int, list[dict[str, int]]] = defaultdict(list)
     for supply in inputs.supplies:
         i = inputs.index[supply.claim_id]
         claim = inputs.claims[i]
@@ -55,28 +55,28 @@ def match(
                 by_hour[hour].append({"claim": i, "unit": unit, "hour": hour, "energy": energy, "kind": kind,
                                       "step": step, "seq": len(by_hour[hour])})  # fmt: skip
 
-    def order(piece: dict[str, int | str]) -> tuple[object, ...]:
-        claim = inputs.claims[int(piece["claim"])]
+    def order(piece: dict[str, int]) -> tuple[object, ...]:
+        claim = inputs.claims[piece["claim"]]
         return (piece["step"], claim.expiry, claim.vintage, claim.serial_start, claim.claim_id, piece["unit"],
                 piece["seq"])  # fmt: skip
 
     hourly: dict[str, list[int]] = {k: [0] * hours for k in ("contract", "certificates", "matched", "excess")}
-    done: list[dict[str, int | str]] = []
+    done: list[dict[str, int]] = []
     for h in range(hours):
         pieces = sorted(by_hour.get(h, []), key=order)
         left = totals["grid"][h] if known[h] else 0  # the load on-site output did not meet
-        supply = 0
+        offered_here = 0
         for piece in pieces:
-            energy = int(piece["energy"])
+            energy = piece["energy"]
             hourly["contract" if piece["step"] == 0 else "certificates"][h] += energy
-            supply += energy
+            offered_here += energy
             piece["allocated"] = min(left, energy)
-            left -= int(piece["allocated"])
+            left -= piece["allocated"]
             done.append(piece)
         if known[h]:
-            used = min(totals["grid"][h], supply)
+            used = min(totals["grid"][h], offered_here)
             hourly["matched"][h] = totals["onsite"][h] + used
-            hourly["excess"][h] = supply - used
+            hourly["excess"][h] = offered_here - used
 
     def column(name: str, dtype: type) -> np.ndarray:
         return np.array([p[name] for p in done], dtype=dtype)
