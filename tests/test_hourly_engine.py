@@ -11,10 +11,12 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from benchmarks.bench_hourly import same
 from ledger.hourly import engine, loop
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import MWH, MatchingResult, PieceKind
 from ledger.hourly.results import mwh, share, summarize
+from ledger.i18n.errors import translate_error
 from tests.hourly_builders import claim, laid, source, span, supply
 
 W, R, F = PieceKind.WHOLE, PieceKind.REMAINDER, PieceKind.FILLER
@@ -109,17 +111,12 @@ def test_refusals_name_the_input():
         engine.match(span(1), [source(GRID, [MWH])], [], [supply(3, [(0, 0, MWH, W)])])
     with pytest.raises(HourlyError, match="2 hours, the span has 1"):
         engine.match(span(1), [source(GRID, [MWH, MWH])], [], [])
-    with pytest.raises(HourlyError, match="given twice"):
+    with pytest.raises(HourlyError, match="given twice") as refused:
         engine.match(span(1), [], [claim(1), claim(1)], [])
+    assert translate_error(str(refused.value), "zh-CN") == "claims: 声明 1 重复给出"
 
 
 # --- invariants on random inputs ---------------------------------------------------------------
-
-
-def same(a: MatchingResult, b: MatchingResult) -> bool:
-    from benchmarks.bench_hourly import same as equal
-
-    return equal(a, b)
 
 
 @st.composite

@@ -18,16 +18,10 @@ from ledger.hourly.engine import CONTRACT, METERED, PROFILED, checked
 from ledger.hourly.model import Allocation, ClaimInput, HourlySource, HourTotals, MatchingResult, Span, Supply
 
 
-def match(
-    span: Span,
-    sources: Sequence[HourlySource],
-    claims: Sequence[ClaimInput],
-    supplies: Sequence[Supply],
-    parameters: Mapping[str, str] = {},  # noqa: B006 - read only
-) -> MatchingResult:
-    """Match every hour of ``span``, hour by hour (the same result as ``engine.match``)."""
-    inputs = checked(span, sources, claims, supplies)
-    hours = span.hours
+def match(span: Span, sources: Sequence[HourlySource], claims: Sequence[ClaimInput], supplies: Sequence[Supply],
+          parameters: Mapping[str, str] = {}) -> MatchingResult:  # noqa: B006 - read only  # fmt: skip
+    """Match every hour of ``span``, hour by hour: ``engine.match``'s interface and result."""
+    hours, inputs = span.hours, checked(span, sources, claims, supplies)
     totals: dict[str, list[int]] = {k: [0] * hours for k in ("grid", "onsite", "metered", "profiled")}
     known = [True] * hours
     for source in inputs.sources:

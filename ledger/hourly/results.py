@@ -5,6 +5,9 @@ trailing zeros); every share (CFE, metered/profiled) is matched / load over the 
 a decimal string rounded **down** to six places (a score is never rounded up to a level it did
 not reach), or ``None`` where no scored hour had load.
 
+``hourly.known`` is a bitmap in hex: hour ``i`` is bit ``7 - i % 8`` of byte ``i // 8`` (the first
+hour is the first byte's high bit; ``numpy.packbits``), padded with zero bits to whole bytes.
+
 Totals, months and days count scored hours only, except ``unscored_load_mwh`` and
 ``unscored_supply_mwh`` (supply offered in unscored hours: neither matched nor excess).
 
