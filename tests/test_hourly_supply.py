@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,8 @@ from ledger.claims.findings import ClaimedRetirement
 from ledger.factors import load_factor_set
 from ledger.factors.steam import parse_steam
 from ledger.hourly import claim_inputs as ci_mod
-from ledger.hourly.claim_inputs import claim_input, load_validity
-from ledger.hourly.deliverability import deliverability, load_deliverability
+from ledger.hourly.claim_inputs import NO_EXPIRY, claim_input, load_validity
+from ledger.hourly.deliverability import RULES_DIR, DeliverabilityRuleError, deliverability, load_deliverability
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.generation import choose_profile, generation_profiles, parse_generation_source
 from ledger.hourly.model import MWH, GenerationProfile, PieceKind, Span, Supply
@@ -100,6 +101,25 @@ def test_a_large_claim_over_large_hourly_output_stays_exact() -> None:
     weights = rng.integers(0, 5 * 10**11, 744, dtype=np.int64)
     s = split_units(1, 15_876, np.arange(744, dtype=np.int32), weights, "p")
     check_units(s, 15_876, weights, np.arange(744))
+
+
+def largest_remainder(total: int, weights: list[int]) -> list[int]:
+    """The reference: Python integers, remainders sorted largest first, ties to the earlier entry."""
+    whole = sum(weights)
+    shares = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[: total - sum(shares)]:
+        shares[i] += 1
+    return shares
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 10**12), min_size=1, max_size=40).filter(lambda w: sum(w) > 0),
+    st.one_of(st.integers(1, 10**6).map(lambda u: u * MWH), st.integers(1, 2**60)),
+)
+def test_spread_is_exact_largest_remainder(weights: list[int], total: int) -> None:
+    assert spread(total, np.array(weights, dtype=np.int64)).tolist() == largest_remainder(total, weights)
 
 
 @settings(max_examples=150, deadline=None)
@@ -275,6 +295,9 @@ def test_an_example_claim_supplies_the_hours_of_its_generation_month() -> None:
     ci = claim_input(1, c.claim, assessed[1], True, "CN-JS", DELIVERABILITY, VALIDITY, span)
     none = claim_supply(ci, {}, FACTORY_ID, span, ("2025-01", "2025-01"))
     assert not none.input.usable and none.input.reasons == (ci_mod.NO_PROFILE,) and "for 2025-01" in none.problem
+    gappy = generation_profiles([("GEN/2025-01/r1@0xaa", "GEN-JS-OW-0017", r) for r in gen_records(skip=(0,))])
+    refused = claim_supply(ci, gappy, FACTORY_ID, span, ("2025-01", "2025-01"))
+    assert refused.input.reasons == (ci_mod.NO_PROFILE,) and "2025-01-01T00:00+08:00..01:00" in refused.problem
     profiles = generation_profiles([("GEN/2025-01/r1@0xaa", "GEN-JS-OW-0017", r) for r in gen_records()])
     made = claim_supply(ci, profiles, FACTORY_ID, span, ("2025-01", "2025-01"))
     assert made.input.usable and made.dropped == 0 and made.supply is not None
@@ -317,3 +340,28 @@ def test_generation_records_leave_the_annual_evaluation_unchanged() -> None:
 
     assert figures(plain) == figures(mixed)
     assert figures(plain)[3] > Decimal(0)
+
+
+def test_rule_files_are_checked_and_a_registry_without_expiry_sorts_last(tmp_path: Path) -> None:
+    text = (RULES_DIR / "deliverability.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "deliverability.toml"
+    bad.write_text(text.replace('provinces = ["CN-SC", "CN-CQ", "CN-XZ"]', 'provinces = ["CN-SC", "CN-CQ", "CN-JS"]'))
+    with pytest.raises(DeliverabilityRuleError, match=r"CN-JS is in \[grid.east\] and \[grid.southwest\]"):
+        load_deliverability(bad)
+    bad.write_text(text.replace('[required]\nlevel = "same_regional_grid"', '[required]\nlevel = "same_town"'))
+    with pytest.raises(DeliverabilityRuleError, match="same_town"):
+        load_deliverability(bad)
+    assert VALIDITY.label == "certificate-validity@1"
+    assert VALIDITY.expiry("I-REC", "2024-06") == NO_EXPIRY and VALIDITY.expiry("VCS", "2024-06") == NO_EXPIRY
+    assert VALIDITY.expiry("GEC", "2024-02") == "2026-01-31"  # 24 months from February 2024, inclusive
+
+
+def test_an_ineligible_certificate_is_not_usable() -> None:
+    """An I-REC for power generated in China in 2025 fails the cut-off (eligibility-cn): not usable."""
+    c = example_claims()["gec-2025-01"].claim
+    irec = parse_claim({**c.to_json(), "registry": "I-REC", "block_id": "I-REC-CN-1", "serial_start": "1",
+                        "serial_end": "800", "evidence_sha256": c.details.evidence_sha256.hex()})  # fmt: skip
+    claimed = ClaimedRetirement(9, irec, "0x" + "12" * 20)
+    assessed = assess_claims([claimed], load_eligibility(), "CN")[9]
+    ci = claim_input(9, irec, assessed, True, "CN-JS", DELIVERABILITY, VALIDITY, Span.year(2025))
+    assert not ci.usable and ci.reasons == (ci_mod.INELIGIBLE,) and ci.expiry == NO_EXPIRY

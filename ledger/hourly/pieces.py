@@ -11,7 +11,7 @@ only, every piece in an hour the project produced in, and the pieces add up to t
 
 A claim over several generation months gives each month a whole number of units, in serial order,
 by largest remainder on the months' profile totals (:func:`units_per_month`). The arithmetic is
-numpy over the boundaries (one ``union1d`` of unit and hour ends), so a claim of 15,876 units over
+numpy over the boundaries (one sort of the unit and hour ends), so a claim of 15,876 units over
 744 hours costs one sort, not a loop per unit. This is the Granular Foundation's "split meter data"
 idea (whole, remainder and filler parts); the ordering choices are ours and named here.
 """
@@ -31,24 +31,41 @@ _INT64_MAX = 2**63 - 1
 def spread(total: int, weights: np.ndarray) -> np.ndarray:
     """``total`` (int) split over ``weights`` (int64, ≥ 0, not all 0) in proportion, in whole units
     by largest remainder: each share is ``floor(total × w / W)``, and the shares still owed go one
-    each to the largest remainders, the earlier entry first on a tie. Exact: where ``total × w``
-    could pass int64 the products are Python integers."""
+    each to the largest remainders, the earlier entry first on a tie. Exact (:func:`_divide`)."""
     w = np.asarray(weights, dtype=np.int64)
     whole = int(w.sum())
     if whole <= 0 or (w < 0).any():
         raise HourlyError("profile", "holds no output to spread the units over")
-    if w.size and total * int(w.max()) <= _INT64_MAX:
-        prod = w * np.int64(total)
-        share, rest = prod // whole, prod % whole
-    else:  # exact in Python integers (a large claim times a large plant's hourly mWh)
-        prod_obj = w.astype(object) * total
-        share = (prod_obj // whole).astype(np.int64)
-        rest = (prod_obj % whole).astype(np.int64)
+    share, rest = _divide(total, w, whole)
     owed = total - int(share.sum())
     if owed:
-        order = np.lexsort((np.arange(w.size), -rest))  # largest remainder first, then the earlier entry
+        order = np.argsort(-rest, kind="stable")  # largest remainder first, then the earlier entry
         share[order[:owed]] += 1
     return share
+
+
+def _divide(total: int, w: np.ndarray, whole: int) -> tuple[np.ndarray, np.ndarray]:
+    """``divmod(total × w, whole)`` per entry, exactly, in int64. ``total × w`` passes int64 for a
+    large claim over a large plant's hourly mWh, so the quotient is estimated in float64 (off by at
+    most one while ``total`` < 2**53) and the remainder ``total × w − q × whole`` computed with int64
+    wrapping, which is exact because the true remainder is small; one correction step each way then
+    makes ``0 ≤ rest < whole``. Past those bounds, Python integers do it."""
+    if w.size and total * int(w.max()) <= _INT64_MAX:
+        prod = w * np.int64(total)
+        return prod // whole, prod % whole
+    if total >= 2**52 or whole >= 2**61:
+        exact = w.astype(object) * total
+        return (exact // whole).astype(np.int64), (exact % whole).astype(np.int64)
+    share = np.floor(w.astype(np.float64) * (total / whole)).astype(np.int64)
+    with np.errstate(over="ignore"):
+        rest = w * np.int64(total) - share * np.int64(whole)  # wraps in int64; the true value is small
+    for _ in range(2):
+        low, high = rest < 0, rest >= whole
+        share[low] -= 1
+        rest[low] += whole
+        share[high] += 1
+        rest[high] -= whole
+    return share, rest
 
 
 def split_units(
@@ -66,7 +83,9 @@ def split_units(
     keep = share > 0
     hours, share = hours[keep], share[keep]
     ends = np.cumsum(share)  # where each hour's output ends along the claim's series
-    inner = np.union1d(ends[:-1], np.arange(1, units, dtype=np.int64) * MWH)  # every place a piece ends, sorted
+    inner = np.sort(np.concatenate((ends[:-1], np.arange(1, units, dtype=np.int64) * MWH)))
+    if inner.size > 1:  # an hour ending exactly on a unit's end is one place, not two
+        inner = inner[np.concatenate(([True], inner[1:] != inner[:-1]))]
     starts = np.concatenate((np.zeros(1, dtype=np.int64), inner))
     stops = np.concatenate((inner, np.array([units * MWH], dtype=np.int64)))
     unit = starts // MWH
