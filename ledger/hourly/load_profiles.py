@@ -23,9 +23,11 @@ import numpy as np
 
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import CHINA, HOUR
+from ledger.i18n import N_
 
 PROFILES_FILE = Path(__file__).parent / "rules" / "load-profiles.toml"
 DAY = 86400
+UNKNOWN = N_("unknown load profile %(name)s; known: %(known)s")
 THURSDAY = 3
 """1970-01-01 (day 0 of unix time) was a Thursday; Monday is 0 as in :meth:`datetime.weekday`."""
 
@@ -83,7 +85,7 @@ def profile_id(name: str | None, field: str = "profile") -> str:
     profiles = load_profiles()
     chosen = profiles.default if name is None else name
     if chosen not in profiles.profiles:
-        raise HourlyError(field, f"unknown load profile {chosen!r}; known: {', '.join(profiles.profiles)}")
+        raise HourlyError(field, UNKNOWN % {"name": repr(chosen), "known": ", ".join(profiles.profiles)})
     return chosen
 
 
