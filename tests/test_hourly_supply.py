@@ -47,7 +47,7 @@ VALIDITY = load_validity()
 
 def check_units(s: Supply, units: int, weights: np.ndarray, hours: np.ndarray) -> None:
     """Every property a split must have: each unit sums to exactly 1 MWh, the claim to units × MWh,
-    pieces only in hours with output, kinds WHOLE alone or REMAINDER then FILLERs, in serial order."""
+    pieces only in hours with output, kinds WHOLE alone or REMAINDERs then one FILLER (Granular Foundation, split meter data), in serial order."""
     assert s.energy.sum() == units * MWH and (s.energy > 0).all()
     assert (np.bincount(s.unit_offset, weights=None, minlength=units) >= 1).all()
     per_unit = np.zeros(units, dtype=np.int64)
@@ -60,7 +60,7 @@ def check_units(s: Supply, units: int, weights: np.ndarray, hours: np.ndarray) -
         assert (
             kinds == [PieceKind.WHOLE]
             if len(kinds) == 1
-            else kinds == [PieceKind.REMAINDER] + [PieceKind.FILLER] * (len(kinds) - 1)
+            else kinds == [PieceKind.REMAINDER] * (len(kinds) - 1) + [PieceKind.FILLER]
         )
 
 

@@ -136,8 +136,8 @@ class PieceKind(IntEnum):
     """How a unit's 1 MWh falls into an hour (``pieces.py``)."""
 
     WHOLE = 0  # the whole unit lies in this hour
-    REMAINDER = 1  # the first part of a unit split across hours: what was left of this hour's output
-    FILLER = 2  # a later part of a split unit, completing it to exactly 1 MWh
+    REMAINDER = 1  # part of a split unit that does not complete it: the rest of an hour's output
+    FILLER = 2  # the part of a split unit, from a later hour, that completes it to exactly 1 MWh
 
 
 @dataclass(frozen=True)
