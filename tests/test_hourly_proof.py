@@ -225,3 +225,24 @@ def test_an_unreachable_node_could_not_check(anchored: dict[str, Any]) -> None:
     )
     assert failed(report) == "chain" and report.could_not_check
     assert [c.ok for c in report.checks[:4]] == [True] * 4
+
+
+def test_zcl_verify_takes_a_matching_claim(anchored: dict[str, Any], ledger: LedgerClient, tmp_path: Path) -> None:
+    from tests.test_cli import base_env, one_error_line, zcl
+
+    env, node = (
+        base_env(ZCL_DATA_DIR=str(tmp_path / "data"), LANG="C.UTF-8"),
+        ("--rpc-url", ledger.w3.provider.endpoint_uri),
+    )  # type: ignore[attr-defined]
+    (tmp_path / "claim.json").write_text(json.dumps(anchored["bundle"]))
+    valid = zcl("verify", "claim.json", *node, "--contract", ledger.address, env=env, cwd=tmp_path)
+    assert valid.stdout.splitlines()[-1] == "valid (latest matching run)"
+    assert [line.split()[1] for line in valid.stdout.splitlines()[:-1]] == list(CHECK_NAMES)
+
+    forged = deepcopy(anchored["bundle"])
+    forged["pieces"][0]["fields"]["allocated"] = 1_000_000_000
+    (tmp_path / "forged.json").write_text(json.dumps(forged))
+    invalid = zcl("verify", "forged.json", *node, "--contract", ledger.address, env=env, cwd=tmp_path, code=1)
+    assert one_error_line(invalid).startswith("zcl: invalid: root: pieces[0]'s proof leads to 0x")
+    closed = zcl("verify", "claim.json", "--rpc-url", "http://127.0.0.1:9", env=env, cwd=tmp_path, code=3)
+    assert one_error_line(closed).startswith("zcl: could not check: chain: ")
