@@ -1,8 +1,8 @@
 """A signed matching claim verified on the /verify page in a real browser (Debian's Chromium), against
 `zcl serve` with its own anvil, over the service's read-only RPC proxy.
 
-The run is anchored here, as the evaluator would: a claim of GEC units (32-digit serials, above 64
-bits) retired on chain, pieces of it allocated to hours, the allocation tree's root in the run
+The run is anchored here, as the evaluator would: the example GEC claim retired on chain, pieces of
+it allocated to hours, the allocation tree's root in the run
 document, the document's hash signed by an evaluator and anchored as an "H" report.
 """
 
@@ -66,7 +66,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             (0, 1, hour + 2, 700_000_000, 100_000_000, PieceKind.FILLER),
         ])  # fmt: skip
         tree = leaves.allocation_tree(run, FACTORY)
-        doc = document(tree.root, 3, "0.874512")
+        doc = document(tree.root, 3, "0.874512", FACTORY)
         commit = report_commit(doc, evaluator.address)
         signature = commit.sign(evaluator, ledger.domain())
         report_id, tx = ledger.anchor_report(commit, signature)

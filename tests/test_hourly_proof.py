@@ -136,11 +136,11 @@ def test_the_document_hash_and_the_level() -> None:
     assert missing.value.field == "rules.validity"
 
 
-def document(root: bytes, count: int, cfe: str | None) -> dict[str, Any]:
+def document(root: bytes, count: int, cfe: str | None, factory_id: str = FACTORY) -> dict[str, Any]:
     summary = {"span": {"start": "2025-01-01T00:00:00+08:00", "hours": SPAN.hours, "utc_offset": "+08:00"},
                "cfe": {"year": cfe, "months": {}, "days": {}}}  # fmt: skip
-    inputs = {"batches": [f"{FACTORY}/2025-06/r1@0x" + "ab" * 32], "profiles": [], "claims": []}
-    return run_document(FACTORY, 2025, summary, inputs, RULES, {"order": "expiry,vintage,serial", "unit": "mWh"},
+    inputs = {"batches": [f"{factory_id}/2025-06/r1@0x" + "ab" * 32], "profiles": [], "claims": []}
+    return run_document(factory_id, 2025, summary, inputs, RULES, {"order": "expiry,vintage,serial", "unit": "mWh"},
                         root, count)  # fmt: skip
 
 
