@@ -11,9 +11,7 @@ its own signature) is used, with a ``note`` saying so, for the evaluator to weig
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import repeat
 
-from ledger.accounting.inventory import InventoryRecord
 from ledger.accounting.sources import YearData
 from ledger.chain.client import LedgerClient, SignerEpoch
 from ledger.services.batches import BatchService
@@ -52,7 +50,7 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
         checked = integrity.check(batch.id, rehash=True)
         checked.raise_unless_intact()
         assert checked.anchor is not None
-        data.records += map(InventoryRecord, checked.record_ids, repeat(period), checked.records)
+        data.add(period, checked.record_ids, checked.records)  # generation profiles filed apart
         used = {
             "period": period, "revision": latest, "batch_id": batch.id, "root": "0x" + checked.anchor.root.hex(),
             "tx_hash": batch.tx_hash, "block_number": checked.anchor.anchored_block, "records": len(checked.records),
