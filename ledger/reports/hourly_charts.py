@@ -148,10 +148,10 @@ def _heatmap(results: Mapping[str, Any], _: Gettext, subtitle: str) -> str:
     bar.set_label(_("hourly CFE score (matched ÷ load)"))
     handles = [
         Patch(facecolor=GAP_RGBA, edgecolor="#555555", hatch="////",
-              label=_("unscored hours (gaps, not 0 %%): %(n)s", n=f"{grid.count(1):,}")),
+              label=_("unscored hours (gaps, not 0 %%): %(n)s", n=format(grid.count(1), ","))),
         Patch(facecolor=NO_LOAD_RGBA, edgecolor="#888888",
-              label=_("hours without load: %(n)s", n=f"{grid.count(2):,}")),
-        Patch(facecolor=CMAP(0.5), label=_("scored hours (colour: their score): %(n)s", n=f"{grid.count(3):,}")),
+              label=_("hours without load: %(n)s", n=format(grid.count(2), ","))),
+        Patch(facecolor=CMAP(0.5), label=_("scored hours (colour: their score): %(n)s", n=format(grid.count(3), ","))),
     ]  # fmt: skip
     fig.legend(handles=handles, loc="outside lower center", ncols=3, frameon=False, fontsize=9)
     return _svg(fig, "chart-cfe-hours", title)

@@ -26,7 +26,7 @@ from ledger.reports.hourly_charts import draw_hourly_charts, percent_down
 from ledger.reports.html import environment
 from ledger.reports.lang import Gettext, check_lang
 
-__all__ = ["annual_matching_share", "build_matching_view", "matching_html"]
+__all__ = ["annual_matching_share", "build_matching_view", "matching_html", "matching_summary"]
 
 DELIVERABILITY = {
     "same_province": N_("same province"),
@@ -166,3 +166,12 @@ def matching_html(document: Mapping[str, Any], lang: str = "en", *, page_footer:
             subtitle=subtitle,
         )
     )
+
+
+def matching_summary(document: Mapping[str, Any], _: Gettext) -> dict[str, Any]:
+    """A run in brief, for the factory's page: its id and year, the year's CFE score (rounded down)
+    beside annual matching of the same supply, the hour counts, and both charts."""
+    view = build_matching_view(document, _)
+    heatmap, monthly = draw_hourly_charts(get(document, "results", {}), _, annual_share=view["annual"])
+    keys = ("run_id", "year", "cfe", "cfe_percent", "annual", "annual_percent", "hours", "status", "report_hash")
+    return {key: view[key] for key in keys} | {"heatmap": heatmap, "monthly": monthly}
