@@ -88,7 +88,7 @@ class HourGrid:
 
     def gap_runs(self) -> list[tuple[int, int, int]]:
         """Unscored hours as (day, first hour, hours) runs down each day's column."""
-        runs = []
+        runs: list[tuple[int, int, int]] = []
         gap = self.state == 1
         for col in np.flatnonzero(gap.any(axis=0)):
             column = np.concatenate(([False], gap[:, col], [False]))
@@ -131,7 +131,7 @@ def _heatmap(results: Mapping[str, Any], _: Gettext, subtitle: str) -> str:
         codes: list[int] = []
         for col, row, n in runs:
             verts += [(col, row), (col + 1, row), (col + 1, row + n), (col, row + n), (col, row)]
-            codes += [Path.MOVETO, Path.LINETO, Path.LINETO, Path.LINETO, Path.CLOSEPOLY]
+            codes += [int(Path.MOVETO), int(Path.LINETO), int(Path.LINETO), int(Path.LINETO), int(Path.CLOSEPOLY)]
         ax.add_patch(PathPatch(Path(verts, codes), facecolor="none", edgecolor="#555555", hatch="////", linewidth=0))
     year = grid.start.year
     starts = _month_starts(grid.start.date(), grid.days)
