@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from eth_account.signers.local import LocalAccount
+from fastapi.routing import APIRoute
 from pypdf import PdfReader
 
 from ledger.i18n import translator
@@ -139,7 +140,7 @@ def test_the_run_page_in_chinese_and_english() -> None:
         assert f'data-figure="deficit">{t.number(r["hours"]["deficit"], 0)}<' in page
         assert f'data-figure="unscored">{t.number(36, 0)}<' in page
         gap_row = re.search(r"<tr><td><span class=\"mono\">grid-main</span></td>.*?</tr>", page)
-        assert gap_row and "<td>36</td>" in gap_row.group(0)  # the gap: its source and its hours
+        assert gap_row and "<td>36</td>" in gap_row.group(0) and ">2025-03-10 05:00<" in gap_row.group(0)
         claim8 = re.search(r'<tr data-claim="8">.*?</tr>', page, re.S)
         assert claim8 and t.gettext("not usable") in claim8.group(0)
         assert "a credit, not a certificate: it supplies no electricity" in claim8.group(0) or lang == "zh-CN"
@@ -222,3 +223,23 @@ def test_the_run_page_pdf_and_factory_section_are_served(
     assert factory_en.count("<svg") >= 2 and "CFE score of each hour, 2025" in factory_en
     run_page = http.get(f"/matching/{anchored}", headers=html, params={"lang": "en"}).text
     assert "#3 · block 42 · final" in run_page and "0x" + "33" * 32 in run_page
+
+
+@pytest.mark.unit
+def test_the_page_route_takes_html_requests_only_and_leaves_the_rest_to_the_json_route() -> None:
+    """``GET /matching/{id}`` is both the run's JSON and, for a browser, its page: the page's route
+    matches only a request asking for HTML; the JSON route after it answers the others."""
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from api.routes.matching_pages import HtmlRoute
+
+    app = FastAPI()
+    app.router.route_class = HtmlRoute
+    app.get("/matching/{run_id}")(lambda run_id: {"page": run_id})
+    app.router.route_class = APIRoute
+    app.get("/matching/{run_id}")(lambda run_id: {"json": run_id})
+    with TestClient(app) as http:
+        assert http.get("/matching/a", headers={"Accept": "text/html,*/*;q=0.8"}).json() == {"page": "a"}
+        assert http.get("/matching/a", headers={"Accept": "application/json"}).json() == {"json": "a"}
+        assert http.get("/matching/a").json() == {"json": "a"}  # no Accept (curl, scripts): the JSON

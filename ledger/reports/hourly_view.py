@@ -68,6 +68,12 @@ def _hours_between(start: Any, end: Any) -> int | None:
         return None
 
 
+def _local(moment: Any) -> str:
+    """An ISO time of the run (local, with its offset) as the page writes it: "2025-03-10 05:00"."""
+    text = str(moment or "—")
+    return text[:16].replace("T", " ") if len(text) >= 16 and text[10] == "T" else text
+
+
 def _tiers(document: Mapping[str, Any]) -> dict[str, str]:
     """Profile batch label → its tier, from the run's inputs (a claim names the batch it was spread by)."""
     profiles = mappings(get(get(document, "inputs", {}), "profiles"))
@@ -117,7 +123,8 @@ def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, An
     results = get(document, "results", {})
     cfe = get(get(results, "cfe", {}), "year")
     annual = annual_matching_share(results)
-    gaps = [{**g, "hours": _hours_between(g.get("start"), g.get("end"))} for g in mappings(get(results, "gaps"))]
+    gaps = [{**g, "hours": _hours_between(g.get("start"), g.get("end")), "start_local": _local(g.get("start")),
+             "end_local": _local(g.get("end"))} for g in mappings(get(results, "gaps"))]  # fmt: skip
     anchor = get(document, "anchor")
     status = str(document.get("status") or "draft")
     allocations = get(document, "allocations", {})
