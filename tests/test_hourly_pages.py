@@ -22,7 +22,7 @@ from pypdf import PdfReader
 from ledger.i18n import translator
 from ledger.reports.fonts import cjk_font_files
 from ledger.reports.hourly_charts import CMAP, GAP_RGBA, SCALE, draw_hourly_charts, hour_grid, percent_down
-from ledger.reports.hourly_view import annual_matching_share, build_matching_view, matching_html
+from ledger.reports.hourly_view import annual_matching_share, build_matching_view, matching_html, matching_summary
 from ledger.reports.pdf import matching_pdf
 from ledger.store import evaluations as rows
 from ledger.store.models import EvaluationRow
@@ -243,3 +243,16 @@ def test_the_page_route_takes_html_requests_only_and_leaves_the_rest_to_the_json
         assert http.get("/matching/a", headers={"Accept": "text/html,*/*;q=0.8"}).json() == {"page": "a"}
         assert http.get("/matching/a", headers={"Accept": "application/json"}).json() == {"json": "a"}
         assert http.get("/matching/a").json() == {"json": "a"}  # no Accept (curl, scripts): the JSON
+
+
+@pytest.mark.unit
+def test_the_factory_pages_summary_is_drawn_once_per_run_and_language() -> None:
+    document = run_document() | {"id": "run-s", "status": "anchored"}
+    first = matching_summary(document, "zh-CN")
+    assert matching_summary(document, "zh-CN") is first  # kept: the run's document never changes
+    english = matching_summary(document, "en")
+    assert english is not first and "CFE score of each hour, 2025" in english["heatmap"]
+    assert "2025 年每小时的无碳能源得分" in first["heatmap"]
+    assert first["cfe_percent"] == percent_down(document["results"]["cfe"]["year"])
+    changed = document | {"report_hash": "0x" + "00" * 32}
+    assert matching_summary(changed, "zh-CN") is not first  # another run: drawn anew

@@ -61,7 +61,7 @@ def factory_page(
     t = page_context(request)["t"]
     drawn: dict[str, Any] = charts.dashboard_charts(page.dashboard, t) if page.dashboard is not None else {}
     run = latest_anchored_run(views.evaluations, factory_id)
-    hourly = matching_summary(run, t.gettext) if run is not None else None
+    hourly = matching_summary(run, t.lang) if run is not None else None
     return _page(request, views, "factory.html", factory=page.factory, anchors=page.anchors,
                  evaluations=page.evaluations, claims=page.claims, dashboard=page.dashboard, years=page.years,
                  hourly=hourly, **drawn)  # fmt: skip

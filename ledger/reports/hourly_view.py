@@ -11,10 +11,12 @@ the run's. Unscored hours (gaps) are listed with the source and hours that cause
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from threading import Lock
 from typing import Any
 
 from markupsafe import Markup
@@ -175,10 +177,29 @@ def matching_html(document: Mapping[str, Any], lang: str = "en", *, page_footer:
     )
 
 
-def matching_summary(document: Mapping[str, Any], _: Gettext) -> dict[str, Any]:
+_SUMMARIES: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+_SUMMARIES_LOCK = Lock()
+SUMMARY_CACHE = 32
+
+
+def matching_summary(document: Mapping[str, Any], lang: str) -> dict[str, Any]:
     """A run in brief, for the factory's page: its id and year, the year's CFE score (rounded down)
-    beside annual matching of the same supply, the hour counts, and both charts."""
+    beside annual matching of the same supply, the hour counts, and both charts, in ``lang``.
+
+    A run's document never changes once hashed, so the drawing (a third of a second) is kept per run
+    hash and language: the factory page is read far more often than a run is made."""
+    key = (f"{document.get('id')}:{document.get('report_hash')}", check_lang(lang))
+    with _SUMMARIES_LOCK:
+        if key in _SUMMARIES:
+            _SUMMARIES.move_to_end(key)
+            return _SUMMARIES[key]
+    _ = context(lang)["t"].gettext
     view = build_matching_view(document, _)
     heatmap, monthly = draw_hourly_charts(get(document, "results", {}), _, annual_share=view["annual"])
     keys = ("run_id", "year", "cfe", "cfe_percent", "annual", "annual_percent", "hours", "status", "report_hash")
-    return {key: view[key] for key in keys} | {"heatmap": heatmap, "monthly": monthly}
+    summary = {key: view[key] for key in keys} | {"heatmap": heatmap, "monthly": monthly}
+    with _SUMMARIES_LOCK:
+        _SUMMARIES[key] = summary
+        while len(_SUMMARIES) > SUMMARY_CACHE:
+            _SUMMARIES.popitem(last=False)
+    return summary
