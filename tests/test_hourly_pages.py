@@ -256,3 +256,22 @@ def test_the_factory_pages_summary_is_drawn_once_per_run_and_language() -> None:
     assert first["cfe_percent"] == percent_down(document["results"]["cfe"]["year"])
     changed = document | {"report_hash": "0x" + "00" * 32}
     assert matching_summary(changed, "zh-CN") is not first  # another run: drawn anew
+
+
+@pytest.mark.unit
+def test_a_leap_year_has_366_columns_and_a_span_from_mid_day_leaves_earlier_cells_outside() -> None:
+    def shaped(start: str, hours: int) -> dict[str, Any]:
+        known = np.ones(hours, dtype=bool)
+        return {"span": {"start": start, "hours": hours, "utc_offset": "+08:00"},
+                "hourly": {"load": [5] * hours, "matched": [1] * hours,
+                           "known": np.packbits(known, bitorder="big").tobytes().hex()}}  # fmt: skip
+
+    leap = hour_grid(shaped("2024-01-01T00:00:00+08:00", 8784))
+    assert leap.days == 366 and leap.count(3) == 8784 and np.allclose(leap.cfe, 0.2)
+    part = hour_grid(shaped("2025-07-01T13:00:00+08:00", 30))  # 13:00 on day one to 18:00 on day two
+    assert part.days == 2 and part.count(3) == 30 and part.count(0) == 48 - 30
+    assert part.state[13, 0] == 3 and part.state[12, 0] == 0 and part.state[18, 1] == 3 and part.state[19, 1] == 0
+    with pytest.raises(ValueError, match="do not cover"):
+        hour_grid(
+            shaped("2025-07-01T13:00:00+08:00", 30) | {"span": {"start": "2025-07-01T13:00:00+08:00", "hours": 31}}
+        )
