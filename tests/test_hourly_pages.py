@@ -275,3 +275,25 @@ def test_a_leap_year_has_366_columns_and_a_span_from_mid_day_leaves_earlier_cell
         hour_grid(
             shaped("2025-07-01T13:00:00+08:00", 30) | {"span": {"start": "2025-07-01T13:00:00+08:00", "hours": 31}}
         )
+
+
+@pytest.mark.unit
+def test_a_sparse_run_renders_with_dashes_not_errors() -> None:
+    """A run from an older or partial writer (profiles as bare labels, a month without its excess, no
+    gaps or claims): the page shows what there is and "—" for the rest."""
+    document = run_document() | {"id": "run-x", "status": "draft"}
+    document["inputs"]["profiles"] = ["GEN-JS-PV-0001/2025-01/r1@0xab"]
+    del document["results"]["months"]["2025-05"]["excess_mwh"]
+    document["results"]["gaps"], document["results"]["claims"] = [], []
+    page = matching_html(document, "en")
+    assert "GEN-JS-PV-0001/2025-01/r1@0xab" in page
+    may = re.search(r'<tr data-period="2025-05">.*?</tr>', page, re.S)
+    assert may and "<td>—</td>" in may.group(0)
+    nothing = run_document() | {"id": "run-0", "status": "draft"}
+    nothing["results"]["cfe"]["year"] = None
+    for month in nothing["results"]["months"].values():
+        month["cfe"] = None
+    zh = matching_html(nothing, "zh-CN")
+    headline = re.search(r'<section class="headline" id="headline">(.*?)</section>', zh, re.S)
+    assert headline and 'data-cfe="none"' in headline.group(1) and "无碳能源 —" in headline.group(1)
+    assert "0.00%" not in zh and zh.count("无计分负荷") == 12  # no score is never 0 %

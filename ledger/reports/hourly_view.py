@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from ledger.i18n import N_
 from ledger.i18n.jinja import context
-from ledger.reports.fields import as_list, get, mappings
+from ledger.reports.fields import as_list, get, mappings, pick
 from ledger.reports.hourly_charts import draw_hourly_charts, percent_down
 from ledger.reports.html import environment
 from ledger.reports.lang import Gettext, check_lang
@@ -112,11 +112,20 @@ def _rules(document: Mapping[str, Any], _: Gettext) -> list[dict[str, Any]]:
     return out
 
 
+_MONTH = ("load_mwh", "matched_mwh", "excess_mwh", "cfe", "deficit_hours", "unscored_hours")
+_PROFILE = ("registry", "project_id", "period", "tier", "attestor", "batch")
+
+
 def _months(results: Mapping[str, Any]) -> list[dict[str, Any]]:
     months = get(results, "months", {}) or {}
-    return [
-        {"period": p, **dict(months[p]), "cfe_percent": percent_down(get(months[p], "cfe"))} for p in sorted(months)
-    ]
+    return [{"period": p, **pick(months[p], *_MONTH), "cfe_percent": percent_down(get(months[p], "cfe"))}
+            for p in sorted(months)]  # fmt: skip
+
+
+def _profiles(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The generation profiles the run read: objects as the run lists them, or bare batch labels."""
+    listed = as_list(get(get(document, "inputs", {}), "profiles"))
+    return [pick(p, *_PROFILE) if isinstance(p, Mapping) else pick({"batch": str(p)}, *_PROFILE) for p in listed]
 
 
 def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, Any]:
@@ -125,11 +134,12 @@ def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, An
     results = get(document, "results", {})
     cfe = get(get(results, "cfe", {}), "year")
     annual = annual_matching_share(results)
-    gaps = [{**g, "hours": _hours_between(g.get("start"), g.get("end")), "start_local": _local(g.get("start")),
+    gaps = [{**pick(g, "source_id", "start", "end"), "hours": _hours_between(g.get("start"), g.get("end")), "start_local": _local(g.get("start")),
              "end_local": _local(g.get("end"))} for g in mappings(get(results, "gaps"))]  # fmt: skip
     anchor = get(document, "anchor")
     status = str(document.get("status") or "draft")
     allocations = get(document, "allocations", {})
+    claims = _claims(document, _)
     return {
         "run_id": document.get("id"), "factory_id": document.get("factory_id"), "year": document.get("year"),
         "status": status, "status_text": _(STATUS.get(status, status)), "anchored": status == "anchored",
@@ -140,10 +150,10 @@ def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, An
         "hours": get(results, "hours", {}), "totals": get(results, "totals", {}),
         "load_share": {k: percent_down(v) for k, v in (get(results, "load_share", {}) or {}).items()},
         "scope2": get(results, "scope2", {}), "months": _months(results), "gaps": gaps,
-        "claims": _claims(document, _), "rules": _rules(document, _),
+        "claims": claims, "first_usable": next((c for c in claims if c["usable"]), None), "rules": _rules(document, _),
         "parameters": get(document, "parameters", {}) or {},
         "inputs": {"batches": [str(b) for b in as_list(get(get(document, "inputs", {}), "batches"))],
-                   "profiles": mappings(get(get(document, "inputs", {}), "profiles")),
+                   "profiles": _profiles(document),
                    "claims": mappings(get(get(document, "inputs", {}), "claims"))},
         "allocations": {"root": get(allocations, "root"), "count": get(allocations, "count"),
                         "leaf_type": get(allocations, "leaf_type")},
