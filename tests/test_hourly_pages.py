@@ -28,6 +28,7 @@ from ledger.store import evaluations as rows
 from ledger.store.models import EvaluationRow
 from tests.builders import FACTORY_ID
 from tests.conftest import Service
+from tests.golden.monthly import month_batch, submit
 from tests.hourly_page_builders import GAP, HOURS, SHUTDOWN, START, created, results, run_document
 
 ZH, EN = translator("zh-CN").gettext, translator("en").gettext
@@ -170,13 +171,14 @@ def test_the_pdf_in_chinese_reads_back_with_its_headline_and_the_heatmap_raster(
     assert images, "the heat-map's raster (a data: URL inside its SVG) is in the PDF"
 
 
-def _store(service: Service, document: dict[str, Any], status: str = rows.DRAFT) -> str:
-    """The run stored as the matching service stores one: an evaluation row of type "H"."""
+def _store(service: Service, document: dict[str, Any], status: str = rows.DRAFT, revisions: str = "{}") -> str:
+    """The run stored as the matching service stores one: an evaluation row of type "H" (``revisions``:
+    the months it read, period → revision, 0 for a month it found missing)."""
     row = EvaluationRow(
         id=str(uuid.uuid4()), factory_id=document["factory_id"], year=document["year"], report_type="H",
         level="CFE " + (percent_down(document["results"]["cfe"]["year"]) or "—") + "%",
         report_hash=document["report_hash"], report=json.dumps(document, sort_keys=True, ensure_ascii=False),
-        status=rows.DRAFT, created_at=created(), revisions="{}", level_confirmation="{}", factor_set="cn-mee-2023@1",
+        status=rows.DRAFT, created_at=created(), revisions=revisions, level_confirmation="{}", factor_set="cn-mee-2023@1",
     )  # fmt: skip
     with service.services.evaluations.sessions.begin() as session:
         rows.add(session, row)
@@ -215,7 +217,7 @@ def test_the_run_page_pdf_and_factory_section_are_served(
     # a draft is not shown on the factory page: only an anchored run is the factory's score
     assert 'id="no-hourly-run"' in http.get(f"/factory/{FACTORY_ID}", headers=html).text
 
-    anchored = _store(service, run_document(FACTORY_ID), rows.ANCHORED)
+    anchored = _store(service, run_document(FACTORY_ID), rows.ANCHORED, revisions='{"2025-12": 0}')
     factory_en = http.get(f"/factory/{FACTORY_ID}", params={"lang": "en"}).text  # the cookie holds zh-CN
     assert 'id="no-hourly-run"' not in factory_en and f'href="/matching/{anchored}"' in factory_en
     cfe = run_document(FACTORY_ID)["results"]["cfe"]["year"]
@@ -223,6 +225,12 @@ def test_the_run_page_pdf_and_factory_section_are_served(
     assert factory_en.count("<svg") >= 2 and "CFE score of each hour, 2025" in factory_en
     run_page = http.get(f"/matching/{anchored}", headers=html, params={"lang": "en"}).text
     assert "#3 · block 42 · final" in run_page and "0x" + "33" * 32 in run_page
+    stale = "STALE: a month it used was corrected since"
+    assert stale not in factory_en and stale not in run_page
+    # December, missing when the run was made, is anchored since: the run no longer describes the chain
+    submit(service, factory, month_batch(FACTORY_ID, "2025-12", [("grid-main", "grid_electricity", "1000", "kWh")]))
+    assert stale in http.get(f"/factory/{FACTORY_ID}", params={"lang": "en"}).text
+    assert stale in http.get(f"/matching/{anchored}/page", params={"lang": "en"}).text
 
 
 @pytest.mark.unit
@@ -249,7 +257,7 @@ def test_the_page_route_takes_html_requests_only_and_leaves_the_rest_to_the_json
 def test_the_factory_pages_summary_is_drawn_once_per_run_and_language() -> None:
     document = run_document() | {"id": "run-s", "status": "anchored"}
     first = matching_summary(document, "zh-CN")
-    assert matching_summary(document, "zh-CN") is first  # kept: the run's document never changes
+    assert matching_summary(document, "zh-CN")["heatmap"] is first["heatmap"]  # kept: the run never changes
     english = matching_summary(document, "en")
     assert english is not first and "CFE score of each hour, 2025" in english["heatmap"]
     assert "2025 年每小时的无碳能源得分" in first["heatmap"]

@@ -199,10 +199,11 @@ def matching_summary(document: Mapping[str, Any], lang: str) -> dict[str, Any]:
     A run's document never changes once hashed, so the drawing (a third of a second) is kept per run
     hash and language: the factory page is read far more often than a run is made."""
     key = (f"{document.get('id')}:{document.get('report_hash')}", check_lang(lang))
+    stale = {"stale": document.get("stale")}  # changes with the chain: never kept
     with _SUMMARIES_LOCK:
         if key in _SUMMARIES:
             _SUMMARIES.move_to_end(key)
-            return _SUMMARIES[key]
+            return _SUMMARIES[key] | stale
     _ = context(lang)["t"].gettext
     view = build_matching_view(document, _)
     heatmap, monthly = draw_hourly_charts(get(document, "results", {}), _, annual_share=view["annual"])
@@ -212,4 +213,4 @@ def matching_summary(document: Mapping[str, Any], lang: str) -> dict[str, Any]:
         _SUMMARIES[key] = summary
         while len(_SUMMARIES) > SUMMARY_CACHE:
             _SUMMARIES.popitem(last=False)
-    return summary
+    return summary | stale

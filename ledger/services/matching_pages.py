@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ledger.errors import NotFound
-from ledger.services.evaluation_views import with_status
+from ledger.services import staleness
+from ledger.services.evaluation_views import brief, freshness, with_status
 from ledger.services.evaluations import EvaluationService
 from ledger.store import evaluations as rows
 from ledger.store.evaluations import ANCHORED
@@ -27,14 +28,20 @@ def is_run(document: dict[str, Any]) -> bool:
 
 
 def matching_run(evaluations: EvaluationService, run_id: str) -> dict[str, Any]:
-    """The run document with its status (and signature and anchor once signed); NotFound when no
-    run has that id (an evaluation report is not a run)."""
+    """The run document with its status (and signature and anchor once signed) and whether the chain
+    has since corrected a month it read (``stale``, ``stale_because``, ``superseded_by``, as for a
+    report: None when the chain cannot be asked); NotFound when no run has that id (an evaluation
+    report is not a run)."""
     with evaluations.sessions() as session:
         row = rows.get(session, run_id)
-        document = with_status(row) if row is not None and row.report_type == REPORT_TYPE else None
-    if document is None or not is_run(document):
+        if row is None or row.report_type != REPORT_TYPE:
+            raise NotFound(f"No matching run {run_id} is held by this service.")
+        document = with_status(row)
+        siblings = [brief(r) for r in rows.list_for(session, row.factory_id)
+                    if r.report_type == REPORT_TYPE and r.year == row.year]  # fmt: skip
+    if not is_run(document):
         raise NotFound(f"No matching run {run_id} is held by this service.")
-    return document
+    return document | freshness(siblings, evaluations.ledger.revision_count).get(run_id, staleness.UNKNOWN)
 
 
 def latest_anchored_run(evaluations: EvaluationService, factory_id: str) -> dict[str, Any] | None:
