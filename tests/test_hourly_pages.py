@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import tomllib
 import uuid
 from collections.abc import Callable
 from io import BytesIO
@@ -151,6 +152,8 @@ def test_the_run_page_in_chinese_and_english() -> None:
         assert 'href="/matching/run-1/claims/7.json"' in page and 'href="/matching/run-1/report.pdf?lang=' in page
         assert document["allocations"]["root"] in page and document["report_hash"] in page
         assert all(rule["label"] in page for rule in view["rules"])
+        methods = re.search(r'<tr data-rule="measurement-methods@1">.*?</tr>', page, re.S)
+        assert methods and t.gettext("confirmed") in methods.group(0)  # as the bundled rule file says
         assert len(view["months"]) == 12 and view["months"][2]["unscored_hours"] == 36
         assert 'data-period="2025-03"' in page
     assert "Deficit hours" in pages["en"] and "6,891" not in zh.split("headline")[0]
@@ -283,6 +286,17 @@ def test_a_leap_year_has_366_columns_and_a_span_from_mid_day_leaves_earlier_cell
         hour_grid(
             shaped("2025-07-01T13:00:00+08:00", 30) | {"span": {"start": "2025-07-01T13:00:00+08:00", "hours": 31}}
         )
+
+
+@pytest.mark.unit
+def test_a_rule_is_confirmed_as_its_bundled_file_of_that_version_says() -> None:
+    from ledger.reports.hourly_view import RULE_DIRS, rule_confirmed
+
+    path = next(d / "measurement-methods.toml" for d in RULE_DIRS if (d / "measurement-methods.toml").is_file())
+    head = tomllib.loads(path.read_text(encoding="utf-8"))["set"]
+    assert rule_confirmed(f"measurement-methods@{head['version']}") is bool(head["confirmed"])
+    assert rule_confirmed(f"measurement-methods@{head['version']}9") is None  # another version: not ours to say
+    assert rule_confirmed("no-such-rules@1") is None and rule_confirmed("") is None
 
 
 @pytest.mark.unit

@@ -11,11 +11,14 @@ the run's. Unscored hours (gaps) are listed with the source and hours that cause
 
 from __future__ import annotations
 
+import functools
+import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from threading import Lock
 from typing import Any
 
@@ -99,15 +102,34 @@ def _claims(document: Mapping[str, Any], _: Gettext) -> list[dict[str, Any]]:
     return out
 
 
+RULE_DIRS = tuple(Path(__file__).resolve().parents[1] / d for d in ("hourly/rules", "accounting/rules", "claims/rules"))
+"""Where the bundled rule files are: a run names each as ``id@version`` (the file's ``[set]``)."""
+
+
+@functools.cache
+def rule_confirmed(label: str) -> bool | None:
+    """Whether the bundled rule file ``id@version`` says it is confirmed (its ``[set] confirmed``);
+    None when no bundled file has that id and version (the page then says nothing of it)."""
+    rule_id, _at, version = str(label).partition("@")
+    for folder in RULE_DIRS:
+        path = folder / f"{rule_id}.toml"
+        if rule_id and path.is_file():
+            head = tomllib.loads(path.read_text(encoding="utf-8")).get("set", {})
+            if str(head.get("id")) == rule_id and str(head.get("version")) == version:
+                return bool(head.get("confirmed"))
+    return None
+
+
 def _rules(document: Mapping[str, Any], _: Gettext) -> list[dict[str, Any]]:
-    """Each rule file as ``id@version`` and, where the run says, whether its content is confirmed."""
+    """Each rule file as ``id@version`` and whether its content is confirmed (as the run says, else
+    as the bundled file of that id and version says)."""
     out = []
     for key, value in (get(document, "rules", {}) or {}).items():
         if isinstance(value, Mapping):
             label = value.get("label") or (f"{value.get('id')}@{value.get('version')}" if value.get("id") else None)
             confirmed = value.get("confirmed")
         else:
-            label, confirmed = value, None
+            label, confirmed = value, rule_confirmed(str(value))
         out.append({"name": _(RULE_NAMES.get(key, key)), "label": label, "confirmed": confirmed})
     return out
 
