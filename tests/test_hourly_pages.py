@@ -11,7 +11,9 @@ import time
 import tomllib
 import uuid
 from collections.abc import Callable
+from datetime import timedelta
 from io import BytesIO
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -306,9 +308,10 @@ def test_a_sparse_run_renders_with_dashes_not_errors() -> None:
     document = run_document() | {"id": "run-x", "status": "draft"}
     document["inputs"]["profiles"] = ["GEN-JS-PV-0001/2025-01/r1@0xab"]
     del document["results"]["months"]["2025-05"]["excess_mwh"]
-    document["results"]["gaps"], document["results"]["claims"] = [], []
+    document["results"]["claims"] = []
     page = matching_html(document, "en")
     assert "GEN-JS-PV-0001/2025-01/r1@0xab" in page
+    assert 'id="gaps-more"' not in page
     may = re.search(r'<tr data-period="2025-05">.*?</tr>', page, re.S)
     assert may and "<td>—</td>" in may.group(0)
     nothing = run_document() | {"id": "run-0", "status": "draft"}
@@ -319,3 +322,23 @@ def test_a_sparse_run_renders_with_dashes_not_errors() -> None:
     headline = re.search(r'<section class="headline" id="headline">(.*?)</section>', zh, re.S)
     assert headline and 'data-cfe="none"' in headline.group(1) and "无碳能源 —" in headline.group(1)
     assert "0.00%" not in zh and zh.count("无计分负荷") == 12  # no score is never 0 %
+
+
+@pytest.mark.unit
+def test_gaps_listed_hour_by_hour_are_joined_and_a_long_list_is_cut_with_its_count() -> None:
+    """The 36-hour gap as 36 one-hour gaps reads as one row of 36 hours; 60 separate one-hour gaps of
+    another source (every other hour) are 60 rows: the first 50 shown, "10 more" said."""
+    document = run_document() | {"id": "run-g", "status": "draft"}
+    hours = [GAP[0] + timedelta(hours=i) for i in range(37)]
+    apart = [GAP[0] + timedelta(days=30, hours=2 * i) for i in range(61)]
+    document["results"]["gaps"] = [
+        *({"source_id": "grid-main", "start": a.isoformat(), "end": b.isoformat()} for a, b in pairwise(hours)),
+        *({"source_id": "pv-roof", "start": a.isoformat(), "end": (a + timedelta(hours=1)).isoformat()} for a in apart[:60]),
+    ]  # fmt: skip
+    view = build_matching_view(document, EN)
+    first = view["gaps"]["rows"][0]
+    assert (first["source_id"], first["hours"], first["start_local"], first["end_local"]) == (
+        "grid-main", 36, "2025-03-10 05:00", "2025-03-11 17:00")  # fmt: skip
+    assert len(view["gaps"]["rows"]) == 50 and view["gaps"]["more"] == 61 - 50
+    page = matching_html(document, "zh-CN")
+    assert "另有 11 个数据缺口" in page

@@ -79,6 +79,33 @@ def _local(moment: Any) -> str:
     return text[:16].replace("T", " ") if len(text) >= 16 and text[10] == "T" else text
 
 
+GAP_ROWS = 50
+"""Gap runs listed on the page; a year of scattered gaps is summarised beyond them."""
+
+
+def _gaps(results: Mapping[str, Any]) -> dict[str, Any]:
+    """The run's gaps with adjacent ones of the same source joined (a source's gap may be listed hour
+    by hour), the first :data:`GAP_ROWS` of them as rows, and how many more there are."""
+    joined: list[dict[str, Any]] = []
+    listed = [pick(g, "source_id", "start", "end") for g in mappings(get(results, "gaps"))]
+    for gap in sorted(listed, key=lambda g: (str(g["source_id"]), str(g["start"]))):
+        last = joined[-1] if joined else None
+        if last and last["source_id"] == gap["source_id"] and _same_time(last["end"], gap["start"]):
+            last["end"] = gap["end"]
+        else:
+            joined.append(dict(gap))
+    rows = [g | {"hours": _hours_between(g["start"], g["end"]), "start_local": _local(g["start"]),
+                 "end_local": _local(g["end"])} for g in joined[:GAP_ROWS]]  # fmt: skip
+    return {"rows": rows, "more": max(len(joined) - GAP_ROWS, 0)}
+
+
+def _same_time(a: Any, b: Any) -> bool:
+    try:
+        return datetime.fromisoformat(str(a)) == datetime.fromisoformat(str(b))
+    except ValueError:
+        return False
+
+
 def _tiers(document: Mapping[str, Any]) -> dict[str, str]:
     """Profile batch label → its tier, from the run's inputs (a claim names the batch it was spread by)."""
     profiles = mappings(get(get(document, "inputs", {}), "profiles"))
@@ -156,8 +183,7 @@ def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, An
     results = get(document, "results", {})
     cfe = get(get(results, "cfe", {}), "year")
     annual = annual_matching_share(results)
-    gaps = [{**pick(g, "source_id", "start", "end"), "hours": _hours_between(g.get("start"), g.get("end")), "start_local": _local(g.get("start")),
-             "end_local": _local(g.get("end"))} for g in mappings(get(results, "gaps"))]  # fmt: skip
+    gaps = _gaps(results)
     anchor = get(document, "anchor")
     status = str(document.get("status") or "draft")
     allocations = get(document, "allocations", {})
