@@ -309,6 +309,14 @@ def test_a_sparse_run_renders_with_dashes_not_errors() -> None:
     document["inputs"]["profiles"] = ["GEN-JS-PV-0001/2025-01/r1@0xab"]
     del document["results"]["months"]["2025-05"]["excess_mwh"]
     document["results"]["claims"] = []
+    tiers = run_document()
+    tiers["inputs"]["profiles"].append(
+        tiers["inputs"]["profiles"][0]
+        | {"period": "2025-02", "tier": "modelled", "batch": "GEN-JS-PV-0001/2025-02/r1@0xcd"}
+    )
+    tiers["results"]["claims"][0]["profile"] += ";profile:GEN-JS-PV-0001/2025-02/r1@0xcd"  # a second month
+    claim = build_matching_view(tiers, EN)["claims"][0]
+    assert claim["tiers"] == ["modelled", "plant-meter"] and len(claim["sources"]) == 2
     page = matching_html(document, "en")
     assert "GEN-JS-PV-0001/2025-01/r1@0xab" in page
     assert 'id="gaps-more"' not in page

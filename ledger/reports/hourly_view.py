@@ -12,6 +12,7 @@ the run's. Unscored hours (gaps) are listed with the source and hours that cause
 from __future__ import annotations
 
 import functools
+import re
 import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -116,7 +117,7 @@ def _claims(document: Mapping[str, Any], _: Gettext) -> list[dict[str, Any]]:
     tiers = _tiers(document)
     out = []
     for c in mappings(get(get(document, "results", {}), "claims")):
-        sources = [s.strip() for s in str(c.get("profile") or "").split(",") if s.strip()]
+        sources = [s.strip() for s in re.split(r"[,;]", str(c.get("profile") or "")) if s.strip()]  # months: ";"
         profile_tiers = sorted({tiers.get(s.removeprefix("profile:"), "") for s in sources} - {""})
         out.append({
             "claim_id": c.get("claim_id"), "usable": bool(c.get("usable")),
