@@ -25,6 +25,7 @@ from api.routes import (
     evidence,
     factories,
     imports,
+    matching_pages,
     pages,
     records,
     rpc,
@@ -95,6 +96,7 @@ def create_app(
         verify,
         claims,
         evaluations,
+        matching_pages,  # before the matching JSON routes: its page route takes HTML requests only
         evaluators,
         chain,
         rpc,

@@ -22,6 +22,8 @@ from ledger.errors import NotFound
 from ledger.i18n import jinja as i18n
 from ledger.i18n import translate_error, translator
 from ledger.records.errors import RecordError
+from ledger.reports.hourly_view import matching_summary
+from ledger.services.matching_pages import latest_anchored_run
 from ledger.services.pages import PageViews
 
 router = APIRouter(include_in_schema=False)
@@ -58,9 +60,11 @@ def factory_page(
         return _not_found(request, views, f"No factory {factory_id} is registered on chain.")
     t = page_context(request)["t"]
     drawn: dict[str, Any] = charts.dashboard_charts(page.dashboard, t) if page.dashboard is not None else {}
+    run = latest_anchored_run(views.evaluations, factory_id)
+    hourly = matching_summary(run, t.lang) if run is not None else None
     return _page(request, views, "factory.html", factory=page.factory, anchors=page.anchors,
                  evaluations=page.evaluations, claims=page.claims, dashboard=page.dashboard, years=page.years,
-                 **drawn)  # fmt: skip
+                 hourly=hourly, **drawn)  # fmt: skip
 
 
 @router.get("/park", response_class=HTMLResponse)

@@ -24,11 +24,12 @@ from markupsafe import Markup
 from ledger.i18n.jinja import context
 from ledger.reports.charts import draw_charts
 from ledger.reports.fonts import ensure_cjk_font
+from ledger.reports.hourly_view import matching_html
 from ledger.reports.html import environment
 from ledger.reports.lang import LANGUAGES, N_, Gettext, check_lang, gettext_for
 from ledger.reports.print_view import build_print_view
 
-__all__ = ["SECTIONS", "pdf_html", "render_pdf"]
+__all__ = ["SECTIONS", "matching_pdf", "pdf_html", "render_pdf"]
 
 SECTIONS = (
     ("status", N_("Status and anchoring")),
@@ -86,4 +87,20 @@ def render_pdf(report: Mapping[str, Any], lang: str = "en") -> bytes:
     ensure_cjk_font()  # a missing font is logged; the PDF is made with boxes for Chinese
     document = weasyprint.HTML(string=pdf_html(report, lang), url_fetcher=_refuse)
     pdf: bytes = document.write_pdf()
+    return pdf
+
+
+def matching_pdf(document: Mapping[str, Any], lang: str = "en") -> bytes:
+    """A matching run (:mod:`ledger.reports.hourly_view`) as PDF bytes in ``lang``: the page as printed,
+    each page's footer naming the run's hash and counting pages. Only ``data:`` URLs are read (the
+    heat-map's raster, embedded in its SVG); nothing is fetched."""
+    import weasyprint
+    from weasyprint.urls import URLFetcher
+
+    ensure_cjk_font()
+    _ = gettext_for(check_lang(lang))
+    run = _css_string(_("Run %(hash)s", hash=document.get("report_hash") or "—") + " · ")
+    footer = Markup(f"{run} {_page_of(_)}")
+    html = matching_html(document, lang, page_footer=footer)
+    pdf: bytes = weasyprint.HTML(string=html, url_fetcher=URLFetcher(allowed_protocols={"data"})).write_pdf()
     return pdf
