@@ -23,7 +23,7 @@ from ledger.claims.eligibility import assess_claims
 from ledger.claims.eligibility_rules import load_eligibility
 from ledger.factors import load_factor_set
 from ledger.factors.steam import parse_steam
-from ledger.records import QUANTITY_KINDS, parse_batch
+from ledger.records import parse_batch
 from tests.builders import EXAMPLE_STEAM, EXAMPLES
 from tests.hourly_example import HOURLY, batches, generate, revision_two
 
@@ -135,7 +135,6 @@ def test_the_wind_farm_produced_what_the_claims_retired_with_calm_hours_and_full
         assert sum(1 for mwh in output if mwh > Decimal("0.9") * Decimal(generate.WIND_MW)) >= 10
 
 
-@pytest.mark.skipif("renewable_generation" not in QUANTITY_KINDS, reason="the kind renewable_generation is not in")
 def test_the_generation_batches_parse() -> None:
     for period in batches.GENERATION_MONTHS:
         batch = parse_batch(batches.salted(batches.generation_batch(period)))
