@@ -19,6 +19,7 @@ from api.schemas import (
     error,
     json_error,
 )
+from api.schemas.matching import MatchingRunOut
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
 from ledger.reports.pdf import render_pdf
@@ -51,7 +52,7 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
 
 @router.get(
     "/evaluations/{evaluation_id}",
-    response_model=EvaluationOut,
+    response_model=EvaluationOut | MatchingRunOut,  # a matching run (type "H") is an evaluation too
     response_model_exclude_unset=True,  # a draft has no evaluator, signature or anchor keys at all
     responses={404: error("no such evaluation")},
 )
@@ -101,7 +102,7 @@ def evaluation_typed_data(evaluation_id: str, evaluator: str, evaluations: Evalu
 
 @router.post(
     "/evaluations/{evaluation_id}/signature",
-    response_model=EvaluationOut,
+    response_model=EvaluationOut | MatchingRunOut,  # a matching run is signed as a report
     response_model_exclude_unset=True,  # the keys the service gives, no more
     responses={
         403: error("the signer is not the evaluator, or does not hold the evaluator role on chain"),

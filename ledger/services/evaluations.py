@@ -48,6 +48,7 @@ from ledger.services import staleness
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle
+from ledger.services.matching_views import is_run, run_commit
 from ledger.services.park import evaluate_members
 from ledger.services.report_relay import Anchored, ReportRelay
 from ledger.services.year import YearSource, gather_year
@@ -208,11 +209,10 @@ class EvaluationService:
         """The report with its status, and whether the chain has since corrected a month it used
         (``stale``, ``stale_because``, ``superseded_by``: computed now, never part of the signed JSON)."""
         report = self._stored(evaluation_id)
-        with self.sessions() as session:
-            siblings = [
-                views.brief(r) for r in rows.list_for(session, report["factory_id"])
-                if (r.year, r.report_type) == (report["year"], report["type"])
-            ]  # fmt: skip
+        with self.sessions() as session:  # the row's own year and type: a matching run's document has no "type"
+            found = rows.list_for(session, report["factory_id"])
+            own = next((r.year, r.report_type) for r in found if r.id == evaluation_id)
+            siblings = [views.brief(r) for r in found if (r.year, r.report_type) == own]
         return report | self._freshness(siblings).get(evaluation_id, staleness.UNKNOWN)
 
     def _stored(self, evaluation_id: str) -> dict[str, Any]:
@@ -238,6 +238,8 @@ class EvaluationService:
 
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
         report = self._stored(evaluation_id)
+        if is_run(report):  # an hourly matching run (report type "H"), relayed like any report
+            return run_commit(report, evaluator)
         return ReportCommit(
             factory_id=report["factory_id"], year=report["year"], report_type=report["type"],
             level=anchored_level(report["evaluation"]), report_hash=bytes.fromhex(report["report_hash"][2:]),

@@ -1,0 +1,173 @@
+"""Hourly (24/7) matching as a service (issue 17): gather a factory's anchored year, the generation
+profiles of the certificates it claimed and its claims as the chain holds them; match them hour by
+hour; store the run as an evaluation row of report type "H" so that the evaluator signs it, the report
+relay anchors it, and chain truth, reorgs and staleness apply as to any report.
+
+Only anchored data is read, each batch checked against its on-chain root (:func:`read_month`).
+The hourly rules are the domain's (:mod:`ledger.hourly`); this module only fetches and stores. The
+allocation's every piece is kept (:mod:`ledger.store.matching`) so that a proof of one unit's hour,
+or the signed matching claim of a whole claim, is served without re-running the year
+(:mod:`ledger.services.matching_proofs`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
+from ledger.accounting.inventory import InventoryRecord
+from ledger.claims.eligibility import assess_year
+from ledger.claims.findings import ClaimedRetirement, refused_claims
+from ledger.errors import Conflict, IntegrityError, NotFound
+from ledger.factors.arithmetic import residual_mix
+from ledger.gc_pause import collector_paused
+from ledger.hourly import pipeline
+from ledger.hourly.errors import HourlyError
+from ledger.hourly.model import GENERATION_KIND, TIERS
+from ledger.numbers import shown
+from ledger.records.errors import RecordError
+from ledger.services import evaluation_views as views
+from ledger.services import matching_proofs, staleness
+from ledger.services.evaluations import EvaluationService
+from ledger.services.matching_views import REPORT_TYPE, is_run, level_of
+from ledger.services.year import MonthRead, read_month
+from ledger.store import evaluations as rows
+from ledger.store import matching as stored
+from ledger.store.evaluations import ANCHORED, DRAFT
+from ledger.store.models import EvaluationRow
+
+
+def batch_label(factory_id: str, used: Mapping[str, Any]) -> str:
+    """``factory_id/period/rN@0xroot``: how a run names a batch it read (the root is what the chain holds)."""
+    return f"{factory_id}/{used['period']}/r{used['revision']}@{used['root']}"
+
+
+def months_between(start: str, end: str) -> list[str]:
+    """``YYYY-MM`` months from ``start`` to ``end`` inclusive (a claim's generation months)."""
+    y, m = int(start[:4]), int(start[5:7])
+    out = []
+    while f"{y:04d}-{m:02d}" <= end:
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+class MatchingService:
+    """Matching runs over the evaluation service's parts (chain, sessions, factories, year, claims)."""
+
+    def __init__(self, evaluations: EvaluationService) -> None:
+        self.evaluations = evaluations
+        self.sessions = evaluations.sessions
+        self.ledger = evaluations.ledger
+
+    @collector_paused()
+    def run(
+        self, factory_id: str, year: int, *, factor_set: str | None = None, consumer_country: str | None = None
+    ) -> dict[str, Any]:
+        """A draft run of the factory's ``year``: its document, stored with every allocation; the
+        evaluator signs it as any report (``EvaluationService.typed_data`` / ``sign``)."""
+        if not 2000 <= year <= 2200:
+            raise RecordError("year", f"must be from 2000 to 2200, got {year}")
+        factors = self.evaluations.factor_set(factor_set, None)
+        factory = self.evaluations.factories.get(factory_id)  # 404 for an unknown factory
+        rules = load_rules(DEFAULT_RULES)
+        try:
+            inv, year_data, findings, _uncounted = self.evaluations.inventory(
+                factory_id, year, factors, rules, consumer_country=consumer_country
+            )
+        except KeyError as exc:  # a factor the annual figure needs: named as an evaluation names it
+            raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
+        labels = {u["period"]: batch_label(factory_id, u) for u in year_data.used}
+        own = self._own_claims(factory_id)
+        confirmed = [c for c in own if c.status == "confirmed"]  # as the annual evaluation counts them
+        assessed, _section = assess_year(confirmed, year, consumer_country)
+        generation = self._generation(own)
+        inputs = pipeline.Inputs(
+            factory_id=factory_id, year=year, records=year_data.records, batches=labels,
+            register=factory.source_register, province=factory.province, claims=own, eligibility=assessed,
+            refused=frozenset(refused_claims(findings)), generation=generation,
+            residual_factor=residual_mix(factors).exact, factor_set=f"{factors.id}@{factors.version}",
+            annual_market_tco2=shown(inv.scope2_market),
+        )  # fmt: skip
+        computed = pipeline.compute(inputs)
+        document = computed.document
+        allocation = stored.StoredAllocation(
+            pipeline.pack_allocation(computed.result.allocation), pipeline.claims_json(computed.result.claims),
+            computed.leaf_count, computed.root,
+        )  # fmt: skip
+        periods = {"used": year_data.used, "missing": year_data.missing}
+        row = EvaluationRow(
+            id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=REPORT_TYPE,
+            level=level_of(document["results"]), report_hash=document["report_hash"],
+            report=json.dumps(document, sort_keys=True, ensure_ascii=False), status=DRAFT,
+            revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(views.level_confirmation({})),  # no level: nothing to confirm
+
+            factor_set=f"{factors.id}@{factors.version}", created_at=datetime.now(UTC),
+        )  # fmt: skip
+        with self.sessions.begin() as session:
+            rows.add(session, row)
+            session.flush()  # the allocation's foreign key needs the row
+            stored.save(session, row.id, allocation)
+        return self.get(row.id)
+
+    def get(self, evaluation_id: str) -> dict[str, Any]:
+        """The run document with its status, signature, anchor and staleness (as a report's)."""
+        run = self.evaluations.get(evaluation_id)
+        if not is_run(run):
+            raise NotFound(f"evaluation {evaluation_id} is not a matching run")
+        return run
+
+    def allocation_bundle_for(
+        self, evaluation_id: str, claim_id: int, serial: int | None = None, hour: str | None = None
+    ) -> dict[str, Any]:
+        """The signed proof bundle of a claim's pieces in an anchored run (:func:`matching_proofs.bundle_of`):
+        of one unit (``serial``), of one hour (``hour``, ISO 8601 with its offset), or all of them."""
+        run = self.get(evaluation_id)
+        if run["status"] != ANCHORED:
+            raise Conflict(f"matching run {evaluation_id} is {run['status']}: a proof needs its anchor on chain")
+        with self.sessions() as session:
+            kept = stored.load(session, evaluation_id)
+        if kept is None:
+            raise IntegrityError(f"matching run {evaluation_id}: its allocation is not stored")
+        return matching_proofs.bundle_of(run, kept, claim_id, serial, hour)
+
+    def matching_claim_export(self, evaluation_id: str, claim_id: int) -> dict[str, Any]:
+        """The signed matching claim: the bundle with every piece of the claim, for its holder to hand on."""
+        return self.allocation_bundle_for(evaluation_id, claim_id)
+
+    def _own_claims(self, factory_id: str) -> list[ClaimedRetirement]:
+        """The factory's claims on chain whose details this service holds (others cannot be matched:
+        their project and generation months are unknown here)."""
+        known, _undisclosed = self.evaluations.claims.claimed_retirements()
+        return [c for c in known if c.claim.factory_id == factory_id]
+
+    def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[pipeline.GenerationBatch]:
+        """Every anchored batch, of any factory (the claimant's own, or a generator's or exchange's
+        registered as a site), holding hourly output of a claimed project in one of its generation
+        months: its latest revision on chain only, each checked against its root."""
+        wanted = {
+            f"{c.claim.registry}:{c.claim.details.project_id}:{tier}" for c in claims for tier in TIERS
+        }  # fmt: skip
+        periods = {m for c in claims for m in months_between(c.claim.details.generation_start,
+                                                              c.claim.details.generation_end)}  # fmt: skip
+        with self.sessions() as session:
+            found = stored.batches_with_sources(session, GENERATION_KIND, wanted, periods)
+        out = []
+        for factory_id, period in dict.fromkeys((f, p) for f, p, _r in found):
+            month = read_month(self.evaluations.year, factory_id, period)
+            records = _generation_records(month, wanted)
+            if month.used is not None and records:
+                out.append(pipeline.GenerationBatch(batch_label(factory_id, month.used), factory_id, period, records))
+        return out
+
+
+def _generation_records(month: MonthRead, source_ids: Iterable[str]) -> list[InventoryRecord]:
+    wanted = set(source_ids)
+    return [r for r in month.records if r.record.kind == GENERATION_KIND and r.record.source_id in wanted]
+
+
+__all__ = ["HourlyError", "MatchingService", "batch_label", "months_between"]

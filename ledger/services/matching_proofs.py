@@ -1,0 +1,68 @@
+"""Proofs of a matching run's allocations (issue 17, design item 10): for one claim, the pieces a
+reader asks about (one unit by ``serial``, one hour by ``hour``, or all of them: the signed matching
+claim) with their leaf fields and Merkle proofs, under the anchored run's header and its evaluator's
+signature, so that anyone can check leaf → root → document hash → the chain without this service.
+
+The leaves are rebuilt from the stored allocation (never by re-running the year), and the tree's
+root is compared with the stored root and with the root the signed document names before any proof
+leaves: a damaged row is refused, never served.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from ledger.errors import IntegrityError
+from ledger.hourly import bundle, leaves, pipeline
+from ledger.hourly.model import HOUR, Span
+from ledger.records.errors import RecordError
+from ledger.store.matching import StoredAllocation
+
+
+def bundle_of(
+    run: dict[str, Any], kept: StoredAllocation, claim_id: int, serial: int | None = None, hour: str | None = None
+) -> dict[str, Any]:
+    """The signed bundle of claim ``claim_id``'s pieces in the anchored ``run`` (its stored allocation
+    ``kept``): of unit ``serial`` only, of the hour starting at ``hour`` (ISO 8601 with its offset)
+    only, or, with neither, every piece (the signed matching claim)."""
+    evaluation_id = run["id"]
+    claims = pipeline.claims_from_json(kept.claims)
+    index = next((i for i, c in enumerate(claims) if c.claim_id == claim_id), None)
+    if index is None:
+        raise RecordError("claim", f"claim {claim_id} is not among the claims of matching run {evaluation_id}")
+    claim = claims[index]
+    allocation = pipeline.unpack_allocation(kept.arrays)
+    span = Span(int(run["span"]["start_unix"]), int(run["span"]["hours"]))
+    tree = leaves.allocation_tree(allocation, claims, span, run["factory_id"])
+    root = "0x" + tree.root.hex()
+    if root != kept.root or tree.leaf_count != kept.leaf_count or root != run["allocations"]["root"]:
+        raise IntegrityError(f"matching run {evaluation_id}: the stored allocation no longer gives its root {root}")
+    chosen = allocation.claim_index == index
+    if serial is not None:
+        if not claim.serial_start <= serial <= claim.serial_end:
+            raise RecordError("serial", f"{serial} is not a serial of claim {claim_id} "
+                                        f"({claim.serial_start}..{claim.serial_end})")  # fmt: skip
+        chosen &= allocation.unit_offset == serial - claim.serial_start
+    if hour is not None:
+        chosen &= allocation.hour == _hour_index(span, hour)
+    picked = [int(i) for i in np.flatnonzero(chosen)]
+    if not picked:
+        raise RecordError("hour" if hour is not None else "claim", "no piece of this claim lies in the hour asked"
+                          if hour is not None else f"claim {claim_id} has no piece in this run (not usable)")  # fmt: skip
+    return bundle.allocation_bundle(run, claim, tree, allocation, claims, span, picked)
+
+
+def _hour_index(span: Span, hour: str) -> int:
+    try:
+        when = datetime.fromisoformat(hour)
+    except ValueError:
+        raise RecordError("hour", f"must be an ISO 8601 time with its offset (2025-07-01T13:00+08:00), got {hour!r}")
+    if when.tzinfo is None:
+        raise RecordError("hour", f"must name its UTC offset (2025-07-01T13:00+08:00), got {hour!r}")
+    t = int(when.timestamp())
+    if t % HOUR or not span.start <= t < span.end:
+        raise RecordError("hour", f"must be the start of a whole hour inside the run's year, got {hour!r}")
+    return span.index(t)
