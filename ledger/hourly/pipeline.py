@@ -18,22 +18,12 @@ from typing import Any
 
 import numpy as np
 
-from ledger.accounting.inventory import InventoryRecord
-from ledger.accounting.source_register import SourceRegister
 from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.findings import ClaimedRetirement
+from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
 from ledger.hourly.model import Allocation, ClaimInput, MatchingResult, Span
-
-
-@dataclass(frozen=True)
-class GenerationBatch:
-    """Records of kind ``renewable_generation`` from one anchored batch: ``label`` names the batch
-    (``factory_id/period/rN@0xroot``), ``attestor`` the factory or site that signed it."""
-
-    label: str
-    attestor: str
-    period: str
-    records: Sequence[InventoryRecord]
+from ledger.merkle import MerkleTree
+from ledger.records.record import MeasurementRecord
 
 
 @dataclass(frozen=True)
@@ -42,14 +32,13 @@ class Inputs:
 
     factory_id: str
     year: int
-    records: Sequence[InventoryRecord]  # the factory's year, latest revisions
-    batches: Mapping[str, str]  # period → batch label of the factory's own months
-    register: SourceRegister
+    records: Sequence[tuple[str, MeasurementRecord]]  # the factory's year, latest revisions, with batch labels
+    register: Mapping[str, Mapping[str, Any]]  # the source register's entries by source_id (method, profile)
     province: str | None
-    claims: Sequence[ClaimedRetirement]  # the factory's claims on chain (details held here)
+    claims: Sequence[ClaimedRetirement]  # the factory's confirmed claims on chain (details held here)
     eligibility: Mapping[int, ClaimEligibility]  # as the annual evaluation assesses them
     refused: frozenset[int]  # claims a double-counting finding refuses
-    generation: Sequence[GenerationBatch]
+    generation: Sequence[tuple[str, str, MeasurementRecord]]  # (batch label, attestor, record) of any factory
     residual_factor: Fraction  # tCO2/MWh of the factor set's residual mix
     factor_set: str  # id@version
     annual_market_tco2: str | None  # the annual evaluation's market-based Scope 2, shown beside
@@ -65,23 +54,31 @@ class Computed:
 
 def compute(inputs: Inputs) -> Computed:
     """The run: every step's rules are the domain's; nothing here decides a figure."""
-    from ledger.hourly import claim_inputs, engine, generation, leaves, load, pieces, results, run
-
     span = Span.year(inputs.year)
-    sources = load.hourly_sources(inputs.records, inputs.register, span, inputs.batches)
-    profiles = generation.profiles(inputs.generation, claimant=inputs.factory_id)
-    claims = claim_inputs.claim_inputs(
-        inputs.claims, inputs.eligibility, inputs.refused, span=span, province=inputs.province, profiles=profiles
-    )
-    supplies = pieces.supplies(claims, profiles, sources, span)
-    result = engine.match(span, sources, claims, supplies)
+    sources = load.hourly_sources(inputs.records, span, inputs.register)
+    profiles = generation.generation_profiles(inputs.generation)
+    rule, validity = deliverability.load_deliverability(), claim_inputs.load_validity()
+    supplied = []
+    for c in inputs.claims:
+        assessed = inputs.eligibility.get(c.claim_id)
+        if assessed is None:  # not for consumption in this year
+            continue
+        ci = claim_inputs.claim_input(c.claim_id, c.claim, assessed, c.claim_id not in inputs.refused, inputs.province,
+                                      rule, validity, span)  # fmt: skip
+        consumption = (c.claim.consumption_start, c.claim.consumption_end)
+        supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption))
+    claims = [s.input for s in supplied]
+    result = engine.match(span, sources, claims, [s.supply for s in supplied if s.supply is not None])
     summary = results.summarize(result, inputs.residual_factor, inputs.annual_market_tco2)
-    root, count = leaves.allocation_root(result, inputs.factory_id)
+    hashes = leaves.allocation_hashes(result.allocation, result.claims, span, inputs.factory_id)
+    tree = MerkleTree.build(hashes)
+    root = "0x" + tree.root.hex()
     document = run.run_document(
-        factory_id=inputs.factory_id, year=inputs.year, span=span, sources=sources, profiles=profiles,
-        claims=inputs.claims, factor_set=inputs.factor_set, results=summary, root=root, count=count,
+        factory_id=inputs.factory_id, year=inputs.year, span=span, sources=sources, supplied=supplied,
+        rules={"deliverability": rule.label, "validity": validity.label, "factor_set": inputs.factor_set},
+        results=summary, root=root, count=len(hashes),
     )  # fmt: skip
-    return Computed(document, result, root, count)
+    return Computed(document, result, root, len(hashes))
 
 
 ARRAYS = ("claim_index", "unit_offset", "hour", "energy", "allocated", "kind")

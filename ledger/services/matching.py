@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
-from ledger.accounting.inventory import InventoryRecord
 from ledger.claims.eligibility import assess_year
 from ledger.claims.findings import ClaimedRetirement, refused_claims
 from ledger.errors import Conflict, IntegrityError, NotFound
@@ -30,11 +29,12 @@ from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import GENERATION_KIND, TIERS
 from ledger.numbers import shown
 from ledger.records.errors import RecordError
+from ledger.records.record import MeasurementRecord
 from ledger.services import evaluation_views as views
 from ledger.services import matching_proofs, staleness
 from ledger.services.evaluations import EvaluationService
 from ledger.services.matching_views import REPORT_TYPE, is_run, level_of
-from ledger.services.year import MonthRead, read_month
+from ledger.services.year import read_month
 from ledger.store import evaluations as rows
 from ledger.store import matching as stored
 from ledger.store.evaluations import ANCHORED, DRAFT
@@ -82,14 +82,13 @@ class MatchingService:
         except KeyError as exc:  # a factor the annual figure needs: named as an evaluation names it
             raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
         labels = {u["period"]: batch_label(factory_id, u) for u in year_data.used}
-        own = self._own_claims(factory_id)
-        confirmed = [c for c in own if c.status == "confirmed"]  # as the annual evaluation counts them
-        assessed, _section = assess_year(confirmed, year, consumer_country)
-        generation = self._generation(own)
+        own = [c for c in self._own_claims(factory_id) if c.status == "confirmed"]  # as the annual evaluation counts
+        assessed, _section = assess_year(own, year, consumer_country)
+        register = {sid: entry.to_json() for sid, entry in factory.source_register.sources.items()}
         inputs = pipeline.Inputs(
-            factory_id=factory_id, year=year, records=year_data.records, batches=labels,
-            register=factory.source_register, province=factory.province, claims=own, eligibility=assessed,
-            refused=frozenset(refused_claims(findings)), generation=generation,
+            factory_id=factory_id, year=year, records=[(labels[r.period], r.record) for r in year_data.records],
+            register=register, province=factory.province, claims=own, eligibility=assessed,
+            refused=frozenset(refused_claims(findings)), generation=self._generation(own),
             residual_factor=residual_mix(factors).exact, factor_set=f"{factors.id}@{factors.version}",
             annual_market_tco2=shown(inv.scope2_market),
         )  # fmt: skip
@@ -145,29 +144,26 @@ class MatchingService:
         known, _undisclosed = self.evaluations.claims.claimed_retirements()
         return [c for c in known if c.claim.factory_id == factory_id]
 
-    def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[pipeline.GenerationBatch]:
+    def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[tuple[str, str, MeasurementRecord]]:
         """Every anchored batch, of any factory (the claimant's own, or a generator's or exchange's
         registered as a site), holding hourly output of a claimed project in one of its generation
-        months: its latest revision on chain only, each checked against its root."""
-        wanted = {
-            f"{c.claim.registry}:{c.claim.details.project_id}:{tier}" for c in claims for tier in TIERS
+        months: its latest revision on chain only, each checked against its root; as ``(batch label,
+        attestor, record)``."""
+        wanted = {f"{c.claim.registry}:{c.claim.details.project_id}:{tier}" for c in claims for tier in TIERS}
+        periods = {
+            m for c in claims for m in months_between(c.claim.details.generation_start, c.claim.details.generation_end)
         }  # fmt: skip
-        periods = {m for c in claims for m in months_between(c.claim.details.generation_start,
-                                                              c.claim.details.generation_end)}  # fmt: skip
         with self.sessions() as session:
             found = stored.batches_with_sources(session, GENERATION_KIND, wanted, periods)
         out = []
         for factory_id, period in dict.fromkeys((f, p) for f, p, _r in found):
             month = read_month(self.evaluations.year, factory_id, period)
-            records = _generation_records(month, wanted)
-            if month.used is not None and records:
-                out.append(pipeline.GenerationBatch(batch_label(factory_id, month.used), factory_id, period, records))
+            if month.used is None:  # the chain holds no revision of it, or a newer one not held here
+                continue
+            label = batch_label(factory_id, month.used)
+            out += [(label, factory_id, r.record) for r in month.records
+                    if r.record.kind == GENERATION_KIND and r.record.source_id in wanted]  # fmt: skip
         return out
-
-
-def _generation_records(month: MonthRead, source_ids: Iterable[str]) -> list[InventoryRecord]:
-    wanted = set(source_ids)
-    return [r for r in month.records if r.record.kind == GENERATION_KIND and r.record.source_id in wanted]
 
 
 __all__ = ["HourlyError", "MatchingService", "batch_label", "months_between"]

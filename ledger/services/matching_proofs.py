@@ -17,7 +17,8 @@ import numpy as np
 
 from ledger.errors import IntegrityError
 from ledger.hourly import bundle, leaves, pipeline
-from ledger.hourly.model import HOUR, Span
+from ledger.hourly.model import CHINA, HOUR, Span
+from ledger.merkle import MerkleTree
 from ledger.records.errors import RecordError
 from ledger.store.matching import StoredAllocation
 
@@ -35,8 +36,9 @@ def bundle_of(
         raise RecordError("claim", f"claim {claim_id} is not among the claims of matching run {evaluation_id}")
     claim = claims[index]
     allocation = pipeline.unpack_allocation(kept.arrays)
-    span = Span(int(run["span"]["start_unix"]), int(run["span"]["hours"]))
-    tree = leaves.allocation_tree(allocation, claims, span, run["factory_id"])
+    start = datetime.fromisoformat(run["span"]["start"])
+    span = Span(int(start.timestamp()), int(run["span"]["hours"]), start.utcoffset() or CHINA)
+    tree = MerkleTree.build(leaves.allocation_hashes(allocation, claims, span, run["factory_id"]))
     root = "0x" + tree.root.hex()
     if root != kept.root or tree.leaf_count != kept.leaf_count or root != run["allocations"]["root"]:
         raise IntegrityError(f"matching run {evaluation_id}: the stored allocation no longer gives its root {root}")
