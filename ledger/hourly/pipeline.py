@@ -20,7 +20,6 @@ import numpy as np
 
 from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.findings import ClaimedRetirement
-from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
 from ledger.hourly.model import Allocation, ClaimInput, MatchingResult, Span
 from ledger.merkle import MerkleTree
 from ledger.records.record import MeasurementRecord
@@ -54,6 +53,7 @@ class Computed:
 
 def compute(inputs: Inputs) -> Computed:
     """The run: every step's rules are the domain's; nothing here decides a figure."""
+    from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
     span = Span.year(inputs.year)
     sources = load.hourly_sources(inputs.records, span, inputs.register)
     profiles = generation.generation_profiles(inputs.generation)

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ledger.errors import IntegrityError
-from ledger.hourly import bundle, leaves, pipeline
+from ledger.hourly import pipeline
 from ledger.hourly.model import CHINA, HOUR, Span
 from ledger.merkle import MerkleTree
 from ledger.records.errors import RecordError
@@ -29,6 +29,8 @@ def bundle_of(
     """The signed bundle of claim ``claim_id``'s pieces in the anchored ``run`` (its stored allocation
     ``kept``): of unit ``serial`` only, of the hour starting at ``hour`` (ISO 8601 with its offset)
     only, or, with neither, every piece (the signed matching claim)."""
+    from ledger.hourly import bundle, leaves
+
     evaluation_id = run["id"]
     claims = pipeline.claims_from_json(kept.claims)
     index = next((i for i, c in enumerate(claims) if c.claim_id == claim_id), None)
