@@ -31,6 +31,11 @@ class SourceDeclarationIn(Strict):
         None, description="last day in service (inclusive), YYYY-MM-DD; null or absent: still in service"
     )
     declared_by: StrictStr | None = Field(None, examples=["Wang Fang, energy manager"])
+    profile: StrictStr | None = Field(
+        None, examples=["cn-industrial-two-shift"],
+        description="a load-profile source only: the standard profile (ledger/hourly/rules/load-profiles.toml) its "
+        "monthly totals are spread by in hourly matching; null or absent: the file's default (flat)",
+    )  # fmt: skip
 
 
 class FactoryProfileIn(Strict):
@@ -103,6 +108,7 @@ class SourceDeclarationOut(Out):
     declared_by: str | None
     declared_at: str = Field(description="when this declaration was entered (UTC)")
     version: int = Field(description="the register's version that holds this declaration")
+    profile: str | None = Field(None, description="a load-profile source's standard profile; null: the default")
 
 
 class SourceRegisterOut(Out):

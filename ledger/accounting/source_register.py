@@ -12,7 +12,10 @@ declares it, per ``source_id``:
 - ``in_service_from`` / ``in_service_until``: the first and last day in service (both inclusive,
   either optional). Completeness owes no month, or part of one, outside them
   (:func:`ledger.accounting.completeness.source_gaps`), and the report lists what was excused so;
-- ``declared_by``: who at the factory declared it (optional; a name or role).
+- ``declared_by``: who at the factory declared it (optional; a name or role);
+- ``profile``: for a ``load-profile`` source only, the standard profile its monthly totals are spread
+  by in hourly matching (a name in ``ledger/hourly/rules/load-profiles.toml``; absent: the file's
+  default, ``flat``). Shown only when declared, so registers and reports made before it read the same.
 
 These are declarations, not anchored data: the register keeps each entry's time and the register's
 version, and the report names them beside what they excused. A source with no entry is
@@ -36,10 +39,12 @@ from ledger.records.names import check_factory_name
 from ledger.records.record import MAX_SOURCE_ID_LENGTH
 
 METHODS_FILE = Path(__file__).parent / "rules" / "measurement-methods.toml"
+PROFILES_FILE = Path(__file__).parents[1] / "hourly" / "rules" / "load-profiles.toml"
+"""Read as data, not imported: hourly matching sits above accounting, the file is the contract."""
 UNDECLARED = "undeclared"
 """A source the factory declared nothing for (distinct from ``None``: a report made before registers)."""
 MAX_SOURCES = 1000
-ENTRY_FIELDS = ("method", "meter", "in_service_from", "in_service_until", "declared_by")
+ENTRY_FIELDS = ("method", "meter", "in_service_from", "in_service_until", "declared_by", "profile")
 ENTERED_BY = "the service's admin, through PATCH /factories/{id}/profile (admin token); not signed by the factory's key"
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -66,6 +71,12 @@ def measurement_methods() -> tuple[str, dict[str, Method]]:
     return f"{data['set']['id']}@{data['set']['version']}", methods
 
 
+@cache
+def load_profile_names() -> tuple[str, ...]:
+    """The profiles a ``load-profile`` source may name (``[profile.NAME]`` of the hourly rule file)."""
+    return tuple(tomllib.loads(PROFILES_FILE.read_text(encoding="utf-8"))["profile"])
+
+
 @dataclass(frozen=True)
 class Declared:
     """One source's entry: what was declared, when (``declared_at``, set here) and in which register
@@ -78,11 +89,13 @@ class Declared:
     declared_by: str | None
     declared_at: str
     version: int
+    profile: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "meter": self.meter,
-                "in_service_from": _iso(self.in_service_from), "in_service_until": _iso(self.in_service_until),
-                "declared_by": self.declared_by, "declared_at": self.declared_at, "version": self.version}  # fmt: skip
+        out = {"method": self.method, "meter": self.meter,
+               "in_service_from": _iso(self.in_service_from), "in_service_until": _iso(self.in_service_until),
+               "declared_by": self.declared_by, "declared_at": self.declared_at, "version": self.version}  # fmt: skip
+        return out | ({"profile": self.profile} if self.profile is not None else {})
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ class SourceRegister:
             return cls({})
         sources = {
             sid: Declared(e["method"], e.get("meter"), _day(e.get("in_service_from")), _day(e.get("in_service_until")),
-                          e.get("declared_by"), e["declared_at"], int(e["version"]))
+                          e.get("declared_by"), e["declared_at"], int(e["version"]), e.get("profile"))
             for sid, e in data.get("sources", {}).items()
         }  # fmt: skip
         return cls(sources, int(data.get("version", 0)), data.get("updated_at"))
@@ -122,7 +135,8 @@ class SourceRegister:
                 sources.pop(sid, None)
             else:
                 sources[sid] = Declared(entry["method"], entry.get("meter"), entry.get("in_service_from"),
-                                        entry.get("in_service_until"), entry.get("declared_by"), now, version)  # fmt: skip
+                                        entry.get("in_service_until"), entry.get("declared_by"), now, version,
+                                        entry.get("profile"))  # fmt: skip
         return SourceRegister(sources, version, now)
 
     def service_dates(self) -> dict[str, ServiceDates]:
@@ -149,7 +163,7 @@ def parse_sources(data: Any, field: str = "sources") -> dict[str, dict[str, Any]
             out[sid] = None
             continue
         if not isinstance(entry, Mapping):
-            raise RecordError(name, "must be an object (method, meter, in_service_from, in_service_until, declared_by)")
+            raise RecordError(name, f"must be an object ({', '.join(ENTRY_FIELDS)})")
         unknown = sorted(set(entry) - set(ENTRY_FIELDS))
         if unknown:
             raise RecordError(f"{name}.{unknown[0]}", f"is not a field of a declaration ({', '.join(ENTRY_FIELDS)})")
@@ -165,8 +179,18 @@ def parse_sources(data: Any, field: str = "sources") -> dict[str, dict[str, Any]
         if checked["in_service_from"] and checked["in_service_until"] and \
                 checked["in_service_until"] < checked["in_service_from"]:  # fmt: skip
             raise RecordError(f"{name}.in_service_until", f"is before in_service_from ({checked['in_service_from']})")
+        if entry.get("profile") is not None:
+            checked["profile"] = _parse_profile(entry["profile"], method, f"{name}.profile")
         out[sid] = checked
     return out
+
+
+def _parse_profile(value: Any, method: str, field: str) -> str:
+    if method != "load-profile":
+        raise RecordError(field, f"only a load-profile source is spread by a profile (this one is {method})")
+    if value not in load_profile_names():
+        raise RecordError(field, f"must be one of {', '.join(load_profile_names())} (got {value!r})")
+    return str(value)
 
 
 def _parse_day(value: Any, field: str) -> date | None:

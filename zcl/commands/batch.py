@@ -12,7 +12,7 @@ from typing import Any
 from ledger.config import Settings
 from ledger.records import RecordError, new_salt, parse_batch
 from ledger.signing import sign_batch
-from zcl.commands import batch_import
+from zcl.commands import batch_import, batch_intervals
 from zcl.commands.cited import cited_evidence, missing_evidence, upload_cited, warn_missing
 from zcl.commands.common import group, service_for, signing_domain, signing_options
 from zcl.output import UploadProgress, emit, read_json, write_json, write_lines
@@ -77,6 +77,7 @@ def register(subparsers: Any) -> None:
     batch_list.add_argument("--period", help=_("YYYY-MM"))
     batch_list.set_defaults(handler=_batch_list)
     batch_import.register(batch)
+    batch_intervals.register(batch)
 
 
 def _batch_sign(args: argparse.Namespace) -> int:
