@@ -40,6 +40,7 @@ ALLOWED: dict[str, set[str]] = {
     "claims": BASE | {"eip712", "records", "signing", "rulefiles"},
     "accounting": BASE | {"records", "factors", "claims", "rulefiles"},
     "reports": BASE | {"accounting", "records", "factors", "claims"},
+    "hourly": BASE | {"records", "claims", "accounting", "merkle", "eip712", "rulefiles"},
     "chain": BASE | {"faults", "eip712", "config", "keys"},
     "verify": BASE | {"eip712", "records", "merkle", "chain"},
     "store": BASE | {"eip712", "records", "signing"},

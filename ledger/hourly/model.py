@@ -125,6 +125,7 @@ class GenerationProfile:
     batch: str  # "factory_id/period/rN@0xroot"
     start: int  # unix seconds of the month's first hour
     energy: np.ndarray  # int64 mWh per hour of the month
+    missing: tuple[int, ...] = ()  # hours of the month with no reading: such a profile is refused, never zero-filled
 
     @property
     def total(self) -> int:

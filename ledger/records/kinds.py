@@ -99,6 +99,14 @@ _builtin(
 )
 
 _builtin(
+    "renewable_generation",
+    "Hourly output of a certificate project (a generation profile), signed by the factory or by the "
+    "generator or exchange that attests it; source_id is REGISTRY:project_id:tier. Used by hourly "
+    "matching to place certificate units in hours; the annual accounting ignores it (not the factory's use).",
+    [ENERGY],
+    consumption=False,
+)
+_builtin(
     "process_emissions",
     "Emissions from industrial processes other than combustion (Scope 1), stated in CO2 equivalent.",
     [EMISSIONS],

@@ -161,8 +161,7 @@ class MatchingService:
             if month.used is None:  # the chain holds no revision of it, or a newer one not held here
                 continue
             label = batch_label(factory_id, month.used)
-            out += [(label, factory_id, r.record) for r in month.records
-                    if r.record.kind == GENERATION_KIND and r.record.source_id in wanted]  # fmt: skip
+            out += [(label, factory_id, r) for r in month.records if r.kind == GENERATION_KIND and r.source_id in wanted]
         return out
 
 

@@ -11,12 +11,11 @@ its own signature) is used, with a ``note`` saying so, for the evaluator to weig
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from itertools import repeat
 from typing import Any
 
-from ledger.accounting.inventory import InventoryRecord
 from ledger.accounting.sources import YearData
 from ledger.chain.client import LedgerClient, SignerEpoch
+from ledger.records import MeasurementRecord
 from ledger.services.batches import BatchService
 from ledger.services.integrity import BatchIntegrity
 from ledger.store.batches import ANCHORED
@@ -41,7 +40,7 @@ def gather_year(source: YearSource, factory_id: str, year: int) -> YearData:
             data.missing.append(read.missing)
             continue
         assert read.used is not None and read.signer is not None
-        data.records += read.records
+        data.add(read.used["period"], read.record_ids, read.records)  # generation profiles filed apart
         history = history if history is not None else source.ledger.signer_history(factory_id)
         epoch = epoch_of(history, read.signer, read.used["block_number"])
         if epoch is not None and epoch.forced:
@@ -56,7 +55,8 @@ class MonthRead:
     against the anchored root) and ``used`` describing that batch, or ``missing`` saying why not;
     ``superseded``: the earlier revisions."""
 
-    records: list[InventoryRecord] = field(default_factory=list)
+    record_ids: list[str] = field(default_factory=list)
+    records: list[MeasurementRecord] = field(default_factory=list)
     used: dict[str, Any] | None = None
     missing: dict[str, Any] | None = None
     superseded: list[dict[str, Any]] = field(default_factory=list)
@@ -84,7 +84,7 @@ def read_month(source: YearSource, factory_id: str, period: str) -> MonthRead:
     checked = integrity.check(batch.id, rehash=True)
     checked.raise_unless_intact()
     assert checked.anchor is not None
-    read.records = list(map(InventoryRecord, checked.record_ids, repeat(period), checked.records))
+    read.record_ids, read.records = list(checked.record_ids), list(checked.records)
     read.used = {
         "period": period, "revision": latest, "batch_id": batch.id, "root": "0x" + checked.anchor.root.hex(),
         "tx_hash": batch.tx_hash, "block_number": checked.anchor.anchored_block, "records": len(checked.records),

@@ -223,6 +223,13 @@ const SPEC = {
     {
       "consumption": false,
       "dimensions": [
+        "energy"
+      ],
+      "name": "renewable_generation"
+    },
+    {
+      "consumption": false,
+      "dimensions": [
         "emissions"
       ],
       "name": "process_emissions"
