@@ -26,7 +26,7 @@ from benchmarks.common import Row
 from benchmarks.machine import describe
 
 # In the order of the data flow: hash → tree → records and signatures → ingest (and its bounds) → reading a
-# batch back → claims → gas.
+# batch back → claims → gas → evaluation → hourly matching.
 MODULES = {
     "tree": "benchmarks.bench_tree",
     "signing": "benchmarks.bench_signing",
@@ -36,6 +36,7 @@ MODULES = {
     "claims": "benchmarks.bench_claims",
     "gas": "benchmarks.bench_gas",
     "evaluate": "benchmarks.bench_evaluate",
+    "hourly": "benchmarks.bench_hourly",
 }
 
 

@@ -217,3 +217,6 @@ class MatchingResult:
     hours: HourTotals
     allocation: Allocation
     parameters: dict[str, str] = field(default_factory=dict)  # rule ids@versions, order, residual factor...
+    gaps: tuple[tuple[str, Gap], ...] = ()  # (source id, gap) of the load sources: the unscored hours' cause
+    claim_sources: tuple[tuple[str, ...], ...] = ()  # per claim: the ``Supply.source`` of its pieces
+    offered: tuple[int, ...] = ()  # per claim: mWh its pieces carry inside the span (usable or not)
