@@ -18,10 +18,13 @@ from typing import Any
 
 import numpy as np
 
+from ledger.accounting.source_register import measurement_methods
+from ledger.claims.claim import details_hash
 from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.findings import ClaimedRetirement
-from ledger.hourly.model import Allocation, ClaimInput, MatchingResult, Span
-from ledger.merkle import MerkleTree
+from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
+from ledger.hourly.load_profiles import load_profiles
+from ledger.hourly.model import Allocation, ClaimInput, GenerationProfile, HourTotals, MatchingResult, Span
 from ledger.records.record import MeasurementRecord
 
 
@@ -53,11 +56,11 @@ class Computed:
 
 def compute(inputs: Inputs) -> Computed:
     """The run: every step's rules are the domain's; nothing here decides a figure."""
-    from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
     span = Span.year(inputs.year)
     sources = load.hourly_sources(inputs.records, span, inputs.register)
     profiles = generation.generation_profiles(inputs.generation)
     rule, validity = deliverability.load_deliverability(), claim_inputs.load_validity()
+    months = span.month_index()
     supplied = []
     for c in inputs.claims:
         assessed = inputs.eligibility.get(c.claim_id)
@@ -66,19 +69,41 @@ def compute(inputs: Inputs) -> Computed:
         ci = claim_inputs.claim_input(c.claim_id, c.claim, assessed, c.claim_id not in inputs.refused, inputs.province,
                                       rule, validity, span)  # fmt: skip
         consumption = (c.claim.consumption_start, c.claim.consumption_end)
-        supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption))
-    claims = [s.input for s in supplied]
-    result = engine.match(span, sources, claims, [s.supply for s in supplied if s.supply is not None])
+        supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption, months))
+    result = engine.match(span, sources, [s.input for s in supplied], [s.supply for s in supplied if s.supply])
     summary = results.summarize(result, inputs.residual_factor, inputs.annual_market_tco2)
-    hashes = leaves.allocation_hashes(result.allocation, result.claims, span, inputs.factory_id)
-    tree = MerkleTree.build(hashes)
-    root = "0x" + tree.root.hex()
-    document = run.run_document(
-        factory_id=inputs.factory_id, year=inputs.year, span=span, sources=sources, supplied=supplied,
-        rules={"deliverability": rule.label, "validity": validity.label, "factor_set": inputs.factor_set},
-        results=summary, root=root, count=len(hashes),
-    )  # fmt: skip
-    return Computed(document, result, root, len(hashes))
+    tree = leaves.allocation_tree(result, inputs.factory_id)
+    hashes = {c.claim_id: "0x" + details_hash(c.claim.details).hex() for c in inputs.claims}
+    used = {
+        "batches": sorted({label for label, _record in inputs.records}),
+        "profiles": [profile_json(p) for s in supplied for p in s.profiles],
+        "claims": [claim_inputs.claim_input_json(s.input) | {"details_hash": hashes[s.input.claim_id]}
+                   for s in supplied],
+    }  # fmt: skip
+    rules = {
+        "deliverability": rule.label, "load_profiles": load_profiles().label, "validity": validity.label,
+        "measurement_methods": measurement_methods()[0], "factor_set": inputs.factor_set,
+    }  # fmt: skip
+    parameters = {"order": "expiry,vintage,serial", "unit": "mWh"}
+    document = run.run_document(inputs.factory_id, inputs.year, summary, used, rules, parameters, tree.root,
+                                tree.leaf_count)  # fmt: skip
+    document["report_hash"] = "0x" + run.document_hash(document).hex()
+    return Computed(document, result, document["allocations"]["root"], tree.leaf_count)
+
+
+def profile_json(profile: GenerationProfile) -> dict[str, Any]:
+    """A generation profile a run used, named by the anchored batch it was read from."""
+    return {"registry": profile.registry, "project_id": profile.project_id, "period": profile.period,
+            "tier": profile.tier, "attestor": profile.attestor, "batch": profile.batch}  # fmt: skip
+
+
+def stored_result(span: Span, claims: Sequence[ClaimInput], allocation: Allocation) -> MatchingResult:
+    """A stored run's allocation as the leaves read a result (span, claims, allocation): the hour totals
+    are the run document's, not needed to rebuild a leaf, and left empty."""
+    empty = np.zeros(0, dtype=np.int64)
+    names = ("load", "grid", "onsite", "contract", "certificates", "matched", "excess", "metered", "profiled")
+    hours = HourTotals(**dict.fromkeys(names, empty), known=np.zeros(0, dtype=bool))
+    return MatchingResult(span, tuple(claims), hours, allocation)
 
 
 ARRAYS = ("claim_index", "unit_offset", "hour", "energy", "allocated", "kind")

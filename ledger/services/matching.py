@@ -27,6 +27,7 @@ from ledger.gc_pause import collector_paused
 from ledger.hourly import pipeline
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import GENERATION_KIND, TIERS
+from ledger.hourly.supply import months_between
 from ledger.numbers import shown
 from ledger.records.errors import RecordError
 from ledger.records.record import MeasurementRecord
@@ -44,16 +45,6 @@ from ledger.store.models import EvaluationRow
 def batch_label(factory_id: str, used: Mapping[str, Any]) -> str:
     """``factory_id/period/rN@0xroot``: how a run names a batch it read (the root is what the chain holds)."""
     return f"{factory_id}/{used['period']}/r{used['revision']}@{used['root']}"
-
-
-def months_between(start: str, end: str) -> list[str]:
-    """``YYYY-MM`` months from ``start`` to ``end`` inclusive (a claim's generation months)."""
-    y, m = int(start[:4]), int(start[5:7])
-    out = []
-    while f"{y:04d}-{m:02d}" <= end:
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return out
 
 
 class MatchingService:
@@ -132,7 +123,7 @@ class MatchingService:
             kept = stored.load(session, evaluation_id)
         if kept is None:
             raise IntegrityError(f"matching run {evaluation_id}: its allocation is not stored")
-        return matching_proofs.bundle_of(run, kept, claim_id, serial, hour)
+        return matching_proofs.bundle_of(run, kept, self.ledger.domain(), claim_id, serial, hour)
 
     def matching_claim_export(self, evaluation_id: str, claim_id: int) -> dict[str, Any]:
         """The signed matching claim: the bundle with every piece of the claim, for its holder to hand on."""
@@ -161,8 +152,10 @@ class MatchingService:
             if month.used is None:  # the chain holds no revision of it, or a newer one not held here
                 continue
             label = batch_label(factory_id, month.used)
-            out += [(label, factory_id, r) for r in month.records if r.kind == GENERATION_KIND and r.source_id in wanted]
+            out += [
+                (label, factory_id, r) for r in month.records if r.kind == GENERATION_KIND and r.source_id in wanted
+            ]
         return out
 
 
-__all__ = ["HourlyError", "MatchingService", "batch_label", "months_between"]
+__all__ = ["HourlyError", "MatchingService", "batch_label"]

@@ -15,35 +15,39 @@ from typing import Any
 
 import numpy as np
 
+from ledger.accounting.report import UNSIGNED_FIELDS
+from ledger.eip712 import LedgerDomain
 from ledger.errors import IntegrityError
-from ledger.hourly import pipeline
+from ledger.hourly import bundle, leaves, pipeline
 from ledger.hourly.model import CHINA, HOUR, Span
-from ledger.merkle import MerkleTree
 from ledger.records.errors import RecordError
 from ledger.store.matching import StoredAllocation
 
 
 def bundle_of(
-    run: dict[str, Any], kept: StoredAllocation, claim_id: int, serial: int | None = None, hour: str | None = None
+    run: dict[str, Any],
+    kept: StoredAllocation,
+    domain: LedgerDomain,
+    claim_id: int,
+    serial: int | None = None,
+    hour: str | None = None,
 ) -> dict[str, Any]:
     """The signed bundle of claim ``claim_id``'s pieces in the anchored ``run`` (its stored allocation
-    ``kept``): of unit ``serial`` only, of the hour starting at ``hour`` (ISO 8601 with its offset)
-    only, or, with neither, every piece (the signed matching claim)."""
-    from ledger.hourly import bundle, leaves
-
-    evaluation_id = run["id"]
+    ``kept``, anchored under ``domain``): of unit ``serial`` only, of the hour starting at ``hour``
+    (ISO 8601 with its offset) only, or, with neither, every piece (the signed matching claim)."""
     claims = pipeline.claims_from_json(kept.claims)
     index = next((i for i, c in enumerate(claims) if c.claim_id == claim_id), None)
     if index is None:
-        raise RecordError("claim", f"claim {claim_id} is not among the claims of matching run {evaluation_id}")
+        raise RecordError("claim", f"claim {claim_id} is not among the claims of matching run {run['id']}")
     claim = claims[index]
-    allocation = pipeline.unpack_allocation(kept.arrays)
     start = datetime.fromisoformat(run["span"]["start"])
     span = Span(int(start.timestamp()), int(run["span"]["hours"]), start.utcoffset() or CHINA)
-    tree = MerkleTree.build(leaves.allocation_hashes(allocation, claims, span, run["factory_id"]))
+    result = pipeline.stored_result(span, claims, pipeline.unpack_allocation(kept.arrays))
+    tree = leaves.allocation_tree(result, run["factory_id"])
     root = "0x" + tree.root.hex()
     if root != kept.root or tree.leaf_count != kept.leaf_count or root != run["allocations"]["root"]:
-        raise IntegrityError(f"matching run {evaluation_id}: the stored allocation no longer gives its root {root}")
+        raise IntegrityError(f"matching run {run['id']}: the stored allocation no longer gives its root {root}")
+    allocation = result.allocation
     chosen = allocation.claim_index == index
     if serial is not None:
         if not claim.serial_start <= serial <= claim.serial_end:
@@ -54,9 +58,16 @@ def bundle_of(
         chosen &= allocation.hour == _hour_index(span, hour)
     picked = [int(i) for i in np.flatnonzero(chosen)]
     if not picked:
-        raise RecordError("hour" if hour is not None else "claim", "no piece of this claim lies in the hour asked"
-                          if hour is not None else f"claim {claim_id} has no piece in this run (not usable)")  # fmt: skip
-    return bundle.allocation_bundle(run, claim, tree, allocation, claims, span, picked)
+        if hour is not None:
+            raise RecordError("hour", "no piece of this claim lies in the hour asked")
+        raise RecordError("claim", f"claim {claim_id} has no piece in this run (not usable)")
+    pieces = [(leaves.leaf_fields(result, run["factory_id"], i), leaves.allocation_proof(tree, i)) for i in picked]
+    anchor = {
+        "report_id": run["anchor"]["report_id"], "tx_hash": run["anchor"]["tx_hash"], "chain_id": domain.chain_id,
+        "contract": domain.verifying_contract, "evaluator": run["evaluator"],
+    }  # fmt: skip
+    document = {k: v for k, v in run.items() if k not in UNSIGNED_FIELDS}
+    return bundle.allocation_bundle(document, bytes.fromhex(run["signature"][2:]), anchor, claim, pieces)
 
 
 def _hour_index(span: Span, hour: str) -> int:
