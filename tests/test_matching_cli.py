@@ -55,9 +55,8 @@ def test_run_show_proof_and_export(shell: dict[str, Any]) -> None:
     printed = zcl("matching", "proof", run["id"], "--claim", gec, "--serial", gec_serial(7), "-o", str(out),
                   env=env, cwd=cwd).stdout  # fmt: skip
     bundle = json.loads(out.read_text(encoding="utf-8"))
-    assert sum(int(p["energy"]) for p in bundle["pieces"]) == MWH and {p["serial"] for p in bundle["pieces"]} == {
-        gec_serial(7)
-    }
+    pieces = [p["fields"] for p in bundle["pieces"]]
+    assert sum(p["energy"] for p in pieces) == MWH and {p["serial"] for p in pieces} == {"7"}
     assert str(out) in printed
     verified = zcl("verify", str(out), env=env, cwd=cwd)
     assert verified.returncode == 0
@@ -65,7 +64,7 @@ def test_run_show_proof_and_export(shell: dict[str, Any]) -> None:
     exported = cwd / "claim.json"
     zcl("matching", "export", run["id"], "--claim", gec, "-o", str(exported), env=env, cwd=cwd)
     pieces = json.loads(exported.read_text(encoding="utf-8"))["pieces"]
-    assert len({p["serial"] for p in pieces}) == UNITS
+    assert len({p["fields"]["serial"] for p in pieces}) == UNITS
 
-    missing = zcl("matching", "proof", run["id"], "--claim", gec, "--serial", "12", env=env, cwd=cwd, code=1)
+    missing = zcl("matching", "proof", run["id"], "--claim", gec, "--serial", "301", env=env, cwd=cwd, code=1)
     assert "serial" in missing.stderr

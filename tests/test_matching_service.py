@@ -131,14 +131,15 @@ def test_a_run_is_anchored_as_report_type_h_and_a_units_proof_verifies(
     assert response.status_code == 200, response.text
     bundle = response.json()
     assert bundle["type"] == "zcl-hourly-allocation/1"
-    assert sum(int(p["energy"]) for p in bundle["pieces"]) == MWH, "a unit's pieces add up to exactly 1 MWh"
-    assert verify_bundle(bundle, service.ledger).valid
+    pieces = [p["fields"] for p in bundle["pieces"]]
+    assert {p["serial"] for p in pieces} == {"150"}, "the unit's number in its block, as the chain holds the claim"
+    assert sum(p["energy"] for p in pieces) == MWH, "a unit's pieces add up to exactly 1 MWh"
+    assert verify_bundle(bundle, service.w3).valid
 
-    tampered = json.loads(json.dumps(bundle))
-    tampered["pieces"][0]["allocated"] = str(int(tampered["pieces"][0]["energy"]))
-    if tampered["pieces"][0]["allocated"] == bundle["pieces"][0]["allocated"]:
-        tampered["pieces"][0]["allocated"] = "0"
-    assert not verify_bundle(tampered, service.ledger).valid
+    tampered = json.loads(json.dumps(bundle))  # a piece claims more of its hour than the run allocated
+    first = tampered["pieces"][0]["fields"]
+    first["allocated"] = first["energy"] if first["allocated"] != first["energy"] else first["energy"] - 1
+    assert not verify_bundle(tampered, service.w3).valid
 
 
 def test_the_signed_matching_claim_holds_every_piece_of_the_claim(service: Service, hourly: dict[str, Any]) -> None:
@@ -152,12 +153,12 @@ def test_the_signed_matching_claim_holds_every_piece_of_the_claim(service: Servi
     assert response.headers["content-disposition"].startswith("attachment;")
     exported = response.json()
     units: dict[int, int] = {}
-    for piece in exported["pieces"]:
-        units[int(piece["serial"])] = units.get(int(piece["serial"]), 0) + int(piece["energy"])
-    assert sorted(units) == [int(gec_serial(n)) for n in range(1, UNITS + 1)], "every unit of the claim"
+    for piece in (p["fields"] for p in exported["pieces"]):
+        units[int(piece["serial"])] = units.get(int(piece["serial"]), 0) + piece["energy"]
+    assert sorted(units) == list(range(1, UNITS + 1)), "every unit of the claim"
     assert set(units.values()) == {MWH}, "each unit whole: its pieces add up to 1 MWh"
     matched = next(c for c in draft["results"]["claims"] if c["claim_id"] == gec)["matched_mwh"]
-    assert Decimal(sum(int(p["allocated"]) for p in exported["pieces"])) / MWH == Decimal(matched)
+    assert Decimal(sum(p["fields"]["allocated"] for p in exported["pieces"])) / MWH == Decimal(matched)
     ccer = hourly["claims"]["ccer"]
     refused = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": ccer})
     assert refused.status_code == 422 and "claim" in refused.text
@@ -186,11 +187,11 @@ def test_unknown_runs_and_bad_parameters_name_what_is_wrong(service: Service, ho
     draft = run(service)
     sign_report(service.http, draft["id"], hourly["evaluator"])
     gec = hourly["claims"]["gec"]
-    for params, field in (({"serial": "12"}, "serial"), ({"serial": "x1"}, "serial"), ({"hour": "2025-07-01T13:00"}, "hour"),
+    for params, field in (({"serial": "301"}, "serial"), ({"serial": "x1"}, "serial"), ({"hour": "2025-07-01T13:00"}, "hour"),
                           ({"hour": "2024-07-01T13:00+08:00"}, "hour")):  # fmt: skip
         answer = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": gec} | params)
         assert answer.status_code == 422 and field in answer.text, (params, answer.text)
     noon = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": gec, "hour": "2025-07-01T12:00+08:00"})
     assert noon.status_code == 200, noon.text
     start = int(datetime(2025, 7, 1, 12, tzinfo=CHINA).timestamp())
-    assert {int(p["hour_start"]) for p in noon.json()["pieces"]} == {start}
+    assert {p["fields"]["hour_start"] for p in noon.json()["pieces"]} == {start}

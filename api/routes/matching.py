@@ -16,7 +16,6 @@ from fastapi import APIRouter, Query, Response, status
 from api.deps import MatchingDep
 from api.schemas import error
 from api.schemas.matching import AllocationBundleOut, MatchingRunOut
-from ledger.records.errors import RecordError
 
 router = APIRouter(tags=["matching"])
 
@@ -61,11 +60,14 @@ def matching_proof(
     run_id: str,
     matching: MatchingDep,
     claim: Annotated[int, Query(description="the claim id on chain")],
-    serial: Annotated[str | None, Query(description="one unit's serial number: only its pieces")] = None,
+    serial: Annotated[
+        str | None,
+        Query(description="one unit, as its registry writes its serial or by its number in the block: only its pieces"),
+    ] = None,
     hour: Annotated[str | None, Query(description="an hour's start, ISO 8601 with offset: only its pieces")] = None,
 ) -> dict[str, Any]:
     """A signed proof bundle of a claim's pieces: of one unit, one hour, or all of them."""
-    return matching.allocation_bundle_for(run_id, claim, _serial(serial), hour)
+    return matching.allocation_bundle_for(run_id, claim, serial, hour)
 
 
 @router.get(
@@ -84,11 +86,3 @@ def matching_claim(run_id: str, claim_id: int, matching: MatchingDep) -> Respons
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
-
-
-def _serial(value: str | None) -> int | None:
-    if value is None:
-        return None
-    if not value.isdigit() or len(value) > 78:  # uint256
-        raise RecordError("serial", f"must be a unit's serial number (digits), got {value!r}")
-    return int(value)

@@ -112,10 +112,10 @@ class MatchingService:
         return run
 
     def allocation_bundle_for(
-        self, evaluation_id: str, claim_id: int, serial: int | None = None, hour: str | None = None
+        self, evaluation_id: str, claim_id: int, serial: str | None = None, hour: str | None = None
     ) -> dict[str, Any]:
         """The signed proof bundle of a claim's pieces in an anchored run (:func:`matching_proofs.bundle_of`):
-        of one unit (``serial``), of one hour (``hour``, ISO 8601 with its offset), or all of them."""
+        of one unit (``serial``: as its registry writes it, or its number in the block), of one hour (``hour``, ISO 8601 with its offset), or all of them."""
         run = self.get(evaluation_id)
         if run["status"] != ANCHORED:
             raise Conflict(f"matching run {evaluation_id} is {run['status']}: a proof needs its anchor on chain")

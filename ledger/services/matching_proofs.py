@@ -16,10 +16,11 @@ from typing import Any
 import numpy as np
 
 from ledger.accounting.report import UNSIGNED_FIELDS
+from ledger.claims.serials import SERIAL_FORMATS, parse_serial
 from ledger.eip712 import LedgerDomain
 from ledger.errors import IntegrityError
 from ledger.hourly import bundle, leaves, pipeline
-from ledger.hourly.model import CHINA, HOUR, Span
+from ledger.hourly.model import CHINA, HOUR, ClaimInput, Span
 from ledger.records.errors import RecordError
 from ledger.store.matching import StoredAllocation
 
@@ -29,7 +30,7 @@ def bundle_of(
     kept: StoredAllocation,
     domain: LedgerDomain,
     claim_id: int,
-    serial: int | None = None,
+    serial: str | None = None,
     hour: str | None = None,
 ) -> dict[str, Any]:
     """The signed bundle of claim ``claim_id``'s pieces in the anchored ``run`` (its stored allocation
@@ -50,10 +51,7 @@ def bundle_of(
     allocation = result.allocation
     chosen = allocation.claim_index == index
     if serial is not None:
-        if not claim.serial_start <= serial <= claim.serial_end:
-            raise RecordError("serial", f"{serial} is not a serial of claim {claim_id} "
-                                        f"({claim.serial_start}..{claim.serial_end})")  # fmt: skip
-        chosen &= allocation.unit_offset == serial - claim.serial_start
+        chosen &= allocation.unit_offset == unit_number(claim, serial) - claim.serial_start
     if hour is not None:
         chosen &= allocation.hour == _hour_index(span, hour)
     picked = [int(i) for i in np.flatnonzero(chosen)]
@@ -68,6 +66,23 @@ def bundle_of(
     }  # fmt: skip
     document = {k: v for k, v in run.items() if k not in UNSIGNED_FIELDS}
     return bundle.allocation_bundle(document, bytes.fromhex(run["signature"][2:]), anchor, claim, pieces)
+
+
+def unit_number(claim: ClaimInput, serial: str) -> int:
+    """The unit a reader names, as the claim's registry writes its serial (``1132…202507000015011``) or
+    as its number in the claim's block (``150``); refused, naming ``serial``, outside the claim."""
+    text = serial.strip()
+    if text.isascii() and text.isdigit() and len(text) <= 18:
+        number, block = int(text), claim.block_id
+    else:
+        found = parse_serial(text, claim.registry if claim.registry in SERIAL_FORMATS else None)
+        if found.start != found.end:
+            raise RecordError("serial", f"names {found.end - found.start + 1} units; name one")
+        number, block = found.start, found.block_id
+    if block != claim.block_id or not claim.serial_start <= number <= claim.serial_end:
+        raise RecordError("serial", f"{serial} is not a serial of claim {claim.claim_id} "
+                                    f"({claim.block_id} {claim.serial_start}..{claim.serial_end})")  # fmt: skip
+    return number
 
 
 def _hour_index(span: Span, hour: str) -> int:
