@@ -33,7 +33,7 @@ def shell(served: Service, hourly: dict[str, Any], tmp_path: Path) -> dict[str, 
                    ZCL_DATA_DIR=str(tmp_path / "data"), LANG="C.UTF-8")  # fmt: skip
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         env.pop(name, None)
-    return {"env": env, "cwd": tmp_path, "key": key, "claims": hourly["claims"]}
+    return {"env": env, "cwd": tmp_path, "key": key, "claims": hourly["claims"], "service": served}
 
 
 def test_run_show_proof_and_export(shell: dict[str, Any]) -> None:
@@ -58,8 +58,13 @@ def test_run_show_proof_and_export(shell: dict[str, Any]) -> None:
     pieces = [p["fields"] for p in bundle["pieces"]]
     assert sum(p["energy"] for p in pieces) == MWH and {p["serial"] for p in pieces} == {"7"}
     assert str(out) in printed
-    verified = zcl("verify", str(out), env=env, cwd=cwd)
-    assert verified.returncode == 0
+    service: Service = shell["service"]
+    node = ("--rpc-url", service.w3.provider.endpoint_uri, "--contract", service.ledger.address)  # type: ignore[attr-defined]
+    zcl("verify", str(out), *node, env=env, cwd=cwd, code=0)  # the unit's pieces, against the chain alone
+    forged = json.loads(out.read_text(encoding="utf-8"))
+    forged["pieces"][0]["fields"]["hour_start"] += 3600  # the same piece claimed for the next hour
+    (cwd / "forged.json").write_text(json.dumps(forged), encoding="utf-8")
+    zcl("verify", "forged.json", *node, env=env, cwd=cwd, code=1)
 
     exported = cwd / "claim.json"
     zcl("matching", "export", run["id"], "--claim", gec, "-o", str(exported), env=env, cwd=cwd)
