@@ -30,10 +30,12 @@ from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report
 from ledger.accounting.scope3 import parse_exclusions
 from ledger.accounting.sections import name_projects
+from ledger.accounting.sources import YearData
 from ledger.chain.client import LedgerClient
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import find_double_counting, refused_claims
 from ledger.claims.eligibility import assess_year
+from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
@@ -115,13 +117,7 @@ class EvaluationService:
         matching: str, steam: Mapping[str, SteamConditions] | None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:  # fmt: skip
         """:meth:`inventory` of a factory known to be registered."""
-        year_data = gather_year(self.year, factory_id, year)
-        known, undisclosed = self.claims.claimed_retirements()
-        findings = find_double_counting(
-            factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
-            records=year_data.records,
-            onsite_projects=dict(onsite_projects or {}), matching=matching,
-        )  # fmt: skip
+        year_data, known, undisclosed, findings = self.year_and_findings(factory_id, year, onsite_projects, matching)
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
@@ -135,6 +131,21 @@ class EvaluationService:
         name_projects(inv, own)
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
         return inv, year_data, findings, uncounted
+
+    def year_and_findings(
+        self, factory_id: str, year: int, onsite_projects: Mapping[str, str] | None = None,
+        matching: str = DEFAULT_METHOD,
+    ) -> tuple[YearData, list[ClaimedRetirement], list[int], list[Any]]:  # fmt: skip
+        """The factory's anchored year, every claim on chain (with details held here, and the ids of those
+        without), and the double-counting findings over them: what both an evaluation and a matching run read."""
+        year_data = gather_year(self.year, factory_id, year)
+        known, undisclosed = self.claims.claimed_retirements()
+        findings = find_double_counting(
+            factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
+            records=year_data.records,
+            onsite_projects=dict(onsite_projects or {}), matching=matching,
+        )  # fmt: skip
+        return year_data, known, undisclosed, findings
 
     @collector_paused()
     def create(

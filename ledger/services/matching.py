@@ -13,6 +13,7 @@ or the signed matching claim of a whole claim, is served without re-running the 
 from __future__ import annotations
 
 import json
+import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
@@ -21,8 +22,10 @@ from typing import Any
 from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
 from ledger.claims.eligibility import assess_year
 from ledger.claims.findings import ClaimedRetirement, refused_claims
-from ledger.errors import Conflict, IntegrityError, NotFound
+from ledger.errors import AccountingError, Conflict, IntegrityError, NotFound
+from ledger.factors import FactorSet
 from ledger.factors.arithmetic import residual_mix
+from ledger.factors.steam import parse_steam
 from ledger.gc_pause import collector_paused
 from ledger.hourly import pipeline
 from ledger.hourly.errors import HourlyError
@@ -33,6 +36,7 @@ from ledger.records.errors import RecordError
 from ledger.records.record import MeasurementRecord
 from ledger.services import evaluation_views as views
 from ledger.services import matching_proofs, staleness
+from ledger.services.dashboard import declared_steam
 from ledger.services.evaluations import EvaluationService
 from ledger.services.matching_views import REPORT_TYPE, is_run, level_of
 from ledger.services.year import read_month
@@ -45,6 +49,11 @@ from ledger.store.models import EvaluationRow
 def batch_label(factory_id: str, used: Mapping[str, Any]) -> str:
     """``factory_id/period/rN@0xroot``: how a run names a batch it read (the root is what the chain holds)."""
     return f"{factory_id}/{used['period']}/r{used['revision']}@{used['root']}"
+
+
+log = logging.getLogger(__name__)
+NO_LEVEL = views.level_confirmation({})
+"""A run has a CFE score, not a level: nothing to confirm (kept beside it as a report's, 0014)."""
 
 
 class MatchingService:
@@ -65,15 +74,10 @@ class MatchingService:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.evaluations.factor_set(factor_set, None)
         factory = self.evaluations.factories.get(factory_id)  # 404 for an unknown factory
-        rules = load_rules(DEFAULT_RULES)
-        try:
-            inv, year_data, findings, _uncounted = self.evaluations.inventory(
-                factory_id, year, factors, rules, consumer_country=consumer_country
-            )
-        except KeyError as exc:  # a factor the annual figure needs: named as an evaluation names it
-            raise RecordError("factor_set", str(exc.args[0] if exc.args else exc)) from None
+        year_data, known, _undisclosed, findings = self.evaluations.year_and_findings(factory_id, year)
+        annual = self._annual_market(factory_id, year, factors)
         labels = {u["period"]: batch_label(factory_id, u) for u in year_data.used}
-        own = [c for c in self._own_claims(factory_id) if c.status == "confirmed"]  # as the annual evaluation counts
+        own = [c for c in known if c.claim.factory_id == factory_id and c.status == "confirmed"]  # as annually counted
         assessed, _section = assess_year(own, year, consumer_country)
         register = {sid: entry.to_json() for sid, entry in factory.source_register.sources.items()}
         inputs = pipeline.Inputs(
@@ -81,7 +85,7 @@ class MatchingService:
             register=register, province=factory.province, claims=own, eligibility=assessed,
             refused=frozenset(refused_claims(findings)), generation=self._generation(own),
             residual_factor=residual_mix(factors).exact, factor_set=f"{factors.id}@{factors.version}",
-            annual_market_tco2=shown(inv.scope2_market),
+            annual_market_tco2=annual,
         )  # fmt: skip
         computed = pipeline.compute(inputs)
         document = computed.document
@@ -94,7 +98,7 @@ class MatchingService:
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=REPORT_TYPE,
             level=level_of(document["results"]), report_hash=document["report_hash"],
             report=json.dumps(document, sort_keys=True, ensure_ascii=False), status=DRAFT,
-            revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(views.level_confirmation({})),  # no level: nothing to confirm
+            revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(NO_LEVEL),
 
             factor_set=f"{factors.id}@{factors.version}", created_at=datetime.now(UTC),
         )  # fmt: skip
@@ -129,11 +133,20 @@ class MatchingService:
         """The signed matching claim: the bundle with every piece of the claim, for its holder to hand on."""
         return self.allocation_bundle_for(evaluation_id, claim_id)
 
-    def _own_claims(self, factory_id: str) -> list[ClaimedRetirement]:
-        """The factory's claims on chain whose details this service holds (others cannot be matched:
-        their project and generation months are unknown here)."""
-        known, _undisclosed = self.evaluations.claims.claimed_retirements()
-        return [c for c in known if c.claim.factory_id == factory_id]
+    def _annual_market(self, factory_id: str, year: int, factors: FactorSet) -> str | None:
+        """The year's market-based Scope 2 as an evaluation computes it (steam by mass at the conditions
+        the factory's latest evaluation declared), shown beside the hourly figure; None when the annual
+        accounting cannot be done (a steam source without declared conditions, a factor the set lacks):
+        the hourly run needs only the electricity and the claims."""
+        steam = parse_steam(declared_steam(self.evaluations, factory_id))
+        try:
+            inv, _year, _findings, _uncounted = self.evaluations.inventory(
+                factory_id, year, factors, load_rules(DEFAULT_RULES), steam=steam
+            )
+        except (AccountingError, RecordError, KeyError) as exc:
+            log.info("matching %s %s: no annual market-based figure: %s", factory_id, year, exc)
+            return None
+        return shown(inv.scope2_market)
 
     def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[tuple[str, str, MeasurementRecord]]:
         """Every anchored batch, of any factory (the claimant's own, or a generator's or exchange's
