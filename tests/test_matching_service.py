@@ -19,7 +19,17 @@ from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.report import report_hash
 from ledger.hourly.model import MWH
-from tests.builders import ADMIN, CLAIM_PROJECT, attest, batch_json, claim_json, month_of, register_factory, sign_report
+from tests.builders import (
+    ADMIN,
+    CLAIM_PROJECT,
+    attest,
+    batch_json,
+    claim_json,
+    hourly_month,
+    month_of,
+    register_factory,
+    sign_report,
+)
 from tests.conftest import Service
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -28,22 +38,6 @@ SITE = "GEN-JS-PV-0017"
 CHINA = timezone(timedelta(hours=8))
 GENERATION = f"GEC:{CLAIM_PROJECT}:plant-meter"
 UNITS = 300
-
-
-def hourly_month(factory_id: str, period: str, source: str, kind: str, kwh: Callable[[int], str]) -> dict[str, Any]:
-    """A batch of ``factory_id`` for ``period`` with one record per local hour of ``source``:
-    ``kwh(hour of day)`` kWh (the same every day of the month)."""
-    data = month_of(factory_id, period, [])
-    y, m = map(int, period.split("-"))
-    t, end = datetime(y, m, 1, tzinfo=CHINA), datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=CHINA)
-    template = month_of(factory_id, period, [(source, kind, "0", "kWh")])["records"][0]
-    while t < end:
-        data["records"].append(template | {
-            "value": kwh(t.hour), "interval_start": t.isoformat(), "interval_end": (t + timedelta(hours=1)).isoformat(),
-            "salt": "0x" + (len(data["records"]) + 1).to_bytes(32, "big").hex(),
-        })  # fmt: skip
-        t += timedelta(hours=1)
-    return data
 
 
 def factory_load(hour: int) -> str:
