@@ -164,7 +164,10 @@ def _matching_run(http: httpx.Client, ledger: LedgerClient, claim_id: int, evalu
     output = hourly_month(SITE, "2025-01", f"GEC:{CLAIM_PROJECT}:plant-meter", "renewable_generation", lambda h: "1500")
     assert http.post("/batches", json=batch_json(ledger.domain(), site, output)).status_code == 201
     sources = dict.fromkeys(("meter-3205-10K-0457", "meter-3205-04K-1190", "pv-roof-2MWp"), {"method": "load-profile"})
-    assert http.patch(f"/factories/{FACTORY}/profile", json={"province": "CN-JS", "sources": sources}, headers=ADMIN).status_code == 200
+    declared = http.patch(
+        f"/factories/{FACTORY}/profile", json={"province": "CN-JS", "sources": sources}, headers=ADMIN
+    )
+    assert declared.status_code == 200, declared.text
     attest(ledger, claim_id)
     run = http.post(f"/factories/{FACTORY}/matching", params={"year": 2025})
     assert run.status_code == 201, run.text
