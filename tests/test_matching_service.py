@@ -189,3 +189,27 @@ def test_unknown_runs_and_bad_parameters_name_what_is_wrong(service: Service, ho
     assert noon.status_code == 200, noon.text
     start = int(datetime(2025, 7, 1, 12, tzinfo=CHINA).timestamp())
     assert {p["fields"]["hour_start"] for p in noon.json()["pieces"]} == {start}
+
+
+def test_a_corrected_month_makes_the_run_stale_and_the_factory_pages_stay_whole(
+    service: Service, hourly: dict[str, Any]
+) -> None:
+    """A run is an evaluation of type "H": it is listed with the factory's evaluations (its CFE as the
+    level), and once July is corrected on chain it is stale as any report would be. The factory's
+    pages keep reading their level from the Type I/II evaluations."""
+    draft = run(service)
+    anchored = sign_report(service.http, draft["id"], hourly["evaluator"])
+    listed = service.http.get(f"/factories/{FACTORY}/evaluations").json()
+    (line,) = [e for e in listed if e["id"] == draft["id"]]
+    assert line["type"] == "H" and line["level"] == service.ledger.get_report(anchored["anchor"]["report_id"]).level
+    assert line["level"].startswith("CFE ") and line["stale"] is False
+    assert service.http.get(f"/evaluations/{draft['id']}").json()["report_hash"] == draft["report_hash"]
+
+    corrected = hourly_month(FACTORY, "2025-07", "grid-main", "grid_electricity", lambda hour: "1000")
+    hourly["submit"](hourly["factory"], corrected | {"revision": 2})
+    now = service.http.get(f"/matching/{draft['id']}").json()
+    assert now["stale"] is True and now["stale_because"] == [
+        {"period": "2025-07", "used_revision": 1, "latest_revision": 2}
+    ]
+    assert service.http.get(f"/factory/{FACTORY}").status_code == 200
+    assert service.http.get("/").status_code == 200
