@@ -8,8 +8,9 @@ import {FactoryRegistry} from "./FactoryRegistry.sol";
 
 /**
  * @title EvaluationReports
- * @notice The hashes of zero-carbon factory evaluation reports, each signed by an accredited
- * evaluator and append-only: a re-evaluation is a new report and no report is ever overwritten.
+ * @notice The hashes of zero-carbon factory evaluation reports and hourly (24/7) matching runs,
+ * each signed by an accredited evaluator and append-only: a re-evaluation is a new report and no
+ * report is ever overwritten.
  * @dev The evaluator signs an EIP-712 `EvaluationReport` that names the evaluator itself, so the
  * signature says who made it; this contract checks it against that address and requires the
  * address to hold {EVALUATOR_ROLE} when the report is anchored, so any relayer may send the
@@ -37,8 +38,10 @@ abstract contract EvaluationReports is FactoryRegistry {
     /// @notice What an evaluator signs to anchor one evaluation report.
     /// @param factoryId The registered factory evaluated.
     /// @param year The year the evaluation covers.
-    /// @param reportType "I" or "II".
-    /// @param level The level awarded, e.g. "6★", "5★", or "none".
+    /// @param reportType "I" or "II" (an evaluation), or "H" (an hourly matching run, whose report
+    /// document commits to the Merkle root of its hour allocations).
+    /// @param level The level awarded, e.g. "6★", "5★", or "none"; for "H" the run's CFE score,
+    /// e.g. "CFE 41.27%".
     /// @param reportHash Hash of the report document.
     /// @param factorSet The emission factors used, `name@version`, e.g. "cn-mee-2023@2025.1".
     /// @param ruleSet The evaluation rules applied, `name@version`, e.g. "t-ceca-g-0171-2022@1".
@@ -76,7 +79,7 @@ abstract contract EvaluationReports is FactoryRegistry {
     error NotAnEvaluator(address evaluator);
     /// @dev The signature is not by `evaluator`, the evaluator the report names.
     error InvalidReportSignature(address evaluator);
-    /// @dev The report type is neither "I" nor "II".
+    /// @dev The report type is none of "I", "II" (evaluations) and "H" (an hourly matching run).
     error InvalidReportType(string reportType);
     /// @dev The year is outside {MIN_REPORT_YEAR}..{MAX_REPORT_YEAR}.
     error InvalidReportYear(uint16 year);
@@ -220,7 +223,7 @@ abstract contract EvaluationReports is FactoryRegistry {
             revert InvalidReportYear(commit.year);
         }
         bytes32 typeHash = keccak256(bytes(commit.reportType));
-        if (typeHash != keccak256("I") && typeHash != keccak256("II")) {
+        if (typeHash != keccak256("I") && typeHash != keccak256("II") && typeHash != keccak256("H")) {
             revert InvalidReportType(commit.reportType);
         }
         if (commit.reportHash == bytes32(0)) {

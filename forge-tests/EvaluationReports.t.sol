@@ -36,6 +36,26 @@ contract EvaluationReportsTest is LedgerFixture {
         ledger.getReport(3);
     }
 
+    function test_anHourlyMatchingRunIsAReportOfTypeH() public {
+        EvaluationReports.ReportCommit memory commit = _report(keccak256("run"));
+        commit.reportType = "H";
+        commit.level = "CFE 41.27%";
+        commit.ruleSet = "hourly-matching@1";
+        assertEq(ledger.anchorReport(commit, _signReport(commit, EVALUATOR_KEY)), 1, "run anchored");
+        assertEq(ledger.getReport(1).reportType, "H", "type stored");
+        assertEq(ledger.reportsFor(FACTORY, 2025, "H").length, 1, "in the H series");
+        assertEq(ledger.reportsFor(FACTORY, 2025, "I").length, 0, "not an evaluation");
+
+        // The same document hash as a Type I evaluation is another series, not a replay.
+        EvaluationReports.ReportCommit memory evaluation = _report(keccak256("run"));
+        assertEq(ledger.anchorReport(evaluation, _signReport(evaluation, EVALUATOR_KEY)), 2, "type I kept apart");
+        _expectReportRevert(commit, abi.encodeWithSelector(EvaluationReports.ReportAlreadyAnchored.selector, 1));
+
+        // The type is the exact string: a lower-case "h" is refused.
+        commit.reportType = "h";
+        _expectReportRevert(commit, abi.encodeWithSelector(EvaluationReports.InvalidReportType.selector, "h"));
+    }
+
     function test_onlyAnEvaluatorNowMaySign() public {
         EvaluationReports.ReportCommit memory commit = _report(keccak256("report"));
         commit.evaluator = stranger;

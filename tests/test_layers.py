@@ -40,7 +40,9 @@ ALLOWED: dict[str, set[str]] = {
     "claims": BASE | {"eip712", "records", "signing", "rulefiles"},
     "accounting": BASE | {"records", "factors", "claims", "rulefiles"},
     "reports": BASE | {"accounting", "records", "factors", "claims"},
-    "hourly": BASE | {"records", "claims", "accounting", "merkle", "eip712", "rulefiles"},
+    # hourly matching: rules over records and claims; its proof bundle is verified like a record's
+    "hourly": BASE | {"keccak", "eip712", "merkle", "records", "claims", "accounting", "factors", "rulefiles",
+                      "chain", "verify"},
     "chain": BASE | {"faults", "eip712", "config", "keys"},
     "verify": BASE | {"eip712", "records", "merkle", "chain"},
     "store": BASE | {"eip712", "records", "signing"},

@@ -26,7 +26,10 @@ const BUNDLES = [
   ['web/src/upload.js', 'api/static/upload.js', 'upload.js: the zero-carbon ledger upload page (signs in the browser).'],
 ];
 const ARTIFACT = path.join(ROOT, 'ledger', 'artifacts', 'CarbonLedger.json');
-const USED = new Set(['getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored', 'getClaim', 'RetirementClaimed']);
+const USED = new Set([
+  'getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored', 'getClaim', 'RetirementClaimed',
+  'getReport', 'reportsFor', 'hasRole', 'ReportAnchored',
+]);
 
 const pkg = JSON.parse(await readFile(path.join(ROOT, 'node_modules', 'ethers', 'package.json'), 'utf8'));
 const banner = (what) => [

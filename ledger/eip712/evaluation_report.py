@@ -1,7 +1,8 @@
 """``EvaluationReport``: what an evaluator signs to anchor a zero-carbon evaluation report.
 
 The Python twin of ``EvaluationReports.ReportCommit``. The evaluator signs the hash of its report
-together with the factory, year, report type ("I" or "II"), level, factor set and rule set, and its
+together with the factory, year, report type ("I" or "II" for an evaluation, "H" for an hourly
+matching run: ``ledger.hourly.run``), level, factor set and rule set, and its
 own address, so the signature names its author. The contract checks that signature against that
 address and requires the address to hold ``EVALUATOR_ROLE`` when the report is anchored; the type
 here must match ``EvaluationReports.EVALUATION_REPORT_TYPEHASH`` exactly (a test compares our digest
@@ -42,7 +43,8 @@ class ReportCommit(TypedMessage):
     """One evaluation report, as its evaluator signs it.
 
     Only what the ABI needs is checked here (sizes of the fixed types); what a report may say
-    (type "I" or "II", a year from 2000 to 2200, a non-zero hash, ...) is the contract's to refuse.
+    (type "I", "II" or "H", a year from 2000 to 2200, a non-zero hash, ...) is the contract's to
+    refuse; which types an evaluation may have is the evaluation service's (only "I" and "II").
     """
 
     PRIMARY_TYPE: ClassVar[str] = "EvaluationReport"

@@ -17,6 +17,11 @@ import {
   processProof,
   recordHash,
   verifyBundle,
+  HOURLY_CHECK_NAMES,
+  HOURLY_TYPE,
+  allocationHash,
+  documentHash,
+  verifyHourlyBundle,
 } from './verify.js';
 import { CLAIM_CHECK_NAMES, detailsHash, fill as fillNamed, verifyClaim } from './claim.js';
 
@@ -35,6 +40,10 @@ const zcl = {
   verifyClaim,
   detailsHash,
   CLAIM_CHECK_NAMES,
+  verifyHourlyBundle,
+  allocationHash,
+  documentHash,
+  HOURLY_CHECK_NAMES,
 };
 
 const root = typeof window !== 'undefined' ? window : globalThis;
@@ -81,9 +90,9 @@ function fill(template, values) {
   return template.replace(/\{(\w+)\}/g, (whole, name) => (name in values ? String(values[name]) : whole));
 }
 
-function renderChecks(list, checks, texts) {
+function renderChecks(list, checks, texts, hourly = false) {
   if (list === null) return;
-  const explained = (texts && texts.checks) || {};
+  const explained = (texts && (hourly ? texts.hourlyChecks : texts.checks)) || {};
   list.replaceChildren(
     ...checks.map((check) => {
       const item = document.createElement('li');
@@ -106,6 +115,28 @@ function renderChecks(list, checks, texts) {
       return item;
     }),
   );
+}
+
+/** The verdict on a signed matching claim (pieces of an anchored hourly matching run). */
+function hourlySummary(report, bundle, texts) {
+  const doc = (bundle && bundle.document) || {};
+  const values = { factory: doc.factory_id, year: doc.year, report: bundle.anchor && bundle.anchor.report_id };
+  if (report.valid) {
+    if (report.supersededBy !== null) {
+      return texts && texts.hourlyValidSuperseded
+        ? fill(texts.hourlyValidSuperseded, { ...values, n: report.supersededBy })
+        : `Valid: the pieces are allocated in matching run ${values.report} of ${values.factory} ${values.year}, but a later run supersedes it (report ${report.supersededBy}).`;
+    }
+    return texts && texts.hourlyValid
+      ? fill(texts.hourlyValid, values)
+      : `Valid: the pieces are allocated in matching run ${values.report} of ${values.factory} ${values.year}, the latest run.`;
+  }
+  const failure = report.checks.find((c) => c.ok === false);
+  if (!failure) return 'Not valid.';
+  const words = texts && texts.hourlyChecks && texts.hourlyChecks[failure.name];
+  return texts
+    ? `${fill(texts.invalid, { check: words ? words[0] : failure.name })} ${failure.detail}`
+    : `Not valid: the ${failure.name} check failed — ${failure.detail}`;
 }
 
 function summary(report, bundle, texts) {
@@ -234,16 +265,16 @@ function wirePage(doc) {
       const config = readConfig(doc);
       const bundle = await bundleToVerify();
       const evidenceFiles = evidenceInput !== null && evidenceInput.files ? Array.from(evidenceInput.files) : [];
-      const report = await verifyBundle(bundle, {
-        rpcUrl: config.rpcUrl,
-        contract: config.contract,
-        chainId: config.chainId,
-        evidenceFiles,
-      });
+      const options = { rpcUrl: config.rpcUrl, contract: config.contract, chainId: config.chainId };
+      const hourly = bundle !== null && typeof bundle === 'object' && bundle.type === HOURLY_TYPE;
+      const report = hourly
+        ? await verifyHourlyBundle(bundle, options) // a signed matching claim
+        : await verifyBundle(bundle, { ...options, evidenceFiles });
       if (run !== runs) return;
-      renderChecks(list, report.checks, texts);
-      showSuperseded(banner, report, bundle, texts);
-      setVerdict(verdict, report.valid ? 'valid' : 'invalid', summary(report, bundle, texts));
+      renderChecks(list, report.checks, texts, hourly);
+      if (!hourly) showSuperseded(banner, report, bundle, texts);
+      const said = hourly ? hourlySummary(report, bundle, texts) : summary(report, bundle, texts);
+      setVerdict(verdict, report.valid ? 'valid' : 'invalid', said);
     } catch (error) {
       if (run === runs) fail(error && error.message ? error.message : String(error));
     } finally {

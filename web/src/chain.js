@@ -12,7 +12,10 @@ import artifact from '../../ledger/artifacts/CarbonLedger.json' with { type: 'js
 
 import { Failed, show } from './records.js';
 
-const USED = new Set(['getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored', 'getClaim', 'RetirementClaimed']);
+const USED = new Set([
+  'getAnchor', 'signerHistory', 'revisionCount', 'eip712Domain', 'BatchAnchored', 'getClaim', 'RetirementClaimed',
+  'getReport', 'reportsFor', 'hasRole', 'ReportAnchored',
+]);
 const ABI = artifact.abi.filter((item) => item.type === 'error' || USED.has(item.name));
 const ERROR_DOCS = (artifact.devdoc && artifact.devdoc.errors) || {};
 

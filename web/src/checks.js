@@ -73,12 +73,12 @@ async function sha256Hex(bytes) {
 const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a0n;
 
 /**
- * Whether `signer` signed `commit`, decided as the contract decides (ledger/chain/signatures.py):
+ * Whether `signer` signed `commit` (of EIP-712 `types`, a batch commit by default), decided as the
+ * contract decides (ledger/chain/signatures.py):
  * canonical ECDSA recovery to `signer` (v 27 or 28, as OpenZeppelin's ECDSA takes), else `signer`
  * as a contract wallet asked through ERC-1271.
  */
-async function checkSignature(provider, domain, signer, commit, signature) {
-  const types = { BatchCommit: BATCH_COMMIT_TYPE };
+export async function checkSignature(provider, domain, signer, commit, signature, types = { BatchCommit: BATCH_COMMIT_TYPE }) {
   let recovered = null;
   const v = Number.parseInt(signature.slice(-2), 16);
   const s = BigInt('0x' + signature.slice(66, 130));

@@ -69,6 +69,7 @@ checked (the node did not answer, a file named is missing or unreadable): try ag
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from ledger.hourly import bundle as hourly
     from ledger.verify import verify_bundle
 
     try:
@@ -76,7 +77,13 @@ def _verify(args: argparse.Namespace) -> int:
     except (OSError, Unavailable, SetupError) as exc:
         print(_("zcl: could not check: %(reason)s", reason=_reason(exc)), file=sys.stderr)
         return UNCHECKED
-    report = verify_bundle(bundle, w3, expected_contract=expected, evidence_files=args.evidence)
+    run = bundle.get("type") == hourly.TYPE  # a signed matching claim: pieces of an anchored matching run
+    if run and args.evidence:
+        raise RecordError("--evidence", _("a matching claim has no evidence files: check them with a record's bundle"))
+    if run:
+        report = hourly.verify_bundle(bundle, w3, expected_contract=expected)
+    else:
+        report = verify_bundle(bundle, w3, expected_contract=expected, evidence_files=args.evidence)
     if args.json:
         print_json(report.to_json())
     failure = report.first_failure
@@ -90,8 +97,12 @@ def _verify(args: argparse.Namespace) -> int:
     if not args.json:
         for check in report.checks:
             print(f"ok  {check.name:<12} {check.detail}")
-        state = (_("superseded by revision %(n)s", n=report.superseded_by) if report.superseded_by
-                 else _("latest revision"))  # fmt: skip
+        if run:
+            state = (_("superseded by matching run %(n)s", n=report.superseded_by) if report.superseded_by
+                     else _("latest matching run"))  # fmt: skip
+        else:
+            state = (_("superseded by revision %(n)s", n=report.superseded_by) if report.superseded_by
+                     else _("latest revision"))  # fmt: skip
         print(_("valid (%(state)s)", state=state))
     return VALID
 
@@ -110,7 +121,11 @@ def _verify_inputs(args: argparse.Namespace) -> tuple[dict[str, Any], Any, str |
     expected = args.contract or settings.contract_address
     if expected is None:
         record = read_deployment(settings.deployment_file)
-        if record is not None and record.chain_id == bundle.get("chain_id"):
+        anchor = bundle.get("anchor")  # a matching claim names its chain in its anchor
+        chain_id = (
+            anchor.get("chain_id") if "chain_id" not in bundle and isinstance(anchor, dict) else bundle.get("chain_id")
+        )
+        if record is not None and record.chain_id == chain_id:
             expected = record.address
     return bundle, web3_for(rpc_url), expected
 
