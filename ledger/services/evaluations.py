@@ -50,7 +50,7 @@ from ledger.services import staleness
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle
-from ledger.services.matching_views import is_run, run_commit
+from ledger.services.matching_views import is_run, report_commit
 from ledger.services.park import evaluate_members
 from ledger.services.report_relay import Anchored, ReportRelay
 from ledger.services.year import YearSource, gather_year
@@ -250,7 +250,7 @@ class EvaluationService:
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
         report = self._stored(evaluation_id)
         if is_run(report):  # an hourly matching run (report type "H"), relayed like any report
-            return run_commit(report, evaluator)
+            return report_commit(report, evaluator)
         return ReportCommit(
             factory_id=report["factory_id"], year=report["year"], report_type=report["type"],
             level=anchored_level(report["evaluation"]), report_hash=bytes.fromhex(report["report_hash"][2:]),

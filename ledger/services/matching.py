@@ -38,7 +38,7 @@ from ledger.services import evaluation_views as views
 from ledger.services import matching_proofs, staleness
 from ledger.services.dashboard import declared_steam
 from ledger.services.evaluations import EvaluationService
-from ledger.services.matching_views import REPORT_TYPE, is_run, level_of
+from ledger.services.matching_views import REPORT_TYPE, cfe_level, is_run
 from ledger.services.year import read_month
 from ledger.store import evaluations as rows
 from ledger.store import matching as stored
@@ -96,7 +96,7 @@ class MatchingService:
         periods = {"used": year_data.used, "missing": year_data.missing}
         row = EvaluationRow(
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=REPORT_TYPE,
-            level=level_of(document["results"]), report_hash=document["report_hash"],
+            level=cfe_level(document["results"]["cfe"]["year"]), report_hash=document["report_hash"],
             report=json.dumps(document, sort_keys=True, ensure_ascii=False), status=DRAFT,
             revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(NO_LEVEL),
 
