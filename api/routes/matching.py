@@ -2,8 +2,8 @@
 
 A run is an evaluation of report type "H": it is signed with the evaluations' own
 ``/evaluations/{id}/typed-data`` and ``/evaluations/{id}/signature``, and anchored by the report relay.
-The run's page (heat map, monthly chart) is served by the pages routes; ``GET /matching/{id}`` here is
-the JSON a script or the page reads.
+``GET /matching/{id}`` here is the JSON a script reads; the run's page (heat map, monthly chart, PDF) is
+the pages' to add beside it (``MatchingService.get`` gives what the page shows).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def create_matching(
     responses={404: error("no such matching run")},
 )
 def get_matching(run_id: str, matching: MatchingDep) -> dict[str, Any]:
-    """The run document with its status, signature, anchor and staleness (the page: ``/matching/{id}/page``)."""
+    """The run document with its status, signature, anchor and staleness."""
     return matching.get(run_id)
 
 

@@ -89,7 +89,7 @@ def _print_run(args: argparse.Namespace, run: dict[str, Any]) -> int:
     rows = [
         (_("matching run"), run["id"]),
         (_("factory"), f"{run['factory_id']} {run['year']}"),
-        (_("status"), run["status"]),
+        (_("status"), _(run["status"])),  # draft, pending, anchored: the catalogs have them
         (_("CFE score"), _percent(cfe) if cfe is not None else _("no scored hour")),
         (_("hours"), _("%(scored)s scored, %(deficit)s deficit, %(unscored)s unscored", **results["hours"])),
         (_("load"), f"{grouped(results['totals']['load_mwh'])} MWh"),
