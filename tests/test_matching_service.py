@@ -212,4 +212,5 @@ def test_a_corrected_month_makes_the_run_stale_and_the_factory_pages_stay_whole(
         {"period": "2025-07", "used_revision": 1, "latest_revision": 2}
     ]
     assert service.http.get(f"/factory/{FACTORY}").status_code == 200
+    assert service.http.get(f"/evaluations/{draft['id']}/report.html").status_code == 404, "a run is not a report"
     assert service.http.get("/").status_code == 200
