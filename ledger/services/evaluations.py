@@ -60,6 +60,9 @@ from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
 DEFAULT_FACTORS = "cn-mee-2023"
+Gathered = tuple[YearData, list[ClaimedRetirement], list[int], list[Any]]
+"""A factory's anchored year, the claims on chain (with details held here; the ids of those without) and
+the double-counting findings: :meth:`EvaluationService.year_and_findings`."""
 MAX_FACTORS_TOML_BYTES = 64 * 1024
 """The largest factor set a request may send as text (the bundled ones are about 12 KiB)."""
 
@@ -103,21 +106,26 @@ class EvaluationService:
         consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
         steam: Mapping[str, SteamConditions] | None = None,
+        gathered: Gathered | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
         """The inventory from anchored data, with the year's sources, findings, and what it did not count:
         ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
-        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
+        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section).
+        ``gathered``: :meth:`year_and_findings` already read (same ``onsite_projects`` and ``matching``),
+        so a caller that reads the year itself does not read it twice."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         return self._inventory(factory_id, year, factors, rules, grid, onsite_projects, count_provisional,
-                               consumer_country, matching, steam)  # fmt: skip
+                               consumer_country, matching, steam, gathered)  # fmt: skip
 
     def _inventory(
         self, factory_id: str, year: int, factors: FactorSet, rules: RuleSet, grid: str,
         onsite_projects: Mapping[str, str] | None, count_provisional: bool, consumer_country: str | None,
-        matching: str, steam: Mapping[str, SteamConditions] | None,
+        matching: str, steam: Mapping[str, SteamConditions] | None, gathered: Gathered | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:  # fmt: skip
         """:meth:`inventory` of a factory known to be registered."""
-        year_data, known, undisclosed, findings = self.year_and_findings(factory_id, year, onsite_projects, matching)
+        year_data, known, undisclosed, findings = gathered or self.year_and_findings(
+            factory_id, year, onsite_projects, matching
+        )
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
@@ -135,7 +143,7 @@ class EvaluationService:
     def year_and_findings(
         self, factory_id: str, year: int, onsite_projects: Mapping[str, str] | None = None,
         matching: str = DEFAULT_METHOD,
-    ) -> tuple[YearData, list[ClaimedRetirement], list[int], list[Any]]:  # fmt: skip
+    ) -> Gathered:  # fmt: skip
         """The factory's anchored year, every claim on chain (with details held here, and the ids of those
         without), and the double-counting findings over them: what both an evaluation and a matching run read."""
         year_data = gather_year(self.year, factory_id, year)

@@ -37,7 +37,7 @@ from ledger.records.record import MeasurementRecord
 from ledger.services import evaluation_views as views
 from ledger.services import matching_proofs, staleness
 from ledger.services.dashboard import declared_steam
-from ledger.services.evaluations import EvaluationService
+from ledger.services.evaluations import EvaluationService, Gathered
 from ledger.services.matching_views import REPORT_TYPE, cfe_level, is_run
 from ledger.services.year import read_month
 from ledger.store import evaluations as rows
@@ -74,8 +74,9 @@ class MatchingService:
             raise RecordError("year", f"must be from 2000 to 2200, got {year}")
         factors = self.evaluations.factor_set(factor_set, None)
         factory = self.evaluations.factories.get(factory_id)  # 404 for an unknown factory
-        year_data, known, _undisclosed, findings = self.evaluations.year_and_findings(factory_id, year)
-        annual = self._annual_market(factory_id, year, factors)
+        gathered = self.evaluations.year_and_findings(factory_id, year)
+        year_data, known, _undisclosed, findings = gathered
+        annual = self._annual_market(factory_id, year, factors, gathered)
         labels = {u["period"]: batch_label(factory_id, u) for u in year_data.used}
         own = [c for c in known if c.claim.factory_id == factory_id and c.status == "confirmed"]  # as annually counted
         assessed, _section = assess_year(own, year, consumer_country)
@@ -133,7 +134,7 @@ class MatchingService:
         """The signed matching claim: the bundle with every piece of the claim, for its holder to hand on."""
         return self.allocation_bundle_for(evaluation_id, claim_id)
 
-    def _annual_market(self, factory_id: str, year: int, factors: FactorSet) -> str | None:
+    def _annual_market(self, factory_id: str, year: int, factors: FactorSet, gathered: Gathered) -> str | None:
         """The year's market-based Scope 2 as an evaluation computes it (steam by mass at the conditions
         the factory's latest evaluation declared), shown beside the hourly figure; None when the annual
         accounting cannot be done (a steam source without declared conditions, a factor the set lacks):
@@ -141,7 +142,7 @@ class MatchingService:
         steam = parse_steam(declared_steam(self.evaluations, factory_id))
         try:
             inv, _year, _findings, _uncounted = self.evaluations.inventory(
-                factory_id, year, factors, load_rules(DEFAULT_RULES), steam=steam
+                factory_id, year, factors, load_rules(DEFAULT_RULES), steam=steam, gathered=gathered
             )
         except (AccountingError, RecordError, KeyError) as exc:
             log.info("matching %s %s: no annual market-based figure: %s", factory_id, year, exc)
