@@ -5,8 +5,8 @@ a night shift, a few of them with gaps; on-site PV self-consumption; two sources
 profile) and 2,000 claims of 50–2,000 units each (GEC and I-REC; solar and wind projects, each a
 generation month with a full hourly profile shaped by daylight, season, clouds and gusts; a few
 green-power contracts; one in twenty not usable). The claims' units are cut into hour pieces by
-:func:`lay_units`, a local stand-in for ``ledger/hourly/pieces.py`` (largest remainder over the
-month's profile, then units laid in serial order), timed apart. Then ``engine.match`` and
+``ledger/hourly/pieces.py`` (largest remainder over the month's profile, then units laid in serial
+order), timed apart. Then ``engine.match`` and
 ``results.summarize`` are timed, and ``loop.match`` (the per-hour Python reference) on the same data
 in the same run is the baseline (on the first quarter of the year, scaled by pieces, when the
 whole year would take minutes); the two results are compared array for array.
@@ -31,7 +31,8 @@ import numpy as np
 
 from benchmarks.common import Row
 from ledger.hourly import engine, loop
-from ledger.hourly.model import MWH, ClaimInput, Gap, HourlySource, MatchingResult, PieceKind, Span, Supply
+from ledger.hourly.model import ClaimInput, Gap, HourlySource, MatchingResult, Span, Supply
+from ledger.hourly.pieces import split_units
 from ledger.hourly.results import summarize
 
 SECTION = "hourly matching"
@@ -39,32 +40,6 @@ TARGET_SECONDS = 5.0
 YEAR = 2025
 T = TypeVar("T")
 RESIDUAL = Fraction("0.6205")  # tCO2/MWh, a stand-in residual-mix factor: the figure does not change the time
-
-
-def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
-    """``total`` mWh spread over ``weights`` (int64, ≥ 0, not all 0) in whole mWh by largest remainder,
-    ties to the earlier hour: the parts add up to exactly ``total``."""
-    whole = int(weights.sum())
-    scaled = weights.astype(np.int64) * total
-    parts, rest = np.divmod(scaled, whole)
-    short = total - int(parts.sum())
-    order = np.lexsort((np.arange(len(weights)), -rest))
-    parts[order[:short]] += 1
-    return parts
-
-
-def lay_units(hourly: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Units of exactly 1 MWh laid in serial order along ``hourly`` (mWh per hour, adding up to whole
-    MWh): per piece its unit offset, hour (index into ``hourly``), energy and :class:`PieceKind`.
-    Every hour end and every unit end is a cut; a piece lies between two consecutive cuts."""
-    ends = np.cumsum(hourly)
-    units = int(ends[-1]) // MWH if len(ends) else 0
-    cuts = np.union1d(ends[hourly > 0], np.arange(1, units + 1, dtype=np.int64) * MWH)
-    starts = np.concatenate(([0], cuts[:-1])).astype(np.int64)
-    energy = cuts - starts
-    hour = np.searchsorted(ends, starts, side="right")
-    kind = np.where(energy == MWH, PieceKind.WHOLE, np.where(starts % MWH == 0, PieceKind.REMAINDER, PieceKind.FILLER))
-    return starts // MWH, hour.astype(np.int64), energy, kind.astype(np.int8)
 
 
 def _local_hours(span: Span) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -103,7 +78,7 @@ def load_sources(span: Span, meters: int, rng: np.random.Generator) -> list[Hour
 
 def claims_and_supplies(span: Span, count: int, rng: np.random.Generator) -> tuple[list[ClaimInput], list[Supply]]:
     """``count`` claims of 50–2,000 units (log-uniform), each a generation month of a solar or wind
-    project with a full hourly profile; pieces laid by :func:`lay_units`."""
+    project with a full hourly profile; pieces cut by ``pieces.split_units``."""
     hod, doy, month = _local_hours(span)
     starts = np.concatenate(([0], np.flatnonzero(np.diff(month)) + 1, [span.hours]))
     season = 1 + 0.25 * np.cos((doy - 172) / 365 * 2 * np.pi)
@@ -122,8 +97,6 @@ def claims_and_supplies(span: Span, count: int, rng: np.random.Generator) -> tup
             shape = np.abs(1 - walk) * (1 + 0.3 * np.cos(hod[a:b] / 24 * 2 * np.pi))
         weights = np.round(shape * 10**4).astype(np.int64)
         units = int(np.exp(rng.uniform(np.log(50), np.log(2000))))
-        hourly = largest_remainder(units * MWH, weights)
-        unit, hour, energy, kind = lay_units(hourly)
         registry = "GEC" if rng.random() < 0.8 else "I-REC"
         contract = claim_id % 100 == 0
         usable = claim_id % 20 != 7
@@ -137,7 +110,8 @@ def claims_and_supplies(span: Span, count: int, rng: np.random.Generator) -> tup
         )  # fmt: skip
         serial += units + int(rng.integers(0, 1000))
         source = f"contract:gpc-{claim_id}" if contract else f"profile:GEN-{claim_id % 300}/{YEAR}-{m + 1:02d}/r1"
-        supplies.append(Supply(claim_id, unit, (hour + a).astype(np.int32), energy, kind, source))
+        hours = np.arange(a, b, dtype=np.int32)
+        supplies.append(split_units(claim_id, units, hours[weights > 0], weights[weights > 0], source))
     return claims, supplies
 
 
@@ -212,7 +186,7 @@ def run(quick: bool = False) -> list[Row]:
             baseline_name="loop.match (per-hour Python)", target=None if quick else TARGET_SECONDS, note=note),
         Row(SECTION, f"the same year's results JSON (results.summarize, {span.hours:,} h)", summary_seconds, "s",
             note=f"best of 3, CPU {summary_cpu:.2f} s"),
-        Row(SECTION, f"units cut into hour pieces ({count:,} claims; local stand-in for pieces.py)", build, "s",
+        Row(SECTION, f"units cut into hour pieces ({count:,} claims; pieces.split_units)", build, "s",
             note=f"largest remainder over each month's profile, units laid in serial order; CPU {build_cpu:.2f} s"),
     ]  # fmt: skip
 

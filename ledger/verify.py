@@ -147,20 +147,11 @@ def verify_bundle(
         return f"{len(proof)} proof steps lead to 0x{computed.hex()}"
 
     def chain() -> str:
-        chain_id = w3.eth.chain_id
-        if chain_id != bundle["chain_id"]:
-            raise _Failed(f"the node is chain {chain_id}, the bundle is for chain {bundle['chain_id']}")
-        return f"chain id {chain_id}"
+        return check_chain(w3, bundle["chain_id"])
 
     def contract() -> str:
-        address = to_checksum_address(bundle["contract"])
-        if expected_contract is not None and address != to_checksum_address(expected_contract):
-            raise _Failed(f"the bundle names contract {address}, but the authoritative ledger is {expected_contract}")
-        state["ledger"] = LedgerClient(w3, address)
-        if not state["ledger"].has_expected_code():
-            raise _Failed(f"{address} does not hold the CarbonLedger contract")
-        pinned = "" if expected_contract else " (taken from the bundle: pass the authoritative address to pin it)"
-        return f"CarbonLedger at {address}{pinned}"
+        state["ledger"], said = check_contract(w3, bundle["contract"], expected_contract)
+        return said
 
     def anchor() -> str:
         ledger: LedgerClient = state["ledger"]
@@ -230,6 +221,27 @@ def verify_bundle(
     if evidence_files:
         run.check("evidence", evidence)
     return run.report
+
+
+def check_chain(w3: Web3, chain_id: int) -> str:
+    """The ``chain`` check: the node is the chain the bundle names."""
+    found = w3.eth.chain_id
+    if found != chain_id:
+        raise _Failed(f"the node is chain {found}, the bundle is for chain {chain_id}")
+    return f"chain id {found}"
+
+
+def check_contract(w3: Web3, named: str, expected_contract: str | None) -> tuple[LedgerClient, str]:
+    """The ``contract`` check: the bundle's address holds CarbonLedger's code (and is the
+    authoritative ledger when the verifier knows it); the client to read it, and the detail."""
+    address = to_checksum_address(named)
+    if expected_contract is not None and address != to_checksum_address(expected_contract):
+        raise _Failed(f"the bundle names contract {address}, but the authoritative ledger is {expected_contract}")
+    ledger = LedgerClient(w3, address)
+    if not ledger.has_expected_code():
+        raise _Failed(f"{address} does not hold the CarbonLedger contract")
+    pinned = "" if expected_contract else " (taken from the bundle: pass the authoritative address to pin it)"
+    return ledger, f"CarbonLedger at {address}{pinned}"
 
 
 def _epoch_of(epochs: Sequence[SignerEpoch], anchor: Anchor) -> str:

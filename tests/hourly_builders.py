@@ -7,8 +7,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from benchmarks.bench_hourly import lay_units
 from ledger.hourly.model import MWH, ClaimInput, Gap, HourlySource, Span, Supply
+from ledger.hourly.pieces import split_units
 
 SPAN_START = 1_735_660_800
 """2025-01-01 00:00 China time (2024-12-31 16:00 UTC)."""
@@ -56,8 +56,9 @@ def supply(claim_id: int, pieces: Sequence[tuple[int, int, int, int]], source: s
 
 def laid(claim_id: int, hourly: Sequence[int], first_hour: int = 0, source: str = "profile:P-1") -> Supply:
     """A claim's units laid along ``hourly`` (mWh per hour from ``first_hour``, adding up to whole
-    MWh): the cut pieces.py makes, done by the benchmark's stand-in."""
+    MWh): the cut pieces.py makes."""
     total = sum(hourly)
     assert total % MWH == 0, "a profile of whole units"
-    unit, hour, energy, kind = lay_units(np.array(hourly, dtype=np.int64))
-    return Supply(claim_id, unit, (hour + first_hour).astype(np.int32), energy, kind, source)
+    weights = np.array(hourly, dtype=np.int64)
+    hours = np.arange(first_hour, first_hour + len(hourly), dtype=np.int32)
+    return split_units(claim_id, total // MWH, hours[weights > 0], weights[weights > 0], source)

@@ -75,6 +75,8 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         pieces = [(leaves.leaf_fields(run, FACTORY, i), leaves.allocation_proof(tree, i)) for i in range(3)]
         bundle = json.loads(json.dumps(allocation_bundle(doc, signature, anchor, held, pieces)))
         assert verify_bundle(bundle, w3, expected_contract=chain["contract"]).valid  # the Python verifier agrees
+        served = http.post("/verify", json=bundle).json()  # and the service's
+        assert served["valid"] and [c["name"] for c in served["checks"]] == list(CHECK_NAMES), served
         yield {"base": base, "bundle": bundle}
 
 

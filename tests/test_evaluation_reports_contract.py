@@ -193,7 +193,7 @@ def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evalua
         commit = replace(base, **changes)  # type: ignore[arg-type]
         return ledger.anchor_report(commit, signed(ledger, evaluator, commit))[0]
 
-    for report_type in ("", "III", "i", "1", "I ", "Ⅰ"):
+    for report_type in ("", "III", "i", "1", "I ", "Ⅰ", "h", "HH"):  # "H" is an hourly matching run
         with pytest.raises(errors.InvalidReportType) as raised_type:
             attempt(report_type=report_type)
         assert raised_type.value.reportType == report_type
@@ -212,6 +212,8 @@ def test_malformed_reports_revert_with_named_errors(ledger: LedgerClient, evalua
     # the edges are accepted
     assert attempt(year=2000, report_type="II", level="x" * 64) == 1
     assert attempt(year=2200, level="none", report_hash=keccak(text="other")) == 2
+    assert attempt(report_type="H", level="CFE 41.27%", rule_set="hourly-matching@1") == 3
+    assert ledger.reports_for(FACTORY, 2025, "H") == [3]
 
 
 def test_the_same_report_is_anchored_once(ledger: LedgerClient, evaluator: LocalAccount) -> None:

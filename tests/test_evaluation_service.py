@@ -200,7 +200,8 @@ def test_factor_sets_are_named_and_change_the_result(service: Service, year: dic
 
 
 def test_bad_requests_name_the_field(service: Service, year: dict[str, Any]) -> None:
-    for body, field in (({"type": "III"}, "type"), ({"year": 1999}, "year"), ({"factor_set": "nope"}, "factor_set")):
+    for body, field in (({"type": "III"}, "type"), ({"type": "H"}, "type"),  # "H" is a matching run, not an evaluation
+                        ({"year": 1999}, "year"), ({"factor_set": "nope"}, "factor_set")):  # fmt: skip
         response = service.http.post(
             "/evaluations", json={"factory_id": FACTORY, "year": 2025, "type": "I", "steam": EXAMPLE_STEAM} | body
         )

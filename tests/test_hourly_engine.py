@@ -4,6 +4,7 @@ hypothesis invariants of the engine, with the per-hour loop as its reference."""
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from fractions import Fraction
 
 import hypothesis.strategies as st
@@ -17,6 +18,7 @@ from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import MWH, MatchingResult, PieceKind
 from ledger.hourly.results import mwh, share, summarize
 from ledger.i18n.errors import translate_error
+from ledger.numbers import shown
 from tests.hourly_builders import claim, laid, source, span, supply
 
 W, R, F = PieceKind.WHOLE, PieceKind.REMAINDER, PieceKind.FILLER
@@ -44,6 +46,12 @@ def test_onsite_then_contract_then_certificates_by_expiry():
     assert a.unit_offset.tolist() == [0, 0, 1, 0, 1, 2]
     assert a.allocated.tolist() == [MWH, MWH, MWH, MWH, MWH, 0]
     assert same(result, loop.match(span(1), sources, claims, supplies))
+    # the JSON: certificates 5 offered, 4 matched (2 + 2); the contract's 1 apart; grid 5 all met → 0 tCO2
+    totals = summarize(result, Fraction(1, 2), None)["totals"]
+    assert (totals["contract_mwh"], totals["certificates_offered_mwh"], totals["certificates_matched_mwh"]) == (
+        "1", "5", "4")  # fmt: skip
+    assert (totals["matched_mwh"], totals["unusable_excess_mwh"]) == ("6", "1")
+    assert summarize(result, Fraction(1, 2), None)["scope2"]["market_hourly_tco2"] == "0"
 
 
 def example() -> tuple[MatchingResult, MatchingResult]:
@@ -159,7 +167,8 @@ def test_invariants_and_the_loop_agrees(case: tuple) -> None:
     assert same(result, loop.match(run_span, sources, claims, supplies))
     again = engine.match(run_span, sources, claims, supplies)
     assert same(result, again)
-    assert json.dumps(summarize(result, Fraction(3, 5), None)) == json.dumps(summarize(again, Fraction(3, 5), None))
+    summary = summarize(result, Fraction(3, 5), None)
+    assert json.dumps(summary) == json.dumps(summarize(again, Fraction(3, 5), None))
 
     h, a = result.hours, result.allocation
     assert np.all(a.allocated >= 0) and np.all(a.allocated <= a.energy)
@@ -191,3 +200,12 @@ def test_invariants_and_the_loop_agrees(case: tuple) -> None:
     keys = [(int(hr), not any(s.startswith("contract:") for s in result.claim_sources[c]), result.claims[c].expiry)
             for hr, c in zip(a.hour.tolist(), a.claim_index.tolist(), strict=True)]  # fmt: skip
     assert keys == sorted(keys)
+    # the JSON adds up: matched = on-site + contract matched + certificates matched (scored hours),
+    # and Scope 2 hourly = (grid − what contracts and certificates met) × residual factor
+    t = {k: Decimal(v) for k, v in summary["totals"].items()}
+    contract_pieces = np.array([any(x.startswith("contract:") for x in result.claim_sources[c]) for c in a.claim_index],
+                               dtype=bool)  # fmt: skip
+    contract_matched = Decimal(int(a.allocated[contract_pieces].sum())) / MWH
+    assert t["matched_mwh"] == t["onsite_mwh"] + contract_matched + t["certificates_matched_mwh"]
+    met = Fraction(int(h.grid.sum()) - int((h.matched - h.onsite)[known].sum()), MWH)
+    assert summary["scope2"]["market_hourly_tco2"] == shown(met * Fraction(3, 5))

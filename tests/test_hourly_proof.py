@@ -246,3 +246,28 @@ def test_zcl_verify_takes_a_matching_claim(anchored: dict[str, Any], ledger: Led
     assert one_error_line(invalid).startswith("zcl: invalid: root: pieces[0]'s proof leads to 0x")
     closed = zcl("verify", "claim.json", "--rpc-url", "http://127.0.0.1:9", env=env, cwd=tmp_path, code=3)
     assert one_error_line(closed).startswith("zcl: could not check: chain: ")
+
+
+NODE_HASHES = """
+import { readFileSync } from 'node:fs';
+const { allocationHash, documentHash } = await import('./web/src/hourly.js');
+const { pieces, doc } = JSON.parse(readFileSync(0, 'utf8'));
+console.log(JSON.stringify({ leaves: pieces.map(allocationHash), document: documentHash(doc) }));
+"""
+
+
+def test_the_browsers_leaf_and_document_hash_are_pythons() -> None:
+    """web/src/hourly.js (ethers' EIP-712, a JSON writer of its own) against leaves.py and run.py: serials
+    past 2**64, and a document whose text needs escaping or is not ASCII, sorted as Python sorts keys."""
+    run = random_result(40, seed=4)
+    pieces = [leaves.leaf_fields(run, FACTORY, i) for i in range(40)]
+    doc = document(leaves.allocation_tree(run, FACTORY).root, 40, "0.5")
+    doc["inputs"]["claims"] = [
+        {"claim_id": 3, "note": 'GEC 绿证 "B"\n\t\\ \u0001 \u2028 ü 😀', "Z": None, "a": [True, 0]}
+    ]
+    doc["results"]["hourly"] = {"load": [0, 10**15, 7], "known": "ff"}
+    done = subprocess.run(["node", "--input-type=module", "-e", NODE_HASHES], input=json.dumps({"pieces": pieces, "doc": doc}),
+                          capture_output=True, text=True, cwd=PROJECT, timeout=60, check=True)  # fmt: skip
+    answer = json.loads(done.stdout)
+    assert answer["leaves"] == ["0x" + h.hex() for h in leaves.allocation_hashes(run, FACTORY)]
+    assert answer["document"] == "0x" + document_hash(doc).hex()

@@ -32,7 +32,7 @@ from ledger.hourly.claim_inputs import NO_EXPIRY, claim_input, load_validity
 from ledger.hourly.deliverability import RULES_DIR, DeliverabilityRuleError, deliverability, load_deliverability
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.generation import choose_profile, generation_profiles, parse_generation_source
-from ledger.hourly.model import MWH, GenerationProfile, PieceKind, Span, Supply
+from ledger.hourly.model import MWH, GenerationProfile, HourlySource, PieceKind, Span, Supply
 from ledger.hourly.pieces import profile_hours, split_claim, split_units, spread, units_per_month, within
 from ledger.hourly.supply import claim_supply
 from ledger.records import parse_record
@@ -47,7 +47,7 @@ VALIDITY = load_validity()
 
 def check_units(s: Supply, units: int, weights: np.ndarray, hours: np.ndarray) -> None:
     """Every property a split must have: each unit sums to exactly 1 MWh, the claim to units × MWh,
-    pieces only in hours with output, kinds WHOLE alone or REMAINDER then FILLERs, in serial order."""
+    pieces only in hours with output, kinds WHOLE alone or REMAINDERs then one FILLER (Granular Foundation, split meter data), in serial order."""
     assert s.energy.sum() == units * MWH and (s.energy > 0).all()
     assert (np.bincount(s.unit_offset, weights=None, minlength=units) >= 1).all()
     per_unit = np.zeros(units, dtype=np.int64)
@@ -60,7 +60,7 @@ def check_units(s: Supply, units: int, weights: np.ndarray, hours: np.ndarray) -
         assert (
             kinds == [PieceKind.WHOLE]
             if len(kinds) == 1
-            else kinds == [PieceKind.REMAINDER] + [PieceKind.FILLER] * (len(kinds) - 1)
+            else kinds == [PieceKind.REMAINDER] * (len(kinds) - 1) + [PieceKind.FILLER]
         )
 
 
@@ -365,3 +365,22 @@ def test_an_ineligible_certificate_is_not_usable() -> None:
     assessed = assess_claims([claimed], load_eligibility(), "CN")[9]
     ci = claim_input(9, irec, assessed, True, "CN-JS", DELIVERABILITY, VALIDITY, Span.year(2025))
     assert not ci.usable and ci.reasons == (ci_mod.INELIGIBLE,) and ci.expiry == NO_EXPIRY
+
+
+def test_a_bundled_claim_is_split_over_its_contracts_delivered_hours() -> None:
+    """The January GEC bundled with a contract delivering 2 MWh in hours 8-17 of each day (hour 8 of
+    1 January unknown): its 800 units lie only in known delivered hours, in proportion."""
+    c = example_claims()["gec-2025-01"]
+    span = Span(int(datetime(2025, 1, 1, tzinfo=CN).timestamp()), 744)
+    ci = claim_input(1, c.claim, assess_claims([c], load_eligibility(), "CN")[1], True, "CN-JS", DELIVERABILITY,
+                     VALIDITY, span)  # fmt: skip
+    energy = np.where(np.arange(744) % 24 >= 8, 2 * MWH, 0).astype(np.int64) * (np.arange(744) % 24 < 18)
+    known = np.ones(744, dtype=bool)
+    known[8] = False
+    contract = HourlySource("gpc-1", "green_power_contract", "metered", 3600, energy, known)
+    made = claim_supply(ci, {}, FACTORY_ID, span, ("2025-01", "2025-01"), bundled_with="gpc-1",
+                        contracts={"gpc-1": contract})  # fmt: skip
+    assert made.input.usable and made.supply is not None and made.supply.source == "contract:gpc-1"
+    check_units(made.supply, 800, np.where(known, energy, 0), np.arange(744))
+    missing = claim_supply(ci, {}, FACTORY_ID, span, ("2025-01", "2025-01"), bundled_with="gpc-2", contracts={})
+    assert missing.input.reasons == (ci_mod.NO_CONTRACT_HOURS,) and "gpc-2" in missing.problem

@@ -68,12 +68,15 @@ def test_the_register_is_declared_per_source_edited_and_refused_naming_the_field
     assert grid["in_service_from"] is None and grid["declared_at"] == register["updated_at"] and grid["version"] == 1
     assert register["sources"]["pv-new"]["in_service_from"] == "2025-04-15"
     # a source sent again is declared anew (its entry replaced); the others stay; null withdraws one
-    response = _patch(service, {"sources": {"pv-new": {"method": "load-profile"}, "boiler-gas": None}})
+    pv_declared = {"method": "load-profile", "profile": "cn-industrial-two-shift"}
+    response = _patch(service, {"sources": {"pv-new": pv_declared, "boiler-gas": None}})
     assert response.status_code == 200, response.text
     register = _register_of(service)
     assert register["version"] == 2 and set(register["sources"]) == {"grid-main", "pv-new"}
     assert register["sources"]["pv-new"] == register["sources"]["pv-new"] | {
-        "method": "load-profile", "meter": None, "in_service_from": None, "version": 2}  # fmt: skip
+        "method": "load-profile", "meter": None, "in_service_from": None, "version": 2,
+        "profile": "cn-industrial-two-shift"}  # fmt: skip
+    assert register["sources"]["grid-main"].get("profile") is None  # none declared: hourly matching's default
     assert register["sources"]["grid-main"]["version"] == 1  # untouched, as declared then
     assert _patch(service, {"legal_entity": "Src Co."}).json()["profile"]["source_register"] == register
     page = service.http.get(f"/factory/{FACTORY}").text
@@ -109,6 +112,8 @@ def test_sources_declared_at_registration(service: Service, new_account: Callabl
         ({"method": "metered", "meter": "a\u202eb"}, ["sources", "meter-01", "meter"], "bidirectional"),
         ({"method": "metered", "methd": "x"}, ["sources", "meter-01", "methd"], "xtra"),
         ({"meter": "M-1"}, ["sources", "meter-01", "method"], "equired"),
+        ({"method": "metered", "profile": "flat"}, ["sources", "meter-01", "profile"], "only a load-profile source"),
+        ({"method": "load-profile", "profile": "night-owl"}, ["sources", "meter-01", "profile"], "must be one of flat"),
     ],
 )  # fmt: skip
 def test_a_bad_declaration_is_refused_naming_the_field_and_nothing_changes(

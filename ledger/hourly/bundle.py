@@ -28,7 +28,7 @@ from ledger.hourly.model import ClaimInput
 from ledger.hourly.run import FORMAT, REPORT_TYPE, document_hash
 from ledger.merkle import leaf_hash
 from ledger.merkle.proof import process_proof
-from ledger.verify import VerificationReport, _bytes32, _Failed, _hex, _Run
+from ledger.verify import VerificationReport, _bytes32, _Failed, _hex, _Run, check_chain, check_contract
 
 TYPE = "zcl-hourly-allocation/1"
 BUNDLE_FIELDS = ("type", "document", "document_hash", "anchor", "evaluator", "signature", "claim", "pieces")
@@ -153,20 +153,11 @@ def verify_bundle(bundle: Mapping[str, Any], w3: Web3, *, expected_contract: str
         return f"every piece's proof leads to the run's root 0x{state['root'].hex()}"
 
     def chain() -> str:
-        chain_id = w3.eth.chain_id
-        if chain_id != bundle["anchor"]["chain_id"]:
-            raise _Failed(f"the node is chain {chain_id}, the bundle is for chain {bundle['anchor']['chain_id']}")
-        return f"chain id {chain_id}"
+        return check_chain(w3, bundle["anchor"]["chain_id"])
 
     def contract() -> str:
-        address = to_checksum_address(bundle["anchor"]["contract"])
-        if expected_contract is not None and address != to_checksum_address(expected_contract):
-            raise _Failed(f"the bundle names contract {address}, but the authoritative ledger is {expected_contract}")
-        state["ledger"] = LedgerClient(w3, address)
-        if not state["ledger"].has_expected_code():
-            raise _Failed(f"{address} does not hold the CarbonLedger contract")
-        pinned = "" if expected_contract else " (taken from the bundle: pass the authoritative address to pin it)"
-        return f"CarbonLedger at {address}{pinned}"
+        state["ledger"], said = check_contract(w3, bundle["anchor"]["contract"], expected_contract)
+        return said
 
     def report() -> str:
         found: OnChainReport = state["ledger"].get_report(bundle["anchor"]["report_id"])

@@ -39,6 +39,7 @@ DOUBLE_COUNTED = N_("refused by the double-counting check")
 NOT_DELIVERABLE = N_("not deliverable to the factory under the deliverability rule")
 OUTSIDE_SPAN = N_("declared for consumption outside the hours matched")
 NO_PROFILE = N_("no complete generation profile for a generation month")
+NO_CONTRACT_HOURS = N_("no metered delivery of its green-power contract to split it over")
 OUTSIDE_CONSUMPTION = N_("generated outside its declared consumption months")
 
 

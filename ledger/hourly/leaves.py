@@ -11,18 +11,21 @@ the count of leaves is the count of pieces offered and an omitted piece changes 
 The struct hashes are built row-wise with numpy (one 320-byte ABI encoding per piece: the words
 that do not vary per claim are looked up, the integers written big-endian) and hashed by the
 native keccak (``ledger.keccak``) over slices of that one buffer; no per-field Python object is made.
+Measured on a million pieces (2 shared cores): 0.15 s to encode, 2.5 s to hash (one keccak call per
+piece from Python), 2.4 s to build the tree (in C).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from eth_utils import keccak as _keccak_text
 
 from ledger.hourly.errors import HourlyError
-from ledger.hourly.model import HOUR, Allocation, ClaimInput, MatchingResult, PieceKind
+from ledger.hourly.model import HOUR, ClaimInput, MatchingResult, PieceKind
 from ledger.keccak import keccak256
 from ledger.merkle import MerkleTree
 
@@ -46,67 +49,90 @@ LEAF_TYPES = {
     ]
 }
 LEAF_TYPEHASH = keccak256(LEAF_TYPE.encode())
-WORDS = 10
-ROW = 32 * WORDS
+ROW = 320
 U64 = 2**64
 CHUNK = 65_536
 FIELDS = ("factory_id", "claim_id", "registry", "block_id", "serial", "hour_start", "energy", "allocated", "piece")
 """A piece's fields as the bundle writes them (``leaf_fields``): uint256s as decimal strings."""
 
 
-def _rows(result: MatchingResult, factory_id: str, part: slice) -> np.ndarray:
-    """The ABI encodings ``hashStruct`` hashes, of the pieces in ``part``: an ``(n, 320)`` uint8 array."""
-    alloc = _sliced(result, part)
-    n = len(alloc.hour)
-    claims = result.claims
-    if any(not 0 <= c.claim_id < U64 for c in claims):
-        raise HourlyError("claim_id", "must be from 0 to 2**64 - 1 (an on-chain claim id)")
-    rows = np.zeros((n, WORDS, 32), dtype=np.uint8)
-    rows[:, 0] = np.frombuffer(LEAF_TYPEHASH, dtype=np.uint8)
-    rows[:, 1] = np.frombuffer(_keccak_text(text=factory_id), dtype=np.uint8)
-    index = alloc.claim_index.astype(np.intp)
-    ids = np.array([c.claim_id for c in claims], dtype=">u8")
-    registries = np.array([list(_keccak_text(text=c.registry)) for c in claims], dtype=np.uint8).reshape(-1, 32)
-    blocks = np.array([list(_keccak_text(text=c.block_id)) for c in claims], dtype=np.uint8).reshape(-1, 32)
-    rows[:, 2, 24:] = ids.view(np.uint8).reshape(-1, 8)[index]
-    rows[:, 3] = registries[index]
-    rows[:, 4] = blocks[index]
-    rows[:, 5] = _serial_words(claims, index, alloc.unit_offset)
-    if len(alloc.hour) and (alloc.hour.min() < 0 or alloc.hour.max() >= result.span.hours):
-        raise HourlyError("allocation.hour", "a piece lies outside the run's span")
-    if np.any(alloc.energy < 0) or np.any(alloc.allocated < 0) or np.any(alloc.allocated > alloc.energy):
-        raise HourlyError("allocation.allocated", "must be from 0 to the piece's energy")
-    starts = result.span.start + alloc.hour.astype(np.int64) * HOUR
-    for word, values in ((6, starts), (7, alloc.energy), (8, alloc.allocated)):
-        rows[:, word, 24:] = values.astype(">u8").view(np.uint8).reshape(-1, 8)
-    rows[:, 9, 31] = alloc.kind.astype(np.uint8)
-    return rows.reshape(n, ROW)
+ROW_TYPE = np.dtype([
+    ("typehash", "V32"), ("factory", "V32"), ("claim_pad", "V24"), ("claim", ">u8"), ("registry", "V32"),
+    ("block", "V32"), ("serial", ">u8", (4,)), ("hour_pad", "V24"), ("hour", ">u8"), ("energy_pad", "V24"),
+    ("energy", ">u8"), ("allocated_pad", "V24"), ("allocated", ">u8"), ("piece_pad", "V31"), ("piece", "u1"),
+])  # fmt: skip
+"""One piece's ``hashStruct`` input, the ten ABI words as numpy writes them (big-endian, zero-padded)."""
 
 
-def _sliced(result: MatchingResult, part: slice) -> Allocation:
+@dataclass(frozen=True)
+class _Claims:
+    """The words a piece takes from its claim, one row per claim, computed once for all the pieces."""
+
+    ids: np.ndarray  # >u8
+    registries: np.ndarray  # V32: keccak of the registry
+    blocks: np.ndarray  # V32: keccak of the block id
+    serials: np.ndarray  # (claims, 4) uint64 limbs of serial_start, most significant first
+
+    @classmethod
+    def of(cls, claims: Sequence[ClaimInput]) -> _Claims:
+        if any(not 0 <= c.claim_id < U64 for c in claims):
+            raise HourlyError("claim_id", "must be from 0 to 2**64 - 1 (an on-chain claim id)")
+        if any(not 0 <= c.serial_start < 2**256 - U64 for c in claims):
+            raise HourlyError("serial_start", "must be a uint256")
+        return cls(
+            np.array([c.claim_id for c in claims], dtype=">u8"),
+            np.array([_keccak_text(text=c.registry) for c in claims], dtype="V32"),
+            np.array([_keccak_text(text=c.block_id) for c in claims], dtype="V32"),
+            np.array([[(c.serial_start >> (64 * k)) % U64 for k in (3, 2, 1, 0)] for c in claims], dtype=np.uint64),
+        )
+
+
+def _check(result: MatchingResult) -> None:
     a = result.allocation
-    return Allocation(
-        a.claim_index[part], a.unit_offset[part], a.hour[part], a.energy[part], a.allocated[part], a.kind[part]
-    )
-
-
-def _serial_words(claims: Sequence[ClaimInput], index: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """``serial_start + unit_offset`` per piece as 32-byte big-endian words, exactly (serials may
-    exceed 64 bits: four 64-bit limbs, the offset added to the lowest with its carry)."""
-    starts = [c.serial_start for c in claims]
-    if any(not 0 <= s < 2**256 - U64 for s in starts):
-        raise HourlyError("serial_start", "must be a uint256")
-    limbs = np.array([[(s >> (64 * k)) % U64 for k in (3, 2, 1, 0)] for s in starts], dtype=np.uint64).reshape(-1, 4)
-    words = limbs[index].copy()
-    if np.any(offsets < 0):
+    if len(a.hour) and (a.hour.min() < 0 or a.hour.max() >= result.span.hours):
+        raise HourlyError("allocation.hour", "a piece lies outside the run's span")
+    if np.any(a.energy < 0) or np.any(a.allocated < 0) or np.any(a.allocated > a.energy):
+        raise HourlyError("allocation.allocated", "must be from 0 to the piece's energy")
+    if np.any(a.unit_offset < 0):
         raise HourlyError("allocation.unit_offset", "must not be negative")
+
+
+def _rows(result: MatchingResult, claims: _Claims, part: slice, out: np.ndarray) -> np.ndarray:
+    """The ``hashStruct`` inputs of the pieces in ``part``, written over the first rows of ``out``
+    (:func:`_buffer`: its constant words and zero padding are never written again)."""
+    a = result.allocation
+    index = a.claim_index[part].astype(np.intp)
+    rows = out[: len(index)]
+    rows["claim"] = claims.ids[index]
+    rows["registry"] = claims.registries[index]
+    rows["block"] = claims.blocks[index]
+    rows["serial"] = _serial_words(claims.serials[index], a.unit_offset[part])
+    rows["hour"] = result.span.start + a.hour[part].astype(np.int64) * HOUR
+    rows["energy"] = a.energy[part]
+    rows["allocated"] = a.allocated[part]
+    rows["piece"] = a.kind[part]
+    return rows
+
+
+def _buffer(size: int, factory: bytes) -> np.ndarray:
+    """Rows for a chunk of pieces, reused chunk after chunk (a fresh 20 MB array each time is a fresh
+    mapping whose pages fault in again): zero padding, the type hash and the factory filled once."""
+    rows = np.zeros(size, dtype=ROW_TYPE)
+    rows["typehash"] = np.void(LEAF_TYPEHASH)
+    rows["factory"] = np.void(factory)
+    return rows
+
+
+def _serial_words(words: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """``serial_start + unit_offset`` per piece as four 64-bit limbs, exactly (serials may exceed 64
+    bits: the offset is added to the lowest limb, its carry to the next)."""
     low = words[:, 3] + offsets.astype(np.uint64)
     carry = low < words[:, 3]
     words[:, 3] = low
     for k in (2, 1, 0):
         words[:, k] += carry.astype(np.uint64)
         carry &= words[:, k] == 0
-    return words.astype(">u8").view(np.uint8).reshape(-1, 32)
+    return words
 
 
 def packed_hashes(result: MatchingResult, factory_id: str) -> bytes:
@@ -114,10 +140,12 @@ def packed_hashes(result: MatchingResult, factory_id: str) -> bytes:
 
     Encoded a chunk of pieces at a time (20 MB of rows, not 320 MB per million pieces) and hashed
     straight from the rows' buffer."""
-    n = len(result.allocation.hour)
+    _check(result)
+    claims, n = _Claims.of(result.claims), len(result.allocation.hour)
+    buffer = _buffer(min(n, CHUNK), _keccak_text(text=factory_id))
     hashes: list[bytes] = []
     for first in range(0, n, CHUNK):
-        rows = memoryview(_rows(result, factory_id, slice(first, first + CHUNK)).data).cast("B")
+        rows = memoryview(_rows(result, claims, slice(first, first + CHUNK), buffer).data).cast("B")
         hashes.extend(map(keccak256, (rows[k : k + ROW] for k in range(0, len(rows), ROW))))
     return b"".join(hashes)
 

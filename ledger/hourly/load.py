@@ -52,6 +52,7 @@ NEEDS_PROFILE = N_(
     "Declare the source load-profile in the source register (its total is then spread by a standard load "
     "profile), or send interval readings (15-minute or hourly)"
 )
+ZERO_WEIGHTS = N_("%(record)s falls only on hours %(profile)s gives no weight: it cannot be spread")
 NOT_WHOLE_HOURS = N_("%(record)s: a total spread by a load profile must start and end on whole hours")
 
 
@@ -152,7 +153,10 @@ def _source(source_id: str, kind: str, found: list[Reading], span: Span, entry: 
         name = profile_id(entry.get("profile"), f"{source_id}.profile")
         profile = profile_label(name)
         hours = length // HOUR
-        shares = largest_remainder(reading.energy, profile_weights(name, reading.start, hours, span.utc_offset))
+        weights = profile_weights(name, reading.start, hours, span.utc_offset)
+        if not weights.any():
+            raise HourlyError(f"{source_id}.profile", ZERO_WEIGHTS % {"record": reading.name, "profile": profile})
+        shares = largest_remainder(reading.energy, weights)
         first = (reading.start - span.start) // HOUR  # negative when the record began before the span
         lo, hi = max(0, -first), min(hours, span.hours - first)
         energy[first + lo : first + hi] += shares[lo:hi]

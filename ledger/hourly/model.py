@@ -136,8 +136,8 @@ class PieceKind(IntEnum):
     """How a unit's 1 MWh falls into an hour (``pieces.py``)."""
 
     WHOLE = 0  # the whole unit lies in this hour
-    REMAINDER = 1  # the first part of a unit split across hours: what was left of this hour's output
-    FILLER = 2  # a later part of a split unit, completing it to exactly 1 MWh
+    REMAINDER = 1  # part of a split unit that does not complete it: the rest of an hour's output
+    FILLER = 2  # the part of a split unit, from a later hour, that completes it to exactly 1 MWh
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,8 @@ class ClaimInput:
 class Allocation:
     """Every piece of every usable claim and what the engine allocated to it (parallel arrays).
 
-    Sorted in allocation order: hour, then expiry, vintage, claim's first serial, unit, piece.
+    Sorted in allocation order: hour, then contract pieces before certificate pieces, then expiry,
+    vintage, claim's first serial, claim id, unit, piece (input order).
     ``allocated <= energy`` for each piece; per hour ``sum(allocated) <= load - onsite - contract``.
     """
 
@@ -201,8 +202,8 @@ class HourTotals:
     onsite: np.ndarray
     contract: np.ndarray  # contract energy counted (certified by its bundled GEC)
     certificates: np.ndarray  # certificate energy offered in the hour
-    matched: np.ndarray  # = min(load, onsite + contract + certificates)
-    excess: np.ndarray  # supply the hour could not use: lost, never carried
+    matched: np.ndarray  # = min(load, onsite + contract + certificates); 0 where not known (unscored)
+    excess: np.ndarray  # supply the hour could not use: lost, never carried; 0 where not known
     known: np.ndarray  # False where any load source has a gap: the hour is not scored
     metered: np.ndarray  # load from metered or utility-attested sources
     profiled: np.ndarray  # load from load-profile sources

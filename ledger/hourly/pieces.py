@@ -5,8 +5,9 @@ month's output fell over its hours. The claim's ``units`` MWh are spread over th
 proportion to the profile (:func:`spread`: whole mWh by largest remainder, so the hours add up to
 exactly ``units × 10**9`` mWh, ties to the earlier hour), then the units are laid in serial order
 along that cumulative series: unit *k* covers ``[k, k+1)`` MWh of it. A unit lying inside one hour
-is one WHOLE piece; a unit crossing hours is a REMAINDER piece (what was left of the first hour)
-followed by FILLER pieces completing it to exactly 1 MWh. So every unit lies in its generation month
+is one WHOLE piece; a unit crossing hours is REMAINDER pieces (what was left of an hour: the first
+hour's rest, and any later hour used up before the unit is complete) and one FILLER piece, the one
+that completes it to exactly 1 MWh. So every unit lies in its generation month
 only, every piece in an hour the project produced in, and the pieces add up to the claim.
 
 A claim over several generation months gives each month a whole number of units, in serial order,
@@ -24,48 +25,17 @@ import numpy as np
 
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import HOUR, MWH, GenerationProfile, HourlySource, PieceKind, Span, Supply
-
-_INT64_MAX = 2**63 - 1
+from ledger.hourly.spread import largest_remainder
 
 
 def spread(total: int, weights: np.ndarray) -> np.ndarray:
     """``total`` (int) split over ``weights`` (int64, ≥ 0, not all 0) in proportion, in whole units
-    by largest remainder: each share is ``floor(total × w / W)``, and the shares still owed go one
-    each to the largest remainders, the earlier entry first on a tie. Exact (:func:`_divide`)."""
+    by largest remainder (:func:`ledger.hourly.spread.largest_remainder`), or :class:`HourlyError`
+    naming the profile when it holds no output."""
     w = np.asarray(weights, dtype=np.int64)
-    whole = int(w.sum())
-    if whole <= 0 or (w < 0).any():
+    if not w.size or int(w.sum()) <= 0 or (w < 0).any():
         raise HourlyError("profile", "holds no output to spread the units over")
-    share, rest = _divide(total, w, whole)
-    owed = total - int(share.sum())
-    if owed:
-        order = np.argsort(-rest, kind="stable")  # largest remainder first, then the earlier entry
-        share[order[:owed]] += 1
-    return share
-
-
-def _divide(total: int, w: np.ndarray, whole: int) -> tuple[np.ndarray, np.ndarray]:
-    """``divmod(total × w, whole)`` per entry, exactly, in int64. ``total × w`` passes int64 for a
-    large claim over a large plant's hourly mWh, so the quotient is estimated in float64 (off by at
-    most one while ``total`` < 2**53) and the remainder ``total × w − q × whole`` computed with int64
-    wrapping, which is exact because the true remainder is small; one correction step each way then
-    makes ``0 ≤ rest < whole``. Past those bounds, Python integers do it."""
-    if w.size and total * int(w.max()) <= _INT64_MAX:
-        prod = w * np.int64(total)
-        return prod // whole, prod % whole
-    if total >= 2**52 or whole >= 2**61:
-        exact = w.astype(object) * total
-        return (exact // whole).astype(np.int64), (exact % whole).astype(np.int64)
-    share = np.floor(w.astype(np.float64) * (total / whole)).astype(np.int64)
-    with np.errstate(over="ignore"):
-        rest = w * np.int64(total) - share * np.int64(whole)  # wraps in int64; the true value is small
-    for _ in range(2):
-        low, high = rest < 0, rest >= whole
-        share[low] -= 1
-        rest[low] += whole
-        share[high] += 1
-        rest[high] -= whole
-    return share, rest
+    return largest_remainder(total, w)
 
 
 def split_units(
@@ -93,8 +63,8 @@ def split_units(
     first[1:] = unit[1:] != unit[:-1]
     last = np.ones(unit.size, dtype=bool)
     last[:-1] = first[1:]
-    kind = np.full(unit.size, PieceKind.FILLER, dtype=np.int8)
-    kind[first] = PieceKind.REMAINDER
+    kind = np.full(unit.size, PieceKind.REMAINDER, dtype=np.int8)
+    kind[last] = PieceKind.FILLER
     kind[first & last] = PieceKind.WHOLE
     return Supply(
         claim_id=claim_id,

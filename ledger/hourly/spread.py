@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 _SAFE = 2**62
-"""Below this ``total * weight`` cannot overflow int64; above it the sums are done in Python ints."""
+"""Below this ``total * weight`` cannot overflow int64; above it float64 estimates or Python ints do it."""
 
 
 def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
@@ -23,22 +23,38 @@ def largest_remainder(total: int, weights: np.ndarray) -> np.ndarray:
         raise ValueError("weights must be a non-empty one-dimensional array")
     if not np.issubdtype(weights.dtype, np.integer) or (weights < 0).any():
         raise ValueError("weights must be non-negative integers")
-    whole = int(weights.sum(dtype=object))
+    if int(weights.sum(dtype=object)) >= _SAFE:
+        raise ValueError("weights add up to more than int64 can hold")
+    w = weights.astype(np.int64)
+    whole = int(w.sum())
     if whole == 0:
         raise ValueError("weights must not all be zero")
-    if total * int(weights.max()) < _SAFE and whole < _SAFE:
-        w = weights.astype(np.int64)
-        product = w * np.int64(total)
-        shares, remainders = product // whole, product % whole
-    else:  # exact in Python ints, one hour at a time (rare: a total beyond 4.6e18 / weight)
-        pairs = [divmod(total * int(x), whole) for x in weights]
-        shares = np.array([p[0] for p in pairs], dtype=np.int64)
-        remainders = np.array([p[1] for p in pairs], dtype=object)
-    owed = total - int(shares.sum(dtype=object))
-    if owed:
-        if remainders.dtype == object:
-            order = np.array(sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:owed], dtype=np.int64)
-        else:  # lexsort's last key is the primary one; it is stable, so equal remainders keep hour order
-            order = np.lexsort((np.arange(len(weights)), -remainders))[:owed]
-        shares[order] += 1
+    shares, remainders = _divide(total, w, whole)
+    owed = total - int(shares.sum())
+    if owed:  # argsort is stable: among equal remainders the earlier hour comes first
+        shares[np.argsort(-remainders, kind="stable")[:owed]] += 1
     return shares
+
+
+def _divide(total: int, w: np.ndarray, whole: int) -> tuple[np.ndarray, np.ndarray]:
+    """``divmod(total × w, whole)`` per entry, exactly, in int64. ``total × w`` passes int64 for a
+    large claim over a large plant's hourly mWh, so the quotient is estimated in float64 (off by at
+    most one while ``total`` < 2**52) and the remainder ``total × w − q × whole`` computed with int64
+    wrapping, which is exact because the true remainder is small; one correction step each way then
+    makes ``0 ≤ rest < whole``. Past those bounds, Python integers do it."""
+    if total * int(w.max()) < _SAFE:
+        prod = w * np.int64(total)
+        return prod // whole, prod % whole
+    if total >= 2**52:
+        exact = w.astype(object) * total
+        return (exact // whole).astype(np.int64), (exact % whole).astype(np.int64)
+    share = np.floor(w.astype(np.float64) * (total / whole)).astype(np.int64)
+    with np.errstate(over="ignore"):
+        rest = w * np.int64(total) - share * np.int64(whole)  # wraps in int64; the true value is small
+    for _ in range(2):
+        low, high = rest < 0, rest >= whole
+        share[low] -= 1
+        rest[low] += whole
+        share[high] += 1
+        rest[high] -= whole
+    return share, rest

@@ -131,9 +131,14 @@ function hourlySummary(report, bundle, texts) {
       ? fill(texts.hourlyValid, values)
       : `Valid: the pieces are allocated in matching run ${values.report} of ${values.factory} ${values.year}, the latest run.`;
   }
+  return invalidText(report, texts, texts && texts.hourlyChecks);
+}
+
+/** The verdict of a report with a failed check: the check's name in the page's words, and why. */
+function invalidText(report, texts, explained) {
   const failure = report.checks.find((c) => c.ok === false);
   if (!failure) return 'Not valid.';
-  const words = texts && texts.hourlyChecks && texts.hourlyChecks[failure.name];
+  const words = explained && explained[failure.name];
   return texts
     ? `${fill(texts.invalid, { check: words ? words[0] : failure.name })} ${failure.detail}`
     : `Not valid: the ${failure.name} check failed — ${failure.detail}`;
@@ -150,12 +155,7 @@ function summary(report, bundle, texts) {
     }
     return texts ? fill(texts.valid, { what }) : `Valid: the record is anchored in ${what}, the latest revision.`;
   }
-  const failure = report.checks.find((c) => c.ok === false);
-  if (!failure) return 'Not valid.';
-  const words = texts && texts.checks && texts.checks[failure.name];
-  return texts
-    ? `${fill(texts.invalid, { check: words ? words[0] : failure.name })} ${failure.detail}`
-    : `Not valid: the ${failure.name} check failed — ${failure.detail}`;
+  return invalidText(report, texts, texts && texts.checks);
 }
 
 /** The banner of a valid record whose revision the factory has since corrected, or nothing. */

@@ -134,6 +134,50 @@ function refusal(check, wallet, epochs, raw) {
   return said + (wallet ? ', a contract wallet that does not accept it (ERC-1271)' : '');
 }
 
+/**
+ * A check runner over `checks`: `run(name, test)` records test's detail as a pass, its error as the
+ * failure, and after the first failure records every later check as skipped (ledger.verify._Run).
+ */
+export function checkRunner(checks) {
+  let failed = false;
+  return async function run(name, test) {
+    if (failed) {
+      checks.push({ name, ok: null, detail: 'skipped: an earlier check failed' });
+      return;
+    }
+    try {
+      checks.push({ name, ok: true, detail: await test() });
+    } catch (error) {
+      failed = true;
+      const detail = error instanceof Failed ? error.message : describeError(error);
+      checks.push({ name, ok: false, detail: detail || (error && error.name) || 'Error' });
+    }
+  };
+}
+
+/** The `chain` check: the node behind `provider` is chain `bundleChainId` (and the page's `chainId`, if pinned). */
+export async function checkChain(provider, rpcUrl, bundleChainId, chainId) {
+  const found = await readChainId(provider, rpcUrl);
+  if (chainId !== undefined && chainId !== null && found !== BigInt(chainId)) {
+    throw new Failed(`the node is chain ${found}, but this verifier is configured for chain ${chainId}`);
+  }
+  if (found !== BigInt(bundleChainId)) {
+    throw new Failed(`the node is chain ${found}, the bundle is for chain ${bundleChainId}`);
+  }
+  return `chain id ${found}`;
+}
+
+/** The `contract` check: the bundle's address holds CarbonLedger (and is the pinned `contract`); `{ledger, detail}`. */
+export async function checkContract(provider, named, contract) {
+  const address = checksum(named);
+  if (contract !== undefined && contract !== null && address !== checksum(contract)) {
+    throw new Failed(`the bundle names contract ${address}, but the authoritative ledger is ${contract}`);
+  }
+  if (!(await holdsLedger(provider, address))) throw new Failed(`${address} does not hold the CarbonLedger contract`);
+  const pinned = contract ? '' : ' (taken from the bundle: pass the authoritative address to pin it)';
+  return { ledger: ledgerAt(address, provider), detail: `CarbonLedger at ${address}${pinned}` };
+}
+
 export const BUNDLE_FIELDS = [
   'chain_id', 'contract', 'factory_id', 'period', 'revision', 'record', 'record_hash', 'leaf', 'proof', 'root',
   'batch_signature', 'anchor',
@@ -163,22 +207,8 @@ export async function verifyBundle(bundle, { rpcUrl, contract, chainId, evidence
   const checks = [];
   const report = { valid: false, supersededBy: null, checks };
   const state = {};
-  let failed = false;
+  const run = checkRunner(checks);
   let provider = null;
-
-  async function run(name, test) {
-    if (failed) {
-      checks.push({ name, ok: null, detail: 'skipped: an earlier check failed' });
-      return;
-    }
-    try {
-      checks.push({ name, ok: true, detail: await test() });
-    } catch (error) {
-      failed = true;
-      const detail = error instanceof Failed ? error.message : describeError(error);
-      checks.push({ name, ok: false, detail: detail || (error && error.name) || 'Error' });
-    }
-  }
 
   const fields = () => {
     if (!isObject(bundle)) throw new Failed(`the bundle must be a JSON object, got ${typeName(bundle)}`);
@@ -231,25 +261,13 @@ export async function verifyBundle(bundle, { rpcUrl, contract, chainId, evidence
     if (typeof rpcUrl !== 'string' || rpcUrl === '') throw new Failed('no JSON-RPC endpoint (rpcUrl) to read the chain from');
     // the chain id is asked for here, and everything after runs only if it matches
     provider = openProvider(rpcUrl, bundle.chain_id);
-    const found = await readChainId(provider, rpcUrl);
-    if (chainId !== undefined && chainId !== null && found !== BigInt(chainId)) {
-      throw new Failed(`the node is chain ${found}, but this verifier is configured for chain ${chainId}`);
-    }
-    if (found !== BigInt(bundle.chain_id)) {
-      throw new Failed(`the node is chain ${found}, the bundle is for chain ${bundle.chain_id}`);
-    }
-    return `chain id ${found}`;
+    return checkChain(provider, rpcUrl, bundle.chain_id, chainId);
   };
 
   const contractCheck = async () => {
-    const address = checksum(bundle.contract);
-    if (contract !== undefined && contract !== null && address !== checksum(contract)) {
-      throw new Failed(`the bundle names contract ${address}, but the authoritative ledger is ${contract}`);
-    }
-    if (!(await holdsLedger(provider, address))) throw new Failed(`${address} does not hold the CarbonLedger contract`);
-    state.ledger = ledgerAt(address, provider);
-    const pinned = contract ? '' : ' (taken from the bundle: pass the authoritative address to pin it)';
-    return `CarbonLedger at ${address}${pinned}`;
+    const found = await checkContract(provider, bundle.contract, contract);
+    state.ledger = found.ledger;
+    return found.detail;
   };
 
   const anchor = async () => {

@@ -9,8 +9,8 @@
 
 import { TypedDataEncoder, getAddress, hexlify, id, keccak256, toUtf8Bytes } from 'ethers';
 
-import { call, checksum, describeError, holdsLedger, ledgerAt, openProvider, readChainId, readDomain } from './chain.js';
-import { checkSignature } from './checks.js';
+import { call, checksum, openProvider, readDomain } from './chain.js';
+import { checkChain, checkContract, checkRunner, checkSignature } from './checks.js';
 import { Failed, fromhex, has, isObject, leafHash, processProof } from './records.js';
 
 export const HOURLY_TYPE = 'zcl-hourly-allocation/1';
@@ -118,22 +118,8 @@ export async function verifyHourlyBundle(bundle, { rpcUrl, contract, chainId } =
   const checks = [];
   const report = { valid: false, supersededBy: null, checks };
   const state = {};
-  let failed = false;
+  const run = checkRunner(checks);
   let provider = null;
-
-  async function run(name, test) {
-    if (failed) {
-      checks.push({ name, ok: null, detail: 'skipped: an earlier check failed' });
-      return;
-    }
-    try {
-      checks.push({ name, ok: true, detail: await test() });
-    } catch (error) {
-      failed = true;
-      const detail = error instanceof Failed ? error.message : describeError(error);
-      checks.push({ name, ok: false, detail: detail || (error && error.name) || 'Error' });
-    }
-  }
 
   const fields = () => {
     if (!isObject(bundle)) throw new Failed('the bundle must be a JSON object');
@@ -212,22 +198,13 @@ export async function verifyHourlyBundle(bundle, { rpcUrl, contract, chainId } =
   const chain = async () => {
     if (typeof rpcUrl !== 'string' || rpcUrl === '') throw new Failed('no JSON-RPC endpoint (rpcUrl) to read the chain from');
     provider = openProvider(rpcUrl, bundle.anchor.chain_id);
-    const found = await readChainId(provider, rpcUrl);
-    if (chainId !== undefined && chainId !== null && found !== BigInt(chainId)) {
-      throw new Failed(`the node is chain ${found}, but this verifier is configured for chain ${chainId}`);
-    }
-    if (found !== BigInt(bundle.anchor.chain_id)) throw new Failed(`the node is chain ${found}, the bundle is for chain ${bundle.anchor.chain_id}`);
-    return `chain id ${found}`;
+    return checkChain(provider, rpcUrl, bundle.anchor.chain_id, chainId);
   };
 
   const contractCheck = async () => {
-    const address = checksum(bundle.anchor.contract);
-    if (contract !== undefined && contract !== null && address !== checksum(contract)) {
-      throw new Failed(`the bundle names contract ${address}, but the authoritative ledger is ${contract}`);
-    }
-    if (!(await holdsLedger(provider, address))) throw new Failed(`${address} does not hold the CarbonLedger contract`);
-    state.ledger = ledgerAt(address, provider);
-    return `CarbonLedger at ${address}${contract ? '' : ' (taken from the bundle: pass the authoritative address to pin it)'}`;
+    const found = await checkContract(provider, bundle.anchor.contract, contract);
+    state.ledger = found.ledger;
+    return found.detail;
   };
 
   const reportCheck = async () => {

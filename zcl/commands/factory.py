@@ -55,6 +55,8 @@ def register(subparsers: Any) -> None:
     source.add_argument("--in-service-from", help=_("first day in service, YYYY-MM-DD"))
     source.add_argument("--in-service-until", help=_("last day in service (inclusive), YYYY-MM-DD"))
     source.add_argument("--declared-by", help=_("who at the factory declares it (a name or role)"))
+    source.add_argument("--profile", help=_("a load-profile source's standard load profile for hourly matching "
+                                            "(ledger/hourly/rules/load-profiles.toml; default flat)"))  # fmt: skip
     source.set_defaults(handler=_factory_source)
     rotate = factory.add_parser(
         "rotate", help=_("replace a factory's signer, signed by its current key (or --forced by the admin)")
@@ -74,7 +76,8 @@ def register(subparsers: Any) -> None:
     show.set_defaults(handler=_factory_show)
 
 
-FACTORY = {"sources": ["sources", "method", "meter", "in_service_from", "in_service_until", "declared_by", "version"]}
+FACTORY = {"sources": ["sources", "method", "meter", "in_service_from", "in_service_until", "declared_by", "profile",
+                       "version"]}  # fmt: skip
 """How a factory answer is shown: its source register one row per source."""
 
 _PROFILE_OPTIONS = ("province", "grid_region", "legal_entity", "unified_social_credit_code", "site_address",
@@ -118,9 +121,11 @@ def _factory_update(args: argparse.Namespace) -> int:
 
 def _factory_source(args: argparse.Namespace) -> int:
     """Declare (or withdraw) one source: a declaration sent replaces the source's whole entry."""
-    details = ("meter", "in_service_from", "in_service_until", "declared_by")
+    details = ("meter", "in_service_from", "in_service_until", "declared_by", "profile")
     if args.withdraw and any(getattr(args, k) is not None for k in details):
-        raise ConfigError("--withdraw takes no --meter, --in-service-from, --in-service-until or --declared-by")
+        raise ConfigError(
+            "--withdraw takes no --meter, --in-service-from, --in-service-until, --declared-by or --profile"
+        )
     entry = None if args.withdraw else {"method": args.method} | {
         k: getattr(args, k) for k in details if getattr(args, k) is not None
     }  # fmt: skip
