@@ -214,3 +214,37 @@ def test_a_corrected_month_makes_the_run_stale_and_the_factory_pages_stay_whole(
     assert service.http.get(f"/factory/{FACTORY}").status_code == 200
     assert service.http.get(f"/evaluations/{draft['id']}/report.html").status_code == 404, "a run is not a report"
     assert service.http.get("/").status_code == 200
+
+
+def test_a_gec_bundled_with_a_green_power_contract_is_split_over_its_delivered_hours(
+    service: Service, hourly: dict[str, Any]
+) -> None:
+    """August: the factory's green-power contract delivers 0.5 MWh an hour from midnight to 06:00 only,
+    and 100 GEC came bundled with it (no generation profile of the project is anchored for August).
+    The units are laid over the contract's delivered hours, so every piece lies before 06:00."""
+    patched = service.http.patch(
+        f"/factories/{FACTORY}/profile", json={"sources": {"gpc-wind": {"method": "metered"}}}, headers=ADMIN
+    )
+    assert patched.status_code == 200, patched.text
+    august = hourly_month(FACTORY, "2025-08", "grid-main", "grid_electricity", factory_load)
+    delivered = hourly_month(FACTORY, "2025-08", "gpc-wind", "green_power_contract", lambda h: "500" if h < 6 else "0")
+    hourly["submit"](hourly["factory"], august | {"records": august["records"] + delivered["records"]})
+    example = json.loads((EXAMPLES / "claims" / "gec-2025-01.json").read_text())
+    serial = f"{CLAIM_PROJECT}202508{{:07d}}11"
+    bundled = example | {
+        "factory_id": FACTORY, "serial": f"{serial.format(1)}..{serial.format(100)}", "quantity": "100",
+        "generation_start": "2025-08", "generation_end": "2025-08", "consumption_start": "2025-08",
+        "consumption_end": "2025-08", "cancellation_number": "GEC-ZX-2025-0817-000002", "bundled_with": "gpc-wind",
+    }  # fmt: skip
+    response = service.http.post("/claims", json=claim_json(service.ledger.domain(), hourly["factory"], bundled))
+    assert response.status_code == 201, response.text
+    claim_id = response.json()["claim_id"]
+    attest(service.ledger, claim_id)
+
+    draft = run(service)
+    entry = next(c for c in draft["results"]["claims"] if c["claim_id"] == claim_id)
+    assert entry["usable"] and Decimal(entry["offered_mwh"]) == 100, entry
+    sign_report(service.http, draft["id"], hourly["evaluator"])
+    pieces = service.http.get(f"/matching/{draft['id']}/claims/{claim_id}.json").json()["pieces"]
+    hours = {datetime.fromtimestamp(p["fields"]["hour_start"], CHINA).hour for p in pieces}
+    assert hours <= set(range(6)) and sum(p["fields"]["energy"] for p in pieces) == 100 * MWH

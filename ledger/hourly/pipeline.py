@@ -24,7 +24,15 @@ from ledger.claims.eligibility import ClaimEligibility
 from ledger.claims.findings import ClaimedRetirement
 from ledger.hourly import claim_inputs, deliverability, engine, generation, leaves, load, results, run, supply
 from ledger.hourly.load_profiles import load_profiles
-from ledger.hourly.model import Allocation, ClaimInput, GenerationProfile, HourTotals, MatchingResult, Span
+from ledger.hourly.model import (
+    CONTRACT_KIND,
+    Allocation,
+    ClaimInput,
+    GenerationProfile,
+    HourTotals,
+    MatchingResult,
+    Span,
+)
 from ledger.records.record import MeasurementRecord
 
 
@@ -61,6 +69,7 @@ def compute(inputs: Inputs) -> Computed:
     profiles = generation.generation_profiles(inputs.generation)
     rule, validity = deliverability.load_deliverability(), claim_inputs.load_validity()
     months = span.month_index()
+    contracts = {s.source_id: s for s in sources if s.kind == CONTRACT_KIND}  # a bundled GEC splits over these
     supplied = []
     for c in inputs.claims:
         assessed = inputs.eligibility.get(c.claim_id)
@@ -69,7 +78,8 @@ def compute(inputs: Inputs) -> Computed:
         ci = claim_inputs.claim_input(c.claim_id, c.claim, assessed, c.claim_id not in inputs.refused, inputs.province,
                                       rule, validity, span)  # fmt: skip
         consumption = (c.claim.consumption_start, c.claim.consumption_end)
-        supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption, months))
+        supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption, months,
+                                            bundled_with=c.claim.details.bundled_with, contracts=contracts))  # fmt: skip
     result = engine.match(span, sources, [s.input for s in supplied], [s.supply for s in supplied if s.supply])
     summary = results.summarize(result, inputs.residual_factor, inputs.annual_market_tco2)
     tree = leaves.allocation_tree(result, inputs.factory_id)
@@ -78,7 +88,7 @@ def compute(inputs: Inputs) -> Computed:
         "batches": sorted({label for label, _record in inputs.records}),
         "profiles": [profile_json(p) for s in supplied for p in s.profiles],
         "claims": [claim_inputs.claim_input_json(s.input) | {"details_hash": hashes[s.input.claim_id]}
-                   for s in supplied],
+                   | ({"problem": s.problem} if s.problem else {}) for s in supplied],
     }  # fmt: skip
     rules = {
         "deliverability": rule.label, "load_profiles": load_profiles().label, "validity": validity.label,
