@@ -3,7 +3,9 @@ profiles of the certificates it claimed and its claims as the chain holds them; 
 hour; store the run as an evaluation row of report type "H" so that the evaluator signs it, the report
 relay anchors it, and chain truth, reorgs and staleness apply as to any report.
 
-Only anchored data is read, each batch checked against its on-chain root (:func:`read_month`).
+Only anchored data is read, each batch checked against its on-chain root (:func:`read_month`). A run
+is stale once the chain corrects a month of the factory's own it read (its ``revisions``, as a report's);
+a generator's profile corrected later is not yet watched that way: the run names the batch it read.
 The hourly rules are the domain's (:mod:`ledger.hourly`); this module only fetches and stores. The
 allocation's every piece is kept (:mod:`ledger.store.matching`) so that a proof of one unit's hour,
 or the signed matching claim of a whole claim, is served without re-running the year
@@ -28,7 +30,7 @@ from ledger.factors.arithmetic import residual_mix
 from ledger.factors.steam import parse_steam
 from ledger.gc_pause import collector_paused
 from ledger.hourly import pipeline
-from ledger.hourly.errors import HourlyError
+from ledger.hourly.claim_inputs import generation_months
 from ledger.hourly.model import GENERATION_KIND, TIERS
 from ledger.hourly.supply import months_between
 from ledger.numbers import shown
@@ -45,15 +47,14 @@ from ledger.store import matching as stored
 from ledger.store.evaluations import ANCHORED, DRAFT
 from ledger.store.models import EvaluationRow
 
+log = logging.getLogger(__name__)
+NO_LEVEL = views.level_confirmation({})
+"""A run has a CFE score, not a level: nothing to confirm (kept beside it as a report's, 0014)."""
+
 
 def batch_label(factory_id: str, used: Mapping[str, Any]) -> str:
     """``factory_id/period/rN@0xroot``: how a run names a batch it read (the root is what the chain holds)."""
     return f"{factory_id}/{used['period']}/r{used['revision']}@{used['root']}"
-
-
-log = logging.getLogger(__name__)
-NO_LEVEL = views.level_confirmation({})
-"""A run has a CFE score, not a level: nothing to confirm (kept beside it as a report's, 0014)."""
 
 
 class MatchingService:
@@ -100,7 +101,6 @@ class MatchingService:
             level=cfe_level(document["results"]["cfe"]["year"]), report_hash=document["report_hash"],
             report=json.dumps(document, sort_keys=True, ensure_ascii=False), status=DRAFT,
             revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(NO_LEVEL),
-
             factor_set=f"{factors.id}@{factors.version}", created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:
@@ -120,7 +120,8 @@ class MatchingService:
         self, evaluation_id: str, claim_id: int, serial: str | None = None, hour: str | None = None
     ) -> dict[str, Any]:
         """The signed proof bundle of a claim's pieces in an anchored run (:func:`matching_proofs.bundle_of`):
-        of one unit (``serial``: as its registry writes it, or its number in the block), of one hour (``hour``, ISO 8601 with its offset), or all of them."""
+        of one unit (``serial``: as its registry writes it, or its number in the block), of one hour
+        (``hour``: its start, ISO 8601 with the offset), or all of them."""
         run = self.get(evaluation_id)
         if run["status"] != ANCHORED:
             raise Conflict(f"matching run {evaluation_id} is {run['status']}: a proof needs its anchor on chain")
@@ -155,9 +156,7 @@ class MatchingService:
         months: its latest revision on chain only, each checked against its root; as ``(batch label,
         attestor, record)``."""
         wanted = {f"{c.claim.registry}:{c.claim.details.project_id}:{tier}" for c in claims for tier in TIERS}
-        periods = {
-            m for c in claims for m in months_between(c.claim.details.generation_start, c.claim.details.generation_end)
-        }  # fmt: skip
+        periods = {m for c in claims for m in months_between(*generation_months(c.claim))}  # as the serial says
         with self.sessions() as session:
             found = stored.batches_with_sources(session, GENERATION_KIND, wanted, periods)
         out = []
@@ -172,4 +171,4 @@ class MatchingService:
         return out
 
 
-__all__ = ["HourlyError", "MatchingService", "batch_label"]
+__all__ = ["MatchingService", "batch_label"]
