@@ -248,3 +248,21 @@ def test_a_gec_bundled_with_a_green_power_contract_is_split_over_its_delivered_h
     pieces = service.http.get(f"/matching/{draft['id']}/claims/{claim_id}.json").json()["pieces"]
     hours = {datetime.fromtimestamp(p["fields"]["hour_start"], CHINA).hour for p in pieces}
     assert hours <= set(range(6)) and sum(p["fields"]["energy"] for p in pieces) == 100 * MWH
+
+
+def test_a_damaged_stored_allocation_is_refused_never_proven(service: Service, hourly: dict[str, Any]) -> None:
+    """The stored arrays give the tree a proof is cut from; one allocated mWh changed in storage no
+    longer gives the root the evaluator signed, and the service refuses rather than serve a proof."""
+    from ledger.hourly import pipeline
+    from ledger.store import matching as stored
+
+    draft = run(service)
+    sign_report(service.http, draft["id"], hourly["evaluator"])
+    with service.services.sessions.begin() as session:
+        kept = stored.load(session, draft["id"])
+        assert kept is not None and kept.root == draft["allocations"]["root"]
+        allocation = pipeline.unpack_allocation(kept.arrays)
+        allocation.allocated[0] += 1 if allocation.allocated[0] < allocation.energy[0] else -1
+        stored.save(session, draft["id"], kept._replace(arrays=pipeline.pack_allocation(allocation)))
+    response = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": hourly["claims"]["gec"]})
+    assert response.status_code == 500 and "no longer gives its root" in response.text
