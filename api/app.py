@@ -25,6 +25,7 @@ from api.routes import (
     evidence,
     factories,
     imports,
+    matching,
     matching_pages,
     pages,
     records,
@@ -98,6 +99,7 @@ def create_app(
         evaluations,
         matching_pages,  # before the matching JSON routes: its page route takes HTML requests only
         evaluators,
+        matching,
         chain,
         rpc,
         evidence,

@@ -16,6 +16,7 @@ from ledger.services.claims import ClaimService
 from ledger.services.evaluations import EvaluationService
 from ledger.services.evaluators import EvaluatorService
 from ledger.services.factories import FactoryService
+from ledger.services.matching import MatchingService
 from ledger.services.pages import PageViews
 from ledger.services.proofs import ProofService
 
@@ -51,6 +52,10 @@ def get_evaluations(request: Request) -> EvaluationService:
     return get_services(request).evaluations
 
 
+def get_matching(request: Request) -> MatchingService:
+    return get_services(request).matching
+
+
 def get_evaluators(request: Request) -> EvaluatorService:
     return get_services(request).evaluators
 
@@ -83,6 +88,7 @@ BatchesDep = Annotated[BatchService, Depends(get_batches)]
 ProofsDep = Annotated[ProofService, Depends(get_proofs)]
 ClaimsDep = Annotated[ClaimService, Depends(get_claims)]
 EvaluationsDep = Annotated[EvaluationService, Depends(get_evaluations)]
+MatchingDep = Annotated[MatchingService, Depends(get_matching)]
 EvaluatorsDep = Annotated[EvaluatorService, Depends(get_evaluators)]
 PagesDep = Annotated[PageViews, Depends(get_pages)]
 EvidenceDep = Annotated[EvidenceStore, Depends(get_evidence)]

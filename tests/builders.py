@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +74,22 @@ def month_of(factory_id: str, period: str, rows: list[tuple[str, str, str, str]]
         for source, kind, value, unit in rows
     ]  # fmt: skip
     return {"factory_id": factory_id, "period": period, "revision": revision, "uri": "", "records": records}
+
+
+def hourly_month(factory_id: str, period: str, source: str, kind: str, kwh: Callable[[int], str]) -> dict[str, Any]:
+    """A batch of ``factory_id`` for ``period`` with one record per local (China) hour of ``source``:
+    ``kwh(hour of day)`` kWh, the same every day of the month (hourly matching's meters and profiles)."""
+    china = timezone(timedelta(hours=8))
+    y, m = map(int, period.split("-"))
+    t, end = datetime(y, m, 1, tzinfo=china), datetime(y + (m == 12), m % 12 + 1, 1, tzinfo=china)
+    data = month_of(factory_id, period, [])
+    while t < end:
+        data["records"].append({
+            "source_id": source, "kind": kind, "value": kwh(t.hour), "unit": "kWh", "interval_start": t.isoformat(),
+            "interval_end": (t + timedelta(hours=1)).isoformat(), "evidence": [], "salt": "0x" + new_salt().hex(),
+        })  # fmt: skip
+        t += timedelta(hours=1)
+    return data
 
 
 def _domain(chain: LedgerClient | LedgerDomain) -> LedgerDomain:

@@ -50,7 +50,7 @@ ALLOWED: dict[str, set[str]] = {
     "imports": BASE | {"records"},
     "services": {
         "errors", "faults", "eip712", "merkle", "records", "signing", "streamed", "factors", "claims", "accounting", "chain",
-        "store", "evidence", "keccak", "numbers", "gc_pause", "i18n",
+        "store", "evidence", "keccak", "numbers", "gc_pause", "i18n", "hourly",
     },
 }  # fmt: skip
 

@@ -27,11 +27,23 @@ from web3 import Web3
 from api.compose import compose
 from ledger.chain.client import LedgerClient
 from ledger.eip712.typed_data import sign as sign_typed_data
-from tests.builders import ADMIN, EXAMPLE_STEAM, batch_json, claim_json, example_batch, register_factory
+from tests.builders import (
+    ADMIN,
+    CLAIM_PROJECT,
+    EXAMPLE_STEAM,
+    attest,
+    batch_json,
+    claim_json,
+    example_batch,
+    hourly_month,
+    register_factory,
+    sign_report,
+)
 from tests.conftest import serving
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 FACTORY = "CN-JS-SZ-0001"
+SITE = "GEN-JS-OW-0017"  # the offshore wind farm of the example's GEC, registered as a site
 BILL = EXAMPLES / "2025-01" / "evidence" / "state-grid-bill-2025-01.pdf"
 GEC_SERIAL = "11320520230900017202501000450011"
 ADMIN_TOKEN = ADMIN["Authorization"].removeprefix("Bearer ")
@@ -50,6 +62,7 @@ NEEDS_DATABASE = {
     "/evaluations/{evaluation_id}/typed-data", "/factories/{factory_id}/evaluations", "/batch/{batch_id}",
     "/evidence/{sha256}/meta", "/batches/{batch_id}/evidence", "/evidence/status",
     "/evaluators/{address}/profile", "/evaluators/{address}/profile/typed-data",
+    "/matching/{run_id}", "/matching/{run_id}/proof", "/matching/{run_id}/claims/{claim_id}.json",
 }  # fmt: skip
 EVALUATOR_PROFILE = {"name": "Li Wei", "organisation": "CQC", "accreditation": "CNAS C001-M"}
 
@@ -134,12 +147,31 @@ def _populate(http: httpx.Client, ledger: LedgerClient, factory: LocalAccount) -
     profile = http.put(f"/evaluators/{evaluator.address}/profile",
                        json=EVALUATOR_PROFILE | {"version": 1, "signature": signature})  # fmt: skip
     assert profile.status_code == 200, profile.text
+    run = _matching_run(http, ledger, claimed.json()["claim_id"], evaluator)
     return {
-        "factory_id": FACTORY, "batch_id": batch.json()["id"], "record_id": batch.json()["records"][0]["id"],
+        "run_id": run, "factory_id": FACTORY, "batch_id": batch.json()["id"], "record_id": batch.json()["records"][0]["id"],
         "claim_id": str(claimed.json()["claim_id"]), "evaluation_id": evaluation.json()["id"],
         "sha256": uploaded.json()["sha256"], "registry": "GEC", "serial": GEC_SERIAL, "address": evaluator.address,
         "name": "ems-15min",  # an import template (GET /imports/templates/{name}/sample)
     }  # fmt: skip
+
+
+def _matching_run(http: httpx.Client, ledger: LedgerClient, claim_id: int, evaluator: LocalAccount) -> str:
+    """A signed and anchored hourly matching run of the factory's January: its meters declared
+    load-profile, the claimed GEC project's hourly output anchored by the wind farm's own site."""
+    site = Account.create()
+    register_factory(http, site, SITE)
+    output = hourly_month(SITE, "2025-01", f"GEC:{CLAIM_PROJECT}:plant-meter", "renewable_generation", lambda h: "1500")
+    assert http.post("/batches", json=batch_json(ledger.domain(), site, output)).status_code == 201
+    sources = dict.fromkeys(("meter-3205-10K-0457", "meter-3205-04K-1190", "pv-roof-2MWp"), {"method": "load-profile"})
+    declared = http.patch(
+        f"/factories/{FACTORY}/profile", json={"province": "CN-JS", "sources": sources}, headers=ADMIN
+    )
+    assert declared.status_code == 200, declared.text
+    attest(ledger, claim_id)
+    run = http.post(f"/factories/{FACTORY}/matching", params={"year": 2025})
+    assert run.status_code == 201, run.text
+    return str(sign_report(http, run.json()["id"], evaluator)["id"])
 
 
 def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str) -> Iterator[tuple[str, str, Any]]:
@@ -154,6 +186,8 @@ def _reads(app: Any, ids: dict[str, str], proof: dict[str, Any], evaluator: str)
                 params = {"registry": "GEC", "serial": GEC_SERIAL}
             if path.endswith("/profile/typed-data"):
                 params = EVALUATOR_PROFILE
+            if path == "/matching/{run_id}/proof":
+                params = {"claim": ids["claim_id"], "serial": "4001"}
             yield path, "GET", {"url": path.format(**ids), "params": params}
         elif "POST" in route.methods and path in READ_POSTS:
             body = proof if path == "/verify" else {"hashes": [ids["sha256"]]}

@@ -33,6 +33,7 @@ from zcl.commands import (
     factors,
     factory,
     key,
+    matching,
     proof,
     role,
     serve,
@@ -56,7 +57,21 @@ EXIT_CODES: dict[type[BaseException], int] = {
 """Every error a command may end with, and its exit code; the first class (in this order) that
 matches decides. Any other exception is a bug, and ends with its traceback."""
 
-COMMAND_GROUPS = (serve, key, contract, role, factory, batch, claim, certificate, evaluate, factors, evidence, proof)
+COMMAND_GROUPS = (
+    serve,
+    key,
+    contract,
+    role,
+    factory,
+    batch,
+    claim,
+    certificate,
+    evaluate,
+    matching,
+    factors,
+    evidence,
+    proof,
+)
 """The command modules, in the order ``zcl --help`` lists them; each has ``register(subparsers)``."""
 
 

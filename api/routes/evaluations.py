@@ -19,9 +19,13 @@ from api.schemas import (
     error,
     json_error,
 )
+from api.schemas.matching import MatchingRunOut
+from ledger.errors import NotFound
 from ledger.records.errors import RecordError
 from ledger.reports.html import render_html
 from ledger.reports.pdf import render_pdf
+from ledger.services.evaluations import EvaluationService
+from ledger.services.matching_views import is_run
 
 router = APIRouter(tags=["evaluations"])
 LangQuery = Annotated[str | None, Query(description="en or zh-CN (default: the Accept-Language header)")]
@@ -51,7 +55,7 @@ def create_evaluation(body: EvaluationIn, evaluations: EvaluationsDep) -> dict[s
 
 @router.get(
     "/evaluations/{evaluation_id}",
-    response_model=EvaluationOut,
+    response_model=EvaluationOut | MatchingRunOut,  # a matching run (type "H") is an evaluation too
     response_model_exclude_unset=True,  # a draft has no evaluator, signature or anchor keys at all
     responses={404: error("no such evaluation")},
 )
@@ -67,7 +71,7 @@ def get_evaluation(evaluation_id: str, evaluations: EvaluationsDep) -> dict[str,
 )
 def evaluation_html(evaluation_id: str, evaluations: EvaluationsDep, reader: Language, lang: LangQuery = None) -> str:
     """The report as a page with charts, in the reader's language (``?lang=``, else Accept-Language)."""
-    return render_html(evaluations.get(evaluation_id), reader)
+    return render_html(_report(evaluations, evaluation_id), reader)
 
 
 @router.get(
@@ -82,7 +86,7 @@ def evaluation_pdf(
 ) -> Response:
     """The report as a PDF to hand over: the level card first, contents, figures rounded for reading and
     the exact values in an appendix; in the reader's language (``?lang=``, else Accept-Language)."""
-    pdf = render_pdf(evaluations.get(evaluation_id), reader)
+    pdf = render_pdf(_report(evaluations, evaluation_id), reader)
     name = f"zcl-evaluation-{evaluation_id}-{reader}.pdf"
     return Response(
         pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
@@ -101,7 +105,7 @@ def evaluation_typed_data(evaluation_id: str, evaluator: str, evaluations: Evalu
 
 @router.post(
     "/evaluations/{evaluation_id}/signature",
-    response_model=EvaluationOut,
+    response_model=EvaluationOut | MatchingRunOut,  # a matching run is signed as a report
     response_model_exclude_unset=True,  # the keys the service gives, no more
     responses={
         403: error("the signer is not the evaluator, or does not hold the evaluator role on chain"),
@@ -129,3 +133,11 @@ def evaluate_park(body: ParkIn, evaluations: EvaluationsDep) -> dict[str, Any]:
     """The zero-carbon park indicator (tCO2 per tce) for a set of factories forming a park."""
     return evaluations.park(body.factories, body.year, factor_set=body.factor_set, factors_toml=body.factors_toml,
                             transfers=[t.model_dump() for t in body.transfers], steam=body.steam)  # fmt: skip
+
+
+def _report(evaluations: EvaluationService, evaluation_id: str) -> dict[str, Any]:
+    """An evaluation report to render; a matching run (type "H") has its own page, not a report's."""
+    report = evaluations.get(evaluation_id)
+    if is_run(report):
+        raise NotFound(f"evaluation {evaluation_id} is a matching run: GET /matching/{evaluation_id}")
+    return report

@@ -2,7 +2,8 @@
 
 ``factories`` registers and names factories; ``batches`` accepts and anchors signed months;
 ``proofs`` hands out proofs; ``claims`` relays retirement claims and answers buyers; ``evaluations``
-computes, stores and anchors reports (``park``: the park indicator over several factories); all three
+computes, stores and anchors reports (``park``: the park indicator over several factories; ``matching``: hourly matching runs, stored as
+reports of type "H"); all three
 relayed kinds travel one ``lifecycle`` (pending row → relay → confirm → reconcile), which the
 ``reconciler`` thread drives. ``integrity`` is the one
 check that stored records give the anchored root; ``year`` gathers a factory's verified year;
@@ -28,6 +29,7 @@ from ledger.services.evaluations import EvaluationService
 from ledger.services.evaluators import EvaluatorService
 from ledger.services.factories import FactoryService
 from ledger.services.integrity import BatchIntegrity
+from ledger.services.matching import MatchingService
 from ledger.services.pages import PageViews
 from ledger.services.proofs import ProofService
 from ledger.services.trees import BatchTrees
@@ -50,6 +52,8 @@ class Services:
     evidence: EvidenceStore | None
     """None when the service keeps no evidence files (the /evidence routes then answer 503)."""
     evaluators: EvaluatorService
+    matching: MatchingService
+    """Hourly matching runs: evaluations of report type "H", relayed by the evaluations' lifecycle."""
 
     @property
     def domain(self) -> LedgerDomain:
@@ -105,7 +109,7 @@ def build_services(
         ledger=ledger, sessions=sessions, factories=factories, batches=batches,
         proofs=ProofService(ledger, batches, trees), claims=claims, evaluations=evaluations, integrity=integrity,
         pages=PageViews(ledger, factories, batches, integrity, evaluations, evidence, claims), evidence=evidence,
-        evaluators=EvaluatorService(ledger, sessions),
+        evaluators=EvaluatorService(ledger, sessions), matching=MatchingService(evaluations),
     )  # fmt: skip
 
 

@@ -30,10 +30,12 @@ from ledger.accounting.inventory import Inventory, compute_inventory
 from ledger.accounting.report import build_report
 from ledger.accounting.scope3 import parse_exclusions
 from ledger.accounting.sections import name_projects
+from ledger.accounting.sources import YearData
 from ledger.chain.client import LedgerClient
 from ledger.chain.signatures import check_signature
 from ledger.claims.double_counting import find_double_counting, refused_claims
 from ledger.claims.eligibility import assess_year
+from ledger.claims.findings import ClaimedRetirement
 from ledger.claims.matching import DEFAULT_METHOD, METHODS
 from ledger.eip712 import ReportCommit
 from ledger.eip712.typed_data import v_problem
@@ -48,6 +50,7 @@ from ledger.services import staleness
 from ledger.services.claims import ClaimService
 from ledger.services.factories import FactoryService
 from ledger.services.lifecycle import Lifecycle
+from ledger.services.matching_views import is_run, report_commit
 from ledger.services.park import evaluate_members
 from ledger.services.report_relay import Anchored, ReportRelay
 from ledger.services.year import YearSource, gather_year
@@ -57,6 +60,9 @@ from ledger.store.evaluations import ANCHORED, DRAFT, PENDING
 from ledger.store.models import EvaluationRow
 
 DEFAULT_FACTORS = "cn-mee-2023"
+Gathered = tuple[YearData, list[ClaimedRetirement], list[int], list[Any]]
+"""A factory's anchored year, the claims on chain (with details held here; the ids of those without) and
+the double-counting findings: :meth:`EvaluationService.year_and_findings`."""
 MAX_FACTORS_TOML_BYTES = 64 * 1024
 """The largest factor set a request may send as text (the bundled ones are about 12 KiB)."""
 
@@ -100,27 +106,26 @@ class EvaluationService:
         consumer_country: str | None = None,
         matching: str = DEFAULT_METHOD,
         steam: Mapping[str, SteamConditions] | None = None,
+        gathered: Gathered | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:
         """The inventory from anchored data, with the year's sources, findings, and what it did not count:
         ``undisclosed`` (details not held here), ``provisional`` (own claims no attestor confirmed; counted
-        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section)."""
+        only with ``count_provisional``, a local demo), and ``eligibility`` (:func:`assess_year`'s section).
+        ``gathered``: :meth:`year_and_findings` already read (same ``onsite_projects`` and ``matching``),
+        so a caller that reads the year itself does not read it twice."""
         self.factories.get(factory_id)  # 404 for an unknown factory
         return self._inventory(factory_id, year, factors, rules, grid, onsite_projects, count_provisional,
-                               consumer_country, matching, steam)  # fmt: skip
+                               consumer_country, matching, steam, gathered)  # fmt: skip
 
     def _inventory(
         self, factory_id: str, year: int, factors: FactorSet, rules: RuleSet, grid: str,
         onsite_projects: Mapping[str, str] | None, count_provisional: bool, consumer_country: str | None,
-        matching: str, steam: Mapping[str, SteamConditions] | None,
+        matching: str, steam: Mapping[str, SteamConditions] | None, gathered: Gathered | None = None,
     ) -> tuple[Inventory, Any, list[Any], dict[str, Any]]:  # fmt: skip
         """:meth:`inventory` of a factory known to be registered."""
-        year_data = gather_year(self.year, factory_id, year)
-        known, undisclosed = self.claims.claimed_retirements()
-        findings = find_double_counting(
-            factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
-            records=year_data.records,
-            onsite_projects=dict(onsite_projects or {}), matching=matching,
-        )  # fmt: skip
+        year_data, known, undisclosed, findings = gathered or self.year_and_findings(
+            factory_id, year, onsite_projects, matching
+        )
         own = [c for c in known if c.claim.factory_id == factory_id]
         provisional = [c.claim_id for c in own if c.status != "confirmed"]
         if not count_provisional:
@@ -134,6 +139,21 @@ class EvaluationService:
         name_projects(inv, own)
         uncounted = {"undisclosed": undisclosed, "provisional": provisional, "eligibility": section}
         return inv, year_data, findings, uncounted
+
+    def year_and_findings(
+        self, factory_id: str, year: int, onsite_projects: Mapping[str, str] | None = None,
+        matching: str = DEFAULT_METHOD,
+    ) -> Gathered:  # fmt: skip
+        """The factory's anchored year, every claim on chain (with details held here, and the ids of those
+        without), and the double-counting findings over them: what both an evaluation and a matching run read."""
+        year_data = gather_year(self.year, factory_id, year)
+        known, undisclosed = self.claims.claimed_retirements()
+        findings = find_double_counting(
+            factory_id=factory_id, period_start=f"{year}-01", period_end=f"{year}-12", claims=known,
+            records=year_data.records,
+            onsite_projects=dict(onsite_projects or {}), matching=matching,
+        )  # fmt: skip
+        return year_data, known, undisclosed, findings
 
     @collector_paused()
     def create(
@@ -208,11 +228,10 @@ class EvaluationService:
         """The report with its status, and whether the chain has since corrected a month it used
         (``stale``, ``stale_because``, ``superseded_by``: computed now, never part of the signed JSON)."""
         report = self._stored(evaluation_id)
-        with self.sessions() as session:
-            siblings = [
-                views.brief(r) for r in rows.list_for(session, report["factory_id"])
-                if (r.year, r.report_type) == (report["year"], report["type"])
-            ]  # fmt: skip
+        with self.sessions() as session:  # the row's own year and type: a matching run's document has no "type"
+            found = rows.list_for(session, report["factory_id"])
+            own = next((r.year, r.report_type) for r in found if r.id == evaluation_id)
+            siblings = [views.brief(r) for r in found if (r.year, r.report_type) == own]
         return report | self._freshness(siblings).get(evaluation_id, staleness.UNKNOWN)
 
     def _stored(self, evaluation_id: str) -> dict[str, Any]:
@@ -238,6 +257,8 @@ class EvaluationService:
 
     def commit_for(self, evaluation_id: str, evaluator: str) -> ReportCommit:
         report = self._stored(evaluation_id)
+        if is_run(report):  # an hourly matching run (report type "H"), relayed like any report
+            return report_commit(report, evaluator)
         return ReportCommit(
             factory_id=report["factory_id"], year=report["year"], report_type=report["type"],
             level=anchored_level(report["evaluation"]), report_hash=bytes.fromhex(report["report_hash"][2:]),

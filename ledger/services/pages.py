@@ -24,6 +24,7 @@ from ledger.services.views import BatchView, FactoryView
 from ledger.store import claims as claim_rows
 from ledger.store import evaluations as evaluation_rows
 from ledger.store.batches import ANCHORED
+from ledger.store.evaluations import LEVEL_TYPES
 
 RECORDS_PER_PAGE = 500
 """Records per batch page: a month of 15-minute readings is 10^5 rows, too many for one page."""
@@ -77,7 +78,7 @@ class PageViews:
         listed = self.factories.list_all()
         with self.evaluations.sessions() as session:
             for item in listed:
-                rows = evaluation_rows.list_for(session, item["id"])
+                rows = [r for r in evaluation_rows.list_for(session, item["id"]) if r.report_type in LEVEL_TYPES]
                 item["evaluation"] = None
                 if rows:
                     last = rows[-1]
@@ -92,7 +93,8 @@ class PageViews:
         page = self.factory(factory_id)
         years = sorted({int(a["period"][:4]) for a in page.anchors}, reverse=True)
         chosen = year if year is not None else (years[0] if years else None)
-        report_type = page.evaluations[-1]["type"] if page.evaluations else "I"
+        typed = [e["type"] for e in page.evaluations if e["type"] in LEVEL_TYPES]  # a matching run ("H") has no level
+        report_type = typed[-1] if typed else "I"
         dashboard = None if chosen is None else self.dashboards.year(factory_id, chosen, page.anchors, report_type)
         return FactoryPage(page.factory, page.anchors, page.evaluations, self.claims_of(factory_id), dashboard, years)
 

@@ -11,6 +11,8 @@ from ledger.store import tracking
 from ledger.store.models import EvaluationRow
 
 DRAFT, PENDING, ANCHORED = "draft", "pending", "anchored"
+LEVEL_TYPES = ("I", "II")
+"""Report types that evaluate a level; an hourly matching run is stored beside them as type "H"."""
 
 
 def add(session: Session, row: EvaluationRow) -> None:
@@ -29,8 +31,10 @@ def list_for(session: Session, factory_id: str) -> Sequence[EvaluationRow]:
 
 
 def latest_id(session: Session, factory_id: str) -> str | None:
-    """The id of the factory's newest report, or None (no report is loaded)."""
-    query = select(EvaluationRow.id).where(EvaluationRow.factory_id == factory_id)
+    """The id of the factory's newest evaluation report (not a matching run), or None (no report is loaded)."""
+    query = select(EvaluationRow.id).where(
+        EvaluationRow.factory_id == factory_id, EvaluationRow.report_type.in_(LEVEL_TYPES)
+    )
     return session.scalars(query.order_by(EvaluationRow.created_at.desc()).limit(1)).first()
 
 

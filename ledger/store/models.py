@@ -107,7 +107,10 @@ class RecordRow(Base):
     """One measurement record, with its canonical JSON (what was hashed) and queryable columns."""
 
     __tablename__ = "records"
-    __table_args__ = (UniqueConstraint("batch_id", "position", name="uq_record_position"),)
+    __table_args__ = (
+        UniqueConstraint("batch_id", "position", name="uq_record_position"),
+        Index("ix_records_kind_source", "kind", "source_id"),  # generation profiles across factories (0018)
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     batch_id: Mapped[str] = mapped_column(ForeignKey("batches.id", ondelete="CASCADE"), index=True)
@@ -189,6 +192,21 @@ class EvaluationRow(ChainTracked, Base):
     # {level_confirmed, level_status, level_unconfirmed_because} of the report's evaluation (JSON, 0014)
     level_confirmation: Mapped[str | None] = mapped_column(Text)
     factor_set: Mapped[str | None] = mapped_column(String(80))  # id@version, kept beside the report (0016)
+
+
+class MatchingAllocationRow(Base):
+    """A matching run's pieces and what it allocated to each (``np.savez_compressed`` of the
+    :class:`~ledger.hourly.model.Allocation` arrays) and the claims it read (JSON), so a proof of one
+    unit's hour is served without re-running the year; ``leaf_count`` and ``root`` are checked against
+    the rebuilt tree before a proof leaves (0018)."""
+
+    __tablename__ = "matching_allocations"
+
+    evaluation_id: Mapped[str] = mapped_column(ForeignKey("evaluations.id", ondelete="CASCADE"), primary_key=True)
+    arrays: Mapped[bytes] = mapped_column(LargeBinary)
+    claims: Mapped[str] = mapped_column(Text)
+    leaf_count: Mapped[int] = mapped_column(Integer)
+    root: Mapped[str] = mapped_column(String(66))
 
 
 class EvaluatorProfileRow(Base):
