@@ -1,6 +1,8 @@
 """Issue 17's "done when", through the library: the example factory's year, with its hourly meter
 data and its certificates' generation profiles (examples/hourly/), matched hour by hour, scores a
-CFE below the 100 % that annual matching gives it, with deficit hours.
+CFE below the 100 % that annual matching gives it, with deficit hours; anchored and matched by the
+service, it scores the same, and one unit's allocation to its hours verifies against the chain
+(``zcl verify``, and the bundle check the browser's /verify page ports).
 
 The path is the one a matching run takes (ledger/hourly: load → generation profiles → claim inputs
 → pieces → engine → summary), fed here from the example files instead of the chain: the factory's
@@ -13,9 +15,15 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Callable
+from datetime import datetime, timezone
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
+
+import pytest
+from eth_account.signers.local import LocalAccount
 
 from ledger.accounting.inventory import InventoryRecord, compute_inventory
 from ledger.claims import parse_claim
@@ -25,12 +33,15 @@ from ledger.factors import load_factor_set
 from ledger.factors.arithmetic import residual_mix
 from ledger.factors.steam import parse_steam
 from ledger.hourly import claim_inputs, deliverability, engine, generation, load, results, supply
-from ledger.hourly.model import Span
+from ledger.hourly.model import CHINA, MWH, Span
 from ledger.merkle import MerkleTree
 from ledger.numbers import shown
 from ledger.records import Batch, parse_batch
-from tests.builders import EXAMPLE_STEAM, EXAMPLES, FACTORY_ID
-from tests.hourly_example import batches, revision_two
+from tests.builders import EXAMPLE_STEAM, EXAMPLES, FACTORY_ID, sign_report
+from tests.conftest import Service
+from tests.hourly_example import anchor_hourly_year, batches, generate, revision_two
+from tests.test_cli import base_env, zcl
+from tests.test_evaluation_service import year  # noqa: F401 (the fixture)
 
 YEAR = 2025
 FACTORS = load_factor_set("cn-mee-2023")
@@ -99,3 +110,38 @@ def test_the_example_year_scores_below_its_annual_hundred_percent_with_deficit_h
     assert Decimal(run["totals"]["load_mwh"]) == Decimal(shown(annual.electricity["total_mwh"], 9))
     assert 0 < Decimal(run["load_share"]["profiled"]) < Decimal("0.05")
     assert Decimal(run["scope2"]["market_hourly_tco2"]) > Decimal(run["scope2"]["market_annual_tco2"])
+
+
+@pytest.mark.e2e  # `zcl verify` runs as a subprocess
+def test_the_example_year_through_the_service_scores_as_the_library_and_a_unit_verifies(
+    tmp_path: Path,
+    service: Service,
+    year: dict[str, Any],  # noqa: F811
+    new_account: Callable[[], LocalAccount],
+) -> None:
+    """The same year anchored (revision 1 and the claims by the ``year`` fixture, then the register,
+    revision 2 of every month and the wind farm's months signed by its own key), matched by the
+    service from what is on chain: the results are the library's, and one June unit's allocation to
+    its hours verifies from its bundle and the chain alone."""
+    from ledger.hourly.bundle import verify_bundle
+
+    anchor_hourly_year(service.http, service.ledger, year["factory"], new_account())
+    response = service.http.post(f"/factories/{FACTORY_ID}/matching", params={"year": YEAR})
+    assert response.status_code == 201, response.text
+    draft = response.json()
+    ours = example_year()["summary"]
+    for key in ("cfe", "hours", "totals", "load_share"):
+        assert draft["results"][key] == ours[key], key
+    assert Decimal(draft["results"]["cfe"]["year"]) < 1 and draft["results"]["hours"]["deficit"] > 0
+    sign_report(service.http, draft["id"], year["evaluator"])
+    june = next(c["claim_id"] for c in draft["results"]["claims"] if Decimal(c["offered_mwh"]) == 15876)
+    serial = f"{generate.PROJECT}202506{7000:07d}11"
+    proof = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": june, "serial": serial})
+    assert proof.status_code == 200, proof.text
+    bundle = proof.json()
+    assert sum(p["fields"]["energy"] for p in bundle["pieces"]) == MWH
+    assert {datetime.fromtimestamp(p["fields"]["hour_start"], timezone(CHINA)).month for p in bundle["pieces"]} == {6}
+    assert verify_bundle(bundle, service.w3).valid
+    (tmp_path / "unit.json").write_text(json.dumps(bundle), encoding="utf-8")
+    node = ("--rpc-url", service.w3.provider.endpoint_uri, "--contract", service.ledger.address)  # type: ignore[attr-defined]
+    zcl("verify", "unit.json", *node, env=base_env(LANG="C.UTF-8"), cwd=tmp_path, code=0)
