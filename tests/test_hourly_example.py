@@ -75,12 +75,6 @@ def test_the_readings_add_up_exactly_to_each_months_record() -> None:
         assert totals == {r["source_id"]: Decimal(r["value"]) for r in batches.revision_one(period)["records"]}
 
 
-def test_largest_remainder_gives_the_earlier_part_a_tied_unit() -> None:
-    """10 in thirds: 3 each and one left over, with equal remainders: it goes to the first part."""
-    assert generate.largest_remainder(10, [1, 1, 1]) == [4, 3, 3]
-    assert generate.largest_remainder(7, [0, 5, 2]) == [0, 5, 2]
-
-
 def test_a_night_shift_weekends_and_the_spring_festival_show_in_the_load() -> None:
     by_kind: dict[str, list[Decimal]] = {"day": [], "night": [], "sunday": []}
     for period in ("2025-03", "2025-07", "2025-11"):

@@ -35,6 +35,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from ledger.hourly.spread import largest_remainder
+
 ROOT = Path(__file__).resolve().parent
 EXAMPLES = ROOT.parent
 FACTORY = "CN-JS-SZ-0001"
@@ -76,24 +80,14 @@ def monthly_value(period: str, source_id: str) -> Decimal:
     return Decimal(value)
 
 
-def largest_remainder(total: int, weights: list[int]) -> list[int]:
-    """``total`` split in proportion to ``weights`` (non-negative integers, not all zero) into whole
-    parts that add up to exactly ``total``: each gets its floor, the rest go one each to the largest
-    remainders (ties: the earlier part)."""
-    whole = sum(weights)
-    parts = [total * w // whole for w in weights]
-    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
-    for i in order[: total - sum(parts)]:
-        parts[i] += 1
-    return parts
-
-
 def spread(total: Decimal, weights: list[float]) -> list[Decimal]:
-    """``total`` (a decimal with at most one place) in tenths of a kWh, shaped by ``weights``."""
+    """``total`` (a decimal with at most one place) in tenths of a kWh, shaped by ``weights`` (kW, as
+    whole W): largest remainder, as the ledger spreads a total over hours (ties to the earlier part)."""
     tenths = int(total / TENTH)
     if Decimal(tenths) * TENTH != total:
         raise ValueError(f"{total} has more than one decimal place")
-    return [Decimal(n) * TENTH for n in largest_remainder(tenths, [round(w * 1000) for w in weights])]
+    parts = largest_remainder(tenths, np.array([round(w * 1000) for w in weights], dtype=np.int64))
+    return [Decimal(int(n)) * TENTH for n in parts]
 
 
 def days(period: str) -> list[date]:
