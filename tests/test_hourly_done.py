@@ -135,11 +135,20 @@ def test_the_example_year_through_the_service_scores_as_the_library_and_a_unit_v
     assert Decimal(draft["results"]["cfe"]["year"]) < 1 and draft["results"]["hours"]["deficit"] > 0
     sign_report(service.http, draft["id"], year["evaluator"])
     june = next(c["claim_id"] for c in draft["results"]["claims"] if Decimal(c["offered_mwh"]) == 15876)
-    serial = f"{generate.PROJECT}202506{7000:07d}11"
-    proof = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": june, "serial": serial})
+    # a unit of the June claim that met load: one in the first June hour the run matched in full
+    span, hourly = Span.year(YEAR), draft["results"]["hourly"]
+    full = next(i for i, (ld, m) in enumerate(zip(hourly["load"], hourly["matched"], strict=True))
+                if span.local(i).month == 6 and 0 < ld == m)  # fmt: skip
+    hour = span.local(full).isoformat(timespec="minutes")
+    in_hour = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": june, "hour": hour})
+    assert in_hour.status_code == 200, in_hour.text
+    serial = next(p["fields"]["serial"] for p in in_hour.json()["pieces"] if p["fields"]["allocated"] > 0)
+    full_serial = f"{generate.PROJECT}202506{int(serial):07d}11"
+    proof = service.http.get(f"/matching/{draft['id']}/proof", params={"claim": june, "serial": full_serial})
     assert proof.status_code == 200, proof.text
     bundle = proof.json()
     assert sum(p["fields"]["energy"] for p in bundle["pieces"]) == MWH
+    assert any(p["fields"]["allocated"] > 0 for p in bundle["pieces"])
     assert {datetime.fromtimestamp(p["fields"]["hour_start"], timezone(CHINA)).month for p in bundle["pieces"]} == {6}
     assert verify_bundle(bundle, service.w3).valid
     (tmp_path / "unit.json").write_text(json.dumps(bundle), encoding="utf-8")
