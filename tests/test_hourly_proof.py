@@ -28,7 +28,7 @@ from ledger.hourly import leaves
 from ledger.hourly.bundle import CHECK_NAMES, allocation_bundle, verify_bundle
 from ledger.hourly.errors import HourlyError
 from ledger.hourly.model import MWH, Allocation, ClaimInput, HourTotals, MatchingResult, PieceKind, Span
-from ledger.hourly.run import cfe_level, document_hash, report_commit, run_document
+from ledger.hourly.run import EMPTY_ROOT, cfe_level, document_hash, report_commit, run_document
 from ledger.merkle import verify
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -134,6 +134,19 @@ def test_the_document_hash_and_the_level() -> None:
         run_document(FACTORY, 2025, doc["results"], doc["inputs"], RULES | {"validity": "latest"}, doc["parameters"],
                      tree.root, 10)  # fmt: skip
     assert missing.value.field == "rules.validity"
+
+
+def test_a_run_without_pieces_commits_to_the_zero_root_and_only_to_it() -> None:
+    """On-site output alone still gives a score: the run names no piece (root 32 zero bytes, count 0);
+    a zero root with pieces, or pieces without a root, is refused."""
+    empty = document(EMPTY_ROOT, 0, "0.25")
+    assert empty["allocations"]["root"] == "0x" + "00" * 32 and empty["allocations"]["count"] == 0
+    assert report_commit(empty, "0x" + "11" * 20).level == "CFE 25.00%"
+    tree = leaves.allocation_tree(random_result(3, seed=5), FACTORY)
+    for root, count in ((EMPTY_ROOT, 3), (tree.root, 0)):
+        with pytest.raises(HourlyError) as bad:
+            document(root, count, "0.25")
+        assert bad.value.field == "allocations.root"
 
 
 def document(root: bytes, count: int, cfe: str | None, factory_id: str = FACTORY) -> dict[str, Any]:

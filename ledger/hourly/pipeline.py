@@ -52,6 +52,7 @@ class Inputs:
     residual_factor: Fraction  # tCO2/MWh of the factor set's residual mix
     factor_set: str  # id@version
     annual_market_tco2: str | None  # the annual evaluation's market-based Scope 2, shown beside
+    annual_renewable_share: Fraction | None = None  # the annual evaluation's renewable share, shown beside
 
 
 @dataclass(frozen=True)
@@ -81,8 +82,11 @@ def compute(inputs: Inputs) -> Computed:
         supplied.append(supply.claim_supply(ci, profiles, inputs.factory_id, span, consumption, months,
                                             bundled_with=c.claim.details.bundled_with, contracts=contracts))  # fmt: skip
     result = engine.match(span, sources, [s.input for s in supplied], [s.supply for s in supplied if s.supply])
-    summary = results.summarize(result, inputs.residual_factor, inputs.annual_market_tco2)
-    tree = leaves.allocation_tree(result, inputs.factory_id)
+    summary = results.summarize(
+        result, inputs.residual_factor, inputs.annual_market_tco2, inputs.annual_renewable_share
+    )
+    tree = leaves.allocation_tree(result, inputs.factory_id) if len(result.allocation.hour) else None
+    root, count = (tree.root, tree.leaf_count) if tree is not None else (run.EMPTY_ROOT, 0)
     hashes = {c.claim_id: "0x" + details_hash(c.claim.details).hex() for c in inputs.claims}
     used = {
         "batches": sorted({label for label, _record in inputs.records}),
@@ -95,10 +99,9 @@ def compute(inputs: Inputs) -> Computed:
         "measurement_methods": measurement_methods()[0], "factor_set": inputs.factor_set,
     }  # fmt: skip
     parameters = {"order": "expiry,vintage,serial", "unit": "mWh"}
-    document = run.run_document(inputs.factory_id, inputs.year, summary, used, rules, parameters, tree.root,
-                                tree.leaf_count)  # fmt: skip
+    document = run.run_document(inputs.factory_id, inputs.year, summary, used, rules, parameters, root, count)
     document["report_hash"] = "0x" + run.document_hash(document).hex()
-    return Computed(document, result, document["allocations"]["root"], tree.leaf_count)
+    return Computed(document, result, document["allocations"]["root"], count)
 
 
 def profile_json(profile: GenerationProfile) -> dict[str, Any]:

@@ -59,9 +59,16 @@ def iso(t: int, span: Span) -> str:
     return datetime.fromtimestamp(t, UTC).astimezone(timezone(span.utc_offset)).isoformat()
 
 
-def summarize(result: MatchingResult, residual_factor: Fraction, annual_market_tco2: str | None) -> dict[str, Any]:
+def summarize(
+    result: MatchingResult,
+    residual_factor: Fraction,
+    annual_market_tco2: str | None,
+    annual_renewable_share: Fraction | None = None,
+) -> dict[str, Any]:
     """The results JSON of a run: span, CFE (year, months, days), totals, hour counts, months,
-    load shares, Scope 2, the hourly series, gaps and claims."""
+    load shares, Scope 2, the hourly series, gaps and claims. ``annual_renewable_share`` is the annual
+    evaluation's renewable share of the same year (certificates matched by its annual method), shown
+    beside the hourly score (``annual.renewable_share``, rounded down like the CFE; None: not computed)."""
     span, h = result.span, result.hours
     scored = h.known
     load = np.where(scored, h.load, 0)
@@ -109,6 +116,11 @@ def summarize(result: MatchingResult, residual_factor: Fraction, annual_market_t
         "load_share": {
             "metered": share(int(np.where(scored, h.metered, 0).sum()), int(load.sum())) or "0",
             "profiled": share(int(np.where(scored, h.profiled, 0).sum()), int(load.sum())) or "0",
+        },
+        "annual": {
+            "renewable_share": None
+            if annual_renewable_share is None
+            else share(annual_renewable_share.numerator, annual_renewable_share.denominator),
         },
         "scope2": {
             "market_hourly_tco2": shown(market),

@@ -27,6 +27,9 @@ RULE_KEYS = ("deliverability", "load_profiles", "validity", "measurement_methods
 PARAMETER_KEYS = ("order", "unit")
 NO_SCORE = "CFE —"
 """The level of a run with no scored load: the chain's level field may not be empty."""
+EMPTY_ROOT = bytes(32)
+"""The allocation root of a run with no certificate piece (on-site output only, or nothing usable):
+such a run still has a score; it commits to no piece, so nothing can be proven against it."""
 
 
 def _require(section: str, value: Any, keys: tuple[str, ...]) -> dict[str, Any]:
@@ -55,8 +58,10 @@ def run_document(
     """
     if not isinstance(root, bytes) or len(root) != 32:
         raise HourlyError("allocations.root", "must be 32 bytes")
-    if type(count) is not int or count < 1:
-        raise HourlyError("allocations.count", f"must be a positive integer, got {count!r}")
+    if type(count) is not int or count < 0:
+        raise HourlyError("allocations.count", f"must be a non-negative integer, got {count!r}")
+    if (count == 0) != (root == EMPTY_ROOT):
+        raise HourlyError("allocations.root", "is 32 zero bytes exactly when the run has no piece")
     if type(year) is not int or not 2000 <= year <= 2200:
         raise HourlyError("year", f"must be from 2000 to 2200, got {year!r}")
     summary = _require("results", result_summary, ("span", "cfe"))

@@ -51,9 +51,13 @@ STATUS = {"draft": N_("draft"), "pending": N_("signed, waiting for its anchor"),
 
 
 def annual_matching_share(results: Mapping[str, Any]) -> str | None:
-    """What annual matching of the same supply would claim over the same (scored) hours: on-site,
-    contract and certificate energy offered ÷ load, at most 1, rounded down to six places; None
-    without scored load. Hour by hour the score can only be lower: an hour uses its own supply."""
+    """The annual evaluation's renewable share the run carries (``annual.renewable_share``); for a run
+    without it, what annual matching of the same supply would claim over the same (scored) hours:
+    on-site, contract and certificate energy offered ÷ load, at most 1, rounded down to six places;
+    None without scored load. Hour by hour the score can only be lower: an hour uses its own supply."""
+    carried = get(results, "annual", {}).get("renewable_share")
+    if carried is not None:
+        return str(carried)
     totals = get(results, "totals", {})
     try:
         load = Fraction(str(totals["load_mwh"]))
@@ -196,6 +200,7 @@ def build_matching_view(document: Mapping[str, Any], _: Gettext) -> dict[str, An
         "report_hash": document.get("report_hash"), "format": document.get("format"),
         "created_at": document.get("created_at"), "stale": document.get("stale"),
         "cfe": cfe, "cfe_percent": percent_down(cfe), "annual": annual, "annual_percent": percent_down(annual),
+        "annual_from_evaluation": get(get(results, "annual", {}), "renewable_share") is not None,
         "hours": get(results, "hours", {}), "totals": get(results, "totals", {}),
         "load_share": {k: percent_down(v) for k, v in (get(results, "load_share", {}) or {}).items()},
         "scope2": get(results, "scope2", {}), "months": _months(results), "gaps": gaps,

@@ -19,6 +19,7 @@ import logging
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from fractions import Fraction
 from typing import Any
 
 from ledger.accounting.evaluation import DEFAULT_RULES, load_rules
@@ -77,7 +78,7 @@ class MatchingService:
         factory = self.evaluations.factories.get(factory_id)  # 404 for an unknown factory
         gathered = self.evaluations.year_and_findings(factory_id, year)
         year_data, known, _undisclosed, findings = gathered
-        annual = self._annual_market(factory_id, year, factors, gathered)
+        annual, annual_share = self._annual(factory_id, year, factors, gathered)
         labels = {u["period"]: batch_label(factory_id, u) for u in year_data.used}
         own = [c for c in known if c.claim.factory_id == factory_id and c.status == "confirmed"]  # as annually counted
         assessed, _section = assess_year(own, year, consumer_country)
@@ -87,7 +88,7 @@ class MatchingService:
             register=register, province=factory.province, claims=own, eligibility=assessed,
             refused=frozenset(refused_claims(findings)), generation=self._generation(own),
             residual_factor=residual_mix(factors).exact, factor_set=f"{factors.id}@{factors.version}",
-            annual_market_tco2=annual,
+            annual_market_tco2=annual, annual_renewable_share=annual_share,
         )  # fmt: skip
         computed = pipeline.compute(inputs)
         document = computed.document
@@ -135,10 +136,12 @@ class MatchingService:
         """The signed matching claim: the bundle with every piece of the claim, for its holder to hand on."""
         return self.allocation_bundle_for(evaluation_id, claim_id)
 
-    def _annual_market(self, factory_id: str, year: int, factors: FactorSet, gathered: Gathered) -> str | None:
-        """The year's market-based Scope 2 as an evaluation computes it (steam by mass at the conditions
-        the factory's latest evaluation declared), shown beside the hourly figure; None when the annual
-        accounting cannot be done (a steam source without declared conditions, a factor the set lacks):
+    def _annual(
+        self, factory_id: str, year: int, factors: FactorSet, gathered: Gathered
+    ) -> tuple[str | None, Fraction | None]:
+        """The year's market-based Scope 2 and renewable share as an evaluation computes them (steam by
+        mass at the conditions the factory's latest evaluation declared), shown beside the hourly
+        figures; None, None when the annual accounting cannot be done (a steam source without declared conditions, a factor the set lacks):
         the hourly run needs only the electricity and the claims."""
         steam = parse_steam(declared_steam(self.evaluations, factory_id))
         try:
@@ -147,8 +150,8 @@ class MatchingService:
             )
         except (AccountingError, RecordError, KeyError) as exc:
             log.info("matching %s %s: no annual market-based figure: %s", factory_id, year, exc)
-            return None
-        return shown(inv.scope2_market)
+            return None, None
+        return shown(inv.scope2_market), inv.renewable_share
 
     def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[tuple[str, str, MeasurementRecord]]:
         """Every anchored batch, of any factory (the claimant's own, or a generator's or exchange's

@@ -16,15 +16,9 @@ from ledger.errors import NotFound
 from ledger.services import staleness
 from ledger.services.evaluation_views import brief, freshness, with_status
 from ledger.services.evaluations import EvaluationService
+from ledger.services.matching_views import REPORT_TYPE, is_run
 from ledger.store import evaluations as rows
 from ledger.store.evaluations import ANCHORED
-
-RUN_FORMAT_PREFIX = "zcl-hourly-matching/"
-REPORT_TYPE = "H"
-
-
-def is_run(document: dict[str, Any]) -> bool:
-    return str(document.get("format", "")).startswith(RUN_FORMAT_PREFIX)
 
 
 def matching_run(evaluations: EvaluationService, run_id: str) -> dict[str, Any]:
