@@ -1,14 +1,15 @@
-"""Issue 17's "done when", through the library: the example factory's year, with its hourly meter
-data and its certificates' generation profiles (examples/hourly/), matched hour by hour, scores a
-CFE below the 100 % that annual matching gives it, with deficit hours; anchored and matched by the
-service, it scores the same, and one unit's allocation to its hours verifies against the chain
-(``zcl verify``, and the bundle check the browser's /verify page ports).
+"""Issue 17's "done when": the example factory's year, with its hourly meter data and its
+certificates' generation profiles (examples/hourly/), matched hour by hour, scores a CFE below the
+100 % that annual matching gives it, with deficit hours; anchored and matched by the service, it
+scores the same, and one unit's allocation to its hours verifies against the chain (``zcl verify``,
+and the bundle check the browser's /verify page ports).
 
-The path is the one a matching run takes (ledger/hourly: load → generation profiles → claim inputs
-→ pieces → engine → summary), fed here from the example files instead of the chain: the factory's
-revision-2 batches, its source register, its two GEC claims and the wind farm's two months. None
-of the example's claims is refused by a double-counting finding (its only finding, the Feb–Dec
-claim's excess under ``claim_period``, refuses nothing: tests/golden/test_row07_example_year_matching.py).
+Through the library, the path is the one a matching run takes (:func:`ledger.hourly.pipeline.compute`:
+load → generation profiles → claim inputs → pieces → engine → summary → allocation root → run
+document), fed from the example files instead of the chain: the factory's revision-2 batches, its
+source register, its claims and the wind farm's two months. None of the example's claims is refused
+by a double-counting finding (its only finding, the Feb–Dec claim's excess under ``claim_period``,
+refuses nothing: tests/golden/test_row07_example_year_matching.py).
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timezone
 from decimal import Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +32,7 @@ from ledger.claims.findings import ClaimedRetirement
 from ledger.factors import load_factor_set
 from ledger.factors.arithmetic import residual_mix
 from ledger.factors.steam import parse_steam
-from ledger.hourly import claim_inputs, deliverability, engine, generation, load, results, supply
+from ledger.hourly import pipeline
 from ledger.hourly.model import CHINA, MWH, Span
 from ledger.merkle import MerkleTree
 from ledger.numbers import shown
@@ -72,27 +72,22 @@ def example_year() -> dict[str, Any]:
         steam=parse_steam(EXAMPLE_STEAM),
     )  # fmt: skip
     register = batches.register()
-    span = Span.year(YEAR)
-    sources = load.hourly_sources(records, span, register["sources"])
-    profiles = generation.generation_profiles([(name, b.factory_id, r) for b, name in ((b, label(b)) for b in site)
-                                               for r in b.records])  # fmt: skip
-    rule, validity = deliverability.load_deliverability(), claim_inputs.load_validity()
-    supplied = [
-        supply.claim_supply(
-            claim_inputs.claim_input(c.claim_id, c.claim, assessed[c.claim_id], True, register["province"], rule,
-                                     validity, span),
-            profiles, FACTORY_ID, span, (c.claim.consumption_start, c.claim.consumption_end),
+    computed = pipeline.compute(
+        pipeline.Inputs(
+            factory_id=FACTORY_ID, year=YEAR, records=records, register=register["sources"],
+            province=register["province"], claims=claims, eligibility=assessed, refused=frozenset(),
+            generation=[(name, b.factory_id, r) for b, name in ((b, label(b)) for b in site) for r in b.records],
+            residual_factor=residual_mix(FACTORS).exact, factor_set=f"{FACTORS.id}@{FACTORS.version}",
+            annual_market_tco2=shown(annual.scope2_market_electricity), annual_renewable_share=annual.renewable_share,
         )
-        for c in claims
-    ]  # fmt: skip
-    result = engine.match(span, sources, [s.input for s in supplied], [s.supply for s in supplied if s.supply])
-    summary = results.summarize(result, Fraction(residual_mix(FACTORS).exact), shown(annual.scope2_market))
+    )  # fmt: skip
+    summary = computed.document["results"]
     return {"summary": summary, "annual": annual}
 
 
 def test_the_example_year_scores_below_its_annual_hundred_percent_with_deficit_hours() -> None:
     run, annual = example_year()["summary"], example_year()["annual"]
-    assert annual.renewable_share == 1  # annual matching: 100 %
+    assert annual.renewable_share == 1 == Decimal(run["annual"]["renewable_share"])  # annual matching: 100 %
     year_cfe = Decimal(run["cfe"]["year"])
     assert 0 < year_cfe < 1
     assert run["hours"]["deficit"] > 0 and run["hours"]["scored"] == Span.year(YEAR).hours
