@@ -33,6 +33,7 @@ from ledger.factors import load_factor_set
 from ledger.factors.arithmetic import residual_mix
 from ledger.factors.steam import parse_steam
 from ledger.hourly import pipeline
+from ledger.hourly.bundle import CHECK_NAMES
 from ledger.hourly.model import CHINA, MWH, Span
 from ledger.merkle import MerkleTree
 from ledger.numbers import shown
@@ -40,6 +41,7 @@ from ledger.records import Batch, parse_batch
 from tests.builders import EXAMPLE_STEAM, EXAMPLES, FACTORY_ID, sign_report
 from tests.conftest import Service
 from tests.hourly_example import anchor_hourly_year, batches, generate, revision_two
+from tests.test_browser import CHROMIUM, browser, page, shot  # noqa: F401 (fixtures)
 from tests.test_cli import base_env, zcl
 from tests.test_evaluation_service import year  # noqa: F401 (the fixture)
 
@@ -107,9 +109,11 @@ def test_the_example_year_scores_below_its_annual_hundred_percent_with_deficit_h
     assert Decimal(run["scope2"]["market_hourly_tco2"]) > Decimal(run["scope2"]["market_annual_tco2"])
 
 
-@pytest.mark.e2e  # `zcl verify` runs as a subprocess
+@pytest.mark.e2e  # `zcl verify` runs as a subprocess, the /verify page in Chromium
 def test_the_example_year_through_the_service_scores_as_the_library_and_a_unit_verifies(
     tmp_path: Path,
+    request: pytest.FixtureRequest,
+    served: Service,  # the service on uvicorn: the browser reads the chain through its /rpc
     service: Service,
     year: dict[str, Any],  # noqa: F811
     new_account: Callable[[], LocalAccount],
@@ -149,3 +153,32 @@ def test_the_example_year_through_the_service_scores_as_the_library_and_a_unit_v
     (tmp_path / "unit.json").write_text(json.dumps(bundle), encoding="utf-8")
     node = ("--rpc-url", service.w3.provider.endpoint_uri, "--contract", service.ledger.address)  # type: ignore[attr-defined]
     zcl("verify", "unit.json", *node, env=base_env(LANG="C.UTF-8"), cwd=tmp_path, code=0)
+    # and in the browser, from nothing but the bundle and the chain (over the service's read-only /rpc)
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed: the /verify page was not checked")
+    tab = request.getfixturevalue("page")
+    base = str(served.http.base_url).rstrip("/")
+    verify_on_page(tab, {"base": base}, bundle, lang="zh-CN")
+    assert tab.get_attribute("#verdict", "class") == "valid", tab.inner_text("#verdict")
+    checks = tab.query_selector_all("li.check")
+    assert [c.get_attribute("data-check") for c in checks] == list(CHECK_NAMES)
+    assert all("ok" in (c.get_attribute("class") or "").split() for c in checks), [c.inner_text() for c in checks]
+    # a piece whose allocation is changed by one mWh fails at the root (more than its energy would
+    # already fail at "pieces"), and the signature is not reached
+    tampered = json.loads(json.dumps(bundle))
+    fields = tampered["pieces"][0]["fields"]
+    fields["allocated"] += -1 if fields["allocated"] == fields["energy"] else 1
+    verify_on_page(tab, {"base": base}, tampered, lang="zh-CN")
+    assert tab.get_attribute("#verdict", "class") == "invalid"
+    failed = tab.query_selector("li.check.fail")
+    assert failed is not None and failed.get_attribute("data-check") == "root", tab.inner_text("#verdict")
+    assert tab.inner_text("#verdict").startswith("无效：检查“证明可推到运行的根”未通过。")
+    shot(tab, "verify-hourly-example-unit")
+
+
+def verify_on_page(page: Any, site: dict[str, Any], bundle: dict[str, Any], lang: str = "en") -> None:  # noqa: F811
+    """Pastes ``bundle`` into the /verify page and waits for its verdict."""
+    page.goto(f"{site['base']}/verify?lang={lang}")
+    page.fill("#bundle-input", json.dumps(bundle))
+    page.click("#verify-button")
+    page.wait_for_selector("#verdict.valid, #verdict.invalid", timeout=60_000)

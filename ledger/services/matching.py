@@ -151,7 +151,7 @@ class MatchingService:
         except (AccountingError, RecordError, KeyError) as exc:
             log.info("matching %s %s: no annual market-based figure: %s", factory_id, year, exc)
             return None, None
-        return shown(inv.scope2_market), inv.renewable_share
+        return shown(inv.scope2_market_electricity), inv.renewable_share
 
     def _generation(self, claims: Sequence[ClaimedRetirement]) -> list[tuple[str, str, MeasurementRecord]]:
         """Every anchored batch, of any factory (the claimant's own, or a generator's or exchange's
