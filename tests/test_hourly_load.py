@@ -92,6 +92,20 @@ def test_a_partly_read_hour_keeps_what_was_read_but_is_not_known() -> None:
     assert source.gaps[-1] == Gap(JAN.start + 2 * HOUR, JAN.end)  # the rest of the month: one merged gap
 
 
+def test_hours_outside_the_declared_service_days_are_no_gap() -> None:
+    """A meter in service from 2025-01-10 to 2025-01-20 (both inclusive, China time) read hourly on
+    those days only: every hour of the month is known, and an hour missing inside the service days
+    is still a gap."""
+    days = [record(at(d, h), 60, "7") for d in range(10, 21) for h in range(24) if (d, h) != (15, 3)]
+    entry = {"method": "metered", "in_service_from": "2025-01-10", "in_service_until": "2025-01-20"}
+    (source,) = hourly_sources(labelled(days), JAN, {GRID: entry})
+    missing = JAN.index(int(at(15, 3).timestamp()))
+    assert np.flatnonzero(~source.known).tolist() == [missing]
+    assert source.gaps == (Gap(int(at(15, 3).timestamp()), int(at(15, 4).timestamp())),)
+    (undeclared,) = hourly_sources(labelled(days), JAN, {GRID: {"method": "metered"}})
+    assert (~undeclared.known).sum() == JAN.hours - len(days)  # without the dates: the other days are gaps
+
+
 def test_overlapping_readings_are_refused_naming_both() -> None:
     readings = quarter_hours(at(5, 8), 4) + [record(at(5, 8, 30), 30, "25")]
     with pytest.raises(HourlyError) as refused:

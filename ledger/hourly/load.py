@@ -12,6 +12,8 @@ How a record becomes hours:
   naming the fix (declare it ``load-profile``, or send interval readings) — never spreads it silently.
 - **Gaps**: an hour the source's readings do not cover completely is ``known = False`` and listed in
   ``gaps``: unknown, never zero. Its ``energy`` keeps what was read, so a source's total is its records'.
+  Hours outside the days the register declares the source in service (``in_service_from`` /
+  ``in_service_until``) are no gap: a meter installed in June leaves January scored.
 - **Overlaps** of one source's readings of one kind count the same time twice: refused, both named.
 
 Values convert exactly to whole mWh (a kWh figure with up to six decimals); anything finer is refused
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
 
 import numpy as np
 
@@ -161,10 +164,27 @@ def _source(source_id: str, kind: str, found: list[Reading], span: Span, entry: 
         lo, hi = max(0, -first), min(hours, span.hours - first)
         energy[first + lo : first + hi] += shares[lo:hi]
         covered[first + lo : first + hi] += HOUR
-    known = covered == HOUR
+    known = (covered == HOUR) | ~in_service(entry, span)
     batches = tuple(sorted({r.label for r in found}))
     return HourlySource(source_id, kind, method, min(lengths) if lengths else 0, energy, known,
                         gaps(known, span), profile, batches)  # fmt: skip
+
+
+def in_service(entry: Mapping[str, str | None], span: Span) -> np.ndarray:
+    """Per hour, whether the source was in service as the register declares it (``in_service_from``
+    and ``in_service_until``: local days, both inclusive, either open). An hour outside is no gap:
+    the source had nothing to read, as completeness excuses those days (its load there is the
+    readings' own, usually none); a register without dates keeps every hour in service."""
+    hours = np.ones(span.hours, dtype=bool)
+    tz = timezone(span.utc_offset)
+    first, last = entry.get("in_service_from"), entry.get("in_service_until")
+    if first:
+        start = int(datetime.combine(date.fromisoformat(first), time(), tz).timestamp())
+        hours[: max(0, min(span.hours, -(-(start - span.start) // HOUR)))] = False
+    if last:
+        end = int(datetime.combine(date.fromisoformat(last) + timedelta(days=1), time(), tz).timestamp())
+        hours[max(0, min(span.hours, (end - span.start) // HOUR)) :] = False
+    return hours
 
 
 def gaps(known: np.ndarray, span: Span) -> tuple[Gap, ...]:
