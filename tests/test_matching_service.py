@@ -86,7 +86,7 @@ def hourly(service: Service, new_account: Callable[[], LocalAccount]) -> dict[st
         ids[name] = response.json()["claim_id"]
         attest(service.ledger, ids[name])
     service.ledger.grant_evaluator(evaluator.address)
-    return {"factory": factory, "evaluator": evaluator, "claims": ids, "submit": submit}
+    return {"factory": factory, "site": site, "evaluator": evaluator, "claims": ids, "submit": submit}
 
 
 def run(service: Service, year: int = 2025) -> dict[str, Any]:
@@ -195,7 +195,8 @@ def test_a_corrected_month_makes_the_run_stale_and_the_factory_pages_stay_whole(
     service: Service, hourly: dict[str, Any]
 ) -> None:
     """A run is an evaluation of type "H": it is listed with the factory's evaluations (its CFE as the
-    level), and once July is corrected on chain it is stale as any report would be. The factory's
+    level), and once July is corrected on chain it is stale as any report would be, and again when
+    the generator corrects the July profile the run read. The factory's
     pages keep reading their level from the Type I/II evaluations."""
     draft = run(service)
     anchored = sign_report(service.http, draft["id"], hourly["evaluator"])
@@ -210,6 +211,15 @@ def test_a_corrected_month_makes_the_run_stale_and_the_factory_pages_stay_whole(
     now = service.http.get(f"/matching/{draft['id']}").json()
     assert now["stale"] is True and now["stale_because"] == [
         {"period": "2025-07", "used_revision": 1, "latest_revision": 2}
+    ]
+    # the generator correcting the profile the run read makes it stale too, the site's month named
+    profile = hourly_month(
+        SITE, "2025-07", GENERATION, "renewable_generation", lambda hour: str(2 * int(pv_output(hour)))
+    )
+    hourly["submit"](hourly["site"], profile | {"revision": 2})
+    assert service.http.get(f"/matching/{draft['id']}").json()["stale_because"] == [
+        {"period": "2025-07", "used_revision": 1, "latest_revision": 2},
+        {"period": f"{SITE}/2025-07", "used_revision": 1, "latest_revision": 2},
     ]
     assert service.http.get(f"/factory/{FACTORY}").status_code == 200
     assert service.http.get(f"/evaluations/{draft['id']}/report.html").status_code == 404, "a run is not a report"

@@ -58,6 +58,16 @@ def batch_label(factory_id: str, used: Mapping[str, Any]) -> str:
     return f"{factory_id}/{used['period']}/r{used['revision']}@{used['root']}"
 
 
+def profile_revisions(document: Mapping[str, Any]) -> dict[str, int]:
+    """The generation profiles' batches a run read, as ``site/YYYY-MM`` → revision: a generator that
+    corrects its month makes the run stale, as a factory's own correction does."""
+    out: dict[str, int] = {}
+    for profile in document["inputs"]["profiles"]:
+        site, period, rest = str(profile["batch"]).split("/", 2)
+        out[f"{site}/{period}"] = int(rest.split("@", 1)[0].removeprefix("r"))
+    return out
+
+
 class MatchingService:
     """Matching runs over the evaluation service's parts (chain, sessions, factories, year, claims)."""
 
@@ -101,7 +111,7 @@ class MatchingService:
             id=str(uuid.uuid4()), factory_id=factory_id, year=year, report_type=REPORT_TYPE,
             level=cfe_level(document["results"]["cfe"]["year"]), report_hash=document["report_hash"],
             report=json.dumps(document, sort_keys=True, ensure_ascii=False), status=DRAFT,
-            revisions=json.dumps(staleness.revisions_of(periods)), level_confirmation=json.dumps(NO_LEVEL),
+            revisions=json.dumps(staleness.revisions_of(periods) | profile_revisions(document)), level_confirmation=json.dumps(NO_LEVEL),
             factor_set=f"{factors.id}@{factors.version}", created_at=datetime.now(UTC),
         )  # fmt: skip
         with self.sessions.begin() as session:

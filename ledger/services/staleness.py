@@ -42,10 +42,13 @@ def revisions_of(periods: Mapping[str, Any]) -> dict[str, int]:
 
 def stale_because(factory_id: str, revisions: Mapping[str, int], latest: Latest) -> list[dict[str, Any]]:
     """Each period whose latest revision on chain is newer than the one the report used (0 when it
-    listed the month as missing), as ``{period, used_revision, latest_revision}``, in period order."""
+    listed the month as missing), as ``{period, used_revision, latest_revision}``, in period order.
+    A key ``other_factory/YYYY-MM`` is another site's month the report read (a matching run's
+    generation profile, signed by a generator): its correction makes the report stale too."""
     found = []
     for period in sorted(revisions):
-        now = latest(factory_id, period)
+        owner, _, month = period.rpartition("/")
+        now = latest(owner or factory_id, month)
         if now > revisions[period]:
             found.append({"period": period, "used_revision": revisions[period], "latest_revision": now})
     return found
