@@ -17,7 +17,7 @@ import tomllib
 from collections import OrderedDict
 from collections.abc import Mapping
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_FLOOR
 from fractions import Fraction
 from pathlib import Path
 from threading import Lock
@@ -31,6 +31,7 @@ from ledger.reports.fields import as_list, get, mappings, pick
 from ledger.reports.hourly_charts import draw_hourly_charts, percent_down
 from ledger.reports.html import environment
 from ledger.reports.lang import Gettext, check_lang
+from ledger.reports.reading import rounded
 
 __all__ = ["annual_matching_share", "build_matching_view", "matching_html", "matching_summary"]
 
@@ -68,7 +69,7 @@ def annual_matching_share(results: Mapping[str, Any]) -> str | None:
     if load <= 0:
         return None
     ratio = min(supply / load, Fraction(1))
-    return str(Decimal(ratio.numerator * 10**6 // ratio.denominator).scaleb(-6))
+    return rounded(ratio, 6, ROUND_FLOOR)
 
 
 def _hours_between(start: Any, end: Any) -> int | None:
